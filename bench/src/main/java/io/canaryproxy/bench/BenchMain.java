@@ -1,0 +1,2 @@
+package io.canaryproxy.bench;
+public final class BenchMain { public static void main(String[] a) {} }

@@ -1,0 +1,15 @@
+package io.canaryproxy.config;
+
+import java.time.Duration;
+
+/**
+ * The {@code metrics} section: latency histogram settings.
+ *
+ * @param lowestMicros lowest discernible latency in microseconds; default 1
+ * @param highestMicros highest trackable latency in microseconds; default 60,000,000 (60 s)
+ * @param significantDigits 1..5; default 3
+ * @param interval length of one histogram interval; default 10s
+ * @param window intervals kept for the admin API; default 30
+ */
+public record MetricsConfig(
+    long lowestMicros, long highestMicros, int significantDigits, Duration interval, int window) {}

@@ -1,0 +1,50 @@
+package io.canaryproxy.config;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * The {@code mirror} section.
+ *
+ * @param to backend name of the shadow pool
+ * @param percent 0..100, required: there is no implicit 100%
+ * @param sampleBy {@code request} (random per request) or {@code user} (sticky, by cohort hash)
+ * @param from primary variants that are mirrored, {@code stable} and/or {@code canary}; default both
+ * @param methods methods mirrored; default GET, HEAD, OPTIONS
+ * @param maxBodyBytes larger request bodies are not mirrored; default 1 MiB
+ * @param maxInFlight most shadow requests in flight per process; default 256
+ * @param timeout a shadow request is abandoned after this; default 5s
+ * @param hostSuffix appended to the shadow request's Host; default {@code -shadow}, "" turns it off
+ * @param compare response comparison settings
+ */
+public record MirrorConfig(
+    String to,
+    double percent,
+    SampleBy sampleBy,
+    Set<String> from,
+    Set<String> methods,
+    long maxBodyBytes,
+    int maxInFlight,
+    Duration timeout,
+    String hostSuffix,
+    CompareConfig compare) {
+
+  public enum SampleBy { REQUEST, USER }
+
+  /**
+   * @param enabled compare shadow responses with primary ones; default true
+   * @param headers response headers compared (lower case); default {@code content-type}
+   * @param maxBodyBytes bodies larger than this are not compared; default 256 KiB
+   * @param json compare bodies as JSON when both are JSON; default false
+   * @param ignoreFields JSON paths such as {@code $.timestamp} left out of the comparison
+   * @param stableBaseline also send the sample to the stable pool to measure noise; default false
+   */
+  public record CompareConfig(
+      boolean enabled,
+      List<String> headers,
+      long maxBodyBytes,
+      boolean json,
+      List<String> ignoreFields,
+      boolean stableBaseline) {}
+}

@@ -1,0 +1,34 @@
+package io.canaryproxy.config;
+
+import java.util.Map;
+
+/**
+ * The whole configuration, mirroring the YAML tree in CONTRACT.md. Built only by {@link ConfigLoader}, which
+ * validates every value, so an instance is always valid.
+ *
+ * @param listen proxy listener address
+ * @param ioThreads event-loop threads; default: available processors
+ * @param admin admin listener
+ * @param backends named backend pools, in YAML order
+ * @param routing how requests are split between variants
+ * @param mirror traffic mirroring, or {@code null} when the section is absent
+ * @param rollout automated rollout, or {@code null} when the section is absent
+ * @param timeouts connection and request timeouts
+ * @param limits request size limits
+ * @param metrics histogram settings
+ * @param accessLog JSON access log
+ * @param drain graceful shutdown
+ */
+public record ProxyConfig(
+    HostPort listen,
+    int ioThreads,
+    AdminConfig admin,
+    Map<String, BackendConfig> backends,
+    RoutingConfig routing,
+    MirrorConfig mirror,
+    RolloutConfig rollout,
+    TimeoutsConfig timeouts,
+    LimitsConfig limits,
+    MetricsConfig metrics,
+    AccessLogConfig accessLog,
+    DrainConfig drain) {}

@@ -1,0 +1,67 @@
+package io.canaryproxy.config;
+
+import java.util.List;
+
+/**
+ * The {@code routing} section.
+ *
+ * @param stable backend name of the stable variant; default {@code stable}
+ * @param canary backend name of the canary variant; default {@code canary}
+ * @param userKey where the user key comes from, in order; the first present wins
+ * @param canaryPercent 0..100, the share of users sent to the canary; default 0
+ * @param salt mixed into the cohort hash; default ""
+ * @param anonymous what to do with requests that carry no user key; default {@link Anonymous#STABLE}
+ * @param override trusted override header, or {@code null}
+ * @param rules checked before the split, first match wins
+ * @param exposeVariantHeader add {@code x-canary-variant} to responses; default false
+ */
+public record RoutingConfig(
+    String stable,
+    String canary,
+    List<UserKeySource> userKey,
+    double canaryPercent,
+    String salt,
+    Anonymous anonymous,
+    OverrideConfig override,
+    List<RuleConfig> rules,
+    boolean exposeVariantHeader) {
+
+  /** What happens to a request without a user key. */
+  public enum Anonymous {
+    /** always the stable variant */
+    STABLE,
+    /** split per request at random, with the canary share */
+    SPLIT
+  }
+
+  /** One place a user key can come from: a request header or a cookie. Names of headers are lower case. */
+  public record UserKeySource(Kind kind, String name) {
+    public enum Kind { HEADER, COOKIE }
+  }
+
+  /**
+   * @param header header name (lower case) whose value {@code canary} or {@code stable} forces the variant
+   * @param trustedCidrs client addresses allowed to use it; from others the header is removed and ignored
+   */
+  public record OverrideConfig(String header, List<String> trustedCidrs) {}
+
+  /**
+   * A rule: when every present condition matches, the request goes to backend {@code to}.
+   *
+   * @param header header condition or {@code null}
+   * @param cookie cookie condition or {@code null}
+   * @param path path condition or {@code null}
+   * @param to backend name
+   */
+  public record RuleConfig(NamedMatch header, NamedMatch cookie, StringMatch path, String to) {}
+
+  /** A condition on a named header or cookie. */
+  public record NamedMatch(String name, StringMatch match) {}
+
+  /**
+   * How a value is matched. {@code value} is unused for {@link Op#PRESENT}.
+   */
+  public record StringMatch(Op op, String value) {
+    public enum Op { EQUALS, PREFIX, REGEX, PRESENT }
+  }
+}

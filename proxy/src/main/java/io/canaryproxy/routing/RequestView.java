@@ -1,0 +1,18 @@
+package io.canaryproxy.routing;
+
+import java.net.InetAddress;
+
+/**
+ * What routing may read from a request. The Netty layer adapts its request to this, so that routing stays
+ * plain Java. Implementations must not allocate on these calls.
+ */
+public interface RequestView {
+  /** The first value of the header with this lower-case name, or {@code null}. */
+  String header(String lowerCaseName);
+
+  /** The request path without the query string, e.g. {@code /a/b}. */
+  String path();
+
+  /** The client's address, or {@code null} when unknown (then it is never trusted). */
+  InetAddress remoteAddress();
+}
