@@ -1,0 +1,102 @@
+package io.canaryproxy.forwarding;
+
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
+import java.net.InetSocketAddress;
+import java.util.ArrayDeque;
+
+/**
+ * Keep-alive connections from one event loop to one backend endpoint. Touched only by that event loop, so it takes
+ * no lock. Idle connections are reused most-recently-used first, which keeps the warm ones warm and lets the
+ * others reach the idle timeout.
+ */
+final class EndpointPool {
+  private final InetSocketAddress address;
+  private Bootstrap bootstrap;
+  private final int maxConnections;
+  private final ProxyListener listener;
+  private final ArrayDeque<BackendConnection> idle = new ArrayDeque<>();
+  /** connections open or being opened */
+  private int open;
+  /** requests assigned to this endpoint and not yet finished */
+  private int inFlight;
+
+  EndpointPool(InetSocketAddress address, int maxConnections, ProxyListener listener) {
+    this.address = address;
+    this.maxConnections = maxConnections;
+    this.listener = listener;
+  }
+
+  void setBootstrap(Bootstrap bootstrap) {
+    this.bootstrap = bootstrap;
+  }
+
+  InetSocketAddress address() {
+    return address;
+  }
+
+  int inFlight() {
+    return inFlight;
+  }
+
+  /** An idle, open connection, or {@code null}. */
+  BackendConnection pollIdle() {
+    BackendConnection c;
+    while ((c = idle.pollLast()) != null) {
+      if (c.channel().isActive()) {
+        return c;
+      }
+    }
+    return null;
+  }
+
+  /** True when another connection may be opened. */
+  boolean canOpen() {
+    return open < maxConnections;
+  }
+
+  /** Starts a new connection; its pipeline ends with a {@link BackendConnection}. */
+  ChannelFuture connect() {
+    open++;
+    ChannelFuture f = bootstrap.connect(address);
+    f.addListener(
+        (ChannelFutureListener)
+            future -> {
+              if (!future.isSuccess()) {
+                open--;
+              }
+            });
+    return f;
+  }
+
+  void requestStarted() {
+    inFlight++;
+  }
+
+  void requestFinished() {
+    inFlight--;
+  }
+
+  void offer(BackendConnection c) {
+    idle.addLast(c);
+  }
+
+  void onOpened() {
+    listener.onBackendConnection(1);
+  }
+
+  void onClosed(BackendConnection c) {
+    open--;
+    idle.remove(c);
+    listener.onBackendConnection(-1);
+  }
+
+  /** Closes every idle connection; used when the proxy stops. */
+  void closeIdle() {
+    BackendConnection c;
+    while ((c = idle.pollLast()) != null) {
+      c.channel().close();
+    }
+  }
+}

@@ -1,0 +1,115 @@
+package io.canaryproxy.forwarding;
+
+import io.canaryproxy.config.BackendConfig;
+import io.canaryproxy.config.HostPort;
+import io.canaryproxy.config.TimeoutsConfig;
+import io.canaryproxy.routing.Router;
+import io.canaryproxy.server.Transports;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.util.concurrent.EventExecutor;
+import java.net.InetSocketAddress;
+import java.util.HashMap;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Everything the forwarder shares across connections: the live routing, timeouts, listeners, and one set of backend
+ * pools per event loop, so that a backend connection is only ever used by the event loop of the client connection
+ * that leased it.
+ */
+public final class ForwardingContext {
+  final Router router;
+  final TimeoutsConfig timeouts;
+  final ProxyListener listener;
+  final MirrorTap.Factory tapFactory;
+  final long responseTimeoutNanos;
+  private final Map<String, BackendConfig> backends;
+  private final BackendPipelineFactory pipelines;
+  private final Map<EventExecutor, Map<String, BackendPool>> poolsByLoop = new IdentityHashMap<>();
+  private volatile boolean draining;
+
+  /**
+   * @param tapFactory decides which requests are mirrored, or {@code null} when mirroring is off
+   */
+  public ForwardingContext(
+      Router router,
+      Map<String, BackendConfig> backends,
+      TimeoutsConfig timeouts,
+      ProxyListener listener,
+      MirrorTap.Factory tapFactory,
+      BackendPipelineFactory pipelines) {
+    this.router = router;
+    this.backends = backends;
+    this.timeouts = timeouts;
+    this.listener = listener;
+    this.tapFactory = tapFactory;
+    this.pipelines = pipelines;
+    this.responseTimeoutNanos = timeouts.response().toNanos();
+  }
+
+  /** Creates the pools of every event loop of {@code group}; call once before the listener accepts. */
+  public void initPools(EventLoopGroup group) {
+    for (EventExecutor executor : group) {
+      EventLoop loop = (EventLoop) executor;
+      Map<String, BackendPool> pools = new HashMap<>();
+      for (Map.Entry<String, BackendConfig> e : backends.entrySet()) {
+        pools.put(e.getKey(), newPool(loop, e.getKey(), e.getValue()));
+      }
+      poolsByLoop.put(loop, pools);
+    }
+  }
+
+  private BackendPool newPool(EventLoop loop, String name, BackendConfig config) {
+    Bootstrap bootstrap =
+        new Bootstrap()
+            .group(loop)
+            .channel(Transports.clientChannel())
+            .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) timeouts.connect().toMillis())
+            .option(ChannelOption.TCP_NODELAY, true);
+    List<HostPort> endpoints = config.endpoints();
+    EndpointPool[] pools = new EndpointPool[endpoints.size()];
+    for (int i = 0; i < pools.length; i++) {
+      HostPort hp = endpoints.get(i);
+      EndpointPool pool =
+          new EndpointPool(new InetSocketAddress(hp.host(), hp.port()), config.maxConnections(), listener);
+      pools[i] = pool;
+      pool.setBootstrap(
+          bootstrap
+              .clone()
+              .handler(
+                  new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                      pipelines.assemble(ch.pipeline(), new BackendConnection(pool));
+                    }
+                  }));
+    }
+    return new BackendPool(name, pools);
+  }
+
+  Map<String, BackendPool> pools(EventLoop loop) {
+    return poolsByLoop.get(loop);
+  }
+
+  /** While draining, every response closes its client connection. */
+  public void setDraining(boolean draining) {
+    this.draining = draining;
+  }
+
+  boolean draining() {
+    return draining;
+  }
+
+  /** Closes idle backend connections of every loop, each on its own loop. */
+  public void closeIdleConnections() {
+    for (Map.Entry<EventExecutor, Map<String, BackendPool>> e : poolsByLoop.entrySet()) {
+      e.getKey().execute(() -> e.getValue().values().forEach(BackendPool::closeIdle));
+    }
+  }
+}

@@ -1,0 +1,71 @@
+package io.canaryproxy.forwarding;
+
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.util.AsciiString;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Removes the header fields that apply to one connection only (RFC 9110 §7.6.1): {@code Connection} and every field
+ * it names, {@code Keep-Alive}, {@code TE}, {@code Trailer}, {@code Upgrade}, and any {@code Proxy-*} field.
+ * {@code Transfer-Encoding} is kept: the proxy re-frames bodies with the same coding.
+ */
+final class HopByHop {
+  private static final AsciiString PROXY_PREFIX = AsciiString.cached("proxy-");
+
+  private HopByHop() {}
+
+  static void strip(HttpHeaders headers) {
+    String connection = headers.get(HttpHeaderNames.CONNECTION);
+    if (connection != null) {
+      removeListed(headers, connection);
+      headers.remove(HttpHeaderNames.CONNECTION);
+    }
+    headers.remove(HttpHeaderNames.KEEP_ALIVE);
+    headers.remove(HttpHeaderNames.TE);
+    headers.remove(HttpHeaderNames.TRAILER);
+    headers.remove(HttpHeaderNames.UPGRADE);
+    List<String> proxyFields = null;
+    Iterator<Map.Entry<CharSequence, CharSequence>> it = headers.iteratorCharSequence();
+    while (it.hasNext()) {
+      CharSequence name = it.next().getKey();
+      if (name.length() > PROXY_PREFIX.length()
+          && AsciiString.regionMatches(name, true, 0, PROXY_PREFIX, 0, PROXY_PREFIX.length())) {
+        if (proxyFields == null) {
+          proxyFields = new ArrayList<>(2);
+        }
+        proxyFields.add(name.toString());
+      }
+    }
+    if (proxyFields != null) {
+      for (String name : proxyFields) {
+        headers.remove(name);
+      }
+    }
+  }
+
+  /** Removes each comma-separated field name listed in a Connection header value. */
+  private static void removeListed(HttpHeaders headers, String connection) {
+    int start = 0;
+    int len = connection.length();
+    while (start < len) {
+      int comma = connection.indexOf(',', start);
+      int end = comma < 0 ? len : comma;
+      int s = start;
+      int e = end;
+      while (s < e && connection.charAt(s) <= ' ') {
+        s++;
+      }
+      while (e > s && connection.charAt(e - 1) <= ' ') {
+        e--;
+      }
+      if (e > s) {
+        headers.remove(connection.substring(s, e));
+      }
+      start = end + 1;
+    }
+  }
+}

@@ -1,0 +1,62 @@
+package io.canaryproxy.forwarding;
+
+import io.canaryproxy.routing.RequestView;
+import io.netty.handler.codec.http.HttpRequest;
+import java.net.InetAddress;
+
+/** Adapts the request being routed to {@link RequestView}. One per connection, re-pointed at each request. */
+final class NettyRequestView implements RequestView {
+  private HttpRequest request;
+  private String path;
+  private InetAddress remote;
+
+  void reset(HttpRequest request, String path, InetAddress remote) {
+    this.request = request;
+    this.path = path;
+    this.remote = remote;
+  }
+
+  void clear() {
+    request = null;
+  }
+
+  @Override
+  public String header(String lowerCaseName) {
+    return request.headers().get(lowerCaseName);
+  }
+
+  @Override
+  public String path() {
+    return path;
+  }
+
+  @Override
+  public InetAddress remoteAddress() {
+    return remote;
+  }
+
+  /**
+   * The path of a request target without the query string; for an absolute-form target
+   * ({@code http://host/p?q}) the path part. Allocates only when there is something to cut.
+   */
+  static String pathOf(String uri) {
+    int start = 0;
+    if (!uri.isEmpty() && uri.charAt(0) != '/') {
+      int scheme = uri.indexOf("://");
+      if (scheme > 0) {
+        int slash = uri.indexOf('/', scheme + 3);
+        if (slash < 0) {
+          return "/";
+        }
+        start = slash;
+      }
+    }
+    int query = uri.indexOf('?', start);
+    int fragment = uri.indexOf('#', start);
+    int end = query < 0 ? uri.length() : query;
+    if (fragment >= 0 && fragment < end) {
+      end = fragment;
+    }
+    return start == 0 && end == uri.length() ? uri : uri.substring(start, end);
+  }
+}

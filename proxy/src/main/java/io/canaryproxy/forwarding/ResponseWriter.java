@@ -1,0 +1,168 @@
+package io.canaryproxy.forwarding;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.AsciiString;
+import io.netty.util.ReferenceCountUtil;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * Writes one exchange's response to the client: re-frames the backend's response head for the client connection
+ * (hop-by-hop fields, keep-alive, chunking when the length is unknown), streams the body, and writes the proxy's
+ * own error answers. Owned by one {@link ProxyFrontendHandler}.
+ */
+final class ResponseWriter {
+  /** Response header naming the variant, added when {@code routing.exposeVariantHeader} is true. */
+  static final AsciiString VARIANT_HEADER = AsciiString.cached("x-canary-variant");
+  /** Response header naming the failure type on the proxy's own error answers. */
+  static final AsciiString ERROR_HEADER = AsciiString.cached("x-canary-proxy-error");
+
+  private final ProxyFrontendHandler owner;
+  private ChannelHandlerContext ctx;
+  private ProxyResponseEncoder encoder;
+  private boolean responseStarted;
+  private boolean backendKeepAlive;
+  private boolean closeAfter;
+  private boolean skipInterimLast;
+
+  ResponseWriter(ProxyFrontendHandler owner) {
+    this.owner = owner;
+  }
+
+  void init(ChannelHandlerContext ctx) {
+    this.ctx = ctx;
+    this.encoder = ctx.pipeline().get(ProxyResponseEncoder.class);
+  }
+
+  boolean responseStarted() {
+    return responseStarted;
+  }
+
+  boolean backendKeepAlive() {
+    return backendKeepAlive;
+  }
+
+  boolean closeAfterResponse() {
+    return closeAfter;
+  }
+
+  void reset() {
+    responseStarted = false;
+    backendKeepAlive = false;
+    closeAfter = false;
+    skipInterimLast = false;
+  }
+
+  /**
+   * Writes the response head. Returns false when it was an interim (1xx) response, which is dropped: the proxy
+   * answers {@code Expect: 100-continue} itself.
+   */
+  boolean onResponseHead(
+      HttpResponse response,
+      Exchange ex,
+      MirrorTap tap,
+      boolean keepAliveAllowed,
+      boolean headRequest,
+      boolean clientHttp11,
+      boolean exposeVariant) {
+    int code = response.status().code();
+    if (code < 200) {
+      ReferenceCountUtil.release(response);
+      skipInterimLast = true;
+      return false;
+    }
+    responseStarted = true;
+    ex.upstreamHeadersNanos = System.nanoTime();
+    ex.status = code;
+    backendKeepAlive = HttpUtil.isKeepAlive(response);
+    HttpHeaders headers = response.headers();
+    HopByHop.strip(headers);
+    boolean close = !keepAliveAllowed;
+    boolean bodyless = headRequest || code == 204 || code == 304;
+    if (!bodyless
+        && !headers.contains(HttpHeaderNames.CONTENT_LENGTH)
+        && !HttpUtil.isTransferEncodingChunked(response)) {
+      // The backend delimits this body by closing; the client needs chunks, or a close of its own.
+      if (clientHttp11) {
+        headers.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+      } else {
+        close = true;
+      }
+    }
+    if (close) {
+      headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+    } else if (!clientHttp11) {
+      headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
+    }
+    closeAfter = close;
+    if (exposeVariant) {
+      headers.set(VARIANT_HEADER, ex.route.variant.label());
+    }
+    response.setProtocolVersion(HttpVersion.HTTP_1_1);
+    if (tap != null) {
+      tap.onResponse(response);
+    }
+    encoder.nextResponseAnswersHead(headRequest);
+    ctx.write(response);
+    return true;
+  }
+
+  /** Writes a piece of the response body; returns true when it was the last one. */
+  boolean onResponseContent(HttpContent content, Exchange ex, MirrorTap tap) {
+    boolean last = content instanceof LastHttpContent;
+    if (skipInterimLast) {
+      content.release();
+      if (last) {
+        skipInterimLast = false;
+      }
+      return false;
+    }
+    ex.bytesOut += content.content().readableBytes();
+    if (tap != null) {
+      tap.onResponseContent(content, last);
+    }
+    if (last) {
+      ctx.writeAndFlush(content);
+    } else {
+      ctx.write(content);
+    }
+    return last;
+  }
+
+  /** Answers {@code 100 Continue}. */
+  void writeContinue() {
+    encoder.nextResponseAnswersHead(false);
+    ctx.writeAndFlush(
+        new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE, Unpooled.EMPTY_BUFFER));
+  }
+
+  /** Writes one of the proxy's own answers, with a short text body. */
+  void writeError(HttpResponseStatus status, String reason, String failureTag, boolean close) {
+    ByteBuf body = ctx.alloc().buffer();
+    body.writeCharSequence(status.code() + " " + status.reasonPhrase() + ": " + reason + "\n", StandardCharsets.UTF_8);
+    FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, body);
+    HttpHeaders headers = response.headers();
+    headers.set(HttpHeaderNames.CONTENT_TYPE, "text/plain; charset=utf-8");
+    headers.setInt(HttpHeaderNames.CONTENT_LENGTH, body.readableBytes());
+    if (failureTag != null) {
+      headers.set(ERROR_HEADER, failureTag);
+    }
+    if (close) {
+      headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+    }
+    encoder.nextResponseAnswersHead(false);
+    ctx.writeAndFlush(response);
+  }
+}

@@ -1,0 +1,84 @@
+package io.canaryproxy.server;
+
+import io.canaryproxy.config.LimitsConfig;
+import io.canaryproxy.config.TimeoutsConfig;
+import io.canaryproxy.forwarding.BackendPipelineFactory;
+import io.canaryproxy.forwarding.ForwardingContext;
+import io.canaryproxy.forwarding.ProxyFrontendHandler;
+import io.canaryproxy.forwarding.ProxyResponseEncoder;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelPipeline;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.codec.http.HttpClientCodec;
+import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.timeout.IdleStateHandler;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The only place where pipelines are assembled: the client side of the proxy listener, and each backend
+ * connection. Each step is a named method, so the order of handlers reads top to bottom.
+ */
+public final class ProxyChannelInitializer extends ChannelInitializer<SocketChannel> implements BackendPipelineFactory {
+  /** Largest body piece the decoders emit; bounds memory per read. */
+  private static final int MAX_CHUNK_BYTES = 64 * 1024;
+  /** Backend response heads may be larger than the client request limits. */
+  private static final int MAX_BACKEND_HEADER_BYTES = 64 * 1024;
+
+  private final LimitsConfig limits;
+  private final TimeoutsConfig timeouts;
+  private ForwardingContext forwarding;
+
+  public ProxyChannelInitializer(LimitsConfig limits, TimeoutsConfig timeouts) {
+    this.limits = limits;
+    this.timeouts = timeouts;
+  }
+
+  /** Sets the forwarder the client pipelines end with; called once, before the listener binds. */
+  public void setForwarding(ForwardingContext forwarding) {
+    this.forwarding = forwarding;
+  }
+
+  @Override
+  protected void initChannel(SocketChannel ch) {
+    ChannelPipeline p = ch.pipeline();
+    addTimeoutHandlers(p);
+    addHttp1Handlers(p);
+    addProxyHandlers(p);
+  }
+
+  private void addTimeoutHandlers(ChannelPipeline p) {
+    p.addLast("clientIdle", new IdleStateHandler(0, 0, timeouts.clientIdle().toMillis(), TimeUnit.MILLISECONDS));
+  }
+
+  private void addHttp1Handlers(ChannelPipeline p) {
+    HttpDecoderConfig config =
+        new HttpDecoderConfig()
+            .setMaxInitialLineLength(limits.maxRequestLineBytes())
+            .setMaxHeaderSize(limits.maxHeaderBytes())
+            .setMaxChunkSize(MAX_CHUNK_BYTES)
+            .setAllowDuplicateContentLengths(false)
+            .setUseRfc9112TransferEncoding(true);
+    p.addLast("decoder", new ProxyRequestDecoder(config, timeouts.requestHeader().toNanos()));
+    p.addLast("encoder", new ProxyResponseEncoder());
+    p.addLast("guard", new RequestGuardHandler(limits));
+  }
+
+  private void addProxyHandlers(ChannelPipeline p) {
+    p.addLast("proxy", new ProxyFrontendHandler(forwarding));
+  }
+
+  @Override
+  public void assemble(ChannelPipeline p, ChannelHandler last) {
+    HttpDecoderConfig config =
+        new HttpDecoderConfig()
+            .setMaxHeaderSize(MAX_BACKEND_HEADER_BYTES)
+            .setMaxChunkSize(MAX_CHUNK_BYTES)
+            .setAllowDuplicateContentLengths(false)
+            .setUseRfc9112TransferEncoding(true);
+    p.addLast("codec", new HttpClientCodec(config, false, false));
+    p.addLast(
+        "backendIdle", new IdleStateHandler(0, 0, timeouts.backendIdle().toMillis(), TimeUnit.MILLISECONDS));
+    p.addLast("backend", last);
+  }
+}

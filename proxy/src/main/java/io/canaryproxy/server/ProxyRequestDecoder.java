@@ -1,0 +1,131 @@
+package io.canaryproxy.server;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.DecoderResult;
+import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpRequestDecoder;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Netty's request decoder, plus two checks it does not make: a request head containing obsolete line folding
+ * (RFC 9112 §5.2: a server must reject it or replace it; we reject) is marked as a failed decode, and a request
+ * head that has started to arrive must be complete within the request-header timeout.
+ */
+final class ProxyRequestDecoder extends HttpRequestDecoder {
+  private final long headerTimeoutNanos;
+  private boolean inHead = true;
+  private boolean requestLineSeen;
+  private boolean foldSeen;
+  private boolean headStarted;
+  private ScheduledFuture<?> headerTimer;
+  private ChannelHandlerContext ctx;
+  private final Runnable onHeaderTimeout =
+      () -> {
+        headerTimer = null;
+        ctx.fireUserEventTriggered(RequestHeaderTimeout.INSTANCE);
+      };
+
+  ProxyRequestDecoder(HttpDecoderConfig config, long headerTimeoutNanos) {
+    super(config);
+    this.headerTimeoutNanos = headerTimeoutNanos;
+  }
+
+  @Override
+  protected void decode(ChannelHandlerContext ctx, ByteBuf buffer, List<Object> out) throws Exception {
+    if (inHead && buffer.isReadable()) {
+      headStarted = true;
+      foldSeen |= scanForObsFold(buffer);
+    }
+    int before = out.size();
+    super.decode(ctx, buffer, out);
+    for (int i = before; i < out.size(); i++) {
+      Object msg = out.get(i);
+      if (msg instanceof HttpRequest request) {
+        endOfHead();
+        if (foldSeen && request.decoderResult().isSuccess()) {
+          request.setDecoderResult(DecoderResult.failure(new ObsFoldException()));
+        }
+        foldSeen = false;
+      }
+      if (msg instanceof LastHttpContent) {
+        inHead = true;
+        requestLineSeen = false;
+      }
+    }
+    // Most heads arrive in one read and are decoded above; only a head still incomplete needs a timer.
+    if (inHead && headStarted && headerTimer == null && headerTimeoutNanos > 0) {
+      headerTimer = ctx.executor().schedule(onHeaderTimeout, headerTimeoutNanos, TimeUnit.NANOSECONDS);
+    }
+  }
+
+  @Override
+  public void handlerAdded(ChannelHandlerContext ctx) throws Exception {
+    this.ctx = ctx;
+    super.handlerAdded(ctx);
+  }
+
+  @Override
+  protected void handlerRemoved0(ChannelHandlerContext ctx) throws Exception {
+    endOfHead();
+    super.handlerRemoved0(ctx);
+  }
+
+  private void endOfHead() {
+    inHead = false;
+    headStarted = false;
+    if (headerTimer != null) {
+      headerTimer.cancel(false);
+      headerTimer = null;
+    }
+  }
+
+  /**
+   * Scans the unconsumed part of a request head for a header line that starts with a space or tab. Netty consumes a
+   * head line by line, so the reader index is always at the start of a line.
+   */
+  private boolean scanForObsFold(ByteBuf buf) {
+    boolean lineStart = true;
+    boolean lineEmpty = true;
+    for (int i = buf.readerIndex(), end = buf.writerIndex(); i < end; i++) {
+      byte b = buf.getByte(i);
+      if (b == '\n') {
+        if (lineEmpty && requestLineSeen) {
+          return false; // the blank line that ends the head
+        }
+        if (!lineEmpty) {
+          requestLineSeen = true;
+        }
+        lineStart = true;
+        lineEmpty = true;
+        continue;
+      }
+      if (lineStart && requestLineSeen && (b == ' ' || b == '\t')) {
+        return true;
+      }
+      lineStart = false;
+      if (b != '\r') {
+        lineEmpty = false;
+      }
+    }
+    return false;
+  }
+
+  /** Fired down the pipeline when a started request head did not complete in time. */
+  enum RequestHeaderTimeout {
+    INSTANCE
+  }
+
+  /** The decode failure recorded on a request whose head used obsolete line folding. */
+  static final class ObsFoldException extends IllegalArgumentException {
+    private static final long serialVersionUID = 1L;
+
+    ObsFoldException() {
+      super("obsolete line folding in a header field (RFC 9112 section 5.2)");
+    }
+  }
+}

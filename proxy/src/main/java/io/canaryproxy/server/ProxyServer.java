@@ -1,0 +1,93 @@
+package io.canaryproxy.server;
+
+import io.canaryproxy.config.ProxyConfig;
+import io.canaryproxy.forwarding.ForwardingContext;
+import io.canaryproxy.forwarding.MirrorTap;
+import io.canaryproxy.forwarding.ProxyListener;
+import io.canaryproxy.routing.Router;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.WriteBufferWaterMark;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** The proxy listener: binds {@code listen}, runs {@code ioThreads} event loops, and forwards every connection. */
+public final class ProxyServer implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(ProxyServer.class);
+
+  private final ProxyConfig config;
+  private final EventLoopGroup group;
+  private final ForwardingContext forwarding;
+  private final ProxyChannelInitializer initializer;
+  private Channel listener;
+
+  /**
+   * @param tapFactory decides which requests are mirrored, or {@code null} when mirroring is off
+   */
+  public ProxyServer(ProxyConfig config, Router router, ProxyListener events, MirrorTap.Factory tapFactory) {
+    this.config = config;
+    this.group = Transports.newGroup(config.ioThreads(), "canary-io");
+    ProxyChannelInitializer initializer = new ProxyChannelInitializer(config.limits(), config.timeouts());
+    this.forwarding =
+        new ForwardingContext(router, config.backends(), config.timeouts(), events, tapFactory, initializer);
+    initializer.setForwarding(forwarding);
+    forwarding.initPools(group);
+    this.initializer = initializer;
+  }
+
+  /** Binds the listener; returns once it accepts connections. */
+  public ProxyServer start() throws InterruptedException {
+    InetSocketAddress address = new InetSocketAddress(config.listen().host(), config.listen().port());
+    listener =
+        new ServerBootstrap()
+            .group(group)
+            .channel(Transports.serverChannel())
+            .option(ChannelOption.SO_BACKLOG, 4096)
+            .option(ChannelOption.SO_REUSEADDR, true)
+            .childOption(ChannelOption.TCP_NODELAY, true)
+            .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(32 * 1024, 64 * 1024))
+            .childHandler(initializer)
+            .bind(address)
+            .sync()
+            .channel();
+    log.info(
+        "proxy listening on {} ({} event loops, {})",
+        listener.localAddress(),
+        config.ioThreads(),
+        Transports.epoll() ? "epoll" : "nio");
+    return this;
+  }
+
+  /** The bound port (useful when {@code listen} asked for port 0). */
+  public int port() {
+    return ((InetSocketAddress) listener.localAddress()).getPort();
+  }
+
+  /** The forwarder, for draining. */
+  public ForwardingContext forwarding() {
+    return forwarding;
+  }
+
+  /** Stops accepting new connections; open ones keep being served. */
+  public void stopAccepting() {
+    if (listener != null) {
+      listener.close().syncUninterruptibly();
+    }
+  }
+
+  /** Closes the listener and every connection, waiting up to {@code timeout}. */
+  public void close(Duration timeout) {
+    stopAccepting();
+    group.shutdownGracefully(0, timeout.toMillis(), TimeUnit.MILLISECONDS).awaitUninterruptibly(timeout.toMillis());
+  }
+
+  @Override
+  public void close() {
+    close(Duration.ofSeconds(5));
+  }
+}

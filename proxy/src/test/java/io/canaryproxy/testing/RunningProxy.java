@@ -1,0 +1,89 @@
+package io.canaryproxy.testing;
+
+import io.canaryproxy.config.ProxyConfig;
+import io.canaryproxy.forwarding.Exchange;
+import io.canaryproxy.forwarding.ProxyListener;
+import io.canaryproxy.forwarding.UpstreamFailure;
+import io.canaryproxy.routing.Router;
+import io.canaryproxy.routing.RoutingTable;
+import io.canaryproxy.server.ProxyServer;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/** A started proxy for integration tests, with a listener that records completed exchanges and failures. */
+public final class RunningProxy implements AutoCloseable {
+  /** A completed exchange, copied out of the (reused) event. */
+  public record Done(String variant, int status, String failure, long bytesIn, long bytesOut, boolean mirrored) {}
+
+  private final ProxyServer server;
+  private final Router router;
+  private final List<Done> done = new CopyOnWriteArrayList<>();
+  private final AtomicInteger clientConnections = new AtomicInteger();
+  private final AtomicInteger backendConnections = new AtomicInteger();
+
+  public RunningProxy(ProxyConfig config) throws InterruptedException {
+    router = new Router(RoutingTable.compile(config.routing()));
+    server =
+        new ProxyServer(
+                config,
+                router,
+                new ProxyListener() {
+                  @Override
+                  public void onExchangeComplete(Exchange e) {
+                    done.add(
+                        new Done(
+                            e.variant() == null ? null : e.variant().label(),
+                            e.status,
+                            e.failure == null ? null : e.failure.tag(),
+                            e.bytesIn,
+                            e.bytesOut,
+                            e.mirrored));
+                  }
+
+                  @Override
+                  public void onUpstreamFailure(String backend, Exchange exchange, UpstreamFailure failure) {}
+
+                  @Override
+                  public void onClientConnection(int delta) {
+                    clientConnections.addAndGet(delta);
+                  }
+
+                  @Override
+                  public void onBackendConnection(int delta) {
+                    backendConnections.addAndGet(delta);
+                  }
+                },
+                null)
+            .start();
+  }
+
+  public int port() {
+    return server.port();
+  }
+
+  public String url(String path) {
+    return "http://127.0.0.1:" + port() + path;
+  }
+
+  public Router router() {
+    return router;
+  }
+
+  public List<Done> done() {
+    return done;
+  }
+
+  public int openClientConnections() {
+    return clientConnections.get();
+  }
+
+  public int openBackendConnections() {
+    return backendConnections.get();
+  }
+
+  @Override
+  public void close() {
+    server.close();
+  }
+}
