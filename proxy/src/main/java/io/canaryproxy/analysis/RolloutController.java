@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -179,6 +180,21 @@ public final class RolloutController {
         && !Duration.between(windowStart, now).minus(config.stepInterval()).isNegative()) {
       advance(false, windowPasses + " passing and no failed interval for " + config.stepInterval(), v);
     }
+  }
+
+  /**
+   * A task for {@code ScheduledExecutorService.scheduleAtFixedRate} that takes one interval from {@code source}
+   * and judges it. It logs and swallows exceptions, because a periodic task that throws is never run again.
+   */
+  public Runnable intervalTask(Supplier<JudgeInput> source) {
+    Objects.requireNonNull(source, "source");
+    return () -> {
+      try {
+        onInterval(source.get());
+      } catch (RuntimeException e) {
+        log.error("rollout analysis interval failed; the next one runs as scheduled", e);
+      }
+    };
   }
 
   /** Holds the canary at its step. Valid when progressing. */

@@ -37,6 +37,7 @@ public final class WebhookNotifier implements RolloutEventListener, AutoCloseabl
   private final AtomicInteger pending = new AtomicInteger();
   private final AtomicLong delivered = new AtomicLong();
   private final AtomicLong dropped = new AtomicLong();
+  private final AtomicLong failed = new AtomicLong();
 
   /** A notifier for {@code uri} with the defaults above. */
   public WebhookNotifier(URI uri) {
@@ -95,6 +96,11 @@ public final class WebhookNotifier implements RolloutEventListener, AutoCloseabl
     return dropped.get();
   }
 
+  /** Events given up on after every attempt failed. */
+  public long failed() {
+    return failed.get();
+  }
+
   /** Stops the thread; pending events are abandoned. */
   @Override
   public void close() {
@@ -130,6 +136,7 @@ public final class WebhookNotifier implements RolloutEventListener, AutoCloseabl
         schedule(body, type, attempt + 1, backoff);
       } else {
         pending.decrementAndGet();
+        failed.incrementAndGet();
         log.warn("rollout webhook to {} gave up on the {} event after {} attempts: {}", uri.getHost(), type.tag(),
             attempt + 1, why);
       }

@@ -316,4 +316,34 @@ class RolloutControllerTest {
     assertThat(json.get("verdicts").get(0).get("outcome").asText()).isEqualTo("INCONCLUSIVE");
     assertThat(json.get("verdicts").get(0).get("evidence").get("canaryRequests").asLong()).isEqualTo(50);
   }
+
+  @Test
+  void unreadableStateFileStopsTheStartInsteadOfUndoingARollback() throws Exception {
+    java.nio.file.Files.writeString(dir.resolve("state.json"), "{\"state\": \"rolledBa");
+    RolloutFixture f = fixture(OnFailure.ROLLBACK);
+
+    org.assertj.core.api.Assertions.assertThatThrownBy(f.controller::start)
+        .isInstanceOf(java.io.UncheckedIOException.class)
+        .hasMessageContaining("rollout.stateFile: " + dir.resolve("state.json"));
+    assertThat(f.percents).isEmpty();
+  }
+
+  @Test
+  void intervalTaskSurvivesAFailingSource() {
+    RolloutFixture f = fixture(OnFailure.ROLLBACK);
+    f.controller.start();
+    java.util.Iterator<JudgeInput> inputs = java.util.Arrays.asList(null, HEALTHY).iterator();
+    Runnable task = f.controller.intervalTask(() -> {
+      JudgeInput in = inputs.next();
+      if (in == null) {
+        throw new IllegalStateException("metrics snapshot failed");
+      }
+      return in;
+    });
+
+    task.run();
+    task.run();
+
+    assertThat(f.controller.status().verdicts()).extracting(Verdict::outcome).containsExactly(Outcome.PASS);
+  }
 }

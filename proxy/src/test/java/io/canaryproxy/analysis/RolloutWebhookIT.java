@@ -114,4 +114,21 @@ class RolloutWebhookIT {
     await().atMost(Duration.ofSeconds(10)).until(() -> notifier.delivered() == 1);
     assertThat(received).extracting(j -> j.get("type").asText()).containsExactly("started");
   }
+
+  @Test
+  void anUnreachableReceiverIsRetriedThenGivenUp() throws IOException {
+    URI uri = startServer(0, null);
+    server.stop(0); // nothing listens on that port any more
+    server = null;
+    notifier = new WebhookNotifier(uri, Duration.ofSeconds(2), 2, Duration.ofMillis(10), 256);
+    RolloutFixture f = new RolloutFixture(List.of(10.0, 100.0), OnFailure.ROLLBACK, dir.resolve("s.json"),
+        false, uri, notifier);
+
+    f.controller.start();
+    assertThat(f.controller.rollback().ok()).isTrue();
+
+    await().atMost(Duration.ofSeconds(10)).until(() -> notifier.failed() == 2);
+    assertThat(notifier.delivered()).isZero();
+    assertThat(f.controller.status().state()).isEqualTo(RolloutState.ROLLED_BACK);
+  }
 }
