@@ -1,0 +1,351 @@
+package io.canaryproxy.analysis;
+
+import io.canaryproxy.analysis.RolloutEvent.Type;
+import io.canaryproxy.analysis.Verdict.Outcome;
+import io.canaryproxy.config.RolloutConfig;
+import io.canaryproxy.config.RolloutConfig.OnFailure;
+import java.io.IOException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The rollout state machine. It owns the canary share (through a {@link CanaryPercentSink}), judges each
+ * analysis interval handed to {@link #onInterval}, and moves the canary up {@code rollout.steps}, or rolls it
+ * back, by these rules:
+ *
+ * <ul>
+ *   <li>Promotion: a step advances once it has been observed for {@code stepInterval} without a FAIL, with at
+ *       least one PASS. A FAIL restarts that observation window (and drops its passes), so the last interval
+ *       before an advance is never a FAIL. Entering a step of 100% means promoted; passing the last step too.
+ *   <li>Failure: after {@code failureThreshold} consecutive FAIL intervals, {@code onFailure: rollback} sets the
+ *       share to 0 and the state to rolledBack; {@code pause} holds the share in paused. An INCONCLUSIVE interval
+ *       neither counts as a failure nor resets the count; a PASS resets it.
+ *   <li>Shadow gate ({@code shadowGate: true}): step 0 runs at 0% and judges the mirror (shadow latency against
+ *       stable, and the mismatch rate) instead of the canary.
+ *   <li>Paused: intervals are still judged and recorded, but cause no transition.
+ * </ul>
+ *
+ * <p>Every change is written to the state file; after a restart, {@link #start()} resumes from it (rolledBack
+ * stays rolledBack at 0%, paused stays paused). Thread-safe: all methods synchronize on the controller and never
+ * block on I/O other than the small state file write.
+ */
+public final class RolloutController {
+  /** Verdicts kept in the status and the state file. */
+  public static final int VERDICTS_KEPT = 20;
+
+  private static final Logger log = LoggerFactory.getLogger(RolloutController.class);
+
+  private final RolloutConfig config;
+  private final CanaryJudge judge;
+  private final CanaryPercentSink sink;
+  private final RolloutEventListener listener;
+  private final RolloutStateStore store;
+  private final Clock clock;
+  private final List<Double> steps;
+
+  private RolloutState state = RolloutState.IDLE;
+  private int step;
+  private double percent;
+  private int consecutiveFailures;
+  private Instant windowStart;
+  private int windowPasses;
+  private Instant updatedAt;
+  private final ArrayDeque<Verdict> verdicts = new ArrayDeque<>();
+
+  /**
+   * A controller for {@code config}, or one that stays idle when {@code config} is {@code null} (no rollout
+   * section). Nothing happens until {@link #start()}.
+   */
+  public RolloutController(
+      RolloutConfig config, CanaryPercentSink sink, RolloutEventListener listener, Clock clock) {
+    this.config = config;
+    this.sink = Objects.requireNonNull(sink, "sink");
+    this.listener = Objects.requireNonNull(listener, "listener");
+    this.clock = Objects.requireNonNull(clock, "clock");
+    this.updatedAt = clock.instant();
+    if (config == null) {
+      this.judge = null;
+      this.store = null;
+      this.steps = List.of();
+      return;
+    }
+    this.judge = new CanaryJudge(config.analysis(), clock);
+    this.store = config.stateFile() == null ? null : new RolloutStateStore(config.stateFile());
+    List<Double> s = new ArrayList<>();
+    if (config.shadowGate()) {
+      s.add(0.0);
+    }
+    s.addAll(config.steps());
+    if (s.isEmpty()) {
+      throw new IllegalArgumentException("rollout.steps: [] (expected: at least one step)");
+    }
+    this.steps = List.copyOf(s);
+  }
+
+  /**
+   * Starts the rollout: resumes the state file's state when it holds one, else starts progressing at step 0;
+   * then applies the canary share to the sink. Does nothing without a rollout section.
+   *
+   * @throws java.io.UncheckedIOException when the state file exists but cannot be read
+   */
+  public synchronized RolloutStatus start() {
+    if (config == null || state != RolloutState.IDLE) {
+      return status();
+    }
+    Optional<RolloutStatus> saved = store == null ? Optional.empty() : store.load();
+    Instant now = clock.instant();
+    windowStart = now;
+    if (saved.isPresent() && saved.get().state() != RolloutState.IDLE) {
+      RolloutStatus s = saved.get();
+      state = s.state();
+      step = Math.max(0, Math.min(s.step(), steps.size() - 1));
+      percent = switch (state) {
+        case ROLLED_BACK -> 0.0;
+        case PROMOTED -> s.canaryPercent();
+        default -> steps.get(step);
+      };
+      consecutiveFailures = state == RolloutState.PROGRESSING ? s.consecutiveFailures() : 0;
+      s.verdicts().stream().skip(Math.max(0, s.verdicts().size() - VERDICTS_KEPT)).forEach(verdicts::add);
+    } else {
+      state = RolloutState.PROGRESSING;
+      step = 0;
+      percent = steps.get(0);
+    }
+    sink.setCanaryPercent(percent);
+    String how = saved.isPresent() ? "resumed from " + store.file() : "started";
+    emit(Type.STARTED, RolloutState.IDLE, false, how + " at step " + step, null);
+    if (state == RolloutState.PROGRESSING && percent >= 100) {
+      transition(RolloutState.PROMOTED, Type.PROMOTED, false, "the first step is 100%", null);
+    }
+    save();
+    return status();
+  }
+
+  /**
+   * Judges one interval and applies the rules above. Call it once per {@code rollout.analysis.interval}.
+   *
+   * @return the verdict, or empty when the rollout is not progressing or paused (nothing is judged then)
+   */
+  public synchronized Optional<Verdict> onInterval(JudgeInput in) {
+    if (state != RolloutState.PROGRESSING && state != RolloutState.PAUSED) {
+      return Optional.empty();
+    }
+    boolean gate = inShadowGate();
+    Verdict v = gate ? judge.judgeShadow(in) : judge.judge(in);
+    verdicts.addLast(v);
+    while (verdicts.size() > VERDICTS_KEPT) {
+      verdicts.removeFirst();
+    }
+    if (v.outcome() == Outcome.FAIL) {
+      log.warn("{} interval FAILED at step {} ({}%): {}", v.comparison(), step, percent, v.reason());
+      emit(Type.VERDICT_FAILED, state, false, v.reason(), v);
+    } else {
+      log.debug("canary interval {} at step {}: {}", v.outcome(), step, v.reason());
+    }
+    if (state == RolloutState.PROGRESSING) {
+      apply(v);
+    }
+    save();
+    return Optional.of(v);
+  }
+
+  private void apply(Verdict v) {
+    Instant now = clock.instant();
+    if (v.outcome() == Outcome.FAIL) {
+      consecutiveFailures++;
+      windowStart = now;
+      windowPasses = 0;
+    } else if (v.outcome() == Outcome.PASS) {
+      consecutiveFailures = 0;
+      windowPasses++;
+    }
+    int threshold = config.analysis().failureThreshold();
+    if (consecutiveFailures >= threshold) {
+      String reason = consecutiveFailures + " consecutive failed intervals; last: " + v.reason();
+      if (config.onFailure() == OnFailure.PAUSE) {
+        transition(RolloutState.PAUSED, Type.PAUSED, false, reason, v);
+      } else {
+        rollBack(false, reason, v);
+      }
+    } else if (windowPasses >= 1
+        && !Duration.between(windowStart, now).minus(config.stepInterval()).isNegative()) {
+      advance(false, windowPasses + " passing and no failed interval for " + config.stepInterval(), v);
+    }
+  }
+
+  /**
+   * A task for {@code ScheduledExecutorService.scheduleAtFixedRate} that takes one interval from {@code source}
+   * and judges it. It logs and swallows exceptions, because a periodic task that throws is never run again.
+   */
+  public Runnable intervalTask(Supplier<JudgeInput> source) {
+    Objects.requireNonNull(source, "source");
+    return () -> {
+      try {
+        onInterval(source.get());
+      } catch (RuntimeException e) {
+        log.error("rollout analysis interval failed; the next one runs as scheduled", e);
+      }
+    };
+  }
+
+  /** Holds the canary at its step. Valid when progressing. */
+  public synchronized OperationResult pause() {
+    return operate("pause", RolloutState.PROGRESSING, () ->
+        transition(RolloutState.PAUSED, Type.PAUSED, true, "paused by an operator", null));
+  }
+
+  /** Resumes judging and stepping from the current step, with a fresh observation window. Valid when paused. */
+  public synchronized OperationResult resume() {
+    return operate("resume", RolloutState.PAUSED, () -> {
+      resetWindow();
+      transition(RolloutState.PROGRESSING, Type.RESUMED, true, "resumed by an operator", null);
+    });
+  }
+
+  /**
+   * Skips to the next step now, or to promoted from the last one. Valid when progressing or paused; a paused
+   * rollout is progressing again afterwards.
+   */
+  public synchronized OperationResult promote() {
+    if (state == RolloutState.PAUSED) {
+      return operate("promote", RolloutState.PAUSED, () -> advance(true, "promoted by an operator", null));
+    }
+    return operate("promote", RolloutState.PROGRESSING, () -> advance(true, "promoted by an operator", null));
+  }
+
+  /** Sends no more users to the canary. Valid when progressing, paused or promoted. */
+  public synchronized OperationResult rollback() {
+    RolloutState from = state;
+    if (from == RolloutState.PAUSED || from == RolloutState.PROMOTED) {
+      return operate("rollback", from, () -> rollBack(true, "rolled back by an operator", null));
+    }
+    return operate("rollback", RolloutState.PROGRESSING, () -> rollBack(true, "rolled back by an operator", null));
+  }
+
+  /** The current snapshot, with the last {@value #VERDICTS_KEPT} verdicts. */
+  public synchronized RolloutStatus status() {
+    return new RolloutStatus(
+        state,
+        percent,
+        step,
+        steps,
+        inShadowGate(),
+        consecutiveFailures,
+        updatedAt.toString(),
+        new ArrayList<>(verdicts));
+  }
+
+  /**
+   * The answer to a manual operation; the admin API can map {@code ok == false} to 409 Conflict.
+   *
+   * @param ok whether the operation was applied
+   * @param operation pause, resume, promote or rollback
+   * @param error why it was refused, or {@code null}
+   * @param status the status after the operation
+   */
+  public record OperationResult(boolean ok, String operation, String error, RolloutStatus status) {}
+
+  private OperationResult operate(String operation, RolloutState required, Runnable action) {
+    if (config == null) {
+      return new OperationResult(false, operation, "no rollout is configured", status());
+    }
+    if (state != required) {
+      String error = "cannot " + operation + ": the rollout is " + state.jsonName() + " (expected: "
+          + validFrom(operation) + ")";
+      return new OperationResult(false, operation, error, status());
+    }
+    action.run();
+    save();
+    return new OperationResult(true, operation, null, status());
+  }
+
+  private static String validFrom(String operation) {
+    return switch (operation) {
+      case "pause" -> "progressing";
+      case "resume" -> "paused";
+      case "promote" -> "progressing or paused";
+      default -> "progressing, paused or promoted";
+    };
+  }
+
+  private void advance(boolean manual, String reason, Verdict cause) {
+    if (step + 1 >= steps.size()) {
+      transition(RolloutState.PROMOTED, Type.PROMOTED, manual, "last step passed: " + reason, cause);
+      return;
+    }
+    step++;
+    setPercent(steps.get(step));
+    resetWindow();
+    if (percent >= 100) {
+      transition(RolloutState.PROMOTED, Type.PROMOTED, manual, reason, cause);
+    } else {
+      transition(RolloutState.PROGRESSING, Type.STEP_ADVANCED, manual, reason, cause);
+    }
+  }
+
+  private void rollBack(boolean manual, String reason, Verdict cause) {
+    setPercent(0);
+    transition(RolloutState.ROLLED_BACK, Type.ROLLED_BACK, manual, reason, cause);
+  }
+
+  private void transition(RolloutState to, Type type, boolean manual, String reason, Verdict cause) {
+    RolloutState from = state;
+    state = to;
+    if (to != RolloutState.PROGRESSING) {
+      consecutiveFailures = 0;
+    }
+    emit(type, from, manual, reason, cause);
+  }
+
+  private void setPercent(double p) {
+    percent = p;
+    sink.setCanaryPercent(p);
+  }
+
+  private void resetWindow() {
+    windowStart = clock.instant();
+    windowPasses = 0;
+    consecutiveFailures = 0;
+  }
+
+  private boolean inShadowGate() {
+    return config != null && config.shadowGate() && step == 0 && state != RolloutState.ROLLED_BACK
+        && state != RolloutState.PROMOTED;
+  }
+
+  private void emit(Type type, RolloutState from, boolean manual, String reason, Verdict cause) {
+    updatedAt = clock.instant();
+    RolloutEvent e = new RolloutEvent(
+        type, updatedAt.toString(), state, from, percent, step, manual, reason, cause);
+    if (type != Type.VERDICT_FAILED) {
+      log.info("rollout {}: {} -> {}, canary {}% at step {}{}: {}", type.tag(), from.jsonName(),
+          state.jsonName(), percent, step, manual ? " (manual)" : "", reason);
+    }
+    try {
+      listener.onEvent(e);
+    } catch (RuntimeException ex) {
+      log.warn("rollout event listener failed on {}", type.tag(), ex);
+    }
+  }
+
+  private void save() {
+    if (store == null) {
+      return;
+    }
+    updatedAt = clock.instant();
+    try {
+      store.save(status());
+    } catch (IOException | RuntimeException e) {
+      log.error("could not write the rollout state file {}", store.file(), e);
+    }
+  }
+}
