@@ -1,0 +1,236 @@
+package io.canaryproxy.config;
+
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.canaryproxy.routing.Cidr;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.yaml.snakeyaml.error.Mark;
+import org.yaml.snakeyaml.error.MarkedYAMLException;
+
+/**
+ * Reads the YAML configuration into a {@link ProxyConfig}, validating every value. All errors are collected
+ * and reported together, each starting with its YAML path, so one run of {@code validate} shows everything
+ * that is wrong. Start reading at {@link #parse(String)}.
+ */
+public final class ConfigLoader {
+  private static final ObjectMapper YAML =
+      new ObjectMapper(new YAMLFactory()).enable(DeserializationFeature.FAIL_ON_READING_DUP_TREE_KEY);
+  private static final String[] TOP_KEYS = {
+    "listen", "ioThreads", "admin", "backends", "routing", "mirror", "rollout", "timeouts", "limits",
+    "metrics", "accessLog", "drain"
+  };
+  private static final String ROOT = "<root>";
+
+  private ConfigLoader() {}
+
+  /** Reads, parses and validates the config file. */
+  public static ProxyConfig load(Path file) throws ConfigException {
+    String text;
+    try {
+      text = Files.readString(file);
+    } catch (IOException e) {
+      throw new ConfigException(
+          List.of(file + ": cannot be read, " + e.getClass().getSimpleName() + " (expected: a readable YAML file)"));
+    }
+    return parse(text);
+  }
+
+  /** Parses and validates a config given as YAML text. */
+  public static ProxyConfig parse(String yaml) throws ConfigException {
+    JsonNode root;
+    try {
+      root = YAML.readTree(yaml);
+    } catch (JsonProcessingException e) {
+      throw new ConfigException(List.of(syntaxError(e)));
+    }
+    if (root == null || root.isMissingNode() || root.isNull()) {
+      throw new ConfigException(List.of(ROOT + ": empty (expected: a mapping with at least a backends section)"));
+    }
+    if (!root.isObject()) {
+      throw new ConfigException(
+          List.of(ROOT + ": " + YamlMap.show(root) + " (expected: a mapping with keys " + String.join(", ", TOP_KEYS) + ")"));
+    }
+    List<String> errors = new ArrayList<>();
+    YamlMap top = YamlMap.of(root, "", errors, TOP_KEYS);
+    HostPort listen = top.hostPort("listen", new HostPort("127.0.0.1", 8080));
+    int ioThreads = (int) top.integer("ioThreads", Runtime.getRuntime().availableProcessors(), 1, 1024);
+    AdminConfig admin = admin(top.map("admin", "listen", "tokenFile"));
+    Map<String, BackendConfig> backends = backends(top);
+    Set<String> names = backends.keySet();
+    RoutingConfig routing = RoutingParser.parse(top.map("routing", RoutingParser.KEYS), names);
+    MirrorConfig mirror =
+        top.declared("mirror") ? MirrorParser.parse(top.map("mirror", MirrorParser.KEYS), names) : null;
+    RolloutConfig rollout =
+        top.declared("rollout") ? RolloutParser.parse(top.map("rollout", RolloutParser.KEYS)) : null;
+    if (rollout != null && rollout.shadowGate() && mirror == null) {
+      errors.add("rollout.shadowGate: true (expected: false unless a mirror section is configured)");
+    }
+    ProxyConfig config =
+        new ProxyConfig(
+            listen,
+            ioThreads,
+            admin,
+            backends,
+            routing,
+            mirror,
+            rollout,
+            timeouts(top.map("timeouts", "connect", "response", "clientIdle", "requestHeader", "backendIdle")),
+            limits(top.map("limits", "maxRequestLineBytes", "maxHeaderBytes", "maxHeaders", "maxBodyBytes")),
+            metrics(top.map("metrics", "lowestMicros", "highestMicros", "significantDigits", "interval", "window")),
+            accessLog(top.map("accessLog", "enabled", "path", "sampleRate", "logUserKey")),
+            drain(top.map("drain", "delay", "timeout")));
+    if (!errors.isEmpty()) {
+      throw new ConfigException(errors);
+    }
+    return config;
+  }
+
+  /** Reports {@code name} at {@code m.key} unless it names a backend; silent when no backend parsed at all. */
+  static void checkBackend(YamlMap m, String key, String name, Set<String> backends) {
+    if (!backends.isEmpty() && !backends.contains(name)) {
+      m.error(
+          key,
+          RoutingParser.quote(name) + " (expected: a name under backends: " + String.join(", ", backends) + ")");
+    }
+  }
+
+  private static String syntaxError(JsonProcessingException e) {
+    String problem;
+    String where;
+    if (e.getCause() instanceof MarkedYAMLException) {
+      MarkedYAMLException y = (MarkedYAMLException) e.getCause();
+      Mark mark = y.getProblemMark() != null ? y.getProblemMark() : y.getContextMark();
+      problem = y.getContext() == null ? y.getProblem() : y.getContext() + ", " + y.getProblem();
+      where = mark == null ? "" : " at line " + (mark.getLine() + 1) + ", column " + (mark.getColumn() + 1);
+    } else {
+      JsonLocation at = e.getLocation();
+      problem = e.getOriginalMessage().replaceFirst("(?s)^Duplicate field '(.*?)'.*", "duplicate key \"$1\"");
+      where = at == null ? "" : " at line " + at.getLineNr() + ", column " + at.getColumnNr();
+    }
+    int newline = problem.indexOf('\n');
+    if (newline >= 0) {
+      problem = problem.substring(0, newline);
+    }
+    return ROOT + ": not valid YAML" + where + ": " + problem.trim() + " (expected: a YAML mapping)";
+  }
+
+  private static AdminConfig admin(YamlMap m) {
+    HostPort listen = m.hostPort("listen", new HostPort("127.0.0.1", 9901));
+    Path tokenFile = m.filePath("tokenFile");
+    if (tokenFile == null && !isLoopback(listen.host())) {
+      m.error(
+          "listen",
+          RoutingParser.quote(listen.toString())
+              + " (expected: a loopback address such as 127.0.0.1:9901, or set admin.tokenFile)");
+    }
+    return new AdminConfig(listen, tokenFile);
+  }
+
+  /** Only "localhost" and loopback literals count: other names could resolve anywhere. */
+  private static boolean isLoopback(String host) {
+    if (host.equalsIgnoreCase("localhost")) {
+      return true;
+    }
+    InetAddress a = Cidr.parseLiteral(host);
+    return a != null && a.isLoopbackAddress();
+  }
+
+  private static Map<String, BackendConfig> backends(YamlMap top) {
+    Map<String, BackendConfig> out = new LinkedHashMap<>();
+    String expected = "a mapping of pool names to {endpoints: [host:port, ...]}";
+    if (!top.has("backends")) {
+      top.missing("backends", expected);
+      return out;
+    }
+    if (!top.raw("backends").isObject() || top.raw("backends").isEmpty()) {
+      top.invalid("backends", expected);
+      return out;
+    }
+    YamlMap backends = YamlMap.open(top.raw("backends"), "backends", top.errors());
+    for (Map.Entry<String, JsonNode> e : backends.entries()) {
+      YamlMap pool = backends.map(e.getKey(), "endpoints", "maxConnections");
+      List<HostPort> endpoints = new ArrayList<>();
+      if (!pool.has("endpoints")) {
+        pool.missing("endpoints", "at least one host:port");
+      } else if (!pool.raw("endpoints").isArray() || pool.raw("endpoints").isEmpty()) {
+        pool.invalid("endpoints", "a list of at least one host:port");
+      } else {
+        JsonNode list = pool.raw("endpoints");
+        for (int i = 0; i < list.size(); i++) {
+          try {
+            if (!list.get(i).isTextual()) {
+              throw new IllegalArgumentException();
+            }
+            endpoints.add(HostPort.parse(list.get(i).asText()));
+          } catch (IllegalArgumentException ex) {
+            top.errors().add(
+                pool.path("endpoints") + "[" + i + "]: " + YamlMap.show(list.get(i))
+                    + " (expected: " + HostPort.EXPECTED + ")");
+          }
+        }
+      }
+      int maxConnections = (int) pool.integer("maxConnections", 1024, 1, 1_000_000);
+      out.put(e.getKey(), new BackendConfig(List.copyOf(endpoints), maxConnections));
+    }
+    return Collections.unmodifiableMap(out);
+  }
+
+  private static TimeoutsConfig timeouts(YamlMap m) {
+    return new TimeoutsConfig(
+        m.duration("connect", Duration.ofSeconds(2), true),
+        m.duration("response", Duration.ofSeconds(30), true),
+        m.duration("clientIdle", Duration.ofSeconds(60), true),
+        m.duration("requestHeader", Duration.ofSeconds(10), true),
+        m.duration("backendIdle", Duration.ofSeconds(60), true));
+  }
+
+  private static LimitsConfig limits(YamlMap m) {
+    return new LimitsConfig(
+        (int) m.size("maxRequestLineBytes", 8 << 10, 1, Integer.MAX_VALUE),
+        (int) m.size("maxHeaderBytes", 16 << 10, 1, Integer.MAX_VALUE),
+        (int) m.integer("maxHeaders", 100, 1, 100_000),
+        m.size("maxBodyBytes", 100L << 20, 0, Long.MAX_VALUE));
+  }
+
+  private static MetricsConfig metrics(YamlMap m) {
+    long lowest = m.integer("lowestMicros", 1, 1, Long.MAX_VALUE / 2);
+    long highest = m.integer("highestMicros", 60_000_000, 2, Long.MAX_VALUE);
+    if (highest < 2 * lowest) {
+      m.error("highestMicros", highest + " (expected: at least 2 × metrics.lowestMicros = " + 2 * lowest + ")");
+    }
+    return new MetricsConfig(
+        lowest,
+        highest,
+        (int) m.integer("significantDigits", 3, 1, 5),
+        m.duration("interval", Duration.ofSeconds(10), true),
+        (int) m.integer("window", 30, 1, 10_000));
+  }
+
+  private static AccessLogConfig accessLog(YamlMap m) {
+    return new AccessLogConfig(
+        m.bool("enabled", false),
+        m.filePath("path"),
+        m.number("sampleRate", 1, 0, 1, "0..1"),
+        m.bool("logUserKey", false));
+  }
+
+  private static DrainConfig drain(YamlMap m) {
+    return new DrainConfig(
+        m.duration("delay", Duration.ofSeconds(5), false),
+        m.duration("timeout", Duration.ofSeconds(20), true));
+  }
+}

@@ -1,0 +1,109 @@
+package io.canaryproxy.config;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.canaryproxy.config.RolloutConfig.AnalysisConfig;
+import io.canaryproxy.config.RolloutConfig.OnFailure;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Reads the {@code rollout} section; {@code analysis} is nested in YAML but flat in {@link AnalysisConfig}. */
+final class RolloutParser {
+  static final String[] KEYS = {
+    "steps", "stepInterval", "analysis", "onFailure", "stateFile", "webhook", "shadowGate"
+  };
+
+  private RolloutParser() {}
+
+  static RolloutConfig parse(YamlMap m) {
+    URI webhook = null;
+    String hook = m.string("webhook", null);
+    if (hook != null) {
+      try {
+        webhook = new URI(hook);
+        if (!("http".equals(webhook.getScheme()) || "https".equals(webhook.getScheme()))
+            || webhook.getHost() == null) {
+          m.invalid("webhook", "an http:// or https:// URL");
+        }
+      } catch (URISyntaxException e) {
+        m.invalid("webhook", "an http:// or https:// URL");
+      }
+    }
+    Path stateFile = m.has("stateFile") ? m.filePath("stateFile") : Path.of("./rollout-state.json");
+    return new RolloutConfig(
+        steps(m),
+        m.duration("stepInterval", Duration.ofSeconds(60), true),
+        analysis(
+            m.map(
+                "analysis",
+                "interval", "minRequests", "latency", "errorRate", "failureThreshold", "confidence",
+                "maxMismatchRate")),
+        m.choice("onFailure", OnFailure.ROLLBACK, OnFailure.class),
+        stateFile,
+        webhook,
+        m.bool("shadowGate", false));
+  }
+
+  private static List<Double> steps(YamlMap m) {
+    String expected = "a non-empty list of canaryPercent values 0..100, ascending";
+    if (!m.has("steps")) {
+      m.missing("steps", expected);
+      return List.of();
+    }
+    List<JsonNode> items = m.list("steps", expected);
+    if (items.isEmpty() && m.raw("steps").isArray()) {
+      m.invalid("steps", expected);
+    }
+    List<Double> out = new ArrayList<>();
+    double previous = Double.NEGATIVE_INFINITY;
+    for (int i = 0; i < items.size(); i++) {
+      JsonNode item = items.get(i);
+      String path = m.path("steps") + "[" + i + "]";
+      if (!item.isNumber() || !(item.doubleValue() >= 0 && item.doubleValue() <= 100)) {
+        m.errors().add(path + ": " + YamlMap.show(item) + " (expected: 0..100)");
+        continue;
+      }
+      double step = item.doubleValue();
+      if (step <= previous) {
+        m.errors().add(
+            path + ": " + YamlMap.show(item) + " (expected: greater than the previous step, "
+                + YamlMap.show(items.get(i - 1)) + ")");
+      }
+      previous = step;
+      out.add(step);
+    }
+    return List.copyOf(out);
+  }
+
+  private static AnalysisConfig analysis(YamlMap m) {
+    YamlMap latency = m.map("latency", "percentile", "maxRatio");
+    YamlMap errorRate = m.map("errorRate", "maxIncrease");
+    double percentile = latency.number("percentile", 99, 0, 100, "0..100, exclusive");
+    if (percentile <= 0 || percentile >= 100) {
+      latency.invalid("percentile", "0..100, exclusive");
+      percentile = 99;
+    }
+    double confidence = m.number("confidence", 0.99, 0, 1, "0..1, exclusive");
+    if (confidence <= 0 || confidence >= 1) {
+      m.invalid("confidence", "0..1, exclusive");
+      confidence = 0.99;
+    }
+    double maxRatio = latency.number("maxRatio", 1.2, 0, Double.MAX_VALUE, "a ratio > 0");
+    if (maxRatio <= 0) {
+      latency.invalid("maxRatio", "a ratio > 0");
+      maxRatio = 1.2;
+    }
+    return new AnalysisConfig(
+        m.duration("interval", Duration.ofSeconds(10), true),
+        m.integer("minRequests", 200, 1, Long.MAX_VALUE),
+        percentile,
+        maxRatio,
+        confidence,
+        errorRate.number("maxIncrease", 0.01, 0, 1, "0..1"),
+        m.number("maxMismatchRate", 0.05, 0, 1, "0..1"),
+        (int) m.integer("failureThreshold", 3, 1, 1000));
+  }
+}
