@@ -32,9 +32,12 @@ public final class Durations {
     return Duration.ofNanos(Math.round(amount * nanosPerUnit));
   }
 
-  /** Formats a duration compactly for reports: {@code 20ms}, {@code 1.5s}, {@code 2m}. */
+  /** Formats a duration compactly for reports: {@code 20ms}, {@code 1.5s}, {@code 2m}, {@code 2h}. */
   public static String format(Duration d) {
     long nanos = d.toNanos();
+    if (nanos % 3_600_000_000_000L == 0 && nanos > 0) {
+      return nanos / 3_600_000_000_000L + "h";
+    }
     if (nanos % 60_000_000_000L == 0 && nanos > 0) {
       return nanos / 60_000_000_000L + "m";
     }

@@ -1,5 +1,6 @@
 package io.canaryproxy.bench.load;
 
+import io.canaryproxy.bench.Durations;
 import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -147,7 +148,8 @@ public record LoadSpec(
 
     private static void check(boolean ok, String name, Object value, String expected) {
       if (!ok) {
-        throw new IllegalArgumentException(name + ": " + value + " (expected: " + expected + ")");
+        throw new IllegalArgumentException(
+            name + ": " + (value instanceof Duration d ? Durations.format(d) : value) + " (expected: " + expected + ")");
       }
     }
   }

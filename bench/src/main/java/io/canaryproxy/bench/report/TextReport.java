@@ -15,7 +15,7 @@ public final class TextReport {
     String rate = r.requestedRate() == null ? "max (closed-loop)" : fmt("%.1f req/s", r.requestedRate());
     out.println(
         fmt(
-            "canary-bench %s  rate %s, %d connections, %d threads (%s), %.1fs measured after %.1fs warmup",
+            "canary-bench %s  rate %s, %d connections, %d event loops (%s), %.1fs measured after %.1fs warmup",
             r.url(), rate, r.connections(), r.threads(), r.transport(), r.durationSeconds(), r.warmupSeconds()));
     spectrum(out, "Latency distribution, corrected (from intended send time)", r.corrected());
     spectrum(out, "Latency distribution, uncorrected (from actual send time)", r.uncorrected());
