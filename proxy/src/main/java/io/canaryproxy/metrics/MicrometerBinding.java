@@ -8,6 +8,7 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tag;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
@@ -19,6 +20,8 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.netty.buffer.PooledByteBufAllocator;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -110,7 +113,21 @@ public final class MicrometerBinding implements ProxyListener, AutoCloseable {
     return new MeterFilter() {
       @Override
       public Meter.Id map(Meter.Id id) {
-        return id.getName().startsWith(MetricNames.PREFIX) ? id : id.withName(MetricNames.PREFIX + id.getName());
+        if (id.getName().startsWith(MetricNames.PREFIX)) {
+          return id;
+        }
+        Meter.Id renamed = id.withName(MetricNames.PREFIX + id.getName());
+        if (id.getName().startsWith("netty.allocator.")) {
+          // The binder tags each allocator with its identity hash: a new series on every restart, for one allocator.
+          List<Tag> tags = new ArrayList<>();
+          for (Tag t : id.getTagsAsIterable()) {
+            if (!t.getKey().equals("id")) {
+              tags.add(t);
+            }
+          }
+          renamed = renamed.replaceTags(tags);
+        }
+        return renamed;
       }
     };
   }
