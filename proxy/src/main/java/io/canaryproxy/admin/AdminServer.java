@@ -131,7 +131,7 @@ public final class AdminServer {
                   new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
-                      addHttpHandlers(ch.pipeline());
+                      addHttpHandlers(ch.pipeline(), routes);
                     }
                   })
               .bind(new InetSocketAddress(address, listen.port()))
@@ -144,7 +144,8 @@ public final class AdminServer {
     }
   }
 
-  private void addHttpHandlers(ChannelPipeline p) {
+  /** The whole admin pipeline: HTTP/1.1 codec, aggregation up to {@link #MAX_CONTENT_BYTES}, routing. */
+  static void addHttpHandlers(ChannelPipeline p, AdminRoutes routes) {
     p.addLast("http", new HttpServerCodec());
     p.addLast("aggregator", new HttpObjectAggregator(MAX_CONTENT_BYTES));
     p.addLast("admin", new AdminRequestHandler(routes));
