@@ -125,15 +125,19 @@ public final class AccessLog implements ProxyListener, AutoCloseable {
 
   /** Writes what is queued, stops the writer thread and closes the file (never standard output). */
   @Override
-  public void close() throws InterruptedException {
+  public void close() {
     if (writer == null) {
       return;
     }
-    // The writer may have stopped on an I/O error; then nobody would take the marker from a full queue.
-    while (writer.isAlive() && !queue.offer(POISON, 100, TimeUnit.MILLISECONDS)) {
-      Thread.onSpinWait();
+    try {
+      // The writer may have stopped on an I/O error; then nobody would take the marker from a full queue.
+      while (writer.isAlive() && !queue.offer(POISON, 100, TimeUnit.MILLISECONDS)) {
+        Thread.onSpinWait();
+      }
+      writer.join();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
-    writer.join();
   }
 
   private void drain() {

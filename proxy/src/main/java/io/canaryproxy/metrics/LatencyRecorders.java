@@ -5,7 +5,6 @@ import io.canaryproxy.forwarding.Exchange;
 import io.canaryproxy.forwarding.ProxyListener;
 import io.canaryproxy.routing.Variant;
 import java.util.ArrayDeque;
-import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
@@ -171,7 +170,7 @@ public final class LatencyRecorders implements ProxyListener {
 
   /** The last {@code metrics.window} closed intervals, oldest first. */
   public synchronized List<IntervalSnapshot> window() {
-    return List.copyOf(new ArrayList<>(window));
+    return List.copyOf(window);
   }
 
   /** The most recently closed interval, or {@code null} before the first roll. */

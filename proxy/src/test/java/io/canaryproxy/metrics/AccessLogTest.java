@@ -10,6 +10,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.canaryproxy.config.AccessLogConfig;
 import io.canaryproxy.forwarding.Exchange;
 import io.canaryproxy.routing.Variant;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.StringWriter;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
@@ -19,6 +21,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -126,6 +129,8 @@ class AccessLogTest {
           public void close() {}
         };
     AccessLog log = new AccessLog(new AccessLogConfig(true, null, 1.0, false), 4, blocking, false);
+    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    log.bindTo(registry);
     log.onExchangeComplete(sample("/first"));
     await().atMost(Duration.ofSeconds(5)).until(() -> writerEntered.getCount() == 0);
 
@@ -134,6 +139,8 @@ class AccessLogTest {
     }
 
     assertThat(log.dropped()).isEqualTo(6);
+    assertThat(PrometheusText.parseStrict(registry.scrape()))
+        .contains(new PrometheusText.Sample("canary_proxy_access_log_dropped_total", Map.of(), 6.0));
     release.countDown();
     log.close();
     assertThat(sink.toString().lines()).hasSize(5);
