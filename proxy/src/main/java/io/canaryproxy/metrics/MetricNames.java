@@ -11,7 +11,7 @@ public final class MetricNames {
 
   /** Counter {@code canary_proxy_requests_total{variant,status_class}}. */
   public static final String REQUESTS = PREFIX + "requests";
-  /** Timer histogram {@code canary_proxy_request_duration_seconds{variant}}: first request byte to last response byte. */
+  /** Histogram {@code canary_proxy_request_duration_seconds{variant}}: first request byte to last response byte. */
   public static final String REQUEST_DURATION = PREFIX + "request.duration";
   /** Timer histogram {@code canary_proxy_upstream_duration_seconds{variant}}: request sent to response head. */
   public static final String UPSTREAM_DURATION = PREFIX + "upstream.duration";

@@ -48,7 +48,8 @@ class AdminRequestHandlerTest {
         "GET /boom HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n | HTTP/1.1 500 Internal Server Error | true",
         "GET /healthz?x=%zz HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n | HTTP/1.1 400 Bad Request | false",
         "GET /healthz HTTP/1.1\\r\\nBad Header Line\\r\\n\\r\\n | HTTP/1.1 400 Bad Request | false",
-        "POST /echo HTTP/1.1\\r\\nHost: x\\r\\nContent-Length: 70000\\r\\n\\r\\n | HTTP/1.1 413 Request Entity Too Large | true",
+        "POST /echo HTTP/1.1\\r\\nHost: x\\r\\nContent-Length: 70000\\r\\n\\r\\n"
+            + " | HTTP/1.1 413 Request Entity Too Large | true",
       })
   void answersWithTheStatusAndKeepsOrClosesTheConnection(String request, String statusLine, boolean open) {
     EmbeddedChannel ch = channel();

@@ -21,7 +21,8 @@ public final class PrometheusText {
   private static final Pattern TYPE =
       Pattern.compile("^# TYPE (" + NAME + ") (counter|gauge|histogram|summary|untyped)$");
   private static final Pattern HELP = Pattern.compile("^# HELP (" + NAME + ")(?: .*)?$");
-  private static final Pattern ONE_LABEL = Pattern.compile("(" + "[a-zA-Z_][a-zA-Z0-9_]*" + ")=\"((?:[^\"\\\\]|\\\\.)*)\"");
+  private static final Pattern ONE_LABEL =
+      Pattern.compile("([a-zA-Z_][a-zA-Z0-9_]*)=\"((?:[^\"\\\\]|\\\\.)*)\"");
 
   /** One sample: metric name, labels, value. */
   public record Sample(String name, Map<String, String> labels, double value) {
@@ -66,8 +67,10 @@ public final class PrometheusText {
         }
       }
       String v = m.group(3);
-      double value = v.endsWith("Inf") ? (v.startsWith("-") ? Double.NEGATIVE_INFINITY : Double.POSITIVE_INFINITY)
-          : Double.parseDouble(v);
+      double value =
+          v.endsWith("Inf")
+              ? (v.startsWith("-") ? Double.NEGATIVE_INFINITY : Double.POSITIVE_INFINITY)
+              : Double.parseDouble(v);
       samples.add(new Sample(m.group(1), labels, value));
       String family = family(m.group(1), typed);
       assertThat(family).as("TYPE line before %s", line).isNotNull();
