@@ -3,6 +3,7 @@ package io.canaryproxy.admin;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
 import java.util.Map;
 
 /**
@@ -43,7 +44,7 @@ public record AdminResponse(int status, String contentType, byte[] body, Map<Str
 
   /** The same answer with one more header. */
   public AdminResponse withHeader(String name, String value) {
-    Map<String, String> more = new java.util.HashMap<>(headers);
+    Map<String, String> more = new HashMap<>(headers);
     more.put(name, value);
     return new AdminResponse(status, contentType, body, more);
   }

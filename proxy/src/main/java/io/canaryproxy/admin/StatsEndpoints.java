@@ -12,6 +12,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import org.HdrHistogram.Histogram;
 import org.HdrHistogram.HistogramLogWriter;
@@ -112,7 +113,7 @@ final class StatsEndpoints {
   }
 
   private static <E extends Enum<E>> E parse(
-      Class<E> type, String value, java.util.function.Function<E, String> label) {
+      Class<E> type, String value, Function<E, String> label) {
     if (value == null) {
       return null;
     }

@@ -8,8 +8,10 @@ import io.canaryproxy.forwarding.Exchange;
 import io.canaryproxy.forwarding.UpstreamFailure;
 import io.canaryproxy.routing.Variant;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
 import org.HdrHistogram.Histogram;
@@ -132,6 +134,47 @@ class LatencyRecordersTest {
     assertThat(canary.upstream().getTotalCount()).isEqualTo(1);
     assertThat(canary.upstream().valuesAreEquivalent(canary.upstream().getMaxValue(), 25_000)).isTrue();
     assertThat(s.variant(Variant.OTHER).requests()).isEqualTo(1);
+  }
+
+  @Test
+  void concurrentRecordingWhileRollingLosesNothing() throws Exception {
+    LatencyRecorders recorders = new LatencyRecorders(CFG);
+    int threads = 4;
+    int perThread = 50_000;
+    AtomicBoolean done = new AtomicBoolean();
+    Thread roller =
+        new Thread(
+            () -> {
+              while (!done.get()) {
+                recorders.rollInterval();
+              }
+            });
+    roller.start();
+    List<Thread> writers = new ArrayList<>();
+    for (int t = 0; t < threads; t++) {
+      long base = t * 1_000L;
+      Thread w =
+          new Thread(
+              () -> {
+                for (int i = 0; i < perThread; i++) {
+                  recorders.record(Variant.CANARY, base + i % 1_000, base, i % 10 == 0);
+                }
+              });
+      writers.add(w);
+      w.start();
+    }
+    for (Thread w : writers) {
+      w.join();
+    }
+    done.set(true);
+    roller.join();
+    recorders.rollInterval();
+
+    long n = (long) threads * perThread;
+    assertThat(recorders.cumulative(Variant.CANARY, Measure.TOTAL).getTotalCount()).isEqualTo(n);
+    assertThat(recorders.cumulative(Variant.CANARY, Measure.UPSTREAM).getTotalCount()).isEqualTo(n);
+    assertThat(recorders.cumulativeRequests(Variant.CANARY)).isEqualTo(n);
+    assertThat(recorders.cumulativeErrors(Variant.CANARY)).isEqualTo(n / 10);
   }
 
   static Exchange exchange(Variant v, int status, long totalNanos, long upstreamNanos) {

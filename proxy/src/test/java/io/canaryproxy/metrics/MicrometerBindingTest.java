@@ -2,6 +2,7 @@ package io.canaryproxy.metrics;
 
 import static io.canaryproxy.metrics.LatencyRecordersTest.exchange;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.offset;
 
 import io.canaryproxy.forwarding.Exchange;
 import io.canaryproxy.forwarding.UpstreamFailure;
@@ -79,7 +80,7 @@ class MicrometerBindingTest {
     assertThat(value(s, d, Map.of("variant", "canary", "le", "0.05"))).isEqualTo(2);
     assertThat(value(s, d, Map.of("variant", "canary", "le", "+Inf"))).isEqualTo(2);
     assertThat(value(s, "canary_proxy_request_duration_seconds_sum", Map.of("variant", "canary")))
-        .isCloseTo(0.033, org.assertj.core.data.Offset.offset(1e-9));
+        .isCloseTo(0.033, offset(1e-9));
     String u = "canary_proxy_upstream_duration_seconds_bucket";
     assertThat(value(s, u, Map.of("variant", "canary", "le", "0.025"))).isEqualTo(2);
     assertThat(value(s, "canary_proxy_upstream_duration_seconds_count", Map.of("variant", "stable")))

@@ -2,6 +2,7 @@ package io.canaryproxy.metrics;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -41,7 +42,7 @@ public final class PrometheusText {
   public static List<Sample> parseStrict(String text) {
     Set<String> typed = new HashSet<>();
     Set<String> helped = new HashSet<>();
-    List<Sample> samples = new java.util.ArrayList<>();
+    List<Sample> samples = new ArrayList<>();
     for (String line : text.split("\n", -1)) {
       if (line.isEmpty()) {
         continue;

@@ -18,6 +18,7 @@ import io.canaryproxy.routing.Variant;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
+import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -52,7 +53,7 @@ public class RecordingBenchmark {
   public void setUp() {
     recorders = new LatencyRecorders(new MetricsConfig(1, 60_000_000, 3, Duration.ofSeconds(10), 30));
     binding = new MicrometerBinding(new PrometheusMeterRegistry(PrometheusConfig.DEFAULT), false);
-    java.util.Random random = new java.util.Random(1);
+    Random random = new Random(1);
     for (int k = 0; k < VALUES; k++) {
       // Log-spread latencies from 1 µs to ~1 s, so many histogram buckets are touched.
       totals[k] = (long) Math.exp(random.nextDouble() * 14);
