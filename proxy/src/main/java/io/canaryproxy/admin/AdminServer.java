@@ -17,6 +17,7 @@ import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.timeout.ReadTimeoutHandler;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
@@ -37,6 +38,8 @@ import java.util.function.Supplier;
 public final class AdminServer {
   /** Largest admin request accepted, head excluded; larger ones get 413. */
   static final int MAX_CONTENT_BYTES = 64 * 1024;
+  /** A connection that sends nothing for this long is closed, so idle clients cannot pile up. */
+  static final int IDLE_SECONDS = 60;
   /** The Prometheus text exposition format, the default of {@code GET /metrics}. */
   static final String PROMETHEUS_TYPE = "text/plain; version=0.0.4; charset=utf-8";
   /** Served when the {@code Accept} header asks for it. */
@@ -144,8 +147,12 @@ public final class AdminServer {
     }
   }
 
-  /** The whole admin pipeline: HTTP/1.1 codec, aggregation up to {@link #MAX_CONTENT_BYTES}, routing. */
+  /**
+   * The whole admin pipeline: idle connections closed after {@link #IDLE_SECONDS}, HTTP/1.1 codec, aggregation up
+   * to {@link #MAX_CONTENT_BYTES}, routing.
+   */
   static void addHttpHandlers(ChannelPipeline p, AdminRoutes routes) {
+    p.addLast("idle", new ReadTimeoutHandler(IDLE_SECONDS));
     p.addLast("http", new HttpServerCodec());
     p.addLast("aggregator", new HttpObjectAggregator(MAX_CONTENT_BYTES));
     p.addLast("admin", new AdminRequestHandler(routes));

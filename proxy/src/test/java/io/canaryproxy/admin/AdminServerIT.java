@@ -257,4 +257,16 @@ class AdminServerIT {
         .hasMessageStartingWith("admin.listen: 0.0.0.0:0 (expected: a loopback address");
     assertThat(exposed.port()).isEqualTo(-1);
   }
+
+  @Test
+  void refusesAnEmptyTokenFile() throws Exception {
+    Path empty = Files.writeString(dir.resolve("empty-token"), " \n");
+    AdminServer server =
+        new AdminServer(
+            new AdminConfig(new HostPort("127.0.0.1", 0), empty), Map.of(), metrics, recorders, () -> true, Map::of);
+
+    assertThatThrownBy(server::start)
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("admin.tokenFile: " + empty + " (expected: a file holding a non-empty token)");
+  }
 }
