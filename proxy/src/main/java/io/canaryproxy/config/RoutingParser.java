@@ -41,8 +41,7 @@ final class RoutingParser {
       m.error("canary", quote(canary) + " (expected: a backend other than routing.stable)");
     }
     double percent = m.number("canaryPercent", 0, 0, 100, "0..100");
-    String salt =
-        m.has("salt") && m.raw("salt").isNumber() ? m.raw("salt").asText() : m.string("salt", "");
+    String salt = m.string("salt", "");
     return new RoutingConfig(
         stable,
         canary,

@@ -126,7 +126,9 @@ final class YamlMap {
     }
     JsonNode v = node.get(key);
     if (!v.isTextual()) {
-      invalid(key, "a string");
+      // YAML reads 42, 1.10, 0123 or true as numbers and booleans, which would not round-trip as
+      // text
+      invalid(key, v.isValueNode() ? "a string; quote it" : "a string");
       return def;
     }
     return v.asText();

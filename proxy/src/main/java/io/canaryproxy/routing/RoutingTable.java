@@ -121,7 +121,12 @@ public final class RoutingTable {
     return config;
   }
 
-  /** Decides where {@code request} goes and overwrites every field of {@code out}. */
+  /**
+   * Decides where {@code request} goes and overwrites every field of {@code out}. The user key and
+   * bucket are filled whenever the request carries a key, even when an override or a rule decided,
+   * so that sticky mirror sampling and the access log see them; an override value other than
+   * canary/stable is ignored.
+   */
   public void route(RequestView request, RoutingResult out) {
     String key = userKey(request);
     out.userKey = key;

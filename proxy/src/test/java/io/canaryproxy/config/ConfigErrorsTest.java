@@ -175,7 +175,11 @@ class ConfigErrorsTest {
             "routing.rules[0].match.cookie.present: false (expected: true)"),
         arguments(
             "routing: {rules: [{match: {path: {equals: 7}}, to: canary}]}",
-            "routing.rules[0].match.path.equals: 7 (expected: a string)"),
+            "routing.rules[0].match.path.equals: 7 (expected: a string; quote it)"),
+        arguments("routing: {salt: 0123}", "routing.salt: 83 (expected: a string; quote it)"),
+        arguments(
+            "routing: {rules: [{match: {header: {name: x, equals: }}, to: canary}]}",
+            "routing.rules[0].match.header.equals: null (expected: a string)"),
         // mirror
         arguments(
             "mirror: {to: canary}",

@@ -182,7 +182,7 @@ class ConfigLoaderTest {
                   userKey: [{header: X-User}]
                   anonymous: split
                   canaryPercent: 12.5
-                  salt: 42
+                  salt: "42"
                   exposeVariantHeader: true
                   rules:
                     - match:
