@@ -12,8 +12,8 @@ import java.util.concurrent.ThreadLocalRandom;
 /**
  * An immutable routing snapshot compiled once from {@link RoutingConfig}. {@link #route} decides in
  * this order: a trusted override header, then the rules (first match wins), then the user's cohort
- * bucket, then the anonymous policy. It is safe to call from any thread, and allocates nothing for
- * ASCII user keys and non-regex rules beyond the user key's substring when it comes from a cookie.
+ * bucket, then the anonymous policy. It is safe to call from any thread. A decision allocates nothing
+ * for an ASCII header key and non-regex rules; a key read from a cookie costs one substring.
  */
 public final class RoutingTable {
   private static final String COOKIE = "cookie";
