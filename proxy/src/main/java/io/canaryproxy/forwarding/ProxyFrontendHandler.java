@@ -57,6 +57,9 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
   private boolean clientHttp11;
   private boolean exposeVariant;
   private boolean headRequest;
+  /** The head last written to a backend, kept (it is not reference-counted) so a stale connection can be retried. */
+  private HttpRequest sentHead;
+  private boolean retried;
   private boolean draining;
   private boolean reading = true;
   private ScheduledFuture<?> responseTimer;
@@ -168,6 +171,7 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
     head = request;
     requestDone = false;
     headRequest = HttpMethod.HEAD.equals(request.method());
+    retried = false;
     clientKeepAlive = HttpUtil.isKeepAlive(request);
     clientHttp11 = request.protocolVersion().minorVersion() == 1;
     requestHasBody = HttpUtil.isTransferEncodingChunked(request) || HttpUtil.getContentLength(request, 0L) > 0;
@@ -235,13 +239,17 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
     if (!request.headers().contains(HttpHeaderNames.HOST)) {
       request.headers().set(HttpHeaderNames.HOST, ForwardHeaders.hostOf(endpoint.address()));
     }
-    if (tap != null) {
+    if (tap != null && !retried) {
       tap.onRequest(request);
     }
     long now = System.nanoTime();
     ex.upstreamSentNanos = now;
     lastProgressNanos = now;
     c.channel().write(request);
+    sentHead = request;
+    if (retried && requestDone) {
+      c.channel().writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
+    }
     responseTimer =
         ctx.channel().eventLoop().schedule(responseTimeoutCheck, fc.responseTimeoutNanos, TimeUnit.NANOSECONDS);
   }
@@ -299,10 +307,57 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
 
   @Override
   public void onBackendInactive() {
+    BackendConnection dead = backend;
     backend = null;
-    if (ex != null) {
+    if (ex == null) {
+      return;
+    }
+    if (canRetry(dead)) {
+      retryOnNewConnection();
+    } else {
       upstreamFailed(UpstreamFailure.CONNECTION_CLOSED, null);
     }
+  }
+
+  /**
+   * A pooled connection the backend closed just as it was reused is the one failure a client cannot be blamed for
+   * and cannot see coming. A bodiless idempotent request that got no response byte is sent once more, on a new
+   * connection (RFC 9110 §9.2.2).
+   */
+  private boolean canRetry(BackendConnection dead) {
+    return dead != null
+        && dead.reused()
+        && !retried
+        && !requestHasBody
+        && sentHead != null
+        && !writer.responseStarted()
+        && isIdempotent(sentHead.method());
+  }
+
+  private void retryOnNewConnection() {
+    retried = true;
+    log.debug("[{}] backend {} closed a reused connection; retrying once", ctx.channel().id(), endpoint.address());
+    if (responseTimer != null) {
+      responseTimer.cancel(false);
+      responseTimer = null;
+    }
+    head = sentHead;
+    sentHead = null;
+    if (!endpoint.canOpen()) {
+      upstreamFailed(UpstreamFailure.POOL_EXHAUSTED, null);
+      return;
+    }
+    Exchange e = ex;
+    endpoint.connect().addListener((ChannelFutureListener) f -> onConnected(e, f));
+  }
+
+  private static boolean isIdempotent(HttpMethod method) {
+    return method == HttpMethod.GET
+        || method == HttpMethod.HEAD
+        || method == HttpMethod.OPTIONS
+        || method == HttpMethod.PUT
+        || method == HttpMethod.DELETE
+        || method == HttpMethod.TRACE;
   }
 
   @Override
@@ -425,6 +480,7 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
       ReferenceCountUtil.release(head);
       head = null;
     }
+    sentHead = null;
     tap = null;
     ex = null;
     writer.reset();

@@ -278,6 +278,41 @@ class ForwardingIT {
     assertThat(stable.received().get(0).header("host")).isEqualTo(stable.endpoint());
   }
 
+  /** Answers the first request on each connection; closes a connection, unanswered, on its second request. */
+  private static final io.netty.util.AttributeKey<Boolean> SERVED = io.netty.util.AttributeKey.valueOf("served");
+
+  private static void closeOnSecondRequest(io.netty.channel.ChannelHandlerContext ctx, StubServer.Received req) {
+    if (ctx.channel().attr(SERVED).getAndSet(Boolean.TRUE) == null) {
+      StubServer.reply(ctx, HttpResponseStatus.OK, "ok " + req.method());
+    } else {
+      ctx.close();
+    }
+  }
+
+  @Test
+  void bodilessIdempotentRequestIsRetriedOnceWhenAReusedConnectionDies() throws Exception {
+    startDefault(ForwardingIT::closeOnSecondRequest);
+    try (RawHttp raw = new RawHttp(proxy.port())) {
+      assertThat(raw.send("GET /1 HTTP/1.1\r\nHost: a\r\n\r\n").read().bodyText()).isEqualTo("ok GET");
+      // The pooled connection is reused, the backend drops it, and the proxy sends the request again on a new one.
+      assertThat(raw.send("GET /2 HTTP/1.1\r\nHost: a\r\n\r\n").read().bodyText()).isEqualTo("ok GET");
+    }
+    assertThat(stable.connections()).isEqualTo(2);
+    assertThat(stable.received()).extracting(StubServer.Received::uri).containsExactly("/1", "/2", "/2");
+  }
+
+  @Test
+  void requestWithABodyIsNotRetried() throws Exception {
+    startDefault(ForwardingIT::closeOnSecondRequest);
+    try (RawHttp raw = new RawHttp(proxy.port())) {
+      assertThat(raw.send("GET /1 HTTP/1.1\r\nHost: a\r\n\r\n").read().status()).isEqualTo(200);
+      RawHttp.Response r = raw.send("POST /2 HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\nhi").read();
+      assertThat(r.status()).isEqualTo(502);
+      assertThat(r.header("x-canary-proxy-error")).isEqualTo("connection_closed");
+    }
+    assertThat(stable.received()).hasSize(2);
+  }
+
   /** An input stream of {@code size} pattern bytes, generated as read. */
   private static final class PatternStream extends InputStream {
     private final long size;
