@@ -22,16 +22,27 @@ import org.yaml.snakeyaml.error.Mark;
 import org.yaml.snakeyaml.error.MarkedYAMLException;
 
 /**
- * Reads the YAML configuration into a {@link ProxyConfig}, validating every value. All errors are collected
- * and reported together, each starting with its YAML path, so one run of {@code validate} shows everything
- * that is wrong. Start reading at {@link #parse(String)}.
+ * Reads the YAML configuration into a {@link ProxyConfig}, validating every value. All errors are
+ * collected and reported together, each starting with its YAML path, so one run of {@code validate}
+ * shows everything that is wrong. Start reading at {@link #parse(String)}.
  */
 public final class ConfigLoader {
   private static final ObjectMapper YAML =
-      new ObjectMapper(new YAMLFactory()).enable(DeserializationFeature.FAIL_ON_READING_DUP_TREE_KEY);
+      new ObjectMapper(new YAMLFactory())
+          .enable(DeserializationFeature.FAIL_ON_READING_DUP_TREE_KEY);
   private static final String[] TOP_KEYS = {
-    "listen", "ioThreads", "admin", "backends", "routing", "mirror", "rollout", "timeouts", "limits",
-    "metrics", "accessLog", "drain"
+    "listen",
+    "ioThreads",
+    "admin",
+    "backends",
+    "routing",
+    "mirror",
+    "rollout",
+    "timeouts",
+    "limits",
+    "metrics",
+    "accessLog",
+    "drain"
   };
   private static final String ROOT = "<root>";
 
@@ -44,7 +55,11 @@ public final class ConfigLoader {
       text = Files.readString(file);
     } catch (IOException e) {
       throw new ConfigException(
-          List.of(file + ": cannot be read, " + e.getClass().getSimpleName() + " (expected: a readable YAML file)"));
+          List.of(
+              file
+                  + ": cannot be read, "
+                  + e.getClass().getSimpleName()
+                  + " (expected: a readable YAML file)"));
     }
     return parse(text);
   }
@@ -58,26 +73,39 @@ public final class ConfigLoader {
       throw new ConfigException(List.of(syntaxError(e)));
     }
     if (root == null || root.isMissingNode() || root.isNull()) {
-      throw new ConfigException(List.of(ROOT + ": empty (expected: a mapping with at least a backends section)"));
+      throw new ConfigException(
+          List.of(ROOT + ": empty (expected: a mapping with at least a backends section)"));
     }
     if (!root.isObject()) {
       throw new ConfigException(
-          List.of(ROOT + ": " + YamlMap.show(root) + " (expected: a mapping with keys " + String.join(", ", TOP_KEYS) + ")"));
+          List.of(
+              ROOT
+                  + ": "
+                  + YamlMap.show(root)
+                  + " (expected: a mapping with keys "
+                  + String.join(", ", TOP_KEYS)
+                  + ")"));
     }
     List<String> errors = new ArrayList<>();
     YamlMap top = YamlMap.of(root, "", errors, TOP_KEYS);
     HostPort listen = top.hostPort("listen", new HostPort("127.0.0.1", 8080));
-    int ioThreads = (int) top.integer("ioThreads", Runtime.getRuntime().availableProcessors(), 1, 1024);
+    int ioThreads =
+        (int) top.integer("ioThreads", Runtime.getRuntime().availableProcessors(), 1, 1024);
     AdminConfig admin = admin(top.map("admin", "listen", "tokenFile"));
     Map<String, BackendConfig> backends = backends(top);
     Set<String> names = backends.keySet();
     RoutingConfig routing = RoutingParser.parse(top.map("routing", RoutingParser.KEYS), names);
     MirrorConfig mirror =
-        top.declared("mirror") ? MirrorParser.parse(top.map("mirror", MirrorParser.KEYS), names) : null;
+        top.declared("mirror")
+            ? MirrorParser.parse(top.map("mirror", MirrorParser.KEYS), names)
+            : null;
     RolloutConfig rollout =
-        top.declared("rollout") ? RolloutParser.parse(top.map("rollout", RolloutParser.KEYS)) : null;
+        top.declared("rollout")
+            ? RolloutParser.parse(top.map("rollout", RolloutParser.KEYS))
+            : null;
     if (rollout != null && rollout.shadowGate() && mirror == null) {
-      errors.add("rollout.shadowGate: true (expected: false unless a mirror section is configured)");
+      errors.add(
+          "rollout.shadowGate: true (expected: false unless a mirror section is configured)");
     }
     ProxyConfig config =
         new ProxyConfig(
@@ -88,9 +116,29 @@ public final class ConfigLoader {
             routing,
             mirror,
             rollout,
-            timeouts(top.map("timeouts", "connect", "response", "clientIdle", "requestHeader", "backendIdle")),
-            limits(top.map("limits", "maxRequestLineBytes", "maxHeaderBytes", "maxHeaders", "maxBodyBytes")),
-            metrics(top.map("metrics", "lowestMicros", "highestMicros", "significantDigits", "interval", "window")),
+            timeouts(
+                top.map(
+                    "timeouts",
+                    "connect",
+                    "response",
+                    "clientIdle",
+                    "requestHeader",
+                    "backendIdle")),
+            limits(
+                top.map(
+                    "limits",
+                    "maxRequestLineBytes",
+                    "maxHeaderBytes",
+                    "maxHeaders",
+                    "maxBodyBytes")),
+            metrics(
+                top.map(
+                    "metrics",
+                    "lowestMicros",
+                    "highestMicros",
+                    "significantDigits",
+                    "interval",
+                    "window")),
             accessLog(top.map("accessLog", "enabled", "path", "sampleRate", "logUserKey")),
             drain(top.map("drain", "delay", "timeout")));
     if (!errors.isEmpty()) {
@@ -99,12 +147,18 @@ public final class ConfigLoader {
     return config;
   }
 
-  /** Reports {@code name} at {@code m.key} unless it names a backend; silent when no backend parsed at all. */
+  /**
+   * Reports {@code name} at {@code m.key} unless it names a backend; silent when no backend parsed
+   * at all.
+   */
   static void checkBackend(YamlMap m, String key, String name, Set<String> backends) {
     if (!backends.isEmpty() && !backends.contains(name)) {
       m.error(
           key,
-          RoutingParser.quote(name) + " (expected: a name under backends: " + String.join(", ", backends) + ")");
+          RoutingParser.quote(name)
+              + " (expected: a name under backends: "
+              + String.join(", ", backends)
+              + ")");
     }
   }
 
@@ -115,17 +169,27 @@ public final class ConfigLoader {
       MarkedYAMLException y = (MarkedYAMLException) e.getCause();
       Mark mark = y.getProblemMark() != null ? y.getProblemMark() : y.getContextMark();
       problem = y.getContext() == null ? y.getProblem() : y.getContext() + ", " + y.getProblem();
-      where = mark == null ? "" : " at line " + (mark.getLine() + 1) + ", column " + (mark.getColumn() + 1);
+      where =
+          mark == null
+              ? ""
+              : " at line " + (mark.getLine() + 1) + ", column " + (mark.getColumn() + 1);
     } else {
       JsonLocation at = e.getLocation();
-      problem = e.getOriginalMessage().replaceFirst("(?s)^Duplicate field '(.*?)'.*", "duplicate key \"$1\"");
+      problem =
+          e.getOriginalMessage()
+              .replaceFirst("(?s)^Duplicate field '(.*?)'.*", "duplicate key \"$1\"");
       where = at == null ? "" : " at line " + at.getLineNr() + ", column " + at.getColumnNr();
     }
     int newline = problem.indexOf('\n');
     if (newline >= 0) {
       problem = problem.substring(0, newline);
     }
-    return ROOT + ": not valid YAML" + where + ": " + problem.trim() + " (expected: a YAML mapping)";
+    return ROOT
+        + ": not valid YAML"
+        + where
+        + ": "
+        + problem.trim()
+        + " (expected: a YAML mapping)";
   }
 
   private static AdminConfig admin(YamlMap m) {
@@ -177,9 +241,16 @@ public final class ConfigLoader {
             }
             endpoints.add(HostPort.parse(list.get(i).asText()));
           } catch (IllegalArgumentException ex) {
-            top.errors().add(
-                pool.path("endpoints") + "[" + i + "]: " + YamlMap.show(list.get(i))
-                    + " (expected: " + HostPort.EXPECTED + ")");
+            top.errors()
+                .add(
+                    pool.path("endpoints")
+                        + "["
+                        + i
+                        + "]: "
+                        + YamlMap.show(list.get(i))
+                        + " (expected: "
+                        + HostPort.EXPECTED
+                        + ")");
           }
         }
       }
@@ -210,7 +281,9 @@ public final class ConfigLoader {
     long lowest = m.integer("lowestMicros", 1, 1, Long.MAX_VALUE / 2);
     long highest = m.integer("highestMicros", 60_000_000, 2, Long.MAX_VALUE);
     if (highest < 2 * lowest) {
-      m.error("highestMicros", highest + " (expected: at least 2 × metrics.lowestMicros = " + 2 * lowest + ")");
+      m.error(
+          "highestMicros",
+          highest + " (expected: at least 2 × metrics.lowestMicros = " + 2 * lowest + ")");
     }
     return new MetricsConfig(
         lowest,

@@ -2,14 +2,18 @@ package io.canaryproxy.config;
 
 import java.time.Duration;
 
-/** Parses the durations written in the config: a whole number followed by {@code ms}, {@code s}, {@code m} or {@code h}. */
+/**
+ * Parses the durations written in the config: a whole number followed by {@code ms}, {@code s},
+ * {@code m} or {@code h}.
+ */
 public final class Durations {
   private Durations() {}
 
   /**
    * Parses {@code 500ms}, {@code 10s}, {@code 2m} or {@code 1h}.
    *
-   * @throws IllegalArgumentException for anything else, including signs, spaces, decimals and missing units
+   * @throws IllegalArgumentException for anything else, including signs, spaces, decimals and
+   *     missing units
    */
   public static Duration parse(String s) {
     int digits = 0;

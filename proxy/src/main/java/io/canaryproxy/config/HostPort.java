@@ -1,13 +1,18 @@
 package io.canaryproxy.config;
 
-/** A host (name or literal address) and a TCP port, written {@code host:port} in YAML. Port 0 asks the OS for a free port. */
+/**
+ * A host (name or literal address) and a TCP port, written {@code host:port} in YAML. Port 0 asks
+ * the OS for a free port.
+ */
 public record HostPort(String host, int port) {
   static final String EXPECTED = "host:port with port 0..65535, IPv6 as [::1]:80";
 
   /**
-   * Parses {@code host:port}, or {@code [v6-literal]:port} for IPv6; the brackets are not kept in {@link #host()}.
+   * Parses {@code host:port}, or {@code [v6-literal]:port} for IPv6; the brackets are not kept in
+   * {@link #host()}.
    *
-   * @throws IllegalArgumentException when the text is not of that form or the port is outside 0..65535
+   * @throws IllegalArgumentException when the text is not of that form or the port is outside
+   *     0..65535
    */
   public static HostPort parse(String s) {
     int colon = s.lastIndexOf(':');

@@ -12,7 +12,15 @@ import java.util.Set;
 /** Reads the {@code mirror} section. */
 final class MirrorParser {
   static final String[] KEYS = {
-    "to", "percent", "sampleBy", "from", "methods", "maxBodyBytes", "maxInFlight", "timeout", "hostSuffix",
+    "to",
+    "percent",
+    "sampleBy",
+    "from",
+    "methods",
+    "maxBodyBytes",
+    "maxInFlight",
+    "timeout",
+    "hostSuffix",
     "compare"
   };
   private static final String TCHARS = "!#$%&'*+-.^_`|~";
@@ -37,7 +45,14 @@ final class MirrorParser {
       if (v.equals("stable") || v.equals("canary")) {
         from.add(v);
       } else {
-        m.errors().add(m.path("from") + "[" + i + "]: " + RoutingParser.quote(v) + " (expected: stable or canary)");
+        m.errors()
+            .add(
+                m.path("from")
+                    + "["
+                    + i
+                    + "]: "
+                    + RoutingParser.quote(v)
+                    + " (expected: stable or canary)");
       }
     }
     Set<String> methods = new LinkedHashSet<>();
@@ -47,8 +62,14 @@ final class MirrorParser {
       if (isToken(v)) {
         methods.add(v.toUpperCase(Locale.ROOT));
       } else {
-        m.errors().add(
-            m.path("methods") + "[" + i + "]: " + RoutingParser.quote(v) + " (expected: an HTTP method such as GET)");
+        m.errors()
+            .add(
+                m.path("methods")
+                    + "["
+                    + i
+                    + "]: "
+                    + RoutingParser.quote(v)
+                    + " (expected: an HTTP method such as GET)");
       }
     }
     return new MirrorConfig(
@@ -62,7 +83,14 @@ final class MirrorParser {
         m.duration("timeout", java.time.Duration.ofSeconds(5), true),
         m.string("hostSuffix", "-shadow"),
         compare(
-            m.map("compare", "enabled", "headers", "maxBodyBytes", "json", "ignoreFields", "stableBaseline")));
+            m.map(
+                "compare",
+                "enabled",
+                "headers",
+                "maxBodyBytes",
+                "json",
+                "ignoreFields",
+                "stableBaseline")));
   }
 
   private static CompareConfig compare(YamlMap m) {
@@ -73,9 +101,14 @@ final class MirrorParser {
     List<String> ignore = m.strings("ignoreFields", List.of());
     for (int i = 0; i < ignore.size(); i++) {
       if (!ignore.get(i).startsWith("$")) {
-        m.errors().add(
-            m.path("ignoreFields") + "[" + i + "]: " + RoutingParser.quote(ignore.get(i))
-                + " (expected: a JSON path such as $.timestamp)");
+        m.errors()
+            .add(
+                m.path("ignoreFields")
+                    + "["
+                    + i
+                    + "]: "
+                    + RoutingParser.quote(ignore.get(i))
+                    + " (expected: a JSON path such as $.timestamp)");
       }
     }
     return new CompareConfig(

@@ -10,7 +10,10 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
-/** Reads the {@code rollout} section; {@code analysis} is nested in YAML but flat in {@link AnalysisConfig}. */
+/**
+ * Reads the {@code rollout} section; {@code analysis} is nested in YAML but flat in {@link
+ * AnalysisConfig}.
+ */
 final class RolloutParser {
   static final String[] KEYS = {
     "steps", "stepInterval", "analysis", "onFailure", "stateFile", "webhook", "shadowGate"
@@ -39,7 +42,12 @@ final class RolloutParser {
         analysis(
             m.map(
                 "analysis",
-                "interval", "minRequests", "latency", "errorRate", "failureThreshold", "confidence",
+                "interval",
+                "minRequests",
+                "latency",
+                "errorRate",
+                "failureThreshold",
+                "confidence",
                 "maxMismatchRate")),
         m.choice("onFailure", OnFailure.ROLLBACK, OnFailure.class),
         stateFile,
@@ -68,9 +76,14 @@ final class RolloutParser {
       }
       double step = item.doubleValue();
       if (step <= previous) {
-        m.errors().add(
-            path + ": " + YamlMap.show(item) + " (expected: greater than the previous step, "
-                + YamlMap.show(items.get(i - 1)) + ")");
+        m.errors()
+            .add(
+                path
+                    + ": "
+                    + YamlMap.show(item)
+                    + " (expected: greater than the previous step, "
+                    + YamlMap.show(items.get(i - 1))
+                    + ")");
       }
       previous = step;
       out.add(step);

@@ -19,7 +19,14 @@ import java.util.regex.PatternSyntaxException;
 /** Reads the {@code routing} section. */
 final class RoutingParser {
   static final String[] KEYS = {
-    "stable", "canary", "userKey", "canaryPercent", "salt", "anonymous", "override", "rules",
+    "stable",
+    "canary",
+    "userKey",
+    "canaryPercent",
+    "salt",
+    "anonymous",
+    "override",
+    "rules",
     "exposeVariantHeader"
   };
 
@@ -34,7 +41,7 @@ final class RoutingParser {
       m.error("canary", quote(canary) + " (expected: a backend other than routing.stable)");
     }
     double percent = m.number("canaryPercent", 0, 0, 100, "0..100");
-    String salt = m.has("salt") && m.raw("salt").isNumber() ? m.raw("salt").asText() : m.string("salt", "");
+    String salt = m.string("salt", "");
     return new RoutingConfig(
         stable,
         canary,
@@ -58,9 +65,12 @@ final class RoutingParser {
       boolean cookie = item.isObject() && item.size() == 1 && item.has("cookie");
       JsonNode name = header ? item.get("header") : cookie ? item.get("cookie") : null;
       if (name == null || !name.isTextual() || name.asText().isEmpty()) {
-        m.errors().add(path + ": " + YamlMap.show(item) + " (expected: {header: NAME} or {cookie: NAME})");
+        m.errors()
+            .add(
+                path + ": " + YamlMap.show(item) + " (expected: {header: NAME} or {cookie: NAME})");
       } else if (header) {
-        out.add(new UserKeySource(UserKeySource.Kind.HEADER, name.asText().toLowerCase(Locale.ROOT)));
+        out.add(
+            new UserKeySource(UserKeySource.Kind.HEADER, name.asText().toLowerCase(Locale.ROOT)));
       } else {
         out.add(new UserKeySource(UserKeySource.Kind.COOKIE, name.asText()));
       }
@@ -86,7 +96,8 @@ final class RoutingParser {
     List<RuleConfig> out = new ArrayList<>();
     List<JsonNode> items = m.list("rules", "a list of {match: ..., to: BACKEND}");
     for (int i = 0; i < items.size(); i++) {
-      YamlMap rule = YamlMap.of(items.get(i), m.path("rules") + "[" + i + "]", m.errors(), "match", "to");
+      YamlMap rule =
+          YamlMap.of(items.get(i), m.path("rules") + "[" + i + "]", m.errors(), "match", "to");
       YamlMap match = rule.map("match", "header", "cookie", "path");
       NamedMatch header = null;
       NamedMatch cookie = null;
@@ -125,7 +136,9 @@ final class RoutingParser {
     return new NamedMatch(lowerCase ? name.toLowerCase(Locale.ROOT) : name, op);
   }
 
-  /** Exactly one of the operators among the mapping's keys (its allowed keys were checked already). */
+  /**
+   * Exactly one of the operators among the mapping's keys (its allowed keys were checked already).
+   */
   private static StringMatch operator(YamlMap m, String allowed) {
     StringMatch found = null;
     List<String> ops = new ArrayList<>();
@@ -153,20 +166,23 @@ final class RoutingParser {
         try {
           Pattern.compile(value);
         } catch (PatternSyntaxException e) {
-          m.invalid(key, "a valid regular expression; " + e.getDescription() + " near index " + e.getIndex());
+          m.invalid(
+              key,
+              "a valid regular expression; " + e.getDescription() + " near index " + e.getIndex());
           continue;
         }
       }
       found = new StringMatch(op, value);
     }
     if (ops.size() != 1) {
-      m.errors().add(
-          m.path()
-              + ": "
-              + (ops.isEmpty() ? "no operator" : String.join(" and ", ops))
-              + " (expected: exactly one of "
-              + allowed
-              + ")");
+      m.errors()
+          .add(
+              m.path()
+                  + ": "
+                  + (ops.isEmpty() ? "no operator" : String.join(" and ", ops))
+                  + " (expected: exactly one of "
+                  + allowed
+                  + ")");
       return null;
     }
     return found;

@@ -1,14 +1,17 @@
 package io.canaryproxy.config;
 
-/** Parses the sizes written in the config: plain bytes, or a whole number of {@code KiB}, {@code MiB} or {@code GiB}. */
+/**
+ * Parses the sizes written in the config: plain bytes, or a whole number of {@code KiB}, {@code
+ * MiB} or {@code GiB}.
+ */
 public final class Sizes {
   private Sizes() {}
 
   /**
    * Parses {@code 1048576}, {@code 64KiB}, {@code 10MiB} or {@code 1GiB} into bytes.
    *
-   * @throws IllegalArgumentException for anything else (decimal units such as {@code KB}, signs, spaces,
-   *     decimals) or a value beyond {@link Long#MAX_VALUE}
+   * @throws IllegalArgumentException for anything else (decimal units such as {@code KB}, signs,
+   *     spaces, decimals) or a value beyond {@link Long#MAX_VALUE}
    */
   public static long parse(String s) {
     int digits = 0;

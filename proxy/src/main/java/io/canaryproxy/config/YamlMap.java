@@ -12,8 +12,9 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * One YAML mapping being read into a record, with its path and the shared error list. Every getter returns
- * its default after recording an error, so one pass over a config collects every error at once.
+ * One YAML mapping being read into a record, with its path and the shared error list. Every getter
+ * returns its default after recording an error, so one pass over a config collects every error at
+ * once.
  */
 final class YamlMap {
   private final ObjectNode node;
@@ -27,14 +28,21 @@ final class YamlMap {
   }
 
   /**
-   * Wraps {@code node} (absent or null means an empty mapping) and reports keys outside {@code keys}.
+   * Wraps {@code node} (absent or null means an empty mapping) and reports keys outside {@code
+   * keys}.
    */
   static YamlMap of(JsonNode node, String path, List<String> errors, String... keys) {
     if (node == null || node.isMissingNode() || node.isNull()) {
       return new YamlMap(JsonNodeFactory.instance.objectNode(), path, errors);
     }
     if (!node.isObject()) {
-      errors.add(path + ": " + show(node) + " (expected: a mapping with keys " + String.join(", ", keys) + ")");
+      errors.add(
+          path
+              + ": "
+              + show(node)
+              + " (expected: a mapping with keys "
+              + String.join(", ", keys)
+              + ")");
       return new YamlMap(JsonNodeFactory.instance.objectNode(), path, errors);
     }
     Iterator<String> names = node.fieldNames();
@@ -118,7 +126,9 @@ final class YamlMap {
     }
     JsonNode v = node.get(key);
     if (!v.isTextual()) {
-      invalid(key, "a string");
+      // YAML reads 42, 1.10, 0123 or true as numbers and booleans, which would not round-trip as
+      // text
+      invalid(key, v.isValueNode() ? "a string; quote it" : "a string");
       return def;
     }
     return v.asText();

@@ -6,6 +6,7 @@ import io.canaryproxy.config.TimeoutsConfig;
 import io.canaryproxy.routing.Router;
 import io.canaryproxy.server.Transports;
 import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
@@ -17,6 +18,7 @@ import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * Everything the forwarder shares across connections: the live routing, timeouts, listeners, and one set of backend
@@ -32,6 +34,7 @@ public final class ForwardingContext {
   private final Map<String, BackendConfig> backends;
   private final BackendPipelineFactory pipelines;
   private final Map<EventExecutor, Map<String, BackendPool>> poolsByLoop = new IdentityHashMap<>();
+  private final LongAdder inFlight = new LongAdder();
   private volatile boolean draining;
 
   /**
@@ -71,6 +74,7 @@ public final class ForwardingContext {
             .group(loop)
             .channel(Transports.clientChannel())
             .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) timeouts.connect().toMillis())
+            .option(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
             .option(ChannelOption.TCP_NODELAY, true);
     List<HostPort> endpoints = config.endpoints();
     EndpointPool[] pools = new EndpointPool[endpoints.size()];
@@ -104,6 +108,34 @@ public final class ForwardingContext {
 
   boolean draining() {
     return draining;
+  }
+
+  void exchangeStarted() {
+    inFlight.increment();
+  }
+
+  void exchangeFinished() {
+    inFlight.decrement();
+  }
+
+  /** Requests in flight across all connections. */
+  public int inFlight() {
+    return (int) inFlight.sum();
+  }
+
+  /**
+   * Waits until no request is in flight, polling every 50 ms, for at most {@code timeout}. Returns true when idle.
+   * Called from the shutdown thread, never from an event loop.
+   */
+  public boolean awaitIdle(java.time.Duration timeout) throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    Object monitor = new Object();
+    synchronized (monitor) {
+      while (inFlight.sum() > 0 && System.nanoTime() < deadline) {
+        monitor.wait(50);
+      }
+    }
+    return inFlight.sum() == 0;
   }
 
   /** Closes idle backend connections of every loop, each on its own loop. */

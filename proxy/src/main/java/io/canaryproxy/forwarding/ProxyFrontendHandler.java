@@ -161,6 +161,7 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
   private void startExchange(HttpRequest request) {
     Exchange e = new Exchange();
     ex = e;
+    fc.exchangeStarted();
     e.startNanos = System.nanoTime();
     e.method = request.method().name();
     e.path = NettyRequestView.pathOf(request.uri());
@@ -427,6 +428,7 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
     tap = null;
     ex = null;
     writer.reset();
+    fc.exchangeFinished();
     fc.listener.onExchangeComplete(e);
   }
 

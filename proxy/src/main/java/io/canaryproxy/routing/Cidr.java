@@ -4,9 +4,10 @@ import java.net.InetAddress;
 import java.net.UnknownHostException;
 
 /**
- * An IPv4 or IPv6 address range such as {@code 10.0.0.0/8} or {@code fd00::/8}. Parsing accepts literal
- * addresses only and never resolves a name. An IPv4 range also contains the IPv4-mapped IPv6 form of its
- * addresses ({@code ::ffff:10.1.2.3}), which dual-stack sockets report for IPv4 clients.
+ * An IPv4 or IPv6 address range such as {@code 10.0.0.0/8} or {@code fd00::/8}. Parsing accepts
+ * literal addresses only and never resolves a name. An IPv4 range also contains the IPv4-mapped
+ * IPv6 form of its addresses ({@code ::ffff:10.1.2.3}), which dual-stack sockets report for IPv4
+ * clients.
  */
 public final class Cidr {
   private static final String EXPECTED =
@@ -21,7 +22,8 @@ public final class Cidr {
   }
 
   /**
-   * Parses {@code address/prefix}, or a bare address (a /32 or /128). Host bits below the prefix are cleared.
+   * Parses {@code address/prefix}, or a bare address (a /32 or /128). Host bits below the prefix
+   * are cleared.
    *
    * @throws IllegalArgumentException when the text is not such a range
    */
@@ -51,8 +53,8 @@ public final class Cidr {
   }
 
   /**
-   * Parses a literal IPv4 ({@code a.b.c.d}) or IPv6 address (with {@code ::} and an optional trailing dotted
-   * IPv4 part; no zone), without any name lookup.
+   * Parses a literal IPv4 ({@code a.b.c.d}) or IPv6 address (with {@code ::} and an optional
+   * trailing dotted IPv4 part; no zone), without any name lookup.
    *
    * @return the address, or {@code null} when {@code s} is not such a literal
    */
@@ -166,8 +168,9 @@ public final class Cidr {
   }
 
   /**
-   * Parses colon-separated hex groups of {@code part} into {@code out}; the last group may be dotted IPv4
-   * when {@code allowV4}. Returns the number of bytes written in a one-element array, or null.
+   * Parses colon-separated hex groups of {@code part} into {@code out}; the last group may be
+   * dotted IPv4 when {@code allowV4}. Returns the number of bytes written in a one-element array,
+   * or null.
    */
   private static int[] groups(String part, byte[] out, int at, boolean allowV4) {
     if (part.isEmpty()) {

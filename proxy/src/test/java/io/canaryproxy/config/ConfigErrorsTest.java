@@ -10,167 +10,283 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * One row per validation rule: a YAML snippet (added to two valid pools unless it starts with {@code backends}
- * or a comment) and the exact error lines it must produce.
+ * One row per validation rule: a YAML snippet (added to two valid pools unless it starts with
+ * {@code backends} or a comment) and the exact error lines it must produce.
  */
 class ConfigErrorsTest {
   private static final String TWO_POOLS =
-      "backends: {stable: {endpoints: [\"127.0.0.1:1\"]}, canary: {endpoints: [\"127.0.0.1:2\"]}}\n";
+      "backends: {stable: {endpoints: [\"127.0.0.1:1\"]}, canary: {endpoints:"
+          + " [\"127.0.0.1:2\"]}}\n";
 
   static Stream<Arguments> cases() {
     return Stream.of(
         // top level, types, unknown keys
-        arguments("colour: blue", "colour: unknown key (expected: one of listen, ioThreads, admin, backends, "
-            + "routing, mirror, rollout, timeouts, limits, metrics, accessLog, drain)"),
-        arguments("routing: {canaryPrecent: 10}", "routing.canaryPrecent: unknown key (expected: one of stable, "
-            + "canary, userKey, canaryPercent, salt, anonymous, override, rules, exposeVariantHeader)"),
-        arguments("routing: 5", "routing: 5 (expected: a mapping with keys stable, canary, userKey, canaryPercent, "
-            + "salt, anonymous, override, rules, exposeVariantHeader)"),
+        arguments(
+            "colour: blue",
+            "colour: unknown key (expected: one of listen, ioThreads, admin, backends, "
+                + "routing, mirror, rollout, timeouts, limits, metrics, accessLog, drain)"),
+        arguments(
+            "routing: {canaryPrecent: 10}",
+            "routing.canaryPrecent: unknown key (expected: one of stable, canary, userKey,"
+                + " canaryPercent, salt, anonymous, override, rules, exposeVariantHeader)"),
+        arguments(
+            "routing: 5",
+            "routing: 5 (expected: a mapping with keys stable, canary, userKey, canaryPercent, "
+                + "salt, anonymous, override, rules, exposeVariantHeader)"),
         arguments("ioThreads: two", "ioThreads: \"two\" (expected: an integer, 1..1024)"),
         arguments("ioThreads: 1.5", "ioThreads: 1.5 (expected: an integer, 1..1024)"),
-        arguments("routing: {canaryPercent: ten}", "routing.canaryPercent: \"ten\" (expected: a number, 0..100)"),
+        arguments(
+            "routing: {canaryPercent: ten}",
+            "routing.canaryPercent: \"ten\" (expected: a number, 0..100)"),
         arguments("routing: {canaryPercent: 140}", "routing.canaryPercent: 140 (expected: 0..100)"),
-        arguments("routing: {canaryPercent: -0.5}", "routing.canaryPercent: -0.5 (expected: 0..100)"),
-        arguments("routing: {exposeVariantHeader: yes please}",
+        arguments(
+            "routing: {canaryPercent: -0.5}", "routing.canaryPercent: -0.5 (expected: 0..100)"),
+        arguments(
+            "routing: {exposeVariantHeader: yes please}",
             "routing.exposeVariantHeader: \"yes please\" (expected: true or false)"),
-        arguments("routing: {anonymous: random}", "routing.anonymous: \"random\" (expected: stable | split)"),
+        arguments(
+            "routing: {anonymous: random}",
+            "routing.anonymous: \"random\" (expected: stable | split)"),
         // addresses
-        arguments("listen: 8080", "listen: 8080 (expected: host:port with port 0..65535, IPv6 as [::1]:80)"),
-        arguments("listen: \"127.0.0.1:65536\"",
-            "listen: \"127.0.0.1:65536\" (expected: host:port with port 0..65535, IPv6 as [::1]:80)"),
-        arguments("listen: \"::1:80\"", "listen: \"::1:80\" (expected: host:port with port 0..65535, IPv6 as [::1]:80)"),
-        arguments("admin: {listen: \"0.0.0.0:9901\"}",
-            "admin.listen: \"0.0.0.0:9901\" (expected: a loopback address such as 127.0.0.1:9901, or set admin.tokenFile)"),
-        arguments("admin: {listen: \"admin.example:9901\"}", "admin.listen: \"admin.example:9901\" (expected: a "
-            + "loopback address such as 127.0.0.1:9901, or set admin.tokenFile)"),
+        arguments(
+            "listen: 8080",
+            "listen: 8080 (expected: host:port with port 0..65535, IPv6 as [::1]:80)"),
+        arguments(
+            "listen: \"127.0.0.1:65536\"",
+            "listen: \"127.0.0.1:65536\" (expected: host:port with port 0..65535, IPv6 as"
+                + " [::1]:80)"),
+        arguments(
+            "listen: \"::1:80\"",
+            "listen: \"::1:80\" (expected: host:port with port 0..65535, IPv6 as [::1]:80)"),
+        arguments(
+            "admin: {listen: \"0.0.0.0:9901\"}",
+            "admin.listen: \"0.0.0.0:9901\" (expected: a loopback address such as 127.0.0.1:9901,"
+                + " or set admin.tokenFile)"),
+        arguments(
+            "admin: {listen: \"admin.example:9901\"}",
+            "admin.listen: \"admin.example:9901\" (expected: a "
+                + "loopback address such as 127.0.0.1:9901, or set admin.tokenFile)"),
         // backends
-        arguments("# no backends\nlisten: \"127.0.0.1:1\"", "backends: missing (expected: a mapping of pool names to "
-            + "{endpoints: [host:port, ...]})"),
-        arguments("backends: {}", "backends: {} (expected: a mapping of pool names to {endpoints: [host:port, ...]})"),
-        arguments("backends: {stable: {endpoints: [\"127.0.0.1:1\"]}, canary: {}}",
+        arguments(
+            "# no backends\nlisten: \"127.0.0.1:1\"",
+            "backends: missing (expected: a mapping of pool names to "
+                + "{endpoints: [host:port, ...]})"),
+        arguments(
+            "backends: {}",
+            "backends: {} (expected: a mapping of pool names to {endpoints: [host:port, ...]})"),
+        arguments(
+            "backends: {stable: {endpoints: [\"127.0.0.1:1\"]}, canary: {}}",
             "backends.canary.endpoints: missing (expected: at least one host:port)"),
-        arguments("backends: {stable: {endpoints: [\"127.0.0.1:1\"]}, canary: {endpoints: []}}",
+        arguments(
+            "backends: {stable: {endpoints: [\"127.0.0.1:1\"]}, canary: {endpoints: []}}",
             "backends.canary.endpoints: [] (expected: a list of at least one host:port)"),
-        arguments("backends: {stable: {endpoints: [\"127.0.0.1:1\", \"h\"]}, canary: {endpoints: [\"h:2\"]}}",
-            "backends.stable.endpoints[1]: \"h\" (expected: host:port with port 0..65535, IPv6 as [::1]:80)"),
-        arguments("backends: {stable: {endpoints: [\"h:1\"], maxConnections: 0}, canary: {endpoints: [\"h:2\"]}}",
+        arguments(
+            "backends: {stable: {endpoints: [\"127.0.0.1:1\", \"h\"]}, canary: {endpoints:"
+                + " [\"h:2\"]}}",
+            "backends.stable.endpoints[1]: \"h\" (expected: host:port with port 0..65535, IPv6 as"
+                + " [::1]:80)"),
+        arguments(
+            "backends: {stable: {endpoints: [\"h:1\"], maxConnections: 0}, canary: {endpoints:"
+                + " [\"h:2\"]}}",
             "backends.stable.maxConnections: 0 (expected: 1..1000000)"),
-        arguments("backends: {stable: {endpoints: [\"h:1\"], weight: 3}, canary: {endpoints: [\"h:2\"]}}",
+        arguments(
+            "backends: {stable: {endpoints: [\"h:1\"], weight: 3}, canary: {endpoints: [\"h:2\"]}}",
             "backends.stable.weight: unknown key (expected: one of endpoints, maxConnections)"),
-        arguments("backends: {stable: {endpoints: [\"h:1\"]}}",
+        arguments(
+            "backends: {stable: {endpoints: [\"h:1\"]}}",
             "routing.canary: \"canary\" (expected: a name under backends: stable)"),
         // routing references
-        arguments("routing: {canary: canry}", "routing.canary: \"canry\" (expected: a name under backends: stable, canary)"),
-        arguments("routing: {stable: canary}", "routing.canary: \"canary\" (expected: a backend other than routing.stable)"),
-        arguments("routing: {rules: [{match: {path: {prefix: /x}}, to: shadow}]}",
+        arguments(
+            "routing: {canary: canry}",
+            "routing.canary: \"canry\" (expected: a name under backends: stable, canary)"),
+        arguments(
+            "routing: {stable: canary}",
+            "routing.canary: \"canary\" (expected: a backend other than routing.stable)"),
+        arguments(
+            "routing: {rules: [{match: {path: {prefix: /x}}, to: shadow}]}",
             "routing.rules[0].to: \"shadow\" (expected: a name under backends: stable, canary)"),
-        arguments("routing: {rules: [{match: {path: {prefix: /x}}}]}",
+        arguments(
+            "routing: {rules: [{match: {path: {prefix: /x}}}]}",
             "routing.rules[0].to: missing (expected: a backend name)"),
         // userKey
-        arguments("routing: {userKey: [{header: x-user}, {param: uid}]}",
+        arguments(
+            "routing: {userKey: [{header: x-user}, {param: uid}]}",
             "routing.userKey[1]: {\"param\":\"uid\"} (expected: {header: NAME} or {cookie: NAME})"),
-        arguments("routing: {userKey: [{header: a, cookie: b}]}",
-            "routing.userKey[0]: {\"header\":\"a\",\"cookie\":\"b\"} (expected: {header: NAME} or {cookie: NAME})"),
-        arguments("routing: {userKey: x-user}",
+        arguments(
+            "routing: {userKey: [{header: a, cookie: b}]}",
+            "routing.userKey[0]: {\"header\":\"a\",\"cookie\":\"b\"} (expected: {header: NAME} or"
+                + " {cookie: NAME})"),
+        arguments(
+            "routing: {userKey: x-user}",
             "routing.userKey: \"x-user\" (expected: a list of {header: NAME} or {cookie: NAME})"),
         // override
-        arguments("routing: {override: {trustedCidrs: [\"10.0.0.0/8\"]}}",
+        arguments(
+            "routing: {override: {trustedCidrs: [\"10.0.0.0/8\"]}}",
             "routing.override.header: missing (expected: a header name such as x-canary)"),
-        arguments("routing: {override: {header: x-canary, trustedCidrs: [\"10.0.0.0/8\", \"10.0.0.0/33\"]}}",
+        arguments(
+            "routing: {override: {header: x-canary, trustedCidrs: [\"10.0.0.0/8\","
+                + " \"10.0.0.0/33\"]}}",
             "routing.override.trustedCidrs[1]: \"10.0.0.0/33\" (expected: a prefix length 0..32)"),
-        arguments("routing: {override: {header: x-canary, trustedCidrs: [\"localhost/8\"]}}",
-            "routing.override.trustedCidrs[0]: \"localhost/8\" (expected: an IPv4 or IPv6 CIDR such as 10.0.0.0/8 "
-                + "or fd00::/8; a bare address means one host)"),
-        arguments("routing: {override: {header: x-canary, trustedCidrs: [\"fd00::/129\"]}}",
+        arguments(
+            "routing: {override: {header: x-canary, trustedCidrs: [\"localhost/8\"]}}",
+            "routing.override.trustedCidrs[0]: \"localhost/8\" (expected: an IPv4 or IPv6 CIDR such"
+                + " as 10.0.0.0/8 or fd00::/8; a bare address means one host)"),
+        arguments(
+            "routing: {override: {header: x-canary, trustedCidrs: [\"fd00::/129\"]}}",
             "routing.override.trustedCidrs[0]: \"fd00::/129\" (expected: a prefix length 0..128)"),
         // rules
-        arguments("routing: {rules: [{to: canary}]}",
+        arguments(
+            "routing: {rules: [{to: canary}]}",
             "routing.rules[0].match: missing (expected: at least one of header, cookie, path)"),
-        arguments("routing: {rules: [{match: {}, to: canary}]}",
+        arguments(
+            "routing: {rules: [{match: {}, to: canary}]}",
             "routing.rules[0].match: {} (expected: at least one of header, cookie, path)"),
-        arguments("routing: {rules: [{match: {query: {equals: a}}, to: canary}]}",
+        arguments(
+            "routing: {rules: [{match: {query: {equals: a}}, to: canary}]}",
             "routing.rules[0].match.query: unknown key (expected: one of header, cookie, path)\n"
-                + "routing.rules[0].match: {\"query\":{\"equals\":\"a\"}} (expected: at least one of header, cookie, path)"),
-        arguments("routing: {rules: [{match: {header: {name: x}}, to: canary}]}",
-            "routing.rules[0].match.header: no operator (expected: exactly one of equals, prefix, regex, present)"),
-        arguments("routing: {rules: [{match: {header: {name: x, equals: a, prefix: b}}, to: canary}]}",
-            "routing.rules[0].match.header: equals and prefix (expected: exactly one of equals, prefix, regex, present)"),
-        arguments("routing: {rules: [{match: {header: {equals: a}}, to: canary}]}",
+                + "routing.rules[0].match: {\"query\":{\"equals\":\"a\"}} (expected: at least one"
+                + " of header, cookie, path)"),
+        arguments(
+            "routing: {rules: [{match: {header: {name: x}}, to: canary}]}",
+            "routing.rules[0].match.header: no operator (expected: exactly one of equals, prefix,"
+                + " regex, present)"),
+        arguments(
+            "routing: {rules: [{match: {header: {name: x, equals: a, prefix: b}}, to: canary}]}",
+            "routing.rules[0].match.header: equals and prefix (expected: exactly one of equals,"
+                + " prefix, regex, present)"),
+        arguments(
+            "routing: {rules: [{match: {header: {equals: a}}, to: canary}]}",
             "routing.rules[0].match.header.name: missing (expected: a header name)"),
-        arguments("routing: {rules: [{match: {path: {prefix: /}}, to: canary}, "
+        arguments(
+            "routing: {rules: [{match: {path: {prefix: /}}, to: canary}, "
                 + "{match: {header: {name: x, regex: \"[a-\"}}, to: canary}]}",
             "routing.rules[1].match.header.regex: \"[a-\" (expected: a valid regular expression; "
                 + "Illegal character range near index 3)"),
-        arguments("routing: {rules: [{match: {path: {present: true}}, to: canary}]}",
-            "routing.rules[0].match.path.present: unknown key (expected: one of equals, prefix, regex)"),
-        arguments("routing: {rules: [{match: {cookie: {name: c, prefix: a}}, to: canary}]}",
-            "routing.rules[0].match.cookie.prefix: unknown key (expected: one of name, equals, present)"),
-        arguments("routing: {rules: [{match: {cookie: {name: c, present: false}}, to: canary}]}",
+        arguments(
+            "routing: {rules: [{match: {path: {present: true}}, to: canary}]}",
+            "routing.rules[0].match.path.present: unknown key (expected: one of equals, prefix,"
+                + " regex)"),
+        arguments(
+            "routing: {rules: [{match: {cookie: {name: c, prefix: a}}, to: canary}]}",
+            "routing.rules[0].match.cookie.prefix: unknown key (expected: one of name, equals,"
+                + " present)"),
+        arguments(
+            "routing: {rules: [{match: {cookie: {name: c, present: false}}, to: canary}]}",
             "routing.rules[0].match.cookie.present: false (expected: true)"),
-        arguments("routing: {rules: [{match: {path: {equals: 7}}, to: canary}]}",
-            "routing.rules[0].match.path.equals: 7 (expected: a string)"),
+        arguments(
+            "routing: {rules: [{match: {path: {equals: 7}}, to: canary}]}",
+            "routing.rules[0].match.path.equals: 7 (expected: a string; quote it)"),
+        arguments("routing: {salt: 0123}", "routing.salt: 83 (expected: a string; quote it)"),
+        arguments(
+            "routing: {rules: [{match: {header: {name: x, equals: }}, to: canary}]}",
+            "routing.rules[0].match.header.equals: null (expected: a string)"),
         // mirror
-        arguments("mirror: {to: canary}", "mirror.percent: missing (expected: 0..100; there is no implicit 100%)"),
-        arguments("mirror:", "mirror.to: missing (expected: a backend name)\n"
-            + "mirror.percent: missing (expected: 0..100; there is no implicit 100%)"),
-        arguments("mirror: {to: shadw, percent: 5}",
+        arguments(
+            "mirror: {to: canary}",
+            "mirror.percent: missing (expected: 0..100; there is no implicit 100%)"),
+        arguments(
+            "mirror:",
+            "mirror.to: missing (expected: a backend name)\n"
+                + "mirror.percent: missing (expected: 0..100; there is no implicit 100%)"),
+        arguments(
+            "mirror: {to: shadw, percent: 5}",
             "mirror.to: \"shadw\" (expected: a name under backends: stable, canary)"),
         arguments("mirror: {to: canary, percent: 101}", "mirror.percent: 101 (expected: 0..100)"),
-        arguments("mirror: {to: canary, percent: 5, from: [stable, shadow]}",
+        arguments(
+            "mirror: {to: canary, percent: 5, from: [stable, shadow]}",
             "mirror.from[1]: \"shadow\" (expected: stable or canary)"),
-        arguments("mirror: {to: canary, percent: 5, methods: [GET, \"BAD METHOD\"]}",
+        arguments(
+            "mirror: {to: canary, percent: 5, methods: [GET, \"BAD METHOD\"]}",
             "mirror.methods[1]: \"BAD METHOD\" (expected: an HTTP method such as GET)"),
-        arguments("mirror: {to: canary, percent: 5, sampleBy: session}",
+        arguments(
+            "mirror: {to: canary, percent: 5, sampleBy: session}",
             "mirror.sampleBy: \"session\" (expected: request | user)"),
-        arguments("mirror: {to: canary, percent: 5, maxBodyBytes: 1MB}",
-            "mirror.maxBodyBytes: \"1MB\" (expected: a size in bytes such as 1048576, 64KiB or 10MiB)"),
-        arguments("mirror: {to: canary, percent: 5, timeout: 5}",
+        arguments(
+            "mirror: {to: canary, percent: 5, maxBodyBytes: 1MB}",
+            "mirror.maxBodyBytes: \"1MB\" (expected: a size in bytes such as 1048576, 64KiB or"
+                + " 10MiB)"),
+        arguments(
+            "mirror: {to: canary, percent: 5, timeout: 5}",
             "mirror.timeout: 5 (expected: a duration such as 500ms, 10s, 2m or 1h)"),
-        arguments("mirror: {to: canary, percent: 5, compare: {ignoreFields: [ts]}}",
+        arguments(
+            "mirror: {to: canary, percent: 5, compare: {ignoreFields: [ts]}}",
             "mirror.compare.ignoreFields[0]: \"ts\" (expected: a JSON path such as $.timestamp)"),
         // rollout
-        arguments("rollout: {stepInterval: 1m}",
-            "rollout.steps: missing (expected: a non-empty list of canaryPercent values 0..100, ascending)"),
-        arguments("rollout: {steps: []}",
-            "rollout.steps: [] (expected: a non-empty list of canaryPercent values 0..100, ascending)"),
+        arguments(
+            "rollout: {stepInterval: 1m}",
+            "rollout.steps: missing (expected: a non-empty list of canaryPercent values 0..100,"
+                + " ascending)"),
+        arguments(
+            "rollout: {steps: []}",
+            "rollout.steps: [] (expected: a non-empty list of canaryPercent values 0..100,"
+                + " ascending)"),
         arguments("rollout: {steps: [1, 150]}", "rollout.steps[1]: 150 (expected: 0..100)"),
-        arguments("rollout: {steps: [1, 25, 5]}", "rollout.steps[2]: 5 (expected: greater than the previous step, 25)"),
-        arguments("rollout: {steps: [5, 5]}", "rollout.steps[1]: 5 (expected: greater than the previous step, 5)"),
-        arguments("rollout: {steps: [5], onFailure: retry}", "rollout.onFailure: \"retry\" (expected: rollback | pause)"),
-        arguments("rollout: {steps: [5], stepInterval: 0s}", "rollout.stepInterval: \"0s\" (expected: a duration > 0)"),
-        arguments("rollout: {steps: [5], webhook: \"ftp://x/y\"}",
+        arguments(
+            "rollout: {steps: [1, 25, 5]}",
+            "rollout.steps[2]: 5 (expected: greater than the previous step, 25)"),
+        arguments(
+            "rollout: {steps: [5, 5]}",
+            "rollout.steps[1]: 5 (expected: greater than the previous step, 5)"),
+        arguments(
+            "rollout: {steps: [5], onFailure: retry}",
+            "rollout.onFailure: \"retry\" (expected: rollback | pause)"),
+        arguments(
+            "rollout: {steps: [5], stepInterval: 0s}",
+            "rollout.stepInterval: \"0s\" (expected: a duration > 0)"),
+        arguments(
+            "rollout: {steps: [5], webhook: \"ftp://x/y\"}",
             "rollout.webhook: \"ftp://x/y\" (expected: an http:// or https:// URL)"),
-        arguments("rollout: {steps: [5], shadowGate: true}",
+        arguments(
+            "rollout: {steps: [5], shadowGate: true}",
             "rollout.shadowGate: true (expected: false unless a mirror section is configured)"),
-        arguments("rollout: {steps: [5], analysis: {latency: {percentile: 100}}}",
+        arguments(
+            "rollout: {steps: [5], analysis: {latency: {percentile: 100}}}",
             "rollout.analysis.latency.percentile: 100 (expected: 0..100, exclusive)"),
-        arguments("rollout: {steps: [5], analysis: {latency: {p: 99}}}",
+        arguments(
+            "rollout: {steps: [5], analysis: {latency: {p: 99}}}",
             "rollout.analysis.latency.p: unknown key (expected: one of percentile, maxRatio)"),
-        arguments("rollout: {steps: [5], analysis: {errorRate: {maxIncrease: 2}}}",
+        arguments(
+            "rollout: {steps: [5], analysis: {errorRate: {maxIncrease: 2}}}",
             "rollout.analysis.errorRate.maxIncrease: 2 (expected: 0..1)"),
-        arguments("rollout: {steps: [5], analysis: {failureThreshold: 0}}",
+        arguments(
+            "rollout: {steps: [5], analysis: {failureThreshold: 0}}",
             "rollout.analysis.failureThreshold: 0 (expected: 1..1000)"),
-        arguments("rollout: {steps: [5], analysis: {confidence: 1}}",
+        arguments(
+            "rollout: {steps: [5], analysis: {confidence: 1}}",
             "rollout.analysis.confidence: 1 (expected: 0..1, exclusive)"),
-        arguments("rollout: {steps: [5], analysis: {interval: 10 s}}",
-            "rollout.analysis.interval: \"10 s\" (expected: a duration such as 500ms, 10s, 2m or 1h)"),
+        arguments(
+            "rollout: {steps: [5], analysis: {interval: 10 s}}",
+            "rollout.analysis.interval: \"10 s\" (expected: a duration such as 500ms, 10s, 2m or"
+                + " 1h)"),
         // other sections
-        arguments("timeouts: {connect: 2sec}", "timeouts.connect: \"2sec\" (expected: a duration such as 500ms, 10s, 2m or 1h)"),
-        arguments("timeouts: {connect: 0ms}", "timeouts.connect: \"0ms\" (expected: a duration > 0)"),
-        arguments("limits: {maxHeaderBytes: 16KB}",
-            "limits.maxHeaderBytes: \"16KB\" (expected: a size in bytes such as 1048576, 64KiB or 10MiB)"),
-        arguments("limits: {maxHeaderBytes: 4GiB}", "limits.maxHeaderBytes: \"4GiB\" (expected: 1..2147483647 bytes)"),
-        arguments("metrics: {significantDigits: 0}", "metrics.significantDigits: 0 (expected: 1..5)"),
-        arguments("metrics: {lowestMicros: 1000, highestMicros: 1500}",
+        arguments(
+            "timeouts: {connect: 2sec}",
+            "timeouts.connect: \"2sec\" (expected: a duration such as 500ms, 10s, 2m or 1h)"),
+        arguments(
+            "timeouts: {connect: 0ms}", "timeouts.connect: \"0ms\" (expected: a duration > 0)"),
+        arguments(
+            "limits: {maxHeaderBytes: 16KB}",
+            "limits.maxHeaderBytes: \"16KB\" (expected: a size in bytes such as 1048576, 64KiB or"
+                + " 10MiB)"),
+        arguments(
+            "limits: {maxHeaderBytes: 4GiB}",
+            "limits.maxHeaderBytes: \"4GiB\" (expected: 1..2147483647 bytes)"),
+        arguments(
+            "metrics: {significantDigits: 0}", "metrics.significantDigits: 0 (expected: 1..5)"),
+        arguments(
+            "metrics: {lowestMicros: 1000, highestMicros: 1500}",
             "metrics.highestMicros: 1500 (expected: at least 2 × metrics.lowestMicros = 2000)"),
         arguments("accessLog: {sampleRate: 1.5}", "accessLog.sampleRate: 1.5 (expected: 0..1)"),
-        arguments("drain: {timeout: soon}", "drain.timeout: \"soon\" (expected: a duration such as 500ms, 10s, 2m or 1h)"));
+        arguments(
+            "drain: {timeout: soon}",
+            "drain.timeout: \"soon\" (expected: a duration such as 500ms, 10s, 2m or 1h)"));
   }
 
   @ParameterizedTest
   @MethodSource("cases")
   void reportsThePathAndWhatWasExpected(String yaml, String expected) {
-    String doc = yaml.startsWith("backends") || yaml.startsWith("#") ? yaml : TWO_POOLS + yaml + "\n";
+    String doc =
+        yaml.startsWith("backends") || yaml.startsWith("#") ? yaml : TWO_POOLS + yaml + "\n";
 
     ConfigException e = catchThrowableOfType(() -> ConfigLoader.parse(doc), ConfigException.class);
 

@@ -87,7 +87,8 @@ class ConfigLoaderTest {
 
     assertThat(c.listen()).isEqualTo(new HostPort("127.0.0.1", 8080));
     assertThat(c.ioThreads()).isEqualTo(2);
-    assertThat(c.admin()).isEqualTo(new AdminConfig(new HostPort("127.0.0.1", 9901), Path.of("/path/to/token")));
+    assertThat(c.admin())
+        .isEqualTo(new AdminConfig(new HostPort("127.0.0.1", 9901), Path.of("/path/to/token")));
     assertThat(c.backends()).containsOnlyKeys("stable", "canary", "shadow");
     assertThat(c.backends().keySet()).containsExactly("stable", "canary", "shadow");
     assertThat(c.backends().get("shadow"))
@@ -97,7 +98,8 @@ class ConfigLoaderTest {
     assertThat(r.stable()).isEqualTo("stable");
     assertThat(r.canary()).isEqualTo("canary");
     assertThat(r.userKey())
-        .containsExactly(new UserKeySource(Kind.HEADER, "x-user-id"), new UserKeySource(Kind.COOKIE, "uid"));
+        .containsExactly(
+            new UserKeySource(Kind.HEADER, "x-user-id"), new UserKeySource(Kind.COOKIE, "uid"));
     assertThat(r.canaryPercent()).isEqualTo(10.0);
     assertThat(r.salt()).isEqualTo("release-42");
     assertThat(r.anonymous()).isEqualTo(Anonymous.STABLE);
@@ -105,7 +107,8 @@ class ConfigLoaderTest {
     assertThat(r.override().trustedCidrs()).containsExactly("127.0.0.1/32");
     assertThat(r.rules())
         .containsExactly(
-            new RuleConfig(new NamedMatch("x-beta", new StringMatch(Op.EQUALS, "true")), null, null, "canary"),
+            new RuleConfig(
+                new NamedMatch("x-beta", new StringMatch(Op.EQUALS, "true")), null, null, "canary"),
             new RuleConfig(null, null, new StringMatch(Op.PREFIX, "/internal/"), "stable"));
     assertThat(r.exposeVariantHeader()).isFalse();
 
@@ -120,13 +123,17 @@ class ConfigLoaderTest {
     assertThat(m.timeout()).isEqualTo(Duration.ofSeconds(5));
     assertThat(m.hostSuffix()).isEqualTo("-shadow");
     assertThat(m.compare())
-        .isEqualTo(new MirrorConfig.CompareConfig(true, List.of("content-type"), 256 * 1024, false, List.of(), false));
+        .isEqualTo(
+            new MirrorConfig.CompareConfig(
+                true, List.of("content-type"), 256 * 1024, false, List.of(), false));
 
     RolloutConfig ro = c.rollout();
     assertThat(ro.steps()).containsExactly(1.0, 5.0, 25.0, 50.0, 100.0);
     assertThat(ro.stepInterval()).isEqualTo(Duration.ofSeconds(60));
     assertThat(ro.analysis())
-        .isEqualTo(new RolloutConfig.AnalysisConfig(Duration.ofSeconds(10), 200, 99, 1.2, 0.99, 0.01, 0.05, 3));
+        .isEqualTo(
+            new RolloutConfig.AnalysisConfig(
+                Duration.ofSeconds(10), 200, 99, 1.2, 0.99, 0.01, 0.05, 3));
     assertThat(ro.onFailure()).isEqualTo(OnFailure.ROLLBACK);
     assertThat(ro.stateFile()).isEqualTo(Path.of("./rollout-state.json"));
     assertThat(ro.webhook()).isNull();
@@ -144,7 +151,8 @@ class ConfigLoaderTest {
         .isEqualTo(new BackendConfig(List.of(new HostPort("127.0.0.1", 9001)), 1024));
     assertThat(c.routing())
         .isEqualTo(
-            new RoutingConfig("stable", "canary", List.of(), 0, "", Anonymous.STABLE, null, List.of(), false));
+            new RoutingConfig(
+                "stable", "canary", List.of(), 0, "", Anonymous.STABLE, null, List.of(), false));
     assertThat(c.mirror()).isNull();
     assertThat(c.rollout()).isNull();
     assertThat(c.timeouts())
@@ -156,7 +164,8 @@ class ConfigLoaderTest {
                 Duration.ofSeconds(10),
                 Duration.ofSeconds(60)));
     assertThat(c.limits()).isEqualTo(new LimitsConfig(8192, 16384, 100, 100L * 1024 * 1024));
-    assertThat(c.metrics()).isEqualTo(new MetricsConfig(1, 60_000_000, 3, Duration.ofSeconds(10), 30));
+    assertThat(c.metrics())
+        .isEqualTo(new MetricsConfig(1, 60_000_000, 3, Duration.ofSeconds(10), 30));
     assertThat(c.accessLog()).isEqualTo(new AccessLogConfig(false, null, 1.0, false));
     assertThat(c.drain()).isEqualTo(new DrainConfig(Duration.ofSeconds(5), Duration.ofSeconds(20)));
   }
@@ -173,7 +182,7 @@ class ConfigLoaderTest {
                   userKey: [{header: X-User}]
                   anonymous: split
                   canaryPercent: 12.5
-                  salt: 42
+                  salt: "42"
                   exposeVariantHeader: true
                   rules:
                     - match:
@@ -227,7 +236,8 @@ class ConfigLoaderTest {
     assertThat(m.hostSuffix()).isEmpty();
     assertThat(m.compare())
         .isEqualTo(
-            new MirrorConfig.CompareConfig(false, List.of("content-type", "etag"), 1 << 20, true, List.of("$.ts"), true));
+            new MirrorConfig.CompareConfig(
+                false, List.of("content-type", "etag"), 1 << 20, true, List.of("$.ts"), true));
     assertThat(c.rollout().steps()).containsExactly(0.0, 0.5, 100.0);
     assertThat(c.rollout().onFailure()).isEqualTo(OnFailure.PAUSE);
     assertThat(c.rollout().webhook()).hasToString("https://hooks.example/rollout");
@@ -243,8 +253,10 @@ class ConfigLoaderTest {
                 Duration.ofSeconds(3),
                 Duration.ofSeconds(90)));
     assertThat(c.limits()).isEqualTo(new LimitsConfig(4096, 32768, 50, 1L << 30));
-    assertThat(c.metrics()).isEqualTo(new MetricsConfig(10, 1_000_000, 2, Duration.ofSeconds(5), 12));
-    assertThat(c.accessLog()).isEqualTo(new AccessLogConfig(true, Path.of("/var/log/a.json"), 0.25, true));
+    assertThat(c.metrics())
+        .isEqualTo(new MetricsConfig(10, 1_000_000, 2, Duration.ofSeconds(5), 12));
+    assertThat(c.accessLog())
+        .isEqualTo(new AccessLogConfig(true, Path.of("/var/log/a.json"), 0.25, true));
     assertThat(c.drain()).isEqualTo(new DrainConfig(Duration.ZERO, Duration.ofMinutes(1)));
   }
 
@@ -284,7 +296,8 @@ class ConfigLoaderTest {
 
   @Test
   void duplicateKeysAreRejected() {
-    assertThatThrownBy(() -> ConfigLoader.parse(MINIMAL + "listen: 127.0.0.1:1\nlisten: 127.0.0.1:2\n"))
+    assertThatThrownBy(
+            () -> ConfigLoader.parse(MINIMAL + "listen: 127.0.0.1:1\nlisten: 127.0.0.1:2\n"))
         .isInstanceOf(ConfigException.class)
         .hasMessageContaining("duplicate key \"listen\"");
   }

@@ -29,25 +29,55 @@ class ReferenceConfigTest {
   @Test
   void referenceConfigNamesEveryKey() throws IOException {
     String text = Files.readString(REFERENCE);
-    // AnalysisConfig is flat in Java but nested in YAML; these components are spelled differently there.
-    Set<String> renamed = Set.of("maxErrorIncrease", "kind", "name", "match", "header", "cookie", "path", "to", "op",
-        "value");
+    // AnalysisConfig is flat in Java but nested in YAML; these components are spelled differently
+    // there.
+    Set<String> renamed =
+        Set.of(
+            "maxErrorIncrease",
+            "kind",
+            "name",
+            "match",
+            "header",
+            "cookie",
+            "path",
+            "to",
+            "op",
+            "value");
     List<String> missing = new ArrayList<>();
     for (Class<?> type :
         List.of(
-            ProxyConfig.class, AdminConfig.class, BackendConfig.class, RoutingConfig.class,
-            RoutingConfig.OverrideConfig.class, MirrorConfig.class, MirrorConfig.CompareConfig.class,
-            RolloutConfig.class, RolloutConfig.AnalysisConfig.class, TimeoutsConfig.class, LimitsConfig.class,
-            MetricsConfig.class, AccessLogConfig.class, DrainConfig.class)) {
+            ProxyConfig.class,
+            AdminConfig.class,
+            BackendConfig.class,
+            RoutingConfig.class,
+            RoutingConfig.OverrideConfig.class,
+            MirrorConfig.class,
+            MirrorConfig.CompareConfig.class,
+            RolloutConfig.class,
+            RolloutConfig.AnalysisConfig.class,
+            TimeoutsConfig.class,
+            LimitsConfig.class,
+            MetricsConfig.class,
+            AccessLogConfig.class,
+            DrainConfig.class)) {
       for (RecordComponent rc : type.getRecordComponents()) {
         String key = rc.getName();
-        if (!renamed.contains(key) && !Pattern.compile("(?m)^\\s*" + key + ":").matcher(text).find()) {
+        if (!renamed.contains(key)
+            && !Pattern.compile("(?m)^\\s*" + key + ":").matcher(text).find()) {
           missing.add(type.getSimpleName() + "." + key);
         }
       }
     }
     assertThat(missing).isEmpty();
-    assertThat(text).contains("maxIncrease:", "header:", "cookie:", "path:", "equals:", "prefix:", "regex:",
-        "present:");
+    assertThat(text)
+        .contains(
+            "maxIncrease:",
+            "header:",
+            "cookie:",
+            "path:",
+            "equals:",
+            "prefix:",
+            "regex:",
+            "present:");
   }
 }

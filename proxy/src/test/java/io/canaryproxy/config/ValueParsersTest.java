@@ -17,7 +17,20 @@ class ValueParsersTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"", "10", "s", "1.5s", "-1s", "10 s", " 10s", "10S", "2d", "10sec", "1000000000000000h"})
+  @ValueSource(
+      strings = {
+        "",
+        "10",
+        "s",
+        "1.5s",
+        "-1s",
+        "10 s",
+        " 10s",
+        "10S",
+        "2d",
+        "10sec",
+        "1000000000000000h"
+      })
   void rejectsOtherDurations(String text) {
     assertThatThrownBy(() -> Durations.parse(text))
         .isInstanceOf(IllegalArgumentException.class)
@@ -26,7 +39,11 @@ class ValueParsersTest {
 
   @ParameterizedTest
   @CsvSource({
-    "0, 0", "1048576, 1048576", "64KiB, 65536", "10MiB, 10485760", "1GiB, 1073741824",
+    "0, 0",
+    "1048576, 1048576",
+    "64KiB, 65536",
+    "10MiB, 10485760",
+    "1GiB, 1073741824",
     "8589934591GiB, 9223372035781033984"
   })
   void parsesSizes(String text, long bytes) {
@@ -34,8 +51,19 @@ class ValueParsersTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"", "KiB", "64KB", "64kib", "64 KiB", "1.5MiB", "-1", "1TiB", "8589934592GiB",
-      "9999999999999999999"})
+  @ValueSource(
+      strings = {
+        "",
+        "KiB",
+        "64KB",
+        "64kib",
+        "64 KiB",
+        "1.5MiB",
+        "-1",
+        "1TiB",
+        "8589934592GiB",
+        "9999999999999999999"
+      })
   void rejectsOtherSizes(String text) {
     assertThatThrownBy(() -> Sizes.parse(text))
         .isInstanceOf(IllegalArgumentException.class)
@@ -57,8 +85,11 @@ class ValueParsersTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"host", "host:", ":80", "::1:80", "[::1]", "[::1:80", "[]:80", "h:65536", "h:8o",
-      "h:-1", "a b:80", "h/x:80"})
+  @ValueSource(
+      strings = {
+        "host", "host:", ":80", "::1:80", "[::1]", "[::1:80", "[]:80", "h:65536", "h:8o", "h:-1",
+        "a b:80", "h/x:80"
+      })
   void rejectsOtherHostPorts(String text) {
     assertThatThrownBy(() -> HostPort.parse(text)).isInstanceOf(IllegalArgumentException.class);
   }

@@ -1,0 +1,146 @@
+package io.canaryproxy.bench.load;
+
+import io.canaryproxy.bench.Transports;
+import io.canaryproxy.bench.report.BenchResult;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Drives one load run: opens the connections, sends on the open-loop schedule (or closed-loop), reports progress
+ * once a second and returns the {@link BenchResult}. Requests whose intended send time (closed-loop: actual send
+ * time) falls in the warmup are sent but never recorded.
+ */
+public final class LoadGenerator {
+  /** Below this share of the requested rate the result carries a rate warning. */
+  static final double RATE_TOLERANCE = 0.95;
+
+  private final LoadSpec spec;
+  private final PrintStream progress;
+  private final Path hlog;
+
+  /**
+   * @param progress where the once-a-second progress line goes (normally stderr), or null for none
+   * @param hlog where the corrected-latency interval log goes, or null for none
+   */
+  public LoadGenerator(LoadSpec spec, PrintStream progress, Path hlog) {
+    this.spec = spec;
+    this.progress = progress;
+    this.hlog = hlog;
+  }
+
+  /** Runs to completion; throws {@link IOException} when no connection to the target can be opened. */
+  public BenchResult run() throws IOException, InterruptedException {
+    EventLoopGroup group = Transports.group(spec.threads(), "bench-client");
+    ScheduledExecutorService ticker =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "bench-report");
+              t.setDaemon(true);
+              return t;
+            });
+    try {
+      Run run = new Run(spec, group);
+      List<ClientConnection> connections = new ArrayList<>();
+      List<ChannelFuture> opening = new ArrayList<>();
+      for (int i = 0; i < spec.connections(); i++) {
+        ClientConnection c = new ClientConnection(run, group.next());
+        connections.add(c);
+        opening.add(c.connect());
+      }
+      Throwable failure = null;
+      int open = 0;
+      for (ChannelFuture f : opening) {
+        f.await();
+        if (f.isSuccess()) {
+          open++;
+        } else {
+          failure = f.cause();
+        }
+      }
+      if (open == 0) {
+        throw new IOException(
+            "cannot connect to " + spec.uri().getHost() + ":" + spec.port() + ": " + failure, failure);
+      }
+      run.begin(System.nanoTime());
+      try (IntervalReporter reporter = new IntervalReporter(run, progress, hlog)) {
+        long untilAligned = Math.floorMod(run.measureStartNanos - System.nanoTime(), 1_000_000_000L);
+        ticker.scheduleAtFixedRate(
+            reporter::tick,
+            untilAligned == 0 ? 1_000_000_000L : untilAligned,
+            1_000_000_000L,
+            TimeUnit.NANOSECONDS);
+        connections.forEach(ClientConnection::start);
+        long bound = spec.warmup().plus(spec.duration()).plus(spec.timeout().multipliedBy(2)).toMillis() + 10_000;
+        boolean drained = run.done.await(bound, TimeUnit.MILLISECONDS);
+        ticker.shutdown();
+        ticker.awaitTermination(10, TimeUnit.SECONDS);
+        reporter.finalTick();
+        return reporter.result(drained ? null : "some connections did not finish in time");
+      }
+    } finally {
+      ticker.shutdownNow();
+      group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+    }
+  }
+
+  /** State shared by every connection of one run. */
+  static final class Run {
+    final LoadSpec spec;
+    final boolean closedLoop;
+    final Bootstrap bootstrap;
+    final RequestFactory requests;
+    final Recording recording = new Recording();
+    final long timeoutNanos;
+    final CountDownLatch done;
+    private final double intervalNanos;
+    private final AtomicLong nextSlot = new AtomicLong();
+    volatile long startNanos;
+    volatile long measureStartNanos;
+    volatile long endNanos;
+
+    Run(LoadSpec spec, EventLoopGroup group) {
+      this.spec = spec;
+      this.closedLoop = spec.closedLoop();
+      this.intervalNanos = closedLoop ? 0 : 1e9 / spec.rate();
+      this.requests = new RequestFactory(spec);
+      this.timeoutNanos = spec.timeout().toNanos();
+      this.done = new CountDownLatch(spec.connections());
+      this.bootstrap =
+          new Bootstrap()
+              .group(group)
+              .channel(Transports.socketChannel())
+              .option(ChannelOption.TCP_NODELAY, true)
+              .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.max(1, spec.timeout().toMillis()))
+              .remoteAddress(spec.uri().getHost(), spec.port());
+      this.endNanos = Long.MAX_VALUE;
+      this.measureStartNanos = Long.MAX_VALUE;
+    }
+
+    void begin(long start) {
+      startNanos = start;
+      measureStartNanos = start + spec.warmup().toNanos();
+      endNanos = measureStartNanos + spec.duration().toNanos();
+    }
+
+    /** The intended send time of the next unclaimed slot: slot i is due at start + i / rate. */
+    long claimSlot() {
+      return startNanos + (long) (nextSlot.getAndIncrement() * intervalNanos);
+    }
+
+    void connectionFinished() {
+      done.countDown();
+    }
+  }
+}

@@ -1,0 +1,209 @@
+package io.canaryproxy;
+
+import io.canaryproxy.admin.AdminResponse;
+import io.canaryproxy.admin.AdminServer;
+import io.canaryproxy.analysis.JudgeInput;
+import io.canaryproxy.analysis.RolloutController;
+import io.canaryproxy.analysis.RolloutEventListener;
+import io.canaryproxy.analysis.WebhookNotifier;
+import io.canaryproxy.config.MetricsConfig;
+import io.canaryproxy.config.ProxyConfig;
+import io.canaryproxy.forwarding.CompositeListener;
+import io.canaryproxy.forwarding.ProxyListener;
+import io.canaryproxy.metrics.AccessLog;
+import io.canaryproxy.metrics.IntervalSnapshot;
+import io.canaryproxy.metrics.LatencyRecorders;
+import io.canaryproxy.metrics.MetricsScheduler;
+import io.canaryproxy.metrics.MicrometerBinding;
+import io.canaryproxy.metrics.VariantInterval;
+import io.canaryproxy.routing.Router;
+import io.canaryproxy.routing.RoutingTable;
+import io.canaryproxy.routing.Variant;
+import io.canaryproxy.server.ProxyServer;
+import io.micrometer.core.instrument.Counter;
+import io.netty.handler.codec.http.HttpMethod;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The composition root: builds every part from one {@link ProxyConfig}, starts them in order, and drains and stops
+ * them. {@link Main} is only the command line around it.
+ */
+public final class CanaryProxy implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(CanaryProxy.class);
+
+  private final ProxyConfig config;
+  private final Router router;
+  private final LatencyRecorders recorders;
+  private final MicrometerBinding metrics;
+  private final AccessLog accessLog;
+  private final WebhookNotifier webhook;
+  private final RolloutController rollout;
+  private final ProxyServer proxy;
+  private final AdminServer admin;
+  private final MetricsScheduler scheduler;
+  private final ScheduledExecutorService executor;
+  private volatile boolean ready;
+  private volatile boolean draining;
+
+  public CanaryProxy(ProxyConfig config) {
+    this.config = config;
+    this.router = new Router(RoutingTable.compile(config.routing()));
+    MetricsConfig m = config.metrics();
+    if (config.rollout() != null) {
+      // With a rollout, every histogram interval is one analysis interval, so the judge sees exactly one.
+      m = new MetricsConfig(
+          m.lowestMicros(), m.highestMicros(), m.significantDigits(), config.rollout().analysis().interval(), m.window());
+    }
+    this.recorders = new LatencyRecorders(m);
+    this.metrics = new MicrometerBinding();
+    List<ProxyListener> listeners = new ArrayList<>(List.of(recorders, metrics));
+    if (config.accessLog().enabled()) {
+      accessLog = new AccessLog(config.accessLog());
+      accessLog.bindTo(metrics.registry());
+      listeners.add(accessLog);
+    } else {
+      accessLog = null;
+    }
+
+    List<RolloutEventListener> rolloutListeners = new ArrayList<>();
+    rolloutListeners.add(
+        event ->
+            Counter.builder("canary.proxy.rollout.events")
+                .description("Rollout events by type")
+                .tag("type", event.type().tag())
+                .register(metrics.registry())
+                .increment());
+    if (config.rollout() != null && config.rollout().webhook() != null) {
+      webhook = new WebhookNotifier(config.rollout().webhook());
+      rolloutListeners.add(webhook);
+    } else {
+      webhook = null;
+    }
+    this.rollout =
+        new RolloutController(
+            config.rollout(),
+            percent -> router.update(t -> t.withCanaryPercent(percent)),
+            RolloutEventListener.all(rolloutListeners),
+            Clock.systemUTC());
+
+    this.proxy = new ProxyServer(config, router, new CompositeListener(listeners), null);
+    this.admin =
+        new AdminServer(config.admin(), config, metrics, recorders, () -> ready && !draining, Map::of);
+    addRolloutRoutes();
+    this.scheduler = new MetricsScheduler(recorders, m.interval());
+    if (config.rollout() != null) {
+      scheduler.addListener(snapshot -> rollout.intervalTask(() -> judgeInput(snapshot)).run());
+    }
+    this.executor =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "canary-metrics");
+              t.setDaemon(true);
+              return t;
+            });
+  }
+
+  private void addRolloutRoutes() {
+    admin.route(HttpMethod.GET, "/admin/rollout", request -> AdminResponse.json(200, rollout.status()));
+    operation("pause", rollout::pause);
+    operation("resume", rollout::resume);
+    operation("promote", rollout::promote);
+    operation("rollback", rollout::rollback);
+  }
+
+  private void operation(String name, Supplier<RolloutController.OperationResult> op) {
+    admin.mutatingRoute(
+        "/admin/rollout/" + name,
+        request -> {
+          RolloutController.OperationResult result = op.get();
+          return AdminResponse.json(result.ok() ? 200 : 409, result);
+        });
+  }
+
+  private static JudgeInput judgeInput(IntervalSnapshot snapshot) {
+    return new JudgeInput(sample(snapshot, Variant.STABLE), sample(snapshot, Variant.CANARY), null);
+  }
+
+  private static JudgeInput.VariantSample sample(IntervalSnapshot snapshot, Variant variant) {
+    VariantInterval v = snapshot.variants().get(variant);
+    return new JudgeInput.VariantSample(v.total(), v.requests(), v.errors());
+  }
+
+  /** Starts the rollout, the proxy listener, the admin listener and the interval scheduler, in that order. */
+  public CanaryProxy start() throws InterruptedException {
+    rollout.start();
+    proxy.start();
+    admin.start();
+    scheduler.start(executor);
+    ready = true;
+    return this;
+  }
+
+  public int proxyPort() {
+    return proxy.port();
+  }
+
+  public int adminPort() {
+    return admin.port();
+  }
+
+  public Router router() {
+    return router;
+  }
+
+  public RolloutController rollout() {
+    return rollout;
+  }
+
+  /**
+   * Graceful drain, as Kubernetes expects: /readyz turns 503 at once, the proxy keeps serving for {@code delay}
+   * while endpoint removal propagates, then stops accepting, answers with {@code Connection: close}, and waits up to
+   * {@code timeout} for requests in flight. Blocks the calling thread (the shutdown hook) until done.
+   */
+  public void drain(Duration delay, Duration timeout) throws Exception {
+    draining = true;
+    log.info("draining: readiness off, serving for {} more", delay);
+    executor
+        .schedule(
+            () -> {
+              proxy.forwarding().setDraining(true);
+              proxy.stopAccepting();
+              log.info("draining: listener closed, waiting up to {} for requests in flight", timeout);
+            },
+            delay.toMillis(),
+            TimeUnit.MILLISECONDS)
+        .get();
+    boolean idle = proxy.forwarding().awaitIdle(timeout);
+    log.info(idle ? "drained: no request in flight" : "drain timeout: closing requests still in flight");
+  }
+
+  @Override
+  public void close() {
+    ready = false;
+    scheduler.stop();
+    executor.shutdownNow();
+    proxy.close(Duration.ofSeconds(2));
+    try {
+      admin.stop();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    if (webhook != null) {
+      webhook.close();
+    }
+    if (accessLog != null) {
+      accessLog.close();
+    }
+    metrics.close();
+  }
+}

@@ -1,0 +1,128 @@
+package io.canaryproxy.admin;
+
+import io.canaryproxy.metrics.IntervalSnapshot;
+import io.canaryproxy.metrics.LatencyRecorders;
+import io.canaryproxy.metrics.Measure;
+import io.canaryproxy.metrics.VariantInterval;
+import io.canaryproxy.routing.Variant;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.Function;
+import java.util.function.Supplier;
+import org.HdrHistogram.Histogram;
+import org.HdrHistogram.HistogramLogWriter;
+
+/** {@code GET /admin/stats} and {@code GET /admin/histograms}: read from {@link LatencyRecorders}. */
+final class StatsEndpoints {
+  /** Histogram values are microseconds; the log's max column is written in milliseconds. */
+  private static final double MICROS_PER_MILLI = 1000.0;
+
+  private final LatencyRecorders recorders;
+  private final Supplier<Map<String, Object>> mirrorStats;
+
+  StatsEndpoints(LatencyRecorders recorders, Supplier<Map<String, Object>> mirrorStats) {
+    this.recorders = recorders;
+    this.mirrorStats = mirrorStats;
+  }
+
+  /**
+   * Per variant: requests, errors and latency percentiles (ms) since start, plus the same for the last closed
+   * interval under {@code lastInterval}; then {@code mirror} from the mirroring code.
+   */
+  AdminResponse stats(AdminRequest request) {
+    IntervalSnapshot last = recorders.lastInterval();
+    Map<String, Object> variants = new LinkedHashMap<>();
+    for (Variant v : Variant.values()) {
+      Map<String, Object> out =
+          summary(
+              recorders.cumulativeRequests(v),
+              recorders.cumulativeErrors(v),
+              recorders.cumulative(v, Measure.TOTAL));
+      if (last != null) {
+        VariantInterval vi = last.variant(v);
+        Map<String, Object> interval = summary(vi.requests(), vi.errors(), vi.total());
+        interval.put("startMillis", last.startMillis());
+        interval.put("endMillis", last.endMillis());
+        out.put("lastInterval", interval);
+      } else {
+        out.put("lastInterval", null);
+      }
+      variants.put(v.label(), out);
+    }
+    Map<String, Object> body = new LinkedHashMap<>();
+    body.put("variants", variants);
+    Map<String, Object> mirror = mirrorStats.get();
+    body.put("mirror", mirror == null ? Map.of() : mirror);
+    return AdminResponse.json(200, body);
+  }
+
+  private static Map<String, Object> summary(long requests, long errors, Histogram totalMicros) {
+    Map<String, Object> latency = new LinkedHashMap<>();
+    latency.put("p50", millis(totalMicros.getValueAtPercentile(50)));
+    latency.put("p90", millis(totalMicros.getValueAtPercentile(90)));
+    latency.put("p99", millis(totalMicros.getValueAtPercentile(99)));
+    latency.put("p999", millis(totalMicros.getValueAtPercentile(99.9)));
+    latency.put("max", millis(totalMicros.getMaxValue()));
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("requests", requests);
+    out.put("errors", errors);
+    out.put("latencyMs", latency);
+    return out;
+  }
+
+  private static double millis(long micros) {
+    return micros / MICROS_PER_MILLI;
+  }
+
+  /** The window of one variant as an HdrHistogram interval log; 400 for an unknown variant or measure. */
+  AdminResponse histograms(AdminRequest request) {
+    Variant variant = parse(Variant.class, request.param("variant"), Variant::label);
+    if (variant == null) {
+      return AdminResponse.error(
+          400, "variant: " + request.param("variant") + " (expected: stable | canary | other | shadow)");
+    }
+    String measureParam = request.param("measure");
+    Measure measure = measureParam == null ? Measure.TOTAL : parse(Measure.class, measureParam, Measure::label);
+    if (measure == null) {
+      return AdminResponse.error(400, "measure: " + measureParam + " (expected: total | upstream)");
+    }
+    List<IntervalSnapshot> window = recorders.window();
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    try (PrintStream ps = new PrintStream(bytes, false, StandardCharsets.UTF_8)) {
+      HistogramLogWriter log = new HistogramLogWriter(ps);
+      long base = window.isEmpty() ? System.currentTimeMillis() : window.get(0).startMillis();
+      log.outputComment(
+          "canary-proxy variant=" + variant.label() + " measure=" + measure.label() + " unit=microseconds");
+      log.outputLogFormatVersion();
+      log.outputStartTime(base);
+      log.setBaseTime(base);
+      log.outputBaseTime(base);
+      log.outputLegend();
+      for (IntervalSnapshot s : window) {
+        Histogram h = s.variant(variant).histogram(measure);
+        log.outputIntervalHistogram(
+            (h.getStartTimeStamp() - base) / 1000.0, (h.getEndTimeStamp() - base) / 1000.0, h, MICROS_PER_MILLI);
+      }
+    }
+    return new AdminResponse(200, AdminResponse.TEXT_TYPE, bytes.toByteArray(), Map.of());
+  }
+
+  private static <E extends Enum<E>> E parse(
+      Class<E> type, String value, Function<E, String> label) {
+    if (value == null) {
+      return null;
+    }
+    String wanted = value.toLowerCase(Locale.ROOT);
+    for (E e : type.getEnumConstants()) {
+      if (label.apply(e).equals(wanted)) {
+        return e;
+      }
+    }
+    return null;
+  }
+}

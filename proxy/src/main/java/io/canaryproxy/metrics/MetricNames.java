@@ -1,0 +1,39 @@
+package io.canaryproxy.metrics;
+
+/**
+ * Every meter name and label key, in Micrometer's dotted form. The Prometheus registry turns {@code
+ * canary.proxy.requests} into {@code canary_proxy_requests_total}, timers get {@code _seconds}; names of meters
+ * registered by others (JVM, Netty allocator, mirroring) get the {@link #PREFIX} added by {@link MicrometerBinding}.
+ */
+public final class MetricNames {
+  /** Every exported meter name starts with this. */
+  public static final String PREFIX = "canary.proxy.";
+
+  /** Counter {@code canary_proxy_requests_total{variant,status_class}}. */
+  public static final String REQUESTS = PREFIX + "requests";
+  /** Histogram {@code canary_proxy_request_duration_seconds{variant}}: first request byte to last response byte. */
+  public static final String REQUEST_DURATION = PREFIX + "request.duration";
+  /** Timer histogram {@code canary_proxy_upstream_duration_seconds{variant}}: request sent to response head. */
+  public static final String UPSTREAM_DURATION = PREFIX + "upstream.duration";
+  /** Counter {@code canary_proxy_upstream_failures_total{variant,type}}. */
+  public static final String UPSTREAM_FAILURES = PREFIX + "upstream.failures";
+  /** Gauge {@code canary_proxy_client_connections}: open client connections. */
+  public static final String CLIENT_CONNECTIONS = PREFIX + "client.connections";
+  /** Gauge {@code canary_proxy_backend_connections}: open backend connections. */
+  public static final String BACKEND_CONNECTIONS = PREFIX + "backend.connections";
+  /** Counter {@code canary_proxy_access_log_dropped_total}: access log lines dropped because the queue was full. */
+  public static final String ACCESS_LOG_DROPPED = PREFIX + "access.log.dropped";
+  /** Prefix for the mirroring meters, e.g. {@code canary.proxy.mirror.requests}. */
+  public static final String MIRROR_PREFIX = PREFIX + "mirror.";
+
+  /** Label: {@code stable | canary | other | shadow}. */
+  public static final String TAG_VARIANT = "variant";
+  /** Label: {@code 1xx..5xx}, or {@code none} when no status was sent. */
+  public static final String TAG_STATUS_CLASS = "status_class";
+  /** Label: {@code UpstreamFailure.tag()}. */
+  public static final String TAG_TYPE = "type";
+  /** Label for outcomes, e.g. of mirrored requests. */
+  public static final String TAG_OUTCOME = "outcome";
+
+  private MetricNames() {}
+}

@@ -1,0 +1,199 @@
+package io.canaryproxy.metrics;
+
+import io.canaryproxy.forwarding.Exchange;
+import io.canaryproxy.forwarding.ProxyListener;
+import io.canaryproxy.forwarding.UpstreamFailure;
+import io.canaryproxy.routing.Variant;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tag;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.netty4.NettyAllocatorMetrics;
+import io.micrometer.core.instrument.config.MeterFilter;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.netty.buffer.PooledByteBufAllocator;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Exports the proxy's lifecycle events to a Prometheus registry. Every request-path meter is created up front
+ * and held in arrays indexed by variant and status class or failure type, so a request does no map lookup and
+ * allocates nothing; labels only ever take those bounded values. Meter names live in {@link MetricNames}.
+ */
+public final class MicrometerBinding implements ProxyListener, AutoCloseable {
+  /** Bucket bounds of the duration histograms: fixed, so they can be summed across replicas. */
+  static final Duration[] BUCKETS = {
+    ms(1), ms(2), ms(5), ms(10), ms(25), ms(50), ms(100), ms(250), ms(500),
+    ms(1_000), ms(2_500), ms(5_000), ms(10_000), ms(30_000)
+  };
+  private static final String[] STATUS_CLASSES = {"none", "1xx", "2xx", "3xx", "4xx", "5xx"};
+  private static final Variant[] VARIANTS = Variant.values();
+  private static final UpstreamFailure[] FAILURES = UpstreamFailure.values();
+
+  private final PrometheusMeterRegistry registry;
+  private final Counter[][] requests; // [variant][status class]
+  private final Timer[] totalDurations; // [variant]
+  private final Timer[] upstreamDurations; // [variant]
+  private final Counter[][] failures; // [variant][failure]
+  private final AtomicLong clientConnections = new AtomicLong();
+  private final AtomicLong backendConnections = new AtomicLong();
+  private JvmGcMetrics gcMetrics;
+
+  /** A new Prometheus registry with the proxy, JVM and Netty allocator meters. */
+  public MicrometerBinding() {
+    this(new PrometheusMeterRegistry(PrometheusConfig.DEFAULT), true);
+  }
+
+  /**
+   * Binds to {@code registry}, which must have no meters yet (the name prefix filter applies only to later ones).
+   *
+   * @param bindJvm also bind JVM memory, GC, thread, class loader and Netty pooled allocator meters
+   */
+  public MicrometerBinding(PrometheusMeterRegistry registry, boolean bindJvm) {
+    this.registry = registry;
+    registry.config().meterFilter(prefixFilter());
+    int nv = VARIANTS.length;
+    requests = new Counter[nv][STATUS_CLASSES.length];
+    failures = new Counter[nv][FAILURES.length];
+    totalDurations = new Timer[nv];
+    upstreamDurations = new Timer[nv];
+    for (Variant v : VARIANTS) {
+      int i = v.ordinal();
+      for (int s = 0; s < STATUS_CLASSES.length; s++) {
+        requests[i][s] =
+            Counter.builder(MetricNames.REQUESTS)
+                .description("Requests answered, by variant and status class")
+                .tags(MetricNames.TAG_VARIANT, v.label(), MetricNames.TAG_STATUS_CLASS, STATUS_CLASSES[s])
+                .register(registry);
+      }
+      for (UpstreamFailure f : FAILURES) {
+        failures[i][f.ordinal()] =
+            Counter.builder(MetricNames.UPSTREAM_FAILURES)
+                .description("Requests a backend failed, by variant and failure type")
+                .tags(MetricNames.TAG_VARIANT, v.label(), MetricNames.TAG_TYPE, f.tag())
+                .register(registry);
+      }
+      totalDurations[i] =
+          durationTimer(MetricNames.REQUEST_DURATION, "First request byte to last response byte", v);
+      upstreamDurations[i] =
+          durationTimer(MetricNames.UPSTREAM_DURATION, "Request sent to the backend until its response head", v);
+    }
+    Gauge.builder(MetricNames.CLIENT_CONNECTIONS, clientConnections, AtomicLong::get)
+        .description("Open client connections")
+        .register(registry);
+    Gauge.builder(MetricNames.BACKEND_CONNECTIONS, backendConnections, AtomicLong::get)
+        .description("Open backend connections")
+        .register(registry);
+    if (bindJvm) {
+      // No JvmInfoMetrics, ProcessorMetrics or UptimeMetrics: the admin port must not tell strangers versions.
+      new JvmMemoryMetrics().bindTo(registry);
+      gcMetrics = new JvmGcMetrics();
+      gcMetrics.bindTo(registry);
+      new JvmThreadMetrics().bindTo(registry);
+      new ClassLoaderMetrics().bindTo(registry);
+      new NettyAllocatorMetrics(PooledByteBufAllocator.DEFAULT).bindTo(registry);
+    }
+  }
+
+  private static Duration ms(long millis) {
+    return Duration.ofMillis(millis);
+  }
+
+  private static MeterFilter prefixFilter() {
+    return new MeterFilter() {
+      @Override
+      public Meter.Id map(Meter.Id id) {
+        if (id.getName().startsWith(MetricNames.PREFIX)) {
+          return id;
+        }
+        Meter.Id renamed = id.withName(MetricNames.PREFIX + id.getName());
+        if (id.getName().startsWith("netty.allocator.")) {
+          // The binder tags each allocator with its identity hash: a new series on every restart, for one allocator.
+          List<Tag> tags = new ArrayList<>();
+          for (Tag t : id.getTagsAsIterable()) {
+            if (!t.getKey().equals("id")) {
+              tags.add(t);
+            }
+          }
+          renamed = renamed.replaceTags(tags);
+        }
+        return renamed;
+      }
+    };
+  }
+
+  private Timer durationTimer(String name, String description, Variant v) {
+    return Timer.builder(name)
+        .description(description)
+        .tags(MetricNames.TAG_VARIANT, v.label())
+        .serviceLevelObjectives(BUCKETS)
+        .publishPercentileHistogram(false)
+        .register(registry);
+  }
+
+  /** The registry, for other code to add meters, e.g. mirroring under {@link MetricNames#MIRROR_PREFIX}. */
+  public MeterRegistry registry() {
+    return registry;
+  }
+
+  /** The Prometheus registry, for scraping. */
+  public PrometheusMeterRegistry prometheusRegistry() {
+    return registry;
+  }
+
+  @Override
+  public void onExchangeComplete(Exchange exchange) {
+    int v = variantIndex(exchange.variant());
+    requests[v][statusClass(exchange.status)].increment();
+    long total = exchange.totalNanos();
+    if (total >= 0) {
+      totalDurations[v].record(total, TimeUnit.NANOSECONDS);
+    }
+    long upstream = exchange.upstreamNanos();
+    if (upstream >= 0) {
+      upstreamDurations[v].record(upstream, TimeUnit.NANOSECONDS);
+    }
+  }
+
+  @Override
+  public void onUpstreamFailure(String backend, Exchange exchange, UpstreamFailure failure) {
+    failures[variantIndex(exchange.variant())][failure.ordinal()].increment();
+  }
+
+  @Override
+  public void onClientConnection(int delta) {
+    clientConnections.addAndGet(delta);
+  }
+
+  @Override
+  public void onBackendConnection(int delta) {
+    backendConnections.addAndGet(delta);
+  }
+
+  /** Removes the GC notification listener; the registry is left to its owner. */
+  @Override
+  public void close() {
+    if (gcMetrics != null) {
+      gcMetrics.close();
+    }
+  }
+
+  private static int variantIndex(Variant v) {
+    return (v == null ? Variant.OTHER : v).ordinal();
+  }
+
+  /** 0 for "none" (no status sent or out of range), else the hundreds digit. */
+  static int statusClass(int status) {
+    return status >= 100 && status <= 599 ? status / 100 : 0;
+  }
+}

@@ -1,0 +1,217 @@
+package io.canaryproxy.routing;
+
+import io.canaryproxy.config.RoutingConfig;
+import io.canaryproxy.config.RoutingConfig.Anonymous;
+import io.canaryproxy.config.RoutingConfig.RuleConfig;
+import io.canaryproxy.config.RoutingConfig.UserKeySource;
+import io.canaryproxy.routing.RoutingResult.Reason;
+import java.net.InetAddress;
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * An immutable routing snapshot compiled once from {@link RoutingConfig}. {@link #route} decides in
+ * this order: a trusted override header, then the rules (first match wins), then the user's cohort
+ * bucket, then the anonymous policy. It is safe to call from any thread. A decision allocates nothing
+ * for an ASCII header key and non-regex rules; a key read from a cookie costs one substring.
+ */
+public final class RoutingTable {
+  private static final String COOKIE = "cookie";
+
+  private final RoutingConfig config;
+  private final String stable;
+  private final String canary;
+  private final int threshold;
+  private final SaltedHasher hasher;
+  private final boolean[] keyIsCookie;
+  private final String[] keyNames;
+  private final String overrideHeader;
+  private final Cidr[] trusted;
+  private final Rule[] rules;
+  private final boolean split;
+
+  private RoutingTable(RoutingConfig config, RoutingTable compiled) {
+    this.config = config;
+    this.threshold = Cohorts.threshold(config.canaryPercent());
+    this.stable = compiled.stable;
+    this.canary = compiled.canary;
+    this.hasher = compiled.hasher;
+    this.keyIsCookie = compiled.keyIsCookie;
+    this.keyNames = compiled.keyNames;
+    this.overrideHeader = compiled.overrideHeader;
+    this.trusted = compiled.trusted;
+    this.rules = compiled.rules;
+    this.split = compiled.split;
+  }
+
+  private RoutingTable(RoutingConfig cfg) {
+    this.config = cfg;
+    this.stable = cfg.stable();
+    this.canary = cfg.canary();
+    this.threshold = Cohorts.threshold(checkPercent(cfg.canaryPercent()));
+    this.hasher = new SaltedHasher(cfg.salt() == null ? "" : cfg.salt());
+    List<UserKeySource> sources = cfg.userKey() == null ? List.of() : cfg.userKey();
+    this.keyIsCookie = new boolean[sources.size()];
+    this.keyNames = new String[sources.size()];
+    for (int i = 0; i < sources.size(); i++) {
+      keyIsCookie[i] = sources.get(i).kind() == UserKeySource.Kind.COOKIE;
+      keyNames[i] = sources.get(i).name();
+    }
+    if (cfg.override() != null) {
+      this.overrideHeader = cfg.override().header();
+      List<String> cidrs =
+          cfg.override().trustedCidrs() == null ? List.of() : cfg.override().trustedCidrs();
+      this.trusted = new Cidr[cidrs.size()];
+      for (int i = 0; i < cidrs.size(); i++) {
+        trusted[i] = Cidr.parse(cidrs.get(i));
+      }
+    } else {
+      this.overrideHeader = null;
+      this.trusted = new Cidr[0];
+    }
+    List<RuleConfig> ruleConfigs = cfg.rules() == null ? List.of() : cfg.rules();
+    this.rules = new Rule[ruleConfigs.size()];
+    for (int i = 0; i < rules.length; i++) {
+      String to = ruleConfigs.get(i).to();
+      rules[i] =
+          new Rule(
+              ruleConfigs.get(i),
+              to.equals(canary)
+                  ? Variant.CANARY
+                  : to.equals(stable) ? Variant.STABLE : Variant.OTHER);
+    }
+    this.split = cfg.anonymous() == Anonymous.SPLIT;
+  }
+
+  /**
+   * Compiles a validated routing section (regexes, CIDRs, the salted hash prefix).
+   *
+   * @throws IllegalArgumentException when a value is invalid, which {@code ConfigLoader} would have
+   *     rejected
+   */
+  public static RoutingTable compile(RoutingConfig cfg) {
+    return new RoutingTable(cfg);
+  }
+
+  /** A snapshot identical to this one except for the canary share, 0..100. */
+  public RoutingTable withCanaryPercent(double percent) {
+    checkPercent(percent);
+    RoutingConfig c = config;
+    return new RoutingTable(
+        new RoutingConfig(
+            c.stable(),
+            c.canary(),
+            c.userKey(),
+            percent,
+            c.salt(),
+            c.anonymous(),
+            c.override(),
+            c.rules(),
+            c.exposeVariantHeader()),
+        this);
+  }
+
+  /** The share of users, 0..100, routed to the canary. */
+  public double canaryPercent() {
+    return config.canaryPercent();
+  }
+
+  /** The routing section this snapshot was compiled from, with the current canary percentage. */
+  public RoutingConfig config() {
+    return config;
+  }
+
+  /**
+   * Decides where {@code request} goes and overwrites every field of {@code out}. The user key and
+   * bucket are filled whenever the request carries a key, even when an override or a rule decided,
+   * so that sticky mirror sampling and the access log see them; an override value other than
+   * canary/stable is ignored.
+   */
+  public void route(RequestView request, RoutingResult out) {
+    String key = userKey(request);
+    out.userKey = key;
+    out.bucket = key == null ? -1 : hasher.bucket(key);
+    out.stripOverride = false;
+    if (overrideHeader != null) {
+      String value = request.header(overrideHeader);
+      if (value != null) {
+        if (!isTrusted(request.remoteAddress())) {
+          out.stripOverride = true;
+        } else if (value.equalsIgnoreCase("canary")) {
+          set(out, canary, Variant.CANARY, Reason.OVERRIDE);
+          return;
+        } else if (value.equalsIgnoreCase("stable")) {
+          set(out, stable, Variant.STABLE, Reason.OVERRIDE);
+          return;
+        }
+      }
+    }
+    for (Rule rule : rules) {
+      if (rule.matches(request)) {
+        set(out, rule.backend, rule.variant, Reason.RULE);
+        return;
+      }
+    }
+    if (key != null) {
+      boolean inCanary = out.bucket < threshold;
+      set(
+          out,
+          inCanary ? canary : stable,
+          inCanary ? Variant.CANARY : Variant.STABLE,
+          Reason.COHORT);
+    } else if (split
+        && threshold > 0
+        && ThreadLocalRandom.current().nextInt(Cohorts.BUCKETS) < threshold) {
+      set(out, canary, Variant.CANARY, Reason.ANONYMOUS);
+    } else {
+      set(out, stable, Variant.STABLE, Reason.ANONYMOUS);
+    }
+  }
+
+  /** The first non-empty user key among the configured sources, or {@code null}. */
+  private String userKey(RequestView request) {
+    String cookies = null;
+    boolean cookiesRead = false;
+    for (int i = 0; i < keyNames.length; i++) {
+      String value;
+      if (keyIsCookie[i]) {
+        if (!cookiesRead) {
+          cookies = request.header(COOKIE);
+          cookiesRead = true;
+        }
+        value = cookies == null ? null : Cookies.value(cookies, keyNames[i]);
+      } else {
+        value = request.header(keyNames[i]);
+      }
+      if (value != null && !value.isEmpty()) {
+        return value;
+      }
+    }
+    return null;
+  }
+
+  private boolean isTrusted(InetAddress address) {
+    if (address == null) {
+      return false;
+    }
+    for (Cidr cidr : trusted) {
+      if (cidr.contains(address)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static void set(RoutingResult out, String backend, Variant variant, Reason reason) {
+    out.backend = backend;
+    out.variant = variant;
+    out.reason = reason;
+  }
+
+  private static double checkPercent(double percent) {
+    if (!(percent >= 0 && percent <= 100)) {
+      throw new IllegalArgumentException("canaryPercent: " + percent + " (expected: 0..100)");
+    }
+    return percent;
+  }
+}

@@ -1,0 +1,209 @@
+package io.canaryproxy.metrics;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.canaryproxy.config.MetricsConfig;
+import io.canaryproxy.forwarding.Exchange;
+import io.canaryproxy.forwarding.UpstreamFailure;
+import io.canaryproxy.routing.Variant;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Stream;
+import org.HdrHistogram.Histogram;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+class LatencyRecordersTest {
+  private static final long HIGHEST = 60_000_000;
+  private static final MetricsConfig CFG = new MetricsConfig(1, HIGHEST, 3, Duration.ofSeconds(10), 3);
+
+  static Stream<Arguments> inputs() {
+    Random random = new Random(42);
+    long[] uniform = random.longs(5_000, 0, 2_000_000).toArray();
+    long[] skewed = random.doubles(5_000).mapToLong(d -> (long) Math.exp(d * 17)).toArray();
+    return Stream.of(
+        Arguments.of("single value", new long[] {30_000}),
+        Arguments.of("uniform up to 2 s", uniform),
+        Arguments.of("log-spread 1 µs..24 s", skewed),
+        Arguments.of("zero and the range edges", new long[] {0, 1, HIGHEST - 1, HIGHEST}));
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("inputs")
+  void intervalHistogramEqualsPlainHistogramOfSameInput(String name, long[] values) {
+    LatencyRecorders recorders = new LatencyRecorders(CFG);
+    Histogram oracleTotal = new Histogram(1, HIGHEST, 3);
+    Histogram oracleUpstream = new Histogram(1, HIGHEST, 3);
+    for (long v : values) {
+      recorders.record(Variant.CANARY, v, v / 2, false);
+      oracleTotal.recordValue(v);
+      oracleUpstream.recordValue(v / 2);
+    }
+
+    VariantInterval canary = recorders.rollInterval().variant(Variant.CANARY);
+
+    assertThat(canary.total()).isEqualTo(oracleTotal);
+    assertThat(canary.upstream()).isEqualTo(oracleUpstream);
+    assertThat(canary.requests()).isEqualTo(values.length);
+    assertThat(recorders.cumulative(Variant.CANARY, Measure.TOTAL)).isEqualTo(oracleTotal);
+    assertThat(recorders.rollInterval().variant(Variant.STABLE).total().getTotalCount()).isZero();
+  }
+
+  @Test
+  void valuesAboveTheRangeAreClampedToTheHighestNotDropped() {
+    LatencyRecorders recorders = new LatencyRecorders(CFG);
+
+    recorders.record(Variant.STABLE, HIGHEST * 10, Long.MAX_VALUE, false);
+
+    VariantInterval stable = recorders.rollInterval().variant(Variant.STABLE);
+    assertThat(stable.total().getTotalCount()).isEqualTo(1);
+    assertThat(stable.total().valuesAreEquivalent(stable.total().getMaxValue(), HIGHEST)).isTrue();
+    assertThat(stable.upstream().valuesAreEquivalent(stable.upstream().getMaxValue(), HIGHEST)).isTrue();
+  }
+
+  @Test
+  void rollingResetsTheIntervalButNotTheCumulativeHistogram() {
+    LatencyRecorders recorders = new LatencyRecorders(CFG);
+    recorders.record(Variant.STABLE, 1_000, 900, false);
+    recorders.record(Variant.STABLE, 2_000, 1_900, true);
+    IntervalSnapshot first = recorders.rollInterval();
+    recorders.record(Variant.STABLE, 3_000, 2_900, false);
+    IntervalSnapshot second = recorders.rollInterval();
+    IntervalSnapshot third = recorders.rollInterval();
+
+    assertThat(first.variant(Variant.STABLE).total().getTotalCount()).isEqualTo(2);
+    assertThat(first.variant(Variant.STABLE).errors()).isEqualTo(1);
+    assertThat(second.variant(Variant.STABLE).total().getTotalCount()).isEqualTo(1);
+    assertThat(second.variant(Variant.STABLE).requests()).isEqualTo(1);
+    assertThat(second.variant(Variant.STABLE).errors()).isZero();
+    assertThat(third.variant(Variant.STABLE).total().getTotalCount()).isZero();
+    assertThat(third.variant(Variant.STABLE).requests()).isZero();
+    assertThat(recorders.cumulative(Variant.STABLE, Measure.TOTAL).getTotalCount()).isEqualTo(3);
+    assertThat(recorders.cumulativeRequests(Variant.STABLE)).isEqualTo(3);
+    assertThat(recorders.cumulativeErrors(Variant.STABLE)).isEqualTo(1);
+    // Recycling the interval histograms must not change snapshots already handed out.
+    assertThat(first.variant(Variant.STABLE).total().getTotalCount()).isEqualTo(2);
+  }
+
+  @Test
+  void windowKeepsTheLastNIntervalsOldestFirstWithContiguousTimes() {
+    AtomicLong clock = new AtomicLong(1_000);
+    LatencyRecorders recorders = new LatencyRecorders(CFG, clock::get);
+    for (int i = 1; i <= 5; i++) {
+      recorders.record(Variant.CANARY, i * 100L, -1, false);
+      clock.addAndGet(10_000);
+      recorders.rollInterval();
+    }
+
+    List<IntervalSnapshot> window = recorders.window();
+
+    assertThat(window).hasSize(3);
+    assertThat(window).extracting(IntervalSnapshot::startMillis).containsExactly(21_000L, 31_000L, 41_000L);
+    assertThat(window).extracting(IntervalSnapshot::endMillis).containsExactly(31_000L, 41_000L, 51_000L);
+    assertThat(window)
+        .extracting(s -> s.variant(Variant.CANARY).total().getMaxValue())
+        .containsExactly(300L, 400L, 500L);
+    assertThat(window.get(0).variant(Variant.CANARY).total().getStartTimeStamp()).isEqualTo(21_000L);
+  }
+
+  @Test
+  void exchangesAreRecordedInMicrosAndUnreachedStagesAreSkipped() {
+    LatencyRecorders recorders = new LatencyRecorders(CFG);
+    Exchange ok = exchange(Variant.CANARY, 200, 30_000_000L, 25_000_000L);
+    Exchange failed = exchange(Variant.CANARY, 502, 5_000_000L, 0);
+    failed.failure = UpstreamFailure.CONNECT_FAILED;
+    Exchange unrouted = exchange(null, 400, 100_000L, 0);
+
+    recorders.onExchangeComplete(ok);
+    recorders.onExchangeComplete(failed);
+    recorders.onExchangeComplete(unrouted);
+    IntervalSnapshot s = recorders.rollInterval();
+
+    VariantInterval canary = s.variant(Variant.CANARY);
+    assertThat(canary.requests()).isEqualTo(2);
+    assertThat(canary.errors()).isEqualTo(1);
+    assertThat(canary.total().getTotalCount()).isEqualTo(2);
+    assertThat(canary.total().valuesAreEquivalent(canary.total().getMaxValue(), 30_000)).isTrue();
+    assertThat(canary.upstream().getTotalCount()).isEqualTo(1);
+    assertThat(canary.upstream().valuesAreEquivalent(canary.upstream().getMaxValue(), 25_000)).isTrue();
+    assertThat(s.variant(Variant.OTHER).requests()).isEqualTo(1);
+  }
+
+  @Test
+  void concurrentRecordingWhileRollingLosesNothing() throws Exception {
+    LatencyRecorders recorders = new LatencyRecorders(CFG);
+    int threads = 4;
+    int perThread = 50_000;
+    AtomicBoolean done = new AtomicBoolean();
+    Thread roller =
+        new Thread(
+            () -> {
+              while (!done.get()) {
+                recorders.rollInterval();
+              }
+            });
+    roller.start();
+    List<Thread> writers = new ArrayList<>();
+    for (int t = 0; t < threads; t++) {
+      long base = t * 1_000L;
+      Thread w =
+          new Thread(
+              () -> {
+                for (int i = 0; i < perThread; i++) {
+                  recorders.record(Variant.CANARY, base + i % 1_000, base, i % 10 == 0);
+                }
+              });
+      writers.add(w);
+      w.start();
+    }
+    for (Thread w : writers) {
+      w.join();
+    }
+    done.set(true);
+    roller.join();
+    recorders.rollInterval();
+
+    long n = (long) threads * perThread;
+    assertThat(recorders.cumulative(Variant.CANARY, Measure.TOTAL).getTotalCount()).isEqualTo(n);
+    assertThat(recorders.cumulative(Variant.CANARY, Measure.UPSTREAM).getTotalCount()).isEqualTo(n);
+    assertThat(recorders.cumulativeRequests(Variant.CANARY)).isEqualTo(n);
+    assertThat(recorders.cumulativeErrors(Variant.CANARY)).isEqualTo(n / 10);
+  }
+
+  static Exchange exchange(Variant v, int status, long totalNanos, long upstreamNanos) {
+    Exchange x = new Exchange();
+    x.route.variant = v;
+    x.status = status;
+    x.startNanos = 1_000_000_000L;
+    x.endNanos = x.startNanos + totalNanos;
+    if (upstreamNanos > 0) {
+      x.upstreamSentNanos = x.startNanos + 1_000;
+      x.upstreamHeadersNanos = x.upstreamSentNanos + upstreamNanos;
+    }
+    return x;
+  }
+
+  static Stream<Arguments> invalidConfigs() {
+    Duration d = Duration.ofSeconds(10);
+    return Stream.of(
+        Arguments.of(new MetricsConfig(0, HIGHEST, 3, d, 30), "metrics.lowestMicros: 0 (expected: >= 1)"),
+        Arguments.of(new MetricsConfig(10, 15, 3, d, 30), "metrics.highestMicros: 15 (expected:"),
+        Arguments.of(new MetricsConfig(1, HIGHEST, 6, d, 30), "metrics.significantDigits: 6 (expected: 1..5)"),
+        Arguments.of(new MetricsConfig(1, HIGHEST, 3, d, 0), "metrics.window: 0 (expected: >= 1)"));
+  }
+
+  @ParameterizedTest
+  @MethodSource("invalidConfigs")
+  void invalidConfigIsRejectedWithItsPath(MetricsConfig cfg, String message) {
+    assertThatThrownBy(() -> new LatencyRecorders(cfg))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageStartingWith(message);
+  }
+}
