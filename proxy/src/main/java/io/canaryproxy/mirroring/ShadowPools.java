@@ -5,6 +5,7 @@ import io.canaryproxy.config.HostPort;
 import io.canaryproxy.forwarding.BackendPipelineFactory;
 import io.canaryproxy.server.Transports;
 import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelInitializer;
@@ -30,6 +31,7 @@ final class ShadowPools {
             .group(loop)
             .channel(Transports.clientChannel())
             .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, connectTimeoutMillis)
+            .option(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
             .option(ChannelOption.TCP_NODELAY, true);
     List<HostPort> hosts = config.endpoints();
     endpoints = new Endpoint[hosts.size()];
