@@ -30,9 +30,11 @@ final class ShadowLeg {
   private ShadowConnection connection;
   private ScheduledFuture<?> timer;
   private boolean requestSent;
+  private boolean gotHead;
   private boolean keepAlive = true;
   private boolean ended;
 
+  /** @param digest receives the answer for comparison, or {@code null} when comparison is off */
   ShadowLeg(MirroredExchange owner, boolean baseline, MirrorStats stats, ResponseDigest digest) {
     this.owner = owner;
     this.baseline = baseline;
@@ -134,17 +136,22 @@ final class ShadowLeg {
           return; // interim; its (empty) last content is skipped below by status
         }
         keepAlive = HttpUtil.isKeepAlive(response);
-        digest.head(response);
+        gotHead = true;
+        if (digest != null) {
+          digest.head(response);
+        }
       }
       if (msg instanceof HttpContent content) {
         if (!content.decoderResult().isSuccess()) {
           abandon(Outcome.FAILED);
           return;
         }
-        if (digest.status() == 0) {
-          return; // body of an interim response
+        if (!gotHead) {
+          return; // the end of an interim response
         }
-        digest.content(content.content());
+        if (digest != null) {
+          digest.content(content.content());
+        }
         if (content instanceof LastHttpContent) {
           complete();
         }
@@ -155,7 +162,9 @@ final class ShadowLeg {
   }
 
   private void complete() {
-    digest.complete();
+    if (digest != null) {
+      digest.complete();
+    }
     ShadowConnection c = connection;
     connection = null;
     if (requestSent && keepAlive) {

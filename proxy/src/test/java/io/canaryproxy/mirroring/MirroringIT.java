@@ -449,4 +449,18 @@ class MirroringIT {
     assertThat(stable.received()).hasSize(60);
     assertThat(stable.received().stream().filter(r -> r.header("x-canary-mirror") != null).count()).isEqualTo(30);
   }
+
+  @Test
+  void withComparisonOffCopiesAreStillSentAndCompleted() throws Exception {
+    startWithShadow(
+        MirroringIT::ok,
+        (ctx, req) -> StubServer.reply(ctx, HttpResponseStatus.INTERNAL_SERVER_ERROR, "shadow\n"),
+        MirrorConfigs.percent(100)
+            .compare(new CompareConfig(false, List.of("content-type"), 256 << 10, false, List.of(), false)));
+    getMany("/off", 10);
+    await().atMost(WAIT).until(() -> stats().requests(Outcome.COMPLETED) == 10 && settled());
+    assertThat(shadow.received()).hasSize(10);
+    assertThat(stats().compared()).isZero();
+    assertThat(stats().mismatches()).isZero();
+  }
 }
