@@ -1,6 +1,6 @@
 package io.canaryproxy.bench.backend;
 
-import io.canaryproxy.bench.Transports;
+import io.canaryproxy.server.Transports;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
@@ -31,7 +31,7 @@ public final class StubBackend implements AutoCloseable {
 
   private StubBackend(Settings settings) throws InterruptedException {
     this.settings = settings;
-    this.group = Transports.group(settings.threads, "stub-backend");
+    this.group = Transports.newGroup(settings.threads, "stub-backend");
     long startNanos = System.nanoTime();
     try {
       ServerBootstrap b =

@@ -1,6 +1,6 @@
 package io.canaryproxy.bench.load;
 
-import io.canaryproxy.bench.Transports;
+import io.canaryproxy.server.Transports;
 import io.canaryproxy.bench.report.BenchResult;
 import java.io.FileNotFoundException;
 import java.io.PrintStream;
@@ -146,7 +146,7 @@ final class IntervalReporter implements AutoCloseable {
         spec.warmup().toNanos() / 1e9,
         spec.connections(),
         spec.threads(),
-        Transports.name(),
+        (Transports.epoll() ? "epoll" : "nio"),
         requests,
         r.responses.sum(),
         r.errors.sum(),

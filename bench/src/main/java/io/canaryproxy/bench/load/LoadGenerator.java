@@ -1,6 +1,6 @@
 package io.canaryproxy.bench.load;
 
-import io.canaryproxy.bench.Transports;
+import io.canaryproxy.server.Transports;
 import io.canaryproxy.bench.report.BenchResult;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.ChannelFuture;
@@ -42,7 +42,7 @@ public final class LoadGenerator {
 
   /** Runs to completion; throws {@link IOException} when no connection to the target can be opened. */
   public BenchResult run() throws IOException, InterruptedException {
-    EventLoopGroup group = Transports.group(spec.threads(), "bench-client");
+    EventLoopGroup group = Transports.newGroup(spec.threads(), "bench-client");
     ScheduledExecutorService ticker =
         Executors.newSingleThreadScheduledExecutor(
             r -> {
@@ -120,7 +120,7 @@ public final class LoadGenerator {
       this.bootstrap =
           new Bootstrap()
               .group(group)
-              .channel(Transports.socketChannel())
+              .channel(Transports.clientChannel())
               .option(ChannelOption.TCP_NODELAY, true)
               .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.max(1, spec.timeout().toMillis()))
               .remoteAddress(spec.uri().getHost(), spec.port());

@@ -1,0 +1,157 @@
+package io.canaryproxy.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+
+import io.canaryproxy.config.LimitsConfig;
+import io.canaryproxy.forwarding.RejectedRequest;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.handler.codec.http.DefaultHttpContent;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.util.ReferenceCountUtil;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** The decoder and the guard together, as the client pipeline has them, driven through an EmbeddedChannel. */
+class RequestGuardHandlerTest {
+  private static final LimitsConfig LIMITS = new LimitsConfig(64, 256, 5, 10);
+
+  private static EmbeddedChannel channel(long headerTimeoutNanos) {
+    HttpDecoderConfig config =
+        new HttpDecoderConfig()
+            .setMaxInitialLineLength(LIMITS.maxRequestLineBytes())
+            .setMaxHeaderSize(LIMITS.maxHeaderBytes())
+            .setAllowDuplicateContentLengths(false)
+            .setUseRfc9112TransferEncoding(true);
+    return new EmbeddedChannel(new ProxyRequestDecoder(config, headerTimeoutNanos), new RequestGuardHandler(LIMITS));
+  }
+
+  private static void write(EmbeddedChannel ch, String raw) {
+    ch.writeInbound(Unpooled.copiedBuffer(raw, StandardCharsets.ISO_8859_1));
+  }
+
+  static Stream<Arguments> rejected() {
+    return Stream.of(
+        Arguments.of("GET / HTTP/1.1\r\nHost: a\r\nX: 1\r\n 2\r\n\r\n", 400),
+        Arguments.of("GET /" + "x".repeat(100) + " HTTP/1.1\r\nHost: a\r\n\r\n", 414),
+        Arguments.of("GET / HTTP/1.1\r\nHost: a\r\nX: " + "y".repeat(300) + "\r\n\r\n", 431),
+        Arguments.of("GET / HTTP/1.1\r\nHost: a\r\nA: 1\r\nB: 1\r\nC: 1\r\nD: 1\r\nE: 1\r\n\r\n", 431),
+        Arguments.of("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 11\r\n\r\n", 413),
+        Arguments.of("GET / HTTP/1.1\r\n\r\n", 400),
+        Arguments.of("GET / HTTP/1.2\r\nHost: a\r\n\r\n", 505));
+  }
+
+  @ParameterizedTest
+  @MethodSource("rejected")
+  void turnsABadRequestIntoARejectionAndPassesNothingElse(String raw, int status) {
+    EmbeddedChannel ch = channel(0);
+    write(ch, raw + "GET /next HTTP/1.1\r\nHost: a\r\n\r\n");
+    Object first = ch.readInbound();
+    assertThat(first).isInstanceOf(RejectedRequest.class);
+    assertThat(((RejectedRequest) first).status().code()).isEqualTo(status);
+    assertThat((Object) ch.readInbound()).as("nothing after a rejection").isNull();
+    assertThat(ch.config().isAutoRead()).isFalse();
+    assertFalse(ch.finishAndReleaseAll());
+  }
+
+  @Test
+  void foldingIsOnlyDetectedInsideAHead() {
+    // A body that happens to contain "\r\n " must not be mistaken for a folded header.
+    EmbeddedChannel ch = channel(0);
+    write(ch, "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\n\r\n\r\n x");
+    write(ch, "GET / HTTP/1.1\r\nHost: a\r\n");
+    write(ch, "X-Split: 1\r\n\r\n");
+    HttpRequest post = ch.readInbound();
+    assertThat(post.decoderResult().isSuccess()).isTrue();
+    HttpContent body = ch.readInbound();
+    assertThat(body.content().toString(StandardCharsets.ISO_8859_1)).isEqualTo("\r\n x");
+    body.release();
+    HttpRequest get = ch.readInbound();
+    assertThat(get.decoderResult().isSuccess()).isTrue();
+    assertThat(get.headers().get("x-split")).isEqualTo("1");
+    ReferenceCountUtil.release(ch.readInbound());
+    assertFalse(ch.finishAndReleaseAll());
+  }
+
+  @Test
+  void foldingSplitAcrossReadsIsDetected() {
+    EmbeddedChannel ch = channel(0);
+    write(ch, "GET / HTTP/1.1\r\nHost: a\r\nX-A: b\r\n");
+    write(ch, "\tc\r\n\r\n");
+    Object first = ch.readInbound();
+    assertThat(first).isInstanceOf(RejectedRequest.class);
+    assertFalse(ch.finishAndReleaseAll());
+  }
+
+  @Test
+  void chunkedBodyGrowingPastTheLimitIsRejectedMidStream() {
+    EmbeddedChannel ch = channel(0);
+    write(ch, "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n6\r\nabcdef\r\n");
+    HttpRequest head = ch.readInbound();
+    assertThat(head.decoderResult().isSuccess()).isTrue();
+    HttpContent first = ch.readInbound();
+    assertThat(first.content().readableBytes()).isEqualTo(6);
+    first.release();
+    write(ch, "6\r\nghijkl\r\n0\r\n\r\n");
+    Object next = ch.readInbound();
+    assertThat(next).isInstanceOf(RejectedRequest.class);
+    assertThat(((RejectedRequest) next).status().code()).isEqualTo(413);
+    assertFalse(ch.finishAndReleaseAll());
+  }
+
+  @Test
+  void aHeadThatStallsIsRejectedWith408AfterTheHeaderTimeout() {
+    EmbeddedChannel ch = channel(TimeUnit.MILLISECONDS.toNanos(200));
+    write(ch, "GET / HTTP/1.1\r\nHost: a\r\n");
+    assertThat((Object) ch.readInbound()).isNull();
+    ch.advanceTimeBy(300, TimeUnit.MILLISECONDS);
+    ch.runScheduledPendingTasks();
+    Object rejected = ch.readInbound();
+    assertThat(rejected).isInstanceOf(RejectedRequest.class);
+    assertThat(((RejectedRequest) rejected).status().code()).isEqualTo(408);
+    assertFalse(ch.finishAndReleaseAll());
+  }
+
+  @Test
+  void aHeadReceivedInOneReadNeedsNoTimer() {
+    EmbeddedChannel ch = channel(TimeUnit.MILLISECONDS.toNanos(200));
+    write(ch, "GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+    ReferenceCountUtil.release(ch.readInbound());
+    ReferenceCountUtil.release(ch.readInbound());
+    ch.advanceTimeBy(300, TimeUnit.MILLISECONDS);
+    ch.runScheduledPendingTasks();
+    assertThat((Object) ch.readInbound()).as("an idle keep-alive connection is not timed out as a slow head").isNull();
+    assertFalse(ch.finishAndReleaseAll());
+  }
+
+  @Test
+  void bodyWithinTheLimitPassesThrough() {
+    EmbeddedChannel ch = channel(0);
+    write(ch, "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\n0123456789");
+    assertThat(((HttpRequest) ch.readInbound()).decoderResult().isSuccess()).isTrue();
+    HttpContent content = ch.readInbound();
+    assertThat(content.content().readableBytes()).isEqualTo(10);
+    content.release();
+    assertThat(ch.config().isAutoRead()).isTrue();
+    assertFalse(ch.finishAndReleaseAll());
+  }
+
+  @Test
+  void contentWithADecodeFailureIsRejected() {
+    EmbeddedChannel ch = new EmbeddedChannel(new RequestGuardHandler(LIMITS));
+    HttpContent bad = new DefaultHttpContent(Unpooled.buffer(1).writeByte(1));
+    bad.setDecoderResult(io.netty.handler.codec.DecoderResult.failure(new IllegalStateException("bad chunk")));
+    ch.writeInbound(bad);
+    assertThat((Object) ch.readInbound()).isInstanceOf(RejectedRequest.class);
+    assertThat(bad.refCnt()).isZero();
+    assertFalse(ch.finishAndReleaseAll());
+  }
+}
