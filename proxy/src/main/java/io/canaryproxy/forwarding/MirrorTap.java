@@ -32,5 +32,11 @@ public interface MirrorTap {
      * cost next to nothing).
      */
     MirrorTap tap(HttpRequest request, Exchange exchange, io.netty.channel.EventLoop loop);
+
+    /**
+     * Creates whatever per-event-loop state the taps need (such as their own connection pools), using
+     * {@code pipelines} to assemble backend connection pipelines. Called once by the server, before it accepts.
+     */
+    default void initPools(io.netty.channel.EventLoopGroup group, BackendPipelineFactory pipelines) {}
   }
 }

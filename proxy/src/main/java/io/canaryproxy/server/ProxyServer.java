@@ -38,6 +38,9 @@ public final class ProxyServer implements AutoCloseable {
         new ForwardingContext(router, config.backends(), config.timeouts(), events, tapFactory, initializer);
     initializer.setForwarding(forwarding);
     forwarding.initPools(group);
+    if (tapFactory != null) {
+      tapFactory.initPools(group, initializer);
+    }
     this.initializer = initializer;
   }
 

@@ -2,6 +2,7 @@ package io.canaryproxy.testing;
 
 import io.canaryproxy.config.ProxyConfig;
 import io.canaryproxy.forwarding.Exchange;
+import io.canaryproxy.forwarding.MirrorTap;
 import io.canaryproxy.forwarding.ProxyListener;
 import io.canaryproxy.forwarding.UpstreamFailure;
 import io.canaryproxy.routing.Router;
@@ -23,6 +24,11 @@ public final class RunningProxy implements AutoCloseable {
   private final AtomicInteger backendConnections = new AtomicInteger();
 
   public RunningProxy(ProxyConfig config) throws InterruptedException {
+    this(config, null);
+  }
+
+  /** A proxy whose forwarder asks {@code tapFactory} about every request ({@code null}: no mirroring). */
+  public RunningProxy(ProxyConfig config, MirrorTap.Factory tapFactory) throws InterruptedException {
     router = new Router(RoutingTable.compile(config.routing()));
     server =
         new ProxyServer(
@@ -54,7 +60,7 @@ public final class RunningProxy implements AutoCloseable {
                     backendConnections.addAndGet(delta);
                   }
                 },
-                null)
+                tapFactory)
             .start();
   }
 

@@ -1,0 +1,156 @@
+package io.canaryproxy.mirroring;
+
+import io.canaryproxy.config.BackendConfig;
+import io.canaryproxy.config.MirrorConfig;
+import io.canaryproxy.config.TimeoutsConfig;
+import io.canaryproxy.forwarding.BackendPipelineFactory;
+import io.canaryproxy.forwarding.Exchange;
+import io.canaryproxy.forwarding.MirrorTap;
+import io.canaryproxy.mirroring.MirrorStats.Outcome;
+import io.canaryproxy.routing.Cohorts;
+import io.canaryproxy.routing.Variant;
+import io.netty.channel.EventLoop;
+import io.netty.channel.EventLoopGroup;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.util.concurrent.EventExecutor;
+import java.util.IdentityHashMap;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.LongConsumer;
+
+/**
+ * Traffic mirroring: the {@link MirrorTap.Factory} the forwarder asks about every request. A sampled request gets a
+ * {@link MirroredExchange} that copies it to the {@code mirror.to} pool, fire-and-forget, and compares the answers.
+ * {@code maxInFlight} is one process-wide bound, shared by all event loops (an {@link AtomicInteger}); a baseline
+ * copy takes a slot of its own. Shadow connections live in pools of their own, one set per event loop, created by
+ * {@link #initPools}.
+ */
+public final class Mirroring implements MirrorTap.Factory {
+  final MirrorStats stats;
+  final ResponseComparator comparator;
+  final boolean compare;
+  final String hostSuffix;
+  final long maxBodyBytes;
+  private final MirrorConfig config;
+  private final Map<String, BackendConfig> backends;
+  private final String stableBackend;
+  private final TimeoutsConfig timeouts;
+  private final LongConsumer shadowLatencyMicros;
+  private final MirrorSampler sampler;
+  private final AtomicInteger inFlight = new AtomicInteger();
+  private final long timeoutNanos;
+  private final boolean baselineOn;
+  private final Map<EventExecutor, LoopPools> poolsByLoop = new IdentityHashMap<>();
+
+  /**
+   * @param config the {@code mirror} section
+   * @param backends every named backend; must contain {@code config.to()}
+   * @param stableBackend name of the stable backend, used by {@code compare.stableBaseline}
+   * @param routingSalt {@code routing.salt}; {@code sampleBy: user} hashes users with {@code salt + ":mirror"}, so
+   *     the mirrored users are not simply the canary users
+   * @param timeouts for the connect timeout of shadow connections (capped at {@code mirror.timeout})
+   * @param shadowLatencyMicros receives the latency of every completed shadow request, in microseconds, from the
+   *     moment the request was sampled to the last response byte; may be {@code null}
+   */
+  public Mirroring(
+      MirrorConfig config,
+      Map<String, BackendConfig> backends,
+      String stableBackend,
+      String routingSalt,
+      TimeoutsConfig timeouts,
+      LongConsumer shadowLatencyMicros) {
+    if (!backends.containsKey(config.to())) {
+      throw new IllegalArgumentException("mirror.to: " + config.to() + " (expected: a defined backend)");
+    }
+    this.config = config;
+    this.backends = backends;
+    this.stableBackend = stableBackend;
+    this.timeouts = timeouts;
+    this.shadowLatencyMicros = shadowLatencyMicros;
+    String salt = (routingSalt == null ? "" : routingSalt) + ":mirror";
+    this.sampler = new MirrorSampler(config, key -> Cohorts.bucket(salt, key));
+    this.stats = new MirrorStats(inFlight);
+    MirrorConfig.CompareConfig cc = config.compare();
+    this.compare = cc != null && cc.enabled();
+    this.comparator = compare ? new ResponseComparator(cc) : null;
+    this.baselineOn = compare && cc.stableBaseline() && backends.containsKey(stableBackend);
+    this.hostSuffix = config.hostSuffix() == null ? "" : config.hostSuffix();
+    this.maxBodyBytes = config.maxBodyBytes();
+    this.timeoutNanos = config.timeout().toNanos();
+  }
+
+  /** The counters, for {@code /admin/stats}, metrics and the canary judge. */
+  public MirrorStats stats() {
+    return stats;
+  }
+
+  @Override
+  public void initPools(EventLoopGroup group, BackendPipelineFactory pipelines) {
+    int connectMillis = (int) Math.max(1, Math.min(timeouts.connect().toMillis(), config.timeout().toMillis()));
+    for (EventExecutor executor : group) {
+      EventLoop loop = (EventLoop) executor;
+      ShadowPools shadow = new ShadowPools(loop, backends.get(config.to()), connectMillis, pipelines);
+      ShadowPools stable =
+          baselineOn ? new ShadowPools(loop, backends.get(stableBackend), connectMillis, pipelines) : null;
+      poolsByLoop.put(loop, new LoopPools(shadow, stable));
+    }
+  }
+
+  @Override
+  public MirrorTap tap(HttpRequest request, Exchange exchange, EventLoop loop) {
+    if (!sampler.sample(exchange.method, exchange.route.variant, exchange.route.userKey)) {
+      return null;
+    }
+    LoopPools pools = poolsByLoop.get(loop);
+    if (pools == null) {
+      return null; // initPools was not called for this loop: mirroring is not set up there
+    }
+    if (HttpUtil.getContentLength(request, -1L) > maxBodyBytes) {
+      stats.count(Outcome.BODY_TOO_LARGE);
+      return null;
+    }
+    boolean withBaseline = baselineOn && exchange.route.variant == Variant.STABLE;
+    int legs = withBaseline ? 2 : 1;
+    if (!acquire(legs)) {
+      stats.count(Outcome.DROPPED_INFLIGHT);
+      return null;
+    }
+    MirroredExchange tap = new MirroredExchange(this, exchange.method, exchange.path, legs, withBaseline);
+    ShadowLeg[] all = tap.legs();
+    for (ShadowLeg leg : all) {
+      leg.start(leg.baseline() ? pools.stable : pools.shadow, loop, timeoutNanos);
+    }
+    return tap;
+  }
+
+  private boolean acquire(int n) {
+    int max = config.maxInFlight();
+    while (true) {
+      int cur = inFlight.get();
+      if (cur + n > max) {
+        return false;
+      }
+      if (inFlight.compareAndSet(cur, cur + n)) {
+        return true;
+      }
+    }
+  }
+
+  void release(int n) {
+    inFlight.addAndGet(-n);
+  }
+
+  void recordLatency(long nanos) {
+    if (shadowLatencyMicros != null) {
+      shadowLatencyMicros.accept(nanos / 1000);
+    }
+  }
+
+  ResponseDigest newDigest() {
+    MirrorConfig.CompareConfig cc = config.compare();
+    return new ResponseDigest(cc.headers(), cc.maxBodyBytes(), cc.json());
+  }
+
+  private record LoopPools(ShadowPools shadow, ShadowPools stable) {}
+}

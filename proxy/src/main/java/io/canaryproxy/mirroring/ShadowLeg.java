@@ -1,0 +1,211 @@
+package io.canaryproxy.mirroring;
+
+import io.canaryproxy.mirroring.MirrorStats.Outcome;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.EventLoop;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.util.ArrayDeque;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One mirrored copy of a request on its way to the shadow (or, for the baseline, to the stable pool): leases or
+ * opens a connection, sends what the tap hands it, and reads the answer into a {@link ResponseDigest}. It never
+ * waits: while the connection is still opening it queues at most the body limit's worth, and when the connection
+ * cannot take bytes it gives the copy up. Holds one slot of {@code maxInFlight} until it ends. Event-loop only.
+ */
+final class ShadowLeg {
+  private final MirroredExchange owner;
+  private final boolean baseline;
+  private final MirrorStats stats;
+  private final ResponseDigest digest;
+  private final ArrayDeque<Object> queue = new ArrayDeque<>(4);
+  private final long startNanos = System.nanoTime();
+  private ShadowConnection connection;
+  private ScheduledFuture<?> timer;
+  private boolean requestSent;
+  private boolean gotHead;
+  private boolean keepAlive = true;
+  private boolean ended;
+
+  /** @param digest receives the answer for comparison, or {@code null} when comparison is off */
+  ShadowLeg(MirroredExchange owner, boolean baseline, MirrorStats stats, ResponseDigest digest) {
+    this.owner = owner;
+    this.baseline = baseline;
+    this.stats = stats;
+    this.digest = digest;
+  }
+
+  boolean baseline() {
+    return baseline;
+  }
+
+  boolean ended() {
+    return ended;
+  }
+
+  ResponseDigest digest() {
+    return digest;
+  }
+
+  long startNanos() {
+    return startNanos;
+  }
+
+  /** Leases an idle connection or starts opening one, and arms the timeout. */
+  void start(ShadowPools pools, EventLoop loop, long timeoutNanos) {
+    stats.count(Outcome.SENT);
+    timer = loop.schedule(() -> abandon(Outcome.TIMEOUT), timeoutNanos, TimeUnit.NANOSECONDS);
+    ShadowPools.Endpoint endpoint = pools.pick();
+    ShadowConnection idle = endpoint.pollIdle();
+    if (idle != null) {
+      attach(idle);
+    } else if (!endpoint.canOpen()) {
+      end(Outcome.FAILED);
+    } else {
+      endpoint.connect().addListener((ChannelFutureListener) this::onConnected);
+    }
+  }
+
+  private void onConnected(ChannelFuture f) {
+    if (!f.isSuccess()) {
+      if (!ended) {
+        end(Outcome.FAILED);
+      }
+      return;
+    }
+    ShadowConnection c = f.channel().pipeline().get(ShadowConnection.class);
+    if (ended) {
+      c.release(); // the copy was given up while connecting: keep the fresh connection for the next one
+      return;
+    }
+    attach(c);
+  }
+
+  private void attach(ShadowConnection c) {
+    connection = c;
+    c.lease(this);
+    Object msg;
+    while (!ended && (msg = queue.poll()) != null) {
+      write(msg);
+    }
+  }
+
+  /** Sends the request head or a piece of body; takes ownership of {@code msg}. */
+  void send(Object msg) {
+    if (ended) {
+      ReferenceCountUtil.release(msg);
+    } else if (connection == null) {
+      queue.add(msg);
+    } else {
+      write(msg);
+    }
+  }
+
+  private void write(Object msg) {
+    Channel ch = connection.channel();
+    if (!ch.isWritable()) {
+      // The shadow is not keeping up: drop the copy rather than buffer or slow the primary.
+      ReferenceCountUtil.release(msg);
+      abandon(Outcome.DROPPED_UNWRITABLE);
+      return;
+    }
+    if (msg instanceof LastHttpContent) {
+      requestSent = true;
+    }
+    ch.writeAndFlush(msg, ch.voidPromise());
+  }
+
+  void onShadowRead(Object msg) {
+    try {
+      if (ended) {
+        return;
+      }
+      if (msg instanceof HttpResponse response) {
+        if (!response.decoderResult().isSuccess()) {
+          abandon(Outcome.FAILED);
+          return;
+        }
+        if (response.status().code() < 200) {
+          return; // interim; its (empty) last content is skipped below by status
+        }
+        keepAlive = HttpUtil.isKeepAlive(response);
+        gotHead = true;
+        if (digest != null) {
+          digest.head(response);
+        }
+      }
+      if (msg instanceof HttpContent content) {
+        if (!content.decoderResult().isSuccess()) {
+          abandon(Outcome.FAILED);
+          return;
+        }
+        if (!gotHead) {
+          return; // the end of an interim response
+        }
+        if (digest != null) {
+          digest.content(content.content());
+        }
+        if (content instanceof LastHttpContent) {
+          complete();
+        }
+      }
+    } finally {
+      ReferenceCountUtil.release(msg);
+    }
+  }
+
+  private void complete() {
+    if (digest != null) {
+      digest.complete();
+    }
+    ShadowConnection c = connection;
+    connection = null;
+    if (requestSent && keepAlive) {
+      c.release();
+    } else {
+      c.discard();
+    }
+    end(Outcome.COMPLETED);
+  }
+
+  void onShadowClosed() {
+    connection = null;
+    if (!ended) {
+      end(Outcome.FAILED);
+    }
+  }
+
+  /** Gives the copy up: closes its connection (the shadow saw part of a request) and ends with {@code outcome}. */
+  void abandon(Outcome outcome) {
+    if (ended) {
+      return;
+    }
+    ShadowConnection c = connection;
+    connection = null;
+    if (c != null) {
+      c.discard();
+    }
+    end(outcome);
+  }
+
+  private void end(Outcome outcome) {
+    ended = true;
+    if (timer != null) {
+      timer.cancel(false);
+      timer = null;
+    }
+    Object msg;
+    while ((msg = queue.poll()) != null) {
+      ReferenceCountUtil.release(msg);
+    }
+    stats.count(outcome);
+    owner.legEnded(this, outcome == Outcome.COMPLETED);
+  }
+}
