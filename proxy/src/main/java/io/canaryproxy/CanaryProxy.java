@@ -16,6 +16,7 @@ import io.canaryproxy.metrics.LatencyRecorders;
 import io.canaryproxy.metrics.MetricsScheduler;
 import io.canaryproxy.metrics.MicrometerBinding;
 import io.canaryproxy.metrics.VariantInterval;
+import io.canaryproxy.mirroring.Mirroring;
 import io.canaryproxy.routing.Router;
 import io.canaryproxy.routing.RoutingTable;
 import io.canaryproxy.routing.Variant;
@@ -48,6 +49,9 @@ public final class CanaryProxy implements AutoCloseable {
   private final AccessLog accessLog;
   private final WebhookNotifier webhook;
   private final RolloutController rollout;
+  private final Mirroring mirroring;
+  private long lastCompared;
+  private long lastMismatches;
   private final ProxyServer proxy;
   private final AdminServer admin;
   private final MetricsScheduler scheduler;
@@ -96,9 +100,23 @@ public final class CanaryProxy implements AutoCloseable {
             RolloutEventListener.all(rolloutListeners),
             Clock.systemUTC());
 
-    this.proxy = new ProxyServer(config, router, new CompositeListener(listeners), null);
+    if (config.mirror() != null) {
+      mirroring =
+          new Mirroring(
+              config.mirror(),
+              config.backends(),
+              config.routing().stable(),
+              config.routing().salt(),
+              config.timeouts(),
+              micros -> recorders.record(Variant.SHADOW, micros, micros, false));
+      mirroring.stats().bindTo(metrics.registry());
+    } else {
+      mirroring = null;
+    }
+    this.proxy = new ProxyServer(config, router, new CompositeListener(listeners), mirroring);
+    Supplier<Map<String, Object>> mirrorStats = mirroring == null ? Map::of : mirroring.stats()::snapshot;
     this.admin =
-        new AdminServer(config.admin(), config, metrics, recorders, () -> ready && !draining, Map::of);
+        new AdminServer(config.admin(), config, metrics, recorders, () -> ready && !draining, mirrorStats);
     addRolloutRoutes();
     this.scheduler = new MetricsScheduler(recorders, m.interval());
     if (config.rollout() != null) {
@@ -130,8 +148,19 @@ public final class CanaryProxy implements AutoCloseable {
         });
   }
 
-  private static JudgeInput judgeInput(IntervalSnapshot snapshot) {
-    return new JudgeInput(sample(snapshot, Variant.STABLE), sample(snapshot, Variant.CANARY), null);
+  /** The judge's view of one interval; mirror counts are cumulative, so it takes their change since the last one. */
+  private JudgeInput judgeInput(IntervalSnapshot snapshot) {
+    JudgeInput.MirrorSample mirror = null;
+    if (mirroring != null) {
+      long compared = mirroring.stats().compared();
+      long mismatches = mirroring.stats().mismatches();
+      mirror =
+          new JudgeInput.MirrorSample(
+              compared - lastCompared, mismatches - lastMismatches, snapshot.variant(Variant.SHADOW).total());
+      lastCompared = compared;
+      lastMismatches = mismatches;
+    }
+    return new JudgeInput(sample(snapshot, Variant.STABLE), sample(snapshot, Variant.CANARY), mirror);
   }
 
   private static JudgeInput.VariantSample sample(IntervalSnapshot snapshot, Variant variant) {

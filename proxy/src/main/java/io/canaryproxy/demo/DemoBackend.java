@@ -37,7 +37,8 @@ public final class DemoBackend implements AutoCloseable {
   /**
    * @param name the version name put in every answer
    * @param latencyMillis the delay before each answer, asked per request (so it can change over time)
-   * @param extraField an extra JSON field added to each answer, or {@code null} (the demo's shadow differs this way)
+   * @param extraField an extra JSON field added to answers for paths containing {@code beta}, or {@code null} (the
+   *     demo's shadow differs from the primaries this way)
    */
   public DemoBackend(String host, int port, String name, LongSupplier latencyMillis, String extraField)
       throws InterruptedException {
@@ -96,7 +97,7 @@ public final class DemoBackend implements AutoCloseable {
       if (msg instanceof LastHttpContent) {
         String body =
             "{\"version\":\"" + name + "\",\"path\":\"" + path.replace("\"", "") + "\",\"servedAt\":"
-                + System.currentTimeMillis() + (extraField == null ? "" : "," + extraField) + "}\n";
+                + System.currentTimeMillis() + (extraField != null && path.contains("beta") ? "," + extraField : "") + "}\n";
         ByteBuf content = Unpooled.copiedBuffer(body, StandardCharsets.UTF_8);
         FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK, content);
         response.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/json");
