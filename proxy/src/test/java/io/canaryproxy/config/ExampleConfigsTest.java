@@ -50,7 +50,7 @@ class ExampleConfigsTest {
 
     assertThat(c.listen()).isEqualTo(new HostPort("0.0.0.0", 8080));
     assertThat(c.admin().listen()).isEqualTo(new HostPort("0.0.0.0", 9901));
-    assertThat(c.admin().tokenFile()).isEqualTo(Path.of("/etc/canary-proxy/admin/token"));
+    assertThat(c.admin().tokenFile()).isEqualTo(Path.of("/run/secrets/canary-proxy/token"));
   }
 
   @Test
