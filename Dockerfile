@@ -1,0 +1,37 @@
+# syntax=docker/dockerfile:1
+# canary-proxy container image.   docker build -t canary-proxy .
+#
+# Runs as uid 10001 on a read-only root filesystem: it writes only to the state directory
+# /var/lib/canary-proxy (the rollout state file) and to /tmp (Netty's native transport library and the JVM's
+# perf data). Both are volumes, so `docker run --read-only` works; in Kubernetes mount an emptyDir on each.
+# See docs/operations.md.
+
+# ---- build: the same Maven build as a checkout (the tests run in CI, not here) ----
+FROM maven:3.9-eclipse-temurin-17 AS build
+WORKDIR /src
+COPY . .
+RUN --mount=type=cache,target=/root/.m2 mvn -B -DskipTests package
+
+# ---- runtime: a JRE, the shaded jar and nothing else ----
+FROM eclipse-temurin:17-jre
+RUN groupadd --system --gid 10001 canary \
+ && useradd --system --uid 10001 --gid 10001 --home-dir /var/lib/canary-proxy --no-create-home \
+      --shell /usr/sbin/nologin canary \
+ && mkdir -p /opt/canary-proxy /etc/canary-proxy /var/lib/canary-proxy \
+ && chown 10001:10001 /var/lib/canary-proxy
+COPY --from=build /src/proxy/target/canary-proxy.jar /opt/canary-proxy/canary-proxy.jar
+
+# numeric, so that Kubernetes' runAsNonRoot can verify it without reading /etc/passwd
+USER 10001:10001
+# the default rollout.stateFile, ./rollout-state.json, lands in the state directory
+WORKDIR /var/lib/canary-proxy
+VOLUME ["/var/lib/canary-proxy", "/tmp"]
+# 8080: proxy listener; 9901: admin (/healthz, /readyz, /metrics, /admin/*)
+EXPOSE 8080 9901
+
+# Exec form: the JVM is PID 1 and receives SIGTERM itself, then drains (drain.delay + drain.timeout, 25s by
+# default; give `docker stop -t 30`). The heap follows the container's memory limit; an OutOfMemoryError ends
+# the process so the orchestrator restarts it. Add JVM options with JAVA_TOOL_OPTIONS, e.g.
+# -XX:MaxDirectMemorySize=128m; set CANARY_PROXY_LOG_LEVEL=DEBUG for more logging.
+ENTRYPOINT ["java", "-XX:MaxRAMPercentage=75", "-XX:+ExitOnOutOfMemoryError", "-Djava.io.tmpdir=/tmp", "-jar", "/opt/canary-proxy/canary-proxy.jar"]
+CMD ["run", "--config", "/etc/canary-proxy/config.yaml"]

@@ -1,0 +1,163 @@
+package io.canaryproxy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.canaryproxy.testing.RepoFiles;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import javax.xml.parsers.DocumentBuilderFactory;
+import org.junit.jupiter.api.Test;
+import org.w3c.dom.Element;
+
+/**
+ * There is no container engine on the build machine, so the Dockerfile's invariants are checked on its
+ * text: a non-root numeric user, an exec-form entrypoint (the JVM is PID 1 and gets SIGTERM), the jar the
+ * build really produces, the state directory and both ports.
+ */
+class DockerfileTest {
+  private static final String STATE_DIR = "/var/lib/canary-proxy";
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  /** One instruction, continuation lines joined, with the index of the stage it belongs to. */
+  record Instruction(int stage, String keyword, String args) {}
+
+  private final List<Instruction> all = parse(RepoFiles.file("Dockerfile"));
+  private final int last = all.get(all.size() - 1).stage();
+
+  DockerfileTest() throws IOException {}
+
+  @Test
+  void buildsWithMavenAndRunsOnAJre() {
+    assertThat(first(0, "FROM")).startsWith("maven:3.9-eclipse-temurin-17 ");
+    assertThat(first(last, "FROM")).isEqualTo("eclipse-temurin:17-jre");
+    assertThat(in(0, "RUN")).anySatisfy(run -> assertThat(run).endsWith("mvn -B -DskipTests package"));
+  }
+
+  @Test
+  void finalStageRunsAsANumericNonRootUser() {
+    String user = first(last, "USER");
+    assertThat(user).matches("[0-9]+(:[0-9]+)?");
+    for (String id : user.split(":")) {
+      assertThat(Integer.parseInt(id)).isNotZero();
+    }
+    String uid = user.split(":")[0];
+    assertThat(in(last, "RUN"))
+        .anySatisfy(run -> assertThat(run).containsPattern("chown " + uid + "(:[0-9]+)? " + STATE_DIR));
+  }
+
+  @Test
+  void entrypointIsExecFormAndStartsTheJarWithContainerAwareJvmOptions() throws IOException {
+    List<String> entrypoint = jsonArray(first(last, "ENTRYPOINT"));
+    List<String> cmd = jsonArray(first(last, "CMD"));
+
+    assertThat(entrypoint.get(0)).isEqualTo("java");
+    assertThat(entrypoint).contains("-XX:+ExitOnOutOfMemoryError").anyMatch(o -> o.startsWith("-XX:MaxRAMPercentage="));
+    assertThat(entrypoint.subList(entrypoint.size() - 2, entrypoint.size()))
+        .containsExactly("-jar", "/opt/canary-proxy/canary-proxy.jar");
+    assertThat(cmd).containsExactly("run", "--config", "/etc/canary-proxy/config.yaml");
+  }
+
+  @Test
+  void copiesTheJarThatTheBuildProduces() throws Exception {
+    String produced = "proxy/target/" + shadedFinalName() + ".jar";
+    String workdir = first(0, "WORKDIR");
+    String jar = jsonArray(first(last, "ENTRYPOINT")).get(jsonArray(first(last, "ENTRYPOINT")).indexOf("-jar") + 1);
+    String buildStage = first(0, "FROM").replaceFirst("(?i).* as ", "");
+
+    List<String> copy = Arrays.asList(first(last, "COPY").split("\\s+"));
+    assertThat(copy).containsExactly("--from=" + buildStage, workdir + "/" + produced, jar);
+    assertThat(in(0, "COPY")).anySatisfy(c -> assertThat(c).isEqualTo(". ."));
+  }
+
+  @Test
+  void declaresTheStateDirectoryAndTmpAsVolumesAndWorksInTheStateDirectory() throws IOException {
+    assertThat(jsonArray(first(last, "VOLUME"))).contains(STATE_DIR, "/tmp");
+    assertThat(first(last, "WORKDIR")).isEqualTo(STATE_DIR);
+  }
+
+  @Test
+  void exposesTheProxyAndAdminPorts() {
+    assertThat(first(last, "EXPOSE").split("\\s+")).contains("8080", "9901");
+  }
+
+  @Test
+  void dockerignoreKeepsBuildOutputOutButTheEmbeddedDemoConfigIn() throws IOException {
+    List<String> ignored =
+        Files.readAllLines(RepoFiles.file(".dockerignore")).stream()
+            .map(String::trim)
+            .filter(l -> !l.isEmpty() && !l.startsWith("#"))
+            .toList();
+    assertThat(ignored).contains("**/target", ".git");
+    assertThat(ignored).noneMatch(l -> l.equals("config") || l.startsWith("config/") || l.equals("proxy"));
+  }
+
+  private String first(int stage, String keyword) {
+    List<String> found = in(stage, keyword);
+    assertThat(found).as("%s in stage %d", keyword, stage).isNotEmpty();
+    return found.get(0);
+  }
+
+  private List<String> in(int stage, String keyword) {
+    return all.stream()
+        .filter(i -> i.stage() == stage && i.keyword().equals(keyword))
+        .map(Instruction::args)
+        .toList();
+  }
+
+  private static List<String> jsonArray(String args) throws IOException {
+    assertThat(args).as("exec (JSON array) form").startsWith("[");
+    return Arrays.asList(JSON.readValue(args, String[].class));
+  }
+
+  /** {@code finalName} of the shade plugin in proxy/pom.xml. */
+  private static String shadedFinalName() throws Exception {
+    var pom =
+        DocumentBuilderFactory.newInstance()
+            .newDocumentBuilder()
+            .parse(RepoFiles.file("proxy/pom.xml").toFile());
+    var plugins = pom.getElementsByTagName("plugin");
+    for (int i = 0; i < plugins.getLength(); i++) {
+      Element plugin = (Element) plugins.item(i);
+      if (plugin.getElementsByTagName("artifactId").item(0).getTextContent().equals("maven-shade-plugin")) {
+        return plugin.getElementsByTagName("finalName").item(0).getTextContent().trim();
+      }
+    }
+    throw new AssertionError("proxy/pom.xml has no maven-shade-plugin");
+  }
+
+  /** Splits a Dockerfile into instructions: comments dropped, backslash continuations joined. */
+  static List<Instruction> parse(Path dockerfile) throws IOException {
+    List<Instruction> out = new ArrayList<>();
+    Pattern head = Pattern.compile("^([A-Za-z]+)\\s+(.*)$");
+    StringBuilder pending = new StringBuilder();
+    int stage = -1;
+    for (String raw : Files.readAllLines(dockerfile)) {
+      String line = raw.strip();
+      if (line.startsWith("#") || (line.isEmpty() && pending.length() == 0)) {
+        continue;
+      }
+      boolean continued = line.endsWith("\\");
+      pending.append(continued ? line.substring(0, line.length() - 1) : line).append(' ');
+      if (continued) {
+        continue;
+      }
+      Matcher m = head.matcher(pending.toString().strip().replaceAll("\\s+", " "));
+      pending.setLength(0);
+      assertThat(m.matches()).as("instruction: %s", raw).isTrue();
+      String keyword = m.group(1).toUpperCase(Locale.ROOT);
+      if (keyword.equals("FROM")) {
+        stage++;
+      }
+      out.add(new Instruction(stage, keyword, m.group(2)));
+    }
+    return out;
+  }
+}

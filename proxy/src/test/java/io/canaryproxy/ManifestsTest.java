@@ -1,0 +1,290 @@
+package io.canaryproxy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import io.canaryproxy.config.ConfigLoader;
+import io.canaryproxy.config.HostPort;
+import io.canaryproxy.config.ProxyConfig;
+import io.canaryproxy.routing.RequestView;
+import io.canaryproxy.routing.RoutingResult;
+import io.canaryproxy.routing.RoutingTable;
+import io.canaryproxy.testing.RepoFiles;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * The Kubernetes manifests in {@code config/k8s/}: every canary-proxy container is probed, locked down,
+ * bounded and drained as docs/operations.md says, its ConfigMap holds a valid config, and in the sidecar
+ * layout every pod routes every user to the same version.
+ */
+class ManifestsTest {
+  private static final YAMLMapper YAML = new YAMLMapper();
+  private static final String CONFIG_DIR = "/etc/canary-proxy";
+
+  /** A pod template with its canary-proxy container and the config that container runs. */
+  record ProxyPod(String file, JsonNode deployment, JsonNode pod, JsonNode proxy, boolean sidecar, ProxyConfig config) {
+    String name() {
+      return file + "/" + deployment.at("/metadata/name").asText();
+    }
+  }
+
+  static Stream<Path> manifests() throws IOException {
+    try (Stream<Path> files = Files.list(RepoFiles.file("config/k8s"))) {
+      List<Path> yaml = files.filter(p -> p.toString().endsWith(".yaml")).sorted().toList();
+      assertThat(yaml).extracting(p -> p.getFileName().toString()).contains("ingress.yaml", "sidecar.yaml");
+      return yaml.stream();
+    }
+  }
+
+  static Stream<ProxyPod> proxyPods() throws Exception {
+    List<ProxyPod> out = new ArrayList<>();
+    for (Path file : manifests().toList()) {
+      List<JsonNode> docs = documents(file);
+      for (JsonNode d : docs) {
+        if (!d.path("kind").asText().equals("Deployment")) {
+          continue;
+        }
+        JsonNode pod = d.at("/spec/template/spec");
+        for (String list : List.of("containers", "initContainers")) {
+          for (JsonNode c : pod.path(list)) {
+            if (c.path("image").asText().contains("canary-proxy")) {
+              out.add(new ProxyPod(file.getFileName().toString(), d, pod, c, list.equals("initContainers"),
+                  configOf(docs, pod, c)));
+            }
+          }
+        }
+      }
+    }
+    assertThat(out).extracting(ProxyPod::name)
+        .contains("ingress.yaml/canary-proxy", "sidecar.yaml/shop-canary", "sidecar.yaml/shop-stable");
+    return out.stream();
+  }
+
+  @ParameterizedTest
+  @MethodSource("proxyPods")
+  void probesUseTheAdminEndpointsOnTheConfiguredAdminPort(ProxyPod p) {
+    int adminPort = p.config().admin().listen().port();
+    assertThat(p.config().admin().listen().host()).as("kubelet probes reach the pod IP").isEqualTo("0.0.0.0");
+    for (String[] probe : new String[][] {
+        {"livenessProbe", "/healthz"}, {"readinessProbe", "/readyz"}, {"startupProbe", "/healthz"}}) {
+      JsonNode get = p.proxy().path(probe[0]).path("httpGet");
+      assertThat(get.path("path").asText()).as("%s %s", p.name(), probe[0]).isEqualTo(probe[1]);
+      assertThat(containerPort(p.proxy(), get.path("port"))).as("%s %s", p.name(), probe[0]).isEqualTo(adminPort);
+    }
+  }
+
+  @ParameterizedTest
+  @MethodSource("proxyPods")
+  void runsLockedDownWithAWritableStateDirectoryAndTmp(ProxyPod p) {
+    JsonNode sc = p.proxy().path("securityContext");
+    assertThat(sc.path("runAsNonRoot").asBoolean()).as(p.name()).isTrue();
+    assertThat(sc.path("readOnlyRootFilesystem").asBoolean()).as(p.name()).isTrue();
+    assertThat(sc.path("allowPrivilegeEscalation").isBoolean()).as(p.name()).isTrue();
+    assertThat(sc.path("allowPrivilegeEscalation").asBoolean()).as(p.name()).isFalse();
+    assertThat(sc.at("/capabilities/drop").toString()).as(p.name()).isEqualTo("[\"ALL\"]");
+    for (String dir : List.of("/var/lib/canary-proxy", "/tmp")) {
+      String volume = mountedAt(p.proxy(), dir);
+      assertThat(volumeNamed(p.pod(), volume).has("emptyDir")).as("%s %s", p.name(), dir).isTrue();
+    }
+    if (p.config().rollout() != null) {
+      assertThat(p.config().rollout().stateFile().getParent()).isEqualTo(Path.of("/var/lib/canary-proxy"));
+    }
+  }
+
+  @ParameterizedTest
+  @MethodSource("proxyPods")
+  void graceOutlastsTheDrainAndResourcesAreBounded(ProxyPod p) {
+    long grace = p.pod().path("terminationGracePeriodSeconds").asLong();
+    long drain = p.config().drain().delay().plus(p.config().drain().timeout()).toSeconds();
+    assertThat(grace).as(p.name()).isGreaterThan(25).isGreaterThan(drain);
+    for (String kind : List.of("requests", "limits")) {
+      for (String resource : List.of("cpu", "memory")) {
+        assertThat(p.proxy().at("/resources/" + kind + "/" + resource).asText())
+            .as("%s %s.%s", p.name(), kind, resource).isNotEmpty();
+      }
+    }
+  }
+
+  @ParameterizedTest
+  @MethodSource("proxyPods")
+  void sidecarsAreNativeAndShareThePodWithTheApp(ProxyPod p) {
+    if (p.file().equals("sidecar.yaml")) {
+      assertThat(p.sidecar()).as(p.name()).isTrue();
+      assertThat(p.pod().path("containers")).as(p.name()).isNotEmpty();
+    }
+    if (p.sidecar()) {
+      assertThat(p.proxy().path("restartPolicy").asText()).as(p.name()).isEqualTo("Always");
+    }
+  }
+
+  @ParameterizedTest
+  @MethodSource("manifests")
+  void noServiceExposesTheAdminPort(Path file) throws Exception {
+    List<JsonNode> docs = documents(file);
+    List<ProxyPod> pods = proxyPods().filter(p -> p.file().equals(file.getFileName().toString())).toList();
+    for (JsonNode svc : docs) {
+      if (!svc.path("kind").asText().equals("Service")) {
+        continue;
+      }
+      for (JsonNode port : svc.at("/spec/ports")) {
+        JsonNode target = port.has("targetPort") ? port.get("targetPort") : port.get("port");
+        for (ProxyPod p : pods) {
+          Integer targeted = containerPortOrNull(p.proxy(), target);
+          assertThat(targeted == null || targeted != p.config().admin().listen().port())
+              .as("%s port %s reaches the admin port of %s", svc.at("/metadata/name").asText(), target, p.name())
+              .isTrue();
+        }
+      }
+    }
+  }
+
+  @ParameterizedTest
+  @MethodSource("manifests")
+  void everyConfigMapHoldsAValidConfig(Path file) throws Exception {
+    for (JsonNode d : documents(file)) {
+      if (d.path("kind").asText().equals("ConfigMap")) {
+        for (var e : d.path("data").properties()) {
+          ConfigLoader.parse(e.getValue().asText());
+        }
+      }
+    }
+  }
+
+  @Test
+  void configMapsShipTheDocumentedExamples() throws Exception {
+    assertThat(podNamed("ingress.yaml/canary-proxy").config())
+        .isEqualTo(ConfigLoader.load(RepoFiles.file("config/ingress.yaml")));
+    assertThat(podNamed("sidecar.yaml/shop-canary").config())
+        .isEqualTo(ConfigLoader.load(RepoFiles.file("config/sidecar.yaml")));
+  }
+
+  @Test
+  void everySidecarRoutesEveryUserTheSameWay() throws Exception {
+    List<ProxyPod> pods = proxyPods().filter(ProxyPod::sidecar).toList();
+    assertThat(pods).hasSizeGreaterThanOrEqualTo(2);
+    List<RoutingTable> tables = pods.stream().map(p -> RoutingTable.compile(p.config().routing())).toList();
+    RoutingResult out = new RoutingResult();
+    int canaryUsers = 0;
+    for (int u = 0; u < 5000; u++) {
+      List<String> variants = new ArrayList<>();
+      for (RoutingTable t : tables) {
+        t.route(user("user-" + u), out);
+        variants.add(out.variant.name());
+      }
+      assertThat(variants).as("user-%d", u).containsOnly(variants.get(0));
+      canaryUsers += variants.get(0).equals("CANARY") ? 1 : 0;
+    }
+    assertThat(canaryUsers).isBetween(1, 4999);
+  }
+
+  @Test
+  void eachSidecarServesItsOwnTrackLocallyAndForwardsToTheOtherTracksApp() throws Exception {
+    List<JsonNode> docs = documents(RepoFiles.file("config/k8s/sidecar.yaml"));
+    for (ProxyPod p : proxyPods().filter(ProxyPod::sidecar).toList()) {
+      String track = p.deployment().at("/spec/template/metadata/labels/track").asText();
+      String other = track.equals("canary") ? "stable" : "canary";
+      ProxyConfig c = p.config();
+      String local = track.equals("canary") ? c.routing().canary() : c.routing().stable();
+      String remote = track.equals("canary") ? c.routing().stable() : c.routing().canary();
+      assertThat(c.backends().get(local).endpoints()).as(p.name()).containsExactly(new HostPort("127.0.0.1", 8081));
+      HostPort forward = c.backends().get(remote).endpoints().get(0);
+      JsonNode svc = docs.stream()
+          .filter(d -> d.path("kind").asText().equals("Service"))
+          .filter(d -> forward.host().startsWith(d.at("/metadata/name").asText() + "."))
+          .findFirst().orElseThrow(() -> new AssertionError(p.name() + ": no Service for " + forward));
+      assertThat(svc.at("/spec/selector/track").asText()).as(p.name()).isEqualTo(other);
+      JsonNode port = svc.at("/spec/ports/0");
+      assertThat(port.path("port").asInt()).isEqualTo(forward.port());
+      JsonNode app = p.pod().path("containers").get(0);
+      assertThat(containerPort(app, port.path("targetPort"))).as("%s forwards to the app, not its sidecar", p.name())
+          .isEqualTo(8081);
+    }
+  }
+
+  private static ProxyPod podNamed(String name) throws Exception {
+    return proxyPods().filter(p -> p.name().equals(name)).findFirst().orElseThrow();
+  }
+
+  private static List<JsonNode> documents(Path file) throws IOException {
+    try (var it = YAML.readerFor(JsonNode.class).<JsonNode>readValues(file.toFile())) {
+      return it.readAll().stream().filter(d -> d != null && !d.isNull()).toList();
+    }
+  }
+
+  /** The config the container runs: its --config file, from the ConfigMap mounted at /etc/canary-proxy. */
+  private static ProxyConfig configOf(List<JsonNode> docs, JsonNode pod, JsonNode container) throws Exception {
+    JsonNode args = container.path("args");
+    assertThat(args.toString()).contains("\"--config\",\"" + CONFIG_DIR + "/config.yaml\"");
+    String configMap = volumeNamed(pod, mountedAt(container, CONFIG_DIR)).at("/configMap/name").asText();
+    JsonNode cm = docs.stream()
+        .filter(d -> d.path("kind").asText().equals("ConfigMap") && d.at("/metadata/name").asText().equals(configMap))
+        .findFirst().orElseThrow(() -> new AssertionError("no ConfigMap " + configMap));
+    return ConfigLoader.parse(cm.at("/data/config.yaml").asText());
+  }
+
+  private static String mountedAt(JsonNode container, String path) {
+    for (JsonNode m : container.path("volumeMounts")) {
+      if (m.path("mountPath").asText().equals(path)) {
+        return m.path("name").asText();
+      }
+    }
+    throw new AssertionError(container.path("name").asText() + ": nothing mounted at " + path);
+  }
+
+  private static JsonNode volumeNamed(JsonNode pod, String name) {
+    for (JsonNode v : pod.path("volumes")) {
+      if (v.path("name").asText().equals(name)) {
+        return v;
+      }
+    }
+    throw new AssertionError("no volume " + name);
+  }
+
+  private static int containerPort(JsonNode container, JsonNode port) {
+    Integer n = containerPortOrNull(container, port);
+    assertThat(n).as("port %s of %s", port, container.path("name").asText()).isNotNull();
+    return n;
+  }
+
+  /** A number, or the number of the container's port with that name; null for another container's name. */
+  private static Integer containerPortOrNull(JsonNode container, JsonNode port) {
+    if (port.isInt()) {
+      return port.asInt();
+    }
+    for (JsonNode p : container.path("ports")) {
+      if (p.path("name").asText().equals(port.asText())) {
+        return p.path("containerPort").asInt();
+      }
+    }
+    return null;
+  }
+
+  private static RequestView user(String key) {
+    return new RequestView() {
+      @Override
+      public String header(String lowerCaseName) {
+        return lowerCaseName.equals("x-user-id") ? key : null;
+      }
+
+      @Override
+      public String path() {
+        return "/";
+      }
+
+      @Override
+      public InetAddress remoteAddress() {
+        return InetAddress.getLoopbackAddress();
+      }
+    };
+  }
+}
