@@ -13,6 +13,7 @@ import io.canaryproxy.forwarding.ProxyListener;
 import io.canaryproxy.metrics.AccessLog;
 import io.canaryproxy.metrics.IntervalSnapshot;
 import io.canaryproxy.metrics.LatencyRecorders;
+import io.canaryproxy.metrics.MetricNames;
 import io.canaryproxy.metrics.MetricsScheduler;
 import io.canaryproxy.metrics.MicrometerBinding;
 import io.canaryproxy.metrics.VariantInterval;
@@ -23,11 +24,16 @@ import io.canaryproxy.routing.Variant;
 import io.canaryproxy.server.ProxyServer;
 import io.micrometer.core.instrument.Counter;
 import io.netty.handler.codec.http.HttpMethod;
+import io.canaryproxy.config.ConfigWatcher;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -41,6 +47,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class CanaryProxy implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(CanaryProxy.class);
+  /** How often the config file is re-read in case a change event was missed. */
+  private static final Duration RELOAD_POLL = Duration.ofSeconds(2);
 
   private final ProxyConfig config;
   private final Router router;
@@ -56,11 +64,16 @@ public final class CanaryProxy implements AutoCloseable {
   private final AdminServer admin;
   private final MetricsScheduler scheduler;
   private final ScheduledExecutorService executor;
+  private final Counter reloadSuccesses;
+  private final Counter reloadFailures;
+  private ConfigWatcher watcher;
+  private ProxyConfig live;
   private volatile boolean ready;
   private volatile boolean draining;
 
   public CanaryProxy(ProxyConfig config) {
     this.config = config;
+    this.live = config;
     this.router = new Router(RoutingTable.compile(config.routing()));
     MetricsConfig m = config.metrics();
     if (config.rollout() != null) {
@@ -82,7 +95,7 @@ public final class CanaryProxy implements AutoCloseable {
     List<RolloutEventListener> rolloutListeners = new ArrayList<>();
     rolloutListeners.add(
         event ->
-            Counter.builder("canary.proxy.rollout.events")
+            Counter.builder(MetricNames.ROLLOUT_EVENTS)
                 .description("Rollout events by type")
                 .tag("type", event.type().tag())
                 .register(metrics.registry())
@@ -113,6 +126,8 @@ public final class CanaryProxy implements AutoCloseable {
     } else {
       mirroring = null;
     }
+    this.reloadSuccesses = reloadCounter("success");
+    this.reloadFailures = reloadCounter("failure");
     this.proxy = new ProxyServer(config, router, new CompositeListener(listeners), mirroring);
     Supplier<Map<String, Object>> mirrorStats = mirroring == null ? Map::of : mirroring.stats()::snapshot;
     this.admin =
@@ -168,6 +183,85 @@ public final class CanaryProxy implements AutoCloseable {
     return new JudgeInput.VariantSample(v.total(), v.requests(), v.errors());
   }
 
+  private Counter reloadCounter(String outcome) {
+    return Counter.builder(MetricNames.CONFIG_RELOADS)
+        .description("Config reloads by outcome")
+        .tag(MetricNames.TAG_OUTCOME, outcome)
+        .register(metrics.registry());
+  }
+
+  /**
+   * Watches {@code file} (the file this proxy was started with) and applies each new valid version; see
+   * {@link #reload(ProxyConfig)}. An invalid version is logged, error by error with its YAML path, and counted, and
+   * the running config stays live.
+   */
+  public void watchConfig(Path file) throws IOException {
+    watcher =
+        new ConfigWatcher(
+            file,
+            Files.readAllBytes(file),
+            next -> {
+              try {
+                reload(next);
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+              }
+            },
+            errors -> {
+              reloadFailures.increment();
+              errors.forEach(e -> log.error("config reload rejected, the running config stays: {}", e));
+            },
+            executor);
+    watcher.start(RELOAD_POLL);
+  }
+
+  /** Re-reads the watched config file now (what SIGHUP does). */
+  public void checkConfig() {
+    if (watcher != null) {
+      watcher.check();
+    }
+  }
+
+  /**
+   * Applies a new, validated config without dropping a request. Backends and routing (rules, user key, override,
+   * salt, percent) change at once: backends first, keeping the pools of endpoints that stay, then the routing table
+   * in one atomic swap, so requests in flight finish on the snapshot they started with. While a rollout is
+   * configured it owns the canary percentage, so a reload keeps the current one. Other sections take effect on the
+   * next start, and the log says which changed.
+   */
+  public synchronized void reload(ProxyConfig next) throws InterruptedException {
+    ProxyConfig previous = live;
+    List<String> restartOnly = new ArrayList<>();
+    if (!Objects.equals(previous.listen(), next.listen()) || previous.ioThreads() != next.ioThreads()) {
+      restartOnly.add("listen/ioThreads");
+    }
+    addIfChanged(restartOnly, "admin", previous.admin(), next.admin());
+    addIfChanged(restartOnly, "mirror", previous.mirror(), next.mirror());
+    addIfChanged(restartOnly, "rollout", previous.rollout(), next.rollout());
+    addIfChanged(restartOnly, "timeouts", previous.timeouts(), next.timeouts());
+    addIfChanged(restartOnly, "limits", previous.limits(), next.limits());
+    addIfChanged(restartOnly, "metrics", previous.metrics(), next.metrics());
+    addIfChanged(restartOnly, "accessLog", previous.accessLog(), next.accessLog());
+    addIfChanged(restartOnly, "drain", previous.drain(), next.drain());
+    proxy.forwarding().updateBackends(next.backends());
+    RoutingTable compiled = RoutingTable.compile(next.routing());
+    boolean rolloutOwnsPercent = config.rollout() != null;
+    router.update(current -> rolloutOwnsPercent ? compiled.withCanaryPercent(current.canaryPercent()) : compiled);
+    live = next;
+    reloadSuccesses.increment();
+    log.info(
+        "config reloaded: {} backends, canary {}%{}",
+        next.backends().size(),
+        router.current().canaryPercent(),
+        restartOnly.isEmpty() ? "" : "; changed but applied only on restart: " + String.join(", ", restartOnly));
+  }
+
+  private static void addIfChanged(List<String> changed, String section, Object before, Object after) {
+    if (!Objects.equals(before, after)) {
+      changed.add(section);
+    }
+  }
+
   /** Starts the rollout, the proxy listener, the admin listener and the interval scheduler, in that order. */
   public CanaryProxy start() throws InterruptedException {
     rollout.start();
@@ -219,6 +313,9 @@ public final class CanaryProxy implements AutoCloseable {
   @Override
   public void close() {
     ready = false;
+    if (watcher != null) {
+      watcher.close();
+    }
     scheduler.stop();
     executor.shutdownNow();
     proxy.close(Duration.ofSeconds(2));

@@ -112,6 +112,8 @@ public final class Main implements Callable<Integer> {
         return INVALID_CONFIG;
       }
       CanaryProxy proxy = new CanaryProxy(c).start();
+      proxy.watchConfig(config);
+      Signals.onHangup(proxy::checkConfig);
       return runUntilSignalled(proxy, c);
     }
   }

@@ -34,6 +34,25 @@ final class BackendPool {
     return endpoints[a].inFlight() <= endpoints[b].inFlight() ? endpoints[a] : endpoints[b];
   }
 
+  /** The endpoint pool for {@code address} with limit {@code maxConnections}, or {@code null}. */
+  EndpointPool find(java.net.InetSocketAddress address, int maxConnections) {
+    for (EndpointPool e : endpoints) {
+      if (e.address().equals(address) && e.maxConnections() == maxConnections) {
+        return e;
+      }
+    }
+    return null;
+  }
+
+  /** Closes the idle connections of the endpoints not in {@code kept} (they are leaving the configuration). */
+  void closeIdleExcept(java.util.Map<EndpointPool, Boolean> kept) {
+    for (EndpointPool e : endpoints) {
+      if (!kept.containsKey(e)) {
+        e.closeIdle();
+      }
+    }
+  }
+
   void closeIdle() {
     for (EndpointPool e : endpoints) {
       e.closeIdle();

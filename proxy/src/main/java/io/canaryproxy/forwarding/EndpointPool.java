@@ -32,6 +32,10 @@ final class EndpointPool {
     this.bootstrap = bootstrap;
   }
 
+  int maxConnections() {
+    return maxConnections;
+  }
+
   InetSocketAddress address() {
     return address;
   }

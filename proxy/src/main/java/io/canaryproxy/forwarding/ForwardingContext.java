@@ -16,7 +16,6 @@ import io.netty.util.concurrent.EventExecutor;
 import java.net.InetSocketAddress;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.LongAdder;
 
@@ -33,7 +32,7 @@ public final class ForwardingContext {
   final long responseTimeoutNanos;
   private final Map<String, BackendConfig> backends;
   private final BackendPipelineFactory pipelines;
-  private final Map<EventExecutor, Map<String, BackendPool>> poolsByLoop = new IdentityHashMap<>();
+  private final Map<EventExecutor, LoopPools> poolsByLoop = new IdentityHashMap<>();
   private final LongAdder inFlight = new LongAdder();
   private volatile boolean draining;
 
@@ -58,46 +57,58 @@ public final class ForwardingContext {
 
   /** Creates the pools of every event loop of {@code group}; call once before the listener accepts. */
   public void initPools(EventLoopGroup group) {
+    Map<HostPort, InetSocketAddress> addresses = resolve(backends);
     for (EventExecutor executor : group) {
       EventLoop loop = (EventLoop) executor;
-      Map<String, BackendPool> pools = new HashMap<>();
-      for (Map.Entry<String, BackendConfig> e : backends.entrySet()) {
-        pools.put(e.getKey(), newPool(loop, e.getKey(), e.getValue()));
-      }
+      LoopPools pools = new LoopPools();
+      pools.apply(this, loop, backends, addresses);
       poolsByLoop.put(loop, pools);
     }
   }
 
-  private BackendPool newPool(EventLoop loop, String name, BackendConfig config) {
-    Bootstrap bootstrap =
+  /**
+   * Switches every event loop to a new set of backends, keeping the pools (and their open connections) of endpoints
+   * that are still there. Names are resolved here, on the calling thread, never on an event loop. Blocks until every
+   * loop has switched; call it before routing to a new backend and never from an event loop.
+   */
+  public void updateBackends(Map<String, BackendConfig> next) throws InterruptedException {
+    Map<HostPort, InetSocketAddress> addresses = resolve(next);
+    for (Map.Entry<EventExecutor, LoopPools> e : poolsByLoop.entrySet()) {
+      EventLoop loop = (EventLoop) e.getKey();
+      loop.submit(() -> e.getValue().apply(this, loop, next, addresses)).sync();
+    }
+  }
+
+  private static Map<HostPort, InetSocketAddress> resolve(Map<String, BackendConfig> backends) {
+    Map<HostPort, InetSocketAddress> addresses = new HashMap<>();
+    for (BackendConfig b : backends.values()) {
+      for (HostPort hp : b.endpoints()) {
+        addresses.computeIfAbsent(hp, h -> new InetSocketAddress(h.host(), h.port()));
+      }
+    }
+    return addresses;
+  }
+
+  EndpointPool newEndpointPool(EventLoop loop, InetSocketAddress address, int maxConnections) {
+    EndpointPool pool = new EndpointPool(address, maxConnections, listener);
+    pool.setBootstrap(
         new Bootstrap()
             .group(loop)
             .channel(Transports.clientChannel())
             .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) timeouts.connect().toMillis())
             .option(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
-            .option(ChannelOption.TCP_NODELAY, true);
-    List<HostPort> endpoints = config.endpoints();
-    EndpointPool[] pools = new EndpointPool[endpoints.size()];
-    for (int i = 0; i < pools.length; i++) {
-      HostPort hp = endpoints.get(i);
-      EndpointPool pool =
-          new EndpointPool(new InetSocketAddress(hp.host(), hp.port()), config.maxConnections(), listener);
-      pools[i] = pool;
-      pool.setBootstrap(
-          bootstrap
-              .clone()
-              .handler(
-                  new ChannelInitializer<SocketChannel>() {
-                    @Override
-                    protected void initChannel(SocketChannel ch) {
-                      pipelines.assemble(ch.pipeline(), new BackendConnection(pool));
-                    }
-                  }));
-    }
-    return new BackendPool(name, pools);
+            .option(ChannelOption.TCP_NODELAY, true)
+            .handler(
+                new ChannelInitializer<SocketChannel>() {
+                  @Override
+                  protected void initChannel(SocketChannel ch) {
+                    pipelines.assemble(ch.pipeline(), new BackendConnection(pool));
+                  }
+                }));
+    return pool;
   }
 
-  Map<String, BackendPool> pools(EventLoop loop) {
+  LoopPools pools(EventLoop loop) {
     return poolsByLoop.get(loop);
   }
 
@@ -140,8 +151,8 @@ public final class ForwardingContext {
 
   /** Closes idle backend connections of every loop, each on its own loop. */
   public void closeIdleConnections() {
-    for (Map.Entry<EventExecutor, Map<String, BackendPool>> e : poolsByLoop.entrySet()) {
-      e.getKey().execute(() -> e.getValue().values().forEach(BackendPool::closeIdle));
+    for (Map.Entry<EventExecutor, LoopPools> e : poolsByLoop.entrySet()) {
+      e.getKey().execute(() -> e.getValue().closeIdle());
     }
   }
 }

@@ -40,7 +40,7 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
   private final Runnable responseTimeoutCheck = this::checkResponseTimeout;
   private final ResponseWriter writer;
   private ChannelHandlerContext ctx;
-  private Map<String, BackendPool> pools;
+  private LoopPools pools;
   private InetAddress clientAddress;
   private String clientIp;
 
@@ -195,7 +195,7 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
       e.mirrored = tap != null;
     }
 
-    BackendPool pool = pools.get(e.route.backend);
+    BackendPool pool = pools.lookup(e.route.backend);
     endpoint = pool.pick();
     endpoint.requestStarted();
     BackendConnection idle = endpoint.pollIdle();

@@ -25,6 +25,18 @@ public final class MetricNames {
   public static final String ACCESS_LOG_DROPPED = PREFIX + "access.log.dropped";
   /** Prefix for the mirroring meters, e.g. {@code canary.proxy.mirror.requests}. */
   public static final String MIRROR_PREFIX = PREFIX + "mirror.";
+  /** Counter {@code canary_proxy_mirror_requests_total{outcome}}: every copy started, and how each ended. */
+  public static final String MIRROR_REQUESTS = MIRROR_PREFIX + "requests";
+  /** Counter {@code canary_proxy_mirror_comparisons_total{part,outcome}}: shadow vs primary, by part. */
+  public static final String MIRROR_COMPARISONS = MIRROR_PREFIX + "comparisons";
+  /** Counter {@code canary_proxy_mirror_baseline_comparisons_total{part,outcome}}: stable vs stable (noise). */
+  public static final String MIRROR_BASELINE_COMPARISONS = MIRROR_PREFIX + "baseline.comparisons";
+  /** Gauge {@code canary_proxy_mirror_inflight}: shadow requests in flight. */
+  public static final String MIRROR_INFLIGHT = MIRROR_PREFIX + "inflight";
+  /** Counter {@code canary_proxy_rollout_events_total{type}}. */
+  public static final String ROLLOUT_EVENTS = PREFIX + "rollout.events";
+  /** Counter {@code canary_proxy_config_reloads_total{outcome}}: success | failure. */
+  public static final String CONFIG_RELOADS = PREFIX + "config.reloads";
 
   /** Label: {@code stable | canary | other | shadow}. */
   public static final String TAG_VARIANT = "variant";

@@ -1,5 +1,6 @@
 package io.canaryproxy.mirroring;
 
+import io.canaryproxy.metrics.MetricNames;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -155,14 +156,14 @@ public final class MirrorStats {
    */
   public void bindTo(MeterRegistry registry) {
     for (Outcome o : Outcome.values()) {
-      FunctionCounter.builder("canary.proxy.mirror.requests", outcomes.get(o), LongAdder::doubleValue)
+      FunctionCounter.builder(MetricNames.MIRROR_REQUESTS, outcomes.get(o), LongAdder::doubleValue)
           .description("Shadow requests by outcome")
           .tag("outcome", o.tag)
           .register(registry);
     }
-    shadow.bind(registry, "canary.proxy.mirror.comparisons");
-    baseline.bind(registry, "canary.proxy.mirror.baseline.comparisons");
-    Gauge.builder("canary.proxy.mirror.inflight", inFlight, AtomicInteger::get)
+    shadow.bind(registry, MetricNames.MIRROR_COMPARISONS);
+    baseline.bind(registry, MetricNames.MIRROR_BASELINE_COMPARISONS);
+    Gauge.builder(MetricNames.MIRROR_INFLIGHT, inFlight, AtomicInteger::get)
         .description("Shadow requests in flight")
         .register(registry);
   }

@@ -1,0 +1,144 @@
+package io.canaryproxy.config;
+
+import java.io.IOException;
+import java.nio.file.ClosedWatchServiceException;
+import java.nio.file.FileSystems;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardWatchEventKinds;
+import java.nio.file.WatchKey;
+import java.nio.file.WatchService;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Notices when the config file changes and hands the new, fully validated config on. It watches the file's
+ * <em>directory</em>, not the file: a Kubernetes ConfigMap volume updates by swapping a {@code ..data} symlink, and a
+ * watch on the file itself sees one delete and then never fires again (kubernetes#112677). A poll that compares
+ * content hashes backs the watch up, and {@link #check()} may be called at any time (on SIGHUP). A change is acted on
+ * only when the content's hash differs from the last one seen, so repeated events cost one read each.
+ */
+public final class ConfigWatcher implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(ConfigWatcher.class);
+
+  private final Path file;
+  private final Consumer<ProxyConfig> onValid;
+  private final Consumer<List<String>> onInvalid;
+  private final ScheduledExecutorService executor;
+  private byte[] lastHash;
+  private WatchService watch;
+  private Thread watcher;
+  private ScheduledFuture<?> poll;
+
+  /**
+   * @param file the config file (it may be a symlink, as in a ConfigMap volume)
+   * @param initialContent the content already in use, so the first check does not reload it
+   * @param onValid receives each new valid config
+   * @param onInvalid receives the errors of each new invalid config, which is not used
+   * @param executor runs the checks, one at a time
+   */
+  public ConfigWatcher(
+      Path file,
+      byte[] initialContent,
+      Consumer<ProxyConfig> onValid,
+      Consumer<List<String>> onInvalid,
+      ScheduledExecutorService executor) {
+    this.file = file.toAbsolutePath();
+    this.onValid = onValid;
+    this.onInvalid = onInvalid;
+    this.executor = executor;
+    this.lastHash = sha256(initialContent);
+  }
+
+  /** Starts watching the directory and polling every {@code pollInterval}. */
+  public synchronized void start(Duration pollInterval) throws IOException {
+    Path dir = file.getParent();
+    watch = FileSystems.getDefault().newWatchService();
+    dir.register(
+        watch,
+        StandardWatchEventKinds.ENTRY_CREATE,
+        StandardWatchEventKinds.ENTRY_MODIFY,
+        StandardWatchEventKinds.ENTRY_DELETE);
+    watcher = new Thread(this::watchLoop, "canary-config-watch");
+    watcher.setDaemon(true);
+    watcher.start();
+    long ms = pollInterval.toMillis();
+    poll = executor.scheduleWithFixedDelay(this::check, ms, ms, TimeUnit.MILLISECONDS);
+  }
+
+  private void watchLoop() {
+    try {
+      while (true) {
+        WatchKey key = watch.take();
+        key.pollEvents();
+        key.reset();
+        executor.execute(this::check);
+      }
+    } catch (InterruptedException | ClosedWatchServiceException e) {
+      // closed
+    }
+  }
+
+  /** Reads the file and reloads when its content changed. Safe to call from any thread, any time. */
+  public void check() {
+    executor.execute(this::checkNow);
+  }
+
+  private void checkNow() {
+    byte[] content;
+    try {
+      content = Files.readAllBytes(file);
+    } catch (IOException e) {
+      log.debug("config {} not readable right now: {}", file, e.toString());
+      return; // mid-swap; the next event or poll sees the new file
+    }
+    byte[] hash = sha256(content);
+    if (Arrays.equals(hash, lastHash)) {
+      return;
+    }
+    lastHash = hash;
+    try {
+      ProxyConfig next = ConfigLoader.parse(new String(content, java.nio.charset.StandardCharsets.UTF_8));
+      onValid.accept(next);
+    } catch (ConfigException e) {
+      onInvalid.accept(e.errors());
+    } catch (RuntimeException e) {
+      log.error("config reload failed: {}", e.toString());
+      onInvalid.accept(List.of("<root>: " + e.getMessage()));
+    }
+  }
+
+  private static byte[] sha256(byte[] content) {
+    try {
+      return MessageDigest.getInstance("SHA-256").digest(content);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  @Override
+  public synchronized void close() {
+    if (poll != null) {
+      poll.cancel(false);
+    }
+    if (watch != null) {
+      try {
+        watch.close();
+      } catch (IOException e) {
+        log.debug("closing the config watch: {}", e.toString());
+      }
+    }
+    if (watcher != null) {
+      watcher.interrupt();
+    }
+  }
+}

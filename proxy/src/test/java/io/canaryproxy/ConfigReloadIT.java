@@ -1,0 +1,195 @@
+package io.canaryproxy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.canaryproxy.config.ConfigLoader;
+import io.canaryproxy.testing.StubServer;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.net.http.HttpResponse.BodyHandlers;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Hot reload the way Kubernetes delivers a ConfigMap: an atomic swap of the {@code ..data} symlink. */
+class ConfigReloadIT {
+  @TempDir Path dir;
+
+  private final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+  private StubServer stable;
+  private StubServer canary;
+  private StubServer legacy;
+  private CanaryProxy proxy;
+  private int generation;
+
+  @BeforeEach
+  void start() throws Exception {
+    stable =
+        StubServer.start(
+            (ctx, req) -> {
+              long delay = req.uri().equals("/slow") ? 1500 : 0;
+              StubServer.delayed(delay, (c, r) -> StubServer.reply(c, HttpResponseStatus.OK, "stable")).respond(ctx, req);
+            });
+    canary = StubServer.named("canary");
+    legacy = StubServer.named("legacy");
+    publish(config(0, false));
+    Path file = dir.resolve("config.yaml");
+    proxy = new CanaryProxy(ConfigLoader.load(file)).start();
+    proxy.watchConfig(file);
+  }
+
+  @AfterEach
+  void stop() {
+    proxy.close();
+    stable.close();
+    canary.close();
+    legacy.close();
+  }
+
+  private String config(double canaryPercent, boolean legacyRule) {
+    return """
+        listen: 127.0.0.1:0
+        ioThreads: 2
+        admin: { listen: 127.0.0.1:0 }
+        backends:
+          stable: { endpoints: ["%s"] }
+          canary: { endpoints: ["%s"] }
+        %s
+        routing:
+          userKey: [ { header: x-user-id } ]
+          canaryPercent: %s
+        %s
+        """
+        .formatted(
+            stable.endpoint(),
+            canary.endpoint(),
+            legacyRule ? "  legacy: { endpoints: [\"" + legacy.endpoint() + "\"] }" : "",
+            canaryPercent,
+            legacyRule ? "  rules: [ { match: { path: { prefix: /legacy/ } }, to: legacy } ]" : "");
+  }
+
+  /** Writes a new timestamped directory and swaps {@code ..data} to it in one rename, as the kubelet does. */
+  private void publish(String yaml) throws IOException {
+    Path version = Files.createDirectory(dir.resolve("..2026_11_26_" + generation++));
+    Files.writeString(version.resolve("config.yaml"), yaml);
+    Path tmp = dir.resolve("..data_tmp");
+    Files.deleteIfExists(tmp);
+    Files.createSymbolicLink(tmp, version.getFileName());
+    Files.move(tmp, dir.resolve("..data"), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    Path link = dir.resolve("config.yaml");
+    if (!Files.exists(link, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+      Files.createSymbolicLink(link, Path.of("..data", "config.yaml"));
+    }
+  }
+
+  private String get(String path, String user) throws Exception {
+    HttpResponse<String> r =
+        client.send(
+            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + proxy.proxyPort() + path))
+                .header("x-user-id", user)
+                .build(),
+            BodyHandlers.ofString());
+    assertThat(r.statusCode()).isEqualTo(200);
+    return r.body().trim();
+  }
+
+  private String metrics() throws Exception {
+    return client
+        .send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + proxy.adminPort() + "/metrics")).build(), BodyHandlers.ofString())
+        .body();
+  }
+
+  @Test
+  void newConfigIsLiveWithinTwoSecondsAndInFlightRequestsFinish() throws Exception {
+    assertThat(get("/", "u1")).isEqualTo("stable");
+    CompletableFuture<HttpResponse<String>> inFlight =
+        client.sendAsync(
+            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + proxy.proxyPort() + "/slow")).header("x-user-id", "u1").build(),
+            BodyHandlers.ofString());
+    await().until(() -> stable.received().stream().anyMatch(r -> r.uri().equals("/slow")));
+
+    publish(config(100, true));
+    await().atMost(Duration.ofSeconds(2)).until(() -> get("/", "u1").equals("canary"));
+    assertThat(get("/legacy/a", "u1")).as("a backend added by the reload").isEqualTo("legacy");
+    assertThat(inFlight.get().statusCode()).isEqualTo(200);
+    assertThat(inFlight.get().body()).isEqualTo("stable");
+    assertThat(metrics()).contains("canary_proxy_config_reloads_total{outcome=\"success\"} 1.0");
+  }
+
+  @Test
+  void invalidConfigLeavesTheOldOneServingAndIsCounted() throws Exception {
+    publish(config(100, false));
+    await().atMost(Duration.ofSeconds(2)).until(() -> get("/", "u1").equals("canary"));
+    publish(config(100, false).replace("canaryPercent: 100.0", "canaryPercent: 140"));
+    await().atMost(Duration.ofSeconds(5)).until(() -> metrics().contains("canary_proxy_config_reloads_total{outcome=\"failure\"} 1.0"));
+    assertThat(get("/", "u1")).isEqualTo("canary");
+  }
+
+  @Test
+  void fiftyRapidReloadsUnderLoadCauseNoErrorsAndLeakNoFilesOrThreads() throws Exception {
+    get("/", "warm");
+    long fdsBefore = openFiles();
+    int threadsBefore = ManagementFactory.getThreadMXBean().getThreadCount();
+    AtomicBoolean running = new AtomicBoolean(true);
+    AtomicInteger ok = new AtomicInteger();
+    AtomicInteger failed = new AtomicInteger();
+    Thread load =
+        new Thread(
+            () -> {
+              for (int i = 0; running.get() && i < 20_000; i++) {
+                try {
+                  get("/", "user-" + i);
+                  ok.incrementAndGet();
+                } catch (Throwable t) {
+                  failed.incrementAndGet();
+                }
+              }
+            });
+    load.start();
+    for (int i = 0; i < 50; i++) {
+      long applied = successfulReloads();
+      publish(config(i % 2 == 0 ? 100 : 0, i % 3 == 0));
+      await().atMost(Duration.ofSeconds(5)).until(() -> successfulReloads() > applied);
+    }
+    publish(config(100, false));
+    await().atMost(Duration.ofSeconds(5)).until(() -> get("/", "settled").equals("canary"));
+    running.set(false);
+    load.join();
+    assertThat(failed.get()).isZero();
+    assertThat(ok.get()).isPositive();
+    // Let the closed connections and watch events settle; counts must come back near where they were.
+    await()
+        .atMost(Duration.ofSeconds(5))
+        .until(() -> openFiles() <= fdsBefore + 10 && ManagementFactory.getThreadMXBean().getThreadCount() <= threadsBefore + 3);
+  }
+
+  private long successfulReloads() throws Exception {
+    return metrics()
+        .lines()
+        .filter(l -> l.startsWith("canary_proxy_config_reloads_total{outcome=\"success\"}"))
+        .mapToLong(l -> (long) Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
+        .findFirst()
+        .orElse(0);
+  }
+
+  private static long openFiles() throws IOException {
+    try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
+      return fds.count();
+    }
+  }
+}
