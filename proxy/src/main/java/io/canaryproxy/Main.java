@@ -14,7 +14,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.atomic.AtomicInteger;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -69,27 +68,20 @@ public final class Main implements Callable<Integer> {
     return sb.toString();
   }
 
-  /** Runs until SIGTERM/SIGINT, then drains as configured and exits 0. */
+  /** Runs until SIGTERM/SIGINT, then drains as configured and returns 0 (the exit status). */
   static int runUntilSignalled(CanaryProxy proxy, ProxyConfig config) {
     CountDownLatch stopped = new CountDownLatch(1);
-    AtomicInteger signals = new AtomicInteger();
-    Thread hook =
-        new Thread(
-            () -> {
-              if (signals.incrementAndGet() > 1) {
-                return;
-              }
-              try {
-                proxy.drain(config.drain().delay(), config.drain().timeout());
-              } catch (Exception e) {
-                org.slf4j.LoggerFactory.getLogger(Main.class).warn("drain interrupted: {}", e.toString());
-              } finally {
-                proxy.close();
-                stopped.countDown();
-              }
-            },
-            "canary-shutdown");
-    Runtime.getRuntime().addShutdownHook(hook);
+    Signals.onTerminate(
+        () -> {
+          try {
+            proxy.drain(config.drain().delay(), config.drain().timeout());
+          } catch (Exception e) {
+            org.slf4j.LoggerFactory.getLogger(Main.class).warn("drain cut short: {}", e.toString());
+          } finally {
+            proxy.close();
+            stopped.countDown();
+          }
+        });
     try {
       stopped.await();
     } catch (InterruptedException e) {
