@@ -5,6 +5,7 @@ import io.canaryproxy.admin.AdminServer;
 import io.canaryproxy.analysis.JudgeInput;
 import io.canaryproxy.analysis.RolloutController;
 import io.canaryproxy.analysis.RolloutEventListener;
+import io.canaryproxy.analysis.Verdict;
 import io.canaryproxy.analysis.WebhookNotifier;
 import io.canaryproxy.config.MetricsConfig;
 import io.canaryproxy.config.ProxyConfig;
@@ -34,9 +35,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -68,6 +71,8 @@ public final class CanaryProxy implements AutoCloseable {
   private final Counter reloadFailures;
   private ConfigWatcher watcher;
   private ProxyConfig live;
+  private final List<RolloutEventListener> eventListeners = new CopyOnWriteArrayList<>();
+  private final List<Consumer<Verdict>> verdictListeners = new CopyOnWriteArrayList<>();
   private volatile boolean ready;
   private volatile boolean draining;
 
@@ -106,6 +111,7 @@ public final class CanaryProxy implements AutoCloseable {
     } else {
       webhook = null;
     }
+    rolloutListeners.add(event -> eventListeners.forEach(l -> l.onEvent(event)));
     this.rollout =
         new RolloutController(
             config.rollout(),
@@ -135,7 +141,7 @@ public final class CanaryProxy implements AutoCloseable {
     addRolloutRoutes();
     this.scheduler = new MetricsScheduler(recorders, m.interval());
     if (config.rollout() != null) {
-      scheduler.addListener(snapshot -> rollout.intervalTask(() -> judgeInput(snapshot)).run());
+      scheduler.addListener(snapshot -> rollout.onInterval(judgeInput(snapshot)).ifPresent(this::publish));
     }
     this.executor =
         Executors.newSingleThreadScheduledExecutor(
@@ -144,6 +150,35 @@ public final class CanaryProxy implements AutoCloseable {
               t.setDaemon(true);
               return t;
             });
+  }
+
+  /**
+   * Adds a listener for every rollout event (after the built-in metric and webhook ones). Called on the thread that
+   * caused the event while the controller holds its lock, so it must be quick; add it before {@link #start()} to see
+   * the {@code started} event.
+   */
+  public CanaryProxy addRolloutListener(RolloutEventListener listener) {
+    eventListeners.add(listener);
+    return this;
+  }
+
+  /**
+   * Adds a listener for every interval verdict, called on the metrics thread after the controller has applied it
+   * (so after any event the verdict caused). An exception it throws is logged and ignored.
+   */
+  public CanaryProxy addVerdictListener(Consumer<Verdict> listener) {
+    verdictListeners.add(listener);
+    return this;
+  }
+
+  private void publish(Verdict verdict) {
+    for (Consumer<Verdict> l : verdictListeners) {
+      try {
+        l.accept(verdict);
+      } catch (RuntimeException e) {
+        log.warn("verdict listener {} failed", l, e);
+      }
+    }
   }
 
   private void addRolloutRoutes() {

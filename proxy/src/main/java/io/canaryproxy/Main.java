@@ -5,10 +5,14 @@ import io.canaryproxy.config.ConfigLoader;
 import io.canaryproxy.config.HostPort;
 import io.canaryproxy.config.ProxyConfig;
 import io.canaryproxy.demo.DemoBackend;
+import io.canaryproxy.demo.DemoLoad;
+import io.canaryproxy.demo.VerdictTrail;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintWriter;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -68,12 +72,15 @@ public final class Main implements Callable<Integer> {
     return sb.toString();
   }
 
-  /** Runs until SIGTERM/SIGINT, then drains as configured and returns 0 (the exit status). */
-  static int runUntilSignalled(CanaryProxy proxy, ProxyConfig config) {
+  /**
+   * Runs until SIGTERM/SIGINT, then runs {@code onSignal}, drains as configured and returns 0 (the exit status).
+   */
+  static int runUntilSignalled(CanaryProxy proxy, ProxyConfig config, Runnable onSignal) {
     CountDownLatch stopped = new CountDownLatch(1);
     Signals.onTerminate(
         () -> {
           try {
+            onSignal.run();
             proxy.drain(config.drain().delay(), config.drain().timeout());
           } catch (Exception e) {
             org.slf4j.LoggerFactory.getLogger(Main.class).warn("drain cut short: {}", e.toString());
@@ -106,7 +113,7 @@ public final class Main implements Callable<Integer> {
       CanaryProxy proxy = new CanaryProxy(c).start();
       proxy.watchConfig(config);
       Signals.onHangup(proxy::checkConfig);
-      return runUntilSignalled(proxy, c);
+      return runUntilSignalled(proxy, c, () -> {});
     }
   }
 
@@ -142,6 +149,12 @@ public final class Main implements Callable<Integer> {
         description = "seconds after which the demo canary turns slow (0 = never); default ${DEFAULT-VALUE}")
     long degradeAfterSeconds;
 
+    @Option(
+        names = "--load",
+        defaultValue = "150",
+        description = "requests/s the demo sends itself, from 500 users (0 = none); default ${DEFAULT-VALUE}")
+    double load;
+
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
     @Override
@@ -161,10 +174,28 @@ public final class Main implements Callable<Integer> {
       if (c == null) {
         return INVALID_CONFIG;
       }
+      if (load < 0) {
+        err.println("--load: " + load + " (expected: >= 0)");
+        return INVALID_CONFIG;
+      }
+      if (config == null && c.rollout() != null && c.rollout().stateFile() != null) {
+        // The embedded demo always starts a fresh rollout, so that every run shows the rollback again.
+        Files.deleteIfExists(c.rollout().stateFile());
+      }
+      PrintWriter out = spec.commandLine().getOut();
       List<DemoBackend> backends = startDemoBackends(c, degradeAfterSeconds);
-      CanaryProxy proxy = new CanaryProxy(c).start();
-      printTryThis(spec.commandLine().getOut(), c, proxy);
-      int status = runUntilSignalled(proxy, c);
+      VerdictTrail trail = new VerdictTrail(out);
+      CanaryProxy proxy = new CanaryProxy(c).addRolloutListener(trail).addVerdictListener(trail).start();
+      printTryThis(out, c, proxy, load > 0);
+      DemoLoad traffic =
+          load > 0
+              ? new DemoLoad(URI.create("http://" + c.listen().host() + ":" + proxy.proxyPort() + "/"), load, 500)
+              : null;
+      int status = runUntilSignalled(proxy, c, () -> {
+        if (traffic != null) {
+          traffic.close();
+        }
+      });
       backends.forEach(DemoBackend::close);
       return status;
     }
@@ -199,7 +230,7 @@ public final class Main implements Callable<Integer> {
     return started;
   }
 
-  private static void printTryThis(PrintWriter out, ProxyConfig c, CanaryProxy proxy) {
+  private static void printTryThis(PrintWriter out, ProxyConfig c, CanaryProxy proxy, boolean ownLoad) {
     String url = "http://" + c.listen().host() + ":" + proxy.proxyPort();
     String admin = "http://" + c.admin().listen().host() + ":" + proxy.adminPort();
     out.println();
@@ -216,10 +247,16 @@ public final class Main implements Callable<Integer> {
     out.println("  curl -s " + admin + "/admin/stats");
     out.println("  curl -s " + admin + "/admin/rollout");
     out.println("  curl -s " + admin + "/metrics | grep canary_proxy_requests");
-    out.println("Drive some load (the canary turns slow after a while and is rolled back):");
-    out.println("  for i in $(seq 1 20000); do curl -s -o /dev/null -H \"x-user-id: u$((i % 500))\" " + url + "/; done");
+    if (ownLoad) {
+      out.println("The demo sends its own traffic (--load). The canary turns slow after a while; watch the verdicts");
+      out.println("below turn FAIL and the rollout roll it back by itself.");
+    } else {
+      out.println("Drive some load (the canary turns slow after a while and is rolled back):");
+      out.println("  for i in $(seq 1 20000); do curl -s -o /dev/null -H \"x-user-id: u$((i % 500))\" " + url + "/; done");
+    }
     out.println();
     out.println("Ctrl-C stops it.");
+    out.println();
     out.flush();
   }
 }
