@@ -7,11 +7,12 @@ import io.canaryproxy.routing.Router;
 import io.canaryproxy.server.Transports;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFactory;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.socket.SocketChannel;
 import io.netty.util.concurrent.EventExecutor;
 import java.net.InetSocketAddress;
 import java.util.HashMap;
@@ -35,6 +36,7 @@ public final class ForwardingContext {
   private final BackendPipelineFactory pipelines;
   private final Map<EventExecutor, Map<String, BackendPool>> poolsByLoop = new IdentityHashMap<>();
   private final LongAdder inFlight = new LongAdder();
+  private ChannelFactory<? extends Channel> backendChannels;
   private volatile boolean draining;
 
   /**
@@ -56,6 +58,14 @@ public final class ForwardingContext {
     this.responseTimeoutNanos = timeouts.response().toNanos();
   }
 
+  /**
+   * Replaces the backend transport (default: {@link Transports#clientChannel()} sockets), so that a benchmark can
+   * drive the whole pipeline through {@code EmbeddedChannel}s. Call before {@link #initPools}.
+   */
+  public void setBackendChannelFactory(ChannelFactory<? extends Channel> factory) {
+    this.backendChannels = factory;
+  }
+
   /** Creates the pools of every event loop of {@code group}; call once before the listener accepts. */
   public void initPools(EventLoopGroup group) {
     for (EventExecutor executor : group) {
@@ -69,13 +79,16 @@ public final class ForwardingContext {
   }
 
   private BackendPool newPool(EventLoop loop, String name, BackendConfig config) {
-    Bootstrap bootstrap =
-        new Bootstrap()
-            .group(loop)
-            .channel(Transports.clientChannel())
-            .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) timeouts.connect().toMillis())
-            .option(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
-            .option(ChannelOption.TCP_NODELAY, true);
+    Bootstrap bootstrap = new Bootstrap().group(loop);
+    if (backendChannels == null) {
+      bootstrap.channel(Transports.clientChannel());
+    } else {
+      bootstrap.channelFactory(backendChannels);
+    }
+    bootstrap
+        .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) timeouts.connect().toMillis())
+        .option(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
+        .option(ChannelOption.TCP_NODELAY, true);
     List<HostPort> endpoints = config.endpoints();
     EndpointPool[] pools = new EndpointPool[endpoints.size()];
     for (int i = 0; i < pools.length; i++) {
@@ -87,9 +100,9 @@ public final class ForwardingContext {
           bootstrap
               .clone()
               .handler(
-                  new ChannelInitializer<SocketChannel>() {
+                  new ChannelInitializer<Channel>() {
                     @Override
-                    protected void initChannel(SocketChannel ch) {
+                    protected void initChannel(Channel ch) {
                       pipelines.assemble(ch.pipeline(), new BackendConnection(pool));
                     }
                   }));
