@@ -77,8 +77,11 @@ public final class ProxyChannelInitializer extends ChannelInitializer<Channel> i
             .setAllowDuplicateContentLengths(false)
             .setUseRfc9112TransferEncoding(true);
     p.addLast("codec", new HttpClientCodec(config, false, false));
+    // Reader idleness is enough here: a connection goes back to the pool only once its request was fully written and
+    // its response fully read, so its last read is its last activity. Unlike all-idleness, it does not wrap every
+    // write's promise with a listener.
     p.addLast(
-        "backendIdle", new IdleStateHandler(0, 0, timeouts.backendIdle().toMillis(), TimeUnit.MILLISECONDS));
+        "backendIdle", new IdleStateHandler(timeouts.backendIdle().toMillis(), 0, 0, TimeUnit.MILLISECONDS));
     p.addLast("backend", last);
   }
 }
