@@ -253,8 +253,11 @@ scenario_mirror() {
   start_canary "$config" 18092 18093
   wrk_run http://127.0.0.1:18092/ 2 "$RUN/probe-$scenario.txt"
   if ! mirror_works 18093; then
-    say "  SKIPPED: canary-proxy validated the mirror section but /admin/stats shows no mirror counters after 2 s of"
-    say "  load, so this build does not mirror yet (stats: $(curl -s --max-time 2 http://127.0.0.1:18093/admin/stats | head -c 300))"
+    local mirror
+    mirror=$(curl -s --max-time 2 http://127.0.0.1:18093/admin/stats \
+      | python3 -c 'import json, sys; print(json.dumps(json.load(sys.stdin).get("mirror")))' 2>/dev/null || echo "?")
+    say "  SKIPPED: canary-proxy validated the mirror section but /admin/stats shows no non-zero mirror counter"
+    say "  after 2 s of load (\"mirror\": $mirror), so this build does not mirror yet"
   else
     measure "$scenario" "nginx http://127.0.0.1:18082/ $NGINX_PID" "canary-proxy http://127.0.0.1:18092/ $CANARY_PID"
     curl -s --max-time 2 http://127.0.0.1:18093/admin/stats >"$RUN/stats-$scenario.json" || true

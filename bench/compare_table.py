@@ -75,7 +75,7 @@ def table(results, openloop):
         with open(openloop) as f:
             for line in f:
                 _s, target, _round, path = line.rstrip("\n").split("\t")
-                with open(path) as j:
+                with open(os.path.join(os.path.dirname(openloop), os.path.basename(path))) as j:
                     data = json.load(j)
                 rate = data.get("requestedRate")
                 runs.setdefault(target, []).append(data)
@@ -96,6 +96,13 @@ def table(results, openloop):
             else:
                 line += "| - | - | - |"
             print(line)
+        if "direct" in runs and m("direct", "p99") > 20:
+            print(f"\nWARNING: even the direct run's corrected p99 is {m('direct', 'p99'):.0f} ms: this machine (or the load "
+                  f"generator) cannot hold {rate:.0f} req/s, so the figures above are queueing, not proxy latency. "
+                  "Rerun with a lower RATE, e.g. RATE=5000 SCENARIOS=openloop.")
+        warnings = {d["rateWarning"] for data in runs.values() for d in data if d.get("rateWarning")}
+        for w in sorted(warnings):
+            print(f"\nWARNING from canary-bench: {w}")
 
 
 def main():
