@@ -66,8 +66,8 @@ final class ResponseWriter {
   }
 
   /**
-   * Writes the response head; {@code nowNanos} is when it arrived. Returns false when it was an interim (1xx) response, which is dropped: the proxy
-   * answers {@code Expect: 100-continue} itself.
+   * Writes the response head; {@code nowNanos} is when it arrived. Returns false when it was an interim (1xx)
+   * response, which is dropped: the proxy answers {@code Expect: 100-continue} itself.
    */
   boolean onResponseHead(
       HttpResponse response,

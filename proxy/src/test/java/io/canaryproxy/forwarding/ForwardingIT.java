@@ -189,7 +189,8 @@ class ForwardingIT {
     stable = StubServer.start((ctx, req) -> (req.uri().equals("/slow") ? slow : fast).respond(ctx, req));
     canary = StubServer.named("canary");
     TimeoutsConfig d = TestConfigs.defaultTimeouts();
-    startProxy(new TimeoutsConfig(d.connect(), Duration.ofMillis(300), d.clientIdle(), d.requestHeader(), d.backendIdle()));
+    startProxy(
+        new TimeoutsConfig(d.connect(), Duration.ofMillis(300), d.clientIdle(), d.requestHeader(), d.backendIdle()));
     try (RawHttp raw = new RawHttp(proxy.port())) {
       assertThat(raw.send("GET /fast HTTP/1.1\r\nHost: a\r\n\r\n").read().status()).isEqualTo(200);
       long sent = System.nanoTime();

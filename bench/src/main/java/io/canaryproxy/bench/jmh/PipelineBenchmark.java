@@ -45,7 +45,7 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
-/** One keep-alive GET through the proxy pipeline: client request in, backend write, backend response in, client write. */
+/** One keep-alive GET through the proxy pipeline: request in, backend write, backend response in, client write. */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
