@@ -1,8 +1,10 @@
 package io.canaryproxy.forwarding;
 
 import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelPromise;
 import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
 
@@ -63,7 +65,7 @@ final class EndpointPool {
   /** Starts a new connection; its pipeline ends with a {@link BackendConnection}. */
   ChannelFuture connect() {
     open++;
-    ChannelFuture f = bootstrap.connect(address);
+    ChannelFuture f = address.isUnresolved() ? bootstrap.connect(address) : connectResolved();
     f.addListener(
         (ChannelFutureListener)
             future -> {
@@ -72,6 +74,26 @@ final class EndpointPool {
               }
             });
     return f;
+  }
+
+  /**
+   * What {@code Bootstrap.connect} does for an address that needs no resolving, without asking the event loop's
+   * resolver group (which an {@code EmbeddedEventLoop} cannot host).
+   */
+  private ChannelFuture connectResolved() {
+    ChannelFuture registered = bootstrap.register();
+    Channel channel = registered.channel();
+    ChannelPromise connected = channel.newPromise();
+    registered.addListener(
+        (ChannelFutureListener)
+            r -> {
+              if (r.isSuccess()) {
+                channel.connect(address, connected);
+              } else {
+                connected.setFailure(r.cause());
+              }
+            });
+    return connected;
   }
 
   void requestStarted() {

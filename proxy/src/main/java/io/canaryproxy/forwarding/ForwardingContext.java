@@ -7,11 +7,12 @@ import io.canaryproxy.routing.Router;
 import io.canaryproxy.server.Transports;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFactory;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.socket.SocketChannel;
 import io.netty.util.concurrent.EventExecutor;
 import java.net.InetSocketAddress;
 import java.util.HashMap;
@@ -34,6 +35,7 @@ public final class ForwardingContext {
   private final BackendPipelineFactory pipelines;
   private final Map<EventExecutor, LoopPools> poolsByLoop = new IdentityHashMap<>();
   private final LongAdder inFlight = new LongAdder();
+  private ChannelFactory<? extends Channel> backendChannels;
   private volatile boolean draining;
 
   /**
@@ -53,6 +55,14 @@ public final class ForwardingContext {
     this.tapFactory = tapFactory;
     this.pipelines = pipelines;
     this.responseTimeoutNanos = timeouts.response().toNanos();
+  }
+
+  /**
+   * Replaces the backend transport (default: {@link Transports#clientChannel()} sockets), so that a benchmark can
+   * drive the whole pipeline through {@code EmbeddedChannel}s. Call before {@link #initPools}.
+   */
+  public void setBackendChannelFactory(ChannelFactory<? extends Channel> factory) {
+    this.backendChannels = factory;
   }
 
   /** Creates the pools of every event loop of {@code group}; call once before the listener accepts. */
@@ -91,17 +101,21 @@ public final class ForwardingContext {
 
   EndpointPool newEndpointPool(EventLoop loop, InetSocketAddress address, int maxConnections) {
     EndpointPool pool = new EndpointPool(address, maxConnections, listener);
+    Bootstrap bootstrap = new Bootstrap().group(loop);
+    if (backendChannels == null) {
+      bootstrap.channel(Transports.clientChannel());
+    } else {
+      bootstrap.channelFactory(backendChannels);
+    }
     pool.setBootstrap(
-        new Bootstrap()
-            .group(loop)
-            .channel(Transports.clientChannel())
+        bootstrap
             .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) timeouts.connect().toMillis())
             .option(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
             .option(ChannelOption.TCP_NODELAY, true)
             .handler(
-                new ChannelInitializer<SocketChannel>() {
+                new ChannelInitializer<Channel>() {
                   @Override
-                  protected void initChannel(SocketChannel ch) {
+                  protected void initChannel(Channel ch) {
                     pipelines.assemble(ch.pipeline(), new BackendConnection(pool));
                   }
                 }));

@@ -1,6 +1,7 @@
 package io.canaryproxy.forwarding;
 
 import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.util.AsciiString;
 import java.util.ArrayList;
@@ -15,24 +16,21 @@ import java.util.Map;
  */
 final class HopByHop {
   private static final AsciiString PROXY_PREFIX = AsciiString.cached("proxy-");
+  private static final String KEEP_ALIVE = "keep-alive";
+  private static final String CLOSE = "close";
 
   private HopByHop() {}
 
   static void strip(HttpHeaders headers) {
-    String connection = headers.get(HttpHeaderNames.CONNECTION);
-    if (connection != null) {
-      removeListed(headers, connection);
-      headers.remove(HttpHeaderNames.CONNECTION);
-    }
-    headers.remove(HttpHeaderNames.KEEP_ALIVE);
-    headers.remove(HttpHeaderNames.TE);
-    headers.remove(HttpHeaderNames.TRAILER);
-    headers.remove(HttpHeaderNames.UPGRADE);
+    // One pass decides whether anything is to be removed; most heads carry no hop-by-hop field but Connection.
+    boolean fixed = false;
     List<String> proxyFields = null;
     Iterator<Map.Entry<CharSequence, CharSequence>> it = headers.iteratorCharSequence();
     while (it.hasNext()) {
       CharSequence name = it.next().getKey();
-      if (name.length() > PROXY_PREFIX.length()
+      if (isFixedHopByHop(name)) {
+        fixed = true;
+      } else if (name.length() > PROXY_PREFIX.length()
           && AsciiString.regionMatches(name, true, 0, PROXY_PREFIX, 0, PROXY_PREFIX.length())) {
         if (proxyFields == null) {
           proxyFields = new ArrayList<>(2);
@@ -40,11 +38,50 @@ final class HopByHop {
         proxyFields.add(name.toString());
       }
     }
+    if (fixed) {
+      String connection = headers.get(HttpHeaderNames.CONNECTION);
+      if (connection != null) {
+        removeListed(headers, connection);
+        headers.remove(HttpHeaderNames.CONNECTION);
+      }
+      headers.remove(HttpHeaderNames.KEEP_ALIVE);
+      headers.remove(HttpHeaderNames.TE);
+      headers.remove(HttpHeaderNames.TRAILER);
+      headers.remove(HttpHeaderNames.UPGRADE);
+    }
     if (proxyFields != null) {
       for (String name : proxyFields) {
         headers.remove(name);
       }
     }
+  }
+
+  private static boolean isFixedHopByHop(CharSequence name) {
+    return switch (name.length()) {
+      case 2 -> AsciiString.contentEqualsIgnoreCase(name, HttpHeaderNames.TE);
+      case 7 -> AsciiString.contentEqualsIgnoreCase(name, HttpHeaderNames.TRAILER)
+          || AsciiString.contentEqualsIgnoreCase(name, HttpHeaderNames.UPGRADE);
+      case 10 -> AsciiString.contentEqualsIgnoreCase(name, HttpHeaderNames.CONNECTION)
+          || AsciiString.contentEqualsIgnoreCase(name, HttpHeaderNames.KEEP_ALIVE);
+      default -> false;
+    };
+  }
+
+  /**
+   * Removes the field named by one Connection option. The usual options cost no substring: {@code keep-alive} names
+   * a field that strip() removes anyway, and {@code close} is looked up by its constant.
+   */
+  private static void removeOption(HttpHeaders headers, String connection, int start, int end) {
+    int len = end - start;
+    if (len == KEEP_ALIVE.length()
+        && connection.regionMatches(true, start, KEEP_ALIVE, 0, len)) {
+      return;
+    }
+    if (len == CLOSE.length() && connection.regionMatches(true, start, CLOSE, 0, len)) {
+      headers.remove(HttpHeaderValues.CLOSE);
+      return;
+    }
+    headers.remove(connection.substring(start, end));
   }
 
   /** Removes each comma-separated field name listed in a Connection header value. */
@@ -63,7 +100,7 @@ final class HopByHop {
         e--;
       }
       if (e > s) {
-        headers.remove(connection.substring(s, e));
+        removeOption(headers, connection, s, e);
       }
       start = end + 1;
     }

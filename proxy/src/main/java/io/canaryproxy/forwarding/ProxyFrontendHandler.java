@@ -100,7 +100,8 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
 
   @Override
   public void channelReadComplete(ChannelHandlerContext ctx) {
-    if (backend != null) {
+    // A complete request was flushed with its last piece; only a body still streaming needs this flush.
+    if (backend != null && !requestDone) {
       backend.channel().flush();
     }
   }
@@ -233,7 +234,10 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
   private void attach(BackendConnection c) {
     backend = c;
     c.lease(this);
-    c.channel().config().setAutoRead(ctx.channel().isWritable());
+    boolean clientWritable = ctx.channel().isWritable();
+    if (c.channel().config().isAutoRead() != clientWritable) {
+      c.channel().config().setAutoRead(clientWritable);
+    }
     HttpRequest request = head;
     head = null;
     if (!request.headers().contains(HttpHeaderNames.HOST)) {
@@ -245,13 +249,18 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
     long now = System.nanoTime();
     ex.upstreamSentNanos = now;
     lastProgressNanos = now;
-    c.channel().write(request);
+    // Void promises: a failed write fires exceptionCaught, which closes the connection (as a socket error does).
+    c.channel().write(request, c.channel().voidPromise());
     sentHead = request;
     if (retried && requestDone) {
-      c.channel().writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
+      c.channel().writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT, c.channel().voidPromise());
     }
-    responseTimer =
-        ctx.channel().eventLoop().schedule(responseTimeoutCheck, fc.responseTimeoutNanos, TimeUnit.NANOSECONDS);
+    if (responseTimer == null) {
+      // One timer per connection, not per request: it stays armed across exchanges and re-arms itself from
+      // lastProgressNanos (see checkResponseTimeout).
+      responseTimer =
+          ctx.channel().eventLoop().schedule(responseTimeoutCheck, fc.responseTimeoutNanos, TimeUnit.NANOSECONDS);
+    }
   }
 
   private void forwardRequestContent(HttpContent content) {
@@ -261,7 +270,7 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
       tap.onRequestContent(content, last);
     }
     lastProgressNanos = System.nanoTime();
-    backend.channel().write(content);
+    backend.channel().write(content, backend.channel().voidPromise());
     if (last) {
       requestDone = true;
       backend.channel().flush();
@@ -276,7 +285,8 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
       ReferenceCountUtil.release(msg);
       return;
     }
-    lastProgressNanos = System.nanoTime();
+    long now = System.nanoTime();
+    lastProgressNanos = now;
     if (msg instanceof HttpResponse response) {
       if (!response.decoderResult().isSuccess()) {
         ReferenceCountUtil.release(msg);
@@ -284,7 +294,7 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
         return;
       }
       boolean keepAlive = clientKeepAlive && !fc.draining();
-      if (!writer.onResponseHead(response, ex, tap, keepAlive, headRequest, clientHttp11, exposeVariant)) {
+      if (!writer.onResponseHead(response, ex, tap, keepAlive, headRequest, clientHttp11, exposeVariant, now)) {
         return; // an interim 1xx response, dropped
       }
     }
@@ -468,10 +478,6 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
   }
 
   private void finish(Exchange e) {
-    if (responseTimer != null) {
-      responseTimer.cancel(false);
-      responseTimer = null;
-    }
     if (endpoint != null) {
       endpoint.requestFinished();
       endpoint = null;
@@ -495,10 +501,11 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
     ctx.writeAndFlush(io.netty.buffer.Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
   }
 
+  /** The response timer fired: fail the exchange if no response byte came for the timeout, else re-arm. */
   private void checkResponseTimeout() {
     responseTimer = null;
-    if (ex == null) {
-      return;
+    if (ex == null || backend == null) {
+      return; // between exchanges, or still connecting: attach() arms the timer again
     }
     long idle = System.nanoTime() - lastProgressNanos;
     if (idle >= fc.responseTimeoutNanos) {
@@ -526,6 +533,10 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
   public void channelInactive(ChannelHandlerContext ctx) {
     draining = true;
     releasePending();
+    if (responseTimer != null) {
+      responseTimer.cancel(false);
+      responseTimer = null;
+    }
     Exchange e = ex;
     if (e != null) {
       if (tap != null) {

@@ -66,8 +66,8 @@ final class ResponseWriter {
   }
 
   /**
-   * Writes the response head. Returns false when it was an interim (1xx) response, which is dropped: the proxy
-   * answers {@code Expect: 100-continue} itself.
+   * Writes the response head; {@code nowNanos} is when it arrived. Returns false when it was an interim (1xx)
+   * response, which is dropped: the proxy answers {@code Expect: 100-continue} itself.
    */
   boolean onResponseHead(
       HttpResponse response,
@@ -76,7 +76,8 @@ final class ResponseWriter {
       boolean keepAliveAllowed,
       boolean headRequest,
       boolean clientHttp11,
-      boolean exposeVariant) {
+      boolean exposeVariant,
+      long nowNanos) {
     int code = response.status().code();
     if (code < 200) {
       ReferenceCountUtil.release(response);
@@ -84,7 +85,7 @@ final class ResponseWriter {
       return false;
     }
     responseStarted = true;
-    ex.upstreamHeadersNanos = System.nanoTime();
+    ex.upstreamHeadersNanos = nowNanos;
     ex.status = code;
     backendKeepAlive = HttpUtil.isKeepAlive(response);
     HttpHeaders headers = response.headers();
@@ -115,7 +116,7 @@ final class ResponseWriter {
       tap.onResponse(response);
     }
     encoder.nextResponseAnswersHead(headRequest);
-    ctx.write(response);
+    ctx.write(response, ctx.voidPromise());
     return true;
   }
 
@@ -134,9 +135,9 @@ final class ResponseWriter {
       tap.onResponseContent(content, last);
     }
     if (last) {
-      ctx.writeAndFlush(content);
+      ctx.writeAndFlush(content, ctx.voidPromise());
     } else {
-      ctx.write(content);
+      ctx.write(content, ctx.voidPromise());
     }
     return last;
   }

@@ -6,10 +6,10 @@ import io.canaryproxy.forwarding.BackendPipelineFactory;
 import io.canaryproxy.forwarding.ForwardingContext;
 import io.canaryproxy.forwarding.ProxyFrontendHandler;
 import io.canaryproxy.forwarding.ProxyResponseEncoder;
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
-import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.timeout.IdleStateHandler;
@@ -19,7 +19,7 @@ import java.util.concurrent.TimeUnit;
  * The only place where pipelines are assembled: the client side of the proxy listener, and each backend
  * connection. Each step is a named method, so the order of handlers reads top to bottom.
  */
-public final class ProxyChannelInitializer extends ChannelInitializer<SocketChannel> implements BackendPipelineFactory {
+public final class ProxyChannelInitializer extends ChannelInitializer<Channel> implements BackendPipelineFactory {
   /** Largest body piece the decoders emit; bounds memory per read. */
   private static final int MAX_CHUNK_BYTES = 64 * 1024;
   /** Backend response heads may be larger than the client request limits. */
@@ -40,7 +40,7 @@ public final class ProxyChannelInitializer extends ChannelInitializer<SocketChan
   }
 
   @Override
-  protected void initChannel(SocketChannel ch) {
+  protected void initChannel(Channel ch) {
     ChannelPipeline p = ch.pipeline();
     addTimeoutHandlers(p);
     addHttp1Handlers(p);
@@ -77,8 +77,11 @@ public final class ProxyChannelInitializer extends ChannelInitializer<SocketChan
             .setAllowDuplicateContentLengths(false)
             .setUseRfc9112TransferEncoding(true);
     p.addLast("codec", new HttpClientCodec(config, false, false));
+    // Reader idleness is enough here: a connection goes back to the pool only once its request was fully written and
+    // its response fully read, so its last read is its last activity. Unlike all-idleness, it does not wrap every
+    // write's promise with a listener.
     p.addLast(
-        "backendIdle", new IdleStateHandler(0, 0, timeouts.backendIdle().toMillis(), TimeUnit.MILLISECONDS));
+        "backendIdle", new IdleStateHandler(timeouts.backendIdle().toMillis(), 0, 0, TimeUnit.MILLISECONDS));
     p.addLast("backend", last);
   }
 }

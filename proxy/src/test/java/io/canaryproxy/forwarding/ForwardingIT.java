@@ -183,6 +183,26 @@ class ForwardingIT {
   }
 
   @Test
+  void aSlowResponseAfterAFastOneOnTheSameConnectionStillTimesOut() throws Exception {
+    StubServer.Behavior fast = (ctx, req) -> StubServer.reply(ctx, HttpResponseStatus.OK, "fast");
+    StubServer.Behavior slow = StubServer.delayed(3_000, fast);
+    stable = StubServer.start((ctx, req) -> (req.uri().equals("/slow") ? slow : fast).respond(ctx, req));
+    canary = StubServer.named("canary");
+    TimeoutsConfig d = TestConfigs.defaultTimeouts();
+    startProxy(
+        new TimeoutsConfig(d.connect(), Duration.ofMillis(300), d.clientIdle(), d.requestHeader(), d.backendIdle()));
+    try (RawHttp raw = new RawHttp(proxy.port())) {
+      assertThat(raw.send("GET /fast HTTP/1.1\r\nHost: a\r\n\r\n").read().status()).isEqualTo(200);
+      long sent = System.nanoTime();
+      RawHttp.Response r = raw.send("GET /slow HTTP/1.1\r\nHost: a\r\n\r\n").read();
+      // The timeout counts from the second request, not from the first one on this connection.
+      assertThat(System.nanoTime() - sent).isGreaterThanOrEqualTo(Duration.ofMillis(300).toNanos());
+      assertThat(r.status()).isEqualTo(504);
+      assertThat(r.header("x-canary-proxy-error")).isEqualTo("response_timeout");
+    }
+  }
+
+  @Test
   void backendClosingMidResponseClosesTheClientConnection() throws Exception {
     startDefault(
         (ctx, req) -> {

@@ -1,0 +1,316 @@
+#!/usr/bin/env bash
+# Side-by-side comparison of canary-proxy with nginx and HAProxy doing the same job (sticky 10% user split, optional
+# 10% mirror) on loopback. Read bench/COMPARE.md first. Every process it starts is stopped on exit.
+#
+#   bench/compare.sh                              # all scenarios, REPEATS=3, DURATION=8s
+#   SCENARIOS="split" REPEATS=3 bench/compare.sh  # split only
+#
+# Environment (defaults in brackets):
+#   SCENARIOS    space-separated subset of: split mirror stalled openloop  [all four]
+#   DURATION     wrk duration per measured run                              [8s]
+#   WARMUP       unrecorded wrk run per target before each scenario         [5s]
+#   REPEATS      measured runs per target, targets alternate within a round [3]
+#   CONNECTIONS  wrk / canary-bench connections                              [64]
+#   JVM_FLAGS    canary-proxy JVM flags                   [-Xms256m -Xmx256m -XX:+UseParallelGC]
+#   RATE         open-loop rate; default: half of nginx's median req/s in the split scenario (or 5000)
+#   OUT          directory that keeps the raw results and logs               [a temporary directory, removed]
+set -euo pipefail
+
+HERE="$(cd "$(dirname "$0")" && pwd)"
+ROOT="$(dirname "$HERE")"
+PEERS="$HERE/peers"
+SCENARIOS="${SCENARIOS:-split mirror stalled openloop}"
+DURATION="${DURATION:-8s}"
+WARMUP="${WARMUP:-5s}"
+REPEATS="${REPEATS:-3}"
+CONNECTIONS="${CONNECTIONS:-64}"
+JVM_FLAGS="${JVM_FLAGS:--Xms256m -Xmx256m -XX:+UseParallelGC}"
+PROXY_JAR="${PROXY_JAR:-$ROOT/proxy/target/canary-proxy.jar}"
+BENCH_JAR="${BENCH_JAR:-$ROOT/bench/target/canary-bench.jar}"
+PORTS="18001 18002 18003 18004 18080 18081 18082 18090 18091 18092 18093"
+
+say() { printf '%s\n' "$*" >&2; }
+die() { say "compare.sh: $*"; exit 2; }
+
+seconds_of() { # 8s | 500ms | 2m -> seconds (integer, rounded up)
+  case "$1" in
+    *ms) echo $(( (${1%ms} + 999) / 1000 )) ;;
+    *s) echo "${1%s}" ;;
+    *m) echo $(( ${1%m} * 60 )) ;;
+    *) die "duration: $1 (expected: e.g. 500ms, 8s, 2m)" ;;
+  esac
+}
+
+# ---- prerequisites ----
+missing=()
+for tool in nginx haproxy wrk; do command -v "$tool" >/dev/null || missing+=("$tool"); done
+if ((${#missing[@]})); then
+  die "missing ${missing[*]}: install with  apt-get install -y nginx-light haproxy wrk"
+fi
+for tool in java python3 curl; do command -v "$tool" >/dev/null || die "missing $tool"; done
+for jar in "$PROXY_JAR" "$BENCH_JAR"; do
+  [[ -f "$jar" ]] || die "missing $jar: build it with  mvn -B -o install -DskipTests  (from $ROOT)"
+done
+[[ "$REPEATS" =~ ^[1-9][0-9]?$ ]] || die "REPEATS: $REPEATS (expected: 1..99)"
+DUR_S=$(seconds_of "$DURATION")
+WARM_S=$(seconds_of "$WARMUP")
+((DUR_S >= 1 && DUR_S <= 120)) || die "DURATION: $DURATION (expected: 1s..2m)"
+for s in $SCENARIOS; do
+  case "$s" in split | mirror | stalled | openloop) ;; *) die "SCENARIOS: $s (expected: split mirror stalled openloop)" ;; esac
+done
+for port in $PORTS; do
+  if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+    die "port 127.0.0.1:$port is in use; compare.sh needs $PORTS"
+  fi
+done
+
+RUN="$(mktemp -d /tmp/canary-compare.XXXXXX)"
+mkdir -p "$RUN/tmp"
+RESULTS="$RUN/results.tsv"
+: >"$RESULTS"
+CLK_TCK=$(getconf CLK_TCK)
+PIDS=()
+
+cleanup() {
+  local pid
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+  if [[ -n "${OUT:-}" ]]; then
+    mkdir -p "$OUT" && cp -r "$RUN"/. "$OUT"/ && say "raw results and logs kept in $OUT"
+  fi
+  rm -rf "$RUN"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# start NAME CMD...: runs CMD in the background, logs to $RUN/NAME.log, sets STARTED to its pid
+start() {
+  local name="$1"
+  shift
+  "$@" >"$RUN/$name.log" 2>&1 &
+  STARTED=$!
+  PIDS+=("$STARTED")
+}
+
+stop() {
+  local pid="$1" keep=() p
+  kill "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  for p in "${PIDS[@]}"; do [[ "$p" == "$pid" ]] || keep+=("$p"); done
+  PIDS=("${keep[@]}")
+}
+
+wait_ready() { # URL NAME PID: up to 20 s
+  local url="$1" name="$2" pid="$3" i
+  for ((i = 0; i < 200; i++)); do
+    kill -0 "$pid" 2>/dev/null || { cat "$RUN/$name.log" >&2; die "$name exited during startup (log above)"; }
+    if curl -s -o /dev/null --max-time 1 "$url"; then return 0; fi
+    sleep 0.1
+  done
+  cat "$RUN/$name.log" >&2
+  die "$name not ready at $url after 20 s"
+}
+
+render() { # TEMPLATE SHADOWPORT -> config in $RUN
+  sed -e "s#__RUN__#$RUN#g" -e "s#__SHADOW__#$2#g" "$PEERS/$1" >"$RUN/$1"
+  echo "$RUN/$1"
+}
+
+tree() { echo "$1"; pgrep -P "$1" || true; }
+
+cpu_ticks() { # user+sys clock ticks of a process and its children
+  local total=0 p t
+  for p in $(tree "$1"); do
+    t=$(sed 's/.*) //' "/proc/$p/stat" 2>/dev/null | awk '{print $12 + $13}') || t=0
+    total=$((total + ${t:-0}))
+  done
+  echo "$total"
+}
+
+peak_rss_kb() { # the largest VmHWM among a process and its children (nginx: its worker)
+  local max=0 p v
+  for p in $(tree "$1"); do
+    v=$(awk '/^VmHWM/ {print $2}' "/proc/$p/status" 2>/dev/null) || v=0
+    ((${v:-0} > max)) && max=$v
+  done
+  echo "$max"
+}
+
+# ---- processes ----
+BACKEND_PID=""
+start_backends() {
+  start backend nginx -e "$RUN/backend.err" -p "$RUN" -c "$(render backend.conf 18003)"
+  BACKEND_PID=$STARTED
+  wait_ready http://127.0.0.1:18001/ backend "$BACKEND_PID"
+  wait_ready http://127.0.0.1:18002/ backend "$BACKEND_PID"
+  wait_ready http://127.0.0.1:18003/ backend "$BACKEND_PID"
+}
+
+start_nginx() { # SHADOWPORT -> NGINX_PID
+  start nginx nginx -e "$RUN/nginx.err" -p "$RUN" -c "$(render nginx-proxy.conf "$1")"
+  NGINX_PID=$STARTED
+  wait_ready http://127.0.0.1:18080/ nginx "$NGINX_PID"
+}
+
+start_haproxy() {
+  start haproxy haproxy -f "$(render haproxy.cfg 18003)"
+  HAPROXY_PID=$STARTED
+  wait_ready http://127.0.0.1:18081/ haproxy "$HAPROXY_PID"
+}
+
+start_canary() { # CONFIG PORT ADMINPORT -> CANARY_PID
+  # shellcheck disable=SC2086 # JVM_FLAGS is a list of flags
+  start "canary-$2" java $JVM_FLAGS -jar "$PROXY_JAR" run --config "$PEERS/$1"
+  CANARY_PID=$STARTED
+  wait_ready "http://127.0.0.1:$3/readyz" "canary-$2" "$CANARY_PID"
+  wait_ready "http://127.0.0.1:$2/" "canary-$2" "$CANARY_PID"
+}
+
+# ---- closed-loop runs with wrk ----
+wrk_run() { # URL SECONDS OUTFILE
+  wrk -t1 -c"$CONNECTIONS" -d"$2s" --timeout 2s --latency -s "$PEERS/users.lua" "$1" >"$3" 2>&1 || true
+}
+
+# measure SCENARIO "name url pid" ...: a warm-up per target, then REPEATS rounds with a rotating order
+measure() {
+  local scenario="$1"
+  shift
+  local targets=("$@") n=$# r i name url pid t0 t1 line
+  for entry in "${targets[@]}"; do
+    read -r name url pid <<<"$entry"
+    say "  warm-up $name ($WARMUP)"
+    wrk_run "$url" "$WARM_S" "$RUN/warmup-$scenario-$name.txt"
+  done
+  for ((r = 0; r < REPEATS; r++)); do
+    for ((i = 0; i < n; i++)); do
+      read -r name url pid <<<"${targets[$(((i + r) % n))]}"
+      t0=$(cpu_ticks "$pid")
+      wrk_run "$url" "$DUR_S" "$RUN/wrk-$scenario-$name-$r.txt"
+      t1=$(cpu_ticks "$pid")
+      line=$(grep '^COMPARE ' "$RUN/wrk-$scenario-$name-$r.txt" || true)
+      if [[ -z "$line" ]]; then
+        say "  $name round $((r + 1)): wrk printed no result:"
+        cat "$RUN/wrk-$scenario-$name-$r.txt" >&2
+        continue
+      fi
+      printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$scenario" "$name" "$((r + 1))" "$(((t1 - t0) * 1000 / CLK_TCK))" \
+        "$(peak_rss_kb "$pid")" "${line#COMPARE }" >>"$RESULTS"
+      say "  $name round $((r + 1)): ${line#COMPARE }"
+    done
+  done
+}
+
+mirror_works() { # ADMINPORT SHADOWLOG_LINES_BEFORE: validate passed already; true when the proxy mirrored
+  local stats
+  stats=$(curl -s --max-time 2 "http://127.0.0.1:$1/admin/stats" || true)
+  python3 - "$stats" <<'EOF'
+import json, sys
+try:
+    mirror = json.loads(sys.argv[1]).get("mirror")
+except ValueError:
+    sys.exit(1)
+def numbers(v):
+    if isinstance(v, dict):
+        for x in v.values():
+            yield from numbers(x)
+    elif isinstance(v, (int, float)) and not isinstance(v, bool):
+        yield v
+sys.exit(0 if isinstance(mirror, dict) and any(n > 0 for n in numbers(mirror)) else 1)
+EOF
+}
+
+NGINX_SPLIT_RPS=""
+
+scenario_split() {
+  say "== split only: nginx :18080, HAProxy :18081, canary-proxy :18090 (JVM: $JVM_FLAGS)"
+  start_nginx 18003
+  start_haproxy
+  start_canary canary-split.yaml 18090 18091
+  measure split "nginx http://127.0.0.1:18080/ $NGINX_PID" "haproxy http://127.0.0.1:18081/ $HAPROXY_PID" \
+    "canary-proxy http://127.0.0.1:18090/ $CANARY_PID"
+  NGINX_SPLIT_RPS=$(python3 "$HERE/compare_table.py" median-rps "$RESULTS" split nginx)
+  stop "$CANARY_PID"
+  stop "$HAPROXY_PID"
+  stop "$NGINX_PID"
+}
+
+# scenario_mirror NAME CONFIG SHADOWPORT
+scenario_mirror() {
+  local scenario="$1" config="$2" shadow="$3" blackhole=""
+  say "== $scenario: nginx :18082 and canary-proxy :18092 mirror 10% to the shadow on :$shadow"
+  if ! java -jar "$PROXY_JAR" validate --config "$PEERS/$config" >"$RUN/validate-$scenario.txt" 2>&1 \
+    || ! grep -q mirror "$RUN/validate-$scenario.txt"; then
+    say "  SKIPPED: this canary-proxy build does not accept the mirror section:"
+    cat "$RUN/validate-$scenario.txt" >&2
+    return 0
+  fi
+  if [[ "$shadow" == 18004 ]]; then
+    local hold=$(((WARM_S + DUR_S * REPEATS) * 2 + 60))
+    start blackhole python3 "$PEERS/blackhole.py" 18004 "$hold"
+    blackhole=$STARTED
+  fi
+  start_nginx "$shadow"
+  start_canary "$config" 18092 18093
+  wrk_run http://127.0.0.1:18092/ 2 "$RUN/probe-$scenario.txt"
+  if ! mirror_works 18093; then
+    local mirror
+    mirror=$(curl -s --max-time 2 http://127.0.0.1:18093/admin/stats \
+      | python3 -c 'import json, sys; print(json.dumps(json.load(sys.stdin).get("mirror")))' 2>/dev/null || echo "?")
+    say "  SKIPPED: canary-proxy validated the mirror section but /admin/stats shows no non-zero mirror counter"
+    say "  after 2 s of load (\"mirror\": $mirror), so this build does not mirror yet"
+  else
+    measure "$scenario" "nginx http://127.0.0.1:18082/ $NGINX_PID" "canary-proxy http://127.0.0.1:18092/ $CANARY_PID"
+    curl -s --max-time 2 http://127.0.0.1:18093/admin/stats >"$RUN/stats-$scenario.json" || true
+  fi
+  stop "$CANARY_PID"
+  stop "$NGINX_PID"
+  [[ -z "$blackhole" ]] || stop "$blackhole"
+}
+
+# ---- open loop with canary-bench ----
+scenario_openloop() {
+  local rate="${RATE:-}"
+  if [[ -z "$rate" ]]; then
+    rate=$(python3 -c "import sys; v = sys.argv[1]; print(int(float(v) / 2) if v else 5000)" "$NGINX_SPLIT_RPS")
+  fi
+  say "== open loop: canary-bench --rate $rate req/s (nginx split median: ${NGINX_SPLIT_RPS:-not measured}), direct vs proxies"
+  start_nginx 18003
+  start_haproxy
+  start_canary canary-split.yaml 18090 18091
+  local targets=("direct http://127.0.0.1:18001/" "nginx http://127.0.0.1:18080/" "haproxy http://127.0.0.1:18081/"
+    "canary-proxy http://127.0.0.1:18090/") n=4 r i name url json
+  for entry in "${targets[@]}"; do # warms canary-proxy's JIT; the others do not need it but keep the order fair
+    read -r name url <<<"$entry"
+    wrk_run "$url" "$WARM_S" "$RUN/warmup-openloop-$name.txt"
+  done
+  for ((r = 0; r < REPEATS; r++)); do
+    for ((i = 0; i < n; i++)); do
+      read -r name url <<<"${targets[$(((i + r) % n))]}"
+      json="$RUN/openloop-$name-$r.json"
+      java -Xmx256m -jar "$BENCH_JAR" --rate "$rate" --duration "$DURATION" --warmup 2s \
+        --connections "$CONNECTIONS" --users 100000 --json "$json" --quiet "$url" >"$RUN/openloop-$name-$r.txt" 2>&1 \
+        || say "  $name round $((r + 1)): canary-bench failed (see $json)"
+      [[ -f "$json" ]] && printf 'openloop\t%s\t%s\t%s\n' "$name" "$((r + 1))" "$json" >>"$RUN/openloop.tsv"
+      say "  $name round $((r + 1)) done"
+    done
+  done
+  stop "$CANARY_PID"
+  stop "$HAPROXY_PID"
+  stop "$NGINX_PID"
+}
+
+say "compare.sh: loopback only; nginx 1 worker, HAProxy 1 thread, canary-proxy ioThreads 1"
+say "  wrk -t1 -c$CONNECTIONS -d$DURATION --latency -s users.lua; warm-up $WARMUP per target; REPEATS=$REPEATS"
+say "  canary-proxy JVM flags: $JVM_FLAGS ($(java -version 2>&1 | head -1))"
+start_backends
+for s in $SCENARIOS; do
+  case "$s" in
+    split) scenario_split ;;
+    mirror) scenario_mirror mirror canary-mirror.yaml 18003 ;;
+    stalled) scenario_mirror stalled canary-mirror-stalled.yaml 18004 ;;
+    openloop) scenario_openloop ;;
+  esac
+done
+echo
+echo "canary-proxy JVM flags: $JVM_FLAGS; wrk -t1 -c$CONNECTIONS -d$DURATION; medians of $REPEATS runs"
+python3 "$HERE/compare_table.py" table "$RESULTS" "$RUN/openloop.tsv"
