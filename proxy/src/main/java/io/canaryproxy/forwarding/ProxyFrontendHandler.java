@@ -421,15 +421,7 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
         endpointName,
         cause == null ? "" : ": " + cause.getMessage());
     fc.listener.onUpstreamFailure(e.route.backend, e, type);
-    if (tap != null) {
-      tap.onAbort();
-      tap = null;
-    }
-    BackendConnection b = backend;
-    backend = null;
-    if (b != null) {
-      b.discard();
-    }
+    abandonUpstream();
     if (writer.responseStarted()) {
       e.endNanos = System.nanoTime();
       finish(e);
@@ -455,14 +447,7 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
     Exchange e = ex;
     if (e != null) {
       // The current request turned bad mid-body: the backend has part of it and must not keep the connection.
-      if (tap != null) {
-        tap.onAbort();
-        tap = null;
-      }
-      if (backend != null) {
-        backend.discard();
-        backend = null;
-      }
+      abandonUpstream();
       if (writer.responseStarted()) {
         finish(e);
         ctx.close();
@@ -475,6 +460,19 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
     log.debug("[{}] rejected request: {} {}", ctx.channel().id(), rejected.status(), rejected.reason());
     writer.writeError(rejected.status(), rejected.reason(), null, true);
     closeAfterFlush();
+  }
+
+  /** Cuts the exchange off from its mirror tap and its backend connection, which cannot be reused. */
+  private void abandonUpstream() {
+    if (tap != null) {
+      tap.onAbort();
+      tap = null;
+    }
+    BackendConnection b = backend;
+    backend = null;
+    if (b != null) {
+      b.discard();
+    }
   }
 
   private void finish(Exchange e) {
@@ -539,14 +537,7 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
     }
     Exchange e = ex;
     if (e != null) {
-      if (tap != null) {
-        tap.onAbort();
-        tap = null;
-      }
-      if (backend != null) {
-        backend.discard();
-        backend = null;
-      }
+      abandonUpstream();
       finish(e);
     }
     fc.listener.onClientConnection(-1);
