@@ -102,7 +102,7 @@ public final class CanaryProxy implements AutoCloseable {
         event ->
             Counter.builder(MetricNames.ROLLOUT_EVENTS)
                 .description("Rollout events by type")
-                .tag("type", event.type().tag())
+                .tag(MetricNames.TAG_TYPE, event.type().tag())
                 .register(metrics.registry())
                 .increment());
     if (config.rollout() != null && config.rollout().webhook() != null) {
