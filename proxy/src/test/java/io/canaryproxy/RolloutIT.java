@@ -130,11 +130,12 @@ class RolloutIT {
     awaitRolledBack();
     List<JsonNode> judgedAfter = verdictsAfter(change);
     assertThat(judgedAfter).hasSizeLessThanOrEqualTo(FAILURE_THRESHOLD + 1);
-    List<JsonNode> all = verdicts();
+    // Inconclusive intervals neither count nor reset the run of failures, so the last conclusive ones decide.
+    List<JsonNode> all = conclusive(verdicts());
     assertThat(all.subList(all.size() - FAILURE_THRESHOLD, all.size()))
         .allSatisfy(v -> {
           assertThat(v.path("outcome").asText()).isEqualTo("FAIL");
-          assertThat(v.path("reason").asText()).contains("p99");
+          assertThat(v.path("reason").asText()).contains("p90");
         });
     assertCanaryGetsNothingMore(load);
 
@@ -298,8 +299,13 @@ class RolloutIT {
 
   /**
    * The config; a long {@code stepInterval} keeps the canary at its first step (10%), so that a regression test
-   * cannot race a promotion.
+   * cannot race a promotion. The judged percentile is p90: a 500 ms interval gives the 10% canary about 35 samples,
+   * where p99 is the single slowest request, and one scheduling hiccup on a small shared machine would decide it.
    */
+  private static List<JsonNode> conclusive(List<JsonNode> verdicts) {
+    return verdicts.stream().filter(v -> !v.path("outcome").asText().equals("INCONCLUSIVE")).toList();
+  }
+
   private ProxyConfig config(boolean withToken, String stepInterval) throws Exception {
     String yaml =
         """
@@ -321,8 +327,8 @@ class RolloutIT {
           stepInterval: %s
           analysis:
             interval: 500ms
-            minRequests: 30
-            latency: { percentile: 99, maxRatio: 1.5 }
+            minRequests: 20
+            latency: { percentile: 90, maxRatio: 1.5 }
             errorRate: { maxIncrease: 0.02 }
             failureThreshold: %d
           onFailure: rollback
