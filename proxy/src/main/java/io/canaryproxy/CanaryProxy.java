@@ -7,8 +7,10 @@ import io.canaryproxy.analysis.RolloutController;
 import io.canaryproxy.analysis.RolloutEventListener;
 import io.canaryproxy.analysis.Verdict;
 import io.canaryproxy.analysis.WebhookNotifier;
+import io.canaryproxy.config.ConfigWatcher;
 import io.canaryproxy.config.MetricsConfig;
 import io.canaryproxy.config.ProxyConfig;
+import io.canaryproxy.discovery.EndpointDirectory;
 import io.canaryproxy.forwarding.CompositeListener;
 import io.canaryproxy.forwarding.ProxyListener;
 import io.canaryproxy.metrics.AccessLog;
@@ -24,14 +26,15 @@ import io.canaryproxy.routing.RoutingTable;
 import io.canaryproxy.routing.Variant;
 import io.canaryproxy.server.ProxyServer;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.netty.handler.codec.http.HttpMethod;
-import io.canaryproxy.config.ConfigWatcher;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -70,7 +73,7 @@ public final class CanaryProxy implements AutoCloseable {
   private final Counter reloadSuccesses;
   private final Counter reloadFailures;
   private ConfigWatcher watcher;
-  private ProxyConfig live;
+  private volatile ProxyConfig live;
   private final List<RolloutEventListener> eventListeners = new CopyOnWriteArrayList<>();
   private final List<Consumer<Verdict>> verdictListeners = new CopyOnWriteArrayList<>();
   private volatile boolean ready;
@@ -139,6 +142,8 @@ public final class CanaryProxy implements AutoCloseable {
     this.admin =
         new AdminServer(config.admin(), config, metrics, recorders, () -> ready && !draining, mirrorStats);
     addRolloutRoutes();
+    admin.route(HttpMethod.GET, "/admin/endpoints", request -> AdminResponse.json(200, endpoints()));
+    bindDnsMeters(proxy.directory());
     this.scheduler = new MetricsScheduler(recorders, m.interval());
     if (config.rollout() != null) {
       scheduler.addListener(snapshot -> rollout.onInterval(judgeInput(snapshot)).ifPresent(this::publish));
@@ -218,6 +223,50 @@ public final class CanaryProxy implements AutoCloseable {
     return new JudgeInput.VariantSample(v.total(), v.requests(), v.errors());
   }
 
+  /**
+   * What {@code /admin/endpoints} shows: each backend's endpoints with the addresses they resolve to now, and the
+   * state of every name (TTL, failures, last error).
+   */
+  private Map<String, Object> endpoints() {
+    EndpointDirectory directory = proxy.directory();
+    Map<String, Object> backends = new LinkedHashMap<>();
+    live.backends()
+        .forEach(
+            (name, backend) ->
+                backends.put(
+                    name,
+                    backend.endpoints().stream()
+                        .map(
+                            hp ->
+                                Map.of(
+                                    "endpoint",
+                                    hp.toString(),
+                                    "addresses",
+                                    directory.addresses(hp).stream().map(EndpointDirectory::show).toList()))
+                        .toList()));
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("backends", backends);
+    out.put("names", directory.names());
+    out.put("resolutions", Map.of("success", directory.successes(), "failure", directory.failures()));
+    out.put("changes", directory.changes());
+    return out;
+  }
+
+  private void bindDnsMeters(EndpointDirectory directory) {
+    for (boolean success : new boolean[] {true, false}) {
+      FunctionCounter.builder(
+              MetricNames.DNS_RESOLUTIONS,
+              directory,
+              success ? EndpointDirectory::successes : EndpointDirectory::failures)
+          .description("Resolutions of endpoint names by outcome; a failure keeps the previous addresses")
+          .tag(MetricNames.TAG_OUTCOME, success ? "success" : "failure")
+          .register(metrics.registry());
+    }
+    FunctionCounter.builder(MetricNames.DNS_CHANGES, directory, EndpointDirectory::changes)
+        .description("Times the address set of an endpoint name changed")
+        .register(metrics.registry());
+  }
+
   private Counter reloadCounter(String outcome) {
     return Counter.builder(MetricNames.CONFIG_RELOADS)
         .description("Config reloads by outcome")
@@ -278,6 +327,7 @@ public final class CanaryProxy implements AutoCloseable {
     addIfChanged(restartOnly, "metrics", previous.metrics(), next.metrics());
     addIfChanged(restartOnly, "accessLog", previous.accessLog(), next.accessLog());
     addIfChanged(restartOnly, "drain", previous.drain(), next.drain());
+    addIfChanged(restartOnly, "dns", previous.dns(), next.dns());
     proxy.forwarding().updateBackends(next.backends());
     RoutingTable compiled = RoutingTable.compile(next.routing());
     boolean rolloutOwnsPercent = config.rollout() != null;

@@ -42,7 +42,8 @@ public final class ConfigLoader {
     "limits",
     "metrics",
     "accessLog",
-    "drain"
+    "drain",
+    "dns"
   };
   private static final String ROOT = "<root>";
 
@@ -140,7 +141,8 @@ public final class ConfigLoader {
                     "interval",
                     "window")),
             accessLog(top.map("accessLog", "enabled", "path", "sampleRate", "logUserKey")),
-            drain(top.map("drain", "delay", "timeout")));
+            drain(top.map("drain", "delay", "timeout")),
+            dns(top.map("dns", "minTtl", "maxTtl", "family", "servers", "queryTimeout")));
     if (!errors.isEmpty()) {
       throw new ConfigException(errors);
     }
@@ -305,5 +307,41 @@ public final class ConfigLoader {
     return new DrainConfig(
         m.duration("delay", Duration.ofSeconds(5), false),
         m.duration("timeout", Duration.ofSeconds(20), true));
+  }
+
+  private static DnsConfig dns(YamlMap m) {
+    DnsConfig d = DnsConfig.defaults();
+    Duration minTtl = m.duration("minTtl", d.minTtl(), true);
+    Duration maxTtl = m.duration("maxTtl", d.maxTtl(), true);
+    if (maxTtl.compareTo(minTtl) < 0) {
+      if (m.has("maxTtl")) {
+        m.invalid("maxTtl", "a duration no shorter than dns.minTtl");
+      } else {
+        m.invalid("minTtl", "a duration no longer than dns.maxTtl, which defaults to 30s");
+      }
+    }
+    List<HostPort> servers = new ArrayList<>();
+    List<String> texts = m.strings("servers", List.of());
+    for (int i = 0; i < texts.size(); i++) {
+      HostPort hp = null;
+      try {
+        hp = HostPort.parse(texts.get(i));
+      } catch (IllegalArgumentException e) {
+        // reported below
+      }
+      if (hp == null || hp.port() == 0 || Cidr.parseLiteral(hp.host()) == null) {
+        m.errors()
+            .add(m.path("servers") + "[" + i + "]: " + texts.get(i)
+                + " (expected: a literal ip:port with port 1..65535, such as 10.96.0.10:53)");
+      } else {
+        servers.add(hp);
+      }
+    }
+    return new DnsConfig(
+        minTtl,
+        maxTtl,
+        m.choice("family", d.family(), DnsConfig.Family.class),
+        List.copyOf(servers),
+        m.duration("queryTimeout", d.queryTimeout(), true));
   }
 }

@@ -18,6 +18,7 @@ import java.util.Map;
  * @param metrics histogram settings
  * @param accessLog JSON access log
  * @param drain graceful shutdown
+ * @param dns how endpoint names are resolved and refreshed
  */
 public record ProxyConfig(
     HostPort listen,
@@ -31,4 +32,5 @@ public record ProxyConfig(
     LimitsConfig limits,
     MetricsConfig metrics,
     AccessLogConfig accessLog,
-    DrainConfig drain) {}
+    DrainConfig drain,
+    DnsConfig dns) {}

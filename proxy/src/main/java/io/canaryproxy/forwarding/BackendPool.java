@@ -1,5 +1,7 @@
 package io.canaryproxy.forwarding;
 
+import java.net.InetSocketAddress;
+import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
@@ -20,10 +22,11 @@ final class BackendPool {
     return name;
   }
 
+  /** An endpoint, or {@code null} when the backend has no address (a name that has not resolved yet). */
   EndpointPool pick() {
     int n = endpoints.length;
-    if (n == 1) {
-      return endpoints[0];
+    if (n <= 1) {
+      return n == 0 ? null : endpoints[0];
     }
     ThreadLocalRandom random = ThreadLocalRandom.current();
     int a = random.nextInt(n);
@@ -35,7 +38,7 @@ final class BackendPool {
   }
 
   /** The endpoint pool for {@code address} with limit {@code maxConnections}, or {@code null}. */
-  EndpointPool find(java.net.InetSocketAddress address, int maxConnections) {
+  EndpointPool find(InetSocketAddress address, int maxConnections) {
     for (EndpointPool e : endpoints) {
       if (e.address().equals(address) && e.maxConnections() == maxConnections) {
         return e;
@@ -44,11 +47,11 @@ final class BackendPool {
     return null;
   }
 
-  /** Closes the idle connections of the endpoints not in {@code kept} (they are leaving the configuration). */
-  void closeIdleExcept(java.util.Map<EndpointPool, Boolean> kept) {
+  /** Retires the endpoints not in {@code kept}: their address left the configuration or the DNS answer. */
+  void retireExcept(Map<EndpointPool, Boolean> kept) {
     for (EndpointPool e : endpoints) {
       if (!kept.containsKey(e)) {
-        e.closeIdle();
+        e.retire();
       }
     }
   }

@@ -19,6 +19,8 @@ final class EndpointPool {
   private final int maxConnections;
   private final ProxyListener listener;
   private final ArrayDeque<BackendConnection> idle = new ArrayDeque<>();
+  /** set once the endpoint left the configuration or the DNS answer: connections close when their request ends */
+  private boolean retired;
   /** connections open or being opened */
   private int open;
   /** requests assigned to this endpoint and not yet finished */
@@ -65,7 +67,7 @@ final class EndpointPool {
   /** Starts a new connection; its pipeline ends with a {@link BackendConnection}. */
   ChannelFuture connect() {
     open++;
-    ChannelFuture f = address.isUnresolved() ? bootstrap.connect(address) : connectResolved();
+    ChannelFuture f = connectResolved();
     f.addListener(
         (ChannelFutureListener)
             future -> {
@@ -77,8 +79,9 @@ final class EndpointPool {
   }
 
   /**
-   * What {@code Bootstrap.connect} does for an address that needs no resolving, without asking the event loop's
-   * resolver group (which an {@code EmbeddedEventLoop} cannot host).
+   * What {@code Bootstrap.connect} does for an address that needs no resolving (names were resolved by the {@code
+   * EndpointDirectory}), without asking the event loop's resolver group, which would look the name up again and
+   * which an {@code EmbeddedEventLoop} cannot host.
    */
   private ChannelFuture connectResolved() {
     ChannelFuture registered = bootstrap.register();
@@ -104,8 +107,19 @@ final class EndpointPool {
     inFlight--;
   }
 
+  /** Takes back a connection whose exchange ended cleanly; closes it instead when the endpoint is retired. */
   void offer(BackendConnection c) {
-    idle.addLast(c);
+    if (retired) {
+      c.channel().close();
+    } else {
+      idle.addLast(c);
+    }
+  }
+
+  /** No new request will pick this endpoint: close the idle connections now and the busy ones when they are done. */
+  void retire() {
+    retired = true;
+    closeIdle();
   }
 
   void onOpened() {

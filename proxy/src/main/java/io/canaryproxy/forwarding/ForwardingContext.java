@@ -3,6 +3,7 @@ package io.canaryproxy.forwarding;
 import io.canaryproxy.config.BackendConfig;
 import io.canaryproxy.config.HostPort;
 import io.canaryproxy.config.TimeoutsConfig;
+import io.canaryproxy.discovery.EndpointDirectory;
 import io.canaryproxy.routing.Router;
 import io.canaryproxy.server.Transports;
 import io.netty.bootstrap.Bootstrap;
@@ -15,9 +16,11 @@ import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.util.concurrent.EventExecutor;
 import java.net.InetSocketAddress;
-import java.util.HashMap;
 import java.util.IdentityHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -31,25 +34,31 @@ public final class ForwardingContext {
   final ProxyListener listener;
   final MirrorTap.Factory tapFactory;
   final long responseTimeoutNanos;
-  private final Map<String, BackendConfig> backends;
+  private final EndpointDirectory directory;
   private final BackendPipelineFactory pipelines;
+  /** the backends of the last {@link #updateBackends} (or the constructor); read by loops when they apply */
+  private volatile Map<String, BackendConfig> backends;
+  private static final String DIRECTORY_OWNER = "backends";
   private final Map<EventExecutor, LoopPools> poolsByLoop = new IdentityHashMap<>();
   private final LongAdder inFlight = new LongAdder();
   private ChannelFactory<? extends Channel> backendChannels;
   private volatile boolean draining;
 
   /**
+   * @param directory resolves endpoint names and tells when their addresses change
    * @param tapFactory decides which requests are mirrored, or {@code null} when mirroring is off
    */
   public ForwardingContext(
       Router router,
       Map<String, BackendConfig> backends,
+      EndpointDirectory directory,
       TimeoutsConfig timeouts,
       ProxyListener listener,
       MirrorTap.Factory tapFactory,
       BackendPipelineFactory pipelines) {
     this.router = router;
     this.backends = backends;
+    this.directory = directory;
     this.timeouts = timeouts;
     this.listener = listener;
     this.tapFactory = tapFactory;
@@ -65,38 +74,48 @@ public final class ForwardingContext {
     this.backendChannels = factory;
   }
 
-  /** Creates the pools of every event loop of {@code group}; call once before the listener accepts. */
-  public void initPools(EventLoopGroup group) {
-    Map<HostPort, InetSocketAddress> addresses = resolve(backends);
+  /**
+   * Creates the pools of every event loop of {@code group}, after the first DNS answers for endpoint names (see
+   * {@link EndpointDirectory#track}), and follows later answers. Call once, before the listener accepts, and not from
+   * an event loop.
+   */
+  public void initPools(EventLoopGroup group) throws InterruptedException {
+    directory.track(DIRECTORY_OWNER, endpointsOf(backends));
     for (EventExecutor executor : group) {
       EventLoop loop = (EventLoop) executor;
       LoopPools pools = new LoopPools();
-      pools.apply(this, loop, backends, addresses);
+      pools.apply(this, loop, backends, directory);
       poolsByLoop.put(loop, pools);
     }
+    directory.addListener(this::addressesChanged);
   }
 
   /**
    * Switches every event loop to a new set of backends, keeping the pools (and their open connections) of endpoints
-   * that are still there. Names are resolved here, on the calling thread, never on an event loop. Blocks until every
-   * loop has switched; call it before routing to a new backend and never from an event loop.
+   * that are still there. New names are resolved first, off the event loops. Blocks until every loop has switched;
+   * call it before routing to a new backend and never from an event loop.
    */
   public void updateBackends(Map<String, BackendConfig> next) throws InterruptedException {
-    Map<HostPort, InetSocketAddress> addresses = resolve(next);
+    directory.track(DIRECTORY_OWNER, endpointsOf(next));
+    backends = next;
     for (Map.Entry<EventExecutor, LoopPools> e : poolsByLoop.entrySet()) {
       EventLoop loop = (EventLoop) e.getKey();
-      loop.submit(() -> e.getValue().apply(this, loop, next, addresses)).sync();
+      loop.submit(() -> e.getValue().apply(this, loop, backends, directory)).sync();
     }
   }
 
-  private static Map<HostPort, InetSocketAddress> resolve(Map<String, BackendConfig> backends) {
-    Map<HostPort, InetSocketAddress> addresses = new HashMap<>();
-    for (BackendConfig b : backends.values()) {
-      for (HostPort hp : b.endpoints()) {
-        addresses.computeIfAbsent(hp, h -> new InetSocketAddress(h.host(), h.port()));
-      }
+  /** A name's addresses changed: every loop re-applies the current backends with the current addresses. */
+  private void addressesChanged() {
+    for (Map.Entry<EventExecutor, LoopPools> e : poolsByLoop.entrySet()) {
+      EventLoop loop = (EventLoop) e.getKey();
+      loop.execute(() -> e.getValue().apply(this, loop, backends, directory));
     }
-    return addresses;
+  }
+
+  static Set<HostPort> endpointsOf(Map<String, BackendConfig> backends) {
+    Set<HostPort> out = new LinkedHashSet<>();
+    backends.values().forEach(b -> out.addAll(b.endpoints()));
+    return out;
   }
 
   EndpointPool newEndpointPool(EventLoop loop, InetSocketAddress address, int maxConnections) {

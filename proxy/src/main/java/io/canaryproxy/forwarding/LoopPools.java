@@ -2,51 +2,71 @@ package io.canaryproxy.forwarding;
 
 import io.canaryproxy.config.BackendConfig;
 import io.canaryproxy.config.HostPort;
+import io.canaryproxy.discovery.EndpointDirectory;
 import io.netty.channel.EventLoop;
 import java.net.InetSocketAddress;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * The backend pools of one event loop, by backend name. Read and replaced only on that loop. A backend that a reload
- * removes is kept for one more generation, so that a request routed by the previous routing table still finds it.
+ * removes is kept for one more generation of backends, so that a request routed by the previous routing table still
+ * finds it.
  */
 final class LoopPools {
   private Map<String, BackendPool> byName = Map.of();
   private Map<String, BackendPool> retired = Map.of();
+  private Map<String, BackendConfig> applied;
 
-  /** Installs {@code next}, reusing the endpoint pools whose address and limit did not change. Loop thread only. */
-  void apply(
-      ForwardingContext fc,
-      EventLoop loop,
-      Map<String, BackendConfig> next,
-      Map<HostPort, InetSocketAddress> addresses) {
+  /**
+   * Installs {@code next} with the current addresses of its endpoints, reusing the endpoint pools whose address and
+   * limit did not change. An endpoint pool that is no longer used is retired: its idle connections close now, its
+   * busy ones when their request ends. Loop thread only.
+   */
+  void apply(ForwardingContext fc, EventLoop loop, Map<String, BackendConfig> next, EndpointDirectory directory) {
     Map<String, BackendPool> installed = new HashMap<>();
     Map<EndpointPool, Boolean> kept = new IdentityHashMap<>();
     for (Map.Entry<String, BackendConfig> e : next.entrySet()) {
       BackendConfig config = e.getValue();
       BackendPool old = byName.get(e.getKey());
-      List<HostPort> endpoints = config.endpoints();
-      EndpointPool[] pools = new EndpointPool[endpoints.size()];
-      for (int i = 0; i < pools.length; i++) {
-        InetSocketAddress address = addresses.get(endpoints.get(i));
+      List<EndpointPool> pools = new ArrayList<>();
+      for (InetSocketAddress address : addresses(config, directory)) {
         EndpointPool reuse = old == null ? null : old.find(address, config.maxConnections());
-        pools[i] = reuse != null ? reuse : fc.newEndpointPool(loop, address, config.maxConnections());
-        kept.put(pools[i], Boolean.TRUE);
+        EndpointPool pool = reuse != null ? reuse : fc.newEndpointPool(loop, address, config.maxConnections());
+        kept.put(pool, Boolean.TRUE);
+        pools.add(pool);
       }
-      installed.put(e.getKey(), new BackendPool(e.getKey(), pools));
+      installed.put(e.getKey(), new BackendPool(e.getKey(), pools.toArray(new EndpointPool[0])));
     }
-    Map<String, BackendPool> nowRetired = new HashMap<>();
-    for (Map.Entry<String, BackendPool> e : byName.entrySet()) {
-      e.getValue().closeIdleExcept(kept);
-      if (!next.containsKey(e.getKey())) {
-        nowRetired.put(e.getKey(), e.getValue());
+    for (BackendPool pool : byName.values()) {
+      pool.retireExcept(kept);
+    }
+    if (next != applied) {
+      // A new generation of backends (a reload): what it dropped stays reachable until the next one.
+      Map<String, BackendPool> nowRetired = new HashMap<>();
+      for (Map.Entry<String, BackendPool> e : byName.entrySet()) {
+        if (!next.containsKey(e.getKey())) {
+          nowRetired.put(e.getKey(), e.getValue());
+        }
       }
+      retired = nowRetired;
+      applied = next;
     }
-    retired = nowRetired;
     byName = installed;
+  }
+
+  /** Every address of every endpoint of a backend, each once, in endpoint order. */
+  private static Set<InetSocketAddress> addresses(BackendConfig config, EndpointDirectory directory) {
+    Set<InetSocketAddress> out = new LinkedHashSet<>();
+    for (HostPort hp : config.endpoints()) {
+      out.addAll(directory.addresses(hp));
+    }
+    return out;
   }
 
   /** The pool for a backend name, including one retired by the last reload; {@code null} if unknown. */

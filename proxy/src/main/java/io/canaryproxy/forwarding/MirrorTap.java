@@ -35,8 +35,13 @@ public interface MirrorTap {
 
     /**
      * Creates whatever per-event-loop state the taps need (such as their own connection pools), using
-     * {@code pipelines} to assemble backend connection pipelines. Called once by the server, before it accepts.
+     * {@code pipelines} to assemble backend connection pipelines and {@code directory} for endpoint addresses. Called
+     * once by the server, before it accepts, never on an event loop; it may block to resolve names.
      */
-    default void initPools(io.netty.channel.EventLoopGroup group, BackendPipelineFactory pipelines) {}
+    default void initPools(
+        io.netty.channel.EventLoopGroup group,
+        BackendPipelineFactory pipelines,
+        io.canaryproxy.discovery.EndpointDirectory directory)
+        throws InterruptedException {}
   }
 }

@@ -196,7 +196,11 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
     }
 
     BackendPool pool = pools.lookup(e.route.backend);
-    endpoint = pool.pick();
+    endpoint = pool == null ? null : pool.pick();
+    if (endpoint == null) {
+      upstreamFailed(UpstreamFailure.NO_ENDPOINTS, null);
+      return;
+    }
     endpoint.requestStarted();
     BackendConnection idle = endpoint.pollIdle();
     if (idle != null) {

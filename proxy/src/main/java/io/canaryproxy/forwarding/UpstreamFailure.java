@@ -16,6 +16,8 @@ public enum UpstreamFailure {
   RESPONSE_TIMEOUT(HttpResponseStatus.GATEWAY_TIMEOUT, "response_timeout"),
   /** every connection the pool may open is busy */
   POOL_EXHAUSTED(HttpResponseStatus.SERVICE_UNAVAILABLE, "pool_exhausted"),
+  /** the backend has no address: its endpoint names have not resolved yet */
+  NO_ENDPOINTS(HttpResponseStatus.SERVICE_UNAVAILABLE, "no_endpoints"),
   /** the backend closed the connection before the response was complete */
   CONNECTION_CLOSED(HttpResponseStatus.BAD_GATEWAY, "connection_closed"),
   /** the backend's response was not valid HTTP */

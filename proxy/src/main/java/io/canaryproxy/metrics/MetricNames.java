@@ -35,6 +35,10 @@ public final class MetricNames {
   public static final String MIRROR_INFLIGHT = MIRROR_PREFIX + "inflight";
   /** Counter {@code canary_proxy_rollout_events_total{type}}. */
   public static final String ROLLOUT_EVENTS = PREFIX + "rollout.events";
+  /** Counter {@code canary_proxy_dns_resolutions_total{outcome}}: success | failure, for endpoint names. */
+  public static final String DNS_RESOLUTIONS = PREFIX + "dns.resolutions";
+  /** Counter {@code canary_proxy_dns_changes_total}: times the address set of an endpoint name changed. */
+  public static final String DNS_CHANGES = PREFIX + "dns.changes";
   /** Counter {@code canary_proxy_config_reloads_total{outcome}}: success | failure. */
   public static final String CONFIG_RELOADS = PREFIX + "config.reloads";
 

@@ -1,8 +1,10 @@
 package io.canaryproxy.mirroring;
 
 import io.canaryproxy.config.BackendConfig;
+import io.canaryproxy.config.HostPort;
 import io.canaryproxy.config.MirrorConfig;
 import io.canaryproxy.config.TimeoutsConfig;
+import io.canaryproxy.discovery.EndpointDirectory;
 import io.canaryproxy.forwarding.BackendPipelineFactory;
 import io.canaryproxy.forwarding.Exchange;
 import io.canaryproxy.forwarding.MirrorTap;
@@ -15,7 +17,9 @@ import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.util.concurrent.EventExecutor;
 import java.util.IdentityHashMap;
+import java.util.LinkedHashSet;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.LongConsumer;
 
@@ -86,13 +90,21 @@ public final class Mirroring implements MirrorTap.Factory {
   }
 
   @Override
-  public void initPools(EventLoopGroup group, BackendPipelineFactory pipelines) {
+  public void initPools(EventLoopGroup group, BackendPipelineFactory pipelines, EndpointDirectory directory)
+      throws InterruptedException {
+    // Tracked on their own, so that the shadow keeps its addresses when a reload changes the backends section
+    // (the mirror section applies only on restart).
+    Set<HostPort> endpoints = new LinkedHashSet<>(backends.get(config.to()).endpoints());
+    if (baselineOn) {
+      endpoints.addAll(backends.get(stableBackend).endpoints());
+    }
+    directory.track("mirror", endpoints);
     int connectMillis = (int) Math.max(1, Math.min(timeouts.connect().toMillis(), config.timeout().toMillis()));
     for (EventExecutor executor : group) {
       EventLoop loop = (EventLoop) executor;
-      ShadowPools shadow = new ShadowPools(loop, backends.get(config.to()), connectMillis, pipelines);
+      ShadowPools shadow = new ShadowPools(loop, backends.get(config.to()), directory, connectMillis, pipelines);
       ShadowPools stable =
-          baselineOn ? new ShadowPools(loop, backends.get(stableBackend), connectMillis, pipelines) : null;
+          baselineOn ? new ShadowPools(loop, backends.get(stableBackend), directory, connectMillis, pipelines) : null;
       poolsByLoop.put(loop, new LoopPools(shadow, stable));
     }
   }

@@ -63,8 +63,10 @@ final class ShadowLeg {
     stats.count(Outcome.SENT);
     timer = loop.schedule(() -> abandon(Outcome.TIMEOUT), timeoutNanos, TimeUnit.NANOSECONDS);
     ShadowPools.Endpoint endpoint = pools.pick();
-    ShadowConnection idle = endpoint.pollIdle();
-    if (idle != null) {
+    ShadowConnection idle = endpoint == null ? null : endpoint.pollIdle();
+    if (endpoint == null) {
+      end(Outcome.FAILED); // no address yet
+    } else if (idle != null) {
       attach(idle);
     } else if (!endpoint.canOpen()) {
       end(Outcome.FAILED);

@@ -1,6 +1,7 @@
 package io.canaryproxy.server;
 
 import io.canaryproxy.config.ProxyConfig;
+import io.canaryproxy.discovery.EndpointDirectory;
 import io.canaryproxy.forwarding.ForwardingContext;
 import io.canaryproxy.forwarding.MirrorTap;
 import io.canaryproxy.forwarding.ProxyListener;
@@ -25,6 +26,8 @@ public final class ProxyServer implements AutoCloseable {
   private final EventLoopGroup group;
   private final ForwardingContext forwarding;
   private final ProxyChannelInitializer initializer;
+  private final EndpointDirectory directory;
+  private final MirrorTap.Factory tapFactory;
   private Channel listener;
 
   /**
@@ -34,18 +37,24 @@ public final class ProxyServer implements AutoCloseable {
     this.config = config;
     this.group = Transports.newGroup(config.ioThreads(), "canary-io");
     ProxyChannelInitializer initializer = new ProxyChannelInitializer(config.limits(), config.timeouts());
+    this.directory = new EndpointDirectory(config.dns());
     this.forwarding =
-        new ForwardingContext(router, config.backends(), config.timeouts(), events, tapFactory, initializer);
+        new ForwardingContext(
+            router, config.backends(), directory, config.timeouts(), events, tapFactory, initializer);
     initializer.setForwarding(forwarding);
-    forwarding.initPools(group);
-    if (tapFactory != null) {
-      tapFactory.initPools(group, initializer);
-    }
+    this.tapFactory = tapFactory;
     this.initializer = initializer;
   }
 
-  /** Binds the listener; returns once it accepts connections. */
+  /**
+   * Resolves the endpoint names (waiting for their first answers), creates the backend pools of every event loop, and
+   * binds the listener; returns once it accepts connections.
+   */
   public ProxyServer start() throws InterruptedException {
+    forwarding.initPools(group);
+    if (tapFactory != null) {
+      tapFactory.initPools(group, initializer, directory);
+    }
     InetSocketAddress address = new InetSocketAddress(config.listen().host(), config.listen().port());
     listener =
         new ServerBootstrap()
@@ -79,6 +88,11 @@ public final class ProxyServer implements AutoCloseable {
     return forwarding;
   }
 
+  /** The addresses of every endpoint, kept current by DNS. */
+  public EndpointDirectory directory() {
+    return directory;
+  }
+
   /** Stops accepting new connections; open ones keep being served. */
   public void stopAccepting() {
     if (listener != null) {
@@ -88,6 +102,7 @@ public final class ProxyServer implements AutoCloseable {
 
   /** Closes the listener and every connection, waiting up to {@code timeout}. */
   public void close(Duration timeout) {
+    directory.close();
     stopAccepting();
     group.shutdownGracefully(0, timeout.toMillis(), TimeUnit.MILLISECONDS).awaitUninterruptibly(timeout.toMillis());
   }

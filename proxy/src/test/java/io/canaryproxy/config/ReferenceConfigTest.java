@@ -59,7 +59,8 @@ class ReferenceConfigTest {
             LimitsConfig.class,
             MetricsConfig.class,
             AccessLogConfig.class,
-            DrainConfig.class)) {
+            DrainConfig.class,
+            DnsConfig.class)) {
       for (RecordComponent rc : type.getRecordComponents()) {
         String key = rc.getName();
         if (!renamed.contains(key)

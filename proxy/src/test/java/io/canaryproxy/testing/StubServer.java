@@ -56,30 +56,53 @@ public final class StubServer implements AutoCloseable {
   private final Channel channel;
   private final List<Received> received = new CopyOnWriteArrayList<>();
   private final AtomicInteger connections = new AtomicInteger();
+  private final AtomicInteger open = new AtomicInteger();
   private final AtomicLong bytesReceived = new AtomicLong();
 
   private StubServer(Behavior behavior) throws InterruptedException {
-    channel =
-        new ServerBootstrap()
-            .group(group)
-            .channel(Transports.serverChannel())
-            .childHandler(
-                new ChannelInitializer<SocketChannel>() {
-                  @Override
-                  protected void initChannel(SocketChannel ch) {
-                    connections.incrementAndGet();
-                    ch.pipeline().addLast(new ByteCounter());
-                    ch.pipeline().addLast(new HttpServerCodec());
-                    ch.pipeline().addLast(new Recorder(behavior));
-                  }
-                })
-            .bind(new InetSocketAddress("127.0.0.1", 0))
-            .sync()
-            .channel();
+    this(new InetSocketAddress("127.0.0.1", 0), behavior);
+  }
+
+  private StubServer(InetSocketAddress bind, Behavior behavior) throws InterruptedException {
+    try {
+      channel = bind(bind, behavior);
+    } catch (Exception e) { // also the BindException that sync() throws undeclared
+      group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+      throw e;
+    }
+  }
+
+  private Channel bind(InetSocketAddress bind, Behavior behavior) throws InterruptedException {
+    return new ServerBootstrap()
+        .group(group)
+        .channel(Transports.serverChannel())
+        .childHandler(
+            new ChannelInitializer<SocketChannel>() {
+              @Override
+              protected void initChannel(SocketChannel ch) {
+                connections.incrementAndGet();
+                open.incrementAndGet();
+                ch.closeFuture().addListener(f -> open.decrementAndGet());
+                ch.pipeline().addLast(new ByteCounter());
+                ch.pipeline().addLast(new HttpServerCodec());
+                ch.pipeline().addLast(new Recorder(behavior));
+              }
+            })
+        .bind(bind)
+        .sync()
+        .channel();
   }
 
   public static StubServer start(Behavior behavior) throws InterruptedException {
     return new StubServer(behavior);
+  }
+
+  /**
+   * A stub on {@code host:port}, such as a second loopback address (127.0.0.2) on the port of another stub, as the
+   * pods of one headless Service share a port.
+   */
+  public static StubServer startOn(String host, int port, Behavior behavior) throws InterruptedException {
+    return new StubServer(new InetSocketAddress(host, port), behavior);
   }
 
   /** A stub answering 200 with body {@code name + "\n"} and header {@code x-backend: name}. */
@@ -102,6 +125,11 @@ public final class StubServer implements AutoCloseable {
   /** TCP connections accepted so far. */
   public int connections() {
     return connections.get();
+  }
+
+  /** TCP connections open now. */
+  public int openConnections() {
+    return open.get();
   }
 
   /** Raw bytes received on all connections. */

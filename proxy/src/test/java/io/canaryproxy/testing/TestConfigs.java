@@ -3,6 +3,7 @@ package io.canaryproxy.testing;
 import io.canaryproxy.config.AccessLogConfig;
 import io.canaryproxy.config.AdminConfig;
 import io.canaryproxy.config.BackendConfig;
+import io.canaryproxy.config.DnsConfig;
 import io.canaryproxy.config.DrainConfig;
 import io.canaryproxy.config.HostPort;
 import io.canaryproxy.config.LimitsConfig;
@@ -74,6 +75,7 @@ public final class TestConfigs {
         limits,
         new MetricsConfig(1, 60_000_000, 3, Duration.ofSeconds(10), 30),
         new AccessLogConfig(false, null, 1.0, false),
-        new DrainConfig(Duration.ofSeconds(5), Duration.ofSeconds(20)));
+        new DrainConfig(Duration.ofSeconds(5), Duration.ofSeconds(20)),
+        DnsConfig.defaults());
   }
 }

@@ -15,6 +15,7 @@ package io.canaryproxy.bench.jmh;
 import io.canaryproxy.config.ConfigLoader;
 import io.canaryproxy.config.ProxyConfig;
 import io.canaryproxy.forwarding.CompositeListener;
+import io.canaryproxy.discovery.EndpointDirectory;
 import io.canaryproxy.forwarding.ForwardingContext;
 import io.canaryproxy.metrics.LatencyRecorders;
 import io.canaryproxy.metrics.MicrometerBinding;
@@ -100,6 +101,7 @@ public class PipelineBenchmark {
         new ForwardingContext(
             router,
             config.backends(),
+            new EndpointDirectory(config.dns()), // literal endpoints only: no resolver thread
             config.timeouts(),
             new CompositeListener(List.of(recorders, metrics)),
             null,
