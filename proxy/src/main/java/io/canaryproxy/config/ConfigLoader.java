@@ -321,18 +321,23 @@ public final class ConfigLoader {
       }
     }
     List<HostPort> servers = new ArrayList<>();
-    List<String> texts = m.strings("servers", List.of());
-    for (int i = 0; i < texts.size(); i++) {
+    List<JsonNode> items = m.list("servers", "a list of literal ip:port");
+    for (int i = 0; i < items.size(); i++) {
       HostPort hp = null;
       try {
-        hp = HostPort.parse(texts.get(i));
+        hp = items.get(i).isTextual() ? HostPort.parse(items.get(i).asText()) : null;
       } catch (IllegalArgumentException e) {
         // reported below
       }
       if (hp == null || hp.port() == 0 || Cidr.parseLiteral(hp.host()) == null) {
         m.errors()
-            .add(m.path("servers") + "[" + i + "]: " + texts.get(i)
-                + " (expected: a literal ip:port with port 1..65535, such as 10.96.0.10:53)");
+            .add(
+                m.path("servers")
+                    + "["
+                    + i
+                    + "]: "
+                    + YamlMap.show(items.get(i))
+                    + " (expected: a literal ip:port with port 1..65535, such as 10.96.0.10:53)");
       } else {
         servers.add(hp);
       }

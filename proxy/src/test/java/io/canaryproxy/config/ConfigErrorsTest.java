@@ -24,7 +24,7 @@ class ConfigErrorsTest {
         arguments(
             "colour: blue",
             "colour: unknown key (expected: one of listen, ioThreads, admin, backends, "
-                + "routing, mirror, rollout, timeouts, limits, metrics, accessLog, drain)"),
+                + "routing, mirror, rollout, timeouts, limits, metrics, accessLog, drain, dns)"),
         arguments(
             "routing: {canaryPrecent: 10}",
             "routing.canaryPrecent: unknown key (expected: one of stable, canary, userKey,"
@@ -279,7 +279,25 @@ class ConfigErrorsTest {
         arguments("accessLog: {sampleRate: 1.5}", "accessLog.sampleRate: 1.5 (expected: 0..1)"),
         arguments(
             "drain: {timeout: soon}",
-            "drain.timeout: \"soon\" (expected: a duration such as 500ms, 10s, 2m or 1h)"));
+            "drain.timeout: \"soon\" (expected: a duration such as 500ms, 10s, 2m or 1h)"),
+        arguments(
+            "dns: {minTtl: 10s, maxTtl: 5s}",
+            "dns.maxTtl: \"5s\" (expected: a duration no shorter than dns.minTtl)"),
+        arguments(
+            "dns: {minTtl: 1m}",
+            "dns.minTtl: \"1m\" (expected: a duration no longer than dns.maxTtl, which defaults to 30s)"),
+        arguments(
+            "dns: {family: ipv4}",
+            "dns.family: \"ipv4\" (expected: v4_preferred | v6_preferred | v4_only | v6_only | all)"),
+        arguments(
+            "dns: {servers: [\"kube-dns:53\"]}",
+            "dns.servers[0]: \"kube-dns:53\" (expected: a literal ip:port with port 1..65535, such as 10.96.0.10:53)"),
+        arguments(
+            "dns: {servers: [\"10.96.0.10\"]}",
+            "dns.servers[0]: \"10.96.0.10\" (expected: a literal ip:port with port 1..65535, such as 10.96.0.10:53)"),
+        arguments(
+            "dns: {queryTimeout: 0s}",
+            "dns.queryTimeout: \"0s\" (expected: a duration > 0)"));
   }
 
   @ParameterizedTest
