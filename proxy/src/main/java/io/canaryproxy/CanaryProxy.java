@@ -48,11 +48,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The composition root: builds every part from one {@link ProxyConfig}, starts them in order, and drains and stops
- * them. {@link Main} is only the command line around it.
+ * The composition root: builds every part from one {@link ProxyConfig}, starts them in order, and
+ * drains and stops them. {@link Main} is only the command line around it.
  */
 public final class CanaryProxy implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(CanaryProxy.class);
+
   /** How often the config file is re-read in case a change event was missed. */
   private static final Duration RELOAD_POLL = Duration.ofSeconds(2);
 
@@ -85,9 +86,15 @@ public final class CanaryProxy implements AutoCloseable {
     this.router = new Router(RoutingTable.compile(config.routing()));
     MetricsConfig m = config.metrics();
     if (config.rollout() != null) {
-      // With a rollout, every histogram interval is one analysis interval, so the judge sees exactly one.
-      m = new MetricsConfig(
-          m.lowestMicros(), m.highestMicros(), m.significantDigits(), config.rollout().analysis().interval(), m.window());
+      // With a rollout, every histogram interval is one analysis interval, so the judge sees
+      // exactly one.
+      m =
+          new MetricsConfig(
+              m.lowestMicros(),
+              m.highestMicros(),
+              m.significantDigits(),
+              config.rollout().analysis().interval(),
+              m.window());
     }
     this.recorders = new LatencyRecorders(m);
     this.metrics = new MicrometerBinding();
@@ -138,15 +145,19 @@ public final class CanaryProxy implements AutoCloseable {
     this.reloadSuccesses = reloadCounter("success");
     this.reloadFailures = reloadCounter("failure");
     this.proxy = new ProxyServer(config, router, new CompositeListener(listeners), mirroring);
-    Supplier<Map<String, Object>> mirrorStats = mirroring == null ? Map::of : mirroring.stats()::snapshot;
+    Supplier<Map<String, Object>> mirrorStats =
+        mirroring == null ? Map::of : mirroring.stats()::snapshot;
     this.admin =
-        new AdminServer(config.admin(), config, metrics, recorders, () -> ready && !draining, mirrorStats);
+        new AdminServer(
+            config.admin(), config, metrics, recorders, () -> ready && !draining, mirrorStats);
     addRolloutRoutes();
-    admin.route(HttpMethod.GET, "/admin/endpoints", request -> AdminResponse.json(200, endpoints()));
+    admin.route(
+        HttpMethod.GET, "/admin/endpoints", request -> AdminResponse.json(200, endpoints()));
     bindDnsMeters(proxy.directory());
     this.scheduler = new MetricsScheduler(recorders, m.interval());
     if (config.rollout() != null) {
-      scheduler.addListener(snapshot -> rollout.onInterval(judgeInput(snapshot)).ifPresent(this::publish));
+      scheduler.addListener(
+          snapshot -> rollout.onInterval(judgeInput(snapshot)).ifPresent(this::publish));
     }
     this.executor =
         Executors.newSingleThreadScheduledExecutor(
@@ -158,9 +169,9 @@ public final class CanaryProxy implements AutoCloseable {
   }
 
   /**
-   * Adds a listener for every rollout event (after the built-in metric and webhook ones). Called on the thread that
-   * caused the event while the controller holds its lock, so it must be quick; add it before {@link #start()} to see
-   * the {@code started} event.
+   * Adds a listener for every rollout event (after the built-in metric and webhook ones). Called on
+   * the thread that caused the event while the controller holds its lock, so it must be quick; add
+   * it before {@link #start()} to see the {@code started} event.
    */
   public CanaryProxy addRolloutListener(RolloutEventListener listener) {
     eventListeners.add(listener);
@@ -168,8 +179,9 @@ public final class CanaryProxy implements AutoCloseable {
   }
 
   /**
-   * Adds a listener for every interval verdict, called on the metrics thread after the controller has applied it
-   * (so after any event the verdict caused). An exception it throws is logged and ignored.
+   * Adds a listener for every interval verdict, called on the metrics thread after the controller
+   * has applied it (so after any event the verdict caused). An exception it throws is logged and
+   * ignored.
    */
   public CanaryProxy addVerdictListener(Consumer<Verdict> listener) {
     verdictListeners.add(listener);
@@ -187,7 +199,8 @@ public final class CanaryProxy implements AutoCloseable {
   }
 
   private void addRolloutRoutes() {
-    admin.route(HttpMethod.GET, "/admin/rollout", request -> AdminResponse.json(200, rollout.status()));
+    admin.route(
+        HttpMethod.GET, "/admin/rollout", request -> AdminResponse.json(200, rollout.status()));
     operation("pause", rollout::pause);
     operation("resume", rollout::resume);
     operation("promote", rollout::promote);
@@ -203,7 +216,10 @@ public final class CanaryProxy implements AutoCloseable {
         });
   }
 
-  /** The judge's view of one interval; mirror counts are cumulative, so it takes their change since the last one. */
+  /**
+   * The judge's view of one interval; mirror counts are cumulative, so it takes their change since
+   * the last one.
+   */
   private JudgeInput judgeInput(IntervalSnapshot snapshot) {
     JudgeInput.MirrorSample mirror = null;
     if (mirroring != null) {
@@ -211,11 +227,14 @@ public final class CanaryProxy implements AutoCloseable {
       long mismatches = mirroring.stats().mismatches();
       mirror =
           new JudgeInput.MirrorSample(
-              compared - lastCompared, mismatches - lastMismatches, snapshot.variant(Variant.SHADOW).total());
+              compared - lastCompared,
+              mismatches - lastMismatches,
+              snapshot.variant(Variant.SHADOW).total());
       lastCompared = compared;
       lastMismatches = mismatches;
     }
-    return new JudgeInput(sample(snapshot, Variant.STABLE), sample(snapshot, Variant.CANARY), mirror);
+    return new JudgeInput(
+        sample(snapshot, Variant.STABLE), sample(snapshot, Variant.CANARY), mirror);
   }
 
   private static JudgeInput.VariantSample sample(IntervalSnapshot snapshot, Variant variant) {
@@ -224,8 +243,8 @@ public final class CanaryProxy implements AutoCloseable {
   }
 
   /**
-   * What {@code /admin/endpoints} shows: each backend's endpoints with the addresses they resolve to now, and the
-   * state of every name (TTL, failures, last error).
+   * What {@code /admin/endpoints} shows: each backend's endpoints with the addresses they resolve
+   * to now, and the state of every name (TTL, failures, last error).
    */
   private Map<String, Object> endpoints() {
     EndpointDirectory directory = proxy.directory();
@@ -242,12 +261,15 @@ public final class CanaryProxy implements AutoCloseable {
                                     "endpoint",
                                     hp.toString(),
                                     "addresses",
-                                    directory.addresses(hp).stream().map(EndpointDirectory::show).toList()))
+                                    directory.addresses(hp).stream()
+                                        .map(EndpointDirectory::show)
+                                        .toList()))
                         .toList()));
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("backends", backends);
     out.put("names", directory.names());
-    out.put("resolutions", Map.of("success", directory.successes(), "failure", directory.failures()));
+    out.put(
+        "resolutions", Map.of("success", directory.successes(), "failure", directory.failures()));
     out.put("changes", directory.changes());
     return out;
   }
@@ -258,7 +280,8 @@ public final class CanaryProxy implements AutoCloseable {
               MetricNames.DNS_RESOLUTIONS,
               directory,
               success ? EndpointDirectory::successes : EndpointDirectory::failures)
-          .description("Resolutions of endpoint names by outcome; a failure keeps the previous addresses")
+          .description(
+              "Resolutions of endpoint names by outcome; a failure keeps the previous addresses")
           .tag(MetricNames.TAG_OUTCOME, success ? "success" : "failure")
           .register(metrics.registry());
     }
@@ -275,9 +298,9 @@ public final class CanaryProxy implements AutoCloseable {
   }
 
   /**
-   * Watches {@code file} (the file this proxy was started with) and applies each new valid version; see
-   * {@link #reload(ProxyConfig)}. An invalid version is logged, error by error with its YAML path, and counted, and
-   * the running config stays live.
+   * Watches {@code file} (the file this proxy was started with) and applies each new valid version;
+   * see {@link #reload(ProxyConfig)}. An invalid version is logged, error by error with its YAML
+   * path, and counted, and the running config stays live.
    */
   public void watchConfig(Path file) throws IOException {
     watcher =
@@ -293,7 +316,8 @@ public final class CanaryProxy implements AutoCloseable {
             },
             errors -> {
               reloadFailures.increment();
-              errors.forEach(e -> log.error("config reload rejected, the running config stays: {}", e));
+              errors.forEach(
+                  e -> log.error("config reload rejected, the running config stays: {}", e));
             },
             executor);
     watcher.start(RELOAD_POLL);
@@ -307,16 +331,18 @@ public final class CanaryProxy implements AutoCloseable {
   }
 
   /**
-   * Applies a new, validated config without dropping a request. Backends and routing (rules, user key, override,
-   * salt, percent) change at once: backends first, keeping the pools of endpoints that stay, then the routing table
-   * in one atomic swap, so requests in flight finish on the snapshot they started with. While a rollout is
-   * configured it owns the canary percentage, so a reload keeps the current one. Other sections take effect on the
-   * next start, and the log says which changed.
+   * Applies a new, validated config without dropping a request. Backends and routing (rules, user
+   * key, override, salt, percent) change at once: backends first, keeping the pools of endpoints
+   * that stay, then the routing table in one atomic swap, so requests in flight finish on the
+   * snapshot they started with. While a rollout is configured it owns the canary percentage, so a
+   * reload keeps the current one. Other sections take effect on the next start, and the log says
+   * which changed.
    */
   public synchronized void reload(ProxyConfig next) throws InterruptedException {
     ProxyConfig previous = live;
     List<String> restartOnly = new ArrayList<>();
-    if (!Objects.equals(previous.listen(), next.listen()) || previous.ioThreads() != next.ioThreads()) {
+    if (!Objects.equals(previous.listen(), next.listen())
+        || previous.ioThreads() != next.ioThreads()) {
       restartOnly.add("listen/ioThreads");
     }
     addIfChanged(restartOnly, "admin", previous.admin(), next.admin());
@@ -331,23 +357,31 @@ public final class CanaryProxy implements AutoCloseable {
     proxy.forwarding().updateBackends(next.backends());
     RoutingTable compiled = RoutingTable.compile(next.routing());
     boolean rolloutOwnsPercent = config.rollout() != null;
-    router.update(current -> rolloutOwnsPercent ? compiled.withCanaryPercent(current.canaryPercent()) : compiled);
+    router.update(
+        current ->
+            rolloutOwnsPercent ? compiled.withCanaryPercent(current.canaryPercent()) : compiled);
     live = next;
     reloadSuccesses.increment();
     log.info(
         "config reloaded: {} backends, canary {}%{}",
         next.backends().size(),
         router.current().canaryPercent(),
-        restartOnly.isEmpty() ? "" : "; changed but applied only on restart: " + String.join(", ", restartOnly));
+        restartOnly.isEmpty()
+            ? ""
+            : "; changed but applied only on restart: " + String.join(", ", restartOnly));
   }
 
-  private static void addIfChanged(List<String> changed, String section, Object before, Object after) {
+  private static void addIfChanged(
+      List<String> changed, String section, Object before, Object after) {
     if (!Objects.equals(before, after)) {
       changed.add(section);
     }
   }
 
-  /** Starts the rollout, the proxy listener, the admin listener and the interval scheduler, in that order. */
+  /**
+   * Starts the rollout, the proxy listener, the admin listener and the interval scheduler, in that
+   * order.
+   */
   public CanaryProxy start() throws InterruptedException {
     rollout.start();
     proxy.start();
@@ -374,9 +408,10 @@ public final class CanaryProxy implements AutoCloseable {
   }
 
   /**
-   * Graceful drain, as Kubernetes expects: /readyz turns 503 at once, the proxy keeps serving for {@code delay}
-   * while endpoint removal propagates, then stops accepting, answers with {@code Connection: close}, and waits up to
-   * {@code timeout} for requests in flight. Blocks the calling thread (the shutdown hook) until done.
+   * Graceful drain, as Kubernetes expects: /readyz turns 503 at once, the proxy keeps serving for
+   * {@code delay} while endpoint removal propagates, then stops accepting, answers with {@code
+   * Connection: close}, and waits up to {@code timeout} for requests in flight. Blocks the calling
+   * thread (the shutdown hook) until done.
    */
   public void drain(Duration delay, Duration timeout) throws Exception {
     draining = true;
@@ -386,13 +421,15 @@ public final class CanaryProxy implements AutoCloseable {
             () -> {
               proxy.forwarding().setDraining(true);
               proxy.stopAccepting();
-              log.info("draining: listener closed, waiting up to {} for requests in flight", timeout);
+              log.info(
+                  "draining: listener closed, waiting up to {} for requests in flight", timeout);
             },
             delay.toMillis(),
             TimeUnit.MILLISECONDS)
         .get();
     boolean idle = proxy.forwarding().awaitIdle(timeout);
-    log.info(idle ? "drained: no request in flight" : "drain timeout: closing requests still in flight");
+    log.info(
+        idle ? "drained: no request in flight" : "drain timeout: closing requests still in flight");
   }
 
   @Override

@@ -27,7 +27,8 @@ import picocli.CommandLine.Option;
     name = "canary-proxy",
     mixinStandardHelpOptions = true,
     version = "canary-proxy 0.1.0",
-    description = "HTTP proxy for canary releases: sticky user cohorts, safe mirroring, automated rollback.",
+    description =
+        "HTTP proxy for canary releases: sticky user cohorts, safe mirroring, automated rollback.",
     subcommands = {Main.Run.class, Main.Validate.class, Main.Demo.class})
 public final class Main implements Callable<Integer> {
   /** Exit status for an invalid configuration. */
@@ -73,7 +74,8 @@ public final class Main implements Callable<Integer> {
   }
 
   /**
-   * Runs until SIGTERM/SIGINT, then runs {@code onSignal}, drains as configured and returns 0 (the exit status).
+   * Runs until SIGTERM/SIGINT, then runs {@code onSignal}, drains as configured and returns 0 (the
+   * exit status).
    */
   static int runUntilSignalled(CanaryProxy proxy, ProxyConfig config, Runnable onSignal) {
     CountDownLatch stopped = new CountDownLatch(1);
@@ -97,7 +99,10 @@ public final class Main implements Callable<Integer> {
     return 0;
   }
 
-  @Command(name = "run", description = "Run the proxy with a config file.", mixinStandardHelpOptions = true)
+  @Command(
+      name = "run",
+      description = "Run the proxy with a config file.",
+      mixinStandardHelpOptions = true)
   static final class Run implements Callable<Integer> {
     @Option(names = "--config", required = true, description = "YAML config file")
     Path config;
@@ -117,7 +122,10 @@ public final class Main implements Callable<Integer> {
     }
   }
 
-  @Command(name = "validate", description = "Check a config file and print a one-line summary.", mixinStandardHelpOptions = true)
+  @Command(
+      name = "validate",
+      description = "Check a config file and print a one-line summary.",
+      mixinStandardHelpOptions = true)
   static final class Validate implements Callable<Integer> {
     @Option(names = "--config", required = true, description = "YAML config file")
     Path config;
@@ -137,7 +145,8 @@ public final class Main implements Callable<Integer> {
 
   @Command(
       name = "demo",
-      description = "Start demo stable, canary and shadow backends in this process with the proxy in front of them.",
+      description =
+          "Start demo stable, canary and shadow backends in this process with the proxy in front of them.",
       mixinStandardHelpOptions = true)
   static final class Demo implements Callable<Integer> {
     @Option(names = "--config", description = "a config to use instead of the embedded demo.yaml")
@@ -146,13 +155,15 @@ public final class Main implements Callable<Integer> {
     @Option(
         names = "--canary-degrades-after",
         defaultValue = "30",
-        description = "seconds after which the demo canary turns slow (0 = never); default ${DEFAULT-VALUE}")
+        description =
+            "seconds after which the demo canary turns slow (0 = never); default ${DEFAULT-VALUE}")
     long degradeAfterSeconds;
 
     @Option(
         names = "--load",
         defaultValue = "150",
-        description = "requests/s the demo sends itself, from 500 users (0 = none); default ${DEFAULT-VALUE}")
+        description =
+            "requests/s the demo sends itself, from 500 users (0 = none); default ${DEFAULT-VALUE}")
     double load;
 
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
@@ -179,23 +190,32 @@ public final class Main implements Callable<Integer> {
         return INVALID_CONFIG;
       }
       if (config == null && c.rollout() != null && c.rollout().stateFile() != null) {
-        // The embedded demo always starts a fresh rollout, so that every run shows the rollback again.
+        // The embedded demo always starts a fresh rollout, so that every run shows the rollback
+        // again.
         Files.deleteIfExists(c.rollout().stateFile());
       }
       PrintWriter out = spec.commandLine().getOut();
       List<DemoBackend> backends = startDemoBackends(c, degradeAfterSeconds);
       VerdictTrail trail = new VerdictTrail(out);
-      CanaryProxy proxy = new CanaryProxy(c).addRolloutListener(trail).addVerdictListener(trail).start();
+      CanaryProxy proxy =
+          new CanaryProxy(c).addRolloutListener(trail).addVerdictListener(trail).start();
       printTryThis(out, c, proxy, load > 0);
       DemoLoad traffic =
           load > 0
-              ? new DemoLoad(URI.create("http://" + c.listen().host() + ":" + proxy.proxyPort() + "/"), load, 500)
+              ? new DemoLoad(
+                  URI.create("http://" + c.listen().host() + ":" + proxy.proxyPort() + "/"),
+                  load,
+                  500)
               : null;
-      int status = runUntilSignalled(proxy, c, () -> {
-        if (traffic != null) {
-          traffic.close();
-        }
-      });
+      int status =
+          runUntilSignalled(
+              proxy,
+              c,
+              () -> {
+                if (traffic != null) {
+                  traffic.close();
+                }
+              });
       backends.forEach(DemoBackend::close);
       return status;
     }
@@ -216,21 +236,26 @@ public final class Main implements Callable<Integer> {
                   name,
                   () -> {
                     boolean degraded =
-                        degradeAfterSeconds > 0 && System.nanoTime() - start > degradeAfterSeconds * 1_000_000_000L;
+                        degradeAfterSeconds > 0
+                            && System.nanoTime() - start > degradeAfterSeconds * 1_000_000_000L;
                     return DemoBackend.jitter(degraded ? 60 : 10);
                   },
                   null));
         } else if (c.mirror() != null && name.equals(c.mirror().to())) {
-          started.add(new DemoBackend(hp.host(), hp.port(), name, () -> DemoBackend.jitter(10), "\"beta\":true"));
+          started.add(
+              new DemoBackend(
+                  hp.host(), hp.port(), name, () -> DemoBackend.jitter(10), "\"beta\":true"));
         } else {
-          started.add(new DemoBackend(hp.host(), hp.port(), name, () -> DemoBackend.jitter(10), null));
+          started.add(
+              new DemoBackend(hp.host(), hp.port(), name, () -> DemoBackend.jitter(10), null));
         }
       }
     }
     return started;
   }
 
-  private static void printTryThis(PrintWriter out, ProxyConfig c, CanaryProxy proxy, boolean ownLoad) {
+  private static void printTryThis(
+      PrintWriter out, ProxyConfig c, CanaryProxy proxy, boolean ownLoad) {
     String url = "http://" + c.listen().host() + ":" + proxy.proxyPort();
     String admin = "http://" + c.admin().listen().host() + ":" + proxy.adminPort();
     out.println();
@@ -238,7 +263,10 @@ public final class Main implements Callable<Integer> {
     out.println("  proxy: " + url + "    admin: " + admin);
     out.println();
     out.println("Sticky routing: the same user always gets the same version");
-    out.println("  for u in alice bob carol dave erin; do curl -s -H \"x-user-id: $u\" " + url + "/hello; done");
+    out.println(
+        "  for u in alice bob carol dave erin; do curl -s -H \"x-user-id: $u\" "
+            + url
+            + "/hello; done");
     out.println("Force a variant from a trusted address:");
     out.println("  curl -s -H 'x-canary: canary' " + url + "/hello");
     out.println("Rules: x-beta: true always goes to the canary");
@@ -248,11 +276,15 @@ public final class Main implements Callable<Integer> {
     out.println("  curl -s " + admin + "/admin/rollout");
     out.println("  curl -s " + admin + "/metrics | grep canary_proxy_requests");
     if (ownLoad) {
-      out.println("The demo sends its own traffic (--load). The canary turns slow after a while; watch the verdicts");
+      out.println(
+          "The demo sends its own traffic (--load). The canary turns slow after a while; watch the verdicts");
       out.println("below turn FAIL and the rollout roll it back by itself.");
     } else {
       out.println("Drive some load (the canary turns slow after a while and is rolled back):");
-      out.println("  for i in $(seq 1 20000); do curl -s -o /dev/null -H \"x-user-id: u$((i % 500))\" " + url + "/; done");
+      out.println(
+          "  for i in $(seq 1 20000); do curl -s -o /dev/null -H \"x-user-id: u$((i % 500))\" "
+              + url
+              + "/; done");
     }
     out.println();
     out.println("Ctrl-C stops it.");

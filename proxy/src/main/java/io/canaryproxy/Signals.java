@@ -5,26 +5,31 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * SIGHUP and SIGTERM/SIGINT handling. Uses the JDK's {@code sun.misc.Signal} (module jdk.unsupported), the only hook
- * there is: a shutdown hook cannot choose the exit status (the JVM exits 143 after SIGTERM), and a drain must exit 0.
+ * SIGHUP and SIGTERM/SIGINT handling. Uses the JDK's {@code sun.misc.Signal} (module
+ * jdk.unsupported), the only hook there is: a shutdown hook cannot choose the exit status (the JVM
+ * exits 143 after SIGTERM), and a drain must exit 0.
  */
 final class Signals {
   private static final Logger log = LoggerFactory.getLogger(Signals.class);
 
   private Signals() {}
 
-  /** Runs {@code action} on each SIGHUP; logs and carries on where the platform has no such signal. */
+  /**
+   * Runs {@code action} on each SIGHUP; logs and carries on where the platform has no such signal.
+   */
   static void onHangup(Runnable action) {
     try {
       sun.misc.Signal.handle(new sun.misc.Signal("HUP"), signal -> action.run());
     } catch (IllegalArgumentException e) {
-      log.warn("SIGHUP is not available here; config reloads rely on the file watch: {}", e.getMessage());
+      log.warn(
+          "SIGHUP is not available here; config reloads rely on the file watch: {}",
+          e.getMessage());
     }
   }
 
   /**
-   * Runs {@code graceful} on a new thread at the first SIGTERM or SIGINT; a second one halts the JVM at once with
-   * status 143.
+   * Runs {@code graceful} on a new thread at the first SIGTERM or SIGINT; a second one halts the
+   * JVM at once with status 143.
    */
   static void onTerminate(Runnable graceful) {
     AtomicInteger count = new AtomicInteger();

@@ -26,11 +26,14 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Hot reload the way Kubernetes delivers a ConfigMap: an atomic swap of the {@code ..data} symlink. */
+/**
+ * Hot reload the way Kubernetes delivers a ConfigMap: an atomic swap of the {@code ..data} symlink.
+ */
 class ConfigReloadIT {
   @TempDir Path dir;
 
-  private final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+  private final HttpClient client =
+      HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
   private StubServer stable;
   private StubServer canary;
   private StubServer legacy;
@@ -43,7 +46,9 @@ class ConfigReloadIT {
         StubServer.start(
             (ctx, req) -> {
               long delay = req.uri().equals("/slow") ? 1500 : 0;
-              StubServer.delayed(delay, (c, r) -> StubServer.reply(c, HttpResponseStatus.OK, "stable")).respond(ctx, req);
+              StubServer.delayed(
+                      delay, (c, r) -> StubServer.reply(c, HttpResponseStatus.OK, "stable"))
+                  .respond(ctx, req);
             });
     canary = StubServer.named("canary");
     legacy = StubServer.named("legacy");
@@ -83,14 +88,21 @@ class ConfigReloadIT {
             legacyRule ? "  rules: [ { match: { path: { prefix: /legacy/ } }, to: legacy } ]" : "");
   }
 
-  /** Writes a new timestamped directory and swaps {@code ..data} to it in one rename, as the kubelet does. */
+  /**
+   * Writes a new timestamped directory and swaps {@code ..data} to it in one rename, as the kubelet
+   * does.
+   */
   private void publish(String yaml) throws IOException {
     Path version = Files.createDirectory(dir.resolve("..2026_11_26_" + generation++));
     Files.writeString(version.resolve("config.yaml"), yaml);
     Path tmp = dir.resolve("..data_tmp");
     Files.deleteIfExists(tmp);
     Files.createSymbolicLink(tmp, version.getFileName());
-    Files.move(tmp, dir.resolve("..data"), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    Files.move(
+        tmp,
+        dir.resolve("..data"),
+        StandardCopyOption.ATOMIC_MOVE,
+        StandardCopyOption.REPLACE_EXISTING);
     Path link = dir.resolve("config.yaml");
     if (!Files.exists(link, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
       Files.createSymbolicLink(link, Path.of("..data", "config.yaml"));
@@ -110,7 +122,10 @@ class ConfigReloadIT {
 
   private String metrics() throws Exception {
     return client
-        .send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + proxy.adminPort() + "/metrics")).build(), BodyHandlers.ofString())
+        .send(
+            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + proxy.adminPort() + "/metrics"))
+                .build(),
+            BodyHandlers.ofString())
         .body();
   }
 
@@ -119,7 +134,9 @@ class ConfigReloadIT {
     assertThat(get("/", "u1")).isEqualTo("stable");
     CompletableFuture<HttpResponse<String>> inFlight =
         client.sendAsync(
-            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + proxy.proxyPort() + "/slow")).header("x-user-id", "u1").build(),
+            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + proxy.proxyPort() + "/slow"))
+                .header("x-user-id", "u1")
+                .build(),
             BodyHandlers.ofString());
     await().until(() -> stable.received().stream().anyMatch(r -> r.uri().equals("/slow")));
 
@@ -136,7 +153,10 @@ class ConfigReloadIT {
     publish(config(100, false));
     await().atMost(Duration.ofSeconds(2)).until(() -> get("/", "u1").equals("canary"));
     publish(config(100, false).replace("canaryPercent: 100.0", "canaryPercent: 140"));
-    await().atMost(Duration.ofSeconds(5)).until(() -> metrics().contains("canary_proxy_config_reloads_total{outcome=\"failure\"} 1.0"));
+    await()
+        .atMost(Duration.ofSeconds(5))
+        .until(
+            () -> metrics().contains("canary_proxy_config_reloads_total{outcome=\"failure\"} 1.0"));
     assertThat(get("/", "u1")).isEqualTo("canary");
   }
 
@@ -151,10 +171,14 @@ class ConfigReloadIT {
     Thread load =
         new Thread(
             () -> {
-              // One keep-alive connection, so the client side adds no sockets or threads of its own.
+              // One keep-alive connection, so the client side adds no sockets or threads of its
+              // own.
               try (RawHttp raw = new RawHttp(proxy.proxyPort())) {
                 for (int i = 0; running.get() && i < 20_000; i++) {
-                  int status = raw.send("GET / HTTP/1.1\r\nHost: a\r\nx-user-id: user-" + i + "\r\n\r\n").read().status();
+                  int status =
+                      raw.send("GET / HTTP/1.1\r\nHost: a\r\nx-user-id: user-" + i + "\r\n\r\n")
+                          .read()
+                          .status();
                   (status == 200 ? ok : failed).incrementAndGet();
                 }
               } catch (Exception e) {
@@ -173,10 +197,16 @@ class ConfigReloadIT {
     load.join();
     assertThat(failed.get()).isZero();
     assertThat(ok.get()).isPositive();
-    // Let the closed connections and watch events settle; counts must come back near where they were.
+    // Let the closed connections and watch events settle; counts must come back near where they
+    // were.
     await()
         .atMost(Duration.ofSeconds(5))
-        .alias("open files (before " + fdsBefore + ") and proxy threads (before " + threadsBefore + ")")
+        .alias(
+            "open files (before "
+                + fdsBefore
+                + ") and proxy threads (before "
+                + threadsBefore
+                + ")")
         // 50 reloads leaking a thread or a socket each would be far beyond this slack.
         .until(() -> openFiles() <= fdsBefore + 10 && proxyThreads() <= threadsBefore + 2);
   }
@@ -190,10 +220,17 @@ class ConfigReloadIT {
         .orElse(0);
   }
 
-  /** Threads of this JVM other than the JDK HTTP client's pool and Awaitility's poller, which come and go. */
+  /**
+   * Threads of this JVM other than the JDK HTTP client's pool and Awaitility's poller, which come
+   * and go.
+   */
   private static long proxyThreads() {
     return Thread.getAllStackTraces().keySet().stream()
-        .filter(t -> t.isAlive() && !t.getName().startsWith("HttpClient") && !t.getName().startsWith("awaitility"))
+        .filter(
+            t ->
+                t.isAlive()
+                    && !t.getName().startsWith("HttpClient")
+                    && !t.getName().startsWith("awaitility"))
         .count();
   }
 

@@ -23,15 +23,18 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * Backends given by DNS name, end to end: a real DNS server on a loopback UDP port answers for a "headless Service"
- * whose "pods" are stubs on 127.0.0.1 and 127.0.0.2 (all of 127/8 is loopback on Linux), sharing one port as pods
- * do.
+ * Backends given by DNS name, end to end: a real DNS server on a loopback UDP port answers for a
+ * "headless Service" whose "pods" are stubs on 127.0.0.1 and 127.0.0.2 (all of 127/8 is loopback on
+ * Linux), sharing one port as pods do.
  */
 class DnsBackendsIT {
   private static final String APP = "app.shop.test";
 
   private final HttpClient client =
-      HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
+      HttpClient.newBuilder()
+          .version(HttpClient.Version.HTTP_1_1)
+          .connectTimeout(Duration.ofSeconds(5))
+          .build();
   private final List<AutoCloseable> closeables = new ArrayList<>();
   private TestDnsServer dns;
   private CanaryProxy proxy;
@@ -57,8 +60,9 @@ class DnsBackendsIT {
     return (ctx, req) -> {
       long delay = req.uri().equals("/slow") ? 1500 : 0;
       StubServer.delayed(
-              delay, (ChannelHandlerContext c, StubServer.Received r) -> StubServer.reply(
-                  c, HttpResponseStatus.OK, name, "x-backend", name))
+              delay,
+              (ChannelHandlerContext c, StubServer.Received r) ->
+                  StubServer.reply(c, HttpResponseStatus.OK, name, "x-backend", name))
           .respond(ctx, req);
     };
   }
@@ -109,7 +113,8 @@ class DnsBackendsIT {
   private String admin(String path) throws Exception {
     return client
         .send(
-            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + proxy.adminPort() + path)).build(),
+            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + proxy.adminPort() + path))
+                .build(),
             HttpResponse.BodyHandlers.ofString())
         .body();
   }
@@ -128,8 +133,10 @@ class DnsBackendsIT {
   void requestsAreSpreadOverEveryAddressOfTheName() throws Exception {
     StubServer[] pods = pods();
     dns.set(APP, 5, "127.0.0.1", "127.0.0.2");
-    start("stable: { endpoints: [\"%s:%d\"] }\ncanary: { endpoints: [\"%s:%d\"] }"
-        .formatted(APP, pods[0].port(), APP, pods[0].port()), "");
+    start(
+        "stable: { endpoints: [\"%s:%d\"] }\ncanary: { endpoints: [\"%s:%d\"] }"
+            .formatted(APP, pods[0].port(), APP, pods[0].port()),
+        "");
 
     Map<String, Integer> by = answeredBy(200);
 
@@ -144,26 +151,35 @@ class DnsBackendsIT {
   void anAddressThatLeavesTheAnswerIsDrainedWithoutFailingItsRequest() throws Exception {
     StubServer[] pods = pods();
     dns.set(APP, 1, "127.0.0.1", "127.0.0.2");
-    start("stable: { endpoints: [\"%s:%d\"] }\ncanary: { endpoints: [\"127.0.0.1:1\"] }"
-        .formatted(APP, pods[0].port()), "");
+    start(
+        "stable: { endpoints: [\"%s:%d\"] }\ncanary: { endpoints: [\"127.0.0.1:1\"] }"
+            .formatted(APP, pods[0].port()),
+        "");
     answeredBy(50); // warm keep-alive connections to both pods
     CompletableFuture<HttpResponse<String>> slow =
         client.sendAsync(
-            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + proxy.proxyPort() + "/slow")).build(),
+            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + proxy.proxyPort() + "/slow"))
+                .build(),
             HttpResponse.BodyHandlers.ofString());
     await()
         .atMost(Duration.ofSeconds(5))
-        .until(() -> pods[0].received().stream().anyMatch(r -> r.uri().equals("/slow"))
-            || pods[1].received().stream().anyMatch(r -> r.uri().equals("/slow")));
+        .until(
+            () ->
+                pods[0].received().stream().anyMatch(r -> r.uri().equals("/slow"))
+                    || pods[1].received().stream().anyMatch(r -> r.uri().equals("/slow")));
     boolean leavingIsA = pods[0].received().stream().anyMatch(r -> r.uri().equals("/slow"));
     StubServer leaving = leavingIsA ? pods[0] : pods[1];
     String staying = leavingIsA ? "b" : "a";
 
-    dns.set(APP, 1, leavingIsA ? "127.0.0.2" : "127.0.0.1"); // the pod of the slow request is going away
+    dns.set(
+        APP,
+        1,
+        leavingIsA ? "127.0.0.2" : "127.0.0.1"); // the pod of the slow request is going away
     String leavingIp = leavingIsA ? "127.0.0.1" : "127.0.0.2";
     await()
         .atMost(Duration.ofSeconds(5))
-        .untilAsserted(() -> assertThat(admin("/admin/endpoints")).doesNotContain("\"" + leavingIp + ":"));
+        .untilAsserted(
+            () -> assertThat(admin("/admin/endpoints")).doesNotContain("\"" + leavingIp + ":"));
     int connectionsBefore = leaving.connections();
 
     Map<String, Integer> by = answeredBy(50);
@@ -181,13 +197,16 @@ class DnsBackendsIT {
   void aNameThatDoesNotResolveYetAnswers503ThenServes() throws Exception {
     StubServer late = StubServer.named("late");
     closeables.add(late);
-    start("stable: { endpoints: [\"late.shop.test:%d\"] }\ncanary: { endpoints: [\"127.0.0.1:1\"] }"
-        .formatted(late.port()), "");
+    start(
+        "stable: { endpoints: [\"late.shop.test:%d\"] }\ncanary: { endpoints: [\"127.0.0.1:1\"] }"
+            .formatted(late.port()),
+        "");
 
     HttpResponse<String> before = get("/");
     assertThat(before.statusCode()).isEqualTo(503);
     assertThat(before.headers().firstValue("x-canary-proxy-error")).hasValue("no_endpoints");
-    assertThat(admin("/metrics")).contains("canary_proxy_dns_resolutions_total{outcome=\"failure\"}");
+    assertThat(admin("/metrics"))
+        .contains("canary_proxy_dns_resolutions_total{outcome=\"failure\"}");
 
     dns.set("late.shop.test", 5, "127.0.0.1");
 
@@ -201,8 +220,10 @@ class DnsBackendsIT {
   void aNameServerOutageKeepsTheLastAddressesServing() throws Exception {
     StubServer[] pods = pods();
     dns.set(APP, 1, "127.0.0.1", "127.0.0.2");
-    start("stable: { endpoints: [\"%s:%d\"] }\ncanary: { endpoints: [\"127.0.0.1:1\"] }"
-        .formatted(APP, pods[0].port()), "");
+    start(
+        "stable: { endpoints: [\"%s:%d\"] }\ncanary: { endpoints: [\"127.0.0.1:1\"] }"
+            .formatted(APP, pods[0].port()),
+        "");
 
     dns.failAll(true);
     int failuresSeenAt = dns.questions(APP);
@@ -234,7 +255,8 @@ class DnsBackendsIT {
 
     assertThat(r.statusCode()).isEqualTo(200);
     assertThat(r.body()).isEqualTo("local\n");
-    assertThat(admin("/admin/endpoints")).contains("\"localhost:" + local.port() + "\"", "\"127.0.0.1:" + local.port() + "\"");
+    assertThat(admin("/admin/endpoints"))
+        .contains("\"localhost:" + local.port() + "\"", "\"127.0.0.1:" + local.port() + "\"");
   }
 
   @Test
@@ -254,6 +276,7 @@ class DnsBackendsIT {
     }
 
     await().atMost(Duration.ofSeconds(5)).until(() -> shadow.received().size() == 5);
-    assertThat(shadow.received()).allSatisfy(r -> assertThat(r.header("x-canary-mirror")).isEqualTo("1"));
+    assertThat(shadow.received())
+        .allSatisfy(r -> assertThat(r.header("x-canary-mirror")).isEqualTo("1"));
   }
 }

@@ -18,9 +18,9 @@ import org.junit.jupiter.api.Test;
 import org.w3c.dom.Element;
 
 /**
- * There is no container engine on the build machine, so the Dockerfile's invariants are checked on its
- * text: a non-root numeric user, an exec-form entrypoint (the JVM is PID 1 and gets SIGTERM), the jar the
- * build really produces, the state directory and both ports.
+ * There is no container engine on the build machine, so the Dockerfile's invariants are checked on
+ * its text: a non-root numeric user, an exec-form entrypoint (the JVM is PID 1 and gets SIGTERM),
+ * the jar the build really produces, the state directory and both ports.
  */
 class DockerfileTest {
   private static final String STATE_DIR = "/var/lib/canary-proxy";
@@ -38,7 +38,8 @@ class DockerfileTest {
   void buildsWithMavenAndRunsOnAJre() {
     assertThat(first(0, "FROM")).startsWith("maven:3.9-eclipse-temurin-17 ");
     assertThat(first(last, "FROM")).isEqualTo("eclipse-temurin:17-jre");
-    assertThat(in(0, "RUN")).anySatisfy(run -> assertThat(run).endsWith("mvn -B -DskipTests package"));
+    assertThat(in(0, "RUN"))
+        .anySatisfy(run -> assertThat(run).endsWith("mvn -B -DskipTests package"));
   }
 
   @Test
@@ -50,7 +51,8 @@ class DockerfileTest {
     }
     String uid = user.split(":")[0];
     assertThat(in(last, "RUN"))
-        .anySatisfy(run -> assertThat(run).containsPattern("chown " + uid + "(:[0-9]+)? " + STATE_DIR));
+        .anySatisfy(
+            run -> assertThat(run).containsPattern("chown " + uid + "(:[0-9]+)? " + STATE_DIR));
   }
 
   @Test
@@ -59,7 +61,9 @@ class DockerfileTest {
     List<String> cmd = jsonArray(first(last, "CMD"));
 
     assertThat(entrypoint.get(0)).isEqualTo("java");
-    assertThat(entrypoint).contains("-XX:+ExitOnOutOfMemoryError").anyMatch(o -> o.startsWith("-XX:MaxRAMPercentage="));
+    assertThat(entrypoint)
+        .contains("-XX:+ExitOnOutOfMemoryError")
+        .anyMatch(o -> o.startsWith("-XX:MaxRAMPercentage="));
     assertThat(entrypoint.subList(entrypoint.size() - 2, entrypoint.size()))
         .containsExactly("-jar", "/opt/canary-proxy/canary-proxy.jar");
     assertThat(cmd).containsExactly("run", "--config", "/etc/canary-proxy/config.yaml");
@@ -69,7 +73,9 @@ class DockerfileTest {
   void copiesTheJarThatTheBuildProduces() throws Exception {
     String produced = "proxy/target/" + shadedFinalName() + ".jar";
     String workdir = first(0, "WORKDIR");
-    String jar = jsonArray(first(last, "ENTRYPOINT")).get(jsonArray(first(last, "ENTRYPOINT")).indexOf("-jar") + 1);
+    String jar =
+        jsonArray(first(last, "ENTRYPOINT"))
+            .get(jsonArray(first(last, "ENTRYPOINT")).indexOf("-jar") + 1);
     String buildStage = first(0, "FROM").replaceFirst("(?i).* as ", "");
 
     List<String> copy = Arrays.asList(first(last, "COPY").split("\\s+"));
@@ -96,7 +102,8 @@ class DockerfileTest {
             .filter(l -> !l.isEmpty() && !l.startsWith("#"))
             .toList();
     assertThat(ignored).contains("**/target", ".git");
-    assertThat(ignored).noneMatch(l -> l.equals("config") || l.startsWith("config/") || l.equals("proxy"));
+    assertThat(ignored)
+        .noneMatch(l -> l.equals("config") || l.startsWith("config/") || l.equals("proxy"));
   }
 
   private String first(int stage, String keyword) {
@@ -126,7 +133,11 @@ class DockerfileTest {
     var plugins = pom.getElementsByTagName("plugin");
     for (int i = 0; i < plugins.getLength(); i++) {
       Element plugin = (Element) plugins.item(i);
-      if (plugin.getElementsByTagName("artifactId").item(0).getTextContent().equals("maven-shade-plugin")) {
+      if (plugin
+          .getElementsByTagName("artifactId")
+          .item(0)
+          .getTextContent()
+          .equals("maven-shade-plugin")) {
         return plugin.getElementsByTagName("finalName").item(0).getTextContent().trim();
       }
     }

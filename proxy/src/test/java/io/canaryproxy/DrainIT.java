@@ -23,11 +23,15 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** SIGTERM on the real program, run as a child process: the drain Kubernetes expects, and exit status 0. */
+/**
+ * SIGTERM on the real program, run as a child process: the drain Kubernetes expects, and exit
+ * status 0.
+ */
 class DrainIT {
   @TempDir Path dir;
 
-  private final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+  private final HttpClient client =
+      HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
   private StubServer backend;
   private Process process;
 
@@ -47,7 +51,10 @@ class DrainIT {
 
   private int status(String url) {
     try {
-      return client.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(2)).build(), BodyHandlers.discarding())
+      return client
+          .send(
+              HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(2)).build(),
+              BodyHandlers.discarding())
           .statusCode();
     } catch (Exception e) {
       return -1;
@@ -59,7 +66,9 @@ class DrainIT {
     backend =
         StubServer.start(
             (ctx, req) ->
-                StubServer.delayed(req.uri().equals("/slow") ? 2500 : 0, (c, r) -> StubServer.reply(c, HttpResponseStatus.OK, "ok"))
+                StubServer.delayed(
+                        req.uri().equals("/slow") ? 2500 : 0,
+                        (c, r) -> StubServer.reply(c, HttpResponseStatus.OK, "ok"))
                     .respond(ctx, req));
     int port = freePort();
     int adminPort = freePort();
@@ -78,7 +87,15 @@ class DrainIT {
             .formatted(port, adminPort, backend.endpoint(), backend.endpoint()));
     String java = ProcessHandle.current().info().command().orElse("java");
     process =
-        new ProcessBuilder(java, "-Xmx128m", "-cp", System.getProperty("java.class.path"), Main.class.getName(), "run", "--config", config.toString())
+        new ProcessBuilder(
+                java,
+                "-Xmx128m",
+                "-cp",
+                System.getProperty("java.class.path"),
+                Main.class.getName(),
+                "run",
+                "--config",
+                config.toString())
             .redirectErrorStream(true)
             .redirectOutput(dir.resolve("proxy.log").toFile())
             .start();
@@ -86,10 +103,13 @@ class DrainIT {
     await().atMost(Duration.ofSeconds(20)).until(() -> status(admin + "/readyz") == 200);
 
     CompletableFuture<HttpResponse<String>> slow =
-        client.sendAsync(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/slow")).build(), BodyHandlers.ofString());
+        client.sendAsync(
+            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/slow")).build(),
+            BodyHandlers.ofString());
     await().until(() -> backend.received().stream().anyMatch(r -> r.uri().equals("/slow")));
 
-    // Steady load on one keep-alive connection; like a client whose endpoint list dropped this pod, it opens no new
+    // Steady load on one keep-alive connection; like a client whose endpoint list dropped this pod,
+    // it opens no new
     // connection once the proxy answers "Connection: close".
     AtomicInteger ok = new AtomicInteger();
     AtomicInteger failed = new AtomicInteger();
@@ -122,12 +142,15 @@ class DrainIT {
 
     HttpResponse<String> slowResponse = slow.get(10, TimeUnit.SECONDS);
     assertThat(slowResponse.statusCode()).isEqualTo(200);
-    assertThat(process.waitFor(1 + 5 + 3, TimeUnit.SECONDS)).as("exits within drain.delay + drain.timeout").isTrue();
+    assertThat(process.waitFor(1 + 5 + 3, TimeUnit.SECONDS))
+        .as("exits within drain.delay + drain.timeout")
+        .isTrue();
     assertThat(process.exitValue()).as(log()).isZero();
     load.join(5_000);
     assertThat(failed.get()).as("failed requests under steady load").isZero();
     assertThat(ok.get()).isGreaterThan(10);
-    assertThat(Duration.ofNanos(System.nanoTime() - signalled)).isGreaterThanOrEqualTo(Duration.ofSeconds(1));
+    assertThat(Duration.ofNanos(System.nanoTime() - signalled))
+        .isGreaterThanOrEqualTo(Duration.ofSeconds(1));
   }
 
   private String log() throws Exception {

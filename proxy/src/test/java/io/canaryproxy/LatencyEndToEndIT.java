@@ -21,7 +21,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * The whole proxy with a canary 30 ms slower than stable: what /admin/stats, /admin/histograms and /metrics show.
+ * The whole proxy with a canary 30 ms slower than stable: what /admin/stats, /admin/histograms and
+ * /metrics show.
  */
 class LatencyEndToEndIT {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -42,7 +43,10 @@ class LatencyEndToEndIT {
   @Test
   void canaryLatencyIsVisibleInStatsHistogramsAndMetrics() throws Exception {
     stable = StubServer.start((ctx, req) -> StubServer.reply(ctx, HttpResponseStatus.OK, "stable"));
-    canary = StubServer.start(StubServer.delayed(30, (ctx, req) -> StubServer.reply(ctx, HttpResponseStatus.OK, "canary")));
+    canary =
+        StubServer.start(
+            StubServer.delayed(
+                30, (ctx, req) -> StubServer.reply(ctx, HttpResponseStatus.OK, "canary")));
     proxy =
         new CanaryProxy(
                 ConfigLoader.parse(
@@ -65,7 +69,9 @@ class LatencyEndToEndIT {
     for (int i = 0; i < 120; i++) {
       var r =
           client.send(
-              HttpRequest.newBuilder(URI.create(base + "/item/" + i + "?q=" + i)).header("x-user-id", "user-" + i).build(),
+              HttpRequest.newBuilder(URI.create(base + "/item/" + i + "?q=" + i))
+                  .header("x-user-id", "user-" + i)
+                  .build(),
               BodyHandlers.ofString());
       assertThat(r.statusCode()).isEqualTo(200);
     }
@@ -76,16 +82,20 @@ class LatencyEndToEndIT {
         .until(
             () -> {
               JsonNode v = stats(admin).path("variants");
-              return v.path("stable").path("requests").asLong() + v.path("canary").path("requests").asLong() == 120;
+              return v.path("stable").path("requests").asLong()
+                      + v.path("canary").path("requests").asLong()
+                  == 120;
             });
     JsonNode variants = stats(admin).path("variants");
     long canaryRequests = variants.path("canary").path("requests").asLong();
     assertThat(canaryRequests).isEqualTo(canary.received().size()).isPositive();
-    assertThat(variants.path("canary").path("latencyMs").path("p50").asDouble()).isGreaterThanOrEqualTo(30.0);
+    assertThat(variants.path("canary").path("latencyMs").path("p50").asDouble())
+        .isGreaterThanOrEqualTo(30.0);
     assertThat(variants.path("stable").path("latencyMs").path("p50").asDouble()).isLessThan(15.0);
 
     String log = get(admin + "/admin/histograms?variant=canary");
-    HistogramLogReader reader = new HistogramLogReader(new ByteArrayInputStream(log.getBytes(StandardCharsets.UTF_8)));
+    HistogramLogReader reader =
+        new HistogramLogReader(new ByteArrayInputStream(log.getBytes(StandardCharsets.UTF_8)));
     long total = 0;
     EncodableHistogram h;
     while ((h = reader.nextIntervalHistogram()) != null) {
@@ -94,7 +104,11 @@ class LatencyEndToEndIT {
     assertThat(total).isEqualTo(canaryRequests);
 
     String metrics = get(admin + "/metrics");
-    assertThat(metrics).contains("canary_proxy_requests_total{status_class=\"2xx\",variant=\"canary\"} " + canaryRequests + ".0");
+    assertThat(metrics)
+        .contains(
+            "canary_proxy_requests_total{status_class=\"2xx\",variant=\"canary\"} "
+                + canaryRequests
+                + ".0");
     assertThat(metrics).doesNotContain("/item/").doesNotContain("user-");
   }
 
@@ -103,6 +117,8 @@ class LatencyEndToEndIT {
   }
 
   private String get(String url) throws Exception {
-    return client.send(HttpRequest.newBuilder(URI.create(url)).build(), BodyHandlers.ofString()).body();
+    return client
+        .send(HttpRequest.newBuilder(URI.create(url)).build(), BodyHandlers.ofString())
+        .body();
   }
 }

@@ -23,16 +23,22 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * The Kubernetes manifests in {@code config/k8s/}: every canary-proxy container is probed, locked down,
- * bounded and drained as docs/operations.md says, its ConfigMap holds a valid config, and in the sidecar
- * layout every pod routes every user to the same version.
+ * The Kubernetes manifests in {@code config/k8s/}: every canary-proxy container is probed, locked
+ * down, bounded and drained as docs/operations.md says, its ConfigMap holds a valid config, and in
+ * the sidecar layout every pod routes every user to the same version.
  */
 class ManifestsTest {
   private static final YAMLMapper YAML = new YAMLMapper();
   private static final String CONFIG_DIR = "/etc/canary-proxy";
 
   /** A pod template with its canary-proxy container and the config that container runs. */
-  record ProxyPod(String file, JsonNode deployment, JsonNode pod, JsonNode proxy, boolean sidecar, ProxyConfig config) {
+  record ProxyPod(
+      String file,
+      JsonNode deployment,
+      JsonNode pod,
+      JsonNode proxy,
+      boolean sidecar,
+      ProxyConfig config) {
     String name() {
       return file + "/" + deployment.at("/metadata/name").asText();
     }
@@ -41,7 +47,9 @@ class ManifestsTest {
   static Stream<Path> manifests() throws IOException {
     try (Stream<Path> files = Files.list(RepoFiles.file("config/k8s"))) {
       List<Path> yaml = files.filter(p -> p.toString().endsWith(".yaml")).sorted().toList();
-      assertThat(yaml).extracting(p -> p.getFileName().toString()).contains("ingress.yaml", "sidecar.yaml");
+      assertThat(yaml)
+          .extracting(p -> p.getFileName().toString())
+          .contains("ingress.yaml", "sidecar.yaml");
       return yaml.stream();
     }
   }
@@ -58,15 +66,23 @@ class ManifestsTest {
         for (String list : List.of("containers", "initContainers")) {
           for (JsonNode c : pod.path(list)) {
             if (c.path("image").asText().contains("canary-proxy")) {
-              out.add(new ProxyPod(file.getFileName().toString(), d, pod, c, list.equals("initContainers"),
-                  configOf(docs, pod, c)));
+              out.add(
+                  new ProxyPod(
+                      file.getFileName().toString(),
+                      d,
+                      pod,
+                      c,
+                      list.equals("initContainers"),
+                      configOf(docs, pod, c)));
             }
           }
         }
       }
     }
-    assertThat(out).extracting(ProxyPod::name)
-        .contains("ingress.yaml/canary-proxy", "sidecar.yaml/shop-canary", "sidecar.yaml/shop-stable");
+    assertThat(out)
+        .extracting(ProxyPod::name)
+        .contains(
+            "ingress.yaml/canary-proxy", "sidecar.yaml/shop-canary", "sidecar.yaml/shop-stable");
     return out.stream();
   }
 
@@ -74,12 +90,18 @@ class ManifestsTest {
   @MethodSource("proxyPods")
   void probesUseTheAdminEndpointsOnTheConfiguredAdminPort(ProxyPod p) {
     int adminPort = p.config().admin().listen().port();
-    assertThat(p.config().admin().listen().host()).as("kubelet probes reach the pod IP").isEqualTo("0.0.0.0");
-    for (String[] probe : new String[][] {
-        {"livenessProbe", "/healthz"}, {"readinessProbe", "/readyz"}, {"startupProbe", "/healthz"}}) {
+    assertThat(p.config().admin().listen().host())
+        .as("kubelet probes reach the pod IP")
+        .isEqualTo("0.0.0.0");
+    for (String[] probe :
+        new String[][] {
+          {"livenessProbe", "/healthz"}, {"readinessProbe", "/readyz"}, {"startupProbe", "/healthz"}
+        }) {
       JsonNode get = p.proxy().path(probe[0]).path("httpGet");
       assertThat(get.path("path").asText()).as("%s %s", p.name(), probe[0]).isEqualTo(probe[1]);
-      assertThat(containerPort(p.proxy(), get.path("port"))).as("%s %s", p.name(), probe[0]).isEqualTo(adminPort);
+      assertThat(containerPort(p.proxy(), get.path("port")))
+          .as("%s %s", p.name(), probe[0])
+          .isEqualTo(adminPort);
     }
   }
 
@@ -97,7 +119,8 @@ class ManifestsTest {
       assertThat(volumeNamed(p.pod(), volume).has("emptyDir")).as("%s %s", p.name(), dir).isTrue();
     }
     if (p.config().rollout() != null) {
-      assertThat(p.config().rollout().stateFile().getParent()).isEqualTo(Path.of("/var/lib/canary-proxy"));
+      assertThat(p.config().rollout().stateFile().getParent())
+          .isEqualTo(Path.of("/var/lib/canary-proxy"));
     }
   }
 
@@ -110,7 +133,8 @@ class ManifestsTest {
     for (String kind : List.of("requests", "limits")) {
       for (String resource : List.of("cpu", "memory")) {
         assertThat(p.proxy().at("/resources/" + kind + "/" + resource).asText())
-            .as("%s %s.%s", p.name(), kind, resource).isNotEmpty();
+            .as("%s %s.%s", p.name(), kind, resource)
+            .isNotEmpty();
       }
     }
   }
@@ -131,7 +155,8 @@ class ManifestsTest {
   @MethodSource("manifests")
   void noServiceExposesTheAdminPort(Path file) throws Exception {
     List<JsonNode> docs = documents(file);
-    List<ProxyPod> pods = proxyPods().filter(p -> p.file().equals(file.getFileName().toString())).toList();
+    List<ProxyPod> pods =
+        proxyPods().filter(p -> p.file().equals(file.getFileName().toString())).toList();
     for (JsonNode svc : docs) {
       if (!svc.path("kind").asText().equals("Service")) {
         continue;
@@ -141,7 +166,9 @@ class ManifestsTest {
         for (ProxyPod p : pods) {
           Integer targeted = containerPortOrNull(p.proxy(), target);
           assertThat(targeted == null || targeted != p.config().admin().listen().port())
-              .as("%s port %s reaches the admin port of %s", svc.at("/metadata/name").asText(), target, p.name())
+              .as(
+                  "%s port %s reaches the admin port of %s",
+                  svc.at("/metadata/name").asText(), target, p.name())
               .isTrue();
         }
       }
@@ -172,7 +199,8 @@ class ManifestsTest {
   void everySidecarRoutesEveryUserTheSameWay() throws Exception {
     List<ProxyPod> pods = proxyPods().filter(ProxyPod::sidecar).toList();
     assertThat(pods).hasSizeGreaterThanOrEqualTo(2);
-    List<RoutingTable> tables = pods.stream().map(p -> RoutingTable.compile(p.config().routing())).toList();
+    List<RoutingTable> tables =
+        pods.stream().map(p -> RoutingTable.compile(p.config().routing())).toList();
     RoutingResult out = new RoutingResult();
     int canaryUsers = 0;
     for (int u = 0; u < 5000; u++) {
@@ -196,17 +224,22 @@ class ManifestsTest {
       ProxyConfig c = p.config();
       String local = track.equals("canary") ? c.routing().canary() : c.routing().stable();
       String remote = track.equals("canary") ? c.routing().stable() : c.routing().canary();
-      assertThat(c.backends().get(local).endpoints()).as(p.name()).containsExactly(new HostPort("127.0.0.1", 8081));
+      assertThat(c.backends().get(local).endpoints())
+          .as(p.name())
+          .containsExactly(new HostPort("127.0.0.1", 8081));
       HostPort forward = c.backends().get(remote).endpoints().get(0);
-      JsonNode svc = docs.stream()
-          .filter(d -> d.path("kind").asText().equals("Service"))
-          .filter(d -> forward.host().startsWith(d.at("/metadata/name").asText() + "."))
-          .findFirst().orElseThrow(() -> new AssertionError(p.name() + ": no Service for " + forward));
+      JsonNode svc =
+          docs.stream()
+              .filter(d -> d.path("kind").asText().equals("Service"))
+              .filter(d -> forward.host().startsWith(d.at("/metadata/name").asText() + "."))
+              .findFirst()
+              .orElseThrow(() -> new AssertionError(p.name() + ": no Service for " + forward));
       assertThat(svc.at("/spec/selector/track").asText()).as(p.name()).isEqualTo(other);
       JsonNode port = svc.at("/spec/ports/0");
       assertThat(port.path("port").asInt()).isEqualTo(forward.port());
       JsonNode app = p.pod().path("containers").get(0);
-      assertThat(containerPort(app, port.path("targetPort"))).as("%s forwards to the app, not its sidecar", p.name())
+      assertThat(containerPort(app, port.path("targetPort")))
+          .as("%s forwards to the app, not its sidecar", p.name())
           .isEqualTo(8081);
     }
   }
@@ -221,14 +254,24 @@ class ManifestsTest {
     }
   }
 
-  /** The config the container runs: its --config file, from the ConfigMap mounted at /etc/canary-proxy. */
-  private static ProxyConfig configOf(List<JsonNode> docs, JsonNode pod, JsonNode container) throws Exception {
+  /**
+   * The config the container runs: its --config file, from the ConfigMap mounted at
+   * /etc/canary-proxy.
+   */
+  private static ProxyConfig configOf(List<JsonNode> docs, JsonNode pod, JsonNode container)
+      throws Exception {
     JsonNode args = container.path("args");
     assertThat(args.toString()).contains("\"--config\",\"" + CONFIG_DIR + "/config.yaml\"");
-    String configMap = volumeNamed(pod, mountedAt(container, CONFIG_DIR)).at("/configMap/name").asText();
-    JsonNode cm = docs.stream()
-        .filter(d -> d.path("kind").asText().equals("ConfigMap") && d.at("/metadata/name").asText().equals(configMap))
-        .findFirst().orElseThrow(() -> new AssertionError("no ConfigMap " + configMap));
+    String configMap =
+        volumeNamed(pod, mountedAt(container, CONFIG_DIR)).at("/configMap/name").asText();
+    JsonNode cm =
+        docs.stream()
+            .filter(
+                d ->
+                    d.path("kind").asText().equals("ConfigMap")
+                        && d.at("/metadata/name").asText().equals(configMap))
+            .findFirst()
+            .orElseThrow(() -> new AssertionError("no ConfigMap " + configMap));
     return ConfigLoader.parse(cm.at("/data/config.yaml").asText());
   }
 
@@ -256,7 +299,10 @@ class ManifestsTest {
     return n;
   }
 
-  /** A number, or the number of the container's port with that name; null for another container's name. */
+  /**
+   * A number, or the number of the container's port with that name; null for another container's
+   * name.
+   */
   private static Integer containerPortOrNull(JsonNode container, JsonNode port) {
     if (port.isInt()) {
       return port.asInt();

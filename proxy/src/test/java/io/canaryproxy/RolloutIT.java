@@ -32,8 +32,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The whole rollout loop over real loopback sockets: client load through a started {@link CanaryProxy} to stub
- * stable and canary backends, the judge on 500 ms intervals, the admin API and the webhook.
+ * The whole rollout loop over real loopback sockets: client load through a started {@link
+ * CanaryProxy} to stub stable and canary backends, the judge on 500 ms intervals, the admin API and
+ * the webhook.
  */
 class RolloutIT {
   private static final ObjectMapper MAPPER = new ObjectMapper();
@@ -44,11 +45,14 @@ class RolloutIT {
   @TempDir Path dir;
 
   private final AtomicLong canaryDelayMillis = new AtomicLong(STABLE_MILLIS);
+
   /** Every n-th canary answer is a 500; 0 for none. */
   private final AtomicLong canaryErrorEvery = new AtomicLong();
+
   private final AtomicLong canaryAnswers = new AtomicLong();
   private final List<JsonNode> hookEvents = new CopyOnWriteArrayList<>();
-  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+  private final HttpClient http =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
   private final List<AutoCloseable> toClose = new ArrayList<>();
 
   private StubServer stable;
@@ -61,13 +65,15 @@ class RolloutIT {
     stable =
         StubServer.start(
             StubServer.delayed(
-                STABLE_MILLIS, (ctx, req) -> StubServer.reply(ctx, HttpResponseStatus.OK, "stable\n")));
+                STABLE_MILLIS,
+                (ctx, req) -> StubServer.reply(ctx, HttpResponseStatus.OK, "stable\n")));
     canary =
         StubServer.start(
             (ctx, req) -> {
               long every = canaryErrorEvery.get();
               boolean error = every > 0 && canaryAnswers.incrementAndGet() % every == 0;
-              HttpResponseStatus status = error ? HttpResponseStatus.INTERNAL_SERVER_ERROR : HttpResponseStatus.OK;
+              HttpResponseStatus status =
+                  error ? HttpResponseStatus.INTERNAL_SERVER_ERROR : HttpResponseStatus.OK;
               ctx.executor()
                   .schedule(
                       () -> StubServer.reply(ctx, status, "canary\n"),
@@ -104,14 +110,18 @@ class RolloutIT {
     proxy = new CanaryProxy(config).start();
     load(40_000);
 
-    await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100))
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .pollInterval(Duration.ofMillis(100))
         .until(() -> "promoted".equals(status().path("state").asText()));
 
     JsonNode status = status();
     assertThat(status.path("canaryPercent").asDouble()).isEqualTo(100.0);
     assertThat(canary.received()).isNotEmpty();
     await().atMost(Duration.ofSeconds(5)).until(() -> hookTypes().contains("promoted"));
-    assertThat(hookTypes()).containsSubsequence("started", "stepAdvanced", "promoted").doesNotContain("rolledBack");
+    assertThat(hookTypes())
+        .containsSubsequence("started", "stepAdvanced", "promoted")
+        .doesNotContain("rolledBack");
     assertThat(hookEvents)
         .filteredOn(e -> e.path("type").asText().equals("stepAdvanced"))
         .extracting(e -> e.path("canaryPercent").asDouble())
@@ -130,18 +140,23 @@ class RolloutIT {
     awaitRolledBack();
     List<JsonNode> judgedAfter = verdictsAfter(change);
     assertThat(judgedAfter).hasSizeLessThanOrEqualTo(FAILURE_THRESHOLD + 1);
-    // Inconclusive intervals neither count nor reset the run of failures, so the last conclusive ones decide.
+    // Inconclusive intervals neither count nor reset the run of failures, so the last conclusive
+    // ones decide.
     List<JsonNode> all = conclusive(verdicts());
     assertThat(all.subList(all.size() - FAILURE_THRESHOLD, all.size()))
-        .allSatisfy(v -> {
-          assertThat(v.path("outcome").asText()).isEqualTo("FAIL");
-          assertThat(v.path("reason").asText()).contains("p90");
-        });
+        .allSatisfy(
+            v -> {
+              assertThat(v.path("outcome").asText()).isEqualTo("FAIL");
+              assertThat(v.path("reason").asText()).contains("p90");
+            });
     assertCanaryGetsNothingMore(load);
 
     await().atMost(Duration.ofSeconds(5)).until(() -> hookTypes().contains("rolledBack"));
     JsonNode rolledBack =
-        hookEvents.stream().filter(e -> e.path("type").asText().equals("rolledBack")).findFirst().orElseThrow();
+        hookEvents.stream()
+            .filter(e -> e.path("type").asText().equals("rolledBack"))
+            .findFirst()
+            .orElseThrow();
     assertThat(rolledBack.path("manual").asBoolean()).isFalse();
     assertThat(rolledBack.path("canaryPercent").asDouble()).isZero();
     assertThat(rolledBack.path("verdict").path("outcome").asText()).isEqualTo("FAIL");
@@ -161,7 +176,8 @@ class RolloutIT {
     awaitRolledBack();
     List<JsonNode> judgedAfter = verdictsAfter(change);
     assertThat(judgedAfter).hasSizeLessThanOrEqualTo(FAILURE_THRESHOLD + 1);
-    assertThat(judgedAfter.get(judgedAfter.size() - 1).path("reason").asText()).contains("error rate");
+    assertThat(judgedAfter.get(judgedAfter.size() - 1).path("reason").asText())
+        .contains("error rate");
     assertCanaryGetsNothingMore(load);
     load.close();
 
@@ -209,16 +225,22 @@ class RolloutIT {
     assertOperation("promote", 409, "rolledBack");
   }
 
-  private void assertOperation(String operation, int expectedStatus, String expectedState) throws Exception {
+  private void assertOperation(String operation, int expectedStatus, String expectedState)
+      throws Exception {
     HttpResponse<String> response = post(operation, TOKEN);
-    assertThat(response.statusCode()).as(operation + ": " + response.body()).isEqualTo(expectedStatus);
-    assertThat(MAPPER.readTree(response.body()).path("status").path("state").asText()).isEqualTo(expectedState);
+    assertThat(response.statusCode())
+        .as(operation + ": " + response.body())
+        .isEqualTo(expectedStatus);
+    assertThat(MAPPER.readTree(response.body()).path("status").path("state").asText())
+        .isEqualTo(expectedState);
     assertThat(status().path("state").asText()).isEqualTo(expectedState);
   }
 
   private void sendAndAwait(int requests) throws Exception {
     try (ClientLoad load = load(requests)) {
-      await().atMost(Duration.ofSeconds(20)).until(() -> load.completed() + load.failed() >= requests);
+      await()
+          .atMost(Duration.ofSeconds(20))
+          .until(() -> load.completed() + load.failed() >= requests);
       assertThat(load.completed()).isEqualTo(requests);
     }
   }
@@ -228,23 +250,31 @@ class RolloutIT {
     assertThat(status().path("canaryPercent").asDouble()).isZero();
     int canaryAtRollback = canary.received().size();
     long completedAtRollback = load.completed();
-    await().atMost(Duration.ofSeconds(20)).until(() -> load.completed() >= completedAtRollback + 1_000);
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .until(() -> load.completed() >= completedAtRollback + 1_000);
     assertThat(canary.received()).hasSize(canaryAtRollback);
   }
 
   private void awaitFirstPass() {
-    await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100))
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .pollInterval(Duration.ofMillis(100))
         .until(() -> verdicts().stream().anyMatch(v -> v.path("outcome").asText().equals("PASS")));
     assertThat(status().path("state").asText()).isEqualTo("progressing");
   }
 
   private void awaitRolledBack() {
-    await().atMost(Duration.ofSeconds(15)).pollInterval(Duration.ofMillis(50))
+    await()
+        .atMost(Duration.ofSeconds(15))
+        .pollInterval(Duration.ofMillis(50))
         .until(() -> "rolledBack".equals(status().path("state").asText()));
   }
 
   private List<JsonNode> verdictsAfter(Instant change) {
-    return verdicts().stream().filter(v -> Instant.parse(v.path("at").asText()).isAfter(change)).toList();
+    return verdicts().stream()
+        .filter(v -> Instant.parse(v.path("at").asText()).isAfter(change))
+        .toList();
   }
 
   private List<JsonNode> verdicts() {
@@ -260,7 +290,11 @@ class RolloutIT {
   private ClientLoad load(long maxRequests) {
     ClientLoad load =
         new ClientLoad(
-            URI.create("http://127.0.0.1:" + proxy.proxyPort() + "/"), 8, 1000, maxRequests, Duration.ofSeconds(40));
+            URI.create("http://127.0.0.1:" + proxy.proxyPort() + "/"),
+            8,
+            1000,
+            maxRequests,
+            Duration.ofSeconds(40));
     toClose.add(load);
     return load;
   }
@@ -268,7 +302,9 @@ class RolloutIT {
   private JsonNode status() {
     try {
       HttpResponse<String> response =
-          http.send(HttpRequest.newBuilder(adminUri("/admin/rollout")).GET().build(), HttpResponse.BodyHandlers.ofString());
+          http.send(
+              HttpRequest.newBuilder(adminUri("/admin/rollout")).GET().build(),
+              HttpResponse.BodyHandlers.ofString());
       assertThat(response.statusCode()).isEqualTo(200);
       return MAPPER.readTree(response.body());
     } catch (IOException e) {
@@ -281,7 +317,8 @@ class RolloutIT {
 
   private HttpResponse<String> post(String operation, String token) throws Exception {
     HttpRequest.Builder b =
-        HttpRequest.newBuilder(adminUri("/admin/rollout/" + operation)).POST(HttpRequest.BodyPublishers.noBody());
+        HttpRequest.newBuilder(adminUri("/admin/rollout/" + operation))
+            .POST(HttpRequest.BodyPublishers.noBody());
     if (token != null) {
       b.header("Authorization", "Bearer " + token);
     }
@@ -298,12 +335,15 @@ class RolloutIT {
   }
 
   /**
-   * The config; a long {@code stepInterval} keeps the canary at its first step (10%), so that a regression test
-   * cannot race a promotion. The judged percentile is p90: a 500 ms interval gives the 10% canary about 35 samples,
-   * where p99 is the single slowest request, and one scheduling hiccup on a small shared machine would decide it.
+   * The config; a long {@code stepInterval} keeps the canary at its first step (10%), so that a
+   * regression test cannot race a promotion. The judged percentile is p90: a 500 ms interval gives
+   * the 10% canary about 35 samples, where p99 is the single slowest request, and one scheduling
+   * hiccup on a small shared machine would decide it.
    */
   private static List<JsonNode> conclusive(List<JsonNode> verdicts) {
-    return verdicts.stream().filter(v -> !v.path("outcome").asText().equals("INCONCLUSIVE")).toList();
+    return verdicts.stream()
+        .filter(v -> !v.path("outcome").asText().equals("INCONCLUSIVE"))
+        .toList();
   }
 
   private ProxyConfig config(boolean withToken, String stepInterval) throws Exception {

@@ -19,19 +19,34 @@ final class BackendCommand implements Callable<Integer> {
   @Option(names = "--port", required = true, description = "Port; 0 picks a free one (printed)")
   int port;
 
-  @Option(names = "--host", defaultValue = "127.0.0.1", description = "Bind address. Default: ${DEFAULT-VALUE}")
+  @Option(
+      names = "--host",
+      defaultValue = "127.0.0.1",
+      description = "Bind address. Default: ${DEFAULT-VALUE}")
   String host;
 
-  @Option(names = "--threads", defaultValue = "1", description = "Event-loop threads. Default: ${DEFAULT-VALUE}")
+  @Option(
+      names = "--threads",
+      defaultValue = "1",
+      description = "Event-loop threads. Default: ${DEFAULT-VALUE}")
   int threads;
 
-  @Option(names = "--latency", defaultValue = "0ms", description = "Fixed delay before answering. Default: ${DEFAULT-VALUE}")
+  @Option(
+      names = "--latency",
+      defaultValue = "0ms",
+      description = "Fixed delay before answering. Default: ${DEFAULT-VALUE}")
   String latency;
 
-  @Option(names = "--latency-dist", defaultValue = "fixed", description = "fixed | uniform:MIN-MAX | lognormal:MEDIAN,SIGMA. Default: ${DEFAULT-VALUE}")
+  @Option(
+      names = "--latency-dist",
+      defaultValue = "fixed",
+      description = "fixed | uniform:MIN-MAX | lognormal:MEDIAN,SIGMA. Default: ${DEFAULT-VALUE}")
   String latencyDist;
 
-  @Option(names = "--error-rate", defaultValue = "0", description = "Share of 500 answers, 0..1. Default: ${DEFAULT-VALUE}")
+  @Option(
+      names = "--error-rate",
+      defaultValue = "0",
+      description = "Share of 500 answers, 0..1. Default: ${DEFAULT-VALUE}")
   double errorRate;
 
   @Option(names = "--body", description = "Response body text (default: ok)")
@@ -43,22 +58,37 @@ final class BackendCommand implements Callable<Integer> {
   @Option(names = "--variant-name", description = "Echoed in the x-backend response header")
   String variantName;
 
-  @Option(names = "--response-header", paramLabel = "'k: v'", description = "Extra response header (repeatable)")
+  @Option(
+      names = "--response-header",
+      paramLabel = "'k: v'",
+      description = "Extra response header (repeatable)")
   List<String> responseHeaders = new ArrayList<>();
 
-  @Option(names = "--degrade-after", description = "Switch to the degraded settings after this long")
+  @Option(
+      names = "--degrade-after",
+      description = "Switch to the degraded settings after this long")
   String degradeAfter;
 
-  @Option(names = "--degraded-latency", description = "Fixed delay once degraded (default: --latency)")
+  @Option(
+      names = "--degraded-latency",
+      description = "Fixed delay once degraded (default: --latency)")
   String degradedLatency;
 
-  @Option(names = "--degraded-error-rate", description = "Error share once degraded (default: --error-rate)")
+  @Option(
+      names = "--degraded-error-rate",
+      description = "Error share once degraded (default: --error-rate)")
   Double degradedErrorRate;
 
-  @Option(names = "--stall-after", defaultValue = "0s", description = "When the one-off stall starts. Default: ${DEFAULT-VALUE}")
+  @Option(
+      names = "--stall-after",
+      defaultValue = "0s",
+      description = "When the one-off stall starts. Default: ${DEFAULT-VALUE}")
   String stallAfter;
 
-  @Option(names = "--stall-for", defaultValue = "0s", description = "Hold every response this long, once (0 = never). Default: ${DEFAULT-VALUE}")
+  @Option(
+      names = "--stall-for",
+      defaultValue = "0s",
+      description = "Hold every response this long, once (0 = never). Default: ${DEFAULT-VALUE}")
   String stallFor;
 
   @Override
@@ -79,7 +109,13 @@ final class BackendCommand implements Callable<Integer> {
                   backend.close();
                   stopped.countDown();
                 }));
-    System.out.println("canary-bench backend listening on " + host + ":" + backend.port() + " " + backend.describe());
+    System.out.println(
+        "canary-bench backend listening on "
+            + host
+            + ":"
+            + backend.port()
+            + " "
+            + backend.describe());
     System.out.flush();
     stopped.await();
     return 0;
@@ -87,7 +123,8 @@ final class BackendCommand implements Callable<Integer> {
 
   StubBackend.Builder builder() {
     if (body != null && responseSize != null) {
-      throw new IllegalArgumentException("body: both --body and --response-size given (expected: one of them)");
+      throw new IllegalArgumentException(
+          "body: both --body and --response-size given (expected: one of them)");
     }
     StubBackend.Builder b =
         StubBackend.builder()
@@ -97,7 +134,8 @@ final class BackendCommand implements Callable<Integer> {
             .latency(LatencyDistribution.parse(latencyDist, Durations.parse("latency", latency)))
             .errorRate(errorRate)
             .variantName(variantName)
-            .stall(Durations.parse("stall-after", stallAfter), Durations.parse("stall-for", stallFor));
+            .stall(
+                Durations.parse("stall-after", stallAfter), Durations.parse("stall-for", stallFor));
     if (body != null) {
       b.body(body);
     }

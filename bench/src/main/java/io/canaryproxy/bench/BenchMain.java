@@ -2,7 +2,10 @@ package io.canaryproxy.bench;
 
 import picocli.CommandLine;
 
-/** Entry point of {@code canary-bench.jar}: the load command with the {@code backend}, {@code report} and {@code jmh} subcommands. */
+/**
+ * Entry point of {@code canary-bench.jar}: the load command with the {@code backend}, {@code
+ * report} and {@code jmh} subcommands.
+ */
 public final class BenchMain {
   private BenchMain() {}
 

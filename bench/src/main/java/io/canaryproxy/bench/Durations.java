@@ -4,15 +4,19 @@ import java.time.Duration;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-/** Parses and prints the durations used on the command line: {@code 500ms}, {@code 10s}, {@code 2m}, {@code 1h}. */
+/**
+ * Parses and prints the durations used on the command line: {@code 500ms}, {@code 10s}, {@code 2m},
+ * {@code 1h}.
+ */
 public final class Durations {
   private static final Pattern FORMAT = Pattern.compile("(\\d+(?:\\.\\d+)?)(us|ms|s|m|h)");
 
   private Durations() {}
 
   /**
-   * Parses {@code <number><unit>} with unit {@code us}, {@code ms}, {@code s}, {@code m} or {@code h}; decimals are
-   * allowed ({@code 1.5s}). Throws {@link IllegalArgumentException} naming {@code what} on any other input.
+   * Parses {@code <number><unit>} with unit {@code us}, {@code ms}, {@code s}, {@code m} or {@code
+   * h}; decimals are allowed ({@code 1.5s}). Throws {@link IllegalArgumentException} naming {@code
+   * what} on any other input.
    */
   public static Duration parse(String what, String text) {
     Matcher m = FORMAT.matcher(text == null ? "" : text.trim());
@@ -32,7 +36,9 @@ public final class Durations {
     return Duration.ofNanos(Math.round(amount * nanosPerUnit));
   }
 
-  /** Formats a duration compactly for reports: {@code 20ms}, {@code 1.5s}, {@code 2m}, {@code 2h}. */
+  /**
+   * Formats a duration compactly for reports: {@code 20ms}, {@code 1.5s}, {@code 2m}, {@code 2h}.
+   */
   public static String format(Duration d) {
     long nanos = d.toNanos();
     if (nanos % 3_600_000_000_000L == 0 && nanos > 0) {
@@ -51,6 +57,8 @@ public final class Durations {
   }
 
   private static String trim(double v) {
-    return v == Math.rint(v) ? Long.toString((long) v) : String.valueOf(Math.round(v * 1000) / 1000.0);
+    return v == Math.rint(v)
+        ? Long.toString((long) v)
+        : String.valueOf(Math.round(v * 1000) / 1000.0);
   }
 }

@@ -19,7 +19,10 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** {@code canary-bench [options] URL}: drives constant-rate (or closed-loop) HTTP/1.1 load and reports latency. */
+/**
+ * {@code canary-bench [options] URL}: drives constant-rate (or closed-loop) HTTP/1.1 load and
+ * reports latency.
+ */
 @Command(
     name = "canary-bench",
     mixinStandardHelpOptions = true,
@@ -32,19 +35,34 @@ final class LoadCommand implements Callable<Integer> {
   @Parameters(arity = "0..1", paramLabel = "URL", description = "Target, http://host[:port]/path")
   String url;
 
-  @Option(names = "--rate", defaultValue = "max", description = "Requests/s (open loop) or max (closed loop). Default: ${DEFAULT-VALUE}")
+  @Option(
+      names = "--rate",
+      defaultValue = "max",
+      description = "Requests/s (open loop) or max (closed loop). Default: ${DEFAULT-VALUE}")
   String rate;
 
-  @Option(names = "--duration", defaultValue = "30s", description = "Measured duration, at most 1h. Default: ${DEFAULT-VALUE}")
+  @Option(
+      names = "--duration",
+      defaultValue = "30s",
+      description = "Measured duration, at most 1h. Default: ${DEFAULT-VALUE}")
   String duration;
 
-  @Option(names = "--warmup", defaultValue = "0s", description = "Load before measuring, excluded from results. Default: ${DEFAULT-VALUE}")
+  @Option(
+      names = "--warmup",
+      defaultValue = "0s",
+      description = "Load before measuring, excluded from results. Default: ${DEFAULT-VALUE}")
   String warmup;
 
-  @Option(names = "--connections", defaultValue = "16", description = "Keep-alive connections. Default: ${DEFAULT-VALUE}")
+  @Option(
+      names = "--connections",
+      defaultValue = "16",
+      description = "Keep-alive connections. Default: ${DEFAULT-VALUE}")
   int connections;
 
-  @Option(names = "--threads", defaultValue = "1", description = "Event-loop threads. Default: ${DEFAULT-VALUE}")
+  @Option(
+      names = "--threads",
+      defaultValue = "1",
+      description = "Event-loop threads. Default: ${DEFAULT-VALUE}")
   int threads;
 
   @Option(names = "--header", paramLabel = "'k: v'", description = "Request header (repeatable)")
@@ -53,10 +71,16 @@ final class LoadCommand implements Callable<Integer> {
   @Option(names = "--users", description = "Send a user id picked from N users in --user-header")
   Integer users;
 
-  @Option(names = "--user-header", defaultValue = "x-user-id", description = "Default: ${DEFAULT-VALUE}")
+  @Option(
+      names = "--user-header",
+      defaultValue = "x-user-id",
+      description = "Default: ${DEFAULT-VALUE}")
   String userHeader;
 
-  @Option(names = "--user-dist", defaultValue = "uniform", description = "uniform | zipf:S. Default: ${DEFAULT-VALUE}")
+  @Option(
+      names = "--user-dist",
+      defaultValue = "uniform",
+      description = "uniform | zipf:S. Default: ${DEFAULT-VALUE}")
   String userDist;
 
   @Option(names = "--method", defaultValue = "GET", description = "Default: ${DEFAULT-VALUE}")
@@ -68,16 +92,23 @@ final class LoadCommand implements Callable<Integer> {
   @Option(names = "--body-file", description = "Request body read from a file")
   Path bodyFile;
 
-  @Option(names = "--timeout", defaultValue = "10s", description = "Per-request timeout. Default: ${DEFAULT-VALUE}")
+  @Option(
+      names = "--timeout",
+      defaultValue = "10s",
+      description = "Per-request timeout. Default: ${DEFAULT-VALUE}")
   String timeout;
 
   @Option(names = "--json", description = "Write the results as JSON")
   Path json;
 
-  @Option(names = "--hlog", description = "Write corrected latency as an HdrHistogram interval log (1 interval/s)")
+  @Option(
+      names = "--hlog",
+      description = "Write corrected latency as an HdrHistogram interval log (1 interval/s)")
   Path hlog;
 
-  @Option(names = "--html", description = "Write a self-contained HTML report with a percentile plot")
+  @Option(
+      names = "--html",
+      description = "Write a self-contained HTML report with a percentile plot")
   Path html;
 
   @Option(names = "--quiet", description = "No progress line on stderr")
@@ -101,20 +132,23 @@ final class LoadCommand implements Callable<Integer> {
     }
     TextReport.print(result, System.out);
     if (result.rateWarning() != null) {
-      System.err.println("WARNING: " + result.rateWarning() + ". The results describe the lower load.");
+      System.err.println(
+          "WARNING: " + result.rateWarning() + ". The results describe the lower load.");
     }
     if (json != null) {
       JsonReport.write(result, json);
     }
     if (html != null) {
-      HtmlReport.write(html, "canary-bench " + result.url(), List.of(HtmlReport.of(result.url(), result)));
+      HtmlReport.write(
+          html, "canary-bench " + result.url(), List.of(HtmlReport.of(result.url(), result)));
     }
     return 0;
   }
 
   LoadSpec spec() throws IOException {
     if (url == null) {
-      throw new IllegalArgumentException("URL: missing (expected: canary-bench [options] http://host[:port]/path)");
+      throw new IllegalArgumentException(
+          "URL: missing (expected: canary-bench [options] http://host[:port]/path)");
     }
     URI uri;
     try {
@@ -134,7 +168,8 @@ final class LoadCommand implements Callable<Integer> {
       try {
         b.rate(Double.parseDouble(rate));
       } catch (NumberFormatException e) {
-        throw new IllegalArgumentException("rate: " + rate + " (expected: a number of requests/s or max)", e);
+        throw new IllegalArgumentException(
+            "rate: " + rate + " (expected: a number of requests/s or max)", e);
       }
     }
     for (String h : headers) {
@@ -145,7 +180,8 @@ final class LoadCommand implements Callable<Integer> {
       b.header(h.substring(0, colon), h.substring(colon + 1));
     }
     if (body != null && bodyFile != null) {
-      throw new IllegalArgumentException("body: both --body and --body-file given (expected: one of them)");
+      throw new IllegalArgumentException(
+          "body: both --body and --body-file given (expected: one of them)");
     }
     if (body != null) {
       b.body(body.getBytes(StandardCharsets.UTF_8));

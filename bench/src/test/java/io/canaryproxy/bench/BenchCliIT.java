@@ -16,7 +16,9 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
-/** The command line as a user runs it: exit codes, the --json contract, the HTML and report outputs. */
+/**
+ * The command line as a user runs it: exit codes, the --json contract, the HTML and report outputs.
+ */
 @Timeout(60)
 class BenchCliIT {
   @TempDir Path dir;
@@ -26,13 +28,30 @@ class BenchCliIT {
     Path json = dir.resolve("run.json");
     Path html = dir.resolve("run.html");
     Path hlog = dir.resolve("run.hlog");
-    try (StubBackend backend = StubBackend.builder().latency(java.time.Duration.ofMillis(1)).start()) {
+    try (StubBackend backend =
+        StubBackend.builder().latency(java.time.Duration.ofMillis(1)).start()) {
       int exit =
           BenchMain.commandLine()
               .execute(
-                  "--rate", "200", "--duration", "1s", "--connections", "4", "--quiet",
-                  "--header", "x-test: yes", "--users", "50", "--user-dist", "zipf:1.1",
-                  "--json", json.toString(), "--html", html.toString(), "--hlog", hlog.toString(),
+                  "--rate",
+                  "200",
+                  "--duration",
+                  "1s",
+                  "--connections",
+                  "4",
+                  "--quiet",
+                  "--header",
+                  "x-test: yes",
+                  "--users",
+                  "50",
+                  "--user-dist",
+                  "zipf:1.1",
+                  "--json",
+                  json.toString(),
+                  "--html",
+                  html.toString(),
+                  "--hlog",
+                  hlog.toString(),
                   "http://127.0.0.1:" + backend.port() + "/path?q=1");
       assertThat(exit).isZero();
     }
@@ -55,7 +74,9 @@ class BenchCliIT {
     assertThat(page.split("<polyline", -1)).hasSize(3);
 
     Path overlay = dir.resolve("overlay.html");
-    int exit = BenchMain.commandLine().execute("report", "--html", overlay.toString(), json.toString(), hlog.toString());
+    int exit =
+        BenchMain.commandLine()
+            .execute("report", "--html", overlay.toString(), json.toString(), hlog.toString());
     assertThat(exit).isZero();
     String both = Files.readString(overlay);
     assertThat(both).contains("run.json").contains("run.hlog");
@@ -64,13 +85,15 @@ class BenchCliIT {
 
   @Test
   void refusesADurationOverOneHour() {
-    int exit = BenchMain.commandLine().execute("--rate", "10", "--duration", "2h", "http://127.0.0.1:1/");
+    int exit =
+        BenchMain.commandLine().execute("--rate", "10", "--duration", "2h", "http://127.0.0.1:1/");
     assertThat(exit).isEqualTo(2);
   }
 
   @Test
   void failsWhenTheTargetIsDown() {
-    int exit = BenchMain.commandLine().execute("--rate", "10", "--duration", "1s", "http://127.0.0.1:1/");
+    int exit =
+        BenchMain.commandLine().execute("--rate", "10", "--duration", "1s", "http://127.0.0.1:1/");
     assertThat(exit).isEqualTo(1);
   }
 
@@ -78,12 +101,14 @@ class BenchCliIT {
   void backendOptionsReachTheStub() throws Exception {
     BackendCommand cmd = new BackendCommand();
     new CommandLine(cmd)
-        .parseArgs("--port", "0", "--variant-name", "canary-v2", "--body", "hello", "--error-rate", "1.0");
+        .parseArgs(
+            "--port", "0", "--variant-name", "canary-v2", "--body", "hello", "--error-rate", "1.0");
     try (StubBackend backend = cmd.builder().start()) {
       HttpResponse<String> response =
           HttpClient.newHttpClient()
               .send(
-                  HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + backend.port() + "/")).build(),
+                  HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + backend.port() + "/"))
+                      .build(),
                   HttpResponse.BodyHandlers.ofString());
       assertThat(response.statusCode()).isEqualTo(500);
       assertThat(response.headers().firstValue("x-backend")).hasValue("canary-v2");

@@ -10,8 +10,15 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 class DurationsTest {
   @ParameterizedTest
-  @CsvSource({"500us, 500000", "20ms, 20000000", "1.5s, 1500000000", "30s, 30000000000", "2m, 120000000000",
-      "1h, 3600000000000", "0ms, 0"})
+  @CsvSource({
+    "500us, 500000",
+    "20ms, 20000000",
+    "1.5s, 1500000000",
+    "30s, 30000000000",
+    "2m, 120000000000",
+    "1h, 3600000000000",
+    "0ms, 0"
+  })
   void parsesEveryUnit(String text, long nanos) {
     assertThat(Durations.parse("duration", text)).isEqualTo(Duration.ofNanos(nanos));
   }

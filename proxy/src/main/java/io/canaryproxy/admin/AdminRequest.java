@@ -16,7 +16,11 @@ import java.util.Map;
  * @param body the request body, possibly empty
  */
 public record AdminRequest(
-    HttpMethod method, String path, Map<String, List<String>> params, HttpHeaders headers, byte[] body) {
+    HttpMethod method,
+    String path,
+    Map<String, List<String>> params,
+    HttpHeaders headers,
+    byte[] body) {
 
   /** The first value of query parameter {@code name}, or {@code null}. */
   public String param(String name) {

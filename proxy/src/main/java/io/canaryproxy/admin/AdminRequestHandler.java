@@ -20,8 +20,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Turns an aggregated admin request into an {@link AdminRequest}, dispatches it through {@link AdminRoutes} and
- * writes the answer. A request that failed to decode gets 400 and the connection is closed.
+ * Turns an aggregated admin request into an {@link AdminRequest}, dispatches it through {@link
+ * AdminRoutes} and writes the answer. A request that failed to decode gets 400 and the connection
+ * is closed.
  */
 final class AdminRequestHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
   private static final Logger log = LoggerFactory.getLogger(AdminRequestHandler.class);
@@ -68,7 +69,8 @@ final class AdminRequestHandler extends SimpleChannelInboundHandler<FullHttpRequ
     ctx.close();
   }
 
-  private static void write(ChannelHandlerContext ctx, AdminResponse r, boolean keepAlive, boolean head) {
+  private static void write(
+      ChannelHandlerContext ctx, AdminResponse r, boolean keepAlive, boolean head) {
     FullHttpResponse response =
         new DefaultFullHttpResponse(
             HttpVersion.HTTP_1_1,

@@ -7,14 +7,16 @@ import java.util.HashMap;
 import java.util.Map;
 
 /**
- * An admin answer: status, content type, body bytes and extra headers. Built with the static factories.
+ * An admin answer: status, content type, body bytes and extra headers. Built with the static
+ * factories.
  *
  * @param status HTTP status code
  * @param contentType value of {@code Content-Type}
  * @param body the whole body
  * @param headers extra response headers, e.g. {@code Allow}
  */
-public record AdminResponse(int status, String contentType, byte[] body, Map<String, String> headers) {
+public record AdminResponse(
+    int status, String contentType, byte[] body, Map<String, String> headers) {
   static final ObjectMapper JSON = new ObjectMapper();
   static final String JSON_TYPE = "application/json";
   static final String TEXT_TYPE = "text/plain; charset=utf-8";
@@ -33,7 +35,8 @@ public record AdminResponse(int status, String contentType, byte[] body, Map<Str
     try {
       return new AdminResponse(status, JSON_TYPE, JSON.writeValueAsBytes(value), Map.of());
     } catch (JsonProcessingException e) {
-      throw new IllegalArgumentException("not serializable as JSON: " + value.getClass().getName(), e);
+      throw new IllegalArgumentException(
+          "not serializable as JSON: " + value.getClass().getName(), e);
     }
   }
 

@@ -9,9 +9,10 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Collectors;
 
 /**
- * Exact-path routes of the admin server. A path with no route answers 404; a path whose route does not take the
- * method answers 405 with {@code Allow}. Mutating routes take POST only and, when a token is configured, require
- * {@code Authorization: Bearer <token>} (401 with {@code WWW-Authenticate: Bearer} otherwise).
+ * Exact-path routes of the admin server. A path with no route answers 404; a path whose route does
+ * not take the method answers 405 with {@code Allow}. Mutating routes take POST only and, when a
+ * token is configured, require {@code Authorization: Bearer <token>} (401 with {@code
+ * WWW-Authenticate: Bearer} otherwise).
  */
 final class AdminRoutes {
   private final Map<String, Map<HttpMethod, AdminHandler>> routes = new ConcurrentHashMap<>();
@@ -29,7 +30,10 @@ final class AdminRoutes {
   }
 
   void addMutating(String path, AdminHandler handler) {
-    add(HttpMethod.POST, path, request -> authorized(request) ? handler.handle(request) : unauthorized());
+    add(
+        HttpMethod.POST,
+        path,
+        request -> authorized(request) ? handler.handle(request) : unauthorized());
   }
 
   /** Sets the bearer token; {@code null} means mutating routes need none. */
@@ -48,7 +52,10 @@ final class AdminRoutes {
     }
     if (handler == null) {
       String allow =
-          byMethod.keySet().stream().map(HttpMethod::name).sorted().collect(Collectors.joining(", "));
+          byMethod.keySet().stream()
+              .map(HttpMethod::name)
+              .sorted()
+              .collect(Collectors.joining(", "));
       return AdminResponse.error(405, request.method() + " not allowed on " + request.path())
           .withHeader("Allow", allow);
     }
@@ -64,12 +71,14 @@ final class AdminRoutes {
     if (header == null || header.length() < 7 || !header.regionMatches(true, 0, "Bearer ", 0, 7)) {
       return false;
     }
-    // Comparing fixed-length digests in constant time reveals neither the token's content nor its length.
+    // Comparing fixed-length digests in constant time reveals neither the token's content nor its
+    // length.
     return MessageDigest.isEqual(expected, sha256(header.substring(7).trim()));
   }
 
   private static AdminResponse unauthorized() {
-    return AdminResponse.error(401, "missing or wrong bearer token").withHeader("WWW-Authenticate", "Bearer");
+    return AdminResponse.error(401, "missing or wrong bearer token")
+        .withHeader("WWW-Authenticate", "Bearer");
   }
 
   private static byte[] sha256(String s) {

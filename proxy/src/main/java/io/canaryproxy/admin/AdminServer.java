@@ -31,19 +31,24 @@ import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 
 /**
- * The admin HTTP listener on {@code admin.listen}, separate from the proxy's: health, readiness, Prometheus
- * metrics, stats, histogram logs and the effective config, plus routes added with {@link #route} and {@link
- * #mutatingRoute}. It refuses a non-loopback address unless {@code admin.tokenFile} is set.
+ * The admin HTTP listener on {@code admin.listen}, separate from the proxy's: health, readiness,
+ * Prometheus metrics, stats, histogram logs and the effective config, plus routes added with {@link
+ * #route} and {@link #mutatingRoute}. It refuses a non-loopback address unless {@code
+ * admin.tokenFile} is set.
  */
 public final class AdminServer {
   /** Largest admin request accepted, head excluded; larger ones get 413. */
   static final int MAX_CONTENT_BYTES = 64 * 1024;
+
   /** A connection that sends nothing for this long is closed, so idle clients cannot pile up. */
   static final int IDLE_SECONDS = 60;
+
   /** The Prometheus text exposition format, the default of {@code GET /metrics}. */
   static final String PROMETHEUS_TYPE = "text/plain; version=0.0.4; charset=utf-8";
+
   /** Served when the {@code Accept} header asks for it. */
-  static final String OPENMETRICS_TYPE = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+  static final String OPENMETRICS_TYPE =
+      "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
   private final AdminConfig config;
   private final AdminRoutes routes = new AdminRoutes();
@@ -54,7 +59,8 @@ public final class AdminServer {
    * Registers the built-in endpoints; nothing is bound until {@link #start}.
    *
    * @param config the admin section ({@code listen}, {@code tokenFile})
-   * @param effectiveConfig what {@code GET /admin/config} shows (usually the whole {@code ProxyConfig}), redacted
+   * @param effectiveConfig what {@code GET /admin/config} shows (usually the whole {@code
+   *     ProxyConfig}), redacted
    * @param metrics source of {@code GET /metrics}
    * @param recorders source of {@code GET /admin/stats} and {@code GET /admin/histograms}
    * @param ready {@code GET /readyz} answers 200 while it returns true, else 503
@@ -74,14 +80,19 @@ public final class AdminServer {
     route(
         HttpMethod.GET,
         "/readyz",
-        r -> ready.getAsBoolean() ? AdminResponse.text(200, "ready") : AdminResponse.text(503, "not ready"));
+        r ->
+            ready.getAsBoolean()
+                ? AdminResponse.text(200, "ready")
+                : AdminResponse.text(503, "not ready"));
     route(HttpMethod.GET, "/metrics", r -> scrape(registry, r));
     route(HttpMethod.GET, "/admin/stats", stats::stats);
     route(HttpMethod.GET, "/admin/histograms", stats::histograms);
     route(
         HttpMethod.GET,
         "/admin/config",
-        r -> new AdminResponse(200, AdminResponse.JSON_TYPE, ConfigJson.render(effectiveConfig), Map.of()));
+        r ->
+            new AdminResponse(
+                200, AdminResponse.JSON_TYPE, ConfigJson.render(effectiveConfig), Map.of()));
   }
 
   private static AdminResponse scrape(PrometheusMeterRegistry registry, AdminRequest request) {
@@ -90,7 +101,8 @@ public final class AdminServer {
         accept != null && accept.contains("application/openmetrics-text")
             ? OPENMETRICS_TYPE
             : PROMETHEUS_TYPE;
-    return new AdminResponse(200, type, registry.scrape(type).getBytes(StandardCharsets.UTF_8), Map.of());
+    return new AdminResponse(
+        200, type, registry.scrape(type).getBytes(StandardCharsets.UTF_8), Map.of());
   }
 
   /** Adds an endpoint at the exact {@code path}; may be called before or after {@link #start}. */
@@ -100,8 +112,9 @@ public final class AdminServer {
   }
 
   /**
-   * Adds an endpoint that changes state: POST only (other methods get 405 with {@code Allow: POST}) and, when
-   * {@code admin.tokenFile} is set, only with {@code Authorization: Bearer <token>} (else 401).
+   * Adds an endpoint that changes state: POST only (other methods get 405 with {@code Allow: POST})
+   * and, when {@code admin.tokenFile} is set, only with {@code Authorization: Bearer <token>} (else
+   * 401).
    */
   public AdminServer mutatingRoute(String path, AdminHandler handler) {
     routes.addMutating(path, handler);
@@ -109,8 +122,8 @@ public final class AdminServer {
   }
 
   /**
-   * Reads the token, checks the address and binds. Throws {@link IllegalArgumentException} naming {@code
-   * admin.listen} or {@code admin.tokenFile} when they are not acceptable.
+   * Reads the token, checks the address and binds. Throws {@link IllegalArgumentException} naming
+   * {@code admin.listen} or {@code admin.tokenFile} when they are not acceptable.
    */
   public synchronized void start() throws InterruptedException {
     if (channel != null) {
@@ -121,7 +134,9 @@ public final class AdminServer {
     InetAddress address = resolve(listen);
     if (!address.isLoopbackAddress() && token == null) {
       throw new IllegalArgumentException(
-          "admin.listen: " + listen + " (expected: a loopback address, or set admin.tokenFile to expose it)");
+          "admin.listen: "
+              + listen
+              + " (expected: a loopback address, or set admin.tokenFile to expose it)");
     }
     routes.token(token);
     group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
@@ -148,8 +163,8 @@ public final class AdminServer {
   }
 
   /**
-   * The whole admin pipeline: idle connections closed after {@link #IDLE_SECONDS}, HTTP/1.1 codec, aggregation up
-   * to {@link #MAX_CONTENT_BYTES}, routing.
+   * The whole admin pipeline: idle connections closed after {@link #IDLE_SECONDS}, HTTP/1.1 codec,
+   * aggregation up to {@link #MAX_CONTENT_BYTES}, routing.
    */
   static void addHttpHandlers(ChannelPipeline p, AdminRoutes routes) {
     p.addLast("idle", new ReadTimeoutHandler(IDLE_SECONDS));
@@ -167,11 +182,16 @@ public final class AdminServer {
       token = Files.readString(config.tokenFile(), StandardCharsets.UTF_8).trim();
     } catch (IOException e) {
       throw new UncheckedIOException(
-          "admin.tokenFile: " + config.tokenFile() + " (expected: a readable file holding the token)", e);
+          "admin.tokenFile: "
+              + config.tokenFile()
+              + " (expected: a readable file holding the token)",
+          e);
     }
     if (token.isEmpty()) {
       throw new IllegalArgumentException(
-          "admin.tokenFile: " + config.tokenFile() + " (expected: a file holding a non-empty token)");
+          "admin.tokenFile: "
+              + config.tokenFile()
+              + " (expected: a file holding a non-empty token)");
     }
     return token;
   }
@@ -180,7 +200,8 @@ public final class AdminServer {
     try {
       return InetAddress.getByName(listen.host());
     } catch (UnknownHostException e) {
-      throw new IllegalArgumentException("admin.listen: " + listen + " (expected: a resolvable host)", e);
+      throw new IllegalArgumentException(
+          "admin.listen: " + listen + " (expected: a resolvable host)", e);
     }
   }
 

@@ -15,8 +15,9 @@ import java.time.Duration;
 import java.util.Locale;
 
 /**
- * Renders the effective configuration for {@code GET /admin/config}. Secrets never appear: the config holds only
- * the token file's path, and every URL loses its user info, query and fragment, which is where credentials hide.
+ * Renders the effective configuration for {@code GET /admin/config}. Secrets never appear: the
+ * config holds only the token file's path, and every URL loses its user info, query and fragment,
+ * which is where credentials hide.
  */
 final class ConfigJson {
   private static final ObjectMapper MAPPER = mapper();
@@ -58,7 +59,8 @@ final class ConfigJson {
     }
     try {
       String redacted =
-          new URI(uri.getScheme(), null, uri.getHost(), uri.getPort(), uri.getPath(), null, null).toString();
+          new URI(uri.getScheme(), null, uri.getHost(), uri.getPort(), uri.getPath(), null, null)
+              .toString();
       return uri.getRawQuery() == null ? redacted : redacted + "?<redacted>";
     } catch (URISyntaxException e) {
       return "<redacted>";
@@ -67,14 +69,16 @@ final class ConfigJson {
 
   private static final class DurationSerializer extends JsonSerializer<Duration> {
     @Override
-    public void serialize(Duration value, JsonGenerator gen, SerializerProvider provider) throws IOException {
+    public void serialize(Duration value, JsonGenerator gen, SerializerProvider provider)
+        throws IOException {
       gen.writeString(duration(value));
     }
   }
 
   private static final class RedactingUriSerializer extends JsonSerializer<URI> {
     @Override
-    public void serialize(URI value, JsonGenerator gen, SerializerProvider provider) throws IOException {
+    public void serialize(URI value, JsonGenerator gen, SerializerProvider provider)
+        throws IOException {
       gen.writeString(redact(value));
     }
   }
@@ -82,7 +86,8 @@ final class ConfigJson {
   @SuppressWarnings("rawtypes")
   private static final class LowerCaseEnumSerializer extends JsonSerializer<Enum> {
     @Override
-    public void serialize(Enum value, JsonGenerator gen, SerializerProvider provider) throws IOException {
+    public void serialize(Enum value, JsonGenerator gen, SerializerProvider provider)
+        throws IOException {
       gen.writeString(value.name().toLowerCase(Locale.ROOT));
     }
   }

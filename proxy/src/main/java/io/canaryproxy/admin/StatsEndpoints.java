@@ -17,7 +17,9 @@ import java.util.function.Supplier;
 import org.HdrHistogram.Histogram;
 import org.HdrHistogram.HistogramLogWriter;
 
-/** {@code GET /admin/stats} and {@code GET /admin/histograms}: read from {@link LatencyRecorders}. */
+/**
+ * {@code GET /admin/stats} and {@code GET /admin/histograms}: read from {@link LatencyRecorders}.
+ */
 final class StatsEndpoints {
   /** Histogram values are microseconds; the log's max column is written in milliseconds. */
   private static final double MICROS_PER_MILLI = 1000.0;
@@ -31,8 +33,8 @@ final class StatsEndpoints {
   }
 
   /**
-   * Per variant: requests, errors and latency percentiles (ms) since start, plus the same for the last closed
-   * interval under {@code lastInterval}; then {@code mirror} from the mirroring code.
+   * Per variant: requests, errors and latency percentiles (ms) since start, plus the same for the
+   * last closed interval under {@code lastInterval}; then {@code mirror} from the mirroring code.
    */
   AdminResponse stats(AdminRequest request) {
     IntervalSnapshot last = recorders.lastInterval();
@@ -79,15 +81,20 @@ final class StatsEndpoints {
     return micros / MICROS_PER_MILLI;
   }
 
-  /** The window of one variant as an HdrHistogram interval log; 400 for an unknown variant or measure. */
+  /**
+   * The window of one variant as an HdrHistogram interval log; 400 for an unknown variant or
+   * measure.
+   */
   AdminResponse histograms(AdminRequest request) {
     Variant variant = parse(Variant.class, request.param("variant"), Variant::label);
     if (variant == null) {
       return AdminResponse.error(
-          400, "variant: " + request.param("variant") + " (expected: stable | canary | other | shadow)");
+          400,
+          "variant: " + request.param("variant") + " (expected: stable | canary | other | shadow)");
     }
     String measureParam = request.param("measure");
-    Measure measure = measureParam == null ? Measure.TOTAL : parse(Measure.class, measureParam, Measure::label);
+    Measure measure =
+        measureParam == null ? Measure.TOTAL : parse(Measure.class, measureParam, Measure::label);
     if (measure == null) {
       return AdminResponse.error(400, "measure: " + measureParam + " (expected: total | upstream)");
     }
@@ -97,7 +104,11 @@ final class StatsEndpoints {
       HistogramLogWriter log = new HistogramLogWriter(ps);
       long base = window.isEmpty() ? System.currentTimeMillis() : window.get(0).startMillis();
       log.outputComment(
-          "canary-proxy variant=" + variant.label() + " measure=" + measure.label() + " unit=microseconds");
+          "canary-proxy variant="
+              + variant.label()
+              + " measure="
+              + measure.label()
+              + " unit=microseconds");
       log.outputLogFormatVersion();
       log.outputStartTime(base);
       log.setBaseTime(base);
@@ -106,7 +117,10 @@ final class StatsEndpoints {
       for (IntervalSnapshot s : window) {
         Histogram h = s.variant(variant).histogram(measure);
         log.outputIntervalHistogram(
-            (h.getStartTimeStamp() - base) / 1000.0, (h.getEndTimeStamp() - base) / 1000.0, h, MICROS_PER_MILLI);
+            (h.getStartTimeStamp() - base) / 1000.0,
+            (h.getEndTimeStamp() - base) / 1000.0,
+            h,
+            MICROS_PER_MILLI);
       }
     }
     return new AdminResponse(200, AdminResponse.TEXT_TYPE, bytes.toByteArray(), Map.of());

@@ -13,20 +13,21 @@ import java.util.Objects;
 import org.HdrHistogram.Histogram;
 
 /**
- * Judges one analysis interval of the canary against stable. An interval FAILS when any of these holds, and
- * PASSES otherwise:
+ * Judges one analysis interval of the canary against stable. An interval FAILS when any of these
+ * holds, and PASSES otherwise:
  *
  * <ul>
- *   <li>latency: the one-sided Mann-Whitney test (canary slower) has p &lt; 1 - {@code confidence} AND the
- *       canary/stable ratio at {@code percentile} exceeds {@code maxRatio} (significant and large, as Kayenta
- *       requires);
- *   <li>errors: the one-sided two-proportion z-test (canary worse) has p &lt; 1 - {@code confidence} AND the
- *       canary error rate exceeds stable's by more than {@code maxErrorIncrease};
+ *   <li>latency: the one-sided Mann-Whitney test (canary slower) has p &lt; 1 - {@code confidence}
+ *       AND the canary/stable ratio at {@code percentile} exceeds {@code maxRatio} (significant and
+ *       large, as Kayenta requires);
+ *   <li>errors: the one-sided two-proportion z-test (canary worse) has p &lt; 1 - {@code
+ *       confidence} AND the canary error rate exceeds stable's by more than {@code
+ *       maxErrorIncrease};
  *   <li>mirror: when responses were compared, the mismatch rate exceeds {@code maxMismatchRate}.
  * </ul>
  *
- * <p>With fewer than {@code minRequests} requests on either side the interval is INCONCLUSIVE, never FAIL.
- * Thread-safe and stateless apart from its configuration.
+ * <p>With fewer than {@code minRequests} requests on either side the interval is INCONCLUSIVE,
+ * never FAIL. Thread-safe and stateless apart from its configuration.
  */
 public final class CanaryJudge {
   private final AnalysisConfig config;
@@ -53,14 +54,18 @@ public final class CanaryJudge {
     return config;
   }
 
-  /** Judges the canary against stable, including the mirror mismatch rate when the input carries one. */
+  /**
+   * Judges the canary against stable, including the mirror mismatch rate when the input carries
+   * one.
+   */
   public Verdict judge(JudgeInput in) {
     return evaluate("canary", in.stable(), in.canary(), in.mirror());
   }
 
   /**
-   * Judges the shadow against stable, for the shadow gate: the shadow's latency histogram plays the canary and
-   * the mismatch rate applies as in {@link #judge}. INCONCLUSIVE when the input has no shadow latency.
+   * Judges the shadow against stable, for the shadow gate: the shadow's latency histogram plays the
+   * canary and the mismatch rate applies as in {@link #judge}. INCONCLUSIVE when the input has no
+   * shadow latency.
    */
   public Verdict judgeShadow(JudgeInput in) {
     MirrorSample mirror = in.mirror();
@@ -69,7 +74,8 @@ public final class CanaryJudge {
       VariantSample none = new VariantSample(new Histogram(2), 0, 0);
       return evaluate("shadow", in.stable(), none, mirror);
     }
-    return evaluate("shadow", in.stable(), new VariantSample(shadow, shadow.getTotalCount(), 0), mirror);
+    return evaluate(
+        "shadow", in.stable(), new VariantSample(shadow, shadow.getTotalCount(), 0), mirror);
   }
 
   private Verdict evaluate(
@@ -131,9 +137,7 @@ public final class CanaryJudge {
               "%s %s %.3f ms is %.2fx stable's %.3f ms (max %.2fx), Mann-Whitney p=%.2g",
               comparison, pct, canaryTail, ratio, stableTail, config.maxRatio(), latencyP));
     }
-    if (errorP != null
-        && errorP < alpha
-        && canaryRate - stableRate > config.maxErrorIncrease()) {
+    if (errorP != null && errorP < alpha && canaryRate - stableRate > config.maxErrorIncrease()) {
       failures.add(
           format(
               "%s error rate %.4f vs stable %.4f (max increase %.4f), z-test p=%.2g",

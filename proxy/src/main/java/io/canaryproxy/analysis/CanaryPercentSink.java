@@ -1,9 +1,9 @@
 package io.canaryproxy.analysis;
 
 /**
- * Applies the canary share decided by the {@link RolloutController}. The composition root implements it with an
- * atomic swap of the routing table; it is called on the analysis or admin thread, must be fast and must not
- * throw.
+ * Applies the canary share decided by the {@link RolloutController}. The composition root
+ * implements it with an atomic swap of the routing table; it is called on the analysis or admin
+ * thread, must be fast and must not throw.
  */
 @FunctionalInterface
 public interface CanaryPercentSink {

@@ -6,10 +6,11 @@ import org.HdrHistogram.AbstractHistogram;
 import org.HdrHistogram.HistogramIterationValue;
 
 /**
- * Mann-Whitney U test computed directly on two HdrHistograms, without raw samples. All values that fall into
- * the same histogram bucket (reported as the bucket's highest equivalent value) are one tie group, across both
- * histograms; a tie group shares its midrank. The p-value uses the normal approximation with the tie-corrected
- * variance and no continuity correction. Cost: one pass over the recorded buckets of each histogram.
+ * Mann-Whitney U test computed directly on two HdrHistograms, without raw samples. All values that
+ * fall into the same histogram bucket (reported as the bucket's highest equivalent value) are one
+ * tie group, across both histograms; a tie group shares its midrank. The p-value uses the normal
+ * approximation with the tie-corrected variance and no continuity correction. Cost: one pass over
+ * the recorded buckets of each histogram.
  */
 public final class HistogramMannWhitney {
   private HistogramMannWhitney() {}
@@ -17,15 +18,18 @@ public final class HistogramMannWhitney {
   /**
    * Result of one test.
    *
-   * @param u U statistic of the treatment sample: the number of (control, treatment) pairs where the treatment
-   *     value is larger, ties counting one half
+   * @param u U statistic of the treatment sample: the number of (control, treatment) pairs where
+   *     the treatment value is larger, ties counting one half
    * @param z standardized U; positive when the treatment tends to be larger
-   * @param pValue one-sided p-value of H1 "treatment values are stochastically larger"; 1 when either sample is
-   *     empty or every value is tied
+   * @param pValue one-sided p-value of H1 "treatment values are stochastically larger"; 1 when
+   *     either sample is empty or every value is tied
    */
   public record Result(double u, double z, double pValue) {}
 
-  /** Tests whether {@code treatment} (e.g. canary latency) is stochastically larger than {@code control}. */
+  /**
+   * Tests whether {@code treatment} (e.g. canary latency) is stochastically larger than {@code
+   * control}.
+   */
   public static Result greater(AbstractHistogram control, AbstractHistogram treatment) {
     List<long[]> c = buckets(control);
     List<long[]> t = buckets(treatment);
@@ -40,8 +44,10 @@ public final class HistogramMannWhitney {
     int i = 0;
     int j = 0;
     while (i < c.size() || j < t.size()) {
-      long value = Math.min(
-          i < c.size() ? c.get(i)[0] : Long.MAX_VALUE, j < t.size() ? t.get(j)[0] : Long.MAX_VALUE);
+      long value =
+          Math.min(
+              i < c.size() ? c.get(i)[0] : Long.MAX_VALUE,
+              j < t.size() ? t.get(j)[0] : Long.MAX_VALUE);
       long inControl = 0;
       long inTreatment = 0;
       if (i < c.size() && c.get(i)[0] == value) {

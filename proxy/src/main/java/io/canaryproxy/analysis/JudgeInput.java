@@ -4,8 +4,8 @@ import java.util.Objects;
 import org.HdrHistogram.Histogram;
 
 /**
- * What one analysis interval observed. The histograms are interval histograms (only this interval's requests),
- * in microseconds; the judge only reads them.
+ * What one analysis interval observed. The histograms are interval histograms (only this interval's
+ * requests), in microseconds; the judge only reads them.
  *
  * @param stable the stable variant
  * @param canary the canary variant
@@ -21,8 +21,8 @@ public record JudgeInput(VariantSample stable, VariantSample canary, MirrorSampl
   /**
    * One variant during the interval.
    *
-   * @param latencyMicros latency of its requests, in microseconds; may hold fewer values than {@code requests}
-   *     when failed requests are not timed
+   * @param latencyMicros latency of its requests, in microseconds; may hold fewer values than
+   *     {@code requests} when failed requests are not timed
    * @param requests requests completed (successful or not)
    * @param errors 5xx responses plus upstream failures, at most {@code requests}
    */
@@ -41,14 +41,20 @@ public record JudgeInput(VariantSample stable, VariantSample canary, MirrorSampl
    *
    * @param compared shadow responses compared with the primary's
    * @param mismatches compared responses that differed, at most {@code compared}
-   * @param shadowLatencyMicros the shadow's latency in microseconds, or {@code null} when not recorded; used by
-   *     the shadow gate
+   * @param shadowLatencyMicros the shadow's latency in microseconds, or {@code null} when not
+   *     recorded; used by the shadow gate
    */
   public record MirrorSample(long compared, long mismatches, Histogram shadowLatencyMicros) {
     public MirrorSample {
       if (compared < 0 || mismatches < 0 || mismatches > compared) {
         throw new IllegalArgumentException(
-            "mismatches: " + mismatches + " (expected: 0.." + compared + ", compared: " + compared + ")");
+            "mismatches: "
+                + mismatches
+                + " (expected: 0.."
+                + compared
+                + ", compared: "
+                + compared
+                + ")");
       }
     }
   }

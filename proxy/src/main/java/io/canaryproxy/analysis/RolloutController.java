@@ -18,25 +18,27 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The rollout state machine. It owns the canary share (through a {@link CanaryPercentSink}), judges each
- * analysis interval handed to {@link #onInterval}, and moves the canary up {@code rollout.steps}, or rolls it
- * back, by these rules:
+ * The rollout state machine. It owns the canary share (through a {@link CanaryPercentSink}), judges
+ * each analysis interval handed to {@link #onInterval}, and moves the canary up {@code
+ * rollout.steps}, or rolls it back, by these rules:
  *
  * <ul>
- *   <li>Promotion: a step advances once it has been observed for {@code stepInterval} without a FAIL, with at
- *       least one PASS. A FAIL restarts that observation window (and drops its passes), so the last interval
- *       before an advance is never a FAIL. Entering a step of 100% means promoted; passing the last step too.
- *   <li>Failure: after {@code failureThreshold} consecutive FAIL intervals, {@code onFailure: rollback} sets the
- *       share to 0 and the state to rolledBack; {@code pause} holds the share in paused. An INCONCLUSIVE interval
- *       neither counts as a failure nor resets the count; a PASS resets it.
- *   <li>Shadow gate ({@code shadowGate: true}): step 0 runs at 0% and judges the mirror (shadow latency against
- *       stable, and the mismatch rate) instead of the canary.
+ *   <li>Promotion: a step advances once it has been observed for {@code stepInterval} without a
+ *       FAIL, with at least one PASS. A FAIL restarts that observation window (and drops its
+ *       passes), so the last interval before an advance is never a FAIL. Entering a step of 100%
+ *       means promoted; passing the last step too.
+ *   <li>Failure: after {@code failureThreshold} consecutive FAIL intervals, {@code onFailure:
+ *       rollback} sets the share to 0 and the state to rolledBack; {@code pause} holds the share in
+ *       paused. An INCONCLUSIVE interval neither counts as a failure nor resets the count; a PASS
+ *       resets it.
+ *   <li>Shadow gate ({@code shadowGate: true}): step 0 runs at 0% and judges the mirror (shadow
+ *       latency against stable, and the mismatch rate) instead of the canary.
  *   <li>Paused: intervals are still judged and recorded, but cause no transition.
  * </ul>
  *
- * <p>Every change is written to the state file; after a restart, {@link #start()} resumes from it (rolledBack
- * stays rolledBack at 0%, paused stays paused). Thread-safe: all methods synchronize on the controller and never
- * block on I/O other than the small state file write.
+ * <p>Every change is written to the state file; after a restart, {@link #start()} resumes from it
+ * (rolledBack stays rolledBack at 0%, paused stays paused). Thread-safe: all methods synchronize on
+ * the controller and never block on I/O other than the small state file write.
  */
 public final class RolloutController {
   /** Verdicts kept in the status and the state file. */
@@ -62,8 +64,8 @@ public final class RolloutController {
   private final ArrayDeque<Verdict> verdicts = new ArrayDeque<>();
 
   /**
-   * A controller for {@code config}, or one that stays idle when {@code config} is {@code null} (no rollout
-   * section). Nothing happens until {@link #start()}.
+   * A controller for {@code config}, or one that stays idle when {@code config} is {@code null} (no
+   * rollout section). Nothing happens until {@link #start()}.
    */
   public RolloutController(
       RolloutConfig config, CanaryPercentSink sink, RolloutEventListener listener, Clock clock) {
@@ -92,8 +94,8 @@ public final class RolloutController {
   }
 
   /**
-   * Starts the rollout: resumes the state file's state when it holds one, else starts progressing at step 0;
-   * then applies the canary share to the sink. Does nothing without a rollout section.
+   * Starts the rollout: resumes the state file's state when it holds one, else starts progressing
+   * at step 0; then applies the canary share to the sink. Does nothing without a rollout section.
    *
    * @throws java.io.UncheckedIOException when the state file exists but cannot be read
    */
@@ -108,13 +110,16 @@ public final class RolloutController {
       RolloutStatus s = saved.get();
       state = s.state();
       step = Math.max(0, Math.min(s.step(), steps.size() - 1));
-      percent = switch (state) {
-        case ROLLED_BACK -> 0.0;
-        case PROMOTED -> s.canaryPercent();
-        default -> steps.get(step);
-      };
+      percent =
+          switch (state) {
+            case ROLLED_BACK -> 0.0;
+            case PROMOTED -> s.canaryPercent();
+            default -> steps.get(step);
+          };
       consecutiveFailures = state == RolloutState.PROGRESSING ? s.consecutiveFailures() : 0;
-      s.verdicts().stream().skip(Math.max(0, s.verdicts().size() - VERDICTS_KEPT)).forEach(verdicts::add);
+      s.verdicts().stream()
+          .skip(Math.max(0, s.verdicts().size() - VERDICTS_KEPT))
+          .forEach(verdicts::add);
     } else {
       state = RolloutState.PROGRESSING;
       step = 0;
@@ -131,9 +136,11 @@ public final class RolloutController {
   }
 
   /**
-   * Judges one interval and applies the rules above. Call it once per {@code rollout.analysis.interval}.
+   * Judges one interval and applies the rules above. Call it once per {@code
+   * rollout.analysis.interval}.
    *
-   * @return the verdict, or empty when the rollout is not progressing or paused (nothing is judged then)
+   * @return the verdict, or empty when the rollout is not progressing or paused (nothing is judged
+   *     then)
    */
   public synchronized Optional<Verdict> onInterval(JudgeInput in) {
     if (state != RolloutState.PROGRESSING && state != RolloutState.PAUSED) {
@@ -146,7 +153,8 @@ public final class RolloutController {
       verdicts.removeFirst();
     }
     if (v.outcome() == Outcome.FAIL) {
-      log.warn("{} interval FAILED at step {} ({}%): {}", v.comparison(), step, percent, v.reason());
+      log.warn(
+          "{} interval FAILED at step {} ({}%): {}", v.comparison(), step, percent, v.reason());
       emit(Type.VERDICT_FAILED, state, false, v.reason(), v);
     } else {
       log.debug("canary interval {} at step {}: {}", v.outcome(), step, v.reason());
@@ -178,13 +186,15 @@ public final class RolloutController {
       }
     } else if (windowPasses >= 1
         && !Duration.between(windowStart, now).minus(config.stepInterval()).isNegative()) {
-      advance(false, windowPasses + " passing and no failed interval for " + config.stepInterval(), v);
+      advance(
+          false, windowPasses + " passing and no failed interval for " + config.stepInterval(), v);
     }
   }
 
   /**
-   * A task for {@code ScheduledExecutorService.scheduleAtFixedRate} that takes one interval from {@code source}
-   * and judges it. It logs and swallows exceptions, because a periodic task that throws is never run again.
+   * A task for {@code ScheduledExecutorService.scheduleAtFixedRate} that takes one interval from
+   * {@code source} and judges it. It logs and swallows exceptions, because a periodic task that
+   * throws is never run again.
    */
   public Runnable intervalTask(Supplier<JudgeInput> source) {
     Objects.requireNonNull(source, "source");
@@ -199,27 +209,37 @@ public final class RolloutController {
 
   /** Holds the canary at its step. Valid when progressing. */
   public synchronized OperationResult pause() {
-    return operate("pause", RolloutState.PROGRESSING, () ->
-        transition(RolloutState.PAUSED, Type.PAUSED, true, "paused by an operator", null));
-  }
-
-  /** Resumes judging and stepping from the current step, with a fresh observation window. Valid when paused. */
-  public synchronized OperationResult resume() {
-    return operate("resume", RolloutState.PAUSED, () -> {
-      resetWindow();
-      transition(RolloutState.PROGRESSING, Type.RESUMED, true, "resumed by an operator", null);
-    });
+    return operate(
+        "pause",
+        RolloutState.PROGRESSING,
+        () -> transition(RolloutState.PAUSED, Type.PAUSED, true, "paused by an operator", null));
   }
 
   /**
-   * Skips to the next step now, or to promoted from the last one. Valid when progressing or paused; a paused
-   * rollout is progressing again afterwards.
+   * Resumes judging and stepping from the current step, with a fresh observation window. Valid when
+   * paused.
+   */
+  public synchronized OperationResult resume() {
+    return operate(
+        "resume",
+        RolloutState.PAUSED,
+        () -> {
+          resetWindow();
+          transition(RolloutState.PROGRESSING, Type.RESUMED, true, "resumed by an operator", null);
+        });
+  }
+
+  /**
+   * Skips to the next step now, or to promoted from the last one. Valid when progressing or paused;
+   * a paused rollout is progressing again afterwards.
    */
   public synchronized OperationResult promote() {
     if (state == RolloutState.PAUSED) {
-      return operate("promote", RolloutState.PAUSED, () -> advance(true, "promoted by an operator", null));
+      return operate(
+          "promote", RolloutState.PAUSED, () -> advance(true, "promoted by an operator", null));
     }
-    return operate("promote", RolloutState.PROGRESSING, () -> advance(true, "promoted by an operator", null));
+    return operate(
+        "promote", RolloutState.PROGRESSING, () -> advance(true, "promoted by an operator", null));
   }
 
   /** Sends no more users to the canary. Valid when progressing, paused or promoted. */
@@ -228,7 +248,10 @@ public final class RolloutController {
     if (from == RolloutState.PAUSED || from == RolloutState.PROMOTED) {
       return operate("rollback", from, () -> rollBack(true, "rolled back by an operator", null));
     }
-    return operate("rollback", RolloutState.PROGRESSING, () -> rollBack(true, "rolled back by an operator", null));
+    return operate(
+        "rollback",
+        RolloutState.PROGRESSING,
+        () -> rollBack(true, "rolled back by an operator", null));
   }
 
   /** The current snapshot, with the last {@value #VERDICTS_KEPT} verdicts. */
@@ -259,8 +282,14 @@ public final class RolloutController {
       return new OperationResult(false, operation, "no rollout is configured", status());
     }
     if (state != required) {
-      String error = "cannot " + operation + ": the rollout is " + state.jsonName() + " (expected: "
-          + validFrom(operation) + ")";
+      String error =
+          "cannot "
+              + operation
+              + ": the rollout is "
+              + state.jsonName()
+              + " (expected: "
+              + validFrom(operation)
+              + ")";
       return new OperationResult(false, operation, error, status());
     }
     action.run();
@@ -279,7 +308,8 @@ public final class RolloutController {
 
   private void advance(boolean manual, String reason, Verdict cause) {
     if (step + 1 >= steps.size()) {
-      transition(RolloutState.PROMOTED, Type.PROMOTED, manual, "last step passed: " + reason, cause);
+      transition(
+          RolloutState.PROMOTED, Type.PROMOTED, manual, "last step passed: " + reason, cause);
       return;
     }
     step++;
@@ -297,7 +327,8 @@ public final class RolloutController {
     transition(RolloutState.ROLLED_BACK, Type.ROLLED_BACK, manual, reason, cause);
   }
 
-  private void transition(RolloutState to, Type type, boolean manual, String reason, Verdict cause) {
+  private void transition(
+      RolloutState to, Type type, boolean manual, String reason, Verdict cause) {
     RolloutState from = state;
     state = to;
     if (to != RolloutState.PROGRESSING) {
@@ -318,17 +349,28 @@ public final class RolloutController {
   }
 
   private boolean inShadowGate() {
-    return config != null && config.shadowGate() && step == 0 && state != RolloutState.ROLLED_BACK
+    return config != null
+        && config.shadowGate()
+        && step == 0
+        && state != RolloutState.ROLLED_BACK
         && state != RolloutState.PROMOTED;
   }
 
   private void emit(Type type, RolloutState from, boolean manual, String reason, Verdict cause) {
     updatedAt = clock.instant();
-    RolloutEvent e = new RolloutEvent(
-        type, updatedAt.toString(), state, from, percent, step, manual, reason, cause);
+    RolloutEvent e =
+        new RolloutEvent(
+            type, updatedAt.toString(), state, from, percent, step, manual, reason, cause);
     if (type != Type.VERDICT_FAILED) {
-      log.info("rollout {}: {} -> {}, canary {}% at step {}{}: {}", type.tag(), from.jsonName(),
-          state.jsonName(), percent, step, manual ? " (manual)" : "", reason);
+      log.info(
+          "rollout {}: {} -> {}, canary {}% at step {}{}: {}",
+          type.tag(),
+          from.jsonName(),
+          state.jsonName(),
+          percent,
+          step,
+          manual ? " (manual)" : "",
+          reason);
     }
     try {
       listener.onEvent(e);

@@ -3,9 +3,9 @@ package io.canaryproxy.analysis;
 import java.util.List;
 
 /**
- * Receives every {@link RolloutEvent}. Called synchronously by the controller while it holds its lock, so an
- * implementation must be quick and must not block (hand work to another thread, as {@link WebhookNotifier}
- * does); an exception it throws is logged and ignored.
+ * Receives every {@link RolloutEvent}. Called synchronously by the controller while it holds its
+ * lock, so an implementation must be quick and must not block (hand work to another thread, as
+ * {@link WebhookNotifier} does); an exception it throws is logged and ignored.
  */
 @FunctionalInterface
 public interface RolloutEventListener {

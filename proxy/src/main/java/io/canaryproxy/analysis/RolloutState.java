@@ -3,7 +3,9 @@ package io.canaryproxy.analysis;
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonValue;
 
-/** Where a rollout stands. The JSON names ({@link #jsonName()}) are public contract (CONTRACT.md). */
+/**
+ * Where a rollout stands. The JSON names ({@link #jsonName()}) are public contract (CONTRACT.md).
+ */
 public enum RolloutState {
   /** No rollout configured, or not started yet. */
   IDLE("idle"),

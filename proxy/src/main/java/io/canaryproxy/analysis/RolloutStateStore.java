@@ -13,9 +13,9 @@ import java.util.Objects;
 import java.util.Optional;
 
 /**
- * Reads and writes the rollout state file ({@code rollout.stateFile}) as the JSON of a {@link RolloutStatus}.
- * A write goes to a temporary file in the same directory, which is then atomically moved over the old one, so a
- * crash leaves either the old or the new state, never a torn file.
+ * Reads and writes the rollout state file ({@code rollout.stateFile}) as the JSON of a {@link
+ * RolloutStatus}. A write goes to a temporary file in the same directory, which is then atomically
+ * moved over the old one, so a crash leaves either the old or the new state, never a torn file.
  */
 public final class RolloutStateStore {
   private static final ObjectMapper MAPPER =
@@ -38,8 +38,8 @@ public final class RolloutStateStore {
   /**
    * The saved state, or empty when there is no file.
    *
-   * @throws UncheckedIOException when the file exists but cannot be read or parsed: starting over would undo a
-   *     rollback, so the operator must fix or delete it
+   * @throws UncheckedIOException when the file exists but cannot be read or parsed: starting over
+   *     would undo a rollback, so the operator must fix or delete it
    */
   public Optional<RolloutStatus> load() {
     try {

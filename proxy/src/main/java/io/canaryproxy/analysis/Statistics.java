@@ -1,18 +1,18 @@
 package io.canaryproxy.analysis;
 
 /**
- * The few statistics the judge needs, in plain Java: the standard normal distribution and the one-sided
- * two-proportion z-test. No state; every method is pure.
+ * The few statistics the judge needs, in plain Java: the standard normal distribution and the
+ * one-sided two-proportion z-test. No state; every method is pure.
  */
 public final class Statistics {
   private Statistics() {}
 
   /**
-   * Complementary error function {@code erfc(x)} for any finite {@code x}, with a fractional (relative) error
-   * below 1.2e-7 everywhere. It uses the Chebyshev-fitted form {@code t·exp(-x² + P(t))}, {@code t = 1/(1 +
-   * |x|/2)}, where {@code P} is a degree-9 polynomial (Press, Teukolsky, Vetterling and Flannery, Numerical
-   * Recipes in C, 2nd ed., section 6.2, "erfcc"). Relative accuracy matters here because tiny p-values are
-   * compared against significance levels.
+   * Complementary error function {@code erfc(x)} for any finite {@code x}, with a fractional
+   * (relative) error below 1.2e-7 everywhere. It uses the Chebyshev-fitted form {@code t·exp(-x² +
+   * P(t))}, {@code t = 1/(1 + |x|/2)}, where {@code P} is a degree-9 polynomial (Press, Teukolsky,
+   * Vetterling and Flannery, Numerical Recipes in C, 2nd ed., section 6.2, "erfcc"). Relative
+   * accuracy matters here because tiny p-values are compared against significance levels.
    */
   public static double erfc(double x) {
     double z = Math.abs(x);
@@ -32,7 +32,10 @@ public final class Statistics {
     return x >= 0 ? value : 2.0 - value;
   }
 
-  /** Standard normal cumulative distribution function Φ(z) = erfc(-z/√2)/2; relative error below 1.2e-7. */
+  /**
+   * Standard normal cumulative distribution function Φ(z) = erfc(-z/√2)/2; relative error below
+   * 1.2e-7.
+   */
   public static double normalCdf(double z) {
     if (Double.isNaN(z)) {
       return Double.NaN;
@@ -40,7 +43,9 @@ public final class Statistics {
     return 0.5 * erfc(-z / Math.sqrt(2.0));
   }
 
-  /** Upper tail 1 - Φ(z), computed without cancellation so that small p-values keep their precision. */
+  /**
+   * Upper tail 1 - Φ(z), computed without cancellation so that small p-values keep their precision.
+   */
   public static double normalUpperTail(double z) {
     if (Double.isNaN(z)) {
       return Double.NaN;
@@ -49,9 +54,11 @@ public final class Statistics {
   }
 
   /**
-   * One-sided pooled two-proportion z-test of H1 "the treatment rate is higher than the control rate".
+   * One-sided pooled two-proportion z-test of H1 "the treatment rate is higher than the control
+   * rate".
    *
-   * @return the p-value in [0, 1]; 1 when the test has no power (an empty side, or a pooled rate of 0 or 1)
+   * @return the p-value in [0, 1]; 1 when the test has no power (an empty side, or a pooled rate of
+   *     0 or 1)
    */
   public static double twoProportionUpperPValue(
       long controlEvents, long controlTrials, long treatmentEvents, long treatmentTrials) {

@@ -1,13 +1,13 @@
 package io.canaryproxy.analysis;
 
 /**
- * The judge's decision on one interval, with the evidence behind it. Serializes to JSON with Jackson as is;
- * absent measurements are {@code null}, never NaN.
+ * The judge's decision on one interval, with the evidence behind it. Serializes to JSON with
+ * Jackson as is; absent measurements are {@code null}, never NaN.
  *
  * @param outcome PASS, FAIL or INCONCLUSIVE
  * @param at when the interval was judged, ISO-8601 UTC
- * @param comparison {@code canary} (canary against stable) or {@code shadow} (shadow against stable, the shadow
- *     gate); in the evidence, the "canary" fields then describe the shadow
+ * @param comparison {@code canary} (canary against stable) or {@code shadow} (shadow against
+ *     stable, the shadow gate); in the evidence, the "canary" fields then describe the shadow
  * @param reason one short human sentence
  * @param evidence the numbers
  */
@@ -22,7 +22,8 @@ public record Verdict(
   }
 
   /**
-   * The numbers a verdict rests on. Latencies are in milliseconds at the configured {@code percentile}.
+   * The numbers a verdict rests on. Latencies are in milliseconds at the configured {@code
+   * percentile}.
    *
    * @param stableRequests requests seen on stable
    * @param stableErrors errors on stable
@@ -37,7 +38,8 @@ public record Verdict(
    * @param latencyPValue one-sided Mann-Whitney p-value (canary slower), or null when not tested
    * @param stableErrorRate stable errors / requests, or null without requests
    * @param canaryErrorRate canary errors / requests, or null without requests
-   * @param errorPValue one-sided two-proportion z-test p-value (canary worse), or null when not tested
+   * @param errorPValue one-sided two-proportion z-test p-value (canary worse), or null when not
+   *     tested
    * @param mirrorCompared mirrored responses compared
    * @param mirrorMismatches compared responses that differed
    * @param mismatchRate mismatches / compared, or null when nothing was compared

@@ -18,10 +18,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * POSTs each {@link RolloutEvent} as JSON to {@code rollout.webhook}, asynchronously: {@link #onEvent} only
- * queues. Each attempt times out after 2 s; a failed attempt (an I/O error or a non-2xx answer) is retried up
- * to 3 times with exponential backoff from 500 ms. When 256 events are already pending, a new one is dropped and
- * logged. Runs on one daemon thread of its own; {@link #close()} stops it.
+ * POSTs each {@link RolloutEvent} as JSON to {@code rollout.webhook}, asynchronously: {@link
+ * #onEvent} only queues. Each attempt times out after 2 s; a failed attempt (an I/O error or a
+ * non-2xx answer) is retried up to 3 times with exponential backoff from 500 ms. When 256 events
+ * are already pending, a new one is dropped and logged. Runs on one daemon thread of its own;
+ * {@link #close()} stops it.
  */
 public final class WebhookNotifier implements RolloutEventListener, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(WebhookNotifier.class);
@@ -59,11 +60,13 @@ public final class WebhookNotifier implements RolloutEventListener, AutoCloseabl
     this.retries = retries;
     this.firstBackoff = Objects.requireNonNull(firstBackoff, "firstBackoff");
     this.maxPending = maxPending;
-    this.executor = Executors.newSingleThreadScheduledExecutor(r -> {
-      Thread t = new Thread(r, "rollout-webhook");
-      t.setDaemon(true);
-      return t;
-    });
+    this.executor =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "rollout-webhook");
+              t.setDaemon(true);
+              return t;
+            });
     this.client = HttpClient.newBuilder().connectTimeout(timeout).executor(executor).build();
   }
 
@@ -72,7 +75,10 @@ public final class WebhookNotifier implements RolloutEventListener, AutoCloseabl
     if (pending.incrementAndGet() > maxPending) {
       pending.decrementAndGet();
       dropped.incrementAndGet();
-      log.warn("rollout webhook queue full ({} pending): dropped the {} event", maxPending, event.type().tag());
+      log.warn(
+          "rollout webhook queue full ({} pending): dropped the {} event",
+          maxPending,
+          event.type().tag());
       return;
     }
     byte[] body;
@@ -117,29 +123,41 @@ public final class WebhookNotifier implements RolloutEventListener, AutoCloseabl
   }
 
   private void send(byte[] body, RolloutEvent.Type type, int attempt) {
-    HttpRequest request = HttpRequest.newBuilder(uri)
-        .timeout(timeout)
-        .header("Content-Type", "application/json")
-        .POST(HttpRequest.BodyPublishers.ofByteArray(body))
-        .build();
-    client.sendAsync(request, HttpResponse.BodyHandlers.discarding()).whenComplete((response, error) -> {
-      if (error == null && response.statusCode() / 100 == 2) {
-        pending.decrementAndGet();
-        delivered.incrementAndGet();
-        return;
-      }
-      String why = error != null ? error.toString() : "status " + response.statusCode();
-      if (attempt < retries) {
-        Duration backoff = firstBackoff.multipliedBy(1L << attempt);
-        log.debug("rollout webhook attempt {} for {} failed ({}); retrying in {}", attempt + 1, type.tag(), why,
-            backoff);
-        schedule(body, type, attempt + 1, backoff);
-      } else {
-        pending.decrementAndGet();
-        failed.incrementAndGet();
-        log.warn("rollout webhook to {} gave up on the {} event after {} attempts: {}", uri.getHost(), type.tag(),
-            attempt + 1, why);
-      }
-    });
+    HttpRequest request =
+        HttpRequest.newBuilder(uri)
+            .timeout(timeout)
+            .header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofByteArray(body))
+            .build();
+    client
+        .sendAsync(request, HttpResponse.BodyHandlers.discarding())
+        .whenComplete(
+            (response, error) -> {
+              if (error == null && response.statusCode() / 100 == 2) {
+                pending.decrementAndGet();
+                delivered.incrementAndGet();
+                return;
+              }
+              String why = error != null ? error.toString() : "status " + response.statusCode();
+              if (attempt < retries) {
+                Duration backoff = firstBackoff.multipliedBy(1L << attempt);
+                log.debug(
+                    "rollout webhook attempt {} for {} failed ({}); retrying in {}",
+                    attempt + 1,
+                    type.tag(),
+                    why,
+                    backoff);
+                schedule(body, type, attempt + 1, backoff);
+              } else {
+                pending.decrementAndGet();
+                failed.incrementAndGet();
+                log.warn(
+                    "rollout webhook to {} gave up on the {} event after {} attempts: {}",
+                    uri.getHost(),
+                    type.tag(),
+                    attempt + 1,
+                    why);
+              }
+            });
   }
 }

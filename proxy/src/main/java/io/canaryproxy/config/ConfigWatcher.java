@@ -21,11 +21,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Notices when the config file changes and hands the new, fully validated config on. It watches the file's
- * <em>directory</em>, not the file: a Kubernetes ConfigMap volume updates by swapping a {@code ..data} symlink, and a
- * watch on the file itself sees one delete and then never fires again (kubernetes#112677). A poll that compares
- * content hashes backs the watch up, and {@link #check()} may be called at any time (on SIGHUP). A change is acted on
- * only when the content's hash differs from the last one seen, so repeated events cost one read each.
+ * Notices when the config file changes and hands the new, fully validated config on. It watches the
+ * file's <em>directory</em>, not the file: a Kubernetes ConfigMap volume updates by swapping a
+ * {@code ..data} symlink, and a watch on the file itself sees one delete and then never fires again
+ * (kubernetes#112677). A poll that compares content hashes backs the watch up, and {@link #check()}
+ * may be called at any time (on SIGHUP). A change is acted on only when the content's hash differs
+ * from the last one seen, so repeated events cost one read each.
  */
 public final class ConfigWatcher implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(ConfigWatcher.class);
@@ -88,7 +89,9 @@ public final class ConfigWatcher implements AutoCloseable {
     }
   }
 
-  /** Reads the file and reloads when its content changed. Safe to call from any thread, any time. */
+  /**
+   * Reads the file and reloads when its content changed. Safe to call from any thread, any time.
+   */
   public void check() {
     executor.execute(this::checkNow);
   }
@@ -107,7 +110,8 @@ public final class ConfigWatcher implements AutoCloseable {
     }
     lastHash = hash;
     try {
-      ProxyConfig next = ConfigLoader.parse(new String(content, java.nio.charset.StandardCharsets.UTF_8));
+      ProxyConfig next =
+          ConfigLoader.parse(new String(content, java.nio.charset.StandardCharsets.UTF_8));
       onValid.accept(next);
     } catch (ConfigException e) {
       onInvalid.accept(e.errors());

@@ -6,19 +6,29 @@ import java.util.List;
 /**
  * The {@code dns} section: how backend endpoints given by name are resolved and kept current.
  *
- * @param minTtl shortest time an answer is used before the name is asked again (a TTL floor); default 1s
- * @param maxTtl longest time an answer is used, whatever its TTL (a TTL ceiling); default 30s. Also the longest wait
- *     between retries while a name does not resolve.
+ * @param minTtl shortest time an answer is used before the name is asked again (a TTL floor);
+ *     default 1s
+ * @param maxTtl longest time an answer is used, whatever its TTL (a TTL ceiling); default 30s. Also
+ *     the longest wait between retries while a name does not resolve.
  * @param family which address families to use; default {@link Family#V4_PREFERRED}
- * @param servers name servers as literal {@code ip:port}; empty (the default) uses {@code /etc/resolv.conf}
+ * @param servers name servers as literal {@code ip:port}; empty (the default) uses {@code
+ *     /etc/resolv.conf}
  * @param queryTimeout how long one query waits for an answer; default 2s
  */
 public record DnsConfig(
-    Duration minTtl, Duration maxTtl, Family family, List<HostPort> servers, Duration queryTimeout) {
+    Duration minTtl,
+    Duration maxTtl,
+    Family family,
+    List<HostPort> servers,
+    Duration queryTimeout) {
 
   /** The defaults, as when the section is absent. */
   public static DnsConfig defaults() {
-    return new DnsConfig(Duration.ofSeconds(1), Duration.ofSeconds(30), Family.V4_PREFERRED, List.of(),
+    return new DnsConfig(
+        Duration.ofSeconds(1),
+        Duration.ofSeconds(30),
+        Family.V4_PREFERRED,
+        List.of(),
         Duration.ofSeconds(2));
   }
 

@@ -8,4 +8,5 @@ package io.canaryproxy.config;
  * @param maxHeaders more header fields get 431; default 100
  * @param maxBodyBytes larger request bodies get 413; default 100 MiB
  */
-public record LimitsConfig(int maxRequestLineBytes, int maxHeaderBytes, int maxHeaders, long maxBodyBytes) {}
+public record LimitsConfig(
+    int maxRequestLineBytes, int maxHeaderBytes, int maxHeaders, long maxBodyBytes) {}

@@ -10,7 +10,8 @@ import java.util.Set;
  * @param to backend name of the shadow pool
  * @param percent 0..100, required: there is no implicit 100%
  * @param sampleBy {@code request} (random per request) or {@code user} (sticky, by cohort hash)
- * @param from primary variants that are mirrored, {@code stable} and/or {@code canary}; default both
+ * @param from primary variants that are mirrored, {@code stable} and/or {@code canary}; default
+ *     both
  * @param methods methods mirrored; default GET, HEAD, OPTIONS
  * @param maxBodyBytes larger request bodies are not mirrored; default 1 MiB
  * @param maxInFlight most shadow requests in flight per process; default 256
@@ -30,7 +31,10 @@ public record MirrorConfig(
     String hostSuffix,
     CompareConfig compare) {
 
-  public enum SampleBy { REQUEST, USER }
+  public enum SampleBy {
+    REQUEST,
+    USER
+  }
 
   /**
    * @param enabled compare shadow responses with primary ones; default true

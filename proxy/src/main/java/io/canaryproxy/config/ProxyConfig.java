@@ -3,8 +3,8 @@ package io.canaryproxy.config;
 import java.util.Map;
 
 /**
- * The whole configuration, mirroring the YAML tree in CONTRACT.md. Built only by {@link ConfigLoader}, which
- * validates every value, so an instance is always valid.
+ * The whole configuration, mirroring the YAML tree in CONTRACT.md. Built only by {@link
+ * ConfigLoader}, which validates every value, so an instance is always valid.
  *
  * @param listen proxy listener address
  * @param ioThreads event-loop threads; default: available processors

@@ -14,7 +14,8 @@ import java.util.List;
  * @param onFailure what to do after {@code failureThreshold} consecutive failed intervals
  * @param stateFile where the rollout state is persisted; default {@code ./rollout-state.json}
  * @param webhook URL that receives rollout events as JSON POSTs, or {@code null}
- * @param shadowGate start with a 0% step that only advances when the mirror comparison passes; default false
+ * @param shadowGate start with a 0% step that only advances when the mirror comparison passes;
+ *     default false
  */
 public record RolloutConfig(
     List<Double> steps,
@@ -25,15 +26,20 @@ public record RolloutConfig(
     URI webhook,
     boolean shadowGate) {
 
-  public enum OnFailure { ROLLBACK, PAUSE }
+  public enum OnFailure {
+    ROLLBACK,
+    PAUSE
+  }
 
   /**
    * @param interval how often the canary is judged; default 10s
    * @param minRequests fewer requests on either side make an interval inconclusive; default 200
    * @param percentile latency percentile compared, 0..100 exclusive; default 99
-   * @param maxRatio canary/stable ratio at that percentile above which latency may fail; default 1.2
+   * @param maxRatio canary/stable ratio at that percentile above which latency may fail; default
+   *     1.2
    * @param confidence significance level of the statistical tests; default 0.99
-   * @param maxErrorIncrease canary error rate minus stable's above which errors may fail; default 0.01
+   * @param maxErrorIncrease canary error rate minus stable's above which errors may fail; default
+   *     0.01
    * @param maxMismatchRate mirror mismatch rate above which an interval fails; default 0.05
    * @param failureThreshold consecutive failed intervals that trigger {@code onFailure}; default 3
    */

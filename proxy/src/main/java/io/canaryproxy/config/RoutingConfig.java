@@ -10,7 +10,8 @@ import java.util.List;
  * @param userKey where the user key comes from, in order; the first present wins
  * @param canaryPercent 0..100, the share of users sent to the canary; default 0
  * @param salt mixed into the cohort hash; default ""
- * @param anonymous what to do with requests that carry no user key; default {@link Anonymous#STABLE}
+ * @param anonymous what to do with requests that carry no user key; default {@link
+ *     Anonymous#STABLE}
  * @param override trusted override header, or {@code null}
  * @param rules checked before the split, first match wins
  * @param exposeVariantHeader add {@code x-canary-variant} to responses; default false
@@ -34,14 +35,22 @@ public record RoutingConfig(
     SPLIT
   }
 
-  /** One place a user key can come from: a request header or a cookie. Names of headers are lower case. */
+  /**
+   * One place a user key can come from: a request header or a cookie. Names of headers are lower
+   * case.
+   */
   public record UserKeySource(Kind kind, String name) {
-    public enum Kind { HEADER, COOKIE }
+    public enum Kind {
+      HEADER,
+      COOKIE
+    }
   }
 
   /**
-   * @param header header name (lower case) whose value {@code canary} or {@code stable} forces the variant
-   * @param trustedCidrs client addresses allowed to use it; from others the header is removed and ignored
+   * @param header header name (lower case) whose value {@code canary} or {@code stable} forces the
+   *     variant
+   * @param trustedCidrs client addresses allowed to use it; from others the header is removed and
+   *     ignored
    */
   public record OverrideConfig(String header, List<String> trustedCidrs) {}
 
@@ -58,10 +67,13 @@ public record RoutingConfig(
   /** A condition on a named header or cookie. */
   public record NamedMatch(String name, StringMatch match) {}
 
-  /**
-   * How a value is matched. {@code value} is unused for {@link Op#PRESENT}.
-   */
+  /** How a value is matched. {@code value} is unused for {@link Op#PRESENT}. */
   public record StringMatch(Op op, String value) {
-    public enum Op { EQUALS, PREFIX, REGEX, PRESENT }
+    public enum Op {
+      EQUALS,
+      PREFIX,
+      REGEX,
+      PRESENT
+    }
   }
 }

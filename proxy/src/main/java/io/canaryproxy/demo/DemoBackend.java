@@ -27,8 +27,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 
 /**
- * A small JSON backend for the demo: answers every request with {@code {"version": NAME, "path": ..., "servedAt":
- * ...}} after a latency chosen per request. The demo starts one per variant, in the proxy's own process.
+ * A small JSON backend for the demo: answers every request with {@code {"version": NAME, "path":
+ * ..., "servedAt": ...}} after a latency chosen per request. The demo starts one per variant, in
+ * the proxy's own process.
  */
 public final class DemoBackend implements AutoCloseable {
   private final EventLoopGroup group;
@@ -36,11 +37,13 @@ public final class DemoBackend implements AutoCloseable {
 
   /**
    * @param name the version name put in every answer
-   * @param latencyMillis the delay before each answer, asked per request (so it can change over time)
-   * @param extraField an extra JSON field added to answers for paths containing {@code beta}, or {@code null} (the
-   *     demo's shadow differs from the primaries this way)
+   * @param latencyMillis the delay before each answer, asked per request (so it can change over
+   *     time)
+   * @param extraField an extra JSON field added to answers for paths containing {@code beta}, or
+   *     {@code null} (the demo's shadow differs from the primaries this way)
    */
-  public DemoBackend(String host, int port, String name, LongSupplier latencyMillis, String extraField)
+  public DemoBackend(
+      String host, int port, String name, LongSupplier latencyMillis, String extraField)
       throws InterruptedException {
     group = Transports.newGroup(1, "demo-" + name);
     channel =
@@ -68,7 +71,9 @@ public final class DemoBackend implements AutoCloseable {
 
   /** A latency around {@code millis}: uniform in [millis/2, 3*millis/2]. */
   public static long jitter(long millis) {
-    return millis <= 0 ? 0 : ThreadLocalRandom.current().nextLong(millis / 2, millis + millis / 2 + 1);
+    return millis <= 0
+        ? 0
+        : ThreadLocalRandom.current().nextLong(millis / 2, millis + millis / 2 + 1);
   }
 
   @Override
@@ -96,10 +101,17 @@ public final class DemoBackend implements AutoCloseable {
       }
       if (msg instanceof LastHttpContent) {
         String body =
-            "{\"version\":\"" + name + "\",\"path\":\"" + path.replace("\"", "") + "\",\"servedAt\":"
-                + System.currentTimeMillis() + (extraField != null && path.contains("beta") ? "," + extraField : "") + "}\n";
+            "{\"version\":\""
+                + name
+                + "\",\"path\":\""
+                + path.replace("\"", "")
+                + "\",\"servedAt\":"
+                + System.currentTimeMillis()
+                + (extraField != null && path.contains("beta") ? "," + extraField : "")
+                + "}\n";
         ByteBuf content = Unpooled.copiedBuffer(body, StandardCharsets.UTF_8);
-        FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK, content);
+        FullHttpResponse response =
+            new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK, content);
         response.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/json");
         response.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, content.readableBytes());
         long delay = latencyMillis.getAsLong();

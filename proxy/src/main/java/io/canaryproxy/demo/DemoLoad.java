@@ -13,10 +13,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * The demo's own traffic: about {@code rate} GET requests per second to the proxy, each from one of {@code users}
- * synthetic users ({@code x-user-id: user-N}), sent asynchronously on a 10 ms tick. At most 256 requests are in
- * flight; a tick that finds none free skips its requests, so a slow proxy is never flooded. Runs until
- * {@link #close()}.
+ * The demo's own traffic: about {@code rate} GET requests per second to the proxy, each from one of
+ * {@code users} synthetic users ({@code x-user-id: user-N}), sent asynchronously on a 10 ms tick.
+ * At most 256 requests are in flight; a tick that finds none free skips its requests, so a slow
+ * proxy is never flooded. Runs until {@link #close()}.
  */
 public final class DemoLoad implements AutoCloseable {
   private static final long TICK_MILLIS = 10;
@@ -41,7 +41,8 @@ public final class DemoLoad implements AutoCloseable {
    */
   public DemoLoad(URI uri, double rate, int users) {
     if (rate <= 0 || users <= 0) {
-      throw new IllegalArgumentException("load: " + rate + " req/s from " + users + " users (expected: > 0)");
+      throw new IllegalArgumentException(
+          "load: " + rate + " req/s from " + users + " users (expected: > 0)");
     }
     this.uri = uri;
     this.users = users;
@@ -71,7 +72,11 @@ public final class DemoLoad implements AutoCloseable {
       }
       String user = "user-" + ThreadLocalRandom.current().nextInt(users);
       HttpRequest request =
-          HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(5)).header("x-user-id", user).GET().build();
+          HttpRequest.newBuilder(uri)
+              .timeout(Duration.ofSeconds(5))
+              .header("x-user-id", user)
+              .GET()
+              .build();
       sent.incrementAndGet();
       client
           .sendAsync(request, HttpResponse.BodyHandlers.discarding())

@@ -9,10 +9,11 @@ import java.util.Locale;
 import java.util.function.Consumer;
 
 /**
- * Prints the rollout as it happens, for a person watching the demo: one line per interval verdict (outcome, the
- * latency percentile of stable and canary, their ratio, the Mann-Whitney p-value, both error rates) and one line
- * per rollout event. Register it with {@code CanaryProxy.addVerdictListener} and {@code addRolloutListener}. A
- * verdict that caused an event is printed once, before that event.
+ * Prints the rollout as it happens, for a person watching the demo: one line per interval verdict
+ * (outcome, the latency percentile of stable and canary, their ratio, the Mann-Whitney p-value,
+ * both error rates) and one line per rollout event. Register it with {@code
+ * CanaryProxy.addVerdictListener} and {@code addRolloutListener}. A verdict that caused an event is
+ * printed once, before that event.
  */
 public final class VerdictTrail implements RolloutEventListener, Consumer<Verdict> {
   private final PrintWriter out;
@@ -58,8 +59,12 @@ public final class VerdictTrail implements RolloutEventListener, Consumer<Verdic
                   ms(e.stablePercentileMs()),
                   v.comparison(),
                   ms(e.canaryPercentileMs()),
-                  e.latencyRatio() == null ? "n/a" : String.format(Locale.ROOT, "%.2f", e.latencyRatio()),
-                  e.latencyPValue() == null ? "n/a" : String.format(Locale.ROOT, "%.2g", e.latencyPValue()),
+                  e.latencyRatio() == null
+                      ? "n/a"
+                      : String.format(Locale.ROOT, "%.2f", e.latencyRatio()),
+                  e.latencyPValue() == null
+                      ? "n/a"
+                      : String.format(Locale.ROOT, "%.2g", e.latencyPValue()),
                   percent(e.stableErrorRate()),
                   percent(e.canaryErrorRate()),
                   e.stableRequests(),

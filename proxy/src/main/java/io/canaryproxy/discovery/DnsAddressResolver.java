@@ -31,10 +31,11 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Resolves names with Netty's asynchronous DNS client, which reads the answers' TTLs (the JDK's resolver hides them).
- * It consults {@code /etc/hosts} first (an entry counts as a long TTL, so {@code dns.maxTtl} applies), then the name
- * servers of {@code dns.servers} or {@code /etc/resolv.conf}, with its search domains and {@code ndots}. It keeps no
- * cache of its own: every call asks again. Runs on one daemon thread of its own.
+ * Resolves names with Netty's asynchronous DNS client, which reads the answers' TTLs (the JDK's
+ * resolver hides them). It consults {@code /etc/hosts} first (an entry counts as a long TTL, so
+ * {@code dns.maxTtl} applies), then the name servers of {@code dns.servers} or {@code
+ * /etc/resolv.conf}, with its search domains and {@code ndots}. It keeps no cache of its own: every
+ * call asks again. Runs on one daemon thread of its own.
  */
 final class DnsAddressResolver implements AddressResolver {
   private final EventLoopGroup group;
@@ -44,7 +45,8 @@ final class DnsAddressResolver implements AddressResolver {
   DnsAddressResolver(DnsConfig config) {
     this.family = config.family();
     this.group =
-        new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("canary-dns", true), NioIoHandler.newFactory());
+        new MultiThreadIoEventLoopGroup(
+            1, new DefaultThreadFactory("canary-dns", true), NioIoHandler.newFactory());
     DnsNameResolverBuilder builder =
         new DnsNameResolverBuilder(group.next())
             .datagramChannelType(NioDatagramChannel.class)
@@ -59,7 +61,8 @@ final class DnsAddressResolver implements AddressResolver {
     if (!config.servers().isEmpty()) {
       List<InetSocketAddress> servers = new ArrayList<>();
       for (HostPort hp : config.servers()) {
-        servers.add(new InetSocketAddress(hp.host(), hp.port())); // literals only (validated), so no lookup
+        servers.add(
+            new InetSocketAddress(hp.host(), hp.port())); // literals only (validated), so no lookup
       }
       builder.nameServerProvider(new SequentialDnsServerAddressStreamProvider(servers));
     }
@@ -77,14 +80,16 @@ final class DnsAddressResolver implements AddressResolver {
     };
   }
 
-  private CompletableFuture<Resolution> preferring(String host, DnsRecordType first, DnsRecordType second) {
+  private CompletableFuture<Resolution> preferring(
+      String host, DnsRecordType first, DnsRecordType second) {
     return query(host, first)
         .handle(
             (r, error) -> {
               if (r != null) {
                 return CompletableFuture.completedFuture(r);
               }
-              // Keep the first family's error when the second fails too: it is the one the user expects.
+              // Keep the first family's error when the second fails too: it is the one the user
+              // expects.
               return query(host, second).handle((r2, error2) -> r2 != null ? r2 : rethrow(error));
             })
         .thenCompose(f -> f);
@@ -109,9 +114,10 @@ final class DnsAddressResolver implements AddressResolver {
   }
 
   private static Resolution rethrow(Throwable error) {
-    Throwable cause = error instanceof java.util.concurrent.CompletionException && error.getCause() != null
-        ? error.getCause()
-        : error;
+    Throwable cause =
+        error instanceof java.util.concurrent.CompletionException && error.getCause() != null
+            ? error.getCause()
+            : error;
     throw new java.util.concurrent.CompletionException(cause);
   }
 

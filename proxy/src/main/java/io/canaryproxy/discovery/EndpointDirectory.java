@@ -27,16 +27,18 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The current socket addresses of every endpoint in use. An endpoint given as an address literal maps to that one
- * address, for good. An endpoint given by name maps to every address the name resolves to (all the pods of a
- * headless Service), and the name is asked again when its answer expires: after the answer's TTL, but never sooner
- * than {@code dns.minTtl} nor later than {@code dns.maxTtl}. While a name fails to resolve it keeps the addresses it
- * had (a DNS outage must not empty a pool), and is retried after {@code minTtl}, doubling up to {@code maxTtl}; a
- * name that never resolved has no address, so its backend answers 503 until it does.
+ * The current socket addresses of every endpoint in use. An endpoint given as an address literal
+ * maps to that one address, for good. An endpoint given by name maps to every address the name
+ * resolves to (all the pods of a headless Service), and the name is asked again when its answer
+ * expires: after the answer's TTL, but never sooner than {@code dns.minTtl} nor later than {@code
+ * dns.maxTtl}. While a name fails to resolve it keeps the addresses it had (a DNS outage must not
+ * empty a pool), and is retried after {@code minTtl}, doubling up to {@code maxTtl}; a name that
+ * never resolved has no address, so its backend answers 503 until it does.
  *
- * <p>Several owners (the forwarder, mirroring) each declare the endpoints they use with {@link #track}; the directory
- * resolves the union. Listeners hear about every change of an address set. Reading {@link #addresses} is lock-free;
- * everything else runs on the directory's own thread or under its lock, never on an event loop.
+ * <p>Several owners (the forwarder, mirroring) each declare the endpoints they use with {@link
+ * #track}; the directory resolves the union. Listeners hear about every change of an address set.
+ * Reading {@link #addresses} is lock-free; everything else runs on the directory's own thread or
+ * under its lock, never on an event loop.
  */
 public final class EndpointDirectory implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(EndpointDirectory.class);
@@ -60,22 +62,26 @@ public final class EndpointDirectory implements AutoCloseable {
   }
 
   /**
-   * @param resolverFactory called once, when the first name is tracked; a directory of literals starts no thread
+   * @param resolverFactory called once, when the first name is tracked; a directory of literals
+   *     starts no thread
    */
   public EndpointDirectory(DnsConfig config, Supplier<AddressResolver> resolverFactory) {
     this.config = config;
     this.resolverFactory = resolverFactory;
   }
 
-  /** Listens for changes of any address set; called on the directory's thread, so it must not block. */
+  /**
+   * Listens for changes of any address set; called on the directory's thread, so it must not block.
+   */
   public void addListener(Runnable onChange) {
     listeners.add(onChange);
   }
 
   /**
-   * Declares the endpoints {@code owner} uses, replacing what it declared before, and waits until every name not seen
-   * before has its first answer (or has failed, or a few query timeouts have passed). Names no owner uses any more
-   * are dropped. Blocks: call it from a startup or reload thread, never from an event loop.
+   * Declares the endpoints {@code owner} uses, replacing what it declared before, and waits until
+   * every name not seen before has its first answer (or has failed, or a few query timeouts have
+   * passed). Names no owner uses any more are dropped. Blocks: call it from a startup or reload
+   * thread, never from an event loop.
    */
   public void track(String owner, Collection<HostPort> endpoints) throws InterruptedException {
     List<CompletableFuture<Void>> first = new ArrayList<>();
@@ -105,15 +111,21 @@ public final class EndpointDirectory implements AutoCloseable {
     }
     long waitMillis = Math.max(1000, 4 * config.queryTimeout().toMillis());
     try {
-      CompletableFuture.allOf(first.toArray(new CompletableFuture<?>[0])).get(waitMillis, TimeUnit.MILLISECONDS);
+      CompletableFuture.allOf(first.toArray(new CompletableFuture<?>[0]))
+          .get(waitMillis, TimeUnit.MILLISECONDS);
     } catch (TimeoutException e) {
-      log.warn("dns: some names have no answer after {} ms; their backends answer 503 until they do", waitMillis);
+      log.warn(
+          "dns: some names have no answer after {} ms; their backends answer 503 until they do",
+          waitMillis);
     } catch (java.util.concurrent.ExecutionException e) {
       throw new IllegalStateException(e.getCause()); // firstAnswer never fails; a bug if it does
     }
   }
 
-  /** The current addresses of {@code endpoint}: empty while a tracked name has never resolved, or when untracked. */
+  /**
+   * The current addresses of {@code endpoint}: empty while a tracked name has never resolved, or
+   * when untracked.
+   */
   public List<InetSocketAddress> addresses(HostPort endpoint) {
     List<InetSocketAddress> a = snapshot.get(endpoint);
     return a != null ? a : List.of();
@@ -124,7 +136,9 @@ public final class EndpointDirectory implements AutoCloseable {
     return snapshot;
   }
 
-  /** The state of every name, for {@code /admin/endpoints}: addresses, TTL, failures, last error. */
+  /**
+   * The state of every name, for {@code /admin/endpoints}: addresses, TTL, failures, last error.
+   */
   public synchronized Map<String, Object> names() {
     Map<String, Object> out = new LinkedHashMap<>();
     names.keySet().stream().sorted().forEach(host -> out.put(host, names.get(host).describe()));
@@ -147,8 +161,9 @@ public final class EndpointDirectory implements AutoCloseable {
   }
 
   /**
-   * How long an answer with this TTL is used: the TTL within {@code [minTtl, maxTtl]}. After {@code failures}
-   * failures in a row, the retry delay instead: {@code minTtl} doubled per earlier failure, at most {@code maxTtl}.
+   * How long an answer with this TTL is used: the TTL within {@code [minTtl, maxTtl]}. After {@code
+   * failures} failures in a row, the retry delay instead: {@code minTtl} doubled per earlier
+   * failure, at most {@code maxTtl}.
    */
   static long delayMillis(DnsConfig config, long ttlSeconds, int failures) {
     long min = config.minTtl().toMillis();
@@ -224,16 +239,19 @@ public final class EndpointDirectory implements AutoCloseable {
         n.ttlSeconds = result.ttlSeconds();
       } else {
         failures.increment();
-        Throwable cause = error instanceof java.util.concurrent.CompletionException && error.getCause() != null
-            ? error.getCause()
-            : error;
+        Throwable cause =
+            error instanceof java.util.concurrent.CompletionException && error.getCause() != null
+                ? error.getCause()
+                : error;
         n.lastError = String.valueOf(cause.getMessage() != null ? cause.getMessage() : cause);
         if (n.failures == 0) {
           log.warn(
               "dns: {} did not resolve ({}); {}",
               n.host,
               n.lastError,
-              n.addresses.isEmpty() ? "it has no address yet" : "keeping its last addresses " + show(n.addresses));
+              n.addresses.isEmpty()
+                  ? "it has no address yet"
+                  : "keeping its last addresses " + show(n.addresses));
         }
         n.failures++;
       }
@@ -290,7 +308,9 @@ public final class EndpointDirectory implements AutoCloseable {
   private static int compare(InetAddress a, InetAddress b) {
     byte[] x = a.getAddress();
     byte[] y = b.getAddress();
-    return x.length != y.length ? Integer.compare(x.length, y.length) : Arrays.compareUnsigned(x, y);
+    return x.length != y.length
+        ? Integer.compare(x.length, y.length)
+        : Arrays.compareUnsigned(x, y);
   }
 
   private static String show(List<InetAddress> addresses) {

@@ -9,8 +9,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The last handler of a backend connection's pipeline, and the pooled object itself. While leased it hands every
- * event to its {@link BackendListener}; while idle in the pool it closes on unexpected input or idleness.
+ * The last handler of a backend connection's pipeline, and the pooled object itself. While leased
+ * it hands every event to its {@link BackendListener}; while idle in the pool it closes on
+ * unexpected input or idleness.
  */
 final class BackendConnection extends ChannelInboundHandlerAdapter {
   private static final Logger log = LoggerFactory.getLogger(BackendConnection.class);
@@ -116,7 +117,11 @@ final class BackendConnection extends ChannelInboundHandlerAdapter {
 
   @Override
   public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-    log.debug("[{}] backend {} connection error: {}", ctx.channel().id(), pool.address(), cause.toString());
+    log.debug(
+        "[{}] backend {} connection error: {}",
+        ctx.channel().id(),
+        pool.address(),
+        cause.toString());
     ctx.close();
   }
 }

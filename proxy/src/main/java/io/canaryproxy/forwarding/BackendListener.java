@@ -1,6 +1,9 @@
 package io.canaryproxy.forwarding;
 
-/** What a leased backend connection reports to the client-side handler that holds the lease. Event-loop only. */
+/**
+ * What a leased backend connection reports to the client-side handler that holds the lease.
+ * Event-loop only.
+ */
 interface BackendListener {
   /** A response object from the backend; the listener owns it. */
   void onBackendRead(Object msg);

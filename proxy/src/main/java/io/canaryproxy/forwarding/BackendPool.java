@@ -5,9 +5,9 @@ import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
- * The endpoints of one named backend, as seen from one event loop. Requests are spread by the power of two
- * choices: pick two endpoints at random and use the one with fewer requests in flight, which avoids a slow
- * endpoint much better than round-robin at no extra cost.
+ * The endpoints of one named backend, as seen from one event loop. Requests are spread by the power
+ * of two choices: pick two endpoints at random and use the one with fewer requests in flight, which
+ * avoids a slow endpoint much better than round-robin at no extra cost.
  */
 final class BackendPool {
   private final String name;
@@ -22,7 +22,10 @@ final class BackendPool {
     return name;
   }
 
-  /** An endpoint, or {@code null} when the backend has no address (a name that has not resolved yet). */
+  /**
+   * An endpoint, or {@code null} when the backend has no address (a name that has not resolved
+   * yet).
+   */
   EndpointPool pick() {
     int n = endpoints.length;
     if (n <= 1) {
@@ -47,7 +50,10 @@ final class BackendPool {
     return null;
   }
 
-  /** Retires the endpoints not in {@code kept}: their address left the configuration or the DNS answer. */
+  /**
+   * Retires the endpoints not in {@code kept}: their address left the configuration or the DNS
+   * answer.
+   */
   void retireExcept(Map<EndpointPool, Boolean> kept) {
     for (EndpointPool e : endpoints) {
       if (!kept.containsKey(e)) {

@@ -9,9 +9,9 @@ import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
 
 /**
- * Keep-alive connections from one event loop to one backend endpoint. Touched only by that event loop, so it takes
- * no lock. Idle connections are reused most-recently-used first, which keeps the warm ones warm and lets the
- * others reach the idle timeout.
+ * Keep-alive connections from one event loop to one backend endpoint. Touched only by that event
+ * loop, so it takes no lock. Idle connections are reused most-recently-used first, which keeps the
+ * warm ones warm and lets the others reach the idle timeout.
  */
 final class EndpointPool {
   private final InetSocketAddress address;
@@ -19,10 +19,16 @@ final class EndpointPool {
   private final int maxConnections;
   private final ProxyListener listener;
   private final ArrayDeque<BackendConnection> idle = new ArrayDeque<>();
-  /** set once the endpoint left the configuration or the DNS answer: connections close when their request ends */
+
+  /**
+   * set once the endpoint left the configuration or the DNS answer: connections close when their
+   * request ends
+   */
   private boolean retired;
+
   /** connections open or being opened */
   private int open;
+
   /** requests assigned to this endpoint and not yet finished */
   private int inFlight;
 
@@ -79,9 +85,9 @@ final class EndpointPool {
   }
 
   /**
-   * What {@code Bootstrap.connect} does for an address that needs no resolving (names were resolved by the {@code
-   * EndpointDirectory}), without asking the event loop's resolver group, which would look the name up again and
-   * which an {@code EmbeddedEventLoop} cannot host.
+   * What {@code Bootstrap.connect} does for an address that needs no resolving (names were resolved
+   * by the {@code EndpointDirectory}), without asking the event loop's resolver group, which would
+   * look the name up again and which an {@code EmbeddedEventLoop} cannot host.
    */
   private ChannelFuture connectResolved() {
     ChannelFuture registered = bootstrap.register();
@@ -107,7 +113,10 @@ final class EndpointPool {
     inFlight--;
   }
 
-  /** Takes back a connection whose exchange ended cleanly; closes it instead when the endpoint is retired. */
+  /**
+   * Takes back a connection whose exchange ended cleanly; closes it instead when the endpoint is
+   * retired.
+   */
   void offer(BackendConnection c) {
     if (retired) {
       c.channel().close();
@@ -116,7 +125,10 @@ final class EndpointPool {
     }
   }
 
-  /** No new request will pick this endpoint: close the idle connections now and the busy ones when they are done. */
+  /**
+   * No new request will pick this endpoint: close the idle connections now and the busy ones when
+   * they are done.
+   */
   void retire() {
     retired = true;
     closeIdle();

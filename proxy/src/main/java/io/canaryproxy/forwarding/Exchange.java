@@ -4,32 +4,42 @@ import io.canaryproxy.routing.RoutingResult;
 import io.canaryproxy.routing.Variant;
 
 /**
- * What is known about one proxied request once it completes: handed to every {@link ProxyListener}. Times are
- * {@link System#nanoTime()} readings; a reading of 0 means the stage was never reached.
+ * What is known about one proxied request once it completes: handed to every {@link ProxyListener}.
+ * Times are {@link System#nanoTime()} readings; a reading of 0 means the stage was never reached.
  */
 public final class Exchange {
   /** Where the request went; owned by this exchange. */
   public final RoutingResult route = new RoutingResult();
 
   public String method;
+
   /** Path without the query string. Never use it as a metric label. */
   public String path;
+
   /** Status sent to the client, or 0 when none was sent. */
   public int status;
+
   /** Request body bytes received from the client. */
   public long bytesIn;
+
   /** Response body bytes written to the client. */
   public long bytesOut;
+
   /** The first request byte arrived (approximately: when the request head was decoded). */
   public long startNanos;
+
   /** The request head was written to the backend. */
   public long upstreamSentNanos;
+
   /** The response head arrived from the backend. */
   public long upstreamHeadersNanos;
+
   /** The last response byte was written to the client. */
   public long endNanos;
+
   /** Set when the backend failed the request. */
   public UpstreamFailure failure;
+
   /** True when a copy went to the shadow. */
   public boolean mirrored;
 
@@ -45,7 +55,9 @@ public final class Exchange {
 
   /** Upstream latency (request sent to response head) in nanoseconds, or -1 when not reached. */
   public long upstreamNanos() {
-    return upstreamHeadersNanos == 0 || upstreamSentNanos == 0 ? -1 : upstreamHeadersNanos - upstreamSentNanos;
+    return upstreamHeadersNanos == 0 || upstreamSentNanos == 0
+        ? -1
+        : upstreamHeadersNanos - upstreamSentNanos;
   }
 
   /** True for a 5xx answer or an upstream failure: what the canary analysis counts as an error. */

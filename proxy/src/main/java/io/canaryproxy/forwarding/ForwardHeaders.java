@@ -16,9 +16,9 @@ final class ForwardHeaders {
   private ForwardHeaders() {}
 
   /**
-   * Removes hop-by-hop fields, appends the client to {@code X-Forwarded-For}, sets {@code X-Forwarded-Proto} and
-   * {@code X-Forwarded-Host} unless an earlier proxy set them, and speaks HTTP/1.1 to the backend. {@code Host} is
-   * kept as the client sent it.
+   * Removes hop-by-hop fields, appends the client to {@code X-Forwarded-For}, sets {@code
+   * X-Forwarded-Proto} and {@code X-Forwarded-Host} unless an earlier proxy set them, and speaks
+   * HTTP/1.1 to the backend. {@code Host} is kept as the client sent it.
    */
   static void prepareRequest(HttpRequest request, String clientIp) {
     HttpHeaders headers = request.headers();

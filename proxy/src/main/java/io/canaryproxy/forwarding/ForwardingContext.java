@@ -18,15 +18,14 @@ import io.netty.util.concurrent.EventExecutor;
 import java.net.InetSocketAddress;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashSet;
-import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
- * Everything the forwarder shares across connections: the live routing, timeouts, listeners, and one set of backend
- * pools per event loop, so that a backend connection is only ever used by the event loop of the client connection
- * that leased it.
+ * Everything the forwarder shares across connections: the live routing, timeouts, listeners, and
+ * one set of backend pools per event loop, so that a backend connection is only ever used by the
+ * event loop of the client connection that leased it.
  */
 public final class ForwardingContext {
   final Router router;
@@ -36,8 +35,13 @@ public final class ForwardingContext {
   final long responseTimeoutNanos;
   private final EndpointDirectory directory;
   private final BackendPipelineFactory pipelines;
-  /** the backends of the last {@link #updateBackends} (or the constructor); read by loops when they apply */
+
+  /**
+   * the backends of the last {@link #updateBackends} (or the constructor); read by loops when they
+   * apply
+   */
   private volatile Map<String, BackendConfig> backends;
+
   private static final String DIRECTORY_OWNER = "backends";
   private final Map<EventExecutor, LoopPools> poolsByLoop = new IdentityHashMap<>();
   private final LongAdder inFlight = new LongAdder();
@@ -67,17 +71,18 @@ public final class ForwardingContext {
   }
 
   /**
-   * Replaces the backend transport (default: {@link Transports#clientChannel()} sockets), so that a benchmark can
-   * drive the whole pipeline through {@code EmbeddedChannel}s. Call before {@link #initPools}.
+   * Replaces the backend transport (default: {@link Transports#clientChannel()} sockets), so that a
+   * benchmark can drive the whole pipeline through {@code EmbeddedChannel}s. Call before {@link
+   * #initPools}.
    */
   public void setBackendChannelFactory(ChannelFactory<? extends Channel> factory) {
     this.backendChannels = factory;
   }
 
   /**
-   * Creates the pools of every event loop of {@code group}, after the first DNS answers for endpoint names (see
-   * {@link EndpointDirectory#track}), and follows later answers. Call once, before the listener accepts, and not from
-   * an event loop.
+   * Creates the pools of every event loop of {@code group}, after the first DNS answers for
+   * endpoint names (see {@link EndpointDirectory#track}), and follows later answers. Call once,
+   * before the listener accepts, and not from an event loop.
    */
   public void initPools(EventLoopGroup group) throws InterruptedException {
     directory.track(DIRECTORY_OWNER, endpointsOf(backends));
@@ -91,9 +96,10 @@ public final class ForwardingContext {
   }
 
   /**
-   * Switches every event loop to a new set of backends, keeping the pools (and their open connections) of endpoints
-   * that are still there. New names are resolved first, off the event loops. Blocks until every loop has switched;
-   * call it before routing to a new backend and never from an event loop.
+   * Switches every event loop to a new set of backends, keeping the pools (and their open
+   * connections) of endpoints that are still there. New names are resolved first, off the event
+   * loops. Blocks until every loop has switched; call it before routing to a new backend and never
+   * from an event loop.
    */
   public void updateBackends(Map<String, BackendConfig> next) throws InterruptedException {
     directory.track(DIRECTORY_OWNER, endpointsOf(next));
@@ -104,7 +110,10 @@ public final class ForwardingContext {
     }
   }
 
-  /** A name's addresses changed: every loop re-applies the current backends with the current addresses. */
+  /**
+   * A name's addresses changed: every loop re-applies the current backends with the current
+   * addresses.
+   */
   private void addressesChanged() {
     for (Map.Entry<EventExecutor, LoopPools> e : poolsByLoop.entrySet()) {
       EventLoop loop = (EventLoop) e.getKey();
@@ -168,8 +177,8 @@ public final class ForwardingContext {
   }
 
   /**
-   * Waits until no request is in flight, polling every 50 ms, for at most {@code timeout}. Returns true when idle.
-   * Called from the shutdown thread, never from an event loop.
+   * Waits until no request is in flight, polling every 50 ms, for at most {@code timeout}. Returns
+   * true when idle. Called from the shutdown thread, never from an event loop.
    */
   public boolean awaitIdle(java.time.Duration timeout) throws InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();

@@ -10,9 +10,10 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Removes the header fields that apply to one connection only (RFC 9110 §7.6.1): {@code Connection} and every field
- * it names, {@code Keep-Alive}, {@code TE}, {@code Trailer}, {@code Upgrade}, and any {@code Proxy-*} field.
- * {@code Transfer-Encoding} is kept: the proxy re-frames bodies with the same coding.
+ * Removes the header fields that apply to one connection only (RFC 9110 §7.6.1): {@code Connection}
+ * and every field it names, {@code Keep-Alive}, {@code TE}, {@code Trailer}, {@code Upgrade}, and
+ * any {@code Proxy-*} field. {@code Transfer-Encoding} is kept: the proxy re-frames bodies with the
+ * same coding.
  */
 final class HopByHop {
   private static final AsciiString PROXY_PREFIX = AsciiString.cached("proxy-");
@@ -22,7 +23,8 @@ final class HopByHop {
   private HopByHop() {}
 
   static void strip(HttpHeaders headers) {
-    // One pass decides whether anything is to be removed; most heads carry no hop-by-hop field but Connection.
+    // One pass decides whether anything is to be removed; most heads carry no hop-by-hop field but
+    // Connection.
     boolean fixed = false;
     List<String> proxyFields = null;
     Iterator<Map.Entry<CharSequence, CharSequence>> it = headers.iteratorCharSequence();
@@ -59,22 +61,24 @@ final class HopByHop {
   private static boolean isFixedHopByHop(CharSequence name) {
     return switch (name.length()) {
       case 2 -> AsciiString.contentEqualsIgnoreCase(name, HttpHeaderNames.TE);
-      case 7 -> AsciiString.contentEqualsIgnoreCase(name, HttpHeaderNames.TRAILER)
-          || AsciiString.contentEqualsIgnoreCase(name, HttpHeaderNames.UPGRADE);
-      case 10 -> AsciiString.contentEqualsIgnoreCase(name, HttpHeaderNames.CONNECTION)
-          || AsciiString.contentEqualsIgnoreCase(name, HttpHeaderNames.KEEP_ALIVE);
+      case 7 ->
+          AsciiString.contentEqualsIgnoreCase(name, HttpHeaderNames.TRAILER)
+              || AsciiString.contentEqualsIgnoreCase(name, HttpHeaderNames.UPGRADE);
+      case 10 ->
+          AsciiString.contentEqualsIgnoreCase(name, HttpHeaderNames.CONNECTION)
+              || AsciiString.contentEqualsIgnoreCase(name, HttpHeaderNames.KEEP_ALIVE);
       default -> false;
     };
   }
 
   /**
-   * Removes the field named by one Connection option. The usual options cost no substring: {@code keep-alive} names
-   * a field that strip() removes anyway, and {@code close} is looked up by its constant.
+   * Removes the field named by one Connection option. The usual options cost no substring: {@code
+   * keep-alive} names a field that strip() removes anyway, and {@code close} is looked up by its
+   * constant.
    */
   private static void removeOption(HttpHeaders headers, String connection, int start, int end) {
     int len = end - start;
-    if (len == KEEP_ALIVE.length()
-        && connection.regionMatches(true, start, KEEP_ALIVE, 0, len)) {
+    if (len == KEEP_ALIVE.length() && connection.regionMatches(true, start, KEEP_ALIVE, 0, len)) {
       return;
     }
     if (len == CLOSE.length() && connection.regionMatches(true, start, CLOSE, 0, len)) {

@@ -14,9 +14,9 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * The backend pools of one event loop, by backend name. Read and replaced only on that loop. A backend that a reload
- * removes is kept for one more generation of backends, so that a request routed by the previous routing table still
- * finds it.
+ * The backend pools of one event loop, by backend name. Read and replaced only on that loop. A
+ * backend that a reload removes is kept for one more generation of backends, so that a request
+ * routed by the previous routing table still finds it.
  */
 final class LoopPools {
   private Map<String, BackendPool> byName = Map.of();
@@ -24,11 +24,15 @@ final class LoopPools {
   private Map<String, BackendConfig> applied;
 
   /**
-   * Installs {@code next} with the current addresses of its endpoints, reusing the endpoint pools whose address and
-   * limit did not change. An endpoint pool that is no longer used is retired: its idle connections close now, its
-   * busy ones when their request ends. Loop thread only.
+   * Installs {@code next} with the current addresses of its endpoints, reusing the endpoint pools
+   * whose address and limit did not change. An endpoint pool that is no longer used is retired: its
+   * idle connections close now, its busy ones when their request ends. Loop thread only.
    */
-  void apply(ForwardingContext fc, EventLoop loop, Map<String, BackendConfig> next, EndpointDirectory directory) {
+  void apply(
+      ForwardingContext fc,
+      EventLoop loop,
+      Map<String, BackendConfig> next,
+      EndpointDirectory directory) {
     Map<String, BackendPool> installed = new HashMap<>();
     Map<EndpointPool, Boolean> kept = new IdentityHashMap<>();
     for (Map.Entry<String, BackendConfig> e : next.entrySet()) {
@@ -37,7 +41,8 @@ final class LoopPools {
       List<EndpointPool> pools = new ArrayList<>();
       for (InetSocketAddress address : addresses(config, directory)) {
         EndpointPool reuse = old == null ? null : old.find(address, config.maxConnections());
-        EndpointPool pool = reuse != null ? reuse : fc.newEndpointPool(loop, address, config.maxConnections());
+        EndpointPool pool =
+            reuse != null ? reuse : fc.newEndpointPool(loop, address, config.maxConnections());
         kept.put(pool, Boolean.TRUE);
         pools.add(pool);
       }
@@ -47,7 +52,8 @@ final class LoopPools {
       pool.retireExcept(kept);
     }
     if (next != applied) {
-      // A new generation of backends (a reload): what it dropped stays reachable until the next one.
+      // A new generation of backends (a reload): what it dropped stays reachable until the next
+      // one.
       Map<String, BackendPool> nowRetired = new HashMap<>();
       for (Map.Entry<String, BackendPool> e : byName.entrySet()) {
         if (!next.containsKey(e.getKey())) {
@@ -61,7 +67,8 @@ final class LoopPools {
   }
 
   /** Every address of every endpoint of a backend, each once, in endpoint order. */
-  private static Set<InetSocketAddress> addresses(BackendConfig config, EndpointDirectory directory) {
+  private static Set<InetSocketAddress> addresses(
+      BackendConfig config, EndpointDirectory directory) {
     Set<InetSocketAddress> out = new LinkedHashSet<>();
     for (HostPort hp : config.endpoints()) {
       out.addAll(directory.addresses(hp));
@@ -69,7 +76,9 @@ final class LoopPools {
     return out;
   }
 
-  /** The pool for a backend name, including one retired by the last reload; {@code null} if unknown. */
+  /**
+   * The pool for a backend name, including one retired by the last reload; {@code null} if unknown.
+   */
   BackendPool lookup(String name) {
     BackendPool pool = byName.get(name);
     return pool != null ? pool : retired.get(name);

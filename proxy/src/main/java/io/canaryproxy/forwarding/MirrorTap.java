@@ -5,9 +5,10 @@ import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 
 /**
- * Sees one sampled exchange as it streams through the proxy, to copy it to a shadow and compare answers. The
- * forwarder calls it on the client's event loop before it writes each object on; the tap must not keep an object
- * without taking its own reference ({@code retainedDuplicate()}), and must never block or throw.
+ * Sees one sampled exchange as it streams through the proxy, to copy it to a shadow and compare
+ * answers. The forwarder calls it on the client's event loop before it writes each object on; the
+ * tap must not keep an object without taking its own reference ({@code retainedDuplicate()}), and
+ * must never block or throw.
  */
 public interface MirrorTap {
   /** The request head, after hop-by-hop headers were removed and forwarding headers added. */
@@ -28,15 +29,16 @@ public interface MirrorTap {
   /** Decides, per request, whether to mirror it. */
   interface Factory {
     /**
-     * Returns a tap for this request, or {@code null} when it is not sampled (the common case, which must
-     * cost next to nothing).
+     * Returns a tap for this request, or {@code null} when it is not sampled (the common case,
+     * which must cost next to nothing).
      */
     MirrorTap tap(HttpRequest request, Exchange exchange, io.netty.channel.EventLoop loop);
 
     /**
-     * Creates whatever per-event-loop state the taps need (such as their own connection pools), using
-     * {@code pipelines} to assemble backend connection pipelines and {@code directory} for endpoint addresses. Called
-     * once by the server, before it accepts, never on an event loop; it may block to resolve names.
+     * Creates whatever per-event-loop state the taps need (such as their own connection pools),
+     * using {@code pipelines} to assemble backend connection pipelines and {@code directory} for
+     * endpoint addresses. Called once by the server, before it accepts, never on an event loop; it
+     * may block to resolve names.
      */
     default void initPools(
         io.netty.channel.EventLoopGroup group,

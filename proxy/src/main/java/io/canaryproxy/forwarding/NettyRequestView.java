@@ -4,7 +4,10 @@ import io.canaryproxy.routing.RequestView;
 import io.netty.handler.codec.http.HttpRequest;
 import java.net.InetAddress;
 
-/** Adapts the request being routed to {@link RequestView}. One per connection, re-pointed at each request. */
+/**
+ * Adapts the request being routed to {@link RequestView}. One per connection, re-pointed at each
+ * request.
+ */
 final class NettyRequestView implements RequestView {
   private HttpRequest request;
   private String path;
@@ -36,8 +39,8 @@ final class NettyRequestView implements RequestView {
   }
 
   /**
-   * The path of a request target without the query string; for an absolute-form target
-   * ({@code http://host/p?q}) the path part. Allocates only when there is something to cut.
+   * The path of a request target without the query string; for an absolute-form target ({@code
+   * http://host/p?q}) the path part. Allocates only when there is something to cut.
    */
   static String pathOf(String uri) {
     int start = 0;

@@ -5,8 +5,8 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.EventLoop;
 import io.netty.channel.ConnectTimeoutException;
+import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
@@ -25,12 +25,14 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The client side of the proxy: one instance per client connection. It routes each request, leases a backend
- * connection from its event loop's pool, and streams the request there and the response back, one exchange at a
- * time. Pipelined requests wait in a small queue, and the client is not read while anything is queued or while the
- * backend cannot take more bytes; the backend is not read while the client cannot take more.
+ * The client side of the proxy: one instance per client connection. It routes each request, leases
+ * a backend connection from its event loop's pool, and streams the request there and the response
+ * back, one exchange at a time. Pipelined requests wait in a small queue, and the client is not
+ * read while anything is queued or while the backend cannot take more bytes; the backend is not
+ * read while the client cannot take more.
  */
-public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter implements BackendListener {
+public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter
+    implements BackendListener {
   private static final Logger log = LoggerFactory.getLogger(ProxyFrontendHandler.class);
 
   private final ForwardingContext fc;
@@ -45,6 +47,7 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
 
   /** The exchange in progress, or {@code null} between requests. */
   private Exchange ex;
+
   private HttpRequest head;
   private EndpointPool endpoint;
   private BackendConnection backend;
@@ -56,8 +59,13 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
   private boolean clientHttp11;
   private boolean exposeVariant;
   private boolean headRequest;
-  /** The head last written to a backend, kept (it is not reference-counted) so a stale connection can be retried. */
+
+  /**
+   * The head last written to a backend, kept (it is not reference-counted) so a stale connection
+   * can be retried.
+   */
   private HttpRequest sentHead;
+
   private boolean retried;
   private boolean draining;
   private boolean reading = true;
@@ -99,7 +107,8 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
 
   @Override
   public void channelReadComplete(ChannelHandlerContext ctx) {
-    // A complete request was flushed with its last piece; only a body still streaming needs this flush.
+    // A complete request was flushed with its last piece; only a body still streaming needs this
+    // flush.
     if (backend != null && !requestDone) {
       backend.channel().flush();
     }
@@ -174,7 +183,8 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
     retried = false;
     clientKeepAlive = HttpUtil.isKeepAlive(request);
     clientHttp11 = request.protocolVersion().minorVersion() == 1;
-    requestHasBody = HttpUtil.isTransferEncodingChunked(request) || HttpUtil.getContentLength(request, 0L) > 0;
+    requestHasBody =
+        HttpUtil.isTransferEncodingChunked(request) || HttpUtil.getContentLength(request, 0L) > 0;
 
     RoutingTable table = fc.router.current();
     exposeVariant = table.config().exposeVariantHeader();
@@ -214,7 +224,8 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
 
   private void onConnected(Exchange forExchange, ChannelFuture f) {
     if (ex != forExchange) {
-      // The exchange ended (client gone) while connecting: keep the fresh connection for the next one.
+      // The exchange ended (client gone) while connecting: keep the fresh connection for the next
+      // one.
       if (f.isSuccess()) {
         f.channel().pipeline().get(BackendConnection.class).release();
       }
@@ -252,17 +263,21 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
     long now = System.nanoTime();
     ex.upstreamSentNanos = now;
     lastProgressNanos = now;
-    // Void promises: a failed write fires exceptionCaught, which closes the connection (as a socket error does).
+    // Void promises: a failed write fires exceptionCaught, which closes the connection (as a socket
+    // error does).
     c.channel().write(request, c.channel().voidPromise());
     sentHead = request;
     if (retried && requestDone) {
       c.channel().writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT, c.channel().voidPromise());
     }
     if (responseTimer == null) {
-      // One timer per connection, not per request: it stays armed across exchanges and re-arms itself from
+      // One timer per connection, not per request: it stays armed across exchanges and re-arms
+      // itself from
       // lastProgressNanos (see checkResponseTimeout).
       responseTimer =
-          ctx.channel().eventLoop().schedule(responseTimeoutCheck, fc.responseTimeoutNanos, TimeUnit.NANOSECONDS);
+          ctx.channel()
+              .eventLoop()
+              .schedule(responseTimeoutCheck, fc.responseTimeoutNanos, TimeUnit.NANOSECONDS);
     }
   }
 
@@ -297,7 +312,8 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
         return;
       }
       boolean keepAlive = clientKeepAlive && !fc.draining();
-      if (!writer.onResponseHead(response, ex, tap, keepAlive, headRequest, clientHttp11, exposeVariant, now)) {
+      if (!writer.onResponseHead(
+          response, ex, tap, keepAlive, headRequest, clientHttp11, exposeVariant, now)) {
         return; // an interim 1xx response, dropped
       }
     }
@@ -333,9 +349,9 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
   }
 
   /**
-   * A pooled connection the backend closed just as it was reused is the one failure a client cannot be blamed for
-   * and cannot see coming. A bodiless idempotent request that got no response byte is sent once more, on a new
-   * connection (RFC 9110 §9.2.2).
+   * A pooled connection the backend closed just as it was reused is the one failure a client cannot
+   * be blamed for and cannot see coming. A bodiless idempotent request that got no response byte is
+   * sent once more, on a new connection (RFC 9110 §9.2.2).
    */
   private boolean canRetry(BackendConnection dead) {
     return dead != null
@@ -349,7 +365,10 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
 
   private void retryOnNewConnection() {
     retried = true;
-    log.debug("[{}] backend {} closed a reused connection; retrying once", ctx.channel().id(), endpoint.address());
+    log.debug(
+        "[{}] backend {} closed a reused connection; retrying once",
+        ctx.channel().id(),
+        endpoint.address());
     if (responseTimer != null) {
       responseTimer.cancel(false);
       responseTimer = null;
@@ -411,7 +430,10 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
     }
   }
 
-  /** A backend failed the exchange: answer its status if no response started, else cut the client off. */
+  /**
+   * A backend failed the exchange: answer its status if no response started, else cut the client
+   * off.
+   */
   private void upstreamFailed(UpstreamFailure type, Throwable cause) {
     Exchange e = ex;
     e.failure = type;
@@ -449,7 +471,8 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
   private void reject(RejectedRequest rejected) {
     Exchange e = ex;
     if (e != null) {
-      // The current request turned bad mid-body: the backend has part of it and must not keep the connection.
+      // The current request turned bad mid-body: the backend has part of it and must not keep the
+      // connection.
       abandonUpstream();
       if (writer.responseStarted()) {
         finish(e);
@@ -460,12 +483,15 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
       e.endNanos = System.nanoTime();
       finish(e);
     }
-    log.debug("[{}] rejected request: {} {}", ctx.channel().id(), rejected.status(), rejected.reason());
+    log.debug(
+        "[{}] rejected request: {} {}", ctx.channel().id(), rejected.status(), rejected.reason());
     writer.writeError(rejected.status(), rejected.reason(), null, true);
     closeAfterFlush();
   }
 
-  /** Cuts the exchange off from its mirror tap and its backend connection, which cannot be reused. */
+  /**
+   * Cuts the exchange off from its mirror tap and its backend connection, which cannot be reused.
+   */
   private void abandonUpstream() {
     if (tap != null) {
       tap.onAbort();
@@ -499,10 +525,14 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
     draining = true;
     releasePending();
     ctx.channel().config().setAutoRead(false);
-    ctx.writeAndFlush(io.netty.buffer.Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+    ctx.writeAndFlush(io.netty.buffer.Unpooled.EMPTY_BUFFER)
+        .addListener(ChannelFutureListener.CLOSE);
   }
 
-  /** The response timer fired: fail the exchange if no response byte came for the timeout, else re-arm. */
+  /**
+   * The response timer fired: fail the exchange if no response byte came for the timeout, else
+   * re-arm.
+   */
   private void checkResponseTimeout() {
     responseTimer = null;
     if (ex == null || backend == null) {
@@ -513,7 +543,8 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter imp
       upstreamFailed(UpstreamFailure.RESPONSE_TIMEOUT, null);
     } else {
       EventLoop loop = ctx.channel().eventLoop();
-      responseTimer = loop.schedule(responseTimeoutCheck, fc.responseTimeoutNanos - idle, TimeUnit.NANOSECONDS);
+      responseTimer =
+          loop.schedule(responseTimeoutCheck, fc.responseTimeoutNanos - idle, TimeUnit.NANOSECONDS);
     }
   }
 

@@ -1,11 +1,14 @@
 package io.canaryproxy.forwarding;
 
 /**
- * Lifecycle events of the proxy. Metrics, the access log and analysis listen to these instead of being called
- * directly. Callbacks run on event-loop threads: they must be fast, must not block and must not throw.
+ * Lifecycle events of the proxy. Metrics, the access log and analysis listen to these instead of
+ * being called directly. Callbacks run on event-loop threads: they must be fast, must not block and
+ * must not throw.
  */
 public interface ProxyListener {
-  /** A request finished, successfully or not. The exchange must not be kept after the call returns. */
+  /**
+   * A request finished, successfully or not. The exchange must not be kept after the call returns.
+   */
   default void onExchangeComplete(Exchange exchange) {}
 
   /** A backend failed a request. */

@@ -4,9 +4,10 @@ import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseEncoder;
 
 /**
- * Netty's response encoder, told by the forwarder when the response it is about to write answers a HEAD request:
- * such a response keeps its framing headers but carries no body (RFC 9110 §9.3.2), so no chunk terminator may be
- * written for it. Responses on a connection are written in request order, one at a time, so one flag suffices.
+ * Netty's response encoder, told by the forwarder when the response it is about to write answers a
+ * HEAD request: such a response keeps its framing headers but carries no body (RFC 9110 §9.3.2), so
+ * no chunk terminator may be written for it. Responses on a connection are written in request
+ * order, one at a time, so one flag suffices.
  */
 public final class ProxyResponseEncoder extends HttpResponseEncoder {
   private boolean headResponse;

@@ -3,8 +3,9 @@ package io.canaryproxy.forwarding;
 import io.netty.handler.codec.http.HttpResponseStatus;
 
 /**
- * Passed down the client pipeline in place of a request (or in the middle of its body) that must not be forwarded.
- * The forwarder answers it in order, after any earlier pipelined responses, and then closes the connection.
+ * Passed down the client pipeline in place of a request (or in the middle of its body) that must
+ * not be forwarded. The forwarder answers it in order, after any earlier pipelined responses, and
+ * then closes the connection.
  *
  * @param status the error status to answer
  * @param reason a short explanation, sent as the response body and logged

@@ -19,13 +19,14 @@ import io.netty.util.ReferenceCountUtil;
 import java.nio.charset.StandardCharsets;
 
 /**
- * Writes one exchange's response to the client: re-frames the backend's response head for the client connection
- * (hop-by-hop fields, keep-alive, chunking when the length is unknown), streams the body, and writes the proxy's
- * own error answers. Owned by one {@link ProxyFrontendHandler}.
+ * Writes one exchange's response to the client: re-frames the backend's response head for the
+ * client connection (hop-by-hop fields, keep-alive, chunking when the length is unknown), streams
+ * the body, and writes the proxy's own error answers. Owned by one {@link ProxyFrontendHandler}.
  */
 final class ResponseWriter {
   /** Response header naming the variant, added when {@code routing.exposeVariantHeader} is true. */
   static final AsciiString VARIANT_HEADER = AsciiString.cached("x-canary-variant");
+
   /** Response header naming the failure type on the proxy's own error answers. */
   static final AsciiString ERROR_HEADER = AsciiString.cached("x-canary-proxy-error");
 
@@ -66,8 +67,9 @@ final class ResponseWriter {
   }
 
   /**
-   * Writes the response head; {@code nowNanos} is when it arrived. Returns false when it was an interim (1xx)
-   * response, which is dropped: the proxy answers {@code Expect: 100-continue} itself.
+   * Writes the response head; {@code nowNanos} is when it arrived. Returns false when it was an
+   * interim (1xx) response, which is dropped: the proxy answers {@code Expect: 100-continue}
+   * itself.
    */
   boolean onResponseHead(
       HttpResponse response,
@@ -146,13 +148,15 @@ final class ResponseWriter {
   void writeContinue() {
     encoder.nextResponseAnswersHead(false);
     ctx.writeAndFlush(
-        new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE, Unpooled.EMPTY_BUFFER));
+        new DefaultFullHttpResponse(
+            HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE, Unpooled.EMPTY_BUFFER));
   }
 
   /** Writes one of the proxy's own answers, with a short text body. */
   void writeError(HttpResponseStatus status, String reason, String failureTag, boolean close) {
     ByteBuf body = ctx.alloc().buffer();
-    body.writeCharSequence(status.code() + " " + status.reasonPhrase() + ": " + reason + "\n", StandardCharsets.UTF_8);
+    body.writeCharSequence(
+        status.code() + " " + status.reasonPhrase() + ": " + reason + "\n", StandardCharsets.UTF_8);
     FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, body);
     HttpHeaders headers = response.headers();
     headers.set(HttpHeaderNames.CONTENT_TYPE, "text/plain; charset=utf-8");

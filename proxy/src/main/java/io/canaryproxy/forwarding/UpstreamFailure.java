@@ -3,9 +3,9 @@ package io.canaryproxy.forwarding;
 import io.netty.handler.codec.http.HttpResponseStatus;
 
 /**
- * Every way a backend can fail a request. Each type maps to one status answered to the client and one metric tag.
- * When the failure happens after the response headers were sent, the client connection is closed instead, so a
- * truncated body is never presented as complete.
+ * Every way a backend can fail a request. Each type maps to one status answered to the client and
+ * one metric tag. When the failure happens after the response headers were sent, the client
+ * connection is closed instead, so a truncated body is never presented as complete.
  */
 public enum UpstreamFailure {
   /** the backend refused the connection or could not be reached */

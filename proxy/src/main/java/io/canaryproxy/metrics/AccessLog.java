@@ -25,10 +25,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One JSON line per sampled request, written by its own thread. The event loop only copies a few fields into a
- * bounded queue; when the queue is full the line is dropped and counted, so logging never slows a request. Off
- * unless {@code accessLog.enabled}; the user key is written only when {@code accessLog.logUserKey} is set.
- * Latencies are microseconds, -1 when the stage was not reached; {@code bucket} is -1 without a user key.
+ * One JSON line per sampled request, written by its own thread. The event loop only copies a few
+ * fields into a bounded queue; when the queue is full the line is dropped and counted, so logging
+ * never slows a request. Off unless {@code accessLog.enabled}; the user key is written only when
+ * {@code accessLog.logUserKey} is set. Latencies are microseconds, -1 when the stage was not
+ * reached; {@code bucket} is -1 without a user key.
  */
 public final class AccessLog implements ProxyListener, AutoCloseable {
   /** Lines that may wait for the writer thread. */
@@ -46,14 +47,18 @@ public final class AccessLog implements ProxyListener, AutoCloseable {
   private final boolean closeOut;
   private final Thread writer;
 
-  /** Opens {@code accessLog.path} for appending (standard output when null) and starts the writer thread. */
+  /**
+   * Opens {@code accessLog.path} for appending (standard output when null) and starts the writer
+   * thread.
+   */
   public AccessLog(AccessLogConfig cfg) {
     this(cfg, DEFAULT_QUEUE_CAPACITY, cfg.enabled() ? open(cfg) : null, cfg.path() != null);
   }
 
   AccessLog(AccessLogConfig cfg, int queueCapacity, Writer out, boolean closeOut) {
     if (!(cfg.sampleRate() >= 0 && cfg.sampleRate() <= 1)) {
-      throw new IllegalArgumentException("accessLog.sampleRate: " + cfg.sampleRate() + " (expected: 0..1)");
+      throw new IllegalArgumentException(
+          "accessLog.sampleRate: " + cfg.sampleRate() + " (expected: 0..1)");
     }
     this.enabled = cfg.enabled() && cfg.sampleRate() > 0;
     this.sampleRate = cfg.sampleRate();
@@ -78,7 +83,8 @@ public final class AccessLog implements ProxyListener, AutoCloseable {
       return Files.newBufferedWriter(
           cfg.path(), StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
     } catch (IOException e) {
-      throw new UncheckedIOException("accessLog.path: " + cfg.path() + " (expected: a writable file)", e);
+      throw new UncheckedIOException(
+          "accessLog.path: " + cfg.path() + " (expected: a writable file)", e);
     }
   }
 
@@ -130,7 +136,8 @@ public final class AccessLog implements ProxyListener, AutoCloseable {
       return;
     }
     try {
-      // The writer may have stopped on an I/O error; then nobody would take the marker from a full queue.
+      // The writer may have stopped on an I/O error; then nobody would take the marker from a full
+      // queue.
       while (writer.isAlive() && !queue.offer(POISON, 100, TimeUnit.MILLISECONDS)) {
         Thread.onSpinWait();
       }

@@ -15,11 +15,11 @@ import org.HdrHistogram.Histogram;
 import org.HdrHistogram.Recorder;
 
 /**
- * HdrHistogram latency per (variant, measure), read in interval snapshots. Event-loop threads record through
- * {@link #onExchangeComplete} or {@link #record} without allocating or locking; one thread (see {@link
- * MetricsScheduler}) closes intervals with {@link #rollInterval}, which keeps the last {@code metrics.window}
- * intervals and a cumulative histogram since start. Values are microseconds; values above {@code
- * metrics.highestMicros} are clamped to it.
+ * HdrHistogram latency per (variant, measure), read in interval snapshots. Event-loop threads
+ * record through {@link #onExchangeComplete} or {@link #record} without allocating or locking; one
+ * thread (see {@link MetricsScheduler}) closes intervals with {@link #rollInterval}, which keeps
+ * the last {@code metrics.window} intervals and a cumulative histogram since start. Values are
+ * microseconds; values above {@code metrics.highestMicros} are clamped to it.
  */
 public final class LatencyRecorders implements ProxyListener {
   private static final Variant[] VARIANTS = Variant.values();
@@ -44,7 +44,9 @@ public final class LatencyRecorders implements ProxyListener {
   private final ArrayDeque<IntervalSnapshot> window;
   private long intervalStartMillis;
 
-  /** Recorders with the histogram range and window of {@code cfg}; the first interval starts now. */
+  /**
+   * Recorders with the histogram range and window of {@code cfg}; the first interval starts now.
+   */
   public LatencyRecorders(MetricsConfig cfg) {
     this(cfg, System::currentTimeMillis);
   }
@@ -79,11 +81,14 @@ public final class LatencyRecorders implements ProxyListener {
 
   private static void validate(MetricsConfig cfg) {
     if (cfg.lowestMicros() < 1) {
-      throw new IllegalArgumentException("metrics.lowestMicros: " + cfg.lowestMicros() + " (expected: >= 1)");
+      throw new IllegalArgumentException(
+          "metrics.lowestMicros: " + cfg.lowestMicros() + " (expected: >= 1)");
     }
     if (cfg.highestMicros() < 2 * cfg.lowestMicros()) {
       throw new IllegalArgumentException(
-          "metrics.highestMicros: " + cfg.highestMicros() + " (expected: >= 2 * metrics.lowestMicros)");
+          "metrics.highestMicros: "
+              + cfg.highestMicros()
+              + " (expected: >= 2 * metrics.lowestMicros)");
     }
     if (cfg.significantDigits() < 1 || cfg.significantDigits() > 5) {
       throw new IllegalArgumentException(
@@ -94,7 +99,9 @@ public final class LatencyRecorders implements ProxyListener {
     }
   }
 
-  /** Records a completed exchange; a request that was never routed counts as {@link Variant#OTHER}. */
+  /**
+   * Records a completed exchange; a request that was never routed counts as {@link Variant#OTHER}.
+   */
   @Override
   public void onExchangeComplete(Exchange exchange) {
     long total = exchange.totalNanos();
@@ -107,8 +114,8 @@ public final class LatencyRecorders implements ProxyListener {
   }
 
   /**
-   * Records one request without allocating. A negative latency means the stage was not reached and is not
-   * recorded; the request and error counters always count.
+   * Records one request without allocating. A negative latency means the stage was not reached and
+   * is not recorded; the request and error counters always count.
    *
    * @param v the variant, {@code null} counts as {@link Variant#OTHER}
    * @param totalMicros total latency in microseconds, or negative
@@ -131,8 +138,9 @@ public final class LatencyRecorders implements ProxyListener {
   }
 
   /**
-   * Closes the current interval for every variant, appends it to the window (dropping the oldest beyond {@code
-   * metrics.window}) and adds it to the cumulative histograms. The returned snapshot owns copies.
+   * Closes the current interval for every variant, appends it to the window (dropping the oldest
+   * beyond {@code metrics.window}) and adds it to the cumulative histograms. The returned snapshot
+   * owns copies.
    */
   public synchronized IntervalSnapshot rollInterval() {
     long end = clockMillis.getAsLong();
@@ -157,7 +165,8 @@ public final class LatencyRecorders implements ProxyListener {
       cumulativeErrors[v] += e;
       byVariant.put(
           variant,
-          new VariantInterval(copies[Measure.TOTAL.ordinal()], copies[Measure.UPSTREAM.ordinal()], n, e));
+          new VariantInterval(
+              copies[Measure.TOTAL.ordinal()], copies[Measure.UPSTREAM.ordinal()], n, e));
     }
     IntervalSnapshot snapshot = new IntervalSnapshot(start, end, byVariant);
     if (window.size() == windowSize) {
@@ -178,7 +187,10 @@ public final class LatencyRecorders implements ProxyListener {
     return window.peekLast();
   }
 
-  /** A copy of everything recorded for {@code v} and {@code m} in closed intervals since start, in microseconds. */
+  /**
+   * A copy of everything recorded for {@code v} and {@code m} in closed intervals since start, in
+   * microseconds.
+   */
   public synchronized Histogram cumulative(Variant v, Measure m) {
     return cumulative[v.ordinal()][m.ordinal()].copy();
   }

@@ -4,7 +4,10 @@ package io.canaryproxy.metrics;
 public enum Measure {
   /** First request byte to last response byte ({@code Exchange.totalNanos()}). */
   TOTAL("total"),
-  /** Request head sent to the backend until the response head arrived ({@code Exchange.upstreamNanos()}). */
+  /**
+   * Request head sent to the backend until the response head arrived ({@code
+   * Exchange.upstreamNanos()}).
+   */
   UPSTREAM("upstream");
 
   private final String label;

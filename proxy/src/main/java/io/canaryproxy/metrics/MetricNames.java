@@ -2,8 +2,9 @@ package io.canaryproxy.metrics;
 
 /**
  * Every meter name and label key, in Micrometer's dotted form. The Prometheus registry turns {@code
- * canary.proxy.requests} into {@code canary_proxy_requests_total}, timers get {@code _seconds}; names of meters
- * registered by others (JVM, Netty allocator, mirroring) get the {@link #PREFIX} added by {@link MicrometerBinding}.
+ * canary.proxy.requests} into {@code canary_proxy_requests_total}, timers get {@code _seconds};
+ * names of meters registered by others (JVM, Netty allocator, mirroring) get the {@link #PREFIX}
+ * added by {@link MicrometerBinding}.
  */
 public final class MetricNames {
   /** Every exported meter name starts with this. */
@@ -11,43 +12,85 @@ public final class MetricNames {
 
   /** Counter {@code canary_proxy_requests_total{variant,status_class}}. */
   public static final String REQUESTS = PREFIX + "requests";
-  /** Histogram {@code canary_proxy_request_duration_seconds{variant}}: first request byte to last response byte. */
+
+  /**
+   * Histogram {@code canary_proxy_request_duration_seconds{variant}}: first request byte to last
+   * response byte.
+   */
   public static final String REQUEST_DURATION = PREFIX + "request.duration";
-  /** Timer histogram {@code canary_proxy_upstream_duration_seconds{variant}}: request sent to response head. */
+
+  /**
+   * Timer histogram {@code canary_proxy_upstream_duration_seconds{variant}}: request sent to
+   * response head.
+   */
   public static final String UPSTREAM_DURATION = PREFIX + "upstream.duration";
+
   /** Counter {@code canary_proxy_upstream_failures_total{variant,type}}. */
   public static final String UPSTREAM_FAILURES = PREFIX + "upstream.failures";
+
   /** Gauge {@code canary_proxy_client_connections}: open client connections. */
   public static final String CLIENT_CONNECTIONS = PREFIX + "client.connections";
+
   /** Gauge {@code canary_proxy_backend_connections}: open backend connections. */
   public static final String BACKEND_CONNECTIONS = PREFIX + "backend.connections";
-  /** Counter {@code canary_proxy_access_log_dropped_total}: access log lines dropped because the queue was full. */
+
+  /**
+   * Counter {@code canary_proxy_access_log_dropped_total}: access log lines dropped because the
+   * queue was full.
+   */
   public static final String ACCESS_LOG_DROPPED = PREFIX + "access.log.dropped";
+
   /** Prefix for the mirroring meters, e.g. {@code canary.proxy.mirror.requests}. */
   public static final String MIRROR_PREFIX = PREFIX + "mirror.";
-  /** Counter {@code canary_proxy_mirror_requests_total{outcome}}: every copy started, and how each ended. */
+
+  /**
+   * Counter {@code canary_proxy_mirror_requests_total{outcome}}: every copy started, and how each
+   * ended.
+   */
   public static final String MIRROR_REQUESTS = MIRROR_PREFIX + "requests";
-  /** Counter {@code canary_proxy_mirror_comparisons_total{part,outcome}}: shadow vs primary, by part. */
+
+  /**
+   * Counter {@code canary_proxy_mirror_comparisons_total{part,outcome}}: shadow vs primary, by
+   * part.
+   */
   public static final String MIRROR_COMPARISONS = MIRROR_PREFIX + "comparisons";
-  /** Counter {@code canary_proxy_mirror_baseline_comparisons_total{part,outcome}}: stable vs stable (noise). */
+
+  /**
+   * Counter {@code canary_proxy_mirror_baseline_comparisons_total{part,outcome}}: stable vs stable
+   * (noise).
+   */
   public static final String MIRROR_BASELINE_COMPARISONS = MIRROR_PREFIX + "baseline.comparisons";
+
   /** Gauge {@code canary_proxy_mirror_inflight}: shadow requests in flight. */
   public static final String MIRROR_INFLIGHT = MIRROR_PREFIX + "inflight";
+
   /** Counter {@code canary_proxy_rollout_events_total{type}}. */
   public static final String ROLLOUT_EVENTS = PREFIX + "rollout.events";
-  /** Counter {@code canary_proxy_dns_resolutions_total{outcome}}: success | failure, for endpoint names. */
+
+  /**
+   * Counter {@code canary_proxy_dns_resolutions_total{outcome}}: success | failure, for endpoint
+   * names.
+   */
   public static final String DNS_RESOLUTIONS = PREFIX + "dns.resolutions";
-  /** Counter {@code canary_proxy_dns_changes_total}: times the address set of an endpoint name changed. */
+
+  /**
+   * Counter {@code canary_proxy_dns_changes_total}: times the address set of an endpoint name
+   * changed.
+   */
   public static final String DNS_CHANGES = PREFIX + "dns.changes";
+
   /** Counter {@code canary_proxy_config_reloads_total{outcome}}: success | failure. */
   public static final String CONFIG_RELOADS = PREFIX + "config.reloads";
 
   /** Label: {@code stable | canary | other | shadow}. */
   public static final String TAG_VARIANT = "variant";
+
   /** Label: {@code 1xx..5xx}, or {@code none} when no status was sent. */
   public static final String TAG_STATUS_CLASS = "status_class";
+
   /** Label: {@code UpstreamFailure.tag()}. */
   public static final String TAG_TYPE = "type";
+
   /** Label for outcomes, e.g. of mirrored requests. */
   public static final String TAG_OUTCOME = "outcome";
 

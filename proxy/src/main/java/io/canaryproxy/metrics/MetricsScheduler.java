@@ -11,8 +11,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Closes a {@link LatencyRecorders} interval every {@code metrics.interval} and hands each snapshot to the
- * registered listeners (the canary judge subscribes here), on the executor's thread, in registration order.
+ * Closes a {@link LatencyRecorders} interval every {@code metrics.interval} and hands each snapshot
+ * to the registered listeners (the canary judge subscribes here), on the executor's thread, in
+ * registration order.
  */
 public final class MetricsScheduler {
   private static final Logger log = LoggerFactory.getLogger(MetricsScheduler.class);
@@ -34,12 +35,18 @@ public final class MetricsScheduler {
     this.interval = interval;
   }
 
-  /** Adds a listener for every future snapshot; a listener that throws is logged and does not stop the others. */
+  /**
+   * Adds a listener for every future snapshot; a listener that throws is logged and does not stop
+   * the others.
+   */
   public void addListener(Consumer<IntervalSnapshot> listener) {
     listeners.add(listener);
   }
 
-  /** Starts rolling at a fixed rate on {@code executor}; the first roll happens one interval from now. */
+  /**
+   * Starts rolling at a fixed rate on {@code executor}; the first roll happens one interval from
+   * now.
+   */
   public synchronized void start(ScheduledExecutorService executor) {
     if (task != null) {
       throw new IllegalStateException("already started");
@@ -63,7 +70,8 @@ public final class MetricsScheduler {
       try {
         listener.accept(snapshot);
       } catch (RuntimeException e) {
-        // A failing subscriber must not cancel the periodic task (an exception would suppress later runs).
+        // A failing subscriber must not cancel the periodic task (an exception would suppress later
+        // runs).
         log.warn("interval listener {} failed", listener, e);
       }
     }

@@ -26,16 +26,30 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Exports the proxy's lifecycle events to a Prometheus registry. Every request-path meter is created up front
- * and held in arrays indexed by variant and status class or failure type, so a request does no map lookup and
- * allocates nothing; labels only ever take those bounded values. Meter names live in {@link MetricNames}.
+ * Exports the proxy's lifecycle events to a Prometheus registry. Every request-path meter is
+ * created up front and held in arrays indexed by variant and status class or failure type, so a
+ * request does no map lookup and allocates nothing; labels only ever take those bounded values.
+ * Meter names live in {@link MetricNames}.
  */
 public final class MicrometerBinding implements ProxyListener, AutoCloseable {
   /** Bucket bounds of the duration histograms: fixed, so they can be summed across replicas. */
   static final Duration[] BUCKETS = {
-    ms(1), ms(2), ms(5), ms(10), ms(25), ms(50), ms(100), ms(250), ms(500),
-    ms(1_000), ms(2_500), ms(5_000), ms(10_000), ms(30_000)
+    ms(1),
+    ms(2),
+    ms(5),
+    ms(10),
+    ms(25),
+    ms(50),
+    ms(100),
+    ms(250),
+    ms(500),
+    ms(1_000),
+    ms(2_500),
+    ms(5_000),
+    ms(10_000),
+    ms(30_000)
   };
+
   private static final String[] STATUS_CLASSES = {"none", "1xx", "2xx", "3xx", "4xx", "5xx"};
   private static final Variant[] VARIANTS = Variant.values();
   private static final UpstreamFailure[] FAILURES = UpstreamFailure.values();
@@ -55,7 +69,8 @@ public final class MicrometerBinding implements ProxyListener, AutoCloseable {
   }
 
   /**
-   * Binds to {@code registry}, which must have no meters yet (the name prefix filter applies only to later ones).
+   * Binds to {@code registry}, which must have no meters yet (the name prefix filter applies only
+   * to later ones).
    *
    * @param bindJvm also bind JVM memory, GC, thread, class loader and Netty pooled allocator meters
    */
@@ -73,7 +88,11 @@ public final class MicrometerBinding implements ProxyListener, AutoCloseable {
         requests[i][s] =
             Counter.builder(MetricNames.REQUESTS)
                 .description("Requests answered, by variant and status class")
-                .tags(MetricNames.TAG_VARIANT, v.label(), MetricNames.TAG_STATUS_CLASS, STATUS_CLASSES[s])
+                .tags(
+                    MetricNames.TAG_VARIANT,
+                    v.label(),
+                    MetricNames.TAG_STATUS_CLASS,
+                    STATUS_CLASSES[s])
                 .register(registry);
       }
       for (UpstreamFailure f : FAILURES) {
@@ -84,9 +103,13 @@ public final class MicrometerBinding implements ProxyListener, AutoCloseable {
                 .register(registry);
       }
       totalDurations[i] =
-          durationTimer(MetricNames.REQUEST_DURATION, "First request byte to last response byte", v);
+          durationTimer(
+              MetricNames.REQUEST_DURATION, "First request byte to last response byte", v);
       upstreamDurations[i] =
-          durationTimer(MetricNames.UPSTREAM_DURATION, "Request sent to the backend until its response head", v);
+          durationTimer(
+              MetricNames.UPSTREAM_DURATION,
+              "Request sent to the backend until its response head",
+              v);
     }
     Gauge.builder(MetricNames.CLIENT_CONNECTIONS, clientConnections, AtomicLong::get)
         .description("Open client connections")
@@ -95,7 +118,8 @@ public final class MicrometerBinding implements ProxyListener, AutoCloseable {
         .description("Open backend connections")
         .register(registry);
     if (bindJvm) {
-      // No JvmInfoMetrics, ProcessorMetrics or UptimeMetrics: the admin port must not tell strangers versions.
+      // No JvmInfoMetrics, ProcessorMetrics or UptimeMetrics: the admin port must not tell
+      // strangers versions.
       new JvmMemoryMetrics().bindTo(registry);
       gcMetrics = new JvmGcMetrics();
       gcMetrics.bindTo(registry);
@@ -118,7 +142,8 @@ public final class MicrometerBinding implements ProxyListener, AutoCloseable {
         }
         Meter.Id renamed = id.withName(MetricNames.PREFIX + id.getName());
         if (id.getName().startsWith("netty.allocator.")) {
-          // The binder tags each allocator with its identity hash: a new series on every restart, for one allocator.
+          // The binder tags each allocator with its identity hash: a new series on every restart,
+          // for one allocator.
           List<Tag> tags = new ArrayList<>();
           for (Tag t : id.getTagsAsIterable()) {
             if (!t.getKey().equals("id")) {
@@ -141,7 +166,10 @@ public final class MicrometerBinding implements ProxyListener, AutoCloseable {
         .register(registry);
   }
 
-  /** The registry, for other code to add meters, e.g. mirroring under {@link MetricNames#MIRROR_PREFIX}. */
+  /**
+   * The registry, for other code to add meters, e.g. mirroring under {@link
+   * MetricNames#MIRROR_PREFIX}.
+   */
   public MeterRegistry registry() {
     return registry;
   }

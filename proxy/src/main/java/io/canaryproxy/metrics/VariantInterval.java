@@ -3,9 +3,9 @@ package io.canaryproxy.metrics;
 import org.HdrHistogram.Histogram;
 
 /**
- * What one variant did during one interval. The histograms are private copies, values in microseconds; the
- * counts come from separate counters, so under concurrent traffic they may differ from the histogram counts by the
- * few requests that completed while the interval was being closed.
+ * What one variant did during one interval. The histograms are private copies, values in
+ * microseconds; the counts come from separate counters, so under concurrent traffic they may differ
+ * from the histogram counts by the few requests that completed while the interval was being closed.
  *
  * @param total first request byte to last response byte, microseconds
  * @param upstream request sent to the backend until its response head, microseconds

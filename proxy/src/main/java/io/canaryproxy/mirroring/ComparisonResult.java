@@ -6,10 +6,11 @@ package io.canaryproxy.mirroring;
  * @param statusMatch the status codes are equal
  * @param headersMatch every compared header has the same value on both sides (absent equals absent)
  * @param body how the bodies compared
- * @param detail what differed, for the mismatch samples: status codes, header names, body sizes or the first JSON
- *     path that differs; never a header value; "" when everything matched
+ * @param detail what differed, for the mismatch samples: status codes, header names, body sizes or
+ *     the first JSON path that differs; never a header value; "" when everything matched
  */
-public record ComparisonResult(boolean statusMatch, boolean headersMatch, Body body, String detail) {
+public record ComparisonResult(
+    boolean statusMatch, boolean headersMatch, Body body, String detail) {
   /** How the bodies compared. */
   public enum Body {
     MATCH,

@@ -9,18 +9,21 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.ToIntFunction;
 
 /**
- * Decides whether one request is mirrored: its primary variant must be listed in {@code mirror.from}, its method in
- * {@code mirror.methods}, and it must fall in the {@code mirror.percent} sample. With {@code sampleBy: user} the
- * sample is sticky: a user is in it when the user's mirror bucket (0..9999) is below {@code percent × 100}; a
- * request without a user key falls back to the per-request random draw. Plain Java, thread-safe.
+ * Decides whether one request is mirrored: its primary variant must be listed in {@code
+ * mirror.from}, its method in {@code mirror.methods}, and it must fall in the {@code
+ * mirror.percent} sample. With {@code sampleBy: user} the sample is sticky: a user is in it when
+ * the user's mirror bucket (0..9999) is below {@code percent × 100}; a request without a user key
+ * falls back to the per-request random draw. Plain Java, thread-safe.
  */
 public final class MirrorSampler {
   private static final int BUCKETS = 10_000;
 
   /** {@code percent} in millionths: a random draw in 0..999,999 below it is sampled. */
   private final int perMillion;
+
   /** {@code percent × 100}: a user bucket below it is sampled. */
   private final int bucketThreshold;
+
   private final boolean byUser;
   private final EnumSet<Variant> from = EnumSet.noneOf(Variant.class);
   private final Set<String> methods;
@@ -28,7 +31,8 @@ public final class MirrorSampler {
 
   /**
    * @param config the mirror section
-   * @param userBucket maps a user key to its mirror bucket, 0..9999; used only with {@code sampleBy: user}
+   * @param userBucket maps a user key to its mirror bucket, 0..9999; used only with {@code
+   *     sampleBy: user}
    */
   public MirrorSampler(MirrorConfig config, ToIntFunction<String> userBucket) {
     this.perMillion = (int) Math.round(config.percent() * 10_000);
@@ -49,7 +53,10 @@ public final class MirrorSampler {
    * @param userKey the user key, or {@code null} when the request carried none
    */
   public boolean sample(String method, Variant variant, String userKey) {
-    if (perMillion <= 0 || variant == null || !from.contains(variant) || !methods.contains(method)) {
+    if (perMillion <= 0
+        || variant == null
+        || !from.contains(variant)
+        || !methods.contains(method)) {
       return false;
     }
     if (byUser && userKey != null) {

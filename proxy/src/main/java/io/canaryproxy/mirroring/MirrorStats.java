@@ -15,8 +15,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
- * Counters of the mirror, cumulative since start (readers take interval deltas): shadow requests by outcome,
- * comparisons by part, and the last {@value #RING_SIZE} mismatch samples. Thread-safe; counting takes no lock.
+ * Counters of the mirror, cumulative since start (readers take interval deltas): shadow requests by
+ * outcome, comparisons by part, and the last {@value #RING_SIZE} mismatch samples. Thread-safe;
+ * counting takes no lock.
  */
 public final class MirrorStats {
   /** How many recent mismatch samples are kept. */
@@ -38,7 +39,9 @@ public final class MirrorStats {
     TIMEOUT,
     /** the shadow answered completely */
     COMPLETED,
-    /** the primary exchange failed while the copy's body was still being sent, so the copy was cut */
+    /**
+     * the primary exchange failed while the copy's body was still being sent, so the copy was cut
+     */
     CANCELLED;
 
     final String tag = name().toLowerCase(Locale.ROOT);
@@ -53,8 +56,12 @@ public final class MirrorStats {
     final String tag = name().toLowerCase(Locale.ROOT);
   }
 
-  /** One recent mismatch: method, path without query, and what differed. Never request header values or users. */
-  public record MismatchSample(long epochMillis, String method, String path, boolean baseline, String detail) {}
+  /**
+   * One recent mismatch: method, path without query, and what differed. Never request header values
+   * or users.
+   */
+  public record MismatchSample(
+      long epochMillis, String method, String path, boolean baseline, String detail) {}
 
   private final EnumMap<Outcome, LongAdder> outcomes = new EnumMap<>(Outcome.class);
   private final Comparisons shadow = new Comparisons();
@@ -76,7 +83,8 @@ public final class MirrorStats {
   void compared(boolean isBaseline, ComparisonResult result, String method, String path) {
     (isBaseline ? baseline : shadow).add(result);
     if (!result.matches()) {
-      MismatchSample s = new MismatchSample(System.currentTimeMillis(), method, path, isBaseline, result.detail());
+      MismatchSample s =
+          new MismatchSample(System.currentTimeMillis(), method, path, isBaseline, result.detail());
       synchronized (ring) {
         if (ring.size() == RING_SIZE) {
           ring.pollFirst();
@@ -86,7 +94,9 @@ public final class MirrorStats {
     }
   }
 
-  /** Shadow requests that ended with {@code outcome} (for {@link Outcome#SENT}: that were started). */
+  /**
+   * Shadow requests that ended with {@code outcome} (for {@link Outcome#SENT}: that were started).
+   */
   public long requests(Outcome outcome) {
     return outcomes.get(outcome).sum();
   }
@@ -101,7 +111,10 @@ public final class MirrorStats {
     return shadow.mismatched.sum();
   }
 
-  /** Comparisons of {@code part} with {@code match} true or false; baseline comparisons when {@code baseline}. */
+  /**
+   * Comparisons of {@code part} with {@code match} true or false; baseline comparisons when {@code
+   * baseline}.
+   */
   public long comparisons(Part part, boolean match, boolean baseline) {
     Comparisons c = baseline ? this.baseline : shadow;
     return (match ? c.match : c.mismatch).get(part).sum();
@@ -150,9 +163,10 @@ public final class MirrorStats {
   }
 
   /**
-   * Registers {@code canary.proxy.mirror.requests{outcome}}, {@code canary.proxy.mirror.comparisons{part,outcome}}
-   * (outcome match | mismatch | skipped), {@code canary.proxy.mirror.baseline.comparisons{part,outcome}} and the
-   * gauge {@code canary.proxy.mirror.inflight}.
+   * Registers {@code canary.proxy.mirror.requests{outcome}}, {@code
+   * canary.proxy.mirror.comparisons{part,outcome}} (outcome match | mismatch | skipped), {@code
+   * canary.proxy.mirror.baseline.comparisons{part,outcome}} and the gauge {@code
+   * canary.proxy.mirror.inflight}.
    */
   public void bindTo(MeterRegistry registry) {
     for (Outcome o : Outcome.values()) {

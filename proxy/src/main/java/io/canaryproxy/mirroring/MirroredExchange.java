@@ -7,9 +7,10 @@ import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 
 /**
- * The tap of one sampled exchange: hands a marked copy of the request to each {@link ShadowLeg} (the shadow, and
- * the stable baseline when it is on), digests the primary's response as it streams by, and compares once both
- * sides are complete. Every method returns at once; nothing here can pause the primary. Event-loop only.
+ * The tap of one sampled exchange: hands a marked copy of the request to each {@link ShadowLeg}
+ * (the shadow, and the stable baseline when it is on), digests the primary's response as it streams
+ * by, and compares once both sides are complete. Every method returns at once; nothing here can
+ * pause the primary. Event-loop only.
  */
 final class MirroredExchange implements MirrorTap {
   private final Mirroring mirroring;
@@ -21,7 +22,8 @@ final class MirroredExchange implements MirrorTap {
   private boolean requestDone;
   private boolean primaryFailed;
 
-  MirroredExchange(Mirroring mirroring, String method, String path, int legCount, boolean baselineLast) {
+  MirroredExchange(
+      Mirroring mirroring, String method, String path, int legCount, boolean baselineLast) {
     this.mirroring = mirroring;
     this.method = method;
     this.path = path;
@@ -29,7 +31,9 @@ final class MirroredExchange implements MirrorTap {
     this.legs = new ShadowLeg[legCount];
     for (int i = 0; i < legCount; i++) {
       boolean baseline = baselineLast && i == legCount - 1;
-      legs[i] = new ShadowLeg(this, baseline, mirroring.stats, mirroring.compare ? mirroring.newDigest() : null);
+      legs[i] =
+          new ShadowLeg(
+              this, baseline, mirroring.stats, mirroring.compare ? mirroring.newDigest() : null);
     }
   }
 

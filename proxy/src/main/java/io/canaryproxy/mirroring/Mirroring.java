@@ -24,11 +24,11 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.LongConsumer;
 
 /**
- * Traffic mirroring: the {@link MirrorTap.Factory} the forwarder asks about every request. A sampled request gets a
- * {@link MirroredExchange} that copies it to the {@code mirror.to} pool, fire-and-forget, and compares the answers.
- * {@code maxInFlight} is one process-wide bound, shared by all event loops (an {@link AtomicInteger}); a baseline
- * copy takes a slot of its own. Shadow connections live in pools of their own, one set per event loop, created by
- * {@link #initPools}.
+ * Traffic mirroring: the {@link MirrorTap.Factory} the forwarder asks about every request. A
+ * sampled request gets a {@link MirroredExchange} that copies it to the {@code mirror.to} pool,
+ * fire-and-forget, and compares the answers. {@code maxInFlight} is one process-wide bound, shared
+ * by all event loops (an {@link AtomicInteger}); a baseline copy takes a slot of its own. Shadow
+ * connections live in pools of their own, one set per event loop, created by {@link #initPools}.
  */
 public final class Mirroring implements MirrorTap.Factory {
   final MirrorStats stats;
@@ -51,11 +51,13 @@ public final class Mirroring implements MirrorTap.Factory {
    * @param config the {@code mirror} section
    * @param backends every named backend; must contain {@code config.to()}
    * @param stableBackend name of the stable backend, used by {@code compare.stableBaseline}
-   * @param routingSalt {@code routing.salt}; {@code sampleBy: user} hashes users with {@code salt + ":mirror"}, so
-   *     the mirrored users are not simply the canary users
-   * @param timeouts for the connect timeout of shadow connections (capped at {@code mirror.timeout})
-   * @param shadowLatencyMicros receives the latency of every completed shadow request, in microseconds, from the
-   *     moment the request was sampled to the last response byte; may be {@code null}
+   * @param routingSalt {@code routing.salt}; {@code sampleBy: user} hashes users with {@code salt +
+   *     ":mirror"}, so the mirrored users are not simply the canary users
+   * @param timeouts for the connect timeout of shadow connections (capped at {@code
+   *     mirror.timeout})
+   * @param shadowLatencyMicros receives the latency of every completed shadow request, in
+   *     microseconds, from the moment the request was sampled to the last response byte; may be
+   *     {@code null}
    */
   public Mirroring(
       MirrorConfig config,
@@ -65,7 +67,8 @@ public final class Mirroring implements MirrorTap.Factory {
       TimeoutsConfig timeouts,
       LongConsumer shadowLatencyMicros) {
     if (!backends.containsKey(config.to())) {
-      throw new IllegalArgumentException("mirror.to: " + config.to() + " (expected: a defined backend)");
+      throw new IllegalArgumentException(
+          "mirror.to: " + config.to() + " (expected: a defined backend)");
     }
     this.config = config;
     this.backends = backends;
@@ -90,21 +93,28 @@ public final class Mirroring implements MirrorTap.Factory {
   }
 
   @Override
-  public void initPools(EventLoopGroup group, BackendPipelineFactory pipelines, EndpointDirectory directory)
+  public void initPools(
+      EventLoopGroup group, BackendPipelineFactory pipelines, EndpointDirectory directory)
       throws InterruptedException {
-    // Tracked on their own, so that the shadow keeps its addresses when a reload changes the backends section
+    // Tracked on their own, so that the shadow keeps its addresses when a reload changes the
+    // backends section
     // (the mirror section applies only on restart).
     Set<HostPort> endpoints = new LinkedHashSet<>(backends.get(config.to()).endpoints());
     if (baselineOn) {
       endpoints.addAll(backends.get(stableBackend).endpoints());
     }
     directory.track("mirror", endpoints);
-    int connectMillis = (int) Math.max(1, Math.min(timeouts.connect().toMillis(), config.timeout().toMillis()));
+    int connectMillis =
+        (int) Math.max(1, Math.min(timeouts.connect().toMillis(), config.timeout().toMillis()));
     for (EventExecutor executor : group) {
       EventLoop loop = (EventLoop) executor;
-      ShadowPools shadow = new ShadowPools(loop, backends.get(config.to()), directory, connectMillis, pipelines);
+      ShadowPools shadow =
+          new ShadowPools(loop, backends.get(config.to()), directory, connectMillis, pipelines);
       ShadowPools stable =
-          baselineOn ? new ShadowPools(loop, backends.get(stableBackend), directory, connectMillis, pipelines) : null;
+          baselineOn
+              ? new ShadowPools(
+                  loop, backends.get(stableBackend), directory, connectMillis, pipelines)
+              : null;
       poolsByLoop.put(loop, new LoopPools(shadow, stable));
     }
   }
@@ -128,7 +138,8 @@ public final class Mirroring implements MirrorTap.Factory {
       stats.count(Outcome.DROPPED_INFLIGHT);
       return null;
     }
-    MirroredExchange tap = new MirroredExchange(this, exchange.method, exchange.path, legs, withBaseline);
+    MirroredExchange tap =
+        new MirroredExchange(this, exchange.method, exchange.path, legs, withBaseline);
     ShadowLeg[] all = tap.legs();
     for (ShadowLeg leg : all) {
       leg.start(leg.baseline() ? pools.stable : pools.shadow, loop, timeoutNanos);

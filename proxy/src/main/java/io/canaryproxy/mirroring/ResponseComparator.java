@@ -12,10 +12,11 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Compares two {@link ResponseDigest}s part by part. Bodies are equal when their length and CRC32C are equal; with
- * {@code compare.json} on and both bodies parsing as JSON, they are compared as JSON trees after the
- * {@code compare.ignoreFields} paths are removed from both. A path is {@code $} followed by {@code .name} or
- * {@code [*]} steps, e.g. {@code $.timestamp}, {@code $.a.b}, {@code $.items[*].id}. Thread-safe.
+ * Compares two {@link ResponseDigest}s part by part. Bodies are equal when their length and CRC32C
+ * are equal; with {@code compare.json} on and both bodies parsing as JSON, they are compared as
+ * JSON trees after the {@code compare.ignoreFields} paths are removed from both. A path is {@code
+ * $} followed by {@code .name} or {@code [*]} steps, e.g. {@code $.timestamp}, {@code $.a.b},
+ * {@code $.items[*].id}. Thread-safe.
  */
 final class ResponseComparator {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -77,7 +78,8 @@ final class ResponseComparator {
     return new ComparisonResult(statusMatch, headersMatch, body, detail.toString());
   }
 
-  private ComparisonResult.Body compareBodies(ResponseDigest a, ResponseDigest b, StringBuilder detail) {
+  private ComparisonResult.Body compareBodies(
+      ResponseDigest a, ResponseDigest b, StringBuilder detail) {
     if (a.tooLarge() || b.tooLarge()) {
       return ComparisonResult.Body.SKIPPED;
     }
@@ -102,7 +104,12 @@ final class ResponseComparator {
     if (a.length() == b.length() && a.crc() == b.crc()) {
       return ComparisonResult.Body.MATCH;
     }
-    separate(detail).append("body ").append(a.length()).append(" vs ").append(b.length()).append(" bytes");
+    separate(detail)
+        .append("body ")
+        .append(a.length())
+        .append(" vs ")
+        .append(b.length())
+        .append(" bytes");
     return ComparisonResult.Body.MISMATCH;
   }
 
@@ -163,7 +170,10 @@ final class ResponseComparator {
     }
   }
 
-  /** The path of the first place where the trees differ, or {@code null} when they are equal. Names only. */
+  /**
+   * The path of the first place where the trees differ, or {@code null} when they are equal. Names
+   * only.
+   */
   static String firstDifference(JsonNode a, JsonNode b, String at) {
     if (a.equals(b)) {
       return null;

@@ -9,10 +9,10 @@ import java.util.List;
 import java.util.zip.CRC32C;
 
 /**
- * What one side's response looks like for comparison, fed as the response streams: the status, the compared header
- * values, and the body as a CRC32C digest plus its length. A JSON body is also kept as bytes, up to
- * {@code compare.maxBodyBytes}, when JSON comparison is on. Nothing is kept once the body passes that size. Used by
- * one event loop.
+ * What one side's response looks like for comparison, fed as the response streams: the status, the
+ * compared header values, and the body as a CRC32C digest plus its length. A JSON body is also kept
+ * as bytes, up to {@code compare.maxBodyBytes}, when JSON comparison is on. Nothing is kept once
+ * the body passes that size. Used by one event loop.
  */
 final class ResponseDigest {
   private final List<String> headerNames;
@@ -30,7 +30,8 @@ final class ResponseDigest {
   /**
    * @param headerNames lower-case names of the compared headers
    * @param maxBodyBytes bodies past this size are not compared
-   * @param keepJson keep JSON bodies (content type containing {@code json}) for a structural comparison
+   * @param keepJson keep JSON bodies (content type containing {@code json}) for a structural
+   *     comparison
    */
   ResponseDigest(List<String> headerNames, long maxBodyBytes, boolean keepJson) {
     this.headerNames = headerNames;
@@ -71,7 +72,9 @@ final class ResponseDigest {
     }
     if (json != null) {
       if (jsonLength + n > json.length) {
-        json = Arrays.copyOf(json, (int) Math.min(Math.max(json.length * 2L, jsonLength + n), maxBodyBytes));
+        json =
+            Arrays.copyOf(
+                json, (int) Math.min(Math.max(json.length * 2L, jsonLength + n), maxBodyBytes));
       }
       buf.getBytes(buf.readerIndex(), json, jsonLength, n);
       jsonLength += n;

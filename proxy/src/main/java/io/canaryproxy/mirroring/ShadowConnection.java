@@ -9,8 +9,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The last handler of a shadow connection's pipeline, and the pooled object itself. While leased it hands every
- * event to its {@link ShadowLeg}; while idle in the pool it closes on unexpected input or idleness.
+ * The last handler of a shadow connection's pipeline, and the pooled object itself. While leased it
+ * hands every event to its {@link ShadowLeg}; while idle in the pool it closes on unexpected input
+ * or idleness.
  */
 final class ShadowConnection extends ChannelInboundHandlerAdapter {
   private static final Logger log = LoggerFactory.getLogger(ShadowConnection.class);
@@ -80,7 +81,11 @@ final class ShadowConnection extends ChannelInboundHandlerAdapter {
 
   @Override
   public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-    log.debug("[{}] shadow {} connection error: {}", ctx.channel().id(), endpoint.address(), cause.toString());
+    log.debug(
+        "[{}] shadow {} connection error: {}",
+        ctx.channel().id(),
+        endpoint.address(),
+        cause.toString());
     ctx.close();
   }
 }

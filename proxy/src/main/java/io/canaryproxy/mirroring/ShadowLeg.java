@@ -15,10 +15,11 @@ import java.util.ArrayDeque;
 import java.util.concurrent.TimeUnit;
 
 /**
- * One mirrored copy of a request on its way to the shadow (or, for the baseline, to the stable pool): leases or
- * opens a connection, sends what the tap hands it, and reads the answer into a {@link ResponseDigest}. It never
- * waits: while the connection is still opening it queues at most the body limit's worth, and when the connection
- * cannot take bytes it gives the copy up. Holds one slot of {@code maxInFlight} until it ends. Event-loop only.
+ * One mirrored copy of a request on its way to the shadow (or, for the baseline, to the stable
+ * pool): leases or opens a connection, sends what the tap hands it, and reads the answer into a
+ * {@link ResponseDigest}. It never waits: while the connection is still opening it queues at most
+ * the body limit's worth, and when the connection cannot take bytes it gives the copy up. Holds one
+ * slot of {@code maxInFlight} until it ends. Event-loop only.
  */
 final class ShadowLeg {
   private final MirroredExchange owner;
@@ -34,7 +35,9 @@ final class ShadowLeg {
   private boolean keepAlive = true;
   private boolean ended;
 
-  /** @param digest receives the answer for comparison, or {@code null} when comparison is off */
+  /**
+   * @param digest receives the answer for comparison, or {@code null} when comparison is off
+   */
   ShadowLeg(MirroredExchange owner, boolean baseline, MirrorStats stats, ResponseDigest digest) {
     this.owner = owner;
     this.baseline = baseline;
@@ -84,7 +87,8 @@ final class ShadowLeg {
     }
     ShadowConnection c = f.channel().pipeline().get(ShadowConnection.class);
     if (ended) {
-      c.release(); // the copy was given up while connecting: keep the fresh connection for the next one
+      c.release(); // the copy was given up while connecting: keep the fresh connection for the
+      // next one
       return;
     }
     attach(c);
@@ -184,7 +188,10 @@ final class ShadowLeg {
     }
   }
 
-  /** Gives the copy up: closes its connection (the shadow saw part of a request) and ends with {@code outcome}. */
+  /**
+   * Gives the copy up: closes its connection (the shadow saw part of a request) and ends with
+   * {@code outcome}.
+   */
   void abandon(Outcome outcome) {
     if (ended) {
       return;

@@ -21,11 +21,11 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The keep-alive connections of one event loop to the endpoints of one backend, for mirrored copies only: separate
- * objects from the primary's pools, so a slow shadow can never take a primary connection. Touched only by its event
- * loop. Addresses come from the {@link EndpointDirectory} and are re-read whenever it changed; the addresses of a
- * name are all used, in turn. An address that leaves the answer is retired: idle connections close, busy ones when
- * their copy ends.
+ * The keep-alive connections of one event loop to the endpoints of one backend, for mirrored copies
+ * only: separate objects from the primary's pools, so a slow shadow can never take a primary
+ * connection. Touched only by its event loop. Addresses come from the {@link EndpointDirectory} and
+ * are re-read whenever it changed; the addresses of a name are all used, in turn. An address that
+ * leaves the answer is retired: idle connections close, busy ones when their copy ends.
  */
 final class ShadowPools {
   private final EndpointDirectory directory;

@@ -3,8 +3,8 @@ package io.canaryproxy.routing;
 import java.net.InetAddress;
 
 /**
- * What routing may read from a request. The Netty layer adapts its request to this, so that routing stays
- * plain Java. Implementations must not allocate on these calls.
+ * What routing may read from a request. The Netty layer adapts its request to this, so that routing
+ * stays plain Java. Implementations must not allocate on these calls.
  */
 public interface RequestView {
   /** The first value of the header with this lower-case name, or {@code null}. */

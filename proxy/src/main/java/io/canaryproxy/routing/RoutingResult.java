@@ -1,22 +1,35 @@
 package io.canaryproxy.routing;
 
 /**
- * Where one request goes and why. Mutable and reused, so that a routing decision allocates nothing; the
- * router overwrites every field on each call.
+ * Where one request goes and why. Mutable and reused, so that a routing decision allocates nothing;
+ * the router overwrites every field on each call.
  */
 public final class RoutingResult {
   /** Why the request went where it did. */
-  public enum Reason { RULE, OVERRIDE, COHORT, ANONYMOUS }
+  public enum Reason {
+    RULE,
+    OVERRIDE,
+    COHORT,
+    ANONYMOUS
+  }
 
   /** Backend name the request goes to. */
   public String backend;
+
   /** Variant label of that backend. */
   public Variant variant;
+
   /** The user's cohort bucket, 0..9999, or -1 when the request carried no user key. */
   public int bucket;
+
   /** The user key, or {@code null}. */
   public String userKey;
+
   public Reason reason;
-  /** True when the request carried the override header from an untrusted address: the proxy removes it. */
+
+  /**
+   * True when the request carried the override header from an untrusted address: the proxy removes
+   * it.
+   */
   public boolean stripOverride;
 }

@@ -12,8 +12,9 @@ import java.util.concurrent.ThreadLocalRandom;
 /**
  * An immutable routing snapshot compiled once from {@link RoutingConfig}. {@link #route} decides in
  * this order: a trusted override header, then the rules (first match wins), then the user's cohort
- * bucket, then the anonymous policy. It is safe to call from any thread. A decision allocates nothing
- * for an ASCII header key and non-regex rules; a key read from a cookie costs one substring.
+ * bucket, then the anonymous policy. It is safe to call from any thread. A decision allocates
+ * nothing for an ASCII header key and non-regex rules; a key read from a cookie costs one
+ * substring.
  */
 public final class RoutingTable {
   private static final String COOKIE = "cookie";

@@ -16,12 +16,14 @@ import io.netty.handler.timeout.IdleStateHandler;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The only place where pipelines are assembled: the client side of the proxy listener, and each backend
- * connection. Each step is a named method, so the order of handlers reads top to bottom.
+ * The only place where pipelines are assembled: the client side of the proxy listener, and each
+ * backend connection. Each step is a named method, so the order of handlers reads top to bottom.
  */
-public final class ProxyChannelInitializer extends ChannelInitializer<Channel> implements BackendPipelineFactory {
+public final class ProxyChannelInitializer extends ChannelInitializer<Channel>
+    implements BackendPipelineFactory {
   /** Largest body piece the decoders emit; bounds memory per read. */
   private static final int MAX_CHUNK_BYTES = 64 * 1024;
+
   /** Backend response heads may be larger than the client request limits. */
   private static final int MAX_BACKEND_HEADER_BYTES = 64 * 1024;
 
@@ -48,7 +50,9 @@ public final class ProxyChannelInitializer extends ChannelInitializer<Channel> i
   }
 
   private void addTimeoutHandlers(ChannelPipeline p) {
-    p.addLast("clientIdle", new IdleStateHandler(0, 0, timeouts.clientIdle().toMillis(), TimeUnit.MILLISECONDS));
+    p.addLast(
+        "clientIdle",
+        new IdleStateHandler(0, 0, timeouts.clientIdle().toMillis(), TimeUnit.MILLISECONDS));
   }
 
   private void addHttp1Handlers(ChannelPipeline p) {
@@ -77,11 +81,14 @@ public final class ProxyChannelInitializer extends ChannelInitializer<Channel> i
             .setAllowDuplicateContentLengths(false)
             .setUseRfc9112TransferEncoding(true);
     p.addLast("codec", new HttpClientCodec(config, false, false));
-    // Reader idleness is enough here: a connection goes back to the pool only once its request was fully written and
-    // its response fully read, so its last read is its last activity. Unlike all-idleness, it does not wrap every
+    // Reader idleness is enough here: a connection goes back to the pool only once its request was
+    // fully written and
+    // its response fully read, so its last read is its last activity. Unlike all-idleness, it does
+    // not wrap every
     // write's promise with a listener.
     p.addLast(
-        "backendIdle", new IdleStateHandler(timeouts.backendIdle().toMillis(), 0, 0, TimeUnit.MILLISECONDS));
+        "backendIdle",
+        new IdleStateHandler(timeouts.backendIdle().toMillis(), 0, 0, TimeUnit.MILLISECONDS));
     p.addLast("backend", last);
   }
 }

@@ -12,9 +12,10 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Netty's request decoder, plus two checks it does not make: a request head containing obsolete line folding
- * (RFC 9112 §5.2: a server must reject it or replace it; we reject) is marked as a failed decode, and a request
- * head that has started to arrive must be complete within the request-header timeout.
+ * Netty's request decoder, plus two checks it does not make: a request head containing obsolete
+ * line folding (RFC 9112 §5.2: a server must reject it or replace it; we reject) is marked as a
+ * failed decode, and a request head that has started to arrive must be complete within the
+ * request-header timeout.
  */
 final class ProxyRequestDecoder extends HttpRequestDecoder {
   private final long headerTimeoutNanos;
@@ -36,7 +37,8 @@ final class ProxyRequestDecoder extends HttpRequestDecoder {
   }
 
   @Override
-  protected void decode(ChannelHandlerContext ctx, ByteBuf buffer, List<Object> out) throws Exception {
+  protected void decode(ChannelHandlerContext ctx, ByteBuf buffer, List<Object> out)
+      throws Exception {
     if (inHead && buffer.isReadable()) {
       headStarted = true;
       foldSeen |= scanForObsFold(buffer);
@@ -57,9 +59,11 @@ final class ProxyRequestDecoder extends HttpRequestDecoder {
         requestLineSeen = false;
       }
     }
-    // Most heads arrive in one read and are decoded above; only a head still incomplete needs a timer.
+    // Most heads arrive in one read and are decoded above; only a head still incomplete needs a
+    // timer.
     if (inHead && headStarted && headerTimer == null && headerTimeoutNanos > 0) {
-      headerTimer = ctx.executor().schedule(onHeaderTimeout, headerTimeoutNanos, TimeUnit.NANOSECONDS);
+      headerTimer =
+          ctx.executor().schedule(onHeaderTimeout, headerTimeoutNanos, TimeUnit.NANOSECONDS);
     }
   }
 
@@ -85,8 +89,8 @@ final class ProxyRequestDecoder extends HttpRequestDecoder {
   }
 
   /**
-   * Scans the unconsumed part of a request head for a header line that starts with a space or tab. Netty consumes a
-   * head line by line, so the reader index is always at the start of a line.
+   * Scans the unconsumed part of a request head for a header line that starts with a space or tab.
+   * Netty consumes a head line by line, so the reader index is always at the start of a line.
    */
   private boolean scanForObsFold(ByteBuf buf) {
     boolean lineStart = true;

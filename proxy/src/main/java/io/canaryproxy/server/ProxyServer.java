@@ -18,7 +18,10 @@ import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** The proxy listener: binds {@code listen}, runs {@code ioThreads} event loops, and forwards every connection. */
+/**
+ * The proxy listener: binds {@code listen}, runs {@code ioThreads} event loops, and forwards every
+ * connection.
+ */
 public final class ProxyServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(ProxyServer.class);
 
@@ -33,29 +36,38 @@ public final class ProxyServer implements AutoCloseable {
   /**
    * @param tapFactory decides which requests are mirrored, or {@code null} when mirroring is off
    */
-  public ProxyServer(ProxyConfig config, Router router, ProxyListener events, MirrorTap.Factory tapFactory) {
+  public ProxyServer(
+      ProxyConfig config, Router router, ProxyListener events, MirrorTap.Factory tapFactory) {
     this.config = config;
     this.group = Transports.newGroup(config.ioThreads(), "canary-io");
-    ProxyChannelInitializer initializer = new ProxyChannelInitializer(config.limits(), config.timeouts());
+    ProxyChannelInitializer initializer =
+        new ProxyChannelInitializer(config.limits(), config.timeouts());
     this.directory = new EndpointDirectory(config.dns());
     this.forwarding =
         new ForwardingContext(
-            router, config.backends(), directory, config.timeouts(), events, tapFactory, initializer);
+            router,
+            config.backends(),
+            directory,
+            config.timeouts(),
+            events,
+            tapFactory,
+            initializer);
     initializer.setForwarding(forwarding);
     this.tapFactory = tapFactory;
     this.initializer = initializer;
   }
 
   /**
-   * Resolves the endpoint names (waiting for their first answers), creates the backend pools of every event loop, and
-   * binds the listener; returns once it accepts connections.
+   * Resolves the endpoint names (waiting for their first answers), creates the backend pools of
+   * every event loop, and binds the listener; returns once it accepts connections.
    */
   public ProxyServer start() throws InterruptedException {
     forwarding.initPools(group);
     if (tapFactory != null) {
       tapFactory.initPools(group, initializer, directory);
     }
-    InetSocketAddress address = new InetSocketAddress(config.listen().host(), config.listen().port());
+    InetSocketAddress address =
+        new InetSocketAddress(config.listen().host(), config.listen().port());
     listener =
         new ServerBootstrap()
             .group(group)
@@ -65,7 +77,9 @@ public final class ProxyServer implements AutoCloseable {
             .option(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
             .childOption(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
             .childOption(ChannelOption.TCP_NODELAY, true)
-            .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(32 * 1024, 64 * 1024))
+            .childOption(
+                ChannelOption.WRITE_BUFFER_WATER_MARK,
+                new WriteBufferWaterMark(32 * 1024, 64 * 1024))
             .childHandler(initializer)
             .bind(address)
             .sync()
@@ -104,7 +118,9 @@ public final class ProxyServer implements AutoCloseable {
   public void close(Duration timeout) {
     directory.close();
     stopAccepting();
-    group.shutdownGracefully(0, timeout.toMillis(), TimeUnit.MILLISECONDS).awaitUninterruptibly(timeout.toMillis());
+    group
+        .shutdownGracefully(0, timeout.toMillis(), TimeUnit.MILLISECONDS)
+        .awaitUninterruptibly(timeout.toMillis());
   }
 
   @Override

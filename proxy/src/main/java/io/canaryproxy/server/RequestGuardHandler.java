@@ -20,11 +20,11 @@ import io.netty.util.ReferenceCountUtil;
 import java.util.Iterator;
 
 /**
- * Lets only well-formed requests within the limits reach the forwarder. Anything else is replaced by a
- * {@link RejectedRequest}, after which nothing more from this connection is passed on. Netty's decoder already
- * rejects bad framing (Content-Length with Transfer-Encoding, duplicate or invalid Content-Length, a final coding
- * other than chunked, whitespace before the colon); this handler turns its decode failures into statuses and adds
- * the checks that the decoder does not make.
+ * Lets only well-formed requests within the limits reach the forwarder. Anything else is replaced
+ * by a {@link RejectedRequest}, after which nothing more from this connection is passed on. Netty's
+ * decoder already rejects bad framing (Content-Length with Transfer-Encoding, duplicate or invalid
+ * Content-Length, a final coding other than chunked, whitespace before the colon); this handler
+ * turns its decode failures into statuses and adds the checks that the decoder does not make.
  */
 final class RequestGuardHandler extends ChannelInboundHandlerAdapter {
   private final LimitsConfig limits;
@@ -54,13 +54,19 @@ final class RequestGuardHandler extends ChannelInboundHandlerAdapter {
       DecoderResult result = content.decoderResult();
       if (!result.isSuccess()) {
         content.release();
-        reject(ctx, new RejectedRequest(HttpResponseStatus.BAD_REQUEST, "invalid request body: " + message(result)));
+        reject(
+            ctx,
+            new RejectedRequest(
+                HttpResponseStatus.BAD_REQUEST, "invalid request body: " + message(result)));
         return;
       }
       bodyBytes += content.content().readableBytes();
       if (bodyBytes > limits.maxBodyBytes()) {
         content.release();
-        reject(ctx, new RejectedRequest(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, "request body over the limit"));
+        reject(
+            ctx,
+            new RejectedRequest(
+                HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, "request body over the limit"));
         return;
       }
     }
@@ -71,7 +77,10 @@ final class RequestGuardHandler extends ChannelInboundHandlerAdapter {
   public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
     if (evt == ProxyRequestDecoder.RequestHeaderTimeout.INSTANCE) {
       if (!rejected) {
-        reject(ctx, new RejectedRequest(HttpResponseStatus.REQUEST_TIMEOUT, "request head not received in time"));
+        reject(
+            ctx,
+            new RejectedRequest(
+                HttpResponseStatus.REQUEST_TIMEOUT, "request head not received in time"));
       }
       return;
     }
@@ -89,7 +98,8 @@ final class RequestGuardHandler extends ChannelInboundHandlerAdapter {
     if (!result.isSuccess()) {
       Throwable cause = result.cause();
       if (cause instanceof TooLongHttpLineException) {
-        return new RejectedRequest(HttpResponseStatus.REQUEST_URI_TOO_LONG, "request line over the limit");
+        return new RejectedRequest(
+            HttpResponseStatus.REQUEST_URI_TOO_LONG, "request line over the limit");
       }
       if (cause instanceof TooLongHttpHeaderException) {
         return new RejectedRequest(
@@ -98,23 +108,29 @@ final class RequestGuardHandler extends ChannelInboundHandlerAdapter {
       if (cause instanceof TooLongFrameException) {
         return new RejectedRequest(HttpResponseStatus.BAD_REQUEST, "request too large");
       }
-      return new RejectedRequest(HttpResponseStatus.BAD_REQUEST, "invalid request: " + message(result));
+      return new RejectedRequest(
+          HttpResponseStatus.BAD_REQUEST, "invalid request: " + message(result));
     }
     HttpVersion version = request.protocolVersion();
     if (version.majorVersion() != 1 || version.minorVersion() > 1) {
-      return new RejectedRequest(HttpResponseStatus.HTTP_VERSION_NOT_SUPPORTED, "only HTTP/1.0 and HTTP/1.1");
+      return new RejectedRequest(
+          HttpResponseStatus.HTTP_VERSION_NOT_SUPPORTED, "only HTTP/1.0 and HTTP/1.1");
     }
     HttpHeaders headers = request.headers();
     if (headers.size() > limits.maxHeaders()) {
-      return new RejectedRequest(HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "too many header fields");
+      return new RejectedRequest(
+          HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "too many header fields");
     }
     int hosts = countHosts(headers);
     if (hosts > 1 || (hosts == 0 && version.minorVersion() == 1)) {
-      // RFC 9112 §3.2: an HTTP/1.1 request without Host, or any request with more than one, gets 400.
-      return new RejectedRequest(HttpResponseStatus.BAD_REQUEST, "exactly one Host header is required");
+      // RFC 9112 §3.2: an HTTP/1.1 request without Host, or any request with more than one, gets
+      // 400.
+      return new RejectedRequest(
+          HttpResponseStatus.BAD_REQUEST, "exactly one Host header is required");
     }
     if (HttpUtil.getContentLength(request, -1L) > limits.maxBodyBytes()) {
-      return new RejectedRequest(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, "request body over the limit");
+      return new RejectedRequest(
+          HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, "request body over the limit");
     }
     String expect = headers.get(HttpHeaderNames.EXPECT);
     if (expect != null && !HttpHeaderValues.CONTINUE.contentEqualsIgnoreCase(expect)) {
@@ -125,7 +141,8 @@ final class RequestGuardHandler extends ChannelInboundHandlerAdapter {
 
   /** 0, 1, or 2 meaning "more than one"; without building the list that getAll would. */
   private static int countHosts(HttpHeaders headers) {
-    Iterator<? extends CharSequence> values = headers.valueCharSequenceIterator(HttpHeaderNames.HOST);
+    Iterator<? extends CharSequence> values =
+        headers.valueCharSequenceIterator(HttpHeaderNames.HOST);
     int n = 0;
     while (n < 2 && values.hasNext()) {
       values.next();

@@ -14,9 +14,13 @@ import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.util.concurrent.DefaultThreadFactory;
 
-/** Picks native epoll when it is available and falls back to NIO; every bootstrap asks here for its classes. */
+/**
+ * Picks native epoll when it is available and falls back to NIO; every bootstrap asks here for its
+ * classes.
+ */
 public final class Transports {
-  private static final boolean EPOLL = Epoll.isAvailable() && !Boolean.getBoolean("canaryproxy.noEpoll");
+  private static final boolean EPOLL =
+      Epoll.isAvailable() && !Boolean.getBoolean("canaryproxy.noEpoll");
 
   private Transports() {}
 

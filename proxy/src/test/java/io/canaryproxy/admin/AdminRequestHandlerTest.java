@@ -16,9 +16,12 @@ class AdminRequestHandlerTest {
     AdminRoutes routes = new AdminRoutes();
     routes.add(HttpMethod.GET, "/healthz", r -> AdminResponse.text(200, "ok"));
     routes.add(HttpMethod.POST, "/echo", r -> AdminResponse.text(200, r.bodyText()));
-    routes.add(HttpMethod.GET, "/boom", r -> {
-      throw new IllegalStateException("handler bug");
-    });
+    routes.add(
+        HttpMethod.GET,
+        "/boom",
+        r -> {
+          throw new IllegalStateException("handler bug");
+        });
     EmbeddedChannel ch = new EmbeddedChannel();
     AdminServer.addHttpHandlers(ch.pipeline(), routes);
     return ch;
@@ -35,7 +38,8 @@ class AdminRequestHandlerTest {
     return out.toString();
   }
 
-  // An oversized body gets 413 from the aggregator, which keeps a keep-alive connection and skips the body.
+  // An oversized body gets 413 from the aggregator, which keeps a keep-alive connection and skips
+  // the body.
   @ParameterizedTest(name = "{0}")
   @CsvSource(
       delimiter = '|',
@@ -51,7 +55,8 @@ class AdminRequestHandlerTest {
         "POST /echo HTTP/1.1\\r\\nHost: x\\r\\nContent-Length: 70000\\r\\n\\r\\n"
             + " | HTTP/1.1 413 Request Entity Too Large | true",
       })
-  void answersWithTheStatusAndKeepsOrClosesTheConnection(String request, String statusLine, boolean open) {
+  void answersWithTheStatusAndKeepsOrClosesTheConnection(
+      String request, String statusLine, boolean open) {
     EmbeddedChannel ch = channel();
 
     String response = exchange(ch, request.replace("\\r\\n", "\r\n"));
@@ -68,7 +73,11 @@ class AdminRequestHandlerTest {
 
     String response =
         exchange(
-            ch, "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: " + body.length() + "\r\n\r\n" + body);
+            ch,
+            "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: "
+                + body.length()
+                + "\r\n\r\n"
+                + body);
 
     assertThat(response).startsWith("HTTP/1.1 200 OK\r\n").endsWith("\r\n\r\n" + body);
     assertFalse(ch.finishAndReleaseAll());

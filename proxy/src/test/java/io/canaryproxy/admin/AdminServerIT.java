@@ -42,7 +42,8 @@ class AdminServerIT {
 
   @TempDir Path dir;
 
-  private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  private final HttpClient client =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
   private final AtomicBoolean ready = new AtomicBoolean();
   private final AtomicInteger mutations = new AtomicInteger();
   private MicrometerBinding metrics;
@@ -55,7 +56,8 @@ class AdminServerIT {
     tokenFile = dir.resolve("admin-token");
     Files.writeString(tokenFile, "  " + TOKEN + "\n");
     metrics = new MicrometerBinding();
-    recorders = new LatencyRecorders(new MetricsConfig(1, 60_000_000, 3, Duration.ofSeconds(10), 30));
+    recorders =
+        new LatencyRecorders(new MetricsConfig(1, 60_000_000, 3, Duration.ofSeconds(10), 30));
     AdminConfig admin = new AdminConfig(new HostPort("127.0.0.1", 0), tokenFile);
     RolloutConfig rollout =
         new RolloutConfig(
@@ -68,11 +70,14 @@ class AdminServerIT {
             false);
     Map<String, Object> effective = Map.of("admin", admin, "rollout", rollout);
     server =
-        new AdminServer(admin, effective, metrics, recorders, ready::get, () -> Map.of("mismatches", 3));
-    server.mutatingRoute("/admin/test/poke", r -> {
-      mutations.incrementAndGet();
-      return AdminResponse.json(200, Map.of("poked", true));
-    });
+        new AdminServer(
+            admin, effective, metrics, recorders, ready::get, () -> Map.of("mismatches", 3));
+    server.mutatingRoute(
+        "/admin/test/poke",
+        r -> {
+          mutations.incrementAndGet();
+          return AdminResponse.json(200, Map.of("poked", true));
+        });
     server.start();
   }
 
@@ -92,7 +97,9 @@ class AdminServerIT {
 
   private HttpResponse<String> post(String path, String... headers) throws Exception {
     HttpRequest.Builder b =
-        HttpRequest.newBuilder(uri(path)).timeout(Duration.ofSeconds(10)).POST(HttpRequest.BodyPublishers.noBody());
+        HttpRequest.newBuilder(uri(path))
+            .timeout(Duration.ofSeconds(10))
+            .POST(HttpRequest.BodyPublishers.noBody());
     if (headers.length > 0) {
       b.headers(headers);
     }
@@ -122,7 +129,8 @@ class AdminServerIT {
         get("/metrics", "Accept", "application/openmetrics-text; version=1.0.0, text/plain;q=0.5");
 
     assertThat(text.statusCode()).isEqualTo(200);
-    assertThat(text.headers().firstValue("content-type")).hasValue("text/plain; version=0.0.4; charset=utf-8");
+    assertThat(text.headers().firstValue("content-type"))
+        .hasValue("text/plain; version=0.0.4; charset=utf-8");
     assertThat(PrometheusText.parseStrict(text.body()))
         .anySatisfy(s -> assertThat(s.name()).isEqualTo("canary_proxy_requests_total"));
     assertThat(open.statusCode()).isEqualTo(200);
@@ -200,7 +208,8 @@ class AdminServerIT {
     HttpResponse<String> missing = get("/admin/nope");
 
     assertThat(badVariant.statusCode()).isEqualTo(400);
-    assertThat(JSON.readTree(badVariant.body()).path("error").asText()).startsWith("variant: blue (expected:");
+    assertThat(JSON.readTree(badVariant.body()).path("error").asText())
+        .startsWith("variant: blue (expected:");
     assertThat(badMeasure.statusCode()).isEqualTo(400);
     assertThat(missing.statusCode()).isEqualTo(404);
     assertThat(JSON.readTree(missing.body()).path("error").asText()).contains("/admin/nope");
@@ -224,7 +233,8 @@ class AdminServerIT {
   @Test
   void mutatingRouteNeedsPostAndTheBearerToken() throws Exception {
     HttpResponse<String> noToken = post("/admin/test/poke");
-    HttpResponse<String> wrongToken = post("/admin/test/poke", "Authorization", "Bearer " + TOKEN + "x");
+    HttpResponse<String> wrongToken =
+        post("/admin/test/poke", "Authorization", "Bearer " + TOKEN + "x");
     HttpResponse<String> viaGet = get("/admin/test/poke", "Authorization", "Bearer " + TOKEN);
     assertThat(mutations).hasValue(0);
 
@@ -241,7 +251,8 @@ class AdminServerIT {
 
   @Test
   void addedGetRouteIsServed() throws Exception {
-    server.route(HttpMethod.GET, "/admin/test/echo", r -> AdminResponse.text(200, "q=" + r.param("q")));
+    server.route(
+        HttpMethod.GET, "/admin/test/echo", r -> AdminResponse.text(200, "q=" + r.param("q")));
 
     assertThat(get("/admin/test/echo?q=a%20b").body()).isEqualTo("q=a b");
   }
@@ -250,7 +261,12 @@ class AdminServerIT {
   void refusesANonLoopbackAddressWithoutATokenFile() {
     AdminServer exposed =
         new AdminServer(
-            new AdminConfig(new HostPort("0.0.0.0", 0), null), Map.of(), metrics, recorders, () -> true, Map::of);
+            new AdminConfig(new HostPort("0.0.0.0", 0), null),
+            Map.of(),
+            metrics,
+            recorders,
+            () -> true,
+            Map::of);
 
     assertThatThrownBy(exposed::start)
         .isInstanceOf(IllegalArgumentException.class)
@@ -263,7 +279,12 @@ class AdminServerIT {
     Path empty = Files.writeString(dir.resolve("empty-token"), " \n");
     AdminServer server =
         new AdminServer(
-            new AdminConfig(new HostPort("127.0.0.1", 0), empty), Map.of(), metrics, recorders, () -> true, Map::of);
+            new AdminConfig(new HostPort("127.0.0.1", 0), empty),
+            Map.of(),
+            metrics,
+            recorders,
+            () -> true,
+            Map::of);
 
     assertThatThrownBy(server::start)
         .isInstanceOf(IllegalArgumentException.class)

@@ -20,14 +20,17 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 class CanaryJudgeTest {
-  private static final Clock CLOCK = Clock.fixed(Instant.parse("2026-01-02T03:04:05Z"), ZoneOffset.UTC);
+  private static final Clock CLOCK =
+      Clock.fixed(Instant.parse("2026-01-02T03:04:05Z"), ZoneOffset.UTC);
   private final CanaryJudge judge = new CanaryJudge(Samples.defaults(), CLOCK);
 
   @Test
   void sameDistributionPasses() {
     Random rng = new Random(42);
-    Verdict v = judge.judge(new JudgeInput(
-        side(lognormal(rng, 2000, 1.0), 0), side(lognormal(rng, 2000, 1.0), 0), null));
+    Verdict v =
+        judge.judge(
+            new JudgeInput(
+                side(lognormal(rng, 2000, 1.0), 0), side(lognormal(rng, 2000, 1.0), 0), null));
 
     assertThat(v.outcome()).isEqualTo(Outcome.PASS);
     assertThat(v.at()).isEqualTo("2026-01-02T03:04:05Z");
@@ -38,8 +41,10 @@ class CanaryJudgeTest {
   @Test
   void canaryThirtyPercentSlowerFails() {
     Random rng = new Random(7);
-    Verdict v = judge.judge(new JudgeInput(
-        side(lognormal(rng, 5000, 1.0), 0), side(lognormal(rng, 5000, 1.3), 0), null));
+    Verdict v =
+        judge.judge(
+            new JudgeInput(
+                side(lognormal(rng, 5000, 1.0), 0), side(lognormal(rng, 5000, 1.3), 0), null));
 
     assertThat(v.outcome()).isEqualTo(Outcome.FAIL);
     assertThat(v.evidence().latencyRatio()).isCloseTo(1.3, within(0.1));
@@ -49,10 +54,13 @@ class CanaryJudgeTest {
 
   @Test
   void significantButSmallSlowdownPasses() {
-    // 5% slower is detectable with 20,000 samples, but below maxRatio: both conditions are needed to fail.
+    // 5% slower is detectable with 20,000 samples, but below maxRatio: both conditions are needed
+    // to fail.
     Random rng = new Random(3);
-    Verdict v = judge.judge(new JudgeInput(
-        side(lognormal(rng, 20_000, 1.0), 0), side(lognormal(rng, 20_000, 1.05), 0), null));
+    Verdict v =
+        judge.judge(
+            new JudgeInput(
+                side(lognormal(rng, 20_000, 1.0), 0), side(lognormal(rng, 20_000, 1.05), 0), null));
 
     assertThat(v.evidence().latencyPValue()).isLessThan(0.01);
     assertThat(v.outcome()).isEqualTo(Outcome.PASS);
@@ -64,8 +72,12 @@ class CanaryJudgeTest {
     Random rng = new Random(5);
     Histogram stable = lognormal(rng, stableN, 1.0);
     Histogram canary = lognormal(rng, canaryN, 3.0);
-    Verdict v = judge.judge(new JudgeInput(
-        side(stable, 0), new VariantSample(canary, canaryN, canaryN / 2), new MirrorSample(10, 10, null)));
+    Verdict v =
+        judge.judge(
+            new JudgeInput(
+                side(stable, 0),
+                new VariantSample(canary, canaryN, canaryN / 2),
+                new MirrorSample(10, 10, null)));
 
     assertThat(v.outcome()).isEqualTo(Outcome.INCONCLUSIVE);
     assertThat(v.reason()).contains("too little data");
@@ -80,8 +92,12 @@ class CanaryJudgeTest {
     int significant = 0;
     int belowHalf = 0;
     for (int run = 0; run < 1000; run++) {
-      Verdict v = judge.judge(new JudgeInput(
-          side(lognormal(a, rng, 2000, 1.0), 10), side(lognormal(b, rng, 2000, 1.0), 10), null));
+      Verdict v =
+          judge.judge(
+              new JudgeInput(
+                  side(lognormal(a, rng, 2000, 1.0), 10),
+                  side(lognormal(b, rng, 2000, 1.0), 10),
+                  null));
       fails += v.outcome() == Outcome.FAIL ? 1 : 0;
       significant += v.evidence().latencyPValue() < 0.01 ? 1 : 0;
       belowHalf += v.evidence().latencyPValue() < 0.5 ? 1 : 0;
@@ -102,8 +118,12 @@ class CanaryJudgeTest {
     for (int run = 0; run < 1000; run++) {
       int consecutive = 0;
       for (int interval = 0; interval < threshold + 1 && consecutive < threshold; interval++) {
-        Verdict v = judge.judge(new JudgeInput(
-            side(lognormal(a, rng, 2000, 1.0), 0), side(lognormal(b, rng, 2000, 1.5), 0), null));
+        Verdict v =
+            judge.judge(
+                new JudgeInput(
+                    side(lognormal(a, rng, 2000, 1.0), 0),
+                    side(lognormal(b, rng, 2000, 1.5), 0),
+                    null));
         consecutive = v.outcome() == Outcome.FAIL ? consecutive + 1 : 0;
       }
       detected += consecutive >= threshold ? 1 : 0;
@@ -116,8 +136,10 @@ class CanaryJudgeTest {
     Random rng = new Random(8);
     Histogram stable = lognormal(rng, 2000, 1.0);
     Histogram canary = lognormal(rng, 2000, 1.0);
-    Verdict v = judge.judge(new JudgeInput(
-        new VariantSample(stable, 2000, 10), new VariantSample(canary, 2000, 100), null));
+    Verdict v =
+        judge.judge(
+            new JudgeInput(
+                new VariantSample(stable, 2000, 10), new VariantSample(canary, 2000, 100), null));
 
     assertThat(v.outcome()).isEqualTo(Outcome.FAIL);
     assertThat(v.evidence().stableErrorRate()).isEqualTo(0.005);
@@ -135,10 +157,12 @@ class CanaryJudgeTest {
   })
   void errorRateWithinToleranceOrNotWorsePasses(long stableErrors, long canaryErrors) {
     Random rng = new Random(8);
-    Verdict v = judge.judge(new JudgeInput(
-        new VariantSample(lognormal(rng, 2000, 1.0), 2000, stableErrors),
-        new VariantSample(lognormal(rng, 2000, 1.0), 2000, canaryErrors),
-        null));
+    Verdict v =
+        judge.judge(
+            new JudgeInput(
+                new VariantSample(lognormal(rng, 2000, 1.0), 2000, stableErrors),
+                new VariantSample(lognormal(rng, 2000, 1.0), 2000, canaryErrors),
+                null));
 
     assertThat(v.outcome()).isEqualTo(Outcome.PASS);
   }
@@ -147,10 +171,12 @@ class CanaryJudgeTest {
   @CsvSource({"100, 6, FAIL", "100, 5, PASS", "0, 0, PASS"})
   void mirrorMismatchRateAboveMaximumFails(long compared, long mismatches, Outcome expected) {
     Random rng = new Random(9);
-    Verdict v = judge.judge(new JudgeInput(
-        side(lognormal(rng, 2000, 1.0), 0),
-        side(lognormal(rng, 2000, 1.0), 0),
-        new MirrorSample(compared, mismatches, null)));
+    Verdict v =
+        judge.judge(
+            new JudgeInput(
+                side(lognormal(rng, 2000, 1.0), 0),
+                side(lognormal(rng, 2000, 1.0), 0),
+                new MirrorSample(compared, mismatches, null)));
 
     assertThat(v.outcome()).isEqualTo(expected);
     if (compared > 0) {
@@ -164,10 +190,16 @@ class CanaryJudgeTest {
   void shadowGateComparesShadowLatencyWithStable() {
     Random rng = new Random(10);
     Histogram stable = lognormal(rng, 5000, 1.0);
-    JudgeInput slowShadow = new JudgeInput(side(stable, 0), side(Samples.newHistogram(), 0),
-        new MirrorSample(500, 0, lognormal(rng, 5000, 1.5)));
-    JudgeInput goodShadow = new JudgeInput(side(stable, 0), side(Samples.newHistogram(), 0),
-        new MirrorSample(500, 0, lognormal(rng, 5000, 1.0)));
+    JudgeInput slowShadow =
+        new JudgeInput(
+            side(stable, 0),
+            side(Samples.newHistogram(), 0),
+            new MirrorSample(500, 0, lognormal(rng, 5000, 1.5)));
+    JudgeInput goodShadow =
+        new JudgeInput(
+            side(stable, 0),
+            side(Samples.newHistogram(), 0),
+            new MirrorSample(500, 0, lognormal(rng, 5000, 1.0)));
     JudgeInput noShadow = new JudgeInput(side(stable, 0), side(Samples.newHistogram(), 0), null);
 
     assertThat(judge.judgeShadow(slowShadow).outcome()).isEqualTo(Outcome.FAIL);
@@ -179,8 +211,10 @@ class CanaryJudgeTest {
   @Test
   void verdictSerializesToPlainJsonAndBack() throws Exception {
     Random rng = new Random(12);
-    Verdict v = judge.judge(new JudgeInput(
-        side(lognormal(rng, 2000, 1.0), 3), side(lognormal(rng, 2000, 1.4), 4), null));
+    Verdict v =
+        judge.judge(
+            new JudgeInput(
+                side(lognormal(rng, 2000, 1.0), 3), side(lognormal(rng, 2000, 1.4), 4), null));
     ObjectMapper mapper = new ObjectMapper();
 
     JsonNode json = mapper.readTree(mapper.writeValueAsString(v));

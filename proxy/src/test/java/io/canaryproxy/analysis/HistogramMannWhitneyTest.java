@@ -28,8 +28,9 @@ class HistogramMannWhitneyTest {
   }
 
   /**
-   * Oracle: U by brute force over every pair of raw samples (after the same bucket quantization the histogram
-   * applies), and z from a sort of the pooled raw samples with midranks and the tie-corrected variance.
+   * Oracle: U by brute force over every pair of raw samples (after the same bucket quantization the
+   * histogram applies), and z from a sort of the pooled raw samples with midranks and the
+   * tie-corrected variance.
    */
   @ParameterizedTest(name = "[{index}] seed {0}: {1} vs {2} values in 0..{3}, shift {4}")
   @MethodSource("smallInputs")

@@ -49,14 +49,20 @@ class RolloutControllerTest {
     assertThat(status.state()).isEqualTo(RolloutState.PROMOTED);
     assertThat(status.canaryPercent()).isEqualTo(100.0);
     assertThat(f.percents).containsExactly(1.0, 5.0, 25.0, 50.0, 100.0);
-    assertThat(f.eventTypes()).containsExactly(
-        Type.STARTED, Type.STEP_ADVANCED, Type.STEP_ADVANCED, Type.STEP_ADVANCED, Type.PROMOTED);
+    assertThat(f.eventTypes())
+        .containsExactly(
+            Type.STARTED,
+            Type.STEP_ADVANCED,
+            Type.STEP_ADVANCED,
+            Type.STEP_ADVANCED,
+            Type.PROMOTED);
     assertThat(f.interval(HEALTHY)).as("a promoted rollout judges no more").isNull();
   }
 
   @Test
   void lastStepBelowHundredIsPromotedAfterItPasses() {
-    RolloutFixture f = new RolloutFixture(List.of(10.0, 50.0), OnFailure.ROLLBACK, dir.resolve("s.json"), false);
+    RolloutFixture f =
+        new RolloutFixture(List.of(10.0, 50.0), OnFailure.ROLLBACK, dir.resolve("s.json"), false);
     f.controller.start();
     for (int i = 0; i < 12; i++) {
       f.interval(HEALTHY);
@@ -68,7 +74,8 @@ class RolloutControllerTest {
 
   @ParameterizedTest(name = "[{index}] onFailure {0} -> {1} at {2}%")
   @CsvSource({"ROLLBACK, ROLLED_BACK, 0", "PAUSE, PAUSED, 5"})
-  void thresholdConsecutiveFailuresTriggerOnFailure(OnFailure onFailure, RolloutState expected, double pct) {
+  void thresholdConsecutiveFailuresTriggerOnFailure(
+      OnFailure onFailure, RolloutState expected, double pct) {
     RolloutFixture f = fixture(onFailure);
     f.controller.start();
     f.controller.promote(); // now at 5%
@@ -83,9 +90,12 @@ class RolloutControllerTest {
     assertThat(status.state()).isEqualTo(expected);
     assertThat(status.canaryPercent()).isEqualTo(pct);
     assertThat(f.percents.get(f.percents.size() - 1)).isEqualTo(pct);
-    assertThat(f.eventTypes()).containsSubsequence(
-        Type.VERDICT_FAILED, Type.VERDICT_FAILED, Type.VERDICT_FAILED,
-        onFailure == OnFailure.ROLLBACK ? Type.ROLLED_BACK : Type.PAUSED);
+    assertThat(f.eventTypes())
+        .containsSubsequence(
+            Type.VERDICT_FAILED,
+            Type.VERDICT_FAILED,
+            Type.VERDICT_FAILED,
+            onFailure == OnFailure.ROLLBACK ? Type.ROLLED_BACK : Type.PAUSED);
     assertThat(status.verdicts()).hasSize(3).allMatch(v -> v.outcome() == Outcome.FAIL);
   }
 
@@ -148,8 +158,12 @@ class RolloutControllerTest {
     }
     assertThat(first.controller.status().state()).isEqualTo(RolloutState.ROLLED_BACK);
     String json = java.nio.file.Files.readString(file);
-    assertThat(json).contains("\"state\" : \"rolledBack\"", "\"canaryPercent\" : 0.0", "\"updatedAt\"",
-        "\"verdicts\"");
+    assertThat(json)
+        .contains(
+            "\"state\" : \"rolledBack\"",
+            "\"canaryPercent\" : 0.0",
+            "\"updatedAt\"",
+            "\"verdicts\"");
     try (var files = java.nio.file.Files.list(dir)) {
       assertThat(files).as("no temporary file is left behind").containsExactly(file);
     }
@@ -219,7 +233,7 @@ class RolloutControllerTest {
       case PAUSED -> f.controller.pause();
       case PROMOTED -> STEPS.forEach(s -> f.controller.promote());
       case ROLLED_BACK -> f.controller.rollback();
-      default -> { }
+      default -> {}
     }
     int stepBefore = f.controller.status().step();
     int eventsBefore = f.events.size();
@@ -259,8 +273,8 @@ class RolloutControllerTest {
   @Test
   void withoutRolloutSectionStaysIdleAndRefusesOperations() {
     List<Double> percents = new java.util.ArrayList<>();
-    RolloutController c = new RolloutController(null, percents::add, RolloutEventListener.NONE,
-        Clock.systemUTC());
+    RolloutController c =
+        new RolloutController(null, percents::add, RolloutEventListener.NONE, Clock.systemUTC());
 
     assertThat(c.start().state()).isEqualTo(RolloutState.IDLE);
     assertThat(c.onInterval(HEALTHY)).isEmpty();
@@ -271,14 +285,17 @@ class RolloutControllerTest {
 
   @Test
   void shadowGateAdvancesOnlyOnPassingMirrorData() {
-    RolloutFixture f = new RolloutFixture(List.of(5.0, 100.0), OnFailure.ROLLBACK, dir.resolve("s.json"), true);
+    RolloutFixture f =
+        new RolloutFixture(List.of(5.0, 100.0), OnFailure.ROLLBACK, dir.resolve("s.json"), true);
     RolloutStatus start = f.controller.start();
     assertThat(start.inShadowGate()).isTrue();
     assertThat(start.steps()).containsExactly(0.0, 5.0, 100.0);
     assertThat(f.percents).containsExactly(0.0);
 
     for (int i = 0; i < 12; i++) {
-      assertThat(f.interval(HEALTHY)).as("no shadow data: inconclusive").isEqualTo(Outcome.INCONCLUSIVE);
+      assertThat(f.interval(HEALTHY))
+          .as("no shadow data: inconclusive")
+          .isEqualTo(Outcome.INCONCLUSIVE);
     }
     assertThat(f.controller.status().step()).isZero();
     // 120 s at the gate without a failure: the first PASS is enough
@@ -286,12 +303,16 @@ class RolloutControllerTest {
 
     assertThat(f.controller.status().inShadowGate()).isFalse();
     assertThat(f.percents).containsExactly(0.0, 5.0);
-    assertThat(f.controller.status().verdicts()).last().extracting(Verdict::comparison).isEqualTo("shadow");
+    assertThat(f.controller.status().verdicts())
+        .last()
+        .extracting(Verdict::comparison)
+        .isEqualTo("shadow");
   }
 
   @Test
   void slowShadowRollsBackAtTheGate() {
-    RolloutFixture f = new RolloutFixture(List.of(5.0, 100.0), OnFailure.ROLLBACK, dir.resolve("s.json"), true);
+    RolloutFixture f =
+        new RolloutFixture(List.of(5.0, 100.0), OnFailure.ROLLBACK, dir.resolve("s.json"), true);
     f.controller.start();
     for (int i = 0; i < 3; i++) {
       assertThat(f.interval(SHADOW_SLOW)).isEqualTo(Outcome.FAIL);
@@ -314,7 +335,8 @@ class RolloutControllerTest {
     assertThat(json.get("step").asInt()).isZero();
     assertThat(json.get("verdicts")).hasSize(RolloutController.VERDICTS_KEPT);
     assertThat(json.get("verdicts").get(0).get("outcome").asText()).isEqualTo("INCONCLUSIVE");
-    assertThat(json.get("verdicts").get(0).get("evidence").get("canaryRequests").asLong()).isEqualTo(50);
+    assertThat(json.get("verdicts").get(0).get("evidence").get("canaryRequests").asLong())
+        .isEqualTo(50);
   }
 
   @Test
@@ -333,17 +355,21 @@ class RolloutControllerTest {
     RolloutFixture f = fixture(OnFailure.ROLLBACK);
     f.controller.start();
     java.util.Iterator<JudgeInput> inputs = java.util.Arrays.asList(null, HEALTHY).iterator();
-    Runnable task = f.controller.intervalTask(() -> {
-      JudgeInput in = inputs.next();
-      if (in == null) {
-        throw new IllegalStateException("metrics snapshot failed");
-      }
-      return in;
-    });
+    Runnable task =
+        f.controller.intervalTask(
+            () -> {
+              JudgeInput in = inputs.next();
+              if (in == null) {
+                throw new IllegalStateException("metrics snapshot failed");
+              }
+              return in;
+            });
 
     task.run();
     task.run();
 
-    assertThat(f.controller.status().verdicts()).extracting(Verdict::outcome).containsExactly(Outcome.PASS);
+    assertThat(f.controller.status().verdicts())
+        .extracting(Verdict::outcome)
+        .containsExactly(Outcome.PASS);
   }
 }

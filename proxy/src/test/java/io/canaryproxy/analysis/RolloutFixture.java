@@ -27,17 +27,23 @@ final class RolloutFixture {
 
   /** Canary like stable: PASS. */
   static final JudgeInput HEALTHY = new JudgeInput(side(STABLE, 0), side(SAME, 0), null);
+
   /** Canary 50% slower: FAIL. */
   static final JudgeInput REGRESSED = new JudgeInput(side(STABLE, 0), side(SLOW, 0), null);
+
   /** Too few requests: INCONCLUSIVE. */
   static final JudgeInput SPARSE =
       new JudgeInput(side(STABLE, 0), side(lognormal(RNG, 50, 3.0), 25), null);
+
   /** Shadow like stable, no canary traffic: the shadow gate passes. */
-  static final JudgeInput SHADOW_OK = new JudgeInput(side(STABLE, 0), side(Samples.newHistogram(), 0),
-      new MirrorSample(400, 2, SAME));
+  static final JudgeInput SHADOW_OK =
+      new JudgeInput(
+          side(STABLE, 0), side(Samples.newHistogram(), 0), new MirrorSample(400, 2, SAME));
+
   /** Shadow 50% slower: the shadow gate fails. */
-  static final JudgeInput SHADOW_SLOW = new JudgeInput(side(STABLE, 0), side(Samples.newHistogram(), 0),
-      new MirrorSample(400, 2, SLOW));
+  static final JudgeInput SHADOW_SLOW =
+      new JudgeInput(
+          side(STABLE, 0), side(Samples.newHistogram(), 0), new MirrorSample(400, 2, SLOW));
 
   final MutableClock clock = new MutableClock(Instant.parse("2026-03-01T10:00:00Z"));
   final List<Double> percents = new CopyOnWriteArrayList<>();
@@ -49,12 +55,19 @@ final class RolloutFixture {
     this(steps, onFailure, stateFile, shadowGate, null, RolloutEventListener.NONE);
   }
 
-  RolloutFixture(List<Double> steps, OnFailure onFailure, Path stateFile, boolean shadowGate, URI webhook,
+  RolloutFixture(
+      List<Double> steps,
+      OnFailure onFailure,
+      Path stateFile,
+      boolean shadowGate,
+      URI webhook,
       RolloutEventListener extra) {
-    config = new RolloutConfig(steps, STEP_INTERVAL, Samples.defaults(), onFailure, stateFile, webhook,
-        shadowGate);
-    controller = new RolloutController(config, percents::add,
-        RolloutEventListener.all(List.of(events::add, extra)), clock);
+    config =
+        new RolloutConfig(
+            steps, STEP_INTERVAL, Samples.defaults(), onFailure, stateFile, webhook, shadowGate);
+    controller =
+        new RolloutController(
+            config, percents::add, RolloutEventListener.all(List.of(events::add, extra)), clock);
   }
 
   /** Advances the clock by one analysis interval and hands {@code in} to the controller. */

@@ -42,7 +42,8 @@ class RolloutWebhookIT {
     return URI.create("http://127.0.0.1:" + server.getAddress().getPort() + "/hook");
   }
 
-  private void handle(HttpExchange exchange, int failFirst, CountDownLatch hold) throws IOException {
+  private void handle(HttpExchange exchange, int failFirst, CountDownLatch hold)
+      throws IOException {
     byte[] body = exchange.getRequestBody().readAllBytes();
     int n = requests.incrementAndGet();
     try {
@@ -53,7 +54,8 @@ class RolloutWebhookIT {
       Thread.currentThread().interrupt();
     }
     boolean fail = n <= failFirst;
-    if (!fail && "POST".equals(exchange.getRequestMethod())
+    if (!fail
+        && "POST".equals(exchange.getRequestMethod())
         && exchange.getRequestHeaders().getFirst("Content-Type").equals("application/json")) {
       received.add(MAPPER.readTree(new String(body, StandardCharsets.UTF_8)));
     }
@@ -75,8 +77,9 @@ class RolloutWebhookIT {
   void rollbackEventsArePostedAndFailedAttemptsRetried() throws IOException {
     URI uri = startServer(1, null);
     notifier = new WebhookNotifier(uri, Duration.ofSeconds(2), 3, Duration.ofMillis(20), 256);
-    RolloutFixture f = new RolloutFixture(List.of(10.0, 100.0), OnFailure.ROLLBACK, dir.resolve("s.json"),
-        false, uri, notifier);
+    RolloutFixture f =
+        new RolloutFixture(
+            List.of(10.0, 100.0), OnFailure.ROLLBACK, dir.resolve("s.json"), false, uri, notifier);
 
     f.controller.start();
     for (int i = 0; i < 3; i++) {
@@ -84,11 +87,16 @@ class RolloutWebhookIT {
     }
 
     await().atMost(Duration.ofSeconds(10)).until(() -> received.size() == 5);
-    assertThat(received).extracting(j -> j.get("type").asText()).containsExactlyInAnyOrder(
-        "started", "verdictFailed", "verdictFailed", "verdictFailed", "rolledBack");
+    assertThat(received)
+        .extracting(j -> j.get("type").asText())
+        .containsExactlyInAnyOrder(
+            "started", "verdictFailed", "verdictFailed", "verdictFailed", "rolledBack");
     assertThat(requests.get()).as("the first attempt got a 500 and was retried").isEqualTo(6);
-    JsonNode rolledBack = received.stream().filter(j -> j.get("type").asText().equals("rolledBack"))
-        .findFirst().orElseThrow();
+    JsonNode rolledBack =
+        received.stream()
+            .filter(j -> j.get("type").asText().equals("rolledBack"))
+            .findFirst()
+            .orElseThrow();
     assertThat(rolledBack.get("state").asText()).isEqualTo("rolledBack");
     assertThat(rolledBack.get("previousState").asText()).isEqualTo("progressing");
     assertThat(rolledBack.get("canaryPercent").asDouble()).isZero();
@@ -102,8 +110,9 @@ class RolloutWebhookIT {
     CountDownLatch hold = new CountDownLatch(1);
     URI uri = startServer(0, hold);
     notifier = new WebhookNotifier(uri, Duration.ofSeconds(5), 0, Duration.ofMillis(20), 1);
-    RolloutFixture f = new RolloutFixture(List.of(10.0, 100.0), OnFailure.ROLLBACK, dir.resolve("s.json"),
-        false, uri, notifier);
+    RolloutFixture f =
+        new RolloutFixture(
+            List.of(10.0, 100.0), OnFailure.ROLLBACK, dir.resolve("s.json"), false, uri, notifier);
 
     f.controller.start(); // "started" is in flight, held by the server
     assertThat(f.controller.pause().ok()).isTrue(); // "paused" finds the queue full
@@ -121,8 +130,9 @@ class RolloutWebhookIT {
     server.stop(0); // nothing listens on that port any more
     server = null;
     notifier = new WebhookNotifier(uri, Duration.ofSeconds(2), 2, Duration.ofMillis(10), 256);
-    RolloutFixture f = new RolloutFixture(List.of(10.0, 100.0), OnFailure.ROLLBACK, dir.resolve("s.json"),
-        false, uri, notifier);
+    RolloutFixture f =
+        new RolloutFixture(
+            List.of(10.0, 100.0), OnFailure.ROLLBACK, dir.resolve("s.json"), false, uri, notifier);
 
     f.controller.start();
     assertThat(f.controller.rollback().ok()).isTrue();

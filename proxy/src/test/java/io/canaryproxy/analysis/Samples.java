@@ -24,7 +24,10 @@ final class Samples {
     return new Histogram(60_000_000L, 3);
   }
 
-  /** Records {@code n} lognormal latencies, multiplied by {@code scale}, into {@code h} (cleared first). */
+  /**
+   * Records {@code n} lognormal latencies, multiplied by {@code scale}, into {@code h} (cleared
+   * first).
+   */
   static Histogram lognormal(Histogram h, Random rng, int n, double scale) {
     h.reset();
     for (int i = 0; i < n; i++) {

@@ -22,8 +22,10 @@ class StatisticsTest {
     "8, 6.220960574271819e-16"
   })
   void normalTailHasSmallRelativeError(double z, double lowerTailAtMinusZ) {
-    assertThat(Statistics.normalCdf(-z)).isCloseTo(lowerTailAtMinusZ, Percentage.withPercentage(1.2e-5));
-    assertThat(Statistics.normalUpperTail(z)).isCloseTo(lowerTailAtMinusZ, Percentage.withPercentage(1.2e-5));
+    assertThat(Statistics.normalCdf(-z))
+        .isCloseTo(lowerTailAtMinusZ, Percentage.withPercentage(1.2e-5));
+    assertThat(Statistics.normalUpperTail(z))
+        .isCloseTo(lowerTailAtMinusZ, Percentage.withPercentage(1.2e-5));
     assertThat(Statistics.normalCdf(z)).isCloseTo(1 - lowerTailAtMinusZ, within(1.2e-7));
   }
 
@@ -46,7 +48,8 @@ class StatisticsTest {
   void twoProportionMatchesHandComputedZ() {
     // p0 = 0.01, p1 = 0.02, pooled 0.015, se = sqrt(0.015*0.985*(2/1000)) = 0.0054359, z = 1.83963
     double expected = Statistics.normalUpperTail(0.01 / Math.sqrt(0.015 * 0.985 * 0.002));
-    assertThat(Statistics.twoProportionUpperPValue(10, 1000, 20, 1000)).isCloseTo(expected, within(1e-15));
+    assertThat(Statistics.twoProportionUpperPValue(10, 1000, 20, 1000))
+        .isCloseTo(expected, within(1e-15));
     assertThat(expected).isCloseTo(0.0329, within(5e-4));
   }
 }

@@ -296,8 +296,7 @@ class ConfigErrorsTest {
             "dns: {servers: [\"10.96.0.10\"]}",
             "dns.servers[0]: \"10.96.0.10\" (expected: a literal ip:port with port 1..65535, such as 10.96.0.10:53)"),
         arguments(
-            "dns: {queryTimeout: 0s}",
-            "dns.queryTimeout: \"0s\" (expected: a duration > 0)"));
+            "dns: {queryTimeout: 0s}", "dns.queryTimeout: \"0s\" (expected: a duration > 0)"));
   }
 
   @ParameterizedTest

@@ -14,14 +14,18 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
-/** Every example in {@code config/} loads, and the deployment examples say what their comments claim. */
+/**
+ * Every example in {@code config/} loads, and the deployment examples say what their comments
+ * claim.
+ */
 class ExampleConfigsTest {
   private static final String CLUSTER_DNS = ".svc.cluster.local";
 
   static Stream<Path> examples() throws IOException {
     try (Stream<Path> files = Files.list(RepoFiles.file("config"))) {
       List<Path> yaml = files.filter(p -> p.toString().endsWith(".yaml")).sorted().toList();
-      assertThat(yaml).extracting(p -> p.getFileName().toString())
+      assertThat(yaml)
+          .extracting(p -> p.getFileName().toString())
           .contains("demo.yaml", "reference.yaml", "ingress.yaml", "sidecar.yaml");
       return yaml.stream();
     }
@@ -73,7 +77,8 @@ class ExampleConfigsTest {
 
     assertThat(r.userKey())
         .extracting(RoutingConfig.UserKeySource::kind)
-        .containsExactly(RoutingConfig.UserKeySource.Kind.HEADER, RoutingConfig.UserKeySource.Kind.COOKIE);
+        .containsExactly(
+            RoutingConfig.UserKeySource.Kind.HEADER, RoutingConfig.UserKeySource.Kind.COOKIE);
     assertThat(r.override().trustedCidrs()).isNotEmpty();
     Cidr cluster = Cidr.parse(r.override().trustedCidrs().get(0));
     assertThat(cluster.contains(InetAddress.getLoopbackAddress())).isFalse();
@@ -87,7 +92,8 @@ class ExampleConfigsTest {
 
     assertThat(c.mirror().to()).isNotIn(c.routing().stable(), c.routing().canary());
     assertThat(c.mirror().percent()).isBetween(0.1, 5.0);
-    assertThat(c.rollout().stateFile()).isEqualTo(Path.of("/var/lib/canary-proxy/rollout-state.json"));
+    assertThat(c.rollout().stateFile())
+        .isEqualTo(Path.of("/var/lib/canary-proxy/rollout-state.json"));
   }
 
   @Test

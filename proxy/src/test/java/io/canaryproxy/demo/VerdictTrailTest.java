@@ -20,17 +20,44 @@ class VerdictTrailTest {
   private static Verdict verdict(Outcome outcome, double canaryP99) {
     Evidence e =
         new Evidence(
-            500, 1, 60, 3, 99, 10.0, 11.0, 20.0, canaryP99, canaryP99 / 20.0, 1e-6, 0.002, 0.05, 1e-4, 0, 0, null);
+            500,
+            1,
+            60,
+            3,
+            99,
+            10.0,
+            11.0,
+            20.0,
+            canaryP99,
+            canaryP99 / 20.0,
+            1e-6,
+            0.002,
+            0.05,
+            1e-4,
+            0,
+            0,
+            null);
     return new Verdict(outcome, "2026-01-01T00:00:00Z", "canary", "reason", e);
   }
 
-  private static RolloutEvent event(RolloutEvent.Type type, RolloutState state, double percent, Verdict cause) {
-    return new RolloutEvent(type, "2026-01-01T00:00:00Z", state, RolloutState.PROGRESSING, percent, 1, false,
-        "2 consecutive failed intervals", cause);
+  private static RolloutEvent event(
+      RolloutEvent.Type type, RolloutState state, double percent, Verdict cause) {
+    return new RolloutEvent(
+        type,
+        "2026-01-01T00:00:00Z",
+        state,
+        RolloutState.PROGRESSING,
+        percent,
+        1,
+        false,
+        "2 consecutive failed intervals",
+        cause);
   }
 
   private List<String> lines() {
-    return Arrays.stream(text.toString().split("\n")).map(l -> l.replaceFirst("^\\[ *[0-9.]+s\\] ", "")).toList();
+    return Arrays.stream(text.toString().split("\n"))
+        .map(l -> l.replaceFirst("^\\[ *[0-9.]+s\\] ", ""))
+        .toList();
   }
 
   @Test
@@ -47,7 +74,8 @@ class VerdictTrailTest {
   void failedVerdictThatRollsBackIsPrintedOnceBeforeTheRollback() {
     Verdict first = verdict(Outcome.FAIL, 80.0);
     Verdict second = verdict(Outcome.FAIL, 90.0);
-    // The controller emits verdictFailed (and then rolledBack) before the verdict listener hears of the verdict.
+    // The controller emits verdictFailed (and then rolledBack) before the verdict listener hears of
+    // the verdict.
     trail.onEvent(event(RolloutEvent.Type.VERDICT_FAILED, RolloutState.PROGRESSING, 25, first));
     trail.accept(first);
     trail.onEvent(event(RolloutEvent.Type.VERDICT_FAILED, RolloutState.PROGRESSING, 25, second));

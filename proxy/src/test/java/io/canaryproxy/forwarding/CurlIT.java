@@ -16,7 +16,10 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-/** A real client: curl (CI installs it), with keep-alive across URLs and a chunked upload from stdin. */
+/**
+ * A real client: curl (CI installs it), with keep-alive across URLs and a chunked upload from
+ * stdin.
+ */
 class CurlIT {
   private StubServer backend;
   private RunningProxy proxy;
@@ -26,7 +29,10 @@ class CurlIT {
     backend =
         StubServer.start(
             (ctx, req) ->
-                StubServer.reply(ctx, HttpResponseStatus.OK, req.method() + " " + req.bodyBytes() + " " + req.crc32() + "\n"));
+                StubServer.reply(
+                    ctx,
+                    HttpResponseStatus.OK,
+                    req.method() + " " + req.bodyBytes() + " " + req.crc32() + "\n"));
     proxy =
         new RunningProxy(
             TestConfigs.proxy(

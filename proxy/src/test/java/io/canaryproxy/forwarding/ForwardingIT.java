@@ -33,14 +33,18 @@ import java.util.zip.CRC32;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-/** The forwarding path over real loopback sockets: keep-alive, pipelining, streaming, HTTP/1.1 rules, failures. */
+/**
+ * The forwarding path over real loopback sockets: keep-alive, pipelining, streaming, HTTP/1.1
+ * rules, failures.
+ */
 class ForwardingIT {
   private static final long FIFTY_MIB = 50L * 1024 * 1024;
 
   private StubServer stable;
   private StubServer canary;
   private RunningProxy proxy;
-  private final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+  private final HttpClient client =
+      HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
   @AfterEach
   void tearDown() {
@@ -75,7 +79,10 @@ class ForwardingIT {
   void keepAliveReusesBackendConnections() throws Exception {
     startDefault((ctx, req) -> StubServer.reply(ctx, HttpResponseStatus.OK, "stable\n"));
     for (int i = 0; i < 200; i++) {
-      var response = client.send(HttpRequest.newBuilder(URI.create(proxy.url("/k?i=" + i))).build(), BodyHandlers.ofString());
+      var response =
+          client.send(
+              HttpRequest.newBuilder(URI.create(proxy.url("/k?i=" + i))).build(),
+              BodyHandlers.ofString());
       assertThat(response.statusCode()).isEqualTo(200);
       assertThat(response.body()).isEqualTo("stable\n");
     }
@@ -89,7 +96,9 @@ class ForwardingIT {
     startDefault(
         (ctx, req) -> {
           long delay = req.uri().equals("/1") ? 300 : req.uri().equals("/2") ? 100 : 0;
-          StubServer.delayed(delay, (c, r) -> StubServer.reply(c, HttpResponseStatus.OK, "body" + r.uri() + "\n"))
+          StubServer.delayed(
+                  delay,
+                  (c, r) -> StubServer.reply(c, HttpResponseStatus.OK, "body" + r.uri() + "\n"))
               .respond(ctx, req);
         });
     try (RawHttp raw = new RawHttp(proxy.port())) {
@@ -105,7 +114,9 @@ class ForwardingIT {
 
   @Test
   void fiftyMebibyteChunkedUploadStreamsThroughIntact() throws Exception {
-    startDefault((ctx, req) -> StubServer.reply(ctx, HttpResponseStatus.OK, req.bodyBytes() + ":" + req.crc32()));
+    startDefault(
+        (ctx, req) ->
+            StubServer.reply(ctx, HttpResponseStatus.OK, req.bodyBytes() + ":" + req.crc32()));
     CRC32 expected = new CRC32();
     for (long i = 0; i < FIFTY_MIB; i++) {
       expected.update(StubServer.patternByte(i));
@@ -125,7 +136,9 @@ class ForwardingIT {
   void fiftyMebibyteChunkedDownloadStreamsThroughIntact() throws Exception {
     startDefault((ctx, req) -> StubServer.streamChunked(ctx, FIFTY_MIB));
     var response =
-        client.send(HttpRequest.newBuilder(URI.create(proxy.url("/download"))).build(), BodyHandlers.ofInputStream());
+        client.send(
+            HttpRequest.newBuilder(URI.create(proxy.url("/download"))).build(),
+            BodyHandlers.ofInputStream());
     assertThat(response.statusCode()).isEqualTo(200);
     assertThat(response.headers().firstValue("transfer-encoding")).hasValue("chunked");
     long n = 0;
@@ -166,15 +179,25 @@ class ForwardingIT {
       assertThat(raw.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n").read().status()).isEqualTo(502);
     }
     await().until(() -> proxy.done().size() == 2);
-    assertThat(proxy.done()).allMatch(d -> "connect_failed".equals(d.failure()) && d.status() == 502);
+    assertThat(proxy.done())
+        .allMatch(d -> "connect_failed".equals(d.failure()) && d.status() == 502);
   }
 
   @Test
   void backendTooSlowGives504() throws Exception {
-    stable = StubServer.start(StubServer.delayed(3_000, (ctx, req) -> StubServer.reply(ctx, HttpResponseStatus.OK, "late")));
+    stable =
+        StubServer.start(
+            StubServer.delayed(
+                3_000, (ctx, req) -> StubServer.reply(ctx, HttpResponseStatus.OK, "late")));
     canary = StubServer.named("canary");
     TimeoutsConfig d = TestConfigs.defaultTimeouts();
-    startProxy(new TimeoutsConfig(d.connect(), Duration.ofMillis(300), d.clientIdle(), d.requestHeader(), d.backendIdle()));
+    startProxy(
+        new TimeoutsConfig(
+            d.connect(),
+            Duration.ofMillis(300),
+            d.clientIdle(),
+            d.requestHeader(),
+            d.backendIdle()));
     try (RawHttp raw = new RawHttp(proxy.port())) {
       RawHttp.Response r = raw.send("GET /slow HTTP/1.1\r\nHost: a\r\n\r\n").read();
       assertThat(r.status()).isEqualTo(504);
@@ -186,11 +209,17 @@ class ForwardingIT {
   void aSlowResponseAfterAFastOneOnTheSameConnectionStillTimesOut() throws Exception {
     StubServer.Behavior fast = (ctx, req) -> StubServer.reply(ctx, HttpResponseStatus.OK, "fast");
     StubServer.Behavior slow = StubServer.delayed(3_000, fast);
-    stable = StubServer.start((ctx, req) -> (req.uri().equals("/slow") ? slow : fast).respond(ctx, req));
+    stable =
+        StubServer.start((ctx, req) -> (req.uri().equals("/slow") ? slow : fast).respond(ctx, req));
     canary = StubServer.named("canary");
     TimeoutsConfig d = TestConfigs.defaultTimeouts();
     startProxy(
-        new TimeoutsConfig(d.connect(), Duration.ofMillis(300), d.clientIdle(), d.requestHeader(), d.backendIdle()));
+        new TimeoutsConfig(
+            d.connect(),
+            Duration.ofMillis(300),
+            d.clientIdle(),
+            d.requestHeader(),
+            d.backendIdle()));
     try (RawHttp raw = new RawHttp(proxy.port())) {
       assertThat(raw.send("GET /fast HTTP/1.1\r\nHost: a\r\n\r\n").read().status()).isEqualTo(200);
       long sent = System.nanoTime();
@@ -209,12 +238,15 @@ class ForwardingIT {
           HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
           head.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, 100);
           ctx.write(head);
-          ctx.writeAndFlush(new io.netty.handler.codec.http.DefaultHttpContent(Unpooled.copiedBuffer("only ten b", StandardCharsets.US_ASCII)))
+          ctx.writeAndFlush(
+                  new io.netty.handler.codec.http.DefaultHttpContent(
+                      Unpooled.copiedBuffer("only ten b", StandardCharsets.US_ASCII)))
               .addListener(ChannelFutureListener.CLOSE);
         });
     try (RawHttp raw = new RawHttp(proxy.port())) {
       raw.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
-      // The head promised 100 bytes; the client must see the connection end before them, never a complete body.
+      // The head promised 100 bytes; the client must see the connection end before them, never a
+      // complete body.
       assertThatThrownBy(raw::read).isInstanceOf(IOException.class);
     }
     await().until(() -> proxy.done().size() == 1);
@@ -223,7 +255,18 @@ class ForwardingIT {
 
   @Test
   void hopByHopHeadersAreRemovedAndForwardingHeadersAdded() throws Exception {
-    startDefault((ctx, req) -> StubServer.reply(ctx, HttpResponseStatus.OK, "ok", "Connection", "x-backend-private", "X-Backend-Private", "1", "Keep-Alive", "timeout=5"));
+    startDefault(
+        (ctx, req) ->
+            StubServer.reply(
+                ctx,
+                HttpResponseStatus.OK,
+                "ok",
+                "Connection",
+                "x-backend-private",
+                "X-Backend-Private",
+                "1",
+                "Keep-Alive",
+                "timeout=5"));
     try (RawHttp raw = new RawHttp(proxy.port())) {
       RawHttp.Response r =
           raw.send(
@@ -236,7 +279,15 @@ class ForwardingIT {
       assertThat(r.header("keep-alive")).isNull();
     }
     StubServer.Received got = stable.received().get(0);
-    for (String gone : List.of("connection", "x-private", "keep-alive", "te", "upgrade", "proxy-authorization", "proxy-connection")) {
+    for (String gone :
+        List.of(
+            "connection",
+            "x-private",
+            "keep-alive",
+            "te",
+            "upgrade",
+            "proxy-authorization",
+            "proxy-connection")) {
       assertThat(got.header(gone)).as(gone).isNull();
     }
     assertThat(got.header("host")).isEqualTo("shop.example");
@@ -251,11 +302,13 @@ class ForwardingIT {
     startDefault(
         (ctx, req) -> {
           if (req.uri().equals("/204")) {
-            FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.NO_CONTENT);
+            FullHttpResponse r =
+                new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.NO_CONTENT);
             ctx.writeAndFlush(r);
           } else if (req.method().equals("HEAD")) {
             // A HEAD answer announcing a chunked body that is not there.
-            HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
+            HttpResponse head =
+                new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
             head.headers().set(HttpHeaderNames.TRANSFER_ENCODING, "chunked");
             ctx.write(head);
             ctx.writeAndFlush(io.netty.handler.codec.http.LastHttpContent.EMPTY_LAST_CONTENT);
@@ -275,7 +328,8 @@ class ForwardingIT {
 
   @Test
   void expectContinueIsAnsweredAndTheBodyForwarded() throws Exception {
-    startDefault((ctx, req) -> StubServer.reply(ctx, HttpResponseStatus.OK, "got " + req.bodyBytes()));
+    startDefault(
+        (ctx, req) -> StubServer.reply(ctx, HttpResponseStatus.OK, "got " + req.bodyBytes()));
     try (RawHttp raw = new RawHttp(proxy.port())) {
       raw.send("POST /e HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n");
       assertThat(raw.read().status()).isEqualTo(100);
@@ -298,10 +352,15 @@ class ForwardingIT {
     assertThat(stable.received().get(0).header("host")).isEqualTo(stable.endpoint());
   }
 
-  /** Answers the first request on each connection; closes a connection, unanswered, on its second request. */
-  private static final io.netty.util.AttributeKey<Boolean> SERVED = io.netty.util.AttributeKey.valueOf("served");
+  /**
+   * Answers the first request on each connection; closes a connection, unanswered, on its second
+   * request.
+   */
+  private static final io.netty.util.AttributeKey<Boolean> SERVED =
+      io.netty.util.AttributeKey.valueOf("served");
 
-  private static void closeOnSecondRequest(io.netty.channel.ChannelHandlerContext ctx, StubServer.Received req) {
+  private static void closeOnSecondRequest(
+      io.netty.channel.ChannelHandlerContext ctx, StubServer.Received req) {
     if (ctx.channel().attr(SERVED).getAndSet(Boolean.TRUE) == null) {
       StubServer.reply(ctx, HttpResponseStatus.OK, "ok " + req.method());
     } else {
@@ -313,12 +372,17 @@ class ForwardingIT {
   void bodilessIdempotentRequestIsRetriedOnceWhenAReusedConnectionDies() throws Exception {
     startDefault(ForwardingIT::closeOnSecondRequest);
     try (RawHttp raw = new RawHttp(proxy.port())) {
-      assertThat(raw.send("GET /1 HTTP/1.1\r\nHost: a\r\n\r\n").read().bodyText()).isEqualTo("ok GET");
-      // The pooled connection is reused, the backend drops it, and the proxy sends the request again on a new one.
-      assertThat(raw.send("GET /2 HTTP/1.1\r\nHost: a\r\n\r\n").read().bodyText()).isEqualTo("ok GET");
+      assertThat(raw.send("GET /1 HTTP/1.1\r\nHost: a\r\n\r\n").read().bodyText())
+          .isEqualTo("ok GET");
+      // The pooled connection is reused, the backend drops it, and the proxy sends the request
+      // again on a new one.
+      assertThat(raw.send("GET /2 HTTP/1.1\r\nHost: a\r\n\r\n").read().bodyText())
+          .isEqualTo("ok GET");
     }
     assertThat(stable.connections()).isEqualTo(2);
-    assertThat(stable.received()).extracting(StubServer.Received::uri).containsExactly("/1", "/2", "/2");
+    assertThat(stable.received())
+        .extracting(StubServer.Received::uri)
+        .containsExactly("/1", "/2", "/2");
   }
 
   @Test
@@ -326,7 +390,8 @@ class ForwardingIT {
     startDefault(ForwardingIT::closeOnSecondRequest);
     try (RawHttp raw = new RawHttp(proxy.port())) {
       assertThat(raw.send("GET /1 HTTP/1.1\r\nHost: a\r\n\r\n").read().status()).isEqualTo(200);
-      RawHttp.Response r = raw.send("POST /2 HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\nhi").read();
+      RawHttp.Response r =
+          raw.send("POST /2 HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\nhi").read();
       assertThat(r.status()).isEqualTo(502);
       assertThat(r.header("x-canary-proxy-error")).isEqualTo("connection_closed");
     }

@@ -22,8 +22,14 @@ class HeaderRulesTest {
   void stripsConnectionListedAndHopByHopFieldsOnly() {
     HttpHeaders h = new DefaultHttpHeaders();
     h.add("Connection", "close, X-Session-Private ,x-other");
-    h.add("X-Session-Private", "1").add("x-other", "2").add("Keep-Alive", "timeout=5").add("TE", "trailers");
-    h.add("Trailer", "x").add("Upgrade", "h2c").add("Proxy-Authorization", "Basic").add("proxy-foo", "1");
+    h.add("X-Session-Private", "1")
+        .add("x-other", "2")
+        .add("Keep-Alive", "timeout=5")
+        .add("TE", "trailers");
+    h.add("Trailer", "x")
+        .add("Upgrade", "h2c")
+        .add("Proxy-Authorization", "Basic")
+        .add("proxy-foo", "1");
     h.add("X-Kept", "yes").add("Transfer-Encoding", "chunked").add("Proxyish", "kept");
     HopByHop.strip(h);
     assertThat(h.names()).containsExactlyInAnyOrder("X-Kept", "Transfer-Encoding", "Proxyish");

@@ -34,11 +34,18 @@ class RoutingIT {
     legacy.close();
   }
 
-  private void start(double canaryPercent, List<RuleConfig> rules, String trustedCidr) throws InterruptedException {
+  private void start(double canaryPercent, List<RuleConfig> rules, String trustedCidr)
+      throws InterruptedException {
     proxy =
         new RunningProxy(
             TestConfigs.proxy(
-                Map.of("stable", stable.endpoint(), "canary", canary.endpoint(), "legacy", legacy.endpoint()),
+                Map.of(
+                    "stable",
+                    stable.endpoint(),
+                    "canary",
+                    canary.endpoint(),
+                    "legacy",
+                    legacy.endpoint()),
                 TestConfigs.routing(canaryPercent, rules, trustedCidr),
                 TestConfigs.defaultTimeouts(),
                 TestConfigs.defaultLimits()));
@@ -67,7 +74,9 @@ class RoutingIT {
         for (int i = 0; i < 3; i++) {
           assertThat(get(raw, "/p", "x-user-id: " + user)).as(user).isEqualTo(expected);
         }
-        assertThat(get(raw, "/p", "Cookie: theme=dark; uid=" + user)).as(user + " by cookie").isEqualTo(expected);
+        assertThat(get(raw, "/p", "Cookie: theme=dark; uid=" + user))
+            .as(user + " by cookie")
+            .isEqualTo(expected);
       }
     }
     assertThat(canaryUsers).as("both variants are exercised").isBetween(30, 100);
@@ -96,8 +105,13 @@ class RoutingIT {
     start(
         100,
         List.of(
-            new RuleConfig(new NamedMatch("x-beta", new StringMatch(StringMatch.Op.EQUALS, "false")), null, null, "stable"),
-            new RuleConfig(null, null, new StringMatch(StringMatch.Op.PREFIX, "/legacy/"), "legacy")),
+            new RuleConfig(
+                new NamedMatch("x-beta", new StringMatch(StringMatch.Op.EQUALS, "false")),
+                null,
+                null,
+                "stable"),
+            new RuleConfig(
+                null, null, new StringMatch(StringMatch.Op.PREFIX, "/legacy/"), "legacy")),
         "127.0.0.1/32");
     try (RawHttp raw = new RawHttp(proxy.port())) {
       assertThat(get(raw, "/shop", "x-user-id: u1")).isEqualTo("canary");

@@ -65,7 +65,8 @@ class AccessLogTest {
 
     assertThat(lines).hasSize(2);
     JsonNode first = lines.get(0);
-    assertThat(Instant.parse(first.get("time").asText())).isBetween(Instant.now().minusSeconds(60), Instant.now());
+    assertThat(Instant.parse(first.get("time").asText()))
+        .isBetween(Instant.now().minusSeconds(60), Instant.now());
     assertThat(first.get("variant").asText()).isEqualTo("canary");
     assertThat(first.get("method").asText()).isEqualTo("GET");
     assertThat(first.get("path").asText()).isEqualTo("/a \"quoted\"\npath");
@@ -87,8 +88,9 @@ class AccessLogTest {
     log.onExchangeComplete(sample("/"));
     log.close();
 
-    assertThat(lines(file)).singleElement().satisfies(n -> assertThat(n.get("userKey").asText())
-        .isEqualTo("alice@example.com"));
+    assertThat(lines(file))
+        .singleElement()
+        .satisfies(n -> assertThat(n.get("userKey").asText()).isEqualTo("alice@example.com"));
   }
 
   @ParameterizedTest
@@ -140,7 +142,8 @@ class AccessLogTest {
 
     assertThat(log.dropped()).isEqualTo(6);
     assertThat(PrometheusText.parseStrict(registry.scrape()))
-        .contains(new PrometheusText.Sample("canary_proxy_access_log_dropped_total", Map.of(), 6.0));
+        .contains(
+            new PrometheusText.Sample("canary_proxy_access_log_dropped_total", Map.of(), 6.0));
     release.countDown();
     log.close();
     assertThat(sink.toString().lines()).hasSize(5);

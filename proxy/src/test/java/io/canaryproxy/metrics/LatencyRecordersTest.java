@@ -22,7 +22,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 class LatencyRecordersTest {
   private static final long HIGHEST = 60_000_000;
-  private static final MetricsConfig CFG = new MetricsConfig(1, HIGHEST, 3, Duration.ofSeconds(10), 3);
+  private static final MetricsConfig CFG =
+      new MetricsConfig(1, HIGHEST, 3, Duration.ofSeconds(10), 3);
 
   static Stream<Arguments> inputs() {
     Random random = new Random(42);
@@ -65,7 +66,8 @@ class LatencyRecordersTest {
     VariantInterval stable = recorders.rollInterval().variant(Variant.STABLE);
     assertThat(stable.total().getTotalCount()).isEqualTo(1);
     assertThat(stable.total().valuesAreEquivalent(stable.total().getMaxValue(), HIGHEST)).isTrue();
-    assertThat(stable.upstream().valuesAreEquivalent(stable.upstream().getMaxValue(), HIGHEST)).isTrue();
+    assertThat(stable.upstream().valuesAreEquivalent(stable.upstream().getMaxValue(), HIGHEST))
+        .isTrue();
   }
 
   @Test
@@ -105,12 +107,17 @@ class LatencyRecordersTest {
     List<IntervalSnapshot> window = recorders.window();
 
     assertThat(window).hasSize(3);
-    assertThat(window).extracting(IntervalSnapshot::startMillis).containsExactly(21_000L, 31_000L, 41_000L);
-    assertThat(window).extracting(IntervalSnapshot::endMillis).containsExactly(31_000L, 41_000L, 51_000L);
+    assertThat(window)
+        .extracting(IntervalSnapshot::startMillis)
+        .containsExactly(21_000L, 31_000L, 41_000L);
+    assertThat(window)
+        .extracting(IntervalSnapshot::endMillis)
+        .containsExactly(31_000L, 41_000L, 51_000L);
     assertThat(window)
         .extracting(s -> s.variant(Variant.CANARY).total().getMaxValue())
         .containsExactly(300L, 400L, 500L);
-    assertThat(window.get(0).variant(Variant.CANARY).total().getStartTimeStamp()).isEqualTo(21_000L);
+    assertThat(window.get(0).variant(Variant.CANARY).total().getStartTimeStamp())
+        .isEqualTo(21_000L);
   }
 
   @Test
@@ -132,7 +139,8 @@ class LatencyRecordersTest {
     assertThat(canary.total().getTotalCount()).isEqualTo(2);
     assertThat(canary.total().valuesAreEquivalent(canary.total().getMaxValue(), 30_000)).isTrue();
     assertThat(canary.upstream().getTotalCount()).isEqualTo(1);
-    assertThat(canary.upstream().valuesAreEquivalent(canary.upstream().getMaxValue(), 25_000)).isTrue();
+    assertThat(canary.upstream().valuesAreEquivalent(canary.upstream().getMaxValue(), 25_000))
+        .isTrue();
     assertThat(s.variant(Variant.OTHER).requests()).isEqualTo(1);
   }
 
@@ -193,9 +201,12 @@ class LatencyRecordersTest {
   static Stream<Arguments> invalidConfigs() {
     Duration d = Duration.ofSeconds(10);
     return Stream.of(
-        Arguments.of(new MetricsConfig(0, HIGHEST, 3, d, 30), "metrics.lowestMicros: 0 (expected: >= 1)"),
+        Arguments.of(
+            new MetricsConfig(0, HIGHEST, 3, d, 30), "metrics.lowestMicros: 0 (expected: >= 1)"),
         Arguments.of(new MetricsConfig(10, 15, 3, d, 30), "metrics.highestMicros: 15 (expected:"),
-        Arguments.of(new MetricsConfig(1, HIGHEST, 6, d, 30), "metrics.significantDigits: 6 (expected: 1..5)"),
+        Arguments.of(
+            new MetricsConfig(1, HIGHEST, 6, d, 30),
+            "metrics.significantDigits: 6 (expected: 1..5)"),
         Arguments.of(new MetricsConfig(1, HIGHEST, 3, d, 0), "metrics.window: 0 (expected: >= 1)"));
   }
 

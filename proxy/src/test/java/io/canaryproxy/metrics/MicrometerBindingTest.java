@@ -56,7 +56,8 @@ class MicrometerBindingTest {
             "canary_proxy_jvm_classes_loaded_classes",
             "canary_proxy_netty_allocator_memory_used")
         .noneMatch(n -> n.contains("jvm_info") || n.contains("os_") || n.contains("system_"));
-    assertThat(samples).noneMatch(s -> s.labels().containsKey("version") || s.labels().containsKey("vendor"));
+    assertThat(samples)
+        .noneMatch(s -> s.labels().containsKey("version") || s.labels().containsKey("vendor"));
   }
 
   @Test
@@ -68,11 +69,23 @@ class MicrometerBindingTest {
 
     List<Sample> s = scrape();
 
-    assertThat(value(s, "canary_proxy_requests_total", Map.of("status_class", "2xx", "variant", "canary")))
+    assertThat(
+            value(
+                s,
+                "canary_proxy_requests_total",
+                Map.of("status_class", "2xx", "variant", "canary")))
         .isEqualTo(2);
-    assertThat(value(s, "canary_proxy_requests_total", Map.of("status_class", "5xx", "variant", "stable")))
+    assertThat(
+            value(
+                s,
+                "canary_proxy_requests_total",
+                Map.of("status_class", "5xx", "variant", "stable")))
         .isEqualTo(1);
-    assertThat(value(s, "canary_proxy_requests_total", Map.of("status_class", "none", "variant", "stable")))
+    assertThat(
+            value(
+                s,
+                "canary_proxy_requests_total",
+                Map.of("status_class", "none", "variant", "stable")))
         .isEqualTo(1);
     // Cumulative fixed buckets: 3 ms and 30 ms are both <= 50 ms, only 3 ms is <= 5 ms.
     String d = "canary_proxy_request_duration_seconds_bucket";
@@ -83,15 +96,18 @@ class MicrometerBindingTest {
         .isCloseTo(0.033, offset(1e-9));
     String u = "canary_proxy_upstream_duration_seconds_bucket";
     assertThat(value(s, u, Map.of("variant", "canary", "le", "0.025"))).isEqualTo(2);
-    assertThat(value(s, "canary_proxy_upstream_duration_seconds_count", Map.of("variant", "stable")))
+    assertThat(
+            value(s, "canary_proxy_upstream_duration_seconds_count", Map.of("variant", "stable")))
         .isZero();
     List<String> buckets =
-        s.stream().filter(x -> x.name().equals(d) && x.labels().get("variant").equals("stable"))
-            .map(x -> x.labels().get("le")).collect(Collectors.toList());
+        s.stream()
+            .filter(x -> x.name().equals(d) && x.labels().get("variant").equals("stable"))
+            .map(x -> x.labels().get("le"))
+            .collect(Collectors.toList());
     assertThat(buckets)
         .containsExactly(
-            "0.001", "0.002", "0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.5", "1.0", "2.5", "5.0", "10.0",
-            "30.0", "+Inf");
+            "0.001", "0.002", "0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.5", "1.0", "2.5",
+            "5.0", "10.0", "30.0", "+Inf");
   }
 
   @ParameterizedTest
@@ -110,9 +126,17 @@ class MicrometerBindingTest {
 
     List<Sample> s = scrape();
 
-    assertThat(value(s, "canary_proxy_upstream_failures_total", Map.of("type", tag, "variant", "canary")))
+    assertThat(
+            value(
+                s,
+                "canary_proxy_upstream_failures_total",
+                Map.of("type", tag, "variant", "canary")))
         .isEqualTo(2);
-    assertThat(value(s, "canary_proxy_upstream_failures_total", Map.of("type", tag, "variant", "stable")))
+    assertThat(
+            value(
+                s,
+                "canary_proxy_upstream_failures_total",
+                Map.of("type", tag, "variant", "stable")))
         .isZero();
   }
 
@@ -132,21 +156,27 @@ class MicrometerBindingTest {
   @Test
   void randomPathsUsersAndStatusesAddNoSeries() {
     // Without the JVM binders: GC meters legitimately appear on the first collection of a kind.
-    MicrometerBinding bare = new MicrometerBinding(new PrometheusMeterRegistry(PrometheusConfig.DEFAULT), false);
+    MicrometerBinding bare =
+        new MicrometerBinding(new PrometheusMeterRegistry(PrometheusConfig.DEFAULT), false);
     Set<String> before = series(bare);
     Random random = new Random(7);
     Variant[] variants = Variant.values();
     UpstreamFailure[] failures = UpstreamFailure.values();
     for (int i = 0; i < 10_000; i++) {
       Exchange x =
-          exchange(variants[random.nextInt(variants.length)], random.nextInt(700), random.nextInt(1 << 30), 5);
+          exchange(
+              variants[random.nextInt(variants.length)],
+              random.nextInt(700),
+              random.nextInt(1 << 30),
+              5);
       x.path = "/users/" + UUID.randomUUID() + "/orders?id=" + random.nextLong();
       x.method = random.nextBoolean() ? "GET" : "X-" + random.nextInt(1000);
       x.route.userKey = "user-" + random.nextInt();
       x.route.bucket = random.nextInt(10_000);
       bare.onExchangeComplete(x);
       if (i % 10 == 0) {
-        bare.onUpstreamFailure("backend-" + random.nextInt(), x, failures[random.nextInt(failures.length)]);
+        bare.onUpstreamFailure(
+            "backend-" + random.nextInt(), x, failures[random.nextInt(failures.length)]);
       }
     }
 

@@ -15,10 +15,19 @@ import java.util.regex.Pattern;
 public final class PrometheusText {
   private static final String NAME = "[a-zA-Z_:][a-zA-Z0-9_:]*";
   private static final String LABEL = "[a-zA-Z_][a-zA-Z0-9_]*=\"(?:[^\"\\\\\\n]|\\\\[\\\\\"n])*\"";
-  private static final String VALUE = "(?:[+-]?Inf|NaN|[+-]?(?:[0-9]+\\.?[0-9]*|\\.[0-9]+)(?:[eE][+-]?[0-9]+)?)";
+  private static final String VALUE =
+      "(?:[+-]?Inf|NaN|[+-]?(?:[0-9]+\\.?[0-9]*|\\.[0-9]+)(?:[eE][+-]?[0-9]+)?)";
   private static final Pattern SAMPLE =
       Pattern.compile(
-          "^(" + NAME + ")(\\{(?:" + LABEL + "(?:," + LABEL + ")*,?)?\\})? (" + VALUE + ")(?: -?[0-9]+)?$");
+          "^("
+              + NAME
+              + ")(\\{(?:"
+              + LABEL
+              + "(?:,"
+              + LABEL
+              + ")*,?)?\\})? ("
+              + VALUE
+              + ")(?: -?[0-9]+)?$");
   private static final Pattern TYPE =
       Pattern.compile("^# TYPE (" + NAME + ") (counter|gauge|histogram|summary|untyped)$");
   private static final Pattern HELP = Pattern.compile("^# HELP (" + NAME + ")(?: .*)?$");
@@ -36,8 +45,8 @@ public final class PrometheusText {
   private PrometheusText() {}
 
   /**
-   * Parses {@code text}, asserting that every line is a comment or a well-formed sample and that each sample's
-   * family has both HELP and TYPE lines.
+   * Parses {@code text}, asserting that every line is a comment or a well-formed sample and that
+   * each sample's family has both HELP and TYPE lines.
    */
   public static List<Sample> parseStrict(String text) {
     Set<String> typed = new HashSet<>();

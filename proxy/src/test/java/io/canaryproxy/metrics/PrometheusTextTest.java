@@ -31,7 +31,8 @@ class PrometheusTextTest {
   void acceptsWellFormedSamples(String value) {
     String text = HEAD + "m_total{a=\"x \\\"q\\\"\",b=\"2\"} " + value + "\n";
 
-    assertThat(PrometheusText.parseStrict(text)).singleElement()
+    assertThat(PrometheusText.parseStrict(text))
+        .singleElement()
         .satisfies(s -> assertThat(s.labels()).isEqualTo(Map.of("a", "x \\\"q\\\"", "b", "2")));
   }
 }

@@ -27,35 +27,80 @@ record MirrorConfigs(MirrorConfig config) {
   MirrorConfigs sampleBy(SampleBy by) {
     MirrorConfig c = config;
     return new MirrorConfigs(
-        new MirrorConfig(c.to(), c.percent(), by, c.from(), c.methods(), c.maxBodyBytes(), c.maxInFlight(),
-            c.timeout(), c.hostSuffix(), c.compare()));
+        new MirrorConfig(
+            c.to(),
+            c.percent(),
+            by,
+            c.from(),
+            c.methods(),
+            c.maxBodyBytes(),
+            c.maxInFlight(),
+            c.timeout(),
+            c.hostSuffix(),
+            c.compare()));
   }
 
   MirrorConfigs from(String... variants) {
     MirrorConfig c = config;
     return new MirrorConfigs(
-        new MirrorConfig(c.to(), c.percent(), c.sampleBy(), Set.of(variants), c.methods(), c.maxBodyBytes(),
-            c.maxInFlight(), c.timeout(), c.hostSuffix(), c.compare()));
+        new MirrorConfig(
+            c.to(),
+            c.percent(),
+            c.sampleBy(),
+            Set.of(variants),
+            c.methods(),
+            c.maxBodyBytes(),
+            c.maxInFlight(),
+            c.timeout(),
+            c.hostSuffix(),
+            c.compare()));
   }
 
   MirrorConfigs methods(String... methods) {
     MirrorConfig c = config;
     return new MirrorConfigs(
-        new MirrorConfig(c.to(), c.percent(), c.sampleBy(), c.from(), Set.of(methods), c.maxBodyBytes(),
-            c.maxInFlight(), c.timeout(), c.hostSuffix(), c.compare()));
+        new MirrorConfig(
+            c.to(),
+            c.percent(),
+            c.sampleBy(),
+            c.from(),
+            Set.of(methods),
+            c.maxBodyBytes(),
+            c.maxInFlight(),
+            c.timeout(),
+            c.hostSuffix(),
+            c.compare()));
   }
 
   MirrorConfigs limits(long maxBodyBytes, int maxInFlight, Duration timeout) {
     MirrorConfig c = config;
     return new MirrorConfigs(
-        new MirrorConfig(c.to(), c.percent(), c.sampleBy(), c.from(), c.methods(), maxBodyBytes, maxInFlight,
-            timeout, c.hostSuffix(), c.compare()));
+        new MirrorConfig(
+            c.to(),
+            c.percent(),
+            c.sampleBy(),
+            c.from(),
+            c.methods(),
+            maxBodyBytes,
+            maxInFlight,
+            timeout,
+            c.hostSuffix(),
+            c.compare()));
   }
 
   MirrorConfigs compare(CompareConfig compare) {
     MirrorConfig c = config;
     return new MirrorConfigs(
-        new MirrorConfig(c.to(), c.percent(), c.sampleBy(), c.from(), c.methods(), c.maxBodyBytes(),
-            c.maxInFlight(), c.timeout(), c.hostSuffix(), compare));
+        new MirrorConfig(
+            c.to(),
+            c.percent(),
+            c.sampleBy(),
+            c.from(),
+            c.methods(),
+            c.maxBodyBytes(),
+            c.maxInFlight(),
+            c.timeout(),
+            c.hostSuffix(),
+            compare));
   }
 }

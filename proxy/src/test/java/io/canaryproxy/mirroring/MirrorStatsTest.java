@@ -11,7 +11,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
 class MirrorStatsTest {
-  private static final ComparisonResult MATCH = new ComparisonResult(true, true, ComparisonResult.Body.MATCH, "");
+  private static final ComparisonResult MATCH =
+      new ComparisonResult(true, true, ComparisonResult.Body.MATCH, "");
   private static final ComparisonResult STATUS_DIFF =
       new ComparisonResult(false, true, ComparisonResult.Body.MATCH, "status 200 vs 500");
 
@@ -40,7 +41,10 @@ class MirrorStatsTest {
     assertThat(stats.compared()).isZero();
     assertThat(stats.mismatches()).isZero();
     assertThat(stats.comparisons(Part.STATUS, false, true)).isEqualTo(1);
-    assertThat(stats.recentMismatches()).singleElement().extracting(MirrorStats.MismatchSample::baseline).isEqualTo(true);
+    assertThat(stats.recentMismatches())
+        .singleElement()
+        .extracting(MirrorStats.MismatchSample::baseline)
+        .isEqualTo(true);
   }
 
   @Test
@@ -54,22 +58,33 @@ class MirrorStatsTest {
     stats.compared(false, STATUS_DIFF, "POST", "/orders");
     Map<String, Object> snap = stats.snapshot();
     assertThat(snap.get("inFlight")).isEqualTo(3);
-    assertThat((Map<String, Object>) snap.get("requests")).containsEntry("sent", 2L).containsEntry("dropped_inflight", 1L);
+    assertThat((Map<String, Object>) snap.get("requests"))
+        .containsEntry("sent", 2L)
+        .containsEntry("dropped_inflight", 1L);
     Map<String, Object> comparisons = (Map<String, Object>) snap.get("comparisons");
     assertThat(comparisons).containsEntry("compared", 1L).containsEntry("mismatches", 1L);
     assertThat((Map<String, Object>) comparisons.get("status")).containsEntry("mismatch", 1L);
     List<Map<String, Object>> recent = (List<Map<String, Object>>) snap.get("recentMismatches");
-    assertThat(recent).singleElement().satisfies(m -> {
-      assertThat(m).containsEntry("method", "POST").containsEntry("path", "/orders");
-      assertThat(m).containsEntry("differs", "status 200 vs 500");
-    });
+    assertThat(recent)
+        .singleElement()
+        .satisfies(
+            m -> {
+              assertThat(m).containsEntry("method", "POST").containsEntry("path", "/orders");
+              assertThat(m).containsEntry("differs", "status 200 vs 500");
+            });
 
     SimpleMeterRegistry registry = new SimpleMeterRegistry();
     stats.bindTo(registry);
-    assertThat(registry.get("canary.proxy.mirror.requests").tag("outcome", "sent").functionCounter().count())
+    assertThat(
+            registry
+                .get("canary.proxy.mirror.requests")
+                .tag("outcome", "sent")
+                .functionCounter()
+                .count())
         .isEqualTo(2.0);
     assertThat(
-            registry.get("canary.proxy.mirror.comparisons")
+            registry
+                .get("canary.proxy.mirror.comparisons")
                 .tags("part", "status", "outcome", "mismatch")
                 .functionCounter()
                 .count())

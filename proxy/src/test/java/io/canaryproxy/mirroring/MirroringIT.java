@@ -37,7 +37,10 @@ import java.util.zip.CRC32;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-/** Mirroring over real loopback sockets: sampling, bodies, marking, isolation from a bad shadow, comparison. */
+/**
+ * Mirroring over real loopback sockets: sampling, bodies, marking, isolation from a bad shadow,
+ * comparison.
+ */
 class MirroringIT {
   private static final Duration WAIT = Duration.ofSeconds(10);
 
@@ -64,23 +67,31 @@ class MirroringIT {
     }
   }
 
-  private void start(StubServer.Behavior stableBehavior, String shadowEndpoint, MirrorConfigs mirror)
+  private void start(
+      StubServer.Behavior stableBehavior, String shadowEndpoint, MirrorConfigs mirror)
       throws InterruptedException {
     stable = StubServer.start(stableBehavior);
     canary = StubServer.named("canary");
     ProxyConfig config =
         TestConfigs.proxy(
-            Map.of("stable", stable.endpoint(), "canary", canary.endpoint(), "shadow", shadowEndpoint),
+            Map.of(
+                "stable", stable.endpoint(), "canary", canary.endpoint(), "shadow", shadowEndpoint),
             TestConfigs.routing(0, List.of(), "127.0.0.1/32"),
             TestConfigs.defaultTimeouts(),
             TestConfigs.defaultLimits());
     mirroring =
         new Mirroring(
-            mirror.config(), config.backends(), "stable", "test-salt", config.timeouts(), shadowLatencies::add);
+            mirror.config(),
+            config.backends(),
+            "stable",
+            "test-salt",
+            config.timeouts(),
+            shadowLatencies::add);
     proxy = new RunningProxy(config, mirroring);
   }
 
-  private void startWithShadow(StubServer.Behavior stableBehavior, StubServer.Behavior shadowBehavior, MirrorConfigs m)
+  private void startWithShadow(
+      StubServer.Behavior stableBehavior, StubServer.Behavior shadowBehavior, MirrorConfigs m)
       throws InterruptedException {
     shadow = StubServer.start(shadowBehavior);
     start(stableBehavior, shadow.endpoint(), m);
@@ -116,12 +127,14 @@ class MirroringIT {
   }
 
   private static void postLength(RawHttp http, String path, byte[] body) throws IOException {
-    http.send("POST " + path + " HTTP/1.1\r\nHost: app\r\nContent-Length: " + body.length + "\r\n\r\n");
+    http.send(
+        "POST " + path + " HTTP/1.1\r\nHost: app\r\nContent-Length: " + body.length + "\r\n\r\n");
     http.output().write(body);
     http.output().flush();
   }
 
-  private static void postChunked(RawHttp http, String path, byte[] body, int chunk) throws IOException {
+  private static void postChunked(RawHttp http, String path, byte[] body, int chunk)
+      throws IOException {
     http.send("POST " + path + " HTTP/1.1\r\nHost: app\r\nTransfer-Encoding: chunked\r\n\r\n");
     OutputStream out = http.output();
     for (int i = 0; i < body.length; i += chunk) {
@@ -140,7 +153,9 @@ class MirroringIT {
 
   @Test
   void tenPercentOfTwentyThousandRequestsReachTheShadow() throws Exception {
-    startWithShadow(MirroringIT::ok, (ctx, req) -> StubServer.reply(ctx, HttpResponseStatus.OK, "shadow\n"),
+    startWithShadow(
+        MirroringIT::ok,
+        (ctx, req) -> StubServer.reply(ctx, HttpResponseStatus.OK, "shadow\n"),
         MirrorConfigs.percent(10));
     int connections = 4;
     int perConnection = 5_000;
@@ -201,7 +216,8 @@ class MirroringIT {
 
   @Test
   void listedPostReachesTheShadowByteIdentical() throws Exception {
-    startWithShadow(MirroringIT::ok, MirroringIT::ok, MirrorConfigs.percent(100).methods("GET", "POST"));
+    startWithShadow(
+        MirroringIT::ok, MirroringIT::ok, MirrorConfigs.percent(100).methods("GET", "POST"));
     byte[] fixed = randomBytes(300_000, 2);
     byte[] chunked = randomBytes(200_000, 3);
     try (RawHttp http = new RawHttp(proxy.port())) {
@@ -226,7 +242,9 @@ class MirroringIT {
     startWithShadow(
         MirroringIT::ok,
         MirroringIT::ok,
-        MirrorConfigs.percent(100).methods("GET", "POST").limits(64 * 1024, 256, Duration.ofSeconds(5)));
+        MirrorConfigs.percent(100)
+            .methods("GET", "POST")
+            .limits(64 * 1024, 256, Duration.ofSeconds(5)));
     byte[] declared = randomBytes(200_000, 4);
     byte[] growing = randomBytes(200_000, 5);
     try (RawHttp http = new RawHttp(proxy.port())) {
@@ -336,14 +354,17 @@ class MirroringIT {
     start(
         MirroringIT::ok,
         "127.0.0.1:" + sink.getLocalPort(),
-        MirrorConfigs.percent(100).methods("GET", "POST").limits(8 << 20, 32, Duration.ofMillis(500)));
+        MirrorConfigs.percent(100)
+            .methods("GET", "POST")
+            .limits(8 << 20, 32, Duration.ofMillis(500)));
     try (RawHttp http = new RawHttp(proxy.port())) {
       for (int i = 0; i < 1_000; i++) {
         http.send(get("/q", ""));
         assertThat(http.read().status()).isEqualTo(200);
       }
       await().atMost(WAIT).until(this::settled);
-      // larger than what the kernel buffers between the proxy and a peer that does not read (4 MiB send buffer)
+      // larger than what the kernel buffers between the proxy and a peer that does not read (4 MiB
+      // send buffer)
       byte[] body = randomBytes(6 << 20, 6);
       for (int i = 0; i < 3; i++) {
         postLength(http, "/big" + i, body);
@@ -353,7 +374,9 @@ class MirroringIT {
     }
     await().atMost(WAIT).until(this::settled);
     assertThat(stats().requests(Outcome.COMPLETED)).isZero();
-    assertThat(stats().requests(Outcome.DROPPED_UNWRITABLE)).as(stats().snapshot().toString()).isEqualTo(3);
+    assertThat(stats().requests(Outcome.DROPPED_UNWRITABLE))
+        .as(stats().snapshot().toString())
+        .isEqualTo(3);
     assertThat(proxy.done()).hasSize(1_003).allSatisfy(d -> assertThat(d.status()).isEqualTo(200));
   }
 
@@ -361,8 +384,11 @@ class MirroringIT {
 
   private static void json(ChannelHandlerContext ctx, String body) {
     ByteBuf content = Unpooled.copiedBuffer(body, StandardCharsets.UTF_8);
-    FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK, content);
-    r.headers().set("content-type", "application/json").setInt("content-length", content.readableBytes());
+    FullHttpResponse r =
+        new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK, content);
+    r.headers()
+        .set("content-type", "application/json")
+        .setInt("content-length", content.readableBytes());
     ctx.writeAndFlush(r);
   }
 
@@ -409,14 +435,25 @@ class MirroringIT {
   @Test
   void jsonFieldChangeIsABodyMismatchUnlessIgnored() throws Exception {
     startWithShadow(
-        (ctx, req) -> json(ctx, "{\"id\":1,\"name\":\"a\",\"timestamp\":" + System.nanoTime() + "}"),
+        (ctx, req) ->
+            json(ctx, "{\"id\":1,\"name\":\"a\",\"timestamp\":" + System.nanoTime() + "}"),
         (ctx, req) ->
             json(
                 ctx,
-                "{\"id\":1,\"name\":\"" + (req.uri().equals("/changed") ? "b" : "a") + "\",\"timestamp\":"
-                    + System.nanoTime() + "}"),
+                "{\"id\":1,\"name\":\""
+                    + (req.uri().equals("/changed") ? "b" : "a")
+                    + "\",\"timestamp\":"
+                    + System.nanoTime()
+                    + "}"),
         MirrorConfigs.percent(100)
-            .compare(new CompareConfig(true, List.of("content-type"), 256 << 10, true, List.of("$.timestamp"), false)));
+            .compare(
+                new CompareConfig(
+                    true,
+                    List.of("content-type"),
+                    256 << 10,
+                    true,
+                    List.of("$.timestamp"),
+                    false)));
     getMany("/changed", 10);
     getMany("/ignored", 10);
     await().atMost(WAIT).until(() -> stats().compared() == 20);
@@ -438,7 +475,9 @@ class MirroringIT {
         MirroringIT::ok,
         (ctx, req) -> StubServer.reply(ctx, HttpResponseStatus.OK, "shadow\n"),
         MirrorConfigs.percent(100)
-            .compare(new CompareConfig(true, List.of("content-type"), 256 << 10, false, List.of(), true)));
+            .compare(
+                new CompareConfig(
+                    true, List.of("content-type"), 256 << 10, false, List.of(), true)));
     getMany("/b", 30);
     await().atMost(WAIT).until(() -> stats().compared() == 30 && settled());
     assertThat(stats().requests(Outcome.SENT)).isEqualTo(60);
@@ -447,7 +486,8 @@ class MirroringIT {
     assertThat(stats().comparisons(Part.BODY, true, true)).isEqualTo(30);
     assertThat(stats().comparisons(Part.BODY, false, true)).isZero();
     assertThat(stable.received()).hasSize(60);
-    assertThat(stable.received().stream().filter(r -> r.header("x-canary-mirror") != null).count()).isEqualTo(30);
+    assertThat(stable.received().stream().filter(r -> r.header("x-canary-mirror") != null).count())
+        .isEqualTo(30);
   }
 
   @Test
@@ -456,7 +496,9 @@ class MirroringIT {
         MirroringIT::ok,
         (ctx, req) -> StubServer.reply(ctx, HttpResponseStatus.INTERNAL_SERVER_ERROR, "shadow\n"),
         MirrorConfigs.percent(100)
-            .compare(new CompareConfig(false, List.of("content-type"), 256 << 10, false, List.of(), false)));
+            .compare(
+                new CompareConfig(
+                    false, List.of("content-type"), 256 << 10, false, List.of(), false)));
     getMany("/off", 10);
     await().atMost(WAIT).until(() -> stats().requests(Outcome.COMPLETED) == 10 && settled());
     assertThat(shadow.received()).hasSize(10);

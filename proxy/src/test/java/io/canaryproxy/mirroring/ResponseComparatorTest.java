@@ -19,13 +19,16 @@ class ResponseComparatorTest {
   private static final String JSON = "application/json";
 
   private static CompareConfig config(boolean json, String... ignore) {
-    return new CompareConfig(true, List.of("content-type", "x-version"), 1024, json, List.of(ignore), false);
+    return new CompareConfig(
+        true, List.of("content-type", "x-version"), 1024, json, List.of(ignore), false);
   }
 
   /** Digests a response fed in pieces of {@code piece} bytes, as it would stream. */
-  private static ResponseDigest digest(CompareConfig c, int status, String type, String version, String body) {
+  private static ResponseDigest digest(
+      CompareConfig c, int status, String type, String version, String body) {
     ResponseDigest d = new ResponseDigest(c.headers(), c.maxBodyBytes(), c.json());
-    HttpResponse r = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(status));
+    HttpResponse r =
+        new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(status));
     if (type != null) {
       r.headers().set("content-type", type);
     }
@@ -90,10 +93,12 @@ class ResponseComparatorTest {
         "text/plain, null, text/plain, null, true",
         "text/plain, 1, text/plain, null, false",
       })
-  void comparesListedHeaders(String typeA, String versionA, String typeB, String versionB, boolean match) {
+  void comparesListedHeaders(
+      String typeA, String versionA, String typeB, String versionB, boolean match) {
     CompareConfig c = config(false);
     ComparisonResult r =
-        new ResponseComparator(c).compare(digest(c, 200, typeA, versionA, "x"), digest(c, 200, typeB, versionB, "x"));
+        new ResponseComparator(c)
+            .compare(digest(c, 200, typeA, versionA, "x"), digest(c, 200, typeB, versionB, "x"));
     assertThat(r.headersMatch()).isEqualTo(match);
     assertThat(r.body()).isEqualTo(ComparisonResult.Body.MATCH);
     if (!match) {
@@ -105,7 +110,8 @@ class ResponseComparatorTest {
   void statusDifferenceIsReported() {
     CompareConfig c = config(false);
     ComparisonResult r =
-        new ResponseComparator(c).compare(digest(c, 200, "a", "1", "x"), digest(c, 500, "a", "1", "x"));
+        new ResponseComparator(c)
+            .compare(digest(c, 200, "a", "1", "x"), digest(c, 500, "a", "1", "x"));
     assertThat(r.statusMatch()).isFalse();
     assertThat(r.matches()).isFalse();
     assertThat(r.detail()).isEqualTo("status 200 vs 500");
@@ -116,7 +122,8 @@ class ResponseComparatorTest {
     CompareConfig c = config(true);
     String big = "y".repeat(1025);
     ComparisonResult r =
-        new ResponseComparator(c).compare(digest(c, 200, JSON, "1", big), digest(c, 200, JSON, "1", "small"));
+        new ResponseComparator(c)
+            .compare(digest(c, 200, JSON, "1", big), digest(c, 200, JSON, "1", "small"));
     assertThat(r.body()).isEqualTo(ComparisonResult.Body.SKIPPED);
     assertThat(r.matches()).isTrue();
   }
@@ -124,7 +131,12 @@ class ResponseComparatorTest {
   @ParameterizedTest(name = "{0}")
   @CsvSource(
       delimiter = '|',
-      value = {"$.timestamp | timestamp", "$.a.b | a,b", "$.items[*].id | items,[*],id", "$.list[2] | list,[2]"})
+      value = {
+        "$.timestamp | timestamp",
+        "$.a.b | a,b",
+        "$.items[*].id | items,[*],id",
+        "$.list[2] | list,[2]"
+      })
   void parsesPaths(String path, String steps) {
     assertThat(ResponseComparator.parsePath(path)).containsExactly(steps.split(","));
   }

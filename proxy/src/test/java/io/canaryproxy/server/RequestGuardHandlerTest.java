@@ -20,7 +20,10 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
-/** The decoder and the guard together, as the client pipeline has them, driven through an EmbeddedChannel. */
+/**
+ * The decoder and the guard together, as the client pipeline has them, driven through an
+ * EmbeddedChannel.
+ */
 class RequestGuardHandlerTest {
   private static final LimitsConfig LIMITS = new LimitsConfig(64, 256, 5, 10);
 
@@ -31,7 +34,8 @@ class RequestGuardHandlerTest {
             .setMaxHeaderSize(LIMITS.maxHeaderBytes())
             .setAllowDuplicateContentLengths(false)
             .setUseRfc9112TransferEncoding(true);
-    return new EmbeddedChannel(new ProxyRequestDecoder(config, headerTimeoutNanos), new RequestGuardHandler(LIMITS));
+    return new EmbeddedChannel(
+        new ProxyRequestDecoder(config, headerTimeoutNanos), new RequestGuardHandler(LIMITS));
   }
 
   private static void write(EmbeddedChannel ch, String raw) {
@@ -43,7 +47,8 @@ class RequestGuardHandlerTest {
         Arguments.of("GET / HTTP/1.1\r\nHost: a\r\nX: 1\r\n 2\r\n\r\n", 400),
         Arguments.of("GET /" + "x".repeat(100) + " HTTP/1.1\r\nHost: a\r\n\r\n", 414),
         Arguments.of("GET / HTTP/1.1\r\nHost: a\r\nX: " + "y".repeat(300) + "\r\n\r\n", 431),
-        Arguments.of("GET / HTTP/1.1\r\nHost: a\r\nA: 1\r\nB: 1\r\nC: 1\r\nD: 1\r\nE: 1\r\n\r\n", 431),
+        Arguments.of(
+            "GET / HTTP/1.1\r\nHost: a\r\nA: 1\r\nB: 1\r\nC: 1\r\nD: 1\r\nE: 1\r\n\r\n", 431),
         Arguments.of("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 11\r\n\r\n", 413),
         Arguments.of("GET / HTTP/1.1\r\n\r\n", 400),
         Arguments.of("GET / HTTP/1.2\r\nHost: a\r\n\r\n", 505));
@@ -128,7 +133,9 @@ class RequestGuardHandlerTest {
     ReferenceCountUtil.release(ch.readInbound());
     ch.advanceTimeBy(300, TimeUnit.MILLISECONDS);
     ch.runScheduledPendingTasks();
-    assertThat((Object) ch.readInbound()).as("an idle keep-alive connection is not timed out as a slow head").isNull();
+    assertThat((Object) ch.readInbound())
+        .as("an idle keep-alive connection is not timed out as a slow head")
+        .isNull();
     assertFalse(ch.finishAndReleaseAll());
   }
 
@@ -148,7 +155,8 @@ class RequestGuardHandlerTest {
   void contentWithADecodeFailureIsRejected() {
     EmbeddedChannel ch = new EmbeddedChannel(new RequestGuardHandler(LIMITS));
     HttpContent bad = new DefaultHttpContent(Unpooled.buffer(1).writeByte(1));
-    bad.setDecoderResult(io.netty.handler.codec.DecoderResult.failure(new IllegalStateException("bad chunk")));
+    bad.setDecoderResult(
+        io.netty.handler.codec.DecoderResult.failure(new IllegalStateException("bad chunk")));
     ch.writeInbound(bad);
     assertThat((Object) ch.readInbound()).isInstanceOf(RejectedRequest.class);
     assertThat(bad.refCnt()).isZero();

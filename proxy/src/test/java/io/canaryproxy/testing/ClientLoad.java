@@ -11,13 +11,16 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Closed-loop load on a loopback URL for integration tests: a few threads send GETs back to back, each with an
- * {@code x-user-id} from a fixed population, until {@link #close()}, the request budget or the time budget ends,
- * whichever comes first.
+ * Closed-loop load on a loopback URL for integration tests: a few threads send GETs back to back,
+ * each with an {@code x-user-id} from a fixed population, until {@link #close()}, the request
+ * budget or the time budget ends, whichever comes first.
  */
 public final class ClientLoad implements AutoCloseable {
   private final HttpClient client =
-      HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(2)).build();
+      HttpClient.newBuilder()
+          .version(HttpClient.Version.HTTP_1_1)
+          .connectTimeout(Duration.ofSeconds(2))
+          .build();
   private final URI uri;
   private final int users;
   private final long maxRequests;
@@ -52,10 +55,16 @@ public final class ClientLoad implements AutoCloseable {
 
   private void run(long first) {
     long n = first;
-    while (!stop.get() && System.nanoTime() < deadlineNanos && sent.incrementAndGet() <= maxRequests) {
+    while (!stop.get()
+        && System.nanoTime() < deadlineNanos
+        && sent.incrementAndGet() <= maxRequests) {
       String user = "u-" + (n++ * 7919 % users);
       HttpRequest request =
-          HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(5)).header("x-user-id", user).GET().build();
+          HttpRequest.newBuilder(uri)
+              .timeout(Duration.ofSeconds(5))
+              .header("x-user-id", user)
+              .GET()
+              .build();
       try {
         HttpResponse<Void> response = client.send(request, HttpResponse.BodyHandlers.discarding());
         if ("canary".equals(response.headers().firstValue("x-canary-variant").orElse(null))) {

@@ -11,9 +11,10 @@ import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
- * Fails a test class when Netty reports a leaked buffer while it ran. Registered for every test through
- * {@code META-INF/services} (auto-detection is switched on in {@code junit-platform.properties}); the surefire
- * configuration sets {@code -Dio.netty.leakDetection.level=paranoid}, so every buffer is tracked.
+ * Fails a test class when Netty reports a leaked buffer while it ran. Registered for every test
+ * through {@code META-INF/services} (auto-detection is switched on in {@code
+ * junit-platform.properties}); the surefire configuration sets {@code
+ * -Dio.netty.leakDetection.level=paranoid}, so every buffer is tracked.
  */
 public final class LeakDetectionExtension implements BeforeAllCallback, AfterAllCallback {
   private static final List<String> LEAKS = new CopyOnWriteArrayList<>();
@@ -29,7 +30,8 @@ public final class LeakDetectionExtension implements BeforeAllCallback, AfterAll
 
   @Override
   public void afterAll(ExtensionContext context) throws InterruptedException {
-    // A leak is only noticed when the leaked object has been collected and a later allocation polls the queue.
+    // A leak is only noticed when the leaked object has been collected and a later allocation polls
+    // the queue.
     for (int i = 0; i < 5 && LEAKS.isEmpty(); i++) {
       System.gc();
       System.runFinalization();
@@ -41,7 +43,11 @@ public final class LeakDetectionExtension implements BeforeAllCallback, AfterAll
     }
     if (!LEAKS.isEmpty()) {
       throw new AssertionError(
-          "Netty reported " + LEAKS.size() + " leak(s) in " + context.getDisplayName() + ":\n"
+          "Netty reported "
+              + LEAKS.size()
+              + " leak(s) in "
+              + context.getDisplayName()
+              + ":\n"
               + String.join("\n----\n", LEAKS));
     }
   }

@@ -10,7 +10,10 @@ import java.nio.file.Path;
 public final class RepoFiles {
   private RepoFiles() {}
 
-  /** The repository root: the nearest directory up from the working directory with {@code proxy/pom.xml}. */
+  /**
+   * The repository root: the nearest directory up from the working directory with {@code
+   * proxy/pom.xml}.
+   */
   public static Path root() {
     Path start = Path.of("").toAbsolutePath();
     for (Path p = start; p != null; p = p.getParent()) {

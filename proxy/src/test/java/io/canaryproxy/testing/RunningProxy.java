@@ -12,10 +12,14 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 
-/** A started proxy for integration tests, with a listener that records completed exchanges and failures. */
+/**
+ * A started proxy for integration tests, with a listener that records completed exchanges and
+ * failures.
+ */
 public final class RunningProxy implements AutoCloseable {
   /** A completed exchange, copied out of the (reused) event. */
-  public record Done(String variant, int status, String failure, long bytesIn, long bytesOut, boolean mirrored) {}
+  public record Done(
+      String variant, int status, String failure, long bytesIn, long bytesOut, boolean mirrored) {}
 
   private final ProxyServer server;
   private final Router router;
@@ -27,8 +31,12 @@ public final class RunningProxy implements AutoCloseable {
     this(config, null);
   }
 
-  /** A proxy whose forwarder asks {@code tapFactory} about every request ({@code null}: no mirroring). */
-  public RunningProxy(ProxyConfig config, MirrorTap.Factory tapFactory) throws InterruptedException {
+  /**
+   * A proxy whose forwarder asks {@code tapFactory} about every request ({@code null}: no
+   * mirroring).
+   */
+  public RunningProxy(ProxyConfig config, MirrorTap.Factory tapFactory)
+      throws InterruptedException {
     router = new Router(RoutingTable.compile(config.routing()));
     server =
         new ProxyServer(
@@ -48,7 +56,8 @@ public final class RunningProxy implements AutoCloseable {
                   }
 
                   @Override
-                  public void onUpstreamFailure(String backend, Exchange exchange, UpstreamFailure failure) {}
+                  public void onUpstreamFailure(
+                      String backend, Exchange exchange, UpstreamFailure failure) {}
 
                   @Override
                   public void onClientConnection(int delta) {

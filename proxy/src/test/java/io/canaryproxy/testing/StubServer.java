@@ -35,12 +35,13 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.zip.CRC32;
 
 /**
- * A real HTTP/1.1 backend on a loopback port for integration tests. It streams request bodies (never aggregates),
- * records what it received, and answers as its {@link Behavior} says.
+ * A real HTTP/1.1 backend on a loopback port for integration tests. It streams request bodies
+ * (never aggregates), records what it received, and answers as its {@link Behavior} says.
  */
 public final class StubServer implements AutoCloseable {
   /** What the stub received for one request. */
-  public record Received(String method, String uri, HttpHeaders headers, long bodyBytes, long crc32) {
+  public record Received(
+      String method, String uri, HttpHeaders headers, long bodyBytes, long crc32) {
     public String header(String name) {
       return headers.get(name);
     }
@@ -98,10 +99,11 @@ public final class StubServer implements AutoCloseable {
   }
 
   /**
-   * A stub on {@code host:port}, such as a second loopback address (127.0.0.2) on the port of another stub, as the
-   * pods of one headless Service share a port.
+   * A stub on {@code host:port}, such as a second loopback address (127.0.0.2) on the port of
+   * another stub, as the pods of one headless Service share a port.
    */
-  public static StubServer startOn(String host, int port, Behavior behavior) throws InterruptedException {
+  public static StubServer startOn(String host, int port, Behavior behavior)
+      throws InterruptedException {
     return new StubServer(new InetSocketAddress(host, port), behavior);
   }
 
@@ -144,7 +146,8 @@ public final class StubServer implements AutoCloseable {
   }
 
   /** Answers with a full response; {@code headers} are name/value pairs. */
-  public static void reply(ChannelHandlerContext ctx, HttpResponseStatus status, String body, String... headers) {
+  public static void reply(
+      ChannelHandlerContext ctx, HttpResponseStatus status, String body, String... headers) {
     ByteBuf content = Unpooled.copiedBuffer(body, StandardCharsets.UTF_8);
     FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, content);
     response.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, content.readableBytes());
@@ -157,12 +160,13 @@ public final class StubServer implements AutoCloseable {
 
   /** Answers after {@code millis}, scheduled on the event loop. */
   public static Behavior delayed(long millis, Behavior then) {
-    return (ctx, req) -> ctx.executor().schedule(() -> then.respond(ctx, req), millis, TimeUnit.MILLISECONDS);
+    return (ctx, req) ->
+        ctx.executor().schedule(() -> then.respond(ctx, req), millis, TimeUnit.MILLISECONDS);
   }
 
   /**
-   * Streams a chunked body of {@code size} bytes (a repeating pattern), writing only while the connection is
-   * writable, so the stub itself stays in bounded memory.
+   * Streams a chunked body of {@code size} bytes (a repeating pattern), writing only while the
+   * connection is writable, so the stub itself stays in bounded memory.
    */
   public static void streamChunked(ChannelHandlerContext ctx, long size) {
     HttpResponse response = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
@@ -247,7 +251,8 @@ public final class StubServer implements AutoCloseable {
           crc.reset();
           if (HttpUtil.is100ContinueExpected(request)) {
             ctx.writeAndFlush(
-                new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE, Unpooled.EMPTY_BUFFER));
+                new DefaultFullHttpResponse(
+                    HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE, Unpooled.EMPTY_BUFFER));
           }
         }
         if (msg instanceof HttpContent content) {
@@ -257,7 +262,11 @@ public final class StubServer implements AutoCloseable {
           if (content instanceof LastHttpContent) {
             Received r =
                 new Received(
-                    head.method().name(), head.uri(), head.headers().copy(), bodyBytes, crc.getValue());
+                    head.method().name(),
+                    head.uri(),
+                    head.headers().copy(),
+                    bodyBytes,
+                    crc.getValue());
             received.add(r);
             behavior.respond(ctx, r);
           }

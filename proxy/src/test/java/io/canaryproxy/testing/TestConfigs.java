@@ -23,7 +23,10 @@ public final class TestConfigs {
 
   public static TimeoutsConfig defaultTimeouts() {
     return new TimeoutsConfig(
-        Duration.ofSeconds(2), Duration.ofSeconds(30), Duration.ofSeconds(60), Duration.ofSeconds(10),
+        Duration.ofSeconds(2),
+        Duration.ofSeconds(30),
+        Duration.ofSeconds(60),
+        Duration.ofSeconds(10),
         Duration.ofSeconds(60));
   }
 
@@ -31,8 +34,12 @@ public final class TestConfigs {
     return new LimitsConfig(8 * 1024, 16 * 1024, 100, 100L * 1024 * 1024);
   }
 
-  /** Routing on {@code x-user-id} then cookie {@code uid}, override header {@code x-canary} from loopback. */
-  public static RoutingConfig routing(double canaryPercent, List<RoutingConfig.RuleConfig> rules, String trusted) {
+  /**
+   * Routing on {@code x-user-id} then cookie {@code uid}, override header {@code x-canary} from
+   * loopback.
+   */
+  public static RoutingConfig routing(
+      double canaryPercent, List<RoutingConfig.RuleConfig> rules, String trusted) {
     return new RoutingConfig(
         "stable",
         "canary",
@@ -47,7 +54,9 @@ public final class TestConfigs {
         true);
   }
 
-  /** A proxy on 127.0.0.1:0 with one event loop, stable and canary pools, and any extra named pools. */
+  /**
+   * A proxy on 127.0.0.1:0 with one event loop, stable and canary pools, and any extra named pools.
+   */
   public static ProxyConfig proxy(
       Map<String, String> backendEndpoints,
       RoutingConfig routing,
@@ -60,7 +69,10 @@ public final class TestConfigs {
           backends.put(
               name,
               new BackendConfig(
-                  List.of(new HostPort(endpoint.substring(0, colon), Integer.parseInt(endpoint.substring(colon + 1)))),
+                  List.of(
+                      new HostPort(
+                          endpoint.substring(0, colon),
+                          Integer.parseInt(endpoint.substring(colon + 1)))),
                   1024));
         });
     return new ProxyConfig(

@@ -34,14 +34,16 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * A real authoritative DNS server on a loopback UDP port, for tests: it answers A and AAAA questions from a table the
- * test changes as it goes (as a headless Service's pods come and go), NXDOMAIN for unknown names, and SERVFAIL to
- * everything while {@link #failAll} is on. It counts the questions it got for each name.
+ * A real authoritative DNS server on a loopback UDP port, for tests: it answers A and AAAA
+ * questions from a table the test changes as it goes (as a headless Service's pods come and go),
+ * NXDOMAIN for unknown names, and SERVFAIL to everything while {@link #failAll} is on. It counts
+ * the questions it got for each name.
  */
 public final class TestDnsServer implements AutoCloseable {
   private record Answer(List<InetAddress> addresses, int ttlSeconds) {}
 
-  private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+  private final EventLoopGroup group =
+      new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
   private final Map<String, Answer> answers = new ConcurrentHashMap<>();
   private final Map<String, AtomicInteger> questions = new ConcurrentHashMap<>();
   private final Channel channel;
@@ -57,7 +59,10 @@ public final class TestDnsServer implements AutoCloseable {
                   @Override
                   protected void initChannel(DatagramChannel ch) {
                     ch.pipeline()
-                        .addLast(new DatagramDnsQueryDecoder(), new DatagramDnsResponseEncoder(), new Responder());
+                        .addLast(
+                            new DatagramDnsQueryDecoder(),
+                            new DatagramDnsResponseEncoder(),
+                            new Responder());
                   }
                 })
             .bind(new InetSocketAddress("127.0.0.1", 0))
@@ -74,7 +79,10 @@ public final class TestDnsServer implements AutoCloseable {
     return "127.0.0.1:" + ((InetSocketAddress) channel.localAddress()).getPort();
   }
 
-  /** Answers {@code name} with these addresses (IPv4 for A, IPv6 for AAAA questions) and TTL from now on. */
+  /**
+   * Answers {@code name} with these addresses (IPv4 for A, IPv6 for AAAA questions) and TTL from
+   * now on.
+   */
   public void set(String name, int ttlSeconds, String... ips) {
     List<InetAddress> addresses = new ArrayList<>();
     for (String ip : ips) {
@@ -118,7 +126,8 @@ public final class TestDnsServer implements AutoCloseable {
     @Override
     protected void channelRead0(ChannelHandlerContext ctx, DatagramDnsQuery query) {
       DnsQuestion question = query.recordAt(DnsSection.QUESTION);
-      DatagramDnsResponse response = new DatagramDnsResponse(query.recipient(), query.sender(), query.id());
+      DatagramDnsResponse response =
+          new DatagramDnsResponse(query.recipient(), query.sender(), query.id());
       response.setRecursionDesired(query.isRecursionDesired());
       response.setRecursionAvailable(true);
       response.setAuthoritativeAnswer(true);
@@ -129,7 +138,8 @@ public final class TestDnsServer implements AutoCloseable {
       }
       String name = key(question.name());
       questions.computeIfAbsent(name, k -> new AtomicInteger()).incrementAndGet();
-      response.addRecord(DnsSection.QUESTION, new DefaultDnsQuestion(question.name(), question.type()));
+      response.addRecord(
+          DnsSection.QUESTION, new DefaultDnsQuestion(question.name(), question.type()));
       Answer answer = answers.get(name);
       if (failAll) {
         response.setCode(DnsResponseCode.SERVFAIL);
@@ -143,7 +153,10 @@ public final class TestDnsServer implements AutoCloseable {
             response.addRecord(
                 DnsSection.ANSWER,
                 new DefaultDnsRawRecord(
-                    question.name(), question.type(), answer.ttlSeconds(), Unpooled.wrappedBuffer(a.getAddress())));
+                    question.name(),
+                    question.type(),
+                    answer.ttlSeconds(),
+                    Unpooled.wrappedBuffer(a.getAddress())));
           }
         }
       }

@@ -5,10 +5,11 @@ import java.time.Duration;
 import java.util.Random;
 
 /**
- * How long the stub backend waits before it answers. Written on the command line as {@code fixed} (with the
- * {@code --latency} value), {@code uniform:MIN-MAX} (for example {@code uniform:5ms-50ms}) or {@code
- * lognormal:MEDIAN,SIGMA} (for example {@code lognormal:20ms,0.5}; sigma is the standard deviation of the
- * underlying normal, so the median is exact and the tail grows with sigma).
+ * How long the stub backend waits before it answers. Written on the command line as {@code fixed}
+ * (with the {@code --latency} value), {@code uniform:MIN-MAX} (for example {@code
+ * uniform:5ms-50ms}) or {@code lognormal:MEDIAN,SIGMA} (for example {@code lognormal:20ms,0.5};
+ * sigma is the standard deviation of the underlying normal, so the median is exact and the tail
+ * grows with sigma).
  */
 public interface LatencyDistribution {
   /** Samples one delay in nanoseconds (never negative). */
@@ -26,7 +27,10 @@ public interface LatencyDistribution {
     long hi = requireNonNegative("latency-dist max", max);
     if (hi < lo) {
       throw new IllegalArgumentException(
-          "latency-dist: uniform:" + Durations.format(min) + "-" + Durations.format(max)
+          "latency-dist: uniform:"
+              + Durations.format(min)
+              + "-"
+              + Durations.format(max)
               + " (expected: MIN <= MAX)");
     }
     return new Described(
@@ -46,8 +50,8 @@ public interface LatencyDistribution {
   }
 
   /**
-   * Parses the {@code --latency-dist} syntax; {@code fixed} (or null) uses {@code fixedLatency}. Throws {@link
-   * IllegalArgumentException} with the expected forms on anything else.
+   * Parses the {@code --latency-dist} syntax; {@code fixed} (or null) uses {@code fixedLatency}.
+   * Throws {@link IllegalArgumentException} with the expected forms on anything else.
    */
   static LatencyDistribution parse(String spec, Duration fixedLatency) {
     if (spec == null || spec.equals("fixed")) {
@@ -62,12 +66,17 @@ public interface LatencyDistribution {
       } else if (spec.startsWith("lognormal:")) {
         String[] parts = spec.substring("lognormal:".length()).split(",", 2);
         if (parts.length == 2) {
-          return lognormal(Durations.parse("median", parts[0]), Double.parseDouble(parts[1].trim()));
+          return lognormal(
+              Durations.parse("median", parts[0]), Double.parseDouble(parts[1].trim()));
         }
       }
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException(
-          "latency-dist: " + spec + " (" + e.getMessage() + "; expected: fixed | uniform:MIN-MAX | lognormal:MEDIAN,SIGMA)",
+          "latency-dist: "
+              + spec
+              + " ("
+              + e.getMessage()
+              + "; expected: fixed | uniform:MIN-MAX | lognormal:MEDIAN,SIGMA)",
           e);
     }
     throw new IllegalArgumentException(

@@ -18,10 +18,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
- * A Netty HTTP/1.1 stub backend with a configurable latency distribution, error rate, body, a scheduled
- * degradation ("the canary turns bad after 30 s") and an optional one-off stall. Delays are scheduled on the
- * event loop; nothing sleeps. Start one with {@code StubBackend.builder().latency(Duration.ofMillis(20)).start()}
- * and stop it with {@link #close()}.
+ * A Netty HTTP/1.1 stub backend with a configurable latency distribution, error rate, body, a
+ * scheduled degradation ("the canary turns bad after 30 s") and an optional one-off stall. Delays
+ * are scheduled on the event loop; nothing sleeps. Start one with {@code
+ * StubBackend.builder().latency(Duration.ofMillis(20)).start()} and stop it with {@link #close()}.
  */
 public final class StubBackend implements AutoCloseable {
   private final EventLoopGroup group;
@@ -57,7 +57,10 @@ public final class StubBackend implements AutoCloseable {
     }
   }
 
-  /** A builder with defaults: 127.0.0.1, port 0 (any free port), no latency, no errors, body {@code ok}. */
+  /**
+   * A builder with defaults: 127.0.0.1, port 0 (any free port), no latency, no errors, body {@code
+   * ok}.
+   */
   public static Builder builder() {
     return new Builder();
   }
@@ -75,16 +78,27 @@ public final class StubBackend implements AutoCloseable {
   /** One line describing the configuration, for the startup banner. */
   public String describe() {
     StringBuilder sb = new StringBuilder();
-    sb.append("latency=").append(settings.latency).append(" error-rate=").append(settings.errorRate);
+    sb.append("latency=")
+        .append(settings.latency)
+        .append(" error-rate=")
+        .append(settings.errorRate);
     sb.append(" body=").append(settings.body.length).append("B");
     if (settings.degradeAfterNanos >= 0) {
-      sb.append(" degrade-after=").append(Duration.ofNanos(settings.degradeAfterNanos).toMillis()).append("ms")
-          .append(" degraded-latency=").append(settings.degradedLatency)
-          .append(" degraded-error-rate=").append(settings.degradedErrorRate);
+      sb.append(" degrade-after=")
+          .append(Duration.ofNanos(settings.degradeAfterNanos).toMillis())
+          .append("ms")
+          .append(" degraded-latency=")
+          .append(settings.degradedLatency)
+          .append(" degraded-error-rate=")
+          .append(settings.degradedErrorRate);
     }
     if (settings.stallForNanos > 0) {
-      sb.append(" stall-after=").append(Duration.ofNanos(settings.stallAfterNanos).toMillis()).append("ms")
-          .append(" stall-for=").append(Duration.ofNanos(settings.stallForNanos).toMillis()).append("ms");
+      sb.append(" stall-after=")
+          .append(Duration.ofNanos(settings.stallAfterNanos).toMillis())
+          .append("ms")
+          .append(" stall-for=")
+          .append(Duration.ofNanos(settings.stallForNanos).toMillis())
+          .append("ms");
     }
     if (settings.variantName != null) {
       sb.append(" x-backend=").append(settings.variantName);
@@ -191,8 +205,8 @@ public final class StubBackend implements AutoCloseable {
     }
 
     /**
-     * After {@code after} from start, use {@code latency} and {@code errorRate} instead of the normal ones: the
-     * backend turns bad mid-run.
+     * After {@code after} from start, use {@code latency} and {@code errorRate} instead of the
+     * normal ones: the backend turns bad mid-run.
      */
     public Builder degradeAfter(Duration after, LatencyDistribution latency, double errorRate) {
       check(!after.isNegative(), "degrade-after", after, ">= 0");
@@ -204,8 +218,9 @@ public final class StubBackend implements AutoCloseable {
     }
 
     /**
-     * Once, {@code after} from start, hold every response until {@code length} has passed (a GC-pause-like
-     * stall): requests that arrive in that window are answered at its end at the earliest.
+     * Once, {@code after} from start, hold every response until {@code length} has passed (a
+     * GC-pause-like stall): requests that arrive in that window are answered at its end at the
+     * earliest.
      */
     public Builder stall(Duration after, Duration length) {
       check(!after.isNegative(), "stall-after", after, ">= 0");

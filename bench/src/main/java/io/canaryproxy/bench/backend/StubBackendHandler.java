@@ -20,8 +20,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
- * Answers each request after a sampled delay, scheduled on the channel's event loop. Responses on one connection
- * leave in request order even when delays differ, because each is due no earlier than the previous one.
+ * Answers each request after a sampled delay, scheduled on the channel's event loop. Responses on
+ * one connection leave in request order even when delays differ, because each is due no earlier
+ * than the previous one.
  */
 final class StubBackendHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
   private static final byte[] ERROR_BODY = "stub error\n".getBytes(StandardCharsets.US_ASCII);
@@ -42,7 +43,8 @@ final class StubBackendHandler extends SimpleChannelInboundHandler<FullHttpReque
     boolean keepAlive = HttpUtil.isKeepAlive(request);
     if (request.decoderResult().isFailure()) {
       FullHttpResponse bad =
-          new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.BAD_REQUEST, Unpooled.EMPTY_BUFFER);
+          new DefaultFullHttpResponse(
+              HttpVersion.HTTP_1_1, HttpResponseStatus.BAD_REQUEST, Unpooled.EMPTY_BUFFER);
       bad.headers().set(HttpHeaderNames.CONTENT_LENGTH, 0);
       ctx.writeAndFlush(bad).addListener(ChannelFutureListener.CLOSE);
       return;
@@ -82,7 +84,8 @@ final class StubBackendHandler extends SimpleChannelInboundHandler<FullHttpReque
             HttpVersion.HTTP_1_1,
             error ? HttpResponseStatus.INTERNAL_SERVER_ERROR : HttpResponseStatus.OK,
             Unpooled.wrappedBuffer(body));
-    response.headers()
+    response
+        .headers()
         .set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.TEXT_PLAIN)
         .setInt(HttpHeaderNames.CONTENT_LENGTH, body.length);
     if (settings.variantName != null) {

@@ -14,8 +14,8 @@ package io.canaryproxy.bench.jmh;
 
 import io.canaryproxy.config.ConfigLoader;
 import io.canaryproxy.config.ProxyConfig;
-import io.canaryproxy.forwarding.CompositeListener;
 import io.canaryproxy.discovery.EndpointDirectory;
+import io.canaryproxy.forwarding.CompositeListener;
 import io.canaryproxy.forwarding.ForwardingContext;
 import io.canaryproxy.metrics.LatencyRecorders;
 import io.canaryproxy.metrics.MicrometerBinding;
@@ -46,13 +46,18 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
-/** One keep-alive GET through the proxy pipeline: request in, backend write, backend response in, client write. */
+/**
+ * One keep-alive GET through the proxy pipeline: request in, backend write, backend response in,
+ * client write.
+ */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
 @Warmup(iterations = 6, time = 2)
 @Measurement(iterations = 5, time = 2)
-@Fork(value = 1, jvmArgsAppend = {"-Xms256m", "-Xmx256m", "-XX:+UseParallelGC"})
+@Fork(
+    value = 1,
+    jvmArgsAppend = {"-Xms256m", "-Xmx256m", "-XX:+UseParallelGC"})
 public class PipelineBenchmark {
   private static final String CONFIG =
       String.join(
@@ -74,6 +79,7 @@ public class PipelineBenchmark {
           "    trustedCidrs: [\"127.0.0.1/32\"]",
           "");
   private static final int USERS = 1024;
+
   /** What nginx answers in bench/peers/backend.conf. */
   private static final byte[] RESPONSE =
       ("HTTP/1.1 200 OK\r\nServer: nginx\r\nDate: Thu, 26 Nov 2026 21:00:00 GMT\r\n"
@@ -96,7 +102,8 @@ public class PipelineBenchmark {
     LatencyRecorders recorders = new LatencyRecorders(config.metrics());
     MicrometerBinding metrics =
         new MicrometerBinding(new PrometheusMeterRegistry(PrometheusConfig.DEFAULT), false);
-    ProxyChannelInitializer initializer = new ProxyChannelInitializer(config.limits(), config.timeouts());
+    ProxyChannelInitializer initializer =
+        new ProxyChannelInitializer(config.limits(), config.timeouts());
     ForwardingContext forwarding =
         new ForwardingContext(
             router,
@@ -108,7 +115,8 @@ public class PipelineBenchmark {
             initializer);
     forwarding.setBackendChannelFactory(
         () -> {
-          EmbeddedChannel backend = new EmbeddedChannel(DefaultChannelId.newInstance(), false, false);
+          EmbeddedChannel backend =
+              new EmbeddedChannel(DefaultChannelId.newInstance(), false, false);
           backends.add(backend);
           return backend;
         });
@@ -119,8 +127,12 @@ public class PipelineBenchmark {
     client.pipeline().fireChannelActive();
     for (int i = 0; i < USERS; i++) {
       requests[i] =
-          ("GET /api/items?id=" + i + " HTTP/1.1\r\nHost: shop.example\r\nUser-Agent: wrk\r\nAccept: */*\r\n"
-                  + "x-user-id: user-" + (i * 7919) + "\r\n\r\n")
+          ("GET /api/items?id="
+                  + i
+                  + " HTTP/1.1\r\nHost: shop.example\r\nUser-Agent: wrk\r\nAccept: */*\r\n"
+                  + "x-user-id: user-"
+                  + (i * 7919)
+                  + "\r\n\r\n")
               .getBytes(StandardCharsets.US_ASCII);
     }
     check();

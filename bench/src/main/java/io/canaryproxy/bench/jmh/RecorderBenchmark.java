@@ -23,7 +23,10 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
-/** {@code Recorder.recordValue} with latencies spread over 10 us .. 10 s, microsecond units, 3 digits. */
+/**
+ * {@code Recorder.recordValue} with latencies spread over 10 us .. 10 s, microsecond units, 3
+ * digits.
+ */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
@@ -47,7 +50,9 @@ public class RecorderBenchmark {
     }
   }
 
-  /** One recordValue call; the value cycles through a pre-drawn table so nothing is constant-folded. */
+  /**
+   * One recordValue call; the value cycles through a pre-drawn table so nothing is constant-folded.
+   */
   @Benchmark
   @Warmup(iterations = 3, time = 1)
   @Measurement(iterations = 5, time = 1)

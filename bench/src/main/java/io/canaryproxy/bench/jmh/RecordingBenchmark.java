@@ -51,7 +51,8 @@ public class RecordingBenchmark {
 
   @Setup(Level.Trial)
   public void setUp() {
-    recorders = new LatencyRecorders(new MetricsConfig(1, 60_000_000, 3, Duration.ofSeconds(10), 30));
+    recorders =
+        new LatencyRecorders(new MetricsConfig(1, 60_000_000, 3, Duration.ofSeconds(10), 30));
     binding = new MicrometerBinding(new PrometheusMeterRegistry(PrometheusConfig.DEFAULT), false);
     Random random = new Random(1);
     for (int k = 0; k < VALUES; k++) {

@@ -26,7 +26,10 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
-/** {@link RoutingTable#route} for 1,024 distinct users, with the user key in a header or in a cookie. */
+/**
+ * {@link RoutingTable#route} for 1,024 distinct users, with the user key in a header or in a
+ * cookie.
+ */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
@@ -72,7 +75,8 @@ public class RoutingBenchmark {
     InetAddress client = InetAddress.getByName("127.0.0.1");
     for (int i = 0; i < USERS; i++) {
       headerKey[i] = new View("user-" + (i * 7919), null, "/api/items", client);
-      cookieKey[i] = new View(null, "theme=dark; uid=user-" + (i * 7919) + "; lang=en", "/api/items", client);
+      cookieKey[i] =
+          new View(null, "theme=dark; uid=user-" + (i * 7919) + "; lang=en", "/api/items", client);
     }
   }
 

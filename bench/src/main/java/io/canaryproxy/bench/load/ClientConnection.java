@@ -12,13 +12,17 @@ import io.netty.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
- * One keep-alive connection with at most one request outstanding (no pipelining). All state is touched only on
- * its event loop. In open-loop mode a free connection claims the next slot of the global schedule and sends at the
- * slot's intended time (immediately when that time has passed, so waiting counts in the corrected latency); in
- * closed-loop mode it sends again as soon as a response completes.
+ * One keep-alive connection with at most one request outstanding (no pipelining). All state is
+ * touched only on its event loop. In open-loop mode a free connection claims the next slot of the
+ * global schedule and sends at the slot's intended time (immediately when that time has passed, so
+ * waiting counts in the corrected latency); in closed-loop mode it sends again as soon as a
+ * response completes.
  */
 final class ClientConnection {
-  /** Pause before retrying after a failed connect in closed-loop mode, so a dead target is not hammered. */
+  /**
+   * Pause before retrying after a failed connect in closed-loop mode, so a dead target is not
+   * hammered.
+   */
   private static final long CONNECT_BACKOFF_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
 
   private final LoadGenerator.Run run;
@@ -119,7 +123,8 @@ final class ClientConnection {
   private void write() {
     Channel ch = channel;
     sentNanos = System.nanoTime();
-    timeout = loop.schedule(() -> failed(ch, ErrorType.TIMEOUT), run.timeoutNanos, TimeUnit.NANOSECONDS);
+    timeout =
+        loop.schedule(() -> failed(ch, ErrorType.TIMEOUT), run.timeoutNanos, TimeUnit.NANOSECONDS);
     ch.writeAndFlush(run.requests.next())
         .addListener(
             (ChannelFutureListener)
@@ -147,7 +152,9 @@ final class ClientConnection {
     next();
   }
 
-  /** The request on {@code ch} failed; the connection is closed and reopened for the next request. */
+  /**
+   * The request on {@code ch} failed; the connection is closed and reopened for the next request.
+   */
   void failed(Channel ch, ErrorType type) {
     if (ch != channel || !inFlight) {
       return;
@@ -156,7 +163,10 @@ final class ClientConnection {
     end(type, 0);
   }
 
-  /** {@code ch} closed; an outstanding request on it fails as a read error, an idle close is harmless. */
+  /**
+   * {@code ch} closed; an outstanding request on it fails as a read error, an idle close is
+   * harmless.
+   */
   void closed(Channel ch) {
     if (ch == channel && inFlight) {
       failed(ch, ErrorType.READ);

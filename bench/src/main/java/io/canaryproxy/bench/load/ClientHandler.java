@@ -8,8 +8,9 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.LastHttpContent;
 
 /**
- * Adapts one client channel's HTTP events to its {@link ClientConnection}. Response bodies are not aggregated:
- * chunks are released as they arrive and the response completes at {@link LastHttpContent}.
+ * Adapts one client channel's HTTP events to its {@link ClientConnection}. Response bodies are not
+ * aggregated: chunks are released as they arrive and the response completes at {@link
+ * LastHttpContent}.
  */
 final class ClientHandler extends SimpleChannelInboundHandler<HttpObject> {
   static final String VARIANT_HEADER = "x-canary-variant";

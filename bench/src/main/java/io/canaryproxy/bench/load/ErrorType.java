@@ -26,7 +26,10 @@ public enum ErrorType {
     return key;
   }
 
-  /** The error type of a complete response with this status, or null when the status is not an error. */
+  /**
+   * The error type of a complete response with this status, or null when the status is not an
+   * error.
+   */
   static ErrorType ofStatus(int status) {
     if (status >= 500) {
       return STATUS_5XX;

@@ -1,7 +1,7 @@
 package io.canaryproxy.bench.load;
 
-import io.canaryproxy.server.Transports;
 import io.canaryproxy.bench.report.BenchResult;
+import io.canaryproxy.server.Transports;
 import java.io.FileNotFoundException;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -12,9 +12,9 @@ import org.HdrHistogram.Histogram;
 import org.HdrHistogram.HistogramLogWriter;
 
 /**
- * Once a second: takes the interval histograms from the run's recorders, adds them to the totals, appends the
- * corrected one to the {@code --hlog} interval log and prints the progress line. Runs on the reporting thread,
- * then once more on the caller's thread after the run has drained.
+ * Once a second: takes the interval histograms from the run's recorders, adds them to the totals,
+ * appends the corrected one to the {@code --hlog} interval log and prints the progress line. Runs
+ * on the reporting thread, then once more on the caller's thread after the run has drained.
  */
 final class IntervalReporter implements AutoCloseable {
   private final LoadGenerator.Run run;
@@ -28,16 +28,19 @@ final class IntervalReporter implements AutoCloseable {
   private long lastRequests;
   private long lastErrors;
 
-  IntervalReporter(LoadGenerator.Run run, PrintStream progress, Path hlog) throws FileNotFoundException {
+  IntervalReporter(LoadGenerator.Run run, PrintStream progress, Path hlog)
+      throws FileNotFoundException {
     this.run = run;
     this.progress = progress;
-    this.baseMillis = System.currentTimeMillis() + (run.measureStartNanos - System.nanoTime()) / 1_000_000;
+    this.baseMillis =
+        System.currentTimeMillis() + (run.measureStartNanos - System.nanoTime()) / 1_000_000;
     this.lastMillis = baseMillis;
     if (hlog == null) {
       this.log = null;
     } else {
       this.log = new HistogramLogWriter(hlog.toFile());
-      log.outputComment("[canary-bench corrected latency (from intended send time) of " + run.spec.uri() + "]");
+      log.outputComment(
+          "[canary-bench corrected latency (from intended send time) of " + run.spec.uri() + "]");
       log.outputComment("[values in microseconds; the Interval_Max column is in milliseconds]");
       log.outputLogFormatVersion();
       log.outputStartTime(baseMillis);
@@ -46,7 +49,10 @@ final class IntervalReporter implements AutoCloseable {
     }
   }
 
-  /** Closes one interval (or, during warmup, only prints progress); called by the once-a-second timer. */
+  /**
+   * Closes one interval (or, during warmup, only prints progress); called by the once-a-second
+   * timer.
+   */
   synchronized void tick() {
     tick(false);
   }
@@ -101,7 +107,9 @@ final class IntervalReporter implements AutoCloseable {
     long total = run.spec.duration().toSeconds();
     String target = run.closedLoop ? "max" : String.format(Locale.ROOT, "%.1f", run.spec.rate());
     String behind =
-        !run.closedLoop && i.second() <= total && rate < run.spec.rate() * LoadGenerator.RATE_TOLERANCE
+        !run.closedLoop
+                && i.second() <= total
+                && rate < run.spec.rate() * LoadGenerator.RATE_TOLERANCE
             ? "  BELOW TARGET"
             : "";
     return String.format(

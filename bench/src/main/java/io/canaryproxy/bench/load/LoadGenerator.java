@@ -1,7 +1,7 @@
 package io.canaryproxy.bench.load;
 
-import io.canaryproxy.server.Transports;
 import io.canaryproxy.bench.report.BenchResult;
+import io.canaryproxy.server.Transports;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelOption;
@@ -18,9 +18,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Drives one load run: opens the connections, sends on the open-loop schedule (or closed-loop), reports progress
- * once a second and returns the {@link BenchResult}. Requests whose intended send time (closed-loop: actual send
- * time) falls in the warmup are sent but never recorded.
+ * Drives one load run: opens the connections, sends on the open-loop schedule (or closed-loop),
+ * reports progress once a second and returns the {@link BenchResult}. Requests whose intended send
+ * time (closed-loop: actual send time) falls in the warmup are sent but never recorded.
  */
 public final class LoadGenerator {
   /** Below this share of the requested rate the result carries a rate warning. */
@@ -40,7 +40,9 @@ public final class LoadGenerator {
     this.hlog = hlog;
   }
 
-  /** Runs to completion; throws {@link IOException} when no connection to the target can be opened. */
+  /**
+   * Runs to completion; throws {@link IOException} when no connection to the target can be opened.
+   */
   public BenchResult run() throws IOException, InterruptedException {
     EventLoopGroup group = Transports.newGroup(spec.threads(), "bench-client");
     ScheduledExecutorService ticker =
@@ -71,18 +73,22 @@ public final class LoadGenerator {
       }
       if (open == 0) {
         throw new IOException(
-            "cannot connect to " + spec.uri().getHost() + ":" + spec.port() + ": " + failure, failure);
+            "cannot connect to " + spec.uri().getHost() + ":" + spec.port() + ": " + failure,
+            failure);
       }
       run.begin(System.nanoTime());
       try (IntervalReporter reporter = new IntervalReporter(run, progress, hlog)) {
-        long untilAligned = Math.floorMod(run.measureStartNanos - System.nanoTime(), 1_000_000_000L);
+        long untilAligned =
+            Math.floorMod(run.measureStartNanos - System.nanoTime(), 1_000_000_000L);
         ticker.scheduleAtFixedRate(
             reporter::tick,
             untilAligned == 0 ? 1_000_000_000L : untilAligned,
             1_000_000_000L,
             TimeUnit.NANOSECONDS);
         connections.forEach(ClientConnection::start);
-        long bound = spec.warmup().plus(spec.duration()).plus(spec.timeout().multipliedBy(2)).toMillis() + 10_000;
+        long bound =
+            spec.warmup().plus(spec.duration()).plus(spec.timeout().multipliedBy(2)).toMillis()
+                + 10_000;
         boolean drained = run.done.await(bound, TimeUnit.MILLISECONDS);
         ticker.shutdown();
         ticker.awaitTermination(10, TimeUnit.SECONDS);
@@ -122,7 +128,9 @@ public final class LoadGenerator {
               .group(group)
               .channel(Transports.clientChannel())
               .option(ChannelOption.TCP_NODELAY, true)
-              .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.max(1, spec.timeout().toMillis()))
+              .option(
+                  ChannelOption.CONNECT_TIMEOUT_MILLIS,
+                  (int) Math.max(1, spec.timeout().toMillis()))
               .remoteAddress(spec.uri().getHost(), spec.port());
       this.endNanos = Long.MAX_VALUE;
       this.measureStartNanos = Long.MAX_VALUE;

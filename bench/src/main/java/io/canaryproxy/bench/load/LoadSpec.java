@@ -8,8 +8,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * One load run, validated: target, rate ({@link #MAX_RATE} means closed-loop), duration, connections and the
- * request to send. Build it with {@link #builder(URI)}; every setter checks its argument.
+ * One load run, validated: target, rate ({@link #MAX_RATE} means closed-loop), duration,
+ * connections and the request to send. Build it with {@link #builder(URI)}; every setter checks its
+ * argument.
  */
 public record LoadSpec(
     URI uri,
@@ -27,6 +28,7 @@ public record LoadSpec(
 
   /** The rate value meaning closed-loop maximum throughput ({@code --rate max}). */
   public static final double MAX_RATE = Double.POSITIVE_INFINITY;
+
   /** The longest accepted {@code --duration}. */
   public static final Duration MAX_DURATION = Duration.ofHours(1);
 
@@ -34,7 +36,10 @@ public record LoadSpec(
     headers = List.copyOf(headers);
   }
 
-  /** True for {@code --rate max}: each connection sends its next request as soon as the previous one completes. */
+  /**
+   * True for {@code --rate max}: each connection sends its next request as soon as the previous one
+   * completes.
+   */
   public boolean closedLoop() {
     return rate == MAX_RATE;
   }
@@ -44,7 +49,9 @@ public record LoadSpec(
     return uri.getPort() < 0 ? 80 : uri.getPort();
   }
 
-  /** A builder with defaults: rate max, 10s, no warmup, 16 connections, 1 thread, GET, 10s timeout. */
+  /**
+   * A builder with defaults: rate max, 10s, no warmup, 16 connections, 1 thread, GET, 10s timeout.
+   */
   public static Builder builder(URI uri) {
     return new Builder(uri);
   }
@@ -73,7 +80,11 @@ public record LoadSpec(
 
     /** Requests per second, > 0 and <= 10,000,000, or {@link #MAX_RATE}. */
     public Builder rate(double rate) {
-      check(rate == MAX_RATE || (rate > 0 && rate <= 10_000_000), "rate", rate, "> 0 and <= 10000000, or max");
+      check(
+          rate == MAX_RATE || (rate > 0 && rate <= 10_000_000),
+          "rate",
+          rate,
+          "> 0 and <= 10000000, or max");
       this.rate = rate;
       return this;
     }
@@ -108,14 +119,22 @@ public record LoadSpec(
 
     /** The HTTP method, for example GET or POST. */
     public Builder method(String m) {
-      check(m != null && m.matches("[A-Z]{1,16}"), "method", m, "an upper-case HTTP method such as GET");
+      check(
+          m != null && m.matches("[A-Z]{1,16}"),
+          "method",
+          m,
+          "an upper-case HTTP method such as GET");
       this.method = m;
       return this;
     }
 
     /** Adds a request header. */
     public Builder header(String name, String value) {
-      check(name != null && !name.isBlank() && value != null, "header", name + ": " + value, "'name: value'");
+      check(
+          name != null && !name.isBlank() && value != null,
+          "header",
+          name + ": " + value,
+          "'name: value'");
       headers.add(Map.entry(name.trim(), value.trim()));
       return this;
     }
@@ -143,13 +162,29 @@ public record LoadSpec(
 
     public LoadSpec build() {
       return new LoadSpec(
-          uri, rate, duration, warmup, connections, threads, method, headers, body, users, userHeader, timeout);
+          uri,
+          rate,
+          duration,
+          warmup,
+          connections,
+          threads,
+          method,
+          headers,
+          body,
+          users,
+          userHeader,
+          timeout);
     }
 
     private static void check(boolean ok, String name, Object value, String expected) {
       if (!ok) {
         throw new IllegalArgumentException(
-            name + ": " + (value instanceof Duration d ? Durations.format(d) : value) + " (expected: " + expected + ")");
+            name
+                + ": "
+                + (value instanceof Duration d ? Durations.format(d) : value)
+                + " (expected: "
+                + expected
+                + ")");
       }
     }
   }

@@ -11,13 +11,17 @@ import org.HdrHistogram.Histogram;
 import org.HdrHistogram.Recorder;
 
 /**
- * Thread-safe sink for measured requests, written from every event loop. Latencies go into HdrHistogram {@link
- * Recorder}s in microseconds (1 us .. 2 h, 3 significant digits): corrected from the intended send time,
- * uncorrected from the actual send time.
+ * Thread-safe sink for measured requests, written from every event loop. Latencies go into
+ * HdrHistogram {@link Recorder}s in microseconds (1 us .. 2 h, 3 significant digits): corrected
+ * from the intended send time, uncorrected from the actual send time.
  */
 final class Recording {
   static final long HIGHEST_US = 2L * 3600 * 1_000_000;
-  /** Distinct {@code x-canary-variant} values tracked; further values are counted under {@code other}. */
+
+  /**
+   * Distinct {@code x-canary-variant} values tracked; further values are counted under {@code
+   * other}.
+   */
   static final int MAX_VARIANTS = 16;
 
   final Recorder corrected = new Recorder(1, HIGHEST_US, 3);
@@ -47,7 +51,8 @@ final class Recording {
       errors.increment();
     }
     if (variant != null) {
-      String key = variants.size() >= MAX_VARIANTS && !variants.containsKey(variant) ? "other" : variant;
+      String key =
+          variants.size() >= MAX_VARIANTS && !variants.containsKey(variant) ? "other" : variant;
       Variant v = variants.computeIfAbsent(key, k -> new Variant());
       v.corrected.recordValue(correctedUs);
       v.requests.increment();

@@ -11,7 +11,10 @@ import io.netty.handler.codec.http.HttpVersion;
 import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 
-/** Builds the request each connection sends: method, path, fixed headers, optional body and user header. */
+/**
+ * Builds the request each connection sends: method, path, fixed headers, optional body and user
+ * header.
+ */
 final class RequestFactory {
   private final HttpMethod method;
   private final String target;
@@ -24,8 +27,10 @@ final class RequestFactory {
     this.method = HttpMethod.valueOf(spec.method());
     String path = spec.uri().getRawPath();
     String query = spec.uri().getRawQuery();
-    this.target = (path == null || path.isEmpty() ? "/" : path) + (query == null ? "" : "?" + query);
-    String host = spec.uri().getHost() + (spec.uri().getPort() < 0 ? "" : ":" + spec.uri().getPort());
+    this.target =
+        (path == null || path.isEmpty() ? "/" : path) + (query == null ? "" : "?" + query);
+    String host =
+        spec.uri().getHost() + (spec.uri().getPort() < 0 ? "" : ":" + spec.uri().getPort());
     template.set(HttpHeaderNames.HOST, host);
     template.set(HttpHeaderNames.USER_AGENT, "canary-bench");
     for (Map.Entry<String, String> h : spec.headers()) {

@@ -4,9 +4,9 @@ import java.util.Arrays;
 import java.util.Random;
 
 /**
- * Picks the user id sent in {@code --user-header} for each request: {@code uniform} over {@code user-1 ..
- * user-N}, or {@code zipf:S} where user {@code k} is chosen with probability proportional to {@code 1/k^S} (a few
- * heavy users, a long tail).
+ * Picks the user id sent in {@code --user-header} for each request: {@code uniform} over {@code
+ * user-1 .. user-N}, or {@code zipf:S} where user {@code k} is chosen with probability proportional
+ * to {@code 1/k^S} (a few heavy users, a long tail).
  */
 public final class UserPicker {
   /** The largest supported {@code --users}, which bounds the Zipf table to 8 MB. */
@@ -22,7 +22,10 @@ public final class UserPicker {
     this.description = description;
   }
 
-  /** Parses {@code uniform} or {@code zipf:S} (S in (0, 10]) for {@code users} users, 1..{@value #MAX_USERS}. */
+  /**
+   * Parses {@code uniform} or {@code zipf:S} (S in (0, 10]) for {@code users} users, 1..{@value
+   * #MAX_USERS}.
+   */
   public static UserPicker parse(String dist, int users) {
     if (users < 1 || users > MAX_USERS) {
       throw new IllegalArgumentException("users: " + users + " (expected: 1.." + MAX_USERS + ")");
@@ -50,7 +53,8 @@ public final class UserPicker {
         return new UserPicker(users, cdf, dist);
       }
     }
-    throw new IllegalArgumentException("user-dist: " + dist + " (expected: uniform | zipf:S with 0 < S <= 10)");
+    throw new IllegalArgumentException(
+        "user-dist: " + dist + " (expected: uniform | zipf:S with 0 < S <= 10)");
   }
 
   /** The 1-based index of the next user. */

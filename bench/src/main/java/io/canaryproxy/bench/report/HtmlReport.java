@@ -15,13 +15,15 @@ import org.HdrHistogram.Histogram;
 import org.HdrHistogram.HistogramLogReader;
 
 /**
- * A self-contained HTML page with an inline SVG percentile plot: x is the percentile on the {@code 1/(1-p)} log
- * axis (50% .. 99.999%), y the latency in ms; each run draws its corrected curve solid and, when known, its
- * uncorrected curve dashed. Runs come from a finished {@link BenchResult}, a {@code --json} file or an {@code
- * --hlog} file (corrected only).
+ * A self-contained HTML page with an inline SVG percentile plot: x is the percentile on the {@code
+ * 1/(1-p)} log axis (50% .. 99.999%), y the latency in ms; each run draws its corrected curve solid
+ * and, when known, its uncorrected curve dashed. Runs come from a finished {@link BenchResult}, a
+ * {@code --json} file or an {@code --hlog} file (corrected only).
  */
 public final class HtmlReport {
-  private static final String[] COLORS = {"#d62728", "#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"};
+  private static final String[] COLORS = {
+    "#d62728", "#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"
+  };
   private static final int W = 900;
   private static final int H = 480;
   private static final int LEFT = 70;
@@ -43,7 +45,8 @@ public final class HtmlReport {
   public static Series fromJson(Path file) throws IOException {
     JsonNode root = new ObjectMapper().readTree(file.toFile());
     if (!root.path("corrected").path("spectrum").isArray()) {
-      throw new IOException(file + ": no corrected.spectrum (expected: a canary-bench --json file)");
+      throw new IOException(
+          file + ": no corrected.spectrum (expected: a canary-bench --json file)");
     }
     return new Series(
         file.getFileName().toString(),
@@ -56,7 +59,9 @@ public final class HtmlReport {
     Histogram total = new Histogram(3);
     HistogramLogReader reader = new HistogramLogReader(file.toFile());
     try {
-      for (EncodableHistogram h = reader.nextIntervalHistogram(); h != null; h = reader.nextIntervalHistogram()) {
+      for (EncodableHistogram h = reader.nextIntervalHistogram();
+          h != null;
+          h = reader.nextIntervalHistogram()) {
         total.add((Histogram) h);
       }
     } finally {
@@ -83,38 +88,71 @@ public final class HtmlReport {
     }
     maxMs = niceCeiling(maxMs);
     StringBuilder svg = new StringBuilder();
-    svg.append(fmt("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" font-family=\"sans-serif\" font-size=\"12\">", W, H));
-    svg.append(fmt("<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"#fff\" stroke=\"#999\"/>", LEFT, TOP, W - LEFT - RIGHT, H - TOP - BOTTOM));
+    svg.append(
+        fmt(
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" font-family=\"sans-serif\" font-size=\"12\">",
+            W, H));
+    svg.append(
+        fmt(
+            "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"#fff\" stroke=\"#999\"/>",
+            LEFT, TOP, W - LEFT - RIGHT, H - TOP - BOTTOM));
     String[] labels = {"50%", "90%", "99%", "99.9%", "99.99%", "99.999%"};
     double[] percentiles = {50, 90, 99, 99.9, 99.99, 99.999};
     for (int i = 0; i < percentiles.length; i++) {
       double x = px(Spectrum.x(percentiles[i]));
-      svg.append(fmt("<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#eee\"/>", x, TOP, x, H - BOTTOM));
-      svg.append(fmt("<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%s</text>", x, H - BOTTOM + 16, labels[i]));
+      svg.append(
+          fmt(
+              "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#eee\"/>",
+              x, TOP, x, H - BOTTOM));
+      svg.append(
+          fmt(
+              "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%s</text>",
+              x, H - BOTTOM + 16, labels[i]));
     }
     for (int i = 0; i <= 5; i++) {
       double ms = maxMs * i / 5;
       double y = py(ms, maxMs);
-      svg.append(fmt("<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"#eee\"/>", LEFT, y, W - RIGHT, y));
-      svg.append(fmt("<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%s</text>", LEFT - 6, y + 4, trim(ms)));
+      svg.append(
+          fmt(
+              "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"#eee\"/>",
+              LEFT, y, W - RIGHT, y));
+      svg.append(
+          fmt(
+              "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%s</text>",
+              LEFT - 6, y + 4, trim(ms)));
     }
-    svg.append(fmt("<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">percentile (log scale of 1/(1-p))</text>", (W + LEFT) / 2, H - 12));
-    svg.append(fmt("<text x=\"16\" y=\"%d\" transform=\"rotate(-90 16 %d)\" text-anchor=\"middle\">latency (ms)</text>", H / 2, H / 2));
+    svg.append(
+        fmt(
+            "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">percentile (log scale of 1/(1-p))</text>",
+            (W + LEFT) / 2, H - 12));
+    svg.append(
+        fmt(
+            "<text x=\"16\" y=\"%d\" transform=\"rotate(-90 16 %d)\" text-anchor=\"middle\">latency (ms)</text>",
+            H / 2, H / 2));
     for (int i = 0; i < runs.size(); i++) {
       Series s = runs.get(i);
       String color = COLORS[i % COLORS.length];
       svg.append(polyline(s.corrected(), maxMs, color, "", escape(s.label()) + " corrected"));
-      svg.append(polyline(s.uncorrected(), maxMs, color, " stroke-dasharray=\"6 4\"", escape(s.label()) + " uncorrected"));
+      svg.append(
+          polyline(
+              s.uncorrected(),
+              maxMs,
+              color,
+              " stroke-dasharray=\"6 4\"",
+              escape(s.label()) + " uncorrected"));
     }
     svg.append("</svg>");
 
     StringBuilder html = new StringBuilder();
     html.append("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>")
         .append(escape(title))
-        .append("</title><style>body{font-family:sans-serif;margin:24px}table{border-collapse:collapse}")
-        .append("td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}</style></head><body>\n<h1>")
+        .append(
+            "</title><style>body{font-family:sans-serif;margin:24px}table{border-collapse:collapse}")
+        .append(
+            "td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}</style></head><body>\n<h1>")
         .append(escape(title))
-        .append("</h1>\n<p>Solid: corrected for coordinated omission (timed from the intended send time). ")
+        .append(
+            "</h1>\n<p>Solid: corrected for coordinated omission (timed from the intended send time). ")
         .append("Dashed: uncorrected (timed from the actual send).</p>\n")
         .append(svg)
         .append("\n<table><tr><th>run</th><th>curve</th>");
@@ -131,11 +169,23 @@ public final class HtmlReport {
     return html.toString();
   }
 
-  private static void row(StringBuilder html, String label, String curve, List<double[]> points, double[] percentiles, String color) {
+  private static void row(
+      StringBuilder html,
+      String label,
+      String curve,
+      List<double[]> points,
+      double[] percentiles,
+      String color) {
     if (points.isEmpty()) {
       return;
     }
-    html.append("<tr><td style=\"color:").append(color).append("\">").append(escape(label)).append("</td><td>").append(curve).append("</td>");
+    html.append("<tr><td style=\"color:")
+        .append(color)
+        .append("\">")
+        .append(escape(label))
+        .append("</td><td>")
+        .append(curve)
+        .append("</td>");
     for (double p : percentiles) {
       html.append("<td>").append(fmt("%.3f", at(points, p))).append("</td>");
     }
@@ -152,12 +202,17 @@ public final class HtmlReport {
     return points.get(points.size() - 1)[1];
   }
 
-  private static String polyline(List<double[]> points, double maxMs, String color, String extra, String title) {
+  private static String polyline(
+      List<double[]> points, double maxMs, String color, String extra, String title) {
     if (points.isEmpty()) {
       return "";
     }
     StringBuilder sb = new StringBuilder();
-    sb.append("<polyline fill=\"none\" stroke=\"").append(color).append("\" stroke-width=\"2\"").append(extra).append(" points=\"");
+    sb.append("<polyline fill=\"none\" stroke=\"")
+        .append(color)
+        .append("\" stroke-width=\"2\"")
+        .append(extra)
+        .append(" points=\"");
     for (double[] p : points) {
       sb.append(fmt("%.1f,%.1f ", px(Spectrum.x(p[0])), py(p[1], maxMs)));
     }
@@ -196,7 +251,10 @@ public final class HtmlReport {
   }
 
   static String escape(String s) {
-    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;");
+    return s.replace("&", "&amp;")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace("\"", "&quot;");
   }
 
   private static String fmt(String format, Object... args) {

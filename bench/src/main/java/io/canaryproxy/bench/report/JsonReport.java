@@ -11,12 +11,14 @@ import java.util.Map;
 import org.HdrHistogram.Histogram;
 
 /**
- * Writes the {@code --json} file. The contract fields are {@code requestedRate}, {@code achievedRate}, {@code
- * requests}, {@code errors}, and {@code corrected} / {@code uncorrected} objects with {@code p50}, {@code p90},
- * {@code p99}, {@code p999} and {@code max} in milliseconds; everything else is documented in bench/README.md.
+ * Writes the {@code --json} file. The contract fields are {@code requestedRate}, {@code
+ * achievedRate}, {@code requests}, {@code errors}, and {@code corrected} / {@code uncorrected}
+ * objects with {@code p50}, {@code p90}, {@code p99}, {@code p999} and {@code max} in milliseconds;
+ * everything else is documented in bench/README.md.
  */
 public final class JsonReport {
-  private static final ObjectMapper MAPPER = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+  private static final ObjectMapper MAPPER =
+      new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
   private JsonReport() {}
 

@@ -5,8 +5,8 @@ import java.util.List;
 import org.HdrHistogram.Histogram;
 
 /**
- * The percentile spectrum used for plots: points {@code [percentile, milliseconds]} evenly spaced on the {@code
- * 1/(1-p)} axis from 50% to 99.999%, ten per decade.
+ * The percentile spectrum used for plots: points {@code [percentile, milliseconds]} evenly spaced
+ * on the {@code 1/(1-p)} axis from 50% to 99.999%, ten per decade.
  */
 public final class Spectrum {
   /** The right end of the plot: 99.999%, where 1/(1-p) = 100000. */

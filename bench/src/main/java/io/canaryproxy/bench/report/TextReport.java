@@ -6,17 +6,27 @@ import java.util.Map;
 import java.util.stream.Collectors;
 import org.HdrHistogram.Histogram;
 
-/** Prints the human summary: the wrk2-style percentile spectra, throughput, errors by type and variants. */
+/**
+ * Prints the human summary: the wrk2-style percentile spectra, throughput, errors by type and
+ * variants.
+ */
 public final class TextReport {
   private TextReport() {}
 
   /** Prints {@code r} to {@code out}. */
   public static void print(BenchResult r, PrintStream out) {
-    String rate = r.requestedRate() == null ? "max (closed-loop)" : fmt("%.1f req/s", r.requestedRate());
+    String rate =
+        r.requestedRate() == null ? "max (closed-loop)" : fmt("%.1f req/s", r.requestedRate());
     out.println(
         fmt(
             "canary-bench %s  rate %s, %d connections, %d event loops (%s), %.1fs measured after %.1fs warmup",
-            r.url(), rate, r.connections(), r.threads(), r.transport(), r.durationSeconds(), r.warmupSeconds()));
+            r.url(),
+            rate,
+            r.connections(),
+            r.threads(),
+            r.transport(),
+            r.durationSeconds(),
+            r.warmupSeconds()));
     spectrum(out, "Latency distribution, corrected (from intended send time)", r.corrected());
     spectrum(out, "Latency distribution, uncorrected (from actual send time)", r.uncorrected());
     out.println(
@@ -28,7 +38,9 @@ public final class TextReport {
             r.requestedRate() == null ? "" : fmt(" of %.1f req/s requested", r.requestedRate())));
     out.println(
         "  Per second: "
-            + r.perSecond().stream().map(i -> Long.toString(i.requests())).collect(Collectors.joining(" ")));
+            + r.perSecond().stream()
+                .map(i -> Long.toString(i.requests()))
+                .collect(Collectors.joining(" ")));
     String types =
         r.errorsByType().entrySet().stream()
             .map(e -> e.getKey() + " " + e.getValue())

@@ -45,7 +45,14 @@ class LatencyDistributionTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"gaussian", "uniform:5ms", "uniform:50ms-5ms", "lognormal:20ms", "lognormal:20ms,-1"})
+  @ValueSource(
+      strings = {
+        "gaussian",
+        "uniform:5ms",
+        "uniform:50ms-5ms",
+        "lognormal:20ms",
+        "lognormal:20ms,-1"
+      })
   void rejectsMalformedSpecsListingTheForms(String spec) {
     assertThatThrownBy(() -> LatencyDistribution.parse(spec, Duration.ZERO))
         .isInstanceOf(IllegalArgumentException.class)
@@ -54,7 +61,11 @@ class LatencyDistributionTest {
   }
 
   @ParameterizedTest
-  @CsvSource({"fixed, 20ms", "'uniform:5ms-50ms', 'uniform:5ms-50ms'", "'lognormal:20ms,0.5', 'lognormal:20ms,0.5'"})
+  @CsvSource({
+    "fixed, 20ms",
+    "'uniform:5ms-50ms', 'uniform:5ms-50ms'",
+    "'lognormal:20ms,0.5', 'lognormal:20ms,0.5'"
+  })
   void describesItself(String spec, String description) {
     assertThat(LatencyDistribution.parse(spec, Duration.ofMillis(20))).hasToString(description);
   }

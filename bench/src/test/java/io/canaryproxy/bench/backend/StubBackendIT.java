@@ -22,7 +22,8 @@ class StubBackendIT {
 
   @Test
   void answersWithTheBodyAndNamesItself() throws Exception {
-    try (StubBackend backend = StubBackend.builder().body("hello").variantName("stable-1").start()) {
+    try (StubBackend backend =
+        StubBackend.builder().body("hello").variantName("stable-1").start()) {
       HttpResponse<String> r = get(backend);
       assertThat(r.statusCode()).isEqualTo(200);
       assertThat(r.body()).isEqualTo("hello");

@@ -16,7 +16,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Drives real load over loopback against {@link StubBackend}s; every run is a few seconds at a modest rate. */
+/**
+ * Drives real load over loopback against {@link StubBackend}s; every run is a few seconds at a
+ * modest rate.
+ */
 @Timeout(60)
 class LoadGeneratorIT {
   @TempDir Path dir;
@@ -29,7 +32,10 @@ class LoadGeneratorIT {
   void correctedLatencyIncludesTheBackendDelay() throws Exception {
     try (StubBackend backend = StubBackend.builder().latency(Duration.ofMillis(20)).start()) {
       BenchResult r =
-          new LoadGenerator(spec(backend).rate(100).duration(Duration.ofSeconds(2)).connections(4).build(), null, null)
+          new LoadGenerator(
+                  spec(backend).rate(100).duration(Duration.ofSeconds(2)).connections(4).build(),
+                  null,
+                  null)
               .run();
       assertThat(r.responses()).isEqualTo(200);
       assertThat(BenchResult.ms(r.corrected(), 50)).isGreaterThanOrEqualTo(20.0);
@@ -43,7 +49,10 @@ class LoadGeneratorIT {
     try (StubBackend backend =
         StubBackend.builder().stall(Duration.ofSeconds(2), Duration.ofSeconds(1)).start()) {
       BenchResult r =
-          new LoadGenerator(spec(backend).rate(400).duration(Duration.ofSeconds(6)).connections(8).build(), null, null)
+          new LoadGenerator(
+                  spec(backend).rate(400).duration(Duration.ofSeconds(6)).connections(8).build(),
+                  null,
+                  null)
               .run();
       assertThat(BenchResult.ms(r.corrected(), 99)).isGreaterThanOrEqualTo(500.0);
       assertThat(BenchResult.ms(r.uncorrected(), 99)).isLessThan(200.0);
@@ -56,12 +65,15 @@ class LoadGeneratorIT {
   void holdsAModestRequestedRate() throws Exception {
     try (StubBackend backend = StubBackend.builder().start()) {
       BenchResult r =
-          new LoadGenerator(spec(backend).rate(500).duration(Duration.ofSeconds(3)).build(), null, null).run();
+          new LoadGenerator(
+                  spec(backend).rate(500).duration(Duration.ofSeconds(3)).build(), null, null)
+              .run();
       assertThat(r.achievedRate()).isBetween(475.0, 525.0);
       assertThat(r.requestedRate()).isEqualTo(500.0);
       assertThat(r.rateWarning()).isNull();
       assertThat(r.perSecond()).isNotEmpty();
-      assertThat(r.perSecond().stream().mapToLong(BenchResult.Interval::requests).sum()).isEqualTo(r.requests());
+      assertThat(r.perSecond().stream().mapToLong(BenchResult.Interval::requests).sum())
+          .isEqualTo(r.requests());
     }
   }
 
@@ -71,14 +83,20 @@ class LoadGeneratorIT {
     try (StubBackend backend = StubBackend.builder().latency(Duration.ofMillis(2)).start()) {
       BenchResult r =
           new LoadGenerator(
-                  spec(backend).rate(300).duration(Duration.ofSeconds(2)).warmup(Duration.ofMillis(500)).build(),
+                  spec(backend)
+                      .rate(300)
+                      .duration(Duration.ofSeconds(2))
+                      .warmup(Duration.ofMillis(500))
+                      .build(),
                   null,
                   hlog)
               .run();
       long total = 0;
       int intervals = 0;
       HistogramLogReader reader = new HistogramLogReader(hlog.toFile());
-      for (EncodableHistogram h = reader.nextIntervalHistogram(); h != null; h = reader.nextIntervalHistogram()) {
+      for (EncodableHistogram h = reader.nextIntervalHistogram();
+          h != null;
+          h = reader.nextIntervalHistogram()) {
         total += ((org.HdrHistogram.Histogram) h).getTotalCount();
         intervals++;
       }
@@ -93,7 +111,9 @@ class LoadGeneratorIT {
   void everyFailedResponseCountsAsAnError() throws Exception {
     try (StubBackend backend = StubBackend.builder().errorRate(1.0).start()) {
       BenchResult r =
-          new LoadGenerator(spec(backend).rate(200).duration(Duration.ofSeconds(1)).build(), null, null).run();
+          new LoadGenerator(
+                  spec(backend).rate(200).duration(Duration.ofSeconds(1)).build(), null, null)
+              .run();
       assertThat(r.requests()).isEqualTo(200);
       assertThat(r.errors()).isEqualTo(r.requests());
       assertThat(r.errorsByType()).containsEntry("status5xx", 200L).containsEntry("timeout", 0L);
@@ -106,7 +126,11 @@ class LoadGeneratorIT {
     try (StubBackend backend = StubBackend.builder().latency(Duration.ofSeconds(2)).start()) {
       BenchResult r =
           new LoadGenerator(
-                  spec(backend).rate(20).duration(Duration.ofSeconds(1)).timeout(Duration.ofMillis(100)).build(),
+                  spec(backend)
+                      .rate(20)
+                      .duration(Duration.ofSeconds(1))
+                      .timeout(Duration.ofMillis(100))
+                      .build(),
                   null,
                   null)
               .run();
@@ -118,9 +142,12 @@ class LoadGeneratorIT {
 
   @Test
   void breaksResultsDownByCanaryVariantHeader() throws Exception {
-    try (StubBackend backend = StubBackend.builder().responseHeader("x-canary-variant", "canary").start()) {
+    try (StubBackend backend =
+        StubBackend.builder().responseHeader("x-canary-variant", "canary").start()) {
       BenchResult r =
-          new LoadGenerator(spec(backend).rate(100).duration(Duration.ofSeconds(1)).build(), null, null).run();
+          new LoadGenerator(
+                  spec(backend).rate(100).duration(Duration.ofSeconds(1)).build(), null, null)
+              .run();
       assertThat(r.variants()).containsOnlyKeys("canary");
       assertThat(r.variants().get("canary").requests()).isEqualTo(r.responses()).isEqualTo(100);
     }
@@ -130,10 +157,13 @@ class LoadGeneratorIT {
   void closedLoopReportsNoRequestedRate() throws Exception {
     try (StubBackend backend = StubBackend.builder().latency(Duration.ofMillis(10)).start()) {
       BenchResult r =
-          new LoadGenerator(spec(backend).duration(Duration.ofSeconds(1)).connections(2).build(), null, null).run();
+          new LoadGenerator(
+                  spec(backend).duration(Duration.ofSeconds(1)).connections(2).build(), null, null)
+              .run();
       assertThat(r.requestedRate()).isNull();
       assertThat(r.mode()).isEqualTo("closed-loop");
-      // Two connections, one request each at a time, 10 ms per response: at most ~200 in one second.
+      // Two connections, one request each at a time, 10 ms per response: at most ~200 in one
+      // second.
       assertThat(r.requests()).isBetween(20L, 200L);
       assertThat(r.rateWarning()).isNull();
     }
@@ -146,7 +176,10 @@ class LoadGeneratorIT {
       port = s.getLocalPort();
     }
     LoadSpec spec =
-        LoadSpec.builder(URI.create("http://127.0.0.1:" + port + "/")).rate(10).duration(Duration.ofSeconds(1)).build();
+        LoadSpec.builder(URI.create("http://127.0.0.1:" + port + "/"))
+            .rate(10)
+            .duration(Duration.ofSeconds(1))
+            .build();
     assertThatThrownBy(() -> new LoadGenerator(spec, null, null).run())
         .isInstanceOf(IOException.class)
         .hasMessageContaining("cannot connect to 127.0.0.1:" + port);

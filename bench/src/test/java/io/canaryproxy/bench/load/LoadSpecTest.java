@@ -17,13 +17,26 @@ class LoadSpecTest {
 
   static Stream<Arguments> invalid() {
     return Stream.of(
-        Arguments.of((Consumer<LoadSpec.Builder>) b -> b.duration(Duration.ofHours(2)), "duration: 2h (expected: 1ms..1h)"),
-        Arguments.of((Consumer<LoadSpec.Builder>) b -> b.rate(0), "rate: 0.0 (expected: > 0 and <= 10000000, or max)"),
-        Arguments.of((Consumer<LoadSpec.Builder>) b -> b.connections(0), "connections: 0 (expected: 1..10000)"),
-        Arguments.of((Consumer<LoadSpec.Builder>) b -> b.threads(65), "threads: 65 (expected: 1..64)"),
-        Arguments.of((Consumer<LoadSpec.Builder>) b -> b.warmup(Duration.ofMinutes(11)), "warmup: 11m (expected: 0..10m)"),
-        Arguments.of((Consumer<LoadSpec.Builder>) b -> b.method("get"), "method: get (expected: an upper-case HTTP method such as GET)"),
-        Arguments.of((Consumer<LoadSpec.Builder>) b -> b.timeout(Duration.ZERO), "timeout: 0ms (expected: 1ms..5m)"));
+        Arguments.of(
+            (Consumer<LoadSpec.Builder>) b -> b.duration(Duration.ofHours(2)),
+            "duration: 2h (expected: 1ms..1h)"),
+        Arguments.of(
+            (Consumer<LoadSpec.Builder>) b -> b.rate(0),
+            "rate: 0.0 (expected: > 0 and <= 10000000, or max)"),
+        Arguments.of(
+            (Consumer<LoadSpec.Builder>) b -> b.connections(0),
+            "connections: 0 (expected: 1..10000)"),
+        Arguments.of(
+            (Consumer<LoadSpec.Builder>) b -> b.threads(65), "threads: 65 (expected: 1..64)"),
+        Arguments.of(
+            (Consumer<LoadSpec.Builder>) b -> b.warmup(Duration.ofMinutes(11)),
+            "warmup: 11m (expected: 0..10m)"),
+        Arguments.of(
+            (Consumer<LoadSpec.Builder>) b -> b.method("get"),
+            "method: get (expected: an upper-case HTTP method such as GET)"),
+        Arguments.of(
+            (Consumer<LoadSpec.Builder>) b -> b.timeout(Duration.ZERO),
+            "timeout: 0ms (expected: 1ms..5m)"));
   }
 
   @ParameterizedTest

@@ -18,8 +18,10 @@ class RecordingTest {
     r.response(0, 300 * MS, 310 * MS, 200, null);
     Histogram corrected = r.corrected.getIntervalHistogram();
     Histogram uncorrected = r.uncorrected.getIntervalHistogram();
-    assertThat(BenchResult.ms(corrected, 100)).isCloseTo(310, org.assertj.core.data.Offset.offset(0.5));
-    assertThat(BenchResult.ms(uncorrected, 100)).isCloseTo(10, org.assertj.core.data.Offset.offset(0.05));
+    assertThat(BenchResult.ms(corrected, 100))
+        .isCloseTo(310, org.assertj.core.data.Offset.offset(0.5));
+    assertThat(BenchResult.ms(uncorrected, 100))
+        .isCloseTo(10, org.assertj.core.data.Offset.offset(0.05));
   }
 
   @ParameterizedTest

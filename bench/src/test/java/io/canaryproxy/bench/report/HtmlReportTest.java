@@ -32,10 +32,14 @@ class HtmlReportTest {
   void labelsAreEscapedAndEachRunGetsItsCurves() {
     Histogram us = new Histogram(3);
     us.recordValue(1000);
-    HtmlReport.Series a = new HtmlReport.Series("<script>a</script>", Spectrum.of(us), Spectrum.of(us));
+    HtmlReport.Series a =
+        new HtmlReport.Series("<script>a</script>", Spectrum.of(us), Spectrum.of(us));
     HtmlReport.Series b = new HtmlReport.Series("b.hlog", Spectrum.of(us), List.of());
     String page = HtmlReport.render("t & t", List.of(a, b));
-    assertThat(page).doesNotContain("<script>").contains("&lt;script&gt;a&lt;/script&gt;").contains("t &amp; t");
+    assertThat(page)
+        .doesNotContain("<script>")
+        .contains("&lt;script&gt;a&lt;/script&gt;")
+        .contains("t &amp; t");
     assertThat(page.split("<polyline", -1)).hasSize(4);
     // Self-contained: nothing is loaded from elsewhere.
     assertThat(page).doesNotContain("src=").doesNotContain("<link").doesNotContain("@import");
