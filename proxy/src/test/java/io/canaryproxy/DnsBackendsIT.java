@@ -102,6 +102,14 @@ class DnsBackendsIT {
     return proxy;
   }
 
+  /** A proxy whose stable backend is {@code endpoint}; the canary (0%) is never used. */
+  private void startWithStable(String endpoint) throws Exception {
+    start(
+        "stable: { endpoints: [\"%s\"] }\ncanary: { endpoints: [\"127.0.0.1:1\"] }"
+            .formatted(endpoint),
+        "");
+  }
+
   private HttpResponse<String> get(String path) throws Exception {
     return client.send(
         HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + proxy.proxyPort() + path))
@@ -151,10 +159,7 @@ class DnsBackendsIT {
   void anAddressThatLeavesTheAnswerIsDrainedWithoutFailingItsRequest() throws Exception {
     StubServer[] pods = pods();
     dns.set(APP, 1, "127.0.0.1", "127.0.0.2");
-    start(
-        "stable: { endpoints: [\"%s:%d\"] }\ncanary: { endpoints: [\"127.0.0.1:1\"] }"
-            .formatted(APP, pods[0].port()),
-        "");
+    startWithStable(APP + ":" + pods[0].port());
     answeredBy(50); // warm keep-alive connections to both pods
     CompletableFuture<HttpResponse<String>> slow =
         client.sendAsync(
@@ -197,10 +202,7 @@ class DnsBackendsIT {
   void aNameThatDoesNotResolveYetAnswers503ThenServes() throws Exception {
     StubServer late = StubServer.named("late");
     closeables.add(late);
-    start(
-        "stable: { endpoints: [\"late.shop.test:%d\"] }\ncanary: { endpoints: [\"127.0.0.1:1\"] }"
-            .formatted(late.port()),
-        "");
+    startWithStable("late.shop.test:" + late.port());
 
     HttpResponse<String> before = get("/");
     assertThat(before.statusCode()).isEqualTo(503);
@@ -220,10 +222,7 @@ class DnsBackendsIT {
   void aNameServerOutageKeepsTheLastAddressesServing() throws Exception {
     StubServer[] pods = pods();
     dns.set(APP, 1, "127.0.0.1", "127.0.0.2");
-    start(
-        "stable: { endpoints: [\"%s:%d\"] }\ncanary: { endpoints: [\"127.0.0.1:1\"] }"
-            .formatted(APP, pods[0].port()),
-        "");
+    startWithStable(APP + ":" + pods[0].port());
 
     dns.failAll(true);
     int failuresSeenAt = dns.questions(APP);
