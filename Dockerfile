@@ -30,8 +30,10 @@ VOLUME ["/var/lib/canary-proxy", "/tmp"]
 EXPOSE 8080 9901
 
 # Exec form: the JVM is PID 1 and receives SIGTERM itself, then drains (drain.delay + drain.timeout, 25s by
-# default; give `docker stop -t 30`). The heap follows the container's memory limit; an OutOfMemoryError ends
-# the process so the orchestrator restarts it. Add JVM options with JAVA_TOOL_OPTIONS, e.g.
-# -XX:MaxDirectMemorySize=128m; set CANARY_PROXY_LOG_LEVEL=DEBUG for more logging.
-ENTRYPOINT ["java", "-XX:MaxRAMPercentage=75", "-XX:+ExitOnOutOfMemoryError", "-Djava.io.tmpdir=/tmp", "-jar", "/opt/canary-proxy/canary-proxy.jar"]
+# default; give `docker stop -t 30`). The heap is half the container's memory limit. Netty's direct buffers are
+# off-heap and may grow to the heap's size unless capped, so cap them through JAVA_TOOL_OPTIONS, e.g.
+# -XX:MaxDirectMemorySize=128m for a 512Mi limit: heap + direct + about 80 MiB of JVM overhead must fit (the
+# manifests in config/k8s do). An OutOfMemoryError ends the process so the orchestrator restarts it. Set
+# CANARY_PROXY_LOG_LEVEL=DEBUG for more logging.
+ENTRYPOINT ["java", "-XX:MaxRAMPercentage=50", "-XX:+ExitOnOutOfMemoryError", "-Djava.io.tmpdir=/tmp", "-jar", "/opt/canary-proxy/canary-proxy.jar"]
 CMD ["run", "--config", "/etc/canary-proxy/config.yaml"]

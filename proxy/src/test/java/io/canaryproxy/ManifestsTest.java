@@ -17,6 +17,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -137,6 +139,42 @@ class ManifestsTest {
             .isNotEmpty();
       }
     }
+  }
+
+  /**
+   * Heap (the image's MaxRAMPercentage of the limit), capped direct buffers and JVM overhead must
+   * fit the memory limit, or the kernel kills the container under load instead of the JVM answering
+   * with backpressure.
+   */
+  @ParameterizedTest
+  @MethodSource("proxyPods")
+  void heapAndDirectMemoryFitTheMemoryLimit(ProxyPod p) throws IOException {
+    Matcher percent =
+        Pattern.compile("-XX:MaxRAMPercentage=([0-9]+)")
+            .matcher(Files.readString(RepoFiles.file("Dockerfile")));
+    assertThat(percent.find()).as("Dockerfile sets MaxRAMPercentage").isTrue();
+    long limit = mebibytes(p.proxy().at("/resources/limits/memory").asText());
+    String options = "";
+    for (JsonNode env : p.proxy().path("env")) {
+      if (env.path("name").asText().equals("JAVA_TOOL_OPTIONS")) {
+        options = env.path("value").asText();
+      }
+    }
+    Matcher direct = Pattern.compile("-XX:MaxDirectMemorySize=([0-9]+)m").matcher(options);
+    assertThat(direct.find()).as("%s caps direct memory in JAVA_TOOL_OPTIONS", p.name()).isTrue();
+    long heap = limit * Long.parseLong(percent.group(1)) / 100;
+    long jvmOverhead = 80;
+    assertThat(heap + Long.parseLong(direct.group(1)) + jvmOverhead)
+        .as("%s: heap %d MiB + direct + overhead vs limit %d MiB", p.name(), heap, limit)
+        .isLessThanOrEqualTo(limit);
+  }
+
+  private static long mebibytes(String quantity) {
+    if (quantity.endsWith("Gi")) {
+      return Long.parseLong(quantity.substring(0, quantity.length() - 2)) * 1024;
+    }
+    assertThat(quantity).endsWith("Mi");
+    return Long.parseLong(quantity.substring(0, quantity.length() - 2));
   }
 
   @ParameterizedTest
