@@ -8,6 +8,7 @@ import io.canaryproxy.analysis.RolloutEventListener;
 import io.canaryproxy.analysis.Verdict;
 import io.canaryproxy.analysis.WebhookNotifier;
 import io.canaryproxy.config.ConfigWatcher;
+import io.canaryproxy.config.HostPort;
 import io.canaryproxy.config.MetricsConfig;
 import io.canaryproxy.config.ProxyConfig;
 import io.canaryproxy.discovery.EndpointDirectory;
@@ -251,20 +252,18 @@ public final class CanaryProxy implements AutoCloseable {
     Map<String, Object> backends = new LinkedHashMap<>();
     live.backends()
         .forEach(
-            (name, backend) ->
-                backends.put(
-                    name,
-                    backend.endpoints().stream()
-                        .map(
-                            hp ->
-                                Map.of(
-                                    "endpoint",
-                                    hp.toString(),
-                                    "addresses",
-                                    directory.addresses(hp).stream()
-                                        .map(EndpointDirectory::show)
-                                        .toList()))
-                        .toList()));
+            (name, backend) -> {
+              List<Map<String, Object>> endpoints = new ArrayList<>();
+              for (HostPort hp : backend.endpoints()) {
+                Map<String, Object> e = new LinkedHashMap<>();
+                e.put("endpoint", hp.toString());
+                e.put(
+                    "addresses",
+                    directory.addresses(hp).stream().map(EndpointDirectory::show).toList());
+                endpoints.add(e);
+              }
+              backends.put(name, endpoints);
+            });
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("backends", backends);
     out.put("names", directory.names());
