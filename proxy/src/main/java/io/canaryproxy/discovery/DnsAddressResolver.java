@@ -32,10 +32,10 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Resolves names with Netty's asynchronous DNS client, which reads the answers' TTLs (the JDK's
- * resolver hides them). It consults {@code /etc/hosts} first (an entry counts as a long TTL, so
- * {@code dns.maxTtl} applies), then the name servers of {@code dns.servers} or {@code
- * /etc/resolv.conf}, with its search domains and {@code ndots}. It keeps no cache of its own: every
- * call asks again. Runs on one daemon thread of its own.
+ * resolver hides them). It consults {@code /etc/hosts} first (read once by Netty; an entry counts
+ * as a one-day TTL, so {@code dns.maxTtl} applies), then the name servers of {@code dns.servers} or
+ * {@code /etc/resolv.conf}, with its search domains and {@code ndots}. It keeps no answer cache:
+ * every call asks again. Runs on one daemon thread of its own.
  */
 final class DnsAddressResolver implements AddressResolver {
   private final EventLoopGroup group;
