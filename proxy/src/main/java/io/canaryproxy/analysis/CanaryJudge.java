@@ -27,7 +27,10 @@ import org.HdrHistogram.Histogram;
  * </ul>
  *
  * <p>With fewer than {@code minRequests} requests on either side the interval is INCONCLUSIVE,
- * never FAIL. Thread-safe and stateless apart from its configuration.
+ * never FAIL. During warm-up ({@code rollout.analysis.warmup}, decided by the caller) the verdict
+ * is the same but marked {@link Verdict#warmup()}, and {@link Verdict#ignored()} unless the
+ * error-rate or mismatch check failed: a cold canary is slow, not wrong. Thread-safe and stateless
+ * apart from its configuration.
  */
 public final class CanaryJudge {
   private final AnalysisConfig config;
@@ -59,7 +62,15 @@ public final class CanaryJudge {
    * one.
    */
   public Verdict judge(JudgeInput in) {
-    return evaluate("canary", in.stable(), in.canary(), in.mirror());
+    return judge(in, false);
+  }
+
+  /**
+   * Judges the canary against stable as {@link #judge(JudgeInput)}; with {@code warmup}, the
+   * verdict is marked as judged during warm-up and ignored unless errors or mismatches failed.
+   */
+  public Verdict judge(JudgeInput in, boolean warmup) {
+    return evaluate("canary", in.stable(), in.canary(), in.mirror(), warmup);
   }
 
   /**
@@ -68,18 +79,34 @@ public final class CanaryJudge {
    * shadow latency.
    */
   public Verdict judgeShadow(JudgeInput in) {
+    return judgeShadow(in, false);
+  }
+
+  /**
+   * Judges the shadow against stable as {@link #judgeShadow(JudgeInput)}, with warm-up as in {@link
+   * #judge(JudgeInput, boolean)}.
+   */
+  public Verdict judgeShadow(JudgeInput in, boolean warmup) {
     MirrorSample mirror = in.mirror();
     Histogram shadow = mirror == null ? null : mirror.shadowLatencyMicros();
     if (shadow == null) {
       VariantSample none = new VariantSample(new Histogram(2), 0, 0);
-      return evaluate("shadow", in.stable(), none, mirror);
+      return evaluate("shadow", in.stable(), none, mirror, warmup);
     }
     return evaluate(
-        "shadow", in.stable(), new VariantSample(shadow, shadow.getTotalCount(), 0), mirror);
+        "shadow",
+        in.stable(),
+        new VariantSample(shadow, shadow.getTotalCount(), 0),
+        mirror,
+        warmup);
   }
 
   private Verdict evaluate(
-      String comparison, VariantSample stable, VariantSample canary, MirrorSample mirror) {
+      String comparison,
+      VariantSample stable,
+      VariantSample canary,
+      MirrorSample mirror,
+      boolean warmup) {
     Histogram sh = stable.latencyMicros();
     Histogram ch = canary.latencyMicros();
     boolean latencyData = sh.getTotalCount() > 0 && ch.getTotalCount() > 0;
@@ -126,12 +153,14 @@ public final class CanaryJudge {
           format(
               "too little data: stable %d, %s %d requests (minRequests: %d)",
               stable.requests(), comparison, canary.requests(), config.minRequests());
-      return verdict(Outcome.INCONCLUSIVE, comparison, reason, evidence);
+      return verdict(Outcome.INCONCLUSIVE, comparison, reason, evidence, warmup, false);
     }
 
     List<String> failures = new ArrayList<>();
     String pct = "p" + trim(config.percentile());
-    if (latencyP != null && ratio != null && latencyP < alpha && ratio > config.maxRatio()) {
+    boolean latencyFailed =
+        latencyP != null && ratio != null && latencyP < alpha && ratio > config.maxRatio();
+    if (latencyFailed) {
       failures.add(
           format(
               "%s %s %.3f ms is %.2fx stable's %.3f ms (max %.2fx), Mann-Whitney p=%.2g",
@@ -150,7 +179,9 @@ public final class CanaryJudge {
               mismatchRate, mismatches, compared, config.maxMismatchRate()));
     }
     if (!failures.isEmpty()) {
-      return verdict(Outcome.FAIL, comparison, String.join("; ", failures), evidence);
+      boolean latencyOnly = failures.size() == 1 && latencyFailed;
+      return verdict(
+          Outcome.FAIL, comparison, String.join("; ", failures), evidence, warmup, !latencyOnly);
     }
     String reason =
         format(
@@ -162,11 +193,31 @@ public final class CanaryJudge {
             stableRate == null ? "n/a" : format("%.4f", stableRate),
             errorP == null ? "n/a" : format("%.2g", errorP),
             mismatchRate == null ? "" : format(", mismatch rate %.4f", mismatchRate));
-    return verdict(Outcome.PASS, comparison, reason, evidence);
+    return verdict(Outcome.PASS, comparison, reason, evidence, warmup, false);
   }
 
-  private Verdict verdict(Outcome outcome, String comparison, String reason, Evidence evidence) {
-    return new Verdict(outcome, clock.instant().toString(), comparison, reason, evidence);
+  /**
+   * {@code countsInWarmup}: whether the outcome still counts during warm-up (a FAIL of a check
+   * other than latency).
+   */
+  private Verdict verdict(
+      Outcome outcome,
+      String comparison,
+      String reason,
+      Evidence evidence,
+      boolean warmup,
+      boolean countsInWarmup) {
+    boolean ignored = warmup && !countsInWarmup;
+    String prefix =
+        !warmup ? "" : ignored ? "warm-up, not counted: " : "warm-up, counted (not latency): ";
+    return new Verdict(
+        outcome,
+        clock.instant().toString(),
+        comparison,
+        prefix + reason,
+        evidence,
+        warmup,
+        ignored);
   }
 
   private static Double rate(long events, long trials) {

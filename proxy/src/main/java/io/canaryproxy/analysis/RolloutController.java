@@ -6,7 +6,6 @@ import io.canaryproxy.config.RolloutConfig;
 import io.canaryproxy.config.RolloutConfig.OnFailure;
 import java.io.IOException;
 import java.time.Clock;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -33,6 +32,10 @@ import org.slf4j.LoggerFactory;
  *       resets it.
  *   <li>Shadow gate ({@code shadowGate: true}): step 0 runs at 0% and judges the mirror (shadow
  *       latency against stable, and the mismatch rate) instead of the canary.
+ *   <li>Warm-up ({@code analysis.warmup}): for that long after the canary starts receiving traffic
+ *       (start, restart, resume, leaving a 0% step) verdicts are recorded but {@link
+ *       Verdict#ignored() ignored} unless errors or mismatches failed; {@code stepInterval} counts
+ *       from its end. Other step changes only add users on an already warm canary.
  *   <li>Paused: intervals are still judged and recorded, but cause no transition.
  * </ul>
  *
@@ -53,13 +56,12 @@ public final class RolloutController {
   private final RolloutStateStore store;
   private final Clock clock;
   private final List<Double> steps;
+  private final StepWindow window;
 
   private RolloutState state = RolloutState.IDLE;
   private int step;
   private double percent;
   private int consecutiveFailures;
-  private Instant windowStart;
-  private int windowPasses;
   private Instant updatedAt;
   private final ArrayDeque<Verdict> verdicts = new ArrayDeque<>();
 
@@ -78,6 +80,7 @@ public final class RolloutController {
       this.judge = null;
       this.store = null;
       this.steps = List.of();
+      this.window = null;
       return;
     }
     this.judge = new CanaryJudge(config.analysis(), clock);
@@ -91,6 +94,7 @@ public final class RolloutController {
       throw new IllegalArgumentException("rollout.steps: [] (expected: at least one step)");
     }
     this.steps = List.copyOf(s);
+    this.window = new StepWindow(config.analysis().warmup(), updatedAt);
   }
 
   /**
@@ -105,7 +109,8 @@ public final class RolloutController {
     }
     Optional<RolloutStatus> saved = store == null ? Optional.empty() : store.load();
     Instant now = clock.instant();
-    windowStart = now;
+    // a restarted proxy has cold connection pools; a few canary requests would pay for all of them
+    window.restart(now, true);
     if (saved.isPresent() && saved.get().state() != RolloutState.IDLE) {
       RolloutStatus s = saved.get();
       state = s.state();
@@ -147,12 +152,17 @@ public final class RolloutController {
       return Optional.empty();
     }
     boolean gate = inShadowGate();
-    Verdict v = gate ? judge.judgeShadow(in) : judge.judge(in);
+    boolean warm = window.warmingUp(clock.instant());
+    Verdict v = gate ? judge.judgeShadow(in, warm) : judge.judge(in, warm);
     verdicts.addLast(v);
     while (verdicts.size() > VERDICTS_KEPT) {
       verdicts.removeFirst();
     }
-    if (v.outcome() == Outcome.FAIL) {
+    if (v.outcome() == Outcome.FAIL && v.ignored()) {
+      // no verdictFailed event: alerts on it must not fire for a cold canary
+      log.info(
+          "{} interval failed at step {} ({}%): {}", v.comparison(), step, percent, v.reason());
+    } else if (v.outcome() == Outcome.FAIL) {
       log.warn(
           "{} interval FAILED at step {} ({}%): {}", v.comparison(), step, percent, v.reason());
       emit(Type.VERDICT_FAILED, state, false, v.reason(), v);
@@ -167,14 +177,15 @@ public final class RolloutController {
   }
 
   private void apply(Verdict v) {
+    if (v.ignored()) {
+      return;
+    }
     Instant now = clock.instant();
+    window.count(v.outcome(), now);
     if (v.outcome() == Outcome.FAIL) {
       consecutiveFailures++;
-      windowStart = now;
-      windowPasses = 0;
     } else if (v.outcome() == Outcome.PASS) {
       consecutiveFailures = 0;
-      windowPasses++;
     }
     int threshold = config.analysis().failureThreshold();
     if (consecutiveFailures >= threshold) {
@@ -184,10 +195,11 @@ public final class RolloutController {
       } else {
         rollBack(false, reason, v);
       }
-    } else if (windowPasses >= 1
-        && !Duration.between(windowStart, now).minus(config.stepInterval()).isNegative()) {
+    } else if (window.passes() >= 1 && window.hasRun(config.stepInterval(), now)) {
       advance(
-          false, windowPasses + " passing and no failed interval for " + config.stepInterval(), v);
+          false,
+          window.passes() + " passing and no failed interval for " + config.stepInterval(),
+          v);
     }
   }
 
@@ -216,15 +228,15 @@ public final class RolloutController {
   }
 
   /**
-   * Resumes judging and stepping from the current step, with a fresh observation window. Valid when
-   * paused.
+   * Resumes judging and stepping from the current step, with a fresh observation window and a fresh
+   * warm-up (an operator often paused to fix or redeploy the canary). Valid when paused.
    */
   public synchronized OperationResult resume() {
     return operate(
         "resume",
         RolloutState.PAUSED,
         () -> {
-          resetWindow();
+          resetWindow(true);
           transition(RolloutState.PROGRESSING, Type.RESUMED, true, "resumed by an operator", null);
         });
   }
@@ -234,24 +246,17 @@ public final class RolloutController {
    * a paused rollout is progressing again afterwards.
    */
   public synchronized OperationResult promote() {
-    if (state == RolloutState.PAUSED) {
-      return operate(
-          "promote", RolloutState.PAUSED, () -> advance(true, "promoted by an operator", null));
-    }
-    return operate(
-        "promote", RolloutState.PROGRESSING, () -> advance(true, "promoted by an operator", null));
+    RolloutState from = state == RolloutState.PAUSED ? state : RolloutState.PROGRESSING;
+    return operate("promote", from, () -> advance(true, "promoted by an operator", null));
   }
 
   /** Sends no more users to the canary. Valid when progressing, paused or promoted. */
   public synchronized OperationResult rollback() {
-    RolloutState from = state;
-    if (from == RolloutState.PAUSED || from == RolloutState.PROMOTED) {
-      return operate("rollback", from, () -> rollBack(true, "rolled back by an operator", null));
-    }
-    return operate(
-        "rollback",
-        RolloutState.PROGRESSING,
-        () -> rollBack(true, "rolled back by an operator", null));
+    RolloutState from =
+        state == RolloutState.PAUSED || state == RolloutState.PROMOTED
+            ? state
+            : RolloutState.PROGRESSING;
+    return operate("rollback", from, () -> rollBack(true, "rolled back by an operator", null));
   }
 
   /** The current snapshot, with the last {@value #VERDICTS_KEPT} verdicts. */
@@ -312,9 +317,10 @@ public final class RolloutController {
           RolloutState.PROMOTED, Type.PROMOTED, manual, "last step passed: " + reason, cause);
       return;
     }
+    boolean fromZero = percent <= 0;
     step++;
     setPercent(steps.get(step));
-    resetWindow();
+    resetWindow(fromZero && percent > 0);
     if (percent >= 100) {
       transition(RolloutState.PROMOTED, Type.PROMOTED, manual, reason, cause);
     } else {
@@ -342,9 +348,8 @@ public final class RolloutController {
     sink.setCanaryPercent(p);
   }
 
-  private void resetWindow() {
-    windowStart = clock.instant();
-    windowPasses = 0;
+  private void resetWindow(boolean warmUp) {
+    window.restart(clock.instant(), warmUp);
     consecutiveFailures = 0;
   }
 

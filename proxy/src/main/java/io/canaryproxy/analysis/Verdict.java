@@ -10,9 +10,32 @@ package io.canaryproxy.analysis;
  *     stable, the shadow gate); in the evidence, the "canary" fields then describe the shadow
  * @param reason one short human sentence
  * @param evidence the numbers
+ * @param warmup true when judged within {@code rollout.analysis.warmup} of the canary starting to
+ *     receive traffic
+ * @param ignored true when the warm-up set this verdict aside: a PASS, INCONCLUSIVE or a FAIL on
+ *     latency alone during warm-up neither counts toward {@code failureThreshold} nor toward step
+ *     advancement (a FAIL of the error-rate or mismatch check still counts); always false outside
+ *     warm-up
  */
 public record Verdict(
-    Outcome outcome, String at, String comparison, String reason, Evidence evidence) {
+    Outcome outcome,
+    String at,
+    String comparison,
+    String reason,
+    Evidence evidence,
+    boolean warmup,
+    boolean ignored) {
+
+  public Verdict {
+    if (ignored && !warmup) {
+      throw new IllegalArgumentException("ignored: true (expected: only with warmup: true)");
+    }
+  }
+
+  /** A verdict judged outside warm-up. */
+  public Verdict(Outcome outcome, String at, String comparison, String reason, Evidence evidence) {
+    this(outcome, at, comparison, reason, evidence, false, false);
+  }
 
   /** The outcome of one interval. INCONCLUSIVE never counts as a failure. */
   public enum Outcome {

@@ -42,6 +42,10 @@ public record RolloutConfig(
    *     0.01
    * @param maxMismatchRate mirror mismatch rate above which an interval fails; default 0.05
    * @param failureThreshold consecutive failed intervals that trigger {@code onFailure}; default 3
+   * @param warmup grace period after the canary starts receiving traffic (at the start of the
+   *     rollout, after a restart or a resume, and when leaving a 0% step) during which only the
+   *     latency check is set aside: such verdicts are reported but a PASS or a latency-only FAIL
+   *     does not count; 0..1h, default 0s (off)
    */
   public record AnalysisConfig(
       Duration interval,
@@ -51,5 +55,29 @@ public record RolloutConfig(
       double confidence,
       double maxErrorIncrease,
       double maxMismatchRate,
-      int failureThreshold) {}
+      int failureThreshold,
+      Duration warmup) {
+
+    /** The analysis settings without a warm-up ({@code warmup: 0s}). */
+    public AnalysisConfig(
+        Duration interval,
+        long minRequests,
+        double percentile,
+        double maxRatio,
+        double confidence,
+        double maxErrorIncrease,
+        double maxMismatchRate,
+        int failureThreshold) {
+      this(
+          interval,
+          minRequests,
+          percentile,
+          maxRatio,
+          confidence,
+          maxErrorIncrease,
+          maxMismatchRate,
+          failureThreshold,
+          Duration.ZERO);
+    }
+  }
 }

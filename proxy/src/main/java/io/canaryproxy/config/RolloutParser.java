@@ -19,6 +19,9 @@ final class RolloutParser {
     "steps", "stepInterval", "analysis", "onFailure", "stateFile", "webhook", "shadowGate"
   };
 
+  /** Longest {@code analysis.warmup}: longer is almost surely a typo (10h for 10m). */
+  private static final Duration MAX_WARMUP = Duration.ofHours(1);
+
   private RolloutParser() {}
 
   static RolloutConfig parse(YamlMap m) {
@@ -48,7 +51,8 @@ final class RolloutParser {
                 "errorRate",
                 "failureThreshold",
                 "confidence",
-                "maxMismatchRate")),
+                "maxMismatchRate",
+                "warmup")),
         m.choice("onFailure", OnFailure.ROLLBACK, OnFailure.class),
         stateFile,
         webhook,
@@ -117,6 +121,16 @@ final class RolloutParser {
         confidence,
         errorRate.number("maxIncrease", 0.01, 0, 1, "0..1"),
         m.number("maxMismatchRate", 0.05, 0, 1, "0..1"),
-        (int) m.integer("failureThreshold", 3, 1, 1000));
+        (int) m.integer("failureThreshold", 3, 1, 1000),
+        warmup(m));
+  }
+
+  private static Duration warmup(YamlMap m) {
+    Duration warmup = m.duration("warmup", Duration.ZERO, false);
+    if (warmup.compareTo(MAX_WARMUP) > 0) {
+      m.invalid("warmup", "a duration 0s..1h");
+      return Duration.ZERO;
+    }
+    return warmup;
   }
 }

@@ -70,7 +70,12 @@ public final class VerdictTrail implements RolloutEventListener, Consumer<Verdic
                   e.stableRequests(),
                   e.canaryRequests());
         };
-    return String.format(Locale.ROOT, "verdict %-12s %s", v.outcome(), body);
+    // an INCONCLUSIVE line prints the reason, which already says so
+    String warmup =
+        !v.warmup() || v.outcome() == Verdict.Outcome.INCONCLUSIVE
+            ? ""
+            : v.ignored() ? " [warm-up: not counted]" : " [warm-up: counted]";
+    return String.format(Locale.ROOT, "verdict %-12s %s%s", v.outcome(), body, warmup);
   }
 
   /** One event as a line, without the time prefix. */

@@ -31,6 +31,9 @@ final class RolloutFixture {
   /** Canary 50% slower: FAIL. */
   static final JudgeInput REGRESSED = new JudgeInput(side(STABLE, 0), side(SLOW, 0), null);
 
+  /** Canary as fast as stable but 3% errors (stable none): FAIL on errors. */
+  static final JudgeInput ERRORS = new JudgeInput(side(STABLE, 0), side(SAME, 60), null);
+
   /** Too few requests: INCONCLUSIVE. */
   static final JudgeInput SPARSE =
       new JudgeInput(side(STABLE, 0), side(lognormal(RNG, 50, 3.0), 25), null);
@@ -62,9 +65,31 @@ final class RolloutFixture {
       boolean shadowGate,
       URI webhook,
       RolloutEventListener extra) {
+    this(steps, onFailure, stateFile, shadowGate, webhook, extra, Duration.ZERO);
+  }
+
+  /** With {@code rollout.analysis.warmup} set to {@code warmup}. */
+  RolloutFixture(List<Double> steps, Path stateFile, boolean shadowGate, Duration warmup) {
+    this(steps, OnFailure.ROLLBACK, stateFile, shadowGate, null, RolloutEventListener.NONE, warmup);
+  }
+
+  private RolloutFixture(
+      List<Double> steps,
+      OnFailure onFailure,
+      Path stateFile,
+      boolean shadowGate,
+      URI webhook,
+      RolloutEventListener extra,
+      Duration warmup) {
     config =
         new RolloutConfig(
-            steps, STEP_INTERVAL, Samples.defaults(), onFailure, stateFile, webhook, shadowGate);
+            steps,
+            STEP_INTERVAL,
+            Samples.defaults(warmup),
+            onFailure,
+            stateFile,
+            webhook,
+            shadowGate);
     controller =
         new RolloutController(
             config, percents::add, RolloutEventListener.all(List.of(events::add, extra)), clock);

@@ -20,6 +20,21 @@ final class Samples {
     return new AnalysisConfig(Duration.ofSeconds(10), 200, 99, 1.2, 0.99, 0.01, 0.05, 3);
   }
 
+  /** The documented defaults, with {@code warmup}. */
+  static AnalysisConfig defaults(Duration warmup) {
+    AnalysisConfig d = defaults();
+    return new AnalysisConfig(
+        d.interval(),
+        d.minRequests(),
+        d.percentile(),
+        d.maxRatio(),
+        d.confidence(),
+        d.maxErrorIncrease(),
+        d.maxMismatchRate(),
+        d.failureThreshold(),
+        warmup);
+  }
+
   static Histogram newHistogram() {
     return new Histogram(60_000_000L, 3);
   }

@@ -258,6 +258,19 @@ class ConfigErrorsTest {
             "rollout: {steps: [5], analysis: {interval: 10 s}}",
             "rollout.analysis.interval: \"10 s\" (expected: a duration such as 500ms, 10s, 2m or"
                 + " 1h)"),
+        arguments(
+            "rollout: {steps: [5], analysis: {warmup: x}}",
+            "rollout.analysis.warmup: \"x\" (expected: a duration such as 500ms, 10s, 2m or 1h)"),
+        arguments(
+            "rollout: {steps: [5], analysis: {warmup: 30}}",
+            "rollout.analysis.warmup: 30 (expected: a duration such as 500ms, 10s, 2m or 1h)"),
+        arguments(
+            "rollout: {steps: [5], analysis: {warmup: 2h}}",
+            "rollout.analysis.warmup: \"2h\" (expected: a duration 0s..1h)"),
+        arguments(
+            "rollout: {steps: [5], analysis: {warmUp: 30s}}",
+            "rollout.analysis.warmUp: unknown key (expected: one of interval, minRequests, latency,"
+                + " errorRate, failureThreshold, confidence, maxMismatchRate, warmup)"),
         // other sections
         arguments(
             "timeouts: {connect: 2sec}",

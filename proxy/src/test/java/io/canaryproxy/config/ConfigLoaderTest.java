@@ -205,7 +205,7 @@ class ConfigLoaderTest {
                   onFailure: pause
                   webhook: https://hooks.example/rollout
                   shadowGate: true
-                  analysis: { confidence: 0.95, maxMismatchRate: 0.1 }
+                  analysis: { confidence: 0.95, maxMismatchRate: 0.1, warmup: 45s }
                 timeouts: { connect: 500ms, response: 2m, clientIdle: 1h, requestHeader: 3s, backendIdle: 90s }
                 limits: { maxRequestLineBytes: 4KiB, maxHeaderBytes: 32768, maxHeaders: 50, maxBodyBytes: 1GiB }
                 metrics: { lowestMicros: 10, highestMicros: 1000000, significantDigits: 2, interval: 5s, window: 12 }
@@ -244,6 +244,7 @@ class ConfigLoaderTest {
     assertThat(c.rollout().shadowGate()).isTrue();
     assertThat(c.rollout().analysis().confidence()).isEqualTo(0.95);
     assertThat(c.rollout().analysis().maxMismatchRate()).isEqualTo(0.1);
+    assertThat(c.rollout().analysis().warmup()).isEqualTo(Duration.ofSeconds(45));
     assertThat(c.timeouts())
         .isEqualTo(
             new TimeoutsConfig(

@@ -12,6 +12,8 @@ import java.io.StringWriter;
 import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 class VerdictTrailTest {
   private final StringWriter text = new StringWriter();
@@ -68,6 +70,24 @@ class VerdictTrailTest {
         .containsExactly(
             "verdict PASS         p99 stable 20.0 ms vs canary 22.0 ms (ratio 1.10, p=1.0e-06), "
                 + "errors 0.20% vs 5.00%, n=500/60");
+  }
+
+  @ParameterizedTest(name = "[{index}] {0} ignored={1}")
+  @CsvSource({
+    "PASS, true,  ' [warm-up: not counted]'",
+    "FAIL, true,  ' [warm-up: not counted]'",
+    "FAIL, false, ' [warm-up: counted]'"
+  })
+  void warmupVerdictSaysWhetherItCounted(Outcome outcome, boolean ignored, String suffix) {
+    Verdict v = verdict(outcome, 80.0);
+    trail.accept(
+        new Verdict(v.outcome(), v.at(), v.comparison(), v.reason(), v.evidence(), true, ignored));
+
+    assertThat(lines())
+        .singleElement()
+        .asString()
+        .startsWith("verdict " + outcome)
+        .endsWith(suffix);
   }
 
   @Test
