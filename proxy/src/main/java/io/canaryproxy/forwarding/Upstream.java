@@ -1,5 +1,8 @@
 package io.canaryproxy.forwarding;
 
+import io.canaryproxy.pool.ConnectionListener;
+import io.canaryproxy.pool.EndpointPool;
+import io.canaryproxy.pool.PooledConnection;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
@@ -22,7 +25,7 @@ import org.slf4j.LoggerFactory;
  * {@code timeouts.response} (one timer per client connection). Reports to its {@link
  * ProxyFrontendHandler}; event-loop only.
  */
-final class Upstream implements BackendListener {
+final class Upstream implements ConnectionListener {
   private static final Logger log = LoggerFactory.getLogger(Upstream.class);
 
   private final ProxyFrontendHandler owner;
@@ -38,7 +41,7 @@ final class Upstream implements BackendListener {
   private HttpRequest head;
 
   private EndpointPool endpoint;
-  private BackendConnection backend;
+  private PooledConnection backend;
 
   /**
    * The head last written to a backend, kept (it is not reference-counted) so a stale connection
@@ -97,7 +100,7 @@ final class Upstream implements BackendListener {
       return;
     }
     endpoint.requestStarted();
-    BackendConnection idle = endpoint.pollIdle();
+    PooledConnection idle = endpoint.pollIdle();
     if (idle != null) {
       attach(idle);
     } else if (!endpoint.canOpen()) {
@@ -112,7 +115,7 @@ final class Upstream implements BackendListener {
       // The exchange ended (client gone) while connecting: keep the fresh connection for the next
       // one.
       if (f.isSuccess()) {
-        f.channel().pipeline().get(BackendConnection.class).release();
+        f.channel().pipeline().get(PooledConnection.class).release();
       }
       return;
     }
@@ -124,11 +127,11 @@ final class Upstream implements BackendListener {
       owner.upstreamFailed(type, f.cause());
       return;
     }
-    attach(f.channel().pipeline().get(BackendConnection.class));
+    attach(f.channel().pipeline().get(PooledConnection.class));
     owner.upstreamConnected();
   }
 
-  private void attach(BackendConnection c) {
+  private void attach(PooledConnection c) {
     backend = c;
     c.lease(this);
     boolean clientWritable = client.isWritable();
@@ -206,7 +209,7 @@ final class Upstream implements BackendListener {
   // ---- backend events (same event loop) ----
 
   @Override
-  public void onBackendRead(Object msg) {
+  public void onRead(Object msg) {
     if (ex == null) {
       ReferenceCountUtil.release(msg);
       return;
@@ -217,13 +220,13 @@ final class Upstream implements BackendListener {
   }
 
   @Override
-  public void onBackendReadComplete() {
+  public void onReadComplete() {
     owner.onUpstreamReadComplete();
   }
 
   @Override
-  public void onBackendInactive() {
-    BackendConnection dead = backend;
+  public void onClosed() {
+    PooledConnection dead = backend;
     backend = null;
     if (ex == null) {
       return;
@@ -236,7 +239,7 @@ final class Upstream implements BackendListener {
   }
 
   @Override
-  public void onBackendWritabilityChanged() {
+  public void onWritabilityChanged() {
     owner.onUpstreamWritabilityChanged();
   }
 
@@ -245,7 +248,7 @@ final class Upstream implements BackendListener {
    * be blamed for and cannot see coming. A bodiless idempotent request that got no response byte is
    * sent once more, on a new connection (RFC 9110 §9.2.2).
    */
-  private boolean canRetry(BackendConnection dead) {
+  private boolean canRetry(PooledConnection dead) {
     return dead != null
         && dead.reused()
         && !retried
@@ -313,7 +316,7 @@ final class Upstream implements BackendListener {
    * it.
    */
   void complete(boolean reusable) {
-    BackendConnection b = backend;
+    PooledConnection b = backend;
     backend = null;
     if (b != null) {
       if (reusable) {
@@ -326,7 +329,7 @@ final class Upstream implements BackendListener {
 
   /** Cuts the exchange off from its backend connection, which cannot be reused. */
   void abandon() {
-    BackendConnection b = backend;
+    PooledConnection b = backend;
     backend = null;
     if (b != null) {
       b.discard();
