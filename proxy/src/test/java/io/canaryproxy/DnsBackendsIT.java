@@ -184,7 +184,9 @@ class DnsBackendsIT {
     await()
         .atMost(Duration.ofSeconds(5))
         .untilAsserted(
-            () -> assertThat(admin("/admin/endpoints")).doesNotContain("\"" + leavingIp + ":"));
+            () ->
+                assertThat(admin("/admin/endpoints"))
+                    .doesNotContain("\"" + leavingIp + ":" + pods[0].port() + "\""));
     int connectionsBefore = leaving.connections();
 
     Map<String, Integer> by = answeredBy(50);

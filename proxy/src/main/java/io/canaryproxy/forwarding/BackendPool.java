@@ -1,5 +1,6 @@
 package io.canaryproxy.forwarding;
 
+import io.canaryproxy.pool.EndpointPool;
 import java.net.InetSocketAddress;
 import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;

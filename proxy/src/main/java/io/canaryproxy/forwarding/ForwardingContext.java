@@ -4,18 +4,15 @@ import io.canaryproxy.config.BackendConfig;
 import io.canaryproxy.config.HostPort;
 import io.canaryproxy.config.TimeoutsConfig;
 import io.canaryproxy.discovery.EndpointDirectory;
+import io.canaryproxy.pool.Connector;
 import io.canaryproxy.routing.Router;
 import io.canaryproxy.server.Transports;
-import io.netty.bootstrap.Bootstrap;
-import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFactory;
-import io.netty.channel.ChannelInitializer;
-import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
+import io.netty.channel.ReflectiveChannelFactory;
 import io.netty.util.concurrent.EventExecutor;
-import java.net.InetSocketAddress;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashSet;
 import java.util.Map;
@@ -88,8 +85,8 @@ public final class ForwardingContext {
     directory.track(DIRECTORY_OWNER, endpointsOf(backends));
     for (EventExecutor executor : group) {
       EventLoop loop = (EventLoop) executor;
-      LoopPools pools = new LoopPools();
-      pools.apply(this, loop, backends, directory);
+      LoopPools pools = new LoopPools(newConnector(loop));
+      pools.apply(backends, directory);
       poolsByLoop.put(loop, pools);
     }
     directory.addListener(this::addressesChanged);
@@ -106,7 +103,7 @@ public final class ForwardingContext {
     backends = next;
     for (Map.Entry<EventExecutor, LoopPools> e : poolsByLoop.entrySet()) {
       EventLoop loop = (EventLoop) e.getKey();
-      loop.submit(() -> e.getValue().apply(this, loop, backends, directory)).sync();
+      loop.submit(() -> e.getValue().apply(backends, directory)).sync();
     }
   }
 
@@ -117,7 +114,7 @@ public final class ForwardingContext {
   private void addressesChanged() {
     for (Map.Entry<EventExecutor, LoopPools> e : poolsByLoop.entrySet()) {
       EventLoop loop = (EventLoop) e.getKey();
-      loop.execute(() -> e.getValue().apply(this, loop, backends, directory));
+      loop.execute(() -> e.getValue().apply(backends, directory));
     }
   }
 
@@ -127,27 +124,17 @@ public final class ForwardingContext {
     return out;
   }
 
-  EndpointPool newEndpointPool(EventLoop loop, InetSocketAddress address, int maxConnections) {
-    EndpointPool pool = new EndpointPool(address, maxConnections, listener);
-    Bootstrap bootstrap = new Bootstrap().group(loop);
-    if (backendChannels == null) {
-      bootstrap.channel(Transports.clientChannel());
-    } else {
-      bootstrap.channelFactory(backendChannels);
-    }
-    pool.setBootstrap(
-        bootstrap
-            .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) timeouts.connect().toMillis())
-            .option(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
-            .option(ChannelOption.TCP_NODELAY, true)
-            .handler(
-                new ChannelInitializer<Channel>() {
-                  @Override
-                  protected void initChannel(Channel ch) {
-                    pipelines.assemble(ch.pipeline(), new BackendConnection(pool));
-                  }
-                }));
-    return pool;
+  /** How {@code loop} opens backend connections: its pools are separate from mirroring's. */
+  private Connector newConnector(EventLoop loop) {
+    return new Connector(
+        loop,
+        backendChannels != null
+            ? backendChannels
+            : new ReflectiveChannelFactory<>(Transports.clientChannel()),
+        (int) timeouts.connect().toMillis(),
+        pipelines::assemble,
+        listener::onBackendConnection,
+        "backend");
   }
 
   LoopPools pools(EventLoop loop) {

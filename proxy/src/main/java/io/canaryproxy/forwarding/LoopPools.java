@@ -3,7 +3,8 @@ package io.canaryproxy.forwarding;
 import io.canaryproxy.config.BackendConfig;
 import io.canaryproxy.config.HostPort;
 import io.canaryproxy.discovery.EndpointDirectory;
-import io.netty.channel.EventLoop;
+import io.canaryproxy.pool.Connector;
+import io.canaryproxy.pool.EndpointPool;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -19,20 +20,24 @@ import java.util.Set;
  * routed by the previous routing table still finds it.
  */
 final class LoopPools {
+  private final Connector connector;
   private Map<String, BackendPool> byName = Map.of();
   private Map<String, BackendPool> retired = Map.of();
   private Map<String, BackendConfig> applied;
+
+  /**
+   * @param connector makes this loop's endpoint pools
+   */
+  LoopPools(Connector connector) {
+    this.connector = connector;
+  }
 
   /**
    * Installs {@code next} with the current addresses of its endpoints, reusing the endpoint pools
    * whose address and limit did not change. An endpoint pool that is no longer used is retired: its
    * idle connections close now, its busy ones when their request ends. Loop thread only.
    */
-  void apply(
-      ForwardingContext fc,
-      EventLoop loop,
-      Map<String, BackendConfig> next,
-      EndpointDirectory directory) {
+  void apply(Map<String, BackendConfig> next, EndpointDirectory directory) {
     Map<String, BackendPool> installed = new HashMap<>();
     Map<EndpointPool, Boolean> kept = new IdentityHashMap<>();
     for (Map.Entry<String, BackendConfig> e : next.entrySet()) {
@@ -42,7 +47,7 @@ final class LoopPools {
       for (InetSocketAddress address : addresses(config, directory)) {
         EndpointPool reuse = old == null ? null : old.find(address, config.maxConnections());
         EndpointPool pool =
-            reuse != null ? reuse : fc.newEndpointPool(loop, address, config.maxConnections());
+            reuse != null ? reuse : connector.newPool(address, config.maxConnections());
         kept.put(pool, Boolean.TRUE);
         pools.add(pool);
       }

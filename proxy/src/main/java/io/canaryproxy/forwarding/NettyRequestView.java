@@ -1,6 +1,8 @@
 package io.canaryproxy.forwarding;
 
 import io.canaryproxy.routing.RequestView;
+import io.canaryproxy.routing.RoutingResult;
+import io.canaryproxy.routing.RoutingTable;
 import io.netty.handler.codec.http.HttpRequest;
 import java.net.InetAddress;
 
@@ -21,6 +23,20 @@ final class NettyRequestView implements RequestView {
 
   void clear() {
     request = null;
+  }
+
+  /**
+   * Routes {@code request} by {@code table} into {@code out}, then removes the override header when
+   * the route says so (it came from an untrusted address).
+   */
+  void route(
+      RoutingTable table, HttpRequest request, String path, InetAddress remote, RoutingResult out) {
+    reset(request, path, remote);
+    table.route(this, out);
+    clear();
+    if (out.stripOverride) {
+      request.headers().remove(table.config().override().header());
+    }
   }
 
   @Override

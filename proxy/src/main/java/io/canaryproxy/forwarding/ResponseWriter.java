@@ -9,6 +9,8 @@ import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
@@ -21,7 +23,8 @@ import java.nio.charset.StandardCharsets;
 /**
  * Writes one exchange's response to the client: re-frames the backend's response head for the
  * client connection (hop-by-hop fields, keep-alive, chunking when the length is unknown), streams
- * the body, and writes the proxy's own error answers. Owned by one {@link ProxyFrontendHandler}.
+ * the body, and writes the proxy's own error answers. Owned by one {@link ProxyFrontendHandler}, to
+ * which it reports a malformed backend response.
  */
 final class ResponseWriter {
   /** Response header naming the variant, added when {@code routing.exposeVariantHeader} is true. */
@@ -31,20 +34,42 @@ final class ResponseWriter {
   static final AsciiString ERROR_HEADER = AsciiString.cached("x-canary-proxy-error");
 
   private final ProxyFrontendHandler owner;
+  private final ForwardingContext fc;
   private ChannelHandlerContext ctx;
   private ProxyResponseEncoder encoder;
+  private boolean clientKeepAlive;
+  private boolean clientHttp11;
+  private boolean headRequest;
+  private boolean exposeVariant;
   private boolean responseStarted;
   private boolean backendKeepAlive;
   private boolean closeAfter;
   private boolean skipInterimLast;
 
-  ResponseWriter(ProxyFrontendHandler owner) {
+  ResponseWriter(ProxyFrontendHandler owner, ForwardingContext fc) {
     this.owner = owner;
+    this.fc = fc;
   }
 
   void init(ChannelHandlerContext ctx) {
     this.ctx = ctx;
     this.encoder = ctx.pipeline().get(ProxyResponseEncoder.class);
+  }
+
+  /**
+   * Takes the framing of the next response from its {@code request}: keep-alive, HTTP version,
+   * HEAD; {@code exposeVariant} adds the variant header.
+   */
+  void begin(HttpRequest request, boolean exposeVariant) {
+    clientKeepAlive = HttpUtil.isKeepAlive(request);
+    clientHttp11 = request.protocolVersion().minorVersion() == 1;
+    headRequest = HttpMethod.HEAD.equals(request.method());
+    this.exposeVariant = exposeVariant;
+  }
+
+  /** True when the client asked to keep its connection open after this exchange. */
+  boolean clientKeepAlive() {
+    return clientKeepAlive;
   }
 
   boolean responseStarted() {
@@ -67,19 +92,40 @@ final class ResponseWriter {
   }
 
   /**
+   * Writes a response object from the backend, which arrived at {@code nowNanos}; takes ownership.
+   * Returns true when it was the last piece. A malformed one is released and reported to the owner
+   * as {@link UpstreamFailure#BAD_RESPONSE}.
+   */
+  boolean onBackendMessage(Object msg, Exchange ex, MirrorTap tap, long nowNanos) {
+    if (msg instanceof HttpResponse response) {
+      if (!response.decoderResult().isSuccess()) {
+        ReferenceCountUtil.release(msg);
+        owner.upstreamFailed(UpstreamFailure.BAD_RESPONSE, response.decoderResult().cause());
+        return false;
+      }
+      boolean keepAlive = clientKeepAlive && !fc.draining();
+      if (!onResponseHead(response, ex, tap, keepAlive, nowNanos)) {
+        return false; // an interim 1xx response, dropped
+      }
+    }
+    if (msg instanceof HttpContent content) {
+      if (!content.decoderResult().isSuccess()) {
+        content.release();
+        owner.upstreamFailed(UpstreamFailure.BAD_RESPONSE, content.decoderResult().cause());
+        return false;
+      }
+      return onResponseContent(content, ex, tap);
+    }
+    return false;
+  }
+
+  /**
    * Writes the response head; {@code nowNanos} is when it arrived. Returns false when it was an
    * interim (1xx) response, which is dropped: the proxy answers {@code Expect: 100-continue}
    * itself.
    */
-  boolean onResponseHead(
-      HttpResponse response,
-      Exchange ex,
-      MirrorTap tap,
-      boolean keepAliveAllowed,
-      boolean headRequest,
-      boolean clientHttp11,
-      boolean exposeVariant,
-      long nowNanos) {
+  private boolean onResponseHead(
+      HttpResponse response, Exchange ex, MirrorTap tap, boolean keepAliveAllowed, long nowNanos) {
     int code = response.status().code();
     if (code < 200) {
       ReferenceCountUtil.release(response);
@@ -123,7 +169,7 @@ final class ResponseWriter {
   }
 
   /** Writes a piece of the response body; returns true when it was the last one. */
-  boolean onResponseContent(HttpContent content, Exchange ex, MirrorTap tap) {
+  private boolean onResponseContent(HttpContent content, Exchange ex, MirrorTap tap) {
     boolean last = content instanceof LastHttpContent;
     if (skipInterimLast) {
       content.release();

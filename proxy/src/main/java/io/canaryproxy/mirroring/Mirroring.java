@@ -9,10 +9,13 @@ import io.canaryproxy.forwarding.BackendPipelineFactory;
 import io.canaryproxy.forwarding.Exchange;
 import io.canaryproxy.forwarding.MirrorTap;
 import io.canaryproxy.mirroring.MirrorStats.Outcome;
+import io.canaryproxy.pool.Connector;
 import io.canaryproxy.routing.Cohorts;
 import io.canaryproxy.routing.Variant;
+import io.canaryproxy.server.Transports;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
+import io.netty.channel.ReflectiveChannelFactory;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.util.concurrent.EventExecutor;
@@ -108,13 +111,17 @@ public final class Mirroring implements MirrorTap.Factory {
         (int) Math.max(1, Math.min(timeouts.connect().toMillis(), config.timeout().toMillis()));
     for (EventExecutor executor : group) {
       EventLoop loop = (EventLoop) executor;
-      ShadowPools shadow =
-          new ShadowPools(loop, backends.get(config.to()), directory, connectMillis, pipelines);
+      Connector connector =
+          new Connector(
+              loop,
+              new ReflectiveChannelFactory<>(Transports.clientChannel()),
+              connectMillis,
+              pipelines::assemble,
+              delta -> {},
+              "shadow");
+      ShadowPools shadow = new ShadowPools(backends.get(config.to()), directory, connector);
       ShadowPools stable =
-          baselineOn
-              ? new ShadowPools(
-                  loop, backends.get(stableBackend), directory, connectMillis, pipelines)
-              : null;
+          baselineOn ? new ShadowPools(backends.get(stableBackend), directory, connector) : null;
       poolsByLoop.put(loop, new LoopPools(shadow, stable));
     }
   }

@@ -1,6 +1,9 @@
 package io.canaryproxy.mirroring;
 
 import io.canaryproxy.mirroring.MirrorStats.Outcome;
+import io.canaryproxy.pool.ConnectionListener;
+import io.canaryproxy.pool.EndpointPool;
+import io.canaryproxy.pool.PooledConnection;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
@@ -21,14 +24,14 @@ import java.util.concurrent.TimeUnit;
  * the body limit's worth, and when the connection cannot take bytes it gives the copy up. Holds one
  * slot of {@code maxInFlight} until it ends. Event-loop only.
  */
-final class ShadowLeg {
+final class ShadowLeg implements ConnectionListener {
   private final MirroredExchange owner;
   private final boolean baseline;
   private final MirrorStats stats;
   private final ResponseDigest digest;
   private final ArrayDeque<Object> queue = new ArrayDeque<>(4);
   private final long startNanos = System.nanoTime();
-  private ShadowConnection connection;
+  private PooledConnection connection;
   private ScheduledFuture<?> timer;
   private boolean requestSent;
   private boolean gotHead;
@@ -65,8 +68,8 @@ final class ShadowLeg {
   void start(ShadowPools pools, EventLoop loop, long timeoutNanos) {
     stats.count(Outcome.SENT);
     timer = loop.schedule(() -> abandon(Outcome.TIMEOUT), timeoutNanos, TimeUnit.NANOSECONDS);
-    ShadowPools.Endpoint endpoint = pools.pick();
-    ShadowConnection idle = endpoint == null ? null : endpoint.pollIdle();
+    EndpointPool endpoint = pools.pick();
+    PooledConnection idle = endpoint == null ? null : endpoint.pollIdle();
     if (endpoint == null) {
       end(Outcome.FAILED); // no address yet
     } else if (idle != null) {
@@ -85,7 +88,7 @@ final class ShadowLeg {
       }
       return;
     }
-    ShadowConnection c = f.channel().pipeline().get(ShadowConnection.class);
+    PooledConnection c = f.channel().pipeline().get(PooledConnection.class);
     if (ended) {
       c.release(); // the copy was given up while connecting: keep the fresh connection for the
       // next one
@@ -94,7 +97,7 @@ final class ShadowLeg {
     attach(c);
   }
 
-  private void attach(ShadowConnection c) {
+  private void attach(PooledConnection c) {
     connection = c;
     c.lease(this);
     Object msg;
@@ -128,7 +131,8 @@ final class ShadowLeg {
     ch.writeAndFlush(msg, ch.voidPromise());
   }
 
-  void onShadowRead(Object msg) {
+  @Override
+  public void onRead(Object msg) {
     try {
       if (ended) {
         return;
@@ -171,7 +175,7 @@ final class ShadowLeg {
     if (digest != null) {
       digest.complete();
     }
-    ShadowConnection c = connection;
+    PooledConnection c = connection;
     connection = null;
     if (requestSent && keepAlive) {
       c.release();
@@ -181,7 +185,8 @@ final class ShadowLeg {
     end(Outcome.COMPLETED);
   }
 
-  void onShadowClosed() {
+  @Override
+  public void onClosed() {
     connection = null;
     if (!ended) {
       end(Outcome.FAILED);
@@ -196,7 +201,7 @@ final class ShadowLeg {
     if (ended) {
       return;
     }
-    ShadowConnection c = connection;
+    PooledConnection c = connection;
     connection = null;
     if (c != null) {
       c.discard();

@@ -1,4 +1,4 @@
-package io.canaryproxy.forwarding;
+package io.canaryproxy.pool;
 
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
@@ -9,41 +9,38 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The last handler of a backend connection's pipeline, and the pooled object itself. While leased
- * it hands every event to its {@link BackendListener}; while idle in the pool it closes on
- * unexpected input or idleness.
+ * The last handler of a pooled connection's pipeline, and the pooled object itself. While leased it
+ * hands every event to its {@link ConnectionListener}; while idle in its {@link EndpointPool} it
+ * closes on unexpected input or idleness. Event-loop only.
  */
-final class BackendConnection extends ChannelInboundHandlerAdapter {
-  private static final Logger log = LoggerFactory.getLogger(BackendConnection.class);
+public final class PooledConnection extends ChannelInboundHandlerAdapter {
+  private static final Logger log = LoggerFactory.getLogger(PooledConnection.class);
 
   private final EndpointPool pool;
   private Channel channel;
-  private BackendListener owner;
+  private ConnectionListener owner;
   private boolean reused;
 
-  BackendConnection(EndpointPool pool) {
+  PooledConnection(EndpointPool pool) {
     this.pool = pool;
   }
 
-  Channel channel() {
+  public Channel channel() {
     return channel;
   }
 
-  EndpointPool pool() {
-    return pool;
-  }
-
   /** True when this connection already served an earlier request. */
-  boolean reused() {
+  public boolean reused() {
     return reused;
   }
 
-  void lease(BackendListener listener) {
+  /** Hands the connection's events to {@code listener} until it is released or discarded. */
+  public void lease(ConnectionListener listener) {
     owner = listener;
   }
 
   /** Returns the connection to its pool after a complete exchange, ready for the next request. */
-  void release() {
+  public void release() {
     owner = null;
     reused = true;
     channel.config().setAutoRead(true);
@@ -51,7 +48,7 @@ final class BackendConnection extends ChannelInboundHandlerAdapter {
   }
 
   /** Closes the connection: the exchange on it cannot be completed or continued. */
-  void discard() {
+  public void discard() {
     owner = null;
     channel.close();
   }
@@ -70,9 +67,9 @@ final class BackendConnection extends ChannelInboundHandlerAdapter {
 
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
-    BackendListener o = owner;
+    ConnectionListener o = owner;
     if (o != null) {
-      o.onBackendRead(msg);
+      o.onRead(msg);
     } else {
       // An idle connection must not speak; whatever it says belongs to no request.
       ReferenceCountUtil.release(msg);
@@ -82,27 +79,27 @@ final class BackendConnection extends ChannelInboundHandlerAdapter {
 
   @Override
   public void channelReadComplete(ChannelHandlerContext ctx) {
-    BackendListener o = owner;
+    ConnectionListener o = owner;
     if (o != null) {
-      o.onBackendReadComplete();
+      o.onReadComplete();
     }
   }
 
   @Override
   public void channelInactive(ChannelHandlerContext ctx) {
     pool.onClosed(this);
-    BackendListener o = owner;
+    ConnectionListener o = owner;
     owner = null;
     if (o != null) {
-      o.onBackendInactive();
+      o.onClosed();
     }
   }
 
   @Override
   public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-    BackendListener o = owner;
+    ConnectionListener o = owner;
     if (o != null) {
-      o.onBackendWritabilityChanged();
+      o.onWritabilityChanged();
     }
   }
 
@@ -118,8 +115,9 @@ final class BackendConnection extends ChannelInboundHandlerAdapter {
   @Override
   public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
     log.debug(
-        "[{}] backend {} connection error: {}",
+        "[{}] {} {} connection error: {}",
         ctx.channel().id(),
+        pool.role(),
         pool.address(),
         cause.toString());
     ctx.close();

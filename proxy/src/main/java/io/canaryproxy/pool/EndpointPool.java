@@ -1,4 +1,4 @@
-package io.canaryproxy.forwarding;
+package io.canaryproxy.pool;
 
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
@@ -7,18 +7,21 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelPromise;
 import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
+import java.util.function.IntConsumer;
 
 /**
- * Keep-alive connections from one event loop to one backend endpoint. Touched only by that event
- * loop, so it takes no lock. Idle connections are reused most-recently-used first, which keeps the
- * warm ones warm and lets the others reach the idle timeout.
+ * Keep-alive connections from one event loop to one endpoint address, at most {@code
+ * maxConnections} open or opening. Touched only by that event loop, so it takes no lock. Idle
+ * connections are reused most-recently-used first, which keeps the warm ones warm and lets the
+ * others reach the idle timeout. Made by a {@link Connector}.
  */
-final class EndpointPool {
+public final class EndpointPool {
   private final InetSocketAddress address;
   private Bootstrap bootstrap;
   private final int maxConnections;
-  private final ProxyListener listener;
-  private final ArrayDeque<BackendConnection> idle = new ArrayDeque<>();
+  private final IntConsumer openConnections;
+  private final String role;
+  private final ArrayDeque<PooledConnection> idle = new ArrayDeque<>();
 
   /**
    * set once the endpoint left the configuration or the DNS answer: connections close when their
@@ -32,31 +35,34 @@ final class EndpointPool {
   /** requests assigned to this endpoint and not yet finished */
   private int inFlight;
 
-  EndpointPool(InetSocketAddress address, int maxConnections, ProxyListener listener) {
+  EndpointPool(
+      InetSocketAddress address, int maxConnections, IntConsumer openConnections, String role) {
     this.address = address;
     this.maxConnections = maxConnections;
-    this.listener = listener;
+    this.openConnections = openConnections;
+    this.role = role;
   }
 
   void setBootstrap(Bootstrap bootstrap) {
     this.bootstrap = bootstrap;
   }
 
-  int maxConnections() {
+  public int maxConnections() {
     return maxConnections;
   }
 
-  InetSocketAddress address() {
+  public InetSocketAddress address() {
     return address;
   }
 
-  int inFlight() {
+  /** Requests assigned to this endpoint and not yet finished (see {@link #requestStarted}). */
+  public int inFlight() {
     return inFlight;
   }
 
   /** An idle, open connection, or {@code null}. */
-  BackendConnection pollIdle() {
-    BackendConnection c;
+  public PooledConnection pollIdle() {
+    PooledConnection c;
     while ((c = idle.pollLast()) != null) {
       if (c.channel().isActive()) {
         return c;
@@ -66,12 +72,12 @@ final class EndpointPool {
   }
 
   /** True when another connection may be opened. */
-  boolean canOpen() {
+  public boolean canOpen() {
     return open < maxConnections;
   }
 
-  /** Starts a new connection; its pipeline ends with a {@link BackendConnection}. */
-  ChannelFuture connect() {
+  /** Starts a new connection; its pipeline ends with a {@link PooledConnection}. */
+  public ChannelFuture connect() {
     open++;
     ChannelFuture f = connectResolved();
     f.addListener(
@@ -105,11 +111,11 @@ final class EndpointPool {
     return connected;
   }
 
-  void requestStarted() {
+  public void requestStarted() {
     inFlight++;
   }
 
-  void requestFinished() {
+  public void requestFinished() {
     inFlight--;
   }
 
@@ -117,7 +123,7 @@ final class EndpointPool {
    * Takes back a connection whose exchange ended cleanly; closes it instead when the endpoint is
    * retired.
    */
-  void offer(BackendConnection c) {
+  void offer(PooledConnection c) {
     if (retired) {
       c.channel().close();
     } else {
@@ -129,24 +135,28 @@ final class EndpointPool {
    * No new request will pick this endpoint: close the idle connections now and the busy ones when
    * they are done.
    */
-  void retire() {
+  public void retire() {
     retired = true;
     closeIdle();
   }
 
-  void onOpened() {
-    listener.onBackendConnection(1);
+  String role() {
+    return role;
   }
 
-  void onClosed(BackendConnection c) {
+  void onOpened() {
+    openConnections.accept(1);
+  }
+
+  void onClosed(PooledConnection c) {
     open--;
     idle.remove(c);
-    listener.onBackendConnection(-1);
+    openConnections.accept(-1);
   }
 
   /** Closes every idle connection; used when the proxy stops. */
-  void closeIdle() {
-    BackendConnection c;
+  public void closeIdle() {
+    PooledConnection c;
     while ((c = idle.pollLast()) != null) {
       c.channel().close();
     }

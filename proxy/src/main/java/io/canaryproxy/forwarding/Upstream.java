@@ -1,0 +1,352 @@
+package io.canaryproxy.forwarding;
+
+import io.canaryproxy.pool.ConnectionListener;
+import io.canaryproxy.pool.EndpointPool;
+import io.canaryproxy.pool.PooledConnection;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ConnectTimeoutException;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The backend leg of one client connection's current exchange: picks an endpoint, leases an idle
+ * connection or opens one, streams the request there, sends a bodiless idempotent request once more
+ * when a reused connection dies before answering, and fails the exchange when no byte moved for
+ * {@code timeouts.response} (one timer per client connection). Reports to its {@link
+ * ProxyFrontendHandler}; event-loop only.
+ */
+final class Upstream implements ConnectionListener {
+  private static final Logger log = LoggerFactory.getLogger(Upstream.class);
+
+  private final ProxyFrontendHandler owner;
+  private final long responseTimeoutNanos;
+  private final Runnable responseTimeoutCheck = this::checkResponseTimeout;
+  private Channel client;
+  private LoopPools pools;
+
+  /** The exchange this leg serves, or {@code null} between exchanges. */
+  private Exchange ex;
+
+  /** The request head until it is written to a backend. */
+  private HttpRequest head;
+
+  private EndpointPool endpoint;
+  private PooledConnection backend;
+
+  /**
+   * The head last written to a backend, kept (it is not reference-counted) so a stale connection
+   * can be retried.
+   */
+  private HttpRequest sentHead;
+
+  private boolean requestDone;
+  private boolean retried;
+  private ScheduledFuture<?> responseTimer;
+  private long lastProgressNanos;
+
+  Upstream(ProxyFrontendHandler owner, long responseTimeoutNanos) {
+    this.owner = owner;
+    this.responseTimeoutNanos = responseTimeoutNanos;
+  }
+
+  void init(Channel client, LoopPools pools) {
+    this.client = client;
+    this.pools = pools;
+  }
+
+  /** True while a backend connection is attached to the exchange. */
+  boolean connected() {
+    return backend != null;
+  }
+
+  /** True once the client's last request piece was forwarded. */
+  boolean requestDone() {
+    return requestDone;
+  }
+
+  /** True when no backend connection is attached or it can take more bytes. */
+  boolean writable() {
+    return backend == null || backend.channel().isWritable();
+  }
+
+  /** The endpoint serving the exchange, for logs: its address, or {@code "?"}. */
+  String endpointName() {
+    return endpoint == null ? "?" : endpoint.address().toString();
+  }
+
+  /**
+   * Starts the exchange {@code e} on an endpoint of {@code backendName}; takes ownership of {@code
+   * request}. Reports a failure to the owner, possibly before returning.
+   */
+  void start(Exchange e, HttpRequest request, String backendName) {
+    ex = e;
+    head = request;
+    requestDone = false;
+    retried = false;
+    BackendPool pool = pools.lookup(backendName);
+    endpoint = pool == null ? null : pool.pick();
+    if (endpoint == null) {
+      owner.upstreamFailed(UpstreamFailure.NO_ENDPOINTS, null);
+      return;
+    }
+    endpoint.requestStarted();
+    PooledConnection idle = endpoint.pollIdle();
+    if (idle != null) {
+      attach(idle);
+    } else if (!endpoint.canOpen()) {
+      owner.upstreamFailed(UpstreamFailure.POOL_EXHAUSTED, null);
+    } else {
+      endpoint.connect().addListener((ChannelFutureListener) f -> onConnected(e, f));
+    }
+  }
+
+  private void onConnected(Exchange forExchange, ChannelFuture f) {
+    if (ex != forExchange) {
+      // The exchange ended (client gone) while connecting: keep the fresh connection for the next
+      // one.
+      if (f.isSuccess()) {
+        f.channel().pipeline().get(PooledConnection.class).release();
+      }
+      return;
+    }
+    if (!f.isSuccess()) {
+      UpstreamFailure type =
+          f.cause() instanceof ConnectTimeoutException
+              ? UpstreamFailure.CONNECT_TIMEOUT
+              : UpstreamFailure.CONNECT_FAILED;
+      owner.upstreamFailed(type, f.cause());
+      return;
+    }
+    attach(f.channel().pipeline().get(PooledConnection.class));
+    owner.upstreamConnected();
+  }
+
+  private void attach(PooledConnection c) {
+    backend = c;
+    c.lease(this);
+    boolean clientWritable = client.isWritable();
+    if (c.channel().config().isAutoRead() != clientWritable) {
+      c.channel().config().setAutoRead(clientWritable);
+    }
+    HttpRequest request = head;
+    head = null;
+    if (!request.headers().contains(HttpHeaderNames.HOST)) {
+      request.headers().set(HttpHeaderNames.HOST, ForwardHeaders.hostOf(endpoint.address()));
+    }
+    MirrorTap tap = owner.tap();
+    if (tap != null && !retried) {
+      tap.onRequest(request);
+    }
+    long now = System.nanoTime();
+    ex.upstreamSentNanos = now;
+    lastProgressNanos = now;
+    // Void promises: a failed write fires exceptionCaught, which closes the connection (as a socket
+    // error does).
+    c.channel().write(request, c.channel().voidPromise());
+    sentHead = request;
+    if (retried && requestDone) {
+      c.channel().writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT, c.channel().voidPromise());
+    }
+    if (responseTimer == null) {
+      // One timer per connection, not per request: it stays armed across exchanges and re-arms
+      // itself from lastProgressNanos (see checkResponseTimeout).
+      responseTimer =
+          client
+              .eventLoop()
+              .schedule(responseTimeoutCheck, responseTimeoutNanos, TimeUnit.NANOSECONDS);
+    }
+  }
+
+  /**
+   * Forwards a piece of the request body to the attached connection, and a copy to {@code tap};
+   * takes ownership of {@code content}. The last piece is flushed.
+   */
+  void forward(HttpContent content, MirrorTap tap) {
+    boolean last = content instanceof LastHttpContent;
+    ex.bytesIn += content.content().readableBytes();
+    if (tap != null) {
+      tap.onRequestContent(content, last);
+    }
+    lastProgressNanos = System.nanoTime();
+    backend.channel().write(content, backend.channel().voidPromise());
+    if (last) {
+      requestDone = true;
+      backend.channel().flush();
+    }
+  }
+
+  /** Flushes what was written to the backend, if a connection is attached. */
+  void flush() {
+    if (backend != null) {
+      backend.channel().flush();
+    }
+  }
+
+  /** Flushes a request body still streaming: a complete request was flushed with its last piece. */
+  void flushBody() {
+    if (backend != null && !requestDone) {
+      backend.channel().flush();
+    }
+  }
+
+  /** Lets the backend connection be read only while the client can take more bytes. */
+  void setAutoRead(boolean read) {
+    if (backend != null) {
+      backend.channel().config().setAutoRead(read);
+    }
+  }
+
+  // ---- backend events (same event loop) ----
+
+  @Override
+  public void onRead(Object msg) {
+    if (ex == null) {
+      ReferenceCountUtil.release(msg);
+      return;
+    }
+    long now = System.nanoTime();
+    lastProgressNanos = now;
+    owner.onUpstreamRead(msg, now);
+  }
+
+  @Override
+  public void onReadComplete() {
+    owner.onUpstreamReadComplete();
+  }
+
+  @Override
+  public void onClosed() {
+    PooledConnection dead = backend;
+    backend = null;
+    if (ex == null) {
+      return;
+    }
+    if (canRetry(dead)) {
+      retryOnNewConnection();
+    } else {
+      owner.upstreamFailed(UpstreamFailure.CONNECTION_CLOSED, null);
+    }
+  }
+
+  @Override
+  public void onWritabilityChanged() {
+    owner.onUpstreamWritabilityChanged();
+  }
+
+  /**
+   * A pooled connection the backend closed just as it was reused is the one failure a client cannot
+   * be blamed for and cannot see coming. A bodiless idempotent request that got no response byte is
+   * sent once more, on a new connection (RFC 9110 §9.2.2).
+   */
+  private boolean canRetry(PooledConnection dead) {
+    return dead != null
+        && dead.reused()
+        && !retried
+        && sentHead != null
+        && owner.resendable()
+        && isIdempotent(sentHead.method());
+  }
+
+  private void retryOnNewConnection() {
+    retried = true;
+    log.debug(
+        "[{}] backend {} closed a reused connection; retrying once",
+        client.id(),
+        endpoint.address());
+    cancelTimer();
+    head = sentHead;
+    sentHead = null;
+    if (!endpoint.canOpen()) {
+      owner.upstreamFailed(UpstreamFailure.POOL_EXHAUSTED, null);
+      return;
+    }
+    Exchange e = ex;
+    endpoint.connect().addListener((ChannelFutureListener) f -> onConnected(e, f));
+  }
+
+  private static boolean isIdempotent(HttpMethod method) {
+    return method == HttpMethod.GET
+        || method == HttpMethod.HEAD
+        || method == HttpMethod.OPTIONS
+        || method == HttpMethod.PUT
+        || method == HttpMethod.DELETE
+        || method == HttpMethod.TRACE;
+  }
+
+  /**
+   * The timer fired: fail the exchange if no byte moved for the timeout, else re-arm for the rest.
+   */
+  private void checkResponseTimeout() {
+    responseTimer = null;
+    if (ex == null || backend == null) {
+      return; // between exchanges, or still connecting: attach() arms the timer again
+    }
+    long idle = System.nanoTime() - lastProgressNanos;
+    if (idle >= responseTimeoutNanos) {
+      owner.upstreamFailed(UpstreamFailure.RESPONSE_TIMEOUT, null);
+    } else {
+      responseTimer =
+          client
+              .eventLoop()
+              .schedule(responseTimeoutCheck, responseTimeoutNanos - idle, TimeUnit.NANOSECONDS);
+    }
+  }
+
+  void cancelTimer() {
+    if (responseTimer != null) {
+      responseTimer.cancel(false);
+      responseTimer = null;
+    }
+  }
+
+  // ---- ends of an exchange ----
+
+  /**
+   * The response is complete: returns the connection to its pool when {@code reusable}, else closes
+   * it.
+   */
+  void complete(boolean reusable) {
+    PooledConnection b = backend;
+    backend = null;
+    if (b != null) {
+      if (reusable) {
+        b.release();
+      } else {
+        b.discard();
+      }
+    }
+  }
+
+  /** Cuts the exchange off from its backend connection, which cannot be reused. */
+  void abandon() {
+    PooledConnection b = backend;
+    backend = null;
+    if (b != null) {
+      b.discard();
+    }
+  }
+
+  /** The exchange ended: frees its endpoint slot and a head never sent. */
+  void finish() {
+    if (endpoint != null) {
+      endpoint.requestFinished();
+      endpoint = null;
+    }
+    if (head != null) {
+      ReferenceCountUtil.release(head);
+      head = null;
+    }
+    sentHead = null;
+    ex = null;
+  }
+}

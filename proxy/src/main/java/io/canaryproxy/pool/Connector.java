@@ -1,0 +1,68 @@
+package io.canaryproxy.pool;
+
+import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFactory;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.ChannelPipeline;
+import io.netty.channel.EventLoop;
+import java.net.InetSocketAddress;
+import java.util.function.BiConsumer;
+import java.util.function.IntConsumer;
+
+/**
+ * How one user (the forwarder, or mirroring) opens connections from one event loop: the transport,
+ * the connect timeout, the pooled allocator, {@code TCP_NODELAY}, and the pipeline. Makes the
+ * {@link EndpointPool}s of that loop; each pool it makes is separate from every other.
+ */
+public final class Connector {
+  private final Bootstrap template;
+  private final BiConsumer<ChannelPipeline, ChannelHandler> pipelines;
+  private final IntConsumer openConnections;
+  private final String role;
+
+  /**
+   * @param channels makes the connection channels (sockets, or embedded channels in a benchmark)
+   * @param connectTimeoutMillis how long a connect may take, in milliseconds (&gt; 0)
+   * @param pipelines assembles a connection's pipeline, ending with the handler it is given
+   * @param openConnections hears +1 when a connection opens and -1 when it closes
+   * @param role names the user in logs ({@code backend}, {@code shadow})
+   */
+  public Connector(
+      EventLoop loop,
+      ChannelFactory<? extends Channel> channels,
+      int connectTimeoutMillis,
+      BiConsumer<ChannelPipeline, ChannelHandler> pipelines,
+      IntConsumer openConnections,
+      String role) {
+    this.template =
+        new Bootstrap()
+            .group(loop)
+            .channelFactory(channels)
+            .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, connectTimeoutMillis)
+            .option(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
+            .option(ChannelOption.TCP_NODELAY, true);
+    this.pipelines = pipelines;
+    this.openConnections = openConnections;
+    this.role = role;
+  }
+
+  /** A new, empty pool of at most {@code maxConnections} connections to {@code address}. */
+  public EndpointPool newPool(InetSocketAddress address, int maxConnections) {
+    EndpointPool pool = new EndpointPool(address, maxConnections, openConnections, role);
+    pool.setBootstrap(
+        template
+            .clone()
+            .handler(
+                new ChannelInitializer<Channel>() {
+                  @Override
+                  protected void initChannel(Channel ch) {
+                    pipelines.accept(ch.pipeline(), new PooledConnection(pool));
+                  }
+                }));
+    return pool;
+  }
+}
