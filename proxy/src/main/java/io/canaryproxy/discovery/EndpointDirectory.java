@@ -324,7 +324,6 @@ public final class EndpointDirectory implements AutoCloseable {
     synchronized (this) {
       closed = true;
       names.values().forEach(Name::drop);
-      names.values().forEach(n -> n.firstAnswer.complete(null));
       s = scheduler;
       r = resolver;
     }
@@ -357,6 +356,7 @@ public final class EndpointDirectory implements AutoCloseable {
       if (next != null) {
         next.cancel(false);
       }
+      firstAnswer.complete(null); // nobody waits for a name that is gone
       return true;
     }
 
