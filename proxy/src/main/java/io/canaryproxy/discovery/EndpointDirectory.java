@@ -220,11 +220,11 @@ public final class EndpointDirectory implements AutoCloseable {
         InetAddress[] sorted = result.addresses().stream().distinct().toArray(InetAddress[]::new);
         Arrays.sort(sorted, EndpointDirectory::compare);
         List<InetAddress> next = List.of(sorted);
-        if (n.failures > 0 && n.resolved) {
+        if (n.failures > 0 && n.resolved()) {
           log.info("dns: {} resolves again after {} failures", n.host, n.failures);
         }
         if (!next.equals(n.addresses)) {
-          if (n.resolved) {
+          if (n.resolved()) {
             changes.increment();
             log.info("dns: {} now has {} (was {})", n.host, show(next), show(n.addresses));
           } else {
@@ -233,7 +233,6 @@ public final class EndpointDirectory implements AutoCloseable {
           n.addresses = next;
           changed = true;
         }
-        n.resolved = true;
         n.failures = 0;
         n.lastError = null;
         n.ttlSeconds = result.ttlSeconds();
@@ -340,7 +339,6 @@ public final class EndpointDirectory implements AutoCloseable {
     final String host;
     final CompletableFuture<Void> firstAnswer = new CompletableFuture<>();
     List<InetAddress> addresses = List.of();
-    boolean resolved;
     long ttlSeconds;
     int failures;
     String lastError;
@@ -360,10 +358,17 @@ public final class EndpointDirectory implements AutoCloseable {
       return true;
     }
 
+    /**
+     * Whether the name ever resolved: an answer always has an address, and a failure keeps them.
+     */
+    boolean resolved() {
+      return !addresses.isEmpty();
+    }
+
     Map<String, Object> describe() {
       Map<String, Object> m = new LinkedHashMap<>();
       m.put("addresses", addresses.stream().map(InetAddress::getHostAddress).toList());
-      m.put("ttlSeconds", resolved ? ttlSeconds : null);
+      m.put("ttlSeconds", resolved() ? ttlSeconds : null);
       m.put("failures", failures);
       m.put("lastError", lastError);
       m.put("nextQueryInMillis", Math.max(0, nextAtMillis - System.currentTimeMillis()));
