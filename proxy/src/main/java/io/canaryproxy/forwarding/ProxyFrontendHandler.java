@@ -5,6 +5,7 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpRequest;
@@ -100,7 +101,7 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
       if (ex == null || upstream.requestDone() || !upstream.connected()) {
         return false;
       }
-      upstream.forward(content, tap);
+      upstream.forward(withoutTrailers(content), tap);
       return true;
     }
     if (msg instanceof RejectedRequest rejected) {
@@ -112,6 +113,18 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
     }
     ReferenceCountUtil.release(msg);
     return true;
+  }
+
+  /**
+   * Request trailers are not forwarded: no backend asked for them (the proxy sends no {@code TE:
+   * trailers} upstream), and fields there would bypass the header rules (an untrusted override
+   * header, a forged {@code X-Forwarded-For}). Takes ownership of {@code content}.
+   */
+  private static HttpContent withoutTrailers(HttpContent content) {
+    if (content instanceof LastHttpContent last && !last.trailingHeaders().isEmpty()) {
+      return new DefaultLastHttpContent(last.content());
+    }
+    return content;
   }
 
   private void updateReading() {
@@ -140,7 +153,7 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
       request.headers().remove(HttpHeaderNames.EXPECT);
       writer.writeContinue();
     }
-    ForwardHeaders.prepareRequest(request, clientIp);
+    ForwardHeaders.prepareRequest(request, clientIp, table.headersRead());
     if (fc.tapFactory != null) {
       tap = fc.tapFactory.tap(request, e, ctx.channel().eventLoop());
       e.mirrored = tap != null;

@@ -4,6 +4,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.DecoderResult;
 import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.codec.http.HttpMessage;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpRequestDecoder;
 import io.netty.handler.codec.http.LastHttpContent;
@@ -12,10 +13,12 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Netty's request decoder, plus two checks it does not make: a request head containing obsolete
- * line folding (RFC 9112 §5.2: a server must reject it or replace it; we reject) is marked as a
- * failed decode, and a request head that has started to arrive must be complete within the
- * request-header timeout.
+ * Netty's request decoder, plus checks it does not make: the request line is checked strictly
+ * ({@link RequestLines}); a request head containing obsolete line folding (RFC 9112 §5.2: a server
+ * must reject it or replace it; we reject) is marked as a failed decode; and a request head that
+ * has started to arrive must be complete within the request-header timeout, counted only while the
+ * connection is being read (a pipelined head that waits because the proxy paused reading is not the
+ * client's delay).
  */
 final class ProxyRequestDecoder extends HttpRequestDecoder {
   private final long headerTimeoutNanos;
@@ -25,11 +28,7 @@ final class ProxyRequestDecoder extends HttpRequestDecoder {
   private boolean headStarted;
   private ScheduledFuture<?> headerTimer;
   private ChannelHandlerContext ctx;
-  private final Runnable onHeaderTimeout =
-      () -> {
-        headerTimer = null;
-        ctx.fireUserEventTriggered(RequestHeaderTimeout.INSTANCE);
-      };
+  private final Runnable onHeaderTimeout = this::headerTimedOut;
 
   ProxyRequestDecoder(HttpDecoderConfig config, long headerTimeoutNanos) {
     super(config);
@@ -68,6 +67,13 @@ final class ProxyRequestDecoder extends HttpRequestDecoder {
   }
 
   @Override
+  protected HttpMessage createMessage(String[] initialLine) throws Exception {
+    // A failure thrown here becomes the message's decoder result, which the guard answers with 400.
+    RequestLines.check(initialLine[0], initialLine[1], initialLine[2]);
+    return super.createMessage(initialLine);
+  }
+
+  @Override
   public void handlerAdded(ChannelHandlerContext ctx) throws Exception {
     this.ctx = ctx;
     super.handlerAdded(ctx);
@@ -77,6 +83,18 @@ final class ProxyRequestDecoder extends HttpRequestDecoder {
   protected void handlerRemoved0(ChannelHandlerContext ctx) throws Exception {
     endOfHead();
     super.handlerRemoved0(ctx);
+  }
+
+  private void headerTimedOut() {
+    headerTimer = null;
+    if (!ctx.channel().config().isAutoRead()) {
+      // The proxy itself stopped reading (answers are queued, or the backend is slow to take a
+      // body): the client is not late, and its full allowance starts again.
+      headerTimer =
+          ctx.executor().schedule(onHeaderTimeout, headerTimeoutNanos, TimeUnit.NANOSECONDS);
+      return;
+    }
+    ctx.fireUserEventTriggered(RequestHeaderTimeout.INSTANCE);
   }
 
   private void endOfHead() {
