@@ -20,7 +20,6 @@ import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
 import java.nio.charset.StandardCharsets;
-import java.util.Iterator;
 
 /**
  * Writes one exchange's response to the client: re-frames the backend's response head for the
@@ -144,13 +143,6 @@ final class ResponseWriter {
       }
       return false;
     }
-    if (hasSeveralLengths(response.headers())) {
-      // Netty's decoder takes the first of several in an HTTP/1.0 response; never guess.
-      ReferenceCountUtil.release(response);
-      owner.upstreamFailed(
-          UpstreamFailure.BAD_RESPONSE, new IllegalStateException("several Content-Length values"));
-      return false;
-    }
     responseStarted = true;
     ex.upstreamHeadersNanos = nowNanos;
     ex.status = code;
@@ -222,16 +214,6 @@ final class ResponseWriter {
     ReferenceCountUtil.release(response);
     encoder.nextResponseAnswersHead(false);
     ctx.writeAndFlush(interim, ctx.voidPromise());
-  }
-
-  private static boolean hasSeveralLengths(HttpHeaders headers) {
-    Iterator<? extends CharSequence> lengths =
-        headers.valueCharSequenceIterator(HttpHeaderNames.CONTENT_LENGTH);
-    if (!lengths.hasNext()) {
-      return false;
-    }
-    CharSequence first = lengths.next();
-    return lengths.hasNext() || AsciiString.indexOf(first, ',', 0) >= 0;
   }
 
   /** Answers {@code 100 Continue}. */

@@ -17,6 +17,7 @@ import io.netty.handler.codec.http.HttpResponseDecoder;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.AsciiString;
 import java.util.ArrayDeque;
 import java.util.List;
 
@@ -25,7 +26,8 @@ import java.util.List;
  * a connection into a pass-through (no CONNECT, no {@code 101} upgrade: the proxy sends neither, so
  * a backend that answers one is broken), it reads a response strictly (status line {@code HTTP/1.x
  * NNN} with a code in 100..599, or the response fails at once instead of waiting for a line that
- * may never come), and it tells the pool whether bytes arrived past the last response's framing.
+ * may never come; one Content-Length field in every version), and it tells the pool whether bytes
+ * arrived past the last response's framing.
  */
 final class BackendCodec
     extends CombinedChannelDuplexHandler<BackendCodec.Decoder, BackendCodec.Encoder>
@@ -58,6 +60,7 @@ final class BackendCodec
 
   /** Netty's response decoder with the strict checks described on {@link BackendCodec}. */
   final class Decoder extends HttpResponseDecoder {
+    private final LengthFields lengthFields = new LengthFields();
     private boolean atMessageStart = true;
     private boolean broken;
 
@@ -140,11 +143,18 @@ final class BackendCodec
           || !Character.isDigit(code.charAt(2))) {
         throw new IllegalArgumentException("invalid status code");
       }
+      lengthFields.reset();
       return super.createMessage(initialLine);
     }
 
     @Override
+    protected AsciiString splitHeaderName(byte[] sb, int start, int length) {
+      return lengthFields.count(super.splitHeaderName(sb, start, length));
+    }
+
+    @Override
     protected boolean isContentAlwaysEmpty(HttpMessage msg) {
+      lengthFields.check(); // called once the head is read, inside the decoder's failure handling
       if (msg instanceof HttpResponse response) {
         int code = response.status().code();
         if (code < 200) {

@@ -8,6 +8,7 @@ import io.netty.handler.codec.http.HttpMessage;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpRequestDecoder;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.AsciiString;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -27,6 +28,7 @@ final class ProxyRequestDecoder extends HttpRequestDecoder {
   private boolean foldSeen;
   private boolean headStarted;
   private ScheduledFuture<?> headerTimer;
+  private final LengthFields lengthFields = new LengthFields();
   private ChannelHandlerContext ctx;
   private final Runnable onHeaderTimeout = this::headerTimedOut;
 
@@ -70,7 +72,19 @@ final class ProxyRequestDecoder extends HttpRequestDecoder {
   protected HttpMessage createMessage(String[] initialLine) throws Exception {
     // A failure thrown here becomes the message's decoder result, which the guard answers with 400.
     RequestLines.check(initialLine[0], initialLine[1], initialLine[2]);
+    lengthFields.reset();
     return super.createMessage(initialLine);
+  }
+
+  @Override
+  protected AsciiString splitHeaderName(byte[] sb, int start, int length) {
+    return lengthFields.count(super.splitHeaderName(sb, start, length));
+  }
+
+  @Override
+  protected boolean isContentAlwaysEmpty(HttpMessage msg) {
+    lengthFields.check(); // called once the head is read, inside the decoder's failure handling
+    return super.isContentAlwaysEmpty(msg);
   }
 
   @Override
