@@ -62,13 +62,16 @@ public final class ProxyChannelInitializer extends ChannelInitializer<Channel>
             .setMaxChunkSize(MAX_CHUNK_BYTES)
             .setAllowDuplicateContentLengths(false)
             .setUseRfc9112TransferEncoding(true);
-    p.addLast("decoder", new ProxyRequestDecoder(config, timeouts.requestHeader().toNanos()));
+    p.addLast(
+        "decoder",
+        new ProxyRequestDecoder(
+            config, timeouts.requestHeader().toNanos(), timeouts.requestBody().toNanos()));
     p.addLast("encoder", new ProxyResponseEncoder());
     p.addLast("guard", new RequestGuardHandler(limits));
   }
 
   private void addProxyHandlers(ChannelPipeline p) {
-    p.addLast("proxy", new ProxyFrontendHandler(forwarding));
+    p.addLast("proxy", new ProxyFrontendHandler(forwarding, limits.requestBufferBytes()));
   }
 
   @Override

@@ -19,10 +19,15 @@ import java.util.concurrent.TimeUnit;
  * must reject it or replace it; we reject) is marked as a failed decode; and a request head that
  * has started to arrive must be complete within the request-header timeout, counted only while the
  * connection is being read (a pipelined head that waits because the proxy paused reading is not the
- * client's delay).
+ * client's delay). A request body may not pause for longer than the request-body timeout either,
+ * also counted only while the proxy reads.
  */
 final class ProxyRequestDecoder extends HttpRequestDecoder {
   private final long headerTimeoutNanos;
+  private final long bodyTimeoutNanos;
+  private ScheduledFuture<?> bodyTimer;
+  private long lastBodyReadNanos;
+  private final Runnable onBodyTimeout = this::bodyTimedOut;
   private boolean inHead = true;
   private boolean requestLineSeen;
   private boolean foldSeen;
@@ -32,9 +37,14 @@ final class ProxyRequestDecoder extends HttpRequestDecoder {
   private ChannelHandlerContext ctx;
   private final Runnable onHeaderTimeout = this::headerTimedOut;
 
-  ProxyRequestDecoder(HttpDecoderConfig config, long headerTimeoutNanos) {
+  /**
+   * @param headerTimeoutNanos a started head must be complete within this, in nanoseconds; 0: never
+   * @param bodyTimeoutNanos longest pause between body reads, in nanoseconds; 0: never
+   */
+  ProxyRequestDecoder(HttpDecoderConfig config, long headerTimeoutNanos, long bodyTimeoutNanos) {
     super(config);
     this.headerTimeoutNanos = headerTimeoutNanos;
+    this.bodyTimeoutNanos = bodyTimeoutNanos;
   }
 
   @Override
@@ -43,6 +53,8 @@ final class ProxyRequestDecoder extends HttpRequestDecoder {
     if (inHead && buffer.isReadable()) {
       headStarted = true;
       foldSeen |= scanForObsFold(buffer);
+    } else if (!inHead) {
+      lastBodyReadNanos = ctx.executor().ticker().nanoTime();
     }
     int before = out.size();
     super.decode(ctx, buffer, out);
@@ -58,7 +70,13 @@ final class ProxyRequestDecoder extends HttpRequestDecoder {
       if (msg instanceof LastHttpContent) {
         inHead = true;
         requestLineSeen = false;
+        cancelBodyTimer();
       }
+    }
+    if (!inHead && bodyTimer == null && bodyTimeoutNanos > 0) {
+      // A body is still to come: most bodies arrive with their head and need no timer.
+      lastBodyReadNanos = ctx.executor().ticker().nanoTime();
+      bodyTimer = ctx.executor().schedule(onBodyTimeout, bodyTimeoutNanos, TimeUnit.NANOSECONDS);
     }
     // Most heads arrive in one read and are decoded above; only a head still incomplete needs a
     // timer.
@@ -96,6 +114,7 @@ final class ProxyRequestDecoder extends HttpRequestDecoder {
   @Override
   protected void handlerRemoved0(ChannelHandlerContext ctx) throws Exception {
     endOfHead();
+    cancelBodyTimer();
     super.handlerRemoved0(ctx);
   }
 
@@ -109,6 +128,31 @@ final class ProxyRequestDecoder extends HttpRequestDecoder {
       return;
     }
     ctx.fireUserEventTriggered(RequestHeaderTimeout.INSTANCE);
+  }
+
+  private void bodyTimedOut() {
+    bodyTimer = null;
+    if (inHead) {
+      return;
+    }
+    long now = ctx.executor().ticker().nanoTime();
+    if (!ctx.channel().config().isAutoRead()) {
+      lastBodyReadNanos = now; // the proxy is not reading: the client cannot be late
+    }
+    long idle = now - lastBodyReadNanos;
+    if (idle >= bodyTimeoutNanos) {
+      ctx.fireUserEventTriggered(RequestBodyTimeout.INSTANCE);
+      return;
+    }
+    bodyTimer =
+        ctx.executor().schedule(onBodyTimeout, bodyTimeoutNanos - idle, TimeUnit.NANOSECONDS);
+  }
+
+  private void cancelBodyTimer() {
+    if (bodyTimer != null) {
+      bodyTimer.cancel(false);
+      bodyTimer = null;
+    }
   }
 
   private void endOfHead() {
@@ -153,6 +197,11 @@ final class ProxyRequestDecoder extends HttpRequestDecoder {
 
   /** Fired down the pipeline when a started request head did not complete in time. */
   enum RequestHeaderTimeout {
+    INSTANCE
+  }
+
+  /** Fired down the pipeline when a request body paused for longer than its timeout. */
+  enum RequestBodyTimeout {
     INSTANCE
   }
 

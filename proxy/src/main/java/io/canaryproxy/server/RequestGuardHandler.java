@@ -85,6 +85,15 @@ final class RequestGuardHandler extends ChannelInboundHandlerAdapter {
       }
       return;
     }
+    if (evt == ProxyRequestDecoder.RequestBodyTimeout.INSTANCE) {
+      if (!rejected) {
+        reject(
+            ctx,
+            new RejectedRequest(
+                HttpResponseStatus.REQUEST_TIMEOUT, "request body not received in time"));
+      }
+      return;
+    }
     ctx.fireUserEventTriggered(evt);
   }
 
