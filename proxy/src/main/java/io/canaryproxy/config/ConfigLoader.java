@@ -6,7 +6,7 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
-import io.canaryproxy.routing.Cidr;
+import io.canaryproxy.net.Cidr;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.nio.file.Files;

@@ -2,7 +2,7 @@ package io.canaryproxy.config;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.canaryproxy.routing.Cidr;
+import io.canaryproxy.net.Cidr;
 import io.canaryproxy.testing.RepoFiles;
 import java.io.IOException;
 import java.net.InetAddress;
