@@ -228,9 +228,9 @@ class ManifestsTest {
   @Test
   void configMapsShipTheDocumentedExamples() throws Exception {
     assertThat(podNamed("ingress.yaml/canary-proxy").config())
-        .isEqualTo(ConfigLoader.load(RepoFiles.file("config/ingress.yaml")));
+        .isEqualTo(ConfigLoader.parse(Files.readString(RepoFiles.file("config/ingress.yaml"))));
     assertThat(podNamed("sidecar.yaml/shop-canary").config())
-        .isEqualTo(ConfigLoader.load(RepoFiles.file("config/sidecar.yaml")));
+        .isEqualTo(ConfigLoader.parse(Files.readString(RepoFiles.file("config/sidecar.yaml"))));
   }
 
   @Test

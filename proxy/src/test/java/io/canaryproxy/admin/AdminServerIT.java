@@ -275,19 +275,23 @@ class AdminServerIT {
   }
 
   @Test
-  void refusesAnEmptyTokenFile() throws Exception {
+  void refusesAnEmptyTokenFileBeforeBinding() throws Exception {
     Path empty = Files.writeString(dir.resolve("empty-token"), " \n");
-    AdminServer server =
-        new AdminServer(
-            new AdminConfig(new HostPort("127.0.0.1", 0), empty),
-            Map.of(),
-            metrics,
-            recorders,
-            () -> true,
-            Map::of);
 
-    assertThatThrownBy(server::start)
+    assertThatThrownBy(
+            () ->
+                new AdminServer(
+                    new AdminConfig(new HostPort("127.0.0.1", 0), empty),
+                    Map.of(),
+                    metrics,
+                    recorders,
+                    () -> true,
+                    Map::of))
         .isInstanceOf(IllegalArgumentException.class)
-        .hasMessage("admin.tokenFile: " + empty + " (expected: a file holding a non-empty token)");
+        .hasMessage(
+            "admin.tokenFile: "
+                + empty
+                + " (cannot be read: empty; expected: a regular file of at most 4 KiB holding the"
+                + " token)");
   }
 }
