@@ -33,7 +33,8 @@ import java.util.function.Supplier;
  * The admin HTTP listener on {@code admin.listen}, separate from the proxy's: health, readiness,
  * Prometheus metrics, stats, histogram logs and the effective config, plus routes added with {@link
  * #route} and {@link #mutatingRoute}. It refuses a non-loopback address unless {@code
- * admin.tokenFile} is set.
+ * admin.tokenFile} is set; off loopback every endpoint but {@code /healthz} and {@code /readyz}
+ * needs a token (see {@link AdminAccess}).
  */
 public final class AdminServer {
   /** Largest admin request accepted, head excluded; larger ones get 413. */
@@ -121,7 +122,7 @@ public final class AdminServer {
   /**
    * Adds an endpoint that changes state: POST only (other methods get 405 with {@code Allow: POST})
    * and, when {@code admin.tokenFile} is set, only with {@code Authorization: Bearer <token>} (else
-   * 401).
+   * 401; 403 for the read-only token).
    */
   public AdminServer mutatingRoute(String path, AdminHandler handler) {
     routes.addMutating(path, handler);
@@ -144,7 +145,9 @@ public final class AdminServer {
               + listen
               + " (expected: a loopback address, or set admin.tokenFile to expose it)");
     }
-    routes.token(tokens.control());
+    routes.access(
+        new AdminAccess(
+            address.isLoopbackAddress(), config.publicMetrics(), tokens.control(), tokens.read()));
     group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
     try {
       channel =
