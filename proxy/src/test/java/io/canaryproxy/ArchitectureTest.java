@@ -1,0 +1,45 @@
+package io.canaryproxy;
+
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
+
+import com.tngtech.archunit.core.domain.JavaClasses;
+import com.tngtech.archunit.core.importer.ClassFileImporter;
+import com.tngtech.archunit.core.importer.ImportOption;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The package layering that ARCHITECTURE.md promises, checked on the compiled classes: no package
+ * cycles, and the decision logic (routing, analysis, address arithmetic) free of Netty, so that it
+ * stays plain Java that any protocol adapter can call.
+ */
+class ArchitectureTest {
+  private static JavaClasses classes;
+
+  @BeforeAll
+  static void importClasses() {
+    classes =
+        new ClassFileImporter()
+            .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
+            .importPackages("io.canaryproxy");
+  }
+
+  @Test
+  void packagesHaveNoCycles() {
+    slices().matching("io.canaryproxy.(*)..").should().beFreeOfCycles().check(classes);
+  }
+
+  @Test
+  void decisionsImportNoNetty() {
+    noClasses()
+        .that()
+        .resideInAnyPackage(
+            "io.canaryproxy.routing..", "io.canaryproxy.analysis..", "io.canaryproxy.net..")
+        .should()
+        .dependOnClassesThat()
+        .resideInAPackage("io.netty..")
+        .because("routing and analysis decisions are plain Java (ARCHITECTURE.md, STYLE.md item 2)")
+        .check(classes);
+  }
+}
