@@ -1,6 +1,7 @@
 package io.canaryproxy.mirroring;
 
 import io.canaryproxy.config.MirrorConfig;
+import io.canaryproxy.routing.Cohorts;
 import io.canaryproxy.routing.Variant;
 import java.util.EnumSet;
 import java.util.Locale;
@@ -17,8 +18,6 @@ import java.util.function.ToIntFunction;
  * falls back to the per-request random draw. Plain Java, thread-safe.
  */
 public final class MirrorSampler {
-  private static final int BUCKETS = 10_000;
-
   /** {@code percent} in millionths: a random draw in 0..999,999 below it is sampled. */
   private final int perMillion;
 
@@ -47,7 +46,7 @@ public final class MirrorSampler {
   MirrorSampler(MirrorConfig config, ToIntFunction<String> userBucket, IntUnaryOperator draw) {
     this.draw = draw;
     this.perMillion = (int) Math.round(config.percent() * 10_000);
-    this.bucketThreshold = (int) Math.round(config.percent() * (BUCKETS / 100.0));
+    this.bucketThreshold = Cohorts.threshold(config.percent());
     this.byUser = config.sampleBy() == MirrorConfig.SampleBy.USER;
     for (String v : config.from()) {
       from.add(Variant.valueOf(v.toUpperCase(Locale.ROOT)));

@@ -11,7 +11,7 @@ import io.canaryproxy.forwarding.MirrorTap;
 import io.canaryproxy.mirroring.MirrorStats.Outcome;
 import io.canaryproxy.pool.Connector;
 import io.canaryproxy.pool.Transports;
-import io.canaryproxy.routing.Cohorts;
+import io.canaryproxy.routing.SaltedHasher;
 import io.canaryproxy.routing.Variant;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
@@ -79,7 +79,7 @@ public final class Mirroring implements MirrorTap.Factory {
     this.timeouts = timeouts;
     this.shadowLatencyMicros = shadowLatencyMicros;
     String salt = (routingSalt == null ? "" : routingSalt) + ":mirror";
-    this.sampler = new MirrorSampler(config, key -> Cohorts.bucket(salt, key));
+    this.sampler = new MirrorSampler(config, new SaltedHasher(salt)::bucket);
     this.stats = new MirrorStats(inFlight);
     MirrorConfig.CompareConfig cc = config.compare();
     this.compare = cc != null && cc.enabled();

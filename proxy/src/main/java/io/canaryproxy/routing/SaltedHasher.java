@@ -7,13 +7,14 @@ import java.nio.charset.StandardCharsets;
  * after the salt prefix is computed once, and the key's characters are fed in per request. ASCII
  * keys allocate nothing; other keys are encoded to UTF-8 first.
  */
-final class SaltedHasher {
+public final class SaltedHasher {
   private final int prefixHash;
   private final int prefixTail;
   private final int prefixTailLen;
   private final int prefixLen;
 
-  SaltedHasher(String salt) {
+  /** A hasher for {@code salt}; the prefix {@code salt + ":"} is hashed here, once. */
+  public SaltedHasher(String salt) {
     byte[] prefix = (salt + ":").getBytes(StandardCharsets.UTF_8);
     int h1 = 0;
     int blocks = prefix.length & ~3;
@@ -36,8 +37,8 @@ final class SaltedHasher {
     this.prefixLen = prefix.length;
   }
 
-  /** Equal to {@code Cohorts.bucket(salt, key)}. */
-  int bucket(String key) {
+  /** Equal to {@code Cohorts.bucket(salt, key)}, 0..9999. */
+  public int bucket(String key) {
     int h1 = prefixHash;
     int tail = prefixTail;
     int tailLen = prefixTailLen;
