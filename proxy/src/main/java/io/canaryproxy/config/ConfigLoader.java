@@ -124,14 +124,16 @@ public final class ConfigLoader {
                     "response",
                     "clientIdle",
                     "requestHeader",
-                    "backendIdle")),
+                    "backendIdle",
+                    "requestBody")),
             limits(
                 top.map(
                     "limits",
                     "maxRequestLineBytes",
                     "maxHeaderBytes",
                     "maxHeaders",
-                    "maxBodyBytes")),
+                    "maxBodyBytes",
+                    "requestBufferBytes")),
             metrics(
                 top.map(
                     "metrics",
@@ -268,7 +270,8 @@ public final class ConfigLoader {
         m.duration("response", Duration.ofSeconds(30), true),
         m.duration("clientIdle", Duration.ofSeconds(60), true),
         m.duration("requestHeader", Duration.ofSeconds(10), true),
-        m.duration("backendIdle", Duration.ofSeconds(60), true));
+        m.duration("backendIdle", Duration.ofSeconds(60), true),
+        m.duration("requestBody", TimeoutsConfig.DEFAULT_REQUEST_BODY, true));
   }
 
   private static LimitsConfig limits(YamlMap m) {
@@ -276,7 +279,9 @@ public final class ConfigLoader {
         (int) m.size("maxRequestLineBytes", 8 << 10, 1, Integer.MAX_VALUE),
         (int) m.size("maxHeaderBytes", 16 << 10, 1, Integer.MAX_VALUE),
         (int) m.integer("maxHeaders", 100, 1, 100_000),
-        m.size("maxBodyBytes", 100L << 20, 0, Long.MAX_VALUE));
+        m.size("maxBodyBytes", 100L << 20, 0, Long.MAX_VALUE),
+        (int)
+            m.size("requestBufferBytes", LimitsConfig.DEFAULT_REQUEST_BUFFER_BYTES, 0, 16L << 20));
   }
 
   private static MetricsConfig metrics(YamlMap m) {

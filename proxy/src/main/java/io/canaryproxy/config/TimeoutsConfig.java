@@ -12,10 +12,26 @@ import java.time.Duration;
  *     60s
  * @param requestHeader a started request's headers must arrive within this; default 10s (408)
  * @param backendIdle an idle pooled backend connection is closed after this; default 60s
+ * @param requestBody longest pause between two reads of a request body while the proxy is reading
+ *     it; default 30s (408 and close)
  */
 public record TimeoutsConfig(
     Duration connect,
     Duration response,
     Duration clientIdle,
     Duration requestHeader,
-    Duration backendIdle) {}
+    Duration backendIdle,
+    Duration requestBody) {
+  /** The default for {@link #requestBody}. */
+  public static final Duration DEFAULT_REQUEST_BODY = Duration.ofSeconds(30);
+
+  /** The first five timeouts, with the default {@link #requestBody}. */
+  public TimeoutsConfig(
+      Duration connect,
+      Duration response,
+      Duration clientIdle,
+      Duration requestHeader,
+      Duration backendIdle) {
+    this(connect, response, clientIdle, requestHeader, backendIdle, DEFAULT_REQUEST_BODY);
+  }
+}

@@ -1,10 +1,14 @@
 package io.canaryproxy.forwarding;
 
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.util.AsciiString;
 import java.net.InetSocketAddress;
+import java.util.Set;
 
 /** The changes made to every request head before it goes to a backend. */
 final class ForwardHeaders {
@@ -16,25 +20,50 @@ final class ForwardHeaders {
   private ForwardHeaders() {}
 
   /**
-   * Removes hop-by-hop fields, appends the client to {@code X-Forwarded-For}, sets {@code
-   * X-Forwarded-Proto} and {@code X-Forwarded-Host} unless an earlier proxy set them, and speaks
-   * HTTP/1.1 to the backend. {@code Host} is kept as the client sent it.
+   * Removes hop-by-hop fields (never those named in {@code keep}, lower case), frames the body
+   * itself, appends the client to {@code X-Forwarded-For}, sets {@code X-Forwarded-Proto} and
+   * {@code X-Forwarded-Host} unless an earlier proxy set them, and speaks HTTP/1.1 to the backend.
+   * {@code Host} is kept as the client sent it.
    */
-  static void prepareRequest(HttpRequest request, String clientIp) {
+  static void prepareRequest(HttpRequest request, String clientIp, Set<String> keep) {
     HttpHeaders headers = request.headers();
-    HopByHop.strip(headers);
+    // The framing the decoder validated and delimits the body by; read before anything is removed.
+    boolean chunked = HttpUtil.isTransferEncodingChunked(request);
+    long length = chunked ? -1 : HttpUtil.getContentLength(request, -1L);
+    HopByHop.strip(headers, keep);
+    frame(headers, chunked, length);
     String forwardedFor = headers.get(X_FORWARDED_FOR);
     headers.set(X_FORWARDED_FOR, forwardedFor == null ? clientIp : forwardedFor + ", " + clientIp);
     if (!headers.contains(X_FORWARDED_PROTO)) {
       headers.set(X_FORWARDED_PROTO, HTTP);
     }
     if (!headers.contains(X_FORWARDED_HOST)) {
-      String host = headers.get(io.netty.handler.codec.http.HttpHeaderNames.HOST);
+      String host = headers.get(HttpHeaderNames.HOST);
       if (host != null) {
         headers.set(X_FORWARDED_HOST, host);
       }
     }
     request.setProtocolVersion(HttpVersion.HTTP_1_1);
+  }
+
+  /**
+   * Writes the framing fields of a forwarded request from what the proxy validated, whatever else
+   * the head says: {@code Transfer-Encoding: chunked} for a chunked body (the encoder re-chunks it;
+   * the guard admits no other transfer coding), else {@code Content-Length} when the client sent
+   * one, else nothing (no body, RFC 9112 §6.3).
+   */
+  private static void frame(HttpHeaders headers, boolean chunked, long length) {
+    if (chunked) {
+      headers.remove(HttpHeaderNames.CONTENT_LENGTH);
+      headers.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+    } else {
+      headers.remove(HttpHeaderNames.TRANSFER_ENCODING);
+      if (length >= 0) {
+        headers.set(HttpHeaderNames.CONTENT_LENGTH, length);
+      } else {
+        headers.remove(HttpHeaderNames.CONTENT_LENGTH);
+      }
+    }
   }
 
   /** A Host value for a request that came without one (HTTP/1.0). */

@@ -7,13 +7,20 @@ import io.netty.util.AsciiString;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Removes the header fields that apply to one connection only (RFC 9110 §7.6.1): {@code Connection}
  * and every field it names, {@code Keep-Alive}, {@code TE}, {@code Trailer}, {@code Upgrade}, and
- * any {@code Proxy-*} field. {@code Transfer-Encoding} is kept: the proxy re-frames bodies with the
- * same coding.
+ * any {@code Proxy-*} field.
+ *
+ * <p>{@code Connection} can never remove a field that frames the message or that the proxy itself
+ * read: {@code Content-Length}, {@code Transfer-Encoding}, {@code Host}, and the names the caller
+ * protects (the headers routing reads). Such names in {@code Connection} are ignored. Removing them
+ * would let a client make the proxy forward a body without its framing, which the backend would
+ * then read as a second request (request smuggling), or route by a header the backend never sees.
  */
 final class HopByHop {
   private static final AsciiString PROXY_PREFIX = AsciiString.cached("proxy-");
@@ -22,7 +29,16 @@ final class HopByHop {
 
   private HopByHop() {}
 
+  /** Strips a response head: only the framing fields are protected. */
   static void strip(HttpHeaders headers) {
+    strip(headers, Set.of());
+  }
+
+  /**
+   * Strips a head; {@code keep} holds lower-case names that {@code Connection} may not remove, in
+   * addition to the framing fields and {@code Host}.
+   */
+  static void strip(HttpHeaders headers, Set<String> keep) {
     // One pass decides whether anything is to be removed; most heads carry no hop-by-hop field but
     // Connection.
     boolean fixed = false;
@@ -41,11 +57,11 @@ final class HopByHop {
       }
     }
     if (fixed) {
-      String connection = headers.get(HttpHeaderNames.CONNECTION);
-      if (connection != null) {
-        removeListed(headers, connection);
-        headers.remove(HttpHeaderNames.CONNECTION);
+      // Every Connection field counts, not only the first (RFC 9110 §5.3: they form one list).
+      for (String connection : headers.getAll(HttpHeaderNames.CONNECTION)) {
+        removeListed(headers, connection, keep);
       }
+      headers.remove(HttpHeaderNames.CONNECTION);
       headers.remove(HttpHeaderNames.KEEP_ALIVE);
       headers.remove(HttpHeaderNames.TE);
       headers.remove(HttpHeaderNames.TRAILER);
@@ -76,7 +92,8 @@ final class HopByHop {
    * keep-alive} names a field that strip() removes anyway, and {@code close} is looked up by its
    * constant.
    */
-  private static void removeOption(HttpHeaders headers, String connection, int start, int end) {
+  private static void removeOption(
+      HttpHeaders headers, String connection, int start, int end, Set<String> keep) {
     int len = end - start;
     if (len == KEEP_ALIVE.length() && connection.regionMatches(true, start, KEEP_ALIVE, 0, len)) {
       return;
@@ -85,11 +102,21 @@ final class HopByHop {
       headers.remove(HttpHeaderValues.CLOSE);
       return;
     }
-    headers.remove(connection.substring(start, end));
+    String name = connection.substring(start, end).toLowerCase(Locale.ROOT);
+    if (isFraming(name) || keep.contains(name)) {
+      return; // never hop-by-hop here: see the class comment
+    }
+    headers.remove(name);
+  }
+
+  private static boolean isFraming(String lowerCaseName) {
+    return lowerCaseName.equals("content-length")
+        || lowerCaseName.equals("transfer-encoding")
+        || lowerCaseName.equals("host");
   }
 
   /** Removes each comma-separated field name listed in a Connection header value. */
-  private static void removeListed(HttpHeaders headers, String connection) {
+  private static void removeListed(HttpHeaders headers, String connection, Set<String> keep) {
     int start = 0;
     int len = connection.length();
     while (start < len) {
@@ -104,7 +131,7 @@ final class HopByHop {
         e--;
       }
       if (e > s) {
-        removeOption(headers, connection, s, e);
+        removeOption(headers, connection, s, e, keep);
       }
       start = end + 1;
     }

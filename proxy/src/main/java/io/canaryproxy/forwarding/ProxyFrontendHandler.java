@@ -5,6 +5,7 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpRequest;
@@ -14,6 +15,7 @@ import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.util.ArrayDeque;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -23,11 +25,17 @@ import org.slf4j.LoggerFactory;
  * time. Pipelined requests wait in a {@link PipelineQueue}, and the client is not read while
  * anything is queued or while the backend cannot take more bytes; the backend is not read while the
  * client cannot take more.
+ *
+ * <p>A request body is first read into memory, up to {@code limits.requestBufferBytes}, and only
+ * then is a backend connection taken (as nginx buffers bodies): a client that sends a small body
+ * slowly holds no backend connection, so slow clients cannot exhaust the pool. A larger body
+ * streams on from there.
  */
 public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
   private static final Logger log = LoggerFactory.getLogger(ProxyFrontendHandler.class);
 
   private final ForwardingContext fc;
+  private final int requestBufferBytes;
   private final PipelineQueue pending = new PipelineQueue(this::tryHandle);
   private final NettyRequestView view = new NettyRequestView();
   private final ResponseWriter writer;
@@ -40,12 +48,29 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
   private Exchange ex;
 
   private MirrorTap tap;
+
+  /** Body pieces read while no backend connection is taken yet, and their size in bytes. */
+  private final ArrayDeque<HttpContent> buffered = new ArrayDeque<>(2);
+
+  private long bufferedBytes;
+
+  /** The head of the request whose body is being buffered; sent once buffering ends. */
+  private HttpRequest heldHead;
+
+  /** True once the client's whole request (its last piece) was taken for this exchange. */
+  private boolean requestReceived;
+
   private boolean requestHasBody;
   private boolean skipBody;
   private boolean reading = true;
 
-  public ProxyFrontendHandler(ForwardingContext fc) {
+  /**
+   * @param requestBufferBytes how much of a request body is read before a backend connection is
+   *     taken for it; 0 streams at once
+   */
+  public ProxyFrontendHandler(ForwardingContext fc, int requestBufferBytes) {
     this.fc = fc;
+    this.requestBufferBytes = requestBufferBytes;
     this.writer = new ResponseWriter(this, fc);
     this.upstream = new Upstream(this, fc.responseTimeoutNanos);
   }
@@ -97,14 +122,21 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
         content.release();
         return true;
       }
-      if (ex == null || upstream.requestDone() || !upstream.connected()) {
+      if (ex == null || requestReceived) {
+        return false; // it belongs to a later pipelined request
+      }
+      if (heldHead != null) {
+        buffer(content);
+        return true;
+      }
+      if (!upstream.connected()) {
         return false;
       }
-      upstream.forward(content, tap);
+      forward(content);
       return true;
     }
     if (msg instanceof RejectedRequest rejected) {
-      if (ex != null && upstream.requestDone()) {
+      if (ex != null && requestReceived) {
         return false; // it concerns a later pipelined request: answer in order
       }
       reject(rejected);
@@ -114,9 +146,21 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
     return true;
   }
 
+  /**
+   * Request trailers are not forwarded: no backend asked for them (the proxy sends no {@code TE:
+   * trailers} upstream), and fields there would bypass the header rules (an untrusted override
+   * header, a forged {@code X-Forwarded-For}). Takes ownership of {@code content}.
+   */
+  private static HttpContent withoutTrailers(HttpContent content) {
+    if (content instanceof LastHttpContent last && !last.trailingHeaders().isEmpty()) {
+      return new DefaultLastHttpContent(last.content());
+    }
+    return content;
+  }
+
   private void updateReading() {
     boolean read =
-        !pending.closed() && pending.isEmpty() && (upstream.requestDone() || upstream.writable());
+        !pending.closed() && pending.isEmpty() && (requestReceived || upstream.writable());
     if (read != reading) {
       reading = read;
       ctx.channel().config().setAutoRead(read);
@@ -130,6 +174,7 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
     e.startNanos = System.nanoTime();
     e.method = request.method().name();
     e.path = NettyRequestView.pathOf(request.uri());
+    requestReceived = false;
     requestHasBody =
         HttpUtil.isTransferEncodingChunked(request) || HttpUtil.getContentLength(request, 0L) > 0;
     RoutingTable table = fc.router.current();
@@ -140,12 +185,65 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
       request.headers().remove(HttpHeaderNames.EXPECT);
       writer.writeContinue();
     }
-    ForwardHeaders.prepareRequest(request, clientIp);
+    ForwardHeaders.prepareRequest(request, clientIp, table.headersRead());
     if (fc.tapFactory != null) {
       tap = fc.tapFactory.tap(request, e, ctx.channel().eventLoop());
       e.mirrored = tap != null;
     }
+    if (requestHasBody && requestBufferBytes > 0) {
+      heldHead = request; // the backend is chosen now, the connection once the body is read
+      return;
+    }
     upstream.start(e, request, e.route.backend);
+  }
+
+  /** Keeps a body piece until the body is complete or the buffer is full; takes ownership. */
+  private void buffer(HttpContent content) {
+    boolean last = content instanceof LastHttpContent;
+    bufferedBytes += content.content().readableBytes();
+    buffered.add(withoutTrailers(content));
+    if (last) {
+      requestReceived = true;
+    }
+    if (last || bufferedBytes >= requestBufferBytes) {
+      Exchange e = ex;
+      HttpRequest head = heldHead;
+      heldHead = null;
+      upstream.start(e, head, e.route.backend);
+      if (ex == e && upstream.connected()) {
+        sendBuffered(); // an idle pooled connection was attached at once
+      }
+    }
+  }
+
+  /** Forwards a body piece to the attached backend connection; takes ownership. */
+  private void forward(HttpContent content) {
+    if (content instanceof LastHttpContent) {
+      requestReceived = true;
+    }
+    upstream.forward(withoutTrailers(content), tap);
+  }
+
+  /** Forwards the buffered body pieces, in order, to the connection just attached. */
+  private void sendBuffered() {
+    HttpContent c;
+    while ((c = buffered.poll()) != null) {
+      upstream.forward(c, tap);
+    }
+    bufferedBytes = 0;
+    upstream.flush();
+  }
+
+  private void releaseBuffered() {
+    HttpContent c;
+    while ((c = buffered.poll()) != null) {
+      c.release();
+    }
+    bufferedBytes = 0;
+    if (heldHead != null) {
+      ReferenceCountUtil.release(heldHead);
+      heldHead = null;
+    }
   }
 
   // ---- what the Upstream reports and asks (same event loop) ----
@@ -164,6 +262,7 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
 
   /** A connection was opened and the request head sent on it: forward what waited meanwhile. */
   void upstreamConnected() {
+    sendBuffered();
     pending.drain();
     upstream.flush();
     updateReading();
@@ -230,10 +329,10 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
       ctx.close(); // never present a truncated body as complete
       return;
     }
-    boolean requestDone = upstream.requestDone();
-    boolean close = (!requestDone && requestHasBody) || !writer.clientKeepAlive() || fc.draining();
+    boolean close =
+        (!requestReceived && requestHasBody) || !writer.clientKeepAlive() || fc.draining();
     writer.writeError(type.status(), "upstream " + type.tag(), type.tag(), close);
-    skipBody = !requestDone;
+    skipBody = !requestReceived;
     e.status = type.status().code();
     e.endNanos = System.nanoTime();
     finish(e);
@@ -279,6 +378,7 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
   }
 
   private void finish(Exchange e) {
+    releaseBuffered();
     upstream.finish();
     tap = null;
     ex = null;

@@ -4,6 +4,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.EmptyHttpHeaders;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -121,15 +122,25 @@ final class ResponseWriter {
 
   /**
    * Writes the response head; {@code nowNanos} is when it arrived. Returns false when it was an
-   * interim (1xx) response, which is dropped: the proxy answers {@code Expect: 100-continue}
-   * itself.
+   * interim (1xx) response, which does not end the exchange: {@code 100} is dropped (the proxy
+   * answers {@code Expect: 100-continue} itself), others such as {@code 103 Early Hints} are
+   * forwarded to an HTTP/1.1 client (RFC 9110 §15.2) and dropped for an HTTP/1.0 one, and {@code
+   * 101}, which the proxy never asks for, fails the exchange as a bad response.
    */
   private boolean onResponseHead(
       HttpResponse response, Exchange ex, MirrorTap tap, boolean keepAliveAllowed, long nowNanos) {
     int code = response.status().code();
     if (code < 200) {
-      ReferenceCountUtil.release(response);
       skipInterimLast = true;
+      if (code == 101) {
+        ReferenceCountUtil.release(response);
+        owner.upstreamFailed(
+            UpstreamFailure.BAD_RESPONSE, new IllegalStateException("unrequested 101 response"));
+      } else if (code != 100 && clientHttp11) {
+        writeInterim(response);
+      } else {
+        ReferenceCountUtil.release(response);
+      }
       return false;
     }
     responseStarted = true;
@@ -188,6 +199,21 @@ final class ResponseWriter {
       ctx.write(content, ctx.voidPromise());
     }
     return last;
+  }
+
+  /** Forwards an interim response, complete in itself, with its hop-by-hop fields removed. */
+  private void writeInterim(HttpResponse response) {
+    HopByHop.strip(response.headers());
+    FullHttpResponse interim =
+        new DefaultFullHttpResponse(
+            HttpVersion.HTTP_1_1,
+            response.status(),
+            Unpooled.EMPTY_BUFFER,
+            response.headers(),
+            EmptyHttpHeaders.INSTANCE);
+    ReferenceCountUtil.release(response);
+    encoder.nextResponseAnswersHead(false);
+    ctx.writeAndFlush(interim, ctx.voidPromise());
   }
 
   /** Answers {@code 100 Continue}. */

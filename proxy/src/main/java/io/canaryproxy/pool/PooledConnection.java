@@ -1,10 +1,12 @@
 package io.canaryproxy.pool;
 
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
+import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -19,6 +21,7 @@ public final class PooledConnection extends ChannelInboundHandlerAdapter {
   private final EndpointPool pool;
   private Channel channel;
   private ConnectionListener owner;
+  private BufferedInput input;
   private boolean reused;
 
   PooledConnection(EndpointPool pool) {
@@ -39,8 +42,21 @@ public final class PooledConnection extends ChannelInboundHandlerAdapter {
     owner = listener;
   }
 
-  /** Returns the connection to its pool after a complete exchange, ready for the next request. */
+  /**
+   * Returns the connection to its pool after a complete exchange, ready for the next request;
+   * closes it instead when its decoder holds bytes no response accounted for (a backend that wrote
+   * past its framing), which must never reach the next user.
+   */
   public void release() {
+    if (input != null && input.hasBufferedInput()) {
+      log.debug(
+          "[{}] {} {} sent bytes past its response; not reused",
+          channel.id(),
+          pool.role(),
+          pool.address());
+      discard();
+      return;
+    }
     owner = null;
     reused = true;
     channel.config().setAutoRead(true);
@@ -63,6 +79,11 @@ public final class PooledConnection extends ChannelInboundHandlerAdapter {
   @Override
   public void handlerAdded(ChannelHandlerContext ctx) {
     channel = ctx.channel();
+    for (Map.Entry<String, ChannelHandler> e : ctx.pipeline()) {
+      if (e.getValue() instanceof BufferedInput b) {
+        input = b;
+      }
+    }
   }
 
   @Override

@@ -6,7 +6,10 @@ import io.canaryproxy.config.RoutingConfig.RuleConfig;
 import io.canaryproxy.config.RoutingConfig.UserKeySource;
 import io.canaryproxy.routing.RoutingResult.Reason;
 import java.net.InetAddress;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
+import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
@@ -30,6 +33,7 @@ public final class RoutingTable {
   private final Cidr[] trusted;
   private final Rule[] rules;
   private final boolean split;
+  private final Set<String> headersRead;
 
   private RoutingTable(RoutingConfig config, RoutingTable compiled) {
     this.config = config;
@@ -43,6 +47,7 @@ public final class RoutingTable {
     this.trusted = compiled.trusted;
     this.rules = compiled.rules;
     this.split = compiled.split;
+    this.headersRead = compiled.headersRead;
   }
 
   private RoutingTable(RoutingConfig cfg) {
@@ -82,6 +87,42 @@ public final class RoutingTable {
                   : to.equals(stable) ? Variant.STABLE : Variant.OTHER);
     }
     this.split = cfg.anonymous() == Anonymous.SPLIT;
+    this.headersRead = headersRead(sources, overrideHeader, ruleConfigs);
+  }
+
+  /** Lower-case names of every request header that routing reads. */
+  private static Set<String> headersRead(
+      List<UserKeySource> sources, String overrideHeader, List<RuleConfig> rules) {
+    Set<String> names = new HashSet<>();
+    for (UserKeySource source : sources) {
+      names.add(source.kind() == UserKeySource.Kind.COOKIE ? "cookie" : lower(source.name()));
+    }
+    if (overrideHeader != null) {
+      names.add(lower(overrideHeader));
+    }
+    for (RuleConfig rule : rules) {
+      if (rule.header() != null) {
+        names.add(lower(rule.header().name()));
+      }
+      if (rule.cookie() != null) {
+        names.add("cookie");
+      }
+    }
+    return Set.copyOf(names);
+  }
+
+  private static String lower(String name) {
+    return name.toLowerCase(Locale.ROOT);
+  }
+
+  /**
+   * The lower-case names of the request headers this table reads to route (user-key headers, the
+   * {@code Cookie} header when a cookie is a key or a rule, the override header, rule headers). A
+   * client's {@code Connection} header may not remove them: routing and the backend must see the
+   * same request.
+   */
+  public Set<String> headersRead() {
+    return headersRead;
   }
 
   /**

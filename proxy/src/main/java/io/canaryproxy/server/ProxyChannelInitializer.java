@@ -10,7 +10,6 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
-import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.timeout.IdleStateHandler;
 import java.util.concurrent.TimeUnit;
@@ -63,13 +62,16 @@ public final class ProxyChannelInitializer extends ChannelInitializer<Channel>
             .setMaxChunkSize(MAX_CHUNK_BYTES)
             .setAllowDuplicateContentLengths(false)
             .setUseRfc9112TransferEncoding(true);
-    p.addLast("decoder", new ProxyRequestDecoder(config, timeouts.requestHeader().toNanos()));
+    p.addLast(
+        "decoder",
+        new ProxyRequestDecoder(
+            config, timeouts.requestHeader().toNanos(), timeouts.requestBody().toNanos()));
     p.addLast("encoder", new ProxyResponseEncoder());
     p.addLast("guard", new RequestGuardHandler(limits));
   }
 
   private void addProxyHandlers(ChannelPipeline p) {
-    p.addLast("proxy", new ProxyFrontendHandler(forwarding));
+    p.addLast("proxy", new ProxyFrontendHandler(forwarding, limits.requestBufferBytes()));
   }
 
   @Override
@@ -80,7 +82,7 @@ public final class ProxyChannelInitializer extends ChannelInitializer<Channel>
             .setMaxChunkSize(MAX_CHUNK_BYTES)
             .setAllowDuplicateContentLengths(false)
             .setUseRfc9112TransferEncoding(true);
-    p.addLast("codec", new HttpClientCodec(config, false, false));
+    p.addLast("codec", new BackendCodec(config));
     // Reader idleness is enough here: a connection goes back to the pool only once its request was
     // fully written and
     // its response fully read, so its last read is its last activity. Unlike all-idleness, it does

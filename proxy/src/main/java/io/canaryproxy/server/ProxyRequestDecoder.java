@@ -4,36 +4,47 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.DecoderResult;
 import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.codec.http.HttpMessage;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpRequestDecoder;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.AsciiString;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Netty's request decoder, plus two checks it does not make: a request head containing obsolete
- * line folding (RFC 9112 §5.2: a server must reject it or replace it; we reject) is marked as a
- * failed decode, and a request head that has started to arrive must be complete within the
- * request-header timeout.
+ * Netty's request decoder, plus checks it does not make: the request line is checked strictly
+ * ({@link RequestLines}); a request head containing obsolete line folding (RFC 9112 §5.2: a server
+ * must reject it or replace it; we reject) is marked as a failed decode; and a request head that
+ * has started to arrive must be complete within the request-header timeout, counted only while the
+ * connection is being read (a pipelined head that waits because the proxy paused reading is not the
+ * client's delay). A request body may not pause for longer than the request-body timeout either,
+ * also counted only while the proxy reads.
  */
 final class ProxyRequestDecoder extends HttpRequestDecoder {
   private final long headerTimeoutNanos;
+  private final long bodyTimeoutNanos;
+  private ScheduledFuture<?> bodyTimer;
+  private long lastBodyReadNanos;
+  private final Runnable onBodyTimeout = this::bodyTimedOut;
   private boolean inHead = true;
   private boolean requestLineSeen;
   private boolean foldSeen;
   private boolean headStarted;
   private ScheduledFuture<?> headerTimer;
+  private final LengthFields lengthFields = new LengthFields();
   private ChannelHandlerContext ctx;
-  private final Runnable onHeaderTimeout =
-      () -> {
-        headerTimer = null;
-        ctx.fireUserEventTriggered(RequestHeaderTimeout.INSTANCE);
-      };
+  private final Runnable onHeaderTimeout = this::headerTimedOut;
 
-  ProxyRequestDecoder(HttpDecoderConfig config, long headerTimeoutNanos) {
+  /**
+   * @param headerTimeoutNanos a started head must be complete within this, in nanoseconds; 0: never
+   * @param bodyTimeoutNanos longest pause between body reads, in nanoseconds; 0: never
+   */
+  ProxyRequestDecoder(HttpDecoderConfig config, long headerTimeoutNanos, long bodyTimeoutNanos) {
     super(config);
     this.headerTimeoutNanos = headerTimeoutNanos;
+    this.bodyTimeoutNanos = bodyTimeoutNanos;
   }
 
   @Override
@@ -42,6 +53,8 @@ final class ProxyRequestDecoder extends HttpRequestDecoder {
     if (inHead && buffer.isReadable()) {
       headStarted = true;
       foldSeen |= scanForObsFold(buffer);
+    } else if (!inHead) {
+      lastBodyReadNanos = ctx.executor().ticker().nanoTime();
     }
     int before = out.size();
     super.decode(ctx, buffer, out);
@@ -57,7 +70,13 @@ final class ProxyRequestDecoder extends HttpRequestDecoder {
       if (msg instanceof LastHttpContent) {
         inHead = true;
         requestLineSeen = false;
+        cancelBodyTimer();
       }
+    }
+    if (!inHead && bodyTimer == null && bodyTimeoutNanos > 0) {
+      // A body is still to come: most bodies arrive with their head and need no timer.
+      lastBodyReadNanos = ctx.executor().ticker().nanoTime();
+      bodyTimer = ctx.executor().schedule(onBodyTimeout, bodyTimeoutNanos, TimeUnit.NANOSECONDS);
     }
     // Most heads arrive in one read and are decoded above; only a head still incomplete needs a
     // timer.
@@ -65,6 +84,25 @@ final class ProxyRequestDecoder extends HttpRequestDecoder {
       headerTimer =
           ctx.executor().schedule(onHeaderTimeout, headerTimeoutNanos, TimeUnit.NANOSECONDS);
     }
+  }
+
+  @Override
+  protected HttpMessage createMessage(String[] initialLine) throws Exception {
+    // A failure thrown here becomes the message's decoder result, which the guard answers with 400.
+    RequestLines.check(initialLine[0], initialLine[1], initialLine[2]);
+    lengthFields.reset();
+    return super.createMessage(initialLine);
+  }
+
+  @Override
+  protected AsciiString splitHeaderName(byte[] sb, int start, int length) {
+    return lengthFields.count(super.splitHeaderName(sb, start, length));
+  }
+
+  @Override
+  protected boolean isContentAlwaysEmpty(HttpMessage msg) {
+    lengthFields.check(); // called once the head is read, inside the decoder's failure handling
+    return super.isContentAlwaysEmpty(msg);
   }
 
   @Override
@@ -76,7 +114,45 @@ final class ProxyRequestDecoder extends HttpRequestDecoder {
   @Override
   protected void handlerRemoved0(ChannelHandlerContext ctx) throws Exception {
     endOfHead();
+    cancelBodyTimer();
     super.handlerRemoved0(ctx);
+  }
+
+  private void headerTimedOut() {
+    headerTimer = null;
+    if (!ctx.channel().config().isAutoRead()) {
+      // The proxy itself stopped reading (answers are queued, or the backend is slow to take a
+      // body): the client is not late, and its full allowance starts again.
+      headerTimer =
+          ctx.executor().schedule(onHeaderTimeout, headerTimeoutNanos, TimeUnit.NANOSECONDS);
+      return;
+    }
+    ctx.fireUserEventTriggered(RequestHeaderTimeout.INSTANCE);
+  }
+
+  private void bodyTimedOut() {
+    bodyTimer = null;
+    if (inHead) {
+      return;
+    }
+    long now = ctx.executor().ticker().nanoTime();
+    if (!ctx.channel().config().isAutoRead()) {
+      lastBodyReadNanos = now; // the proxy is not reading: the client cannot be late
+    }
+    long idle = now - lastBodyReadNanos;
+    if (idle >= bodyTimeoutNanos) {
+      ctx.fireUserEventTriggered(RequestBodyTimeout.INSTANCE);
+      return;
+    }
+    bodyTimer =
+        ctx.executor().schedule(onBodyTimeout, bodyTimeoutNanos - idle, TimeUnit.NANOSECONDS);
+  }
+
+  private void cancelBodyTimer() {
+    if (bodyTimer != null) {
+      bodyTimer.cancel(false);
+      bodyTimer = null;
+    }
   }
 
   private void endOfHead() {
@@ -121,6 +197,11 @@ final class ProxyRequestDecoder extends HttpRequestDecoder {
 
   /** Fired down the pipeline when a started request head did not complete in time. */
   enum RequestHeaderTimeout {
+    INSTANCE
+  }
+
+  /** Fired down the pipeline when a request body paused for longer than its timeout. */
+  enum RequestBodyTimeout {
     INSTANCE
   }
 

@@ -10,6 +10,7 @@ import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
@@ -84,6 +85,15 @@ final class RequestGuardHandler extends ChannelInboundHandlerAdapter {
       }
       return;
     }
+    if (evt == ProxyRequestDecoder.RequestBodyTimeout.INSTANCE) {
+      if (!rejected) {
+        reject(
+            ctx,
+            new RejectedRequest(
+                HttpResponseStatus.REQUEST_TIMEOUT, "request body not received in time"));
+      }
+      return;
+    }
     ctx.fireUserEventTriggered(evt);
   }
 
@@ -121,12 +131,24 @@ final class RequestGuardHandler extends ChannelInboundHandlerAdapter {
       return new RejectedRequest(
           HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "too many header fields");
     }
-    int hosts = countHosts(headers);
+    if (HttpMethod.CONNECT.equals(request.method())) {
+      // A tunnel cannot be framed as a request and response, and a backend that answers 200 would
+      // turn a pooled connection into a pass-through.
+      return new RejectedRequest(HttpResponseStatus.NOT_IMPLEMENTED, "CONNECT is not supported");
+    }
+    int hosts = count(headers, HttpHeaderNames.HOST);
     if (hosts > 1 || (hosts == 0 && version.minorVersion() == 1)) {
       // RFC 9112 §3.2: an HTTP/1.1 request without Host, or any request with more than one, gets
       // 400.
       return new RejectedRequest(
           HttpResponseStatus.BAD_REQUEST, "exactly one Host header is required");
+    }
+    if (hosts == 1 && !RequestLines.isValidHost(headers.get(HttpHeaderNames.HOST))) {
+      return new RejectedRequest(HttpResponseStatus.BAD_REQUEST, "invalid Host header");
+    }
+    RejectedRequest framing = checkFraming(headers, version);
+    if (framing != null) {
+      return framing;
     }
     if (HttpUtil.getContentLength(request, -1L) > limits.maxBodyBytes()) {
       return new RejectedRequest(
@@ -139,10 +161,38 @@ final class RequestGuardHandler extends ChannelInboundHandlerAdapter {
     return null;
   }
 
+  /**
+   * The body framing checks that the decoder leaves out for HTTP/1.0 or does not make: exactly one
+   * Content-Length value in any version (the decoder takes the first of several in HTTP/1.0), no
+   * Transfer-Encoding in HTTP/1.0 (RFC 9112 §6.1: faulty framing), and no transfer coding but
+   * {@code chunked} (RFC 9112 §6.1: 501, as nginx answers).
+   */
+  private static RejectedRequest checkFraming(HttpHeaders headers, HttpVersion version) {
+    int lengths = count(headers, HttpHeaderNames.CONTENT_LENGTH);
+    if (lengths > 1
+        || (lengths == 1 && headers.get(HttpHeaderNames.CONTENT_LENGTH).indexOf(',') >= 0)) {
+      return new RejectedRequest(HttpResponseStatus.BAD_REQUEST, "more than one Content-Length");
+    }
+    int codings = count(headers, HttpHeaderNames.TRANSFER_ENCODING);
+    if (codings == 0) {
+      return null;
+    }
+    if (version.minorVersion() == 0) {
+      return new RejectedRequest(
+          HttpResponseStatus.BAD_REQUEST, "Transfer-Encoding in an HTTP/1.0 request");
+    }
+    if (codings > 1
+        || !HttpHeaderValues.CHUNKED.contentEqualsIgnoreCase(
+            headers.get(HttpHeaderNames.TRANSFER_ENCODING).trim())) {
+      return new RejectedRequest(
+          HttpResponseStatus.NOT_IMPLEMENTED, "transfer codings other than chunked");
+    }
+    return null;
+  }
+
   /** 0, 1, or 2 meaning "more than one"; without building the list that getAll would. */
-  private static int countHosts(HttpHeaders headers) {
-    Iterator<? extends CharSequence> values =
-        headers.valueCharSequenceIterator(HttpHeaderNames.HOST);
+  private static int count(HttpHeaders headers, CharSequence name) {
+    Iterator<? extends CharSequence> values = headers.valueCharSequenceIterator(name);
     int n = 0;
     while (n < 2 && values.hasNext()) {
       values.next();

@@ -285,6 +285,12 @@ class ConfigErrorsTest {
             "limits: {maxHeaderBytes: 4GiB}",
             "limits.maxHeaderBytes: \"4GiB\" (expected: 1..2147483647 bytes)"),
         arguments(
+            "timeouts: {requestBody: 0s}",
+            "timeouts.requestBody: \"0s\" (expected: a duration > 0)"),
+        arguments(
+            "limits: {requestBufferBytes: 1GiB}",
+            "limits.requestBufferBytes: \"1GiB\" (expected: 0..16777216 bytes)"),
+        arguments(
             "metrics: {significantDigits: 0}", "metrics.significantDigits: 0 (expected: 1..5)"),
         arguments(
             "metrics: {lowestMicros: 1000, highestMicros: 1500}",

@@ -206,8 +206,10 @@ class ConfigLoaderTest {
                   webhook: https://hooks.example/rollout
                   shadowGate: true
                   analysis: { confidence: 0.95, maxMismatchRate: 0.1, warmup: 45s }
-                timeouts: { connect: 500ms, response: 2m, clientIdle: 1h, requestHeader: 3s, backendIdle: 90s }
-                limits: { maxRequestLineBytes: 4KiB, maxHeaderBytes: 32768, maxHeaders: 50, maxBodyBytes: 1GiB }
+                timeouts: { connect: 500ms, response: 2m, clientIdle: 1h, requestHeader: 3s, backendIdle: 90s,
+                            requestBody: 5s }
+                limits: { maxRequestLineBytes: 4KiB, maxHeaderBytes: 32768, maxHeaders: 50, maxBodyBytes: 1GiB,
+                          requestBufferBytes: 8KiB }
                 metrics: { lowestMicros: 10, highestMicros: 1000000, significantDigits: 2, interval: 5s, window: 12 }
                 accessLog: { enabled: true, path: /var/log/a.json, sampleRate: 0.25, logUserKey: true }
                 drain: { delay: 0s, timeout: 1m }
@@ -252,8 +254,9 @@ class ConfigLoaderTest {
                 Duration.ofMinutes(2),
                 Duration.ofHours(1),
                 Duration.ofSeconds(3),
-                Duration.ofSeconds(90)));
-    assertThat(c.limits()).isEqualTo(new LimitsConfig(4096, 32768, 50, 1L << 30));
+                Duration.ofSeconds(90),
+                Duration.ofSeconds(5)));
+    assertThat(c.limits()).isEqualTo(new LimitsConfig(4096, 32768, 50, 1L << 30, 8192));
     assertThat(c.metrics())
         .isEqualTo(new MetricsConfig(10, 1_000_000, 2, Duration.ofSeconds(5), 12));
     assertThat(c.accessLog())

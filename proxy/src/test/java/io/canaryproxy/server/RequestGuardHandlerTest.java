@@ -28,6 +28,10 @@ class RequestGuardHandlerTest {
   private static final LimitsConfig LIMITS = new LimitsConfig(64, 256, 5, 10);
 
   private static EmbeddedChannel channel(long headerTimeoutNanos) {
+    return channel(headerTimeoutNanos, 0);
+  }
+
+  private static EmbeddedChannel channel(long headerTimeoutNanos, long bodyTimeoutNanos) {
     HttpDecoderConfig config =
         new HttpDecoderConfig()
             .setMaxInitialLineLength(LIMITS.maxRequestLineBytes())
@@ -35,7 +39,8 @@ class RequestGuardHandlerTest {
             .setAllowDuplicateContentLengths(false)
             .setUseRfc9112TransferEncoding(true);
     return new EmbeddedChannel(
-        new ProxyRequestDecoder(config, headerTimeoutNanos), new RequestGuardHandler(LIMITS));
+        new ProxyRequestDecoder(config, headerTimeoutNanos, bodyTimeoutNanos),
+        new RequestGuardHandler(LIMITS));
   }
 
   private static void write(EmbeddedChannel ch, String raw) {
@@ -51,7 +56,47 @@ class RequestGuardHandlerTest {
             "GET / HTTP/1.1\r\nHost: a\r\nA: 1\r\nB: 1\r\nC: 1\r\nD: 1\r\nE: 1\r\n\r\n", 431),
         Arguments.of("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 11\r\n\r\n", 413),
         Arguments.of("GET / HTTP/1.1\r\n\r\n", 400),
-        Arguments.of("GET / HTTP/1.2\r\nHost: a\r\n\r\n", 505));
+        Arguments.of("GET / HTTP/1.2\r\nHost: a\r\n\r\n", 505),
+        // a tunnel cannot be framed, and would turn a pooled connection into a pass-through
+        Arguments.of("CONNECT x:443 HTTP/1.1\r\nHost: x:443\r\n\r\n", 501),
+        // request targets with bytes a backend may read differently
+        Arguments.of("GET /a\u0000b HTTP/1.1\r\nHost: a\r\n\r\n", 400),
+        Arguments.of("GET /a\u0001b HTTP/1.1\r\nHost: a\r\n\r\n", 400),
+        Arguments.of("GET /a\u007fb HTTP/1.1\r\nHost: a\r\n\r\n", 400),
+        Arguments.of("GET /a\u00ffb HTTP/1.1\r\nHost: a\r\n\r\n", 400),
+        Arguments.of("G@T / HTTP/1.1\r\nHost: a\r\n\r\n", 400),
+        Arguments.of("GET /a http/1.1\r\nHost: a\r\n\r\n", 400),
+        Arguments.of("GET / HTTP/1.1\r\nHost: a b\r\n\r\n", 400),
+        Arguments.of("GET / HTTP/1.1\r\nHost: a/b\r\n\r\n", 400),
+        Arguments.of("GET / HTTP/1.1\r\nHost: a:8x\r\n\r\n", 400),
+        // HTTP/1.0: the decoder would keep the first Content-Length and serve the rest as a request
+        Arguments.of("POST / HTTP/1.0\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\nab", 400),
+        Arguments.of("POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400),
+        Arguments.of(
+            "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n",
+            501));
+  }
+
+  static Stream<Arguments> accepted() {
+    return Stream.of(
+        Arguments.of("GET /a?b=%20&c=d~ HTTP/1.1\r\nHost: shop.example:8080\r\n\r\n"),
+        Arguments.of("GET http://x.example/a HTTP/1.1\r\nHost: x.example\r\n\r\n"),
+        Arguments.of("GET / HTTP/1.1\r\nHost: [::1]:80\r\n\r\n"),
+        Arguments.of("GET / HTTP/1.1\r\nHost: \r\n\r\n"),
+        Arguments.of("GET / HTTP/1.0\r\n\r\n"),
+        Arguments.of("M-SEARCH * HTTP/1.1\r\nHost: a\r\n\r\n"));
+  }
+
+  @ParameterizedTest
+  @MethodSource("accepted")
+  void passesAValidRequestLineAndHost(String raw) {
+    EmbeddedChannel ch = channel(0);
+    write(ch, raw);
+    HttpRequest request = ch.readInbound();
+    assertThat(request.decoderResult().isSuccess()).isTrue();
+    ReferenceCountUtil.release(ch.readInbound());
+    assertThat(ch.config().isAutoRead()).isTrue();
+    assertFalse(ch.finishAndReleaseAll());
   }
 
   @ParameterizedTest
@@ -122,6 +167,76 @@ class RequestGuardHandlerTest {
     Object rejected = ch.readInbound();
     assertThat(rejected).isInstanceOf(RejectedRequest.class);
     assertThat(((RejectedRequest) rejected).status().code()).isEqualTo(408);
+    assertFalse(ch.finishAndReleaseAll());
+  }
+
+  @Test
+  void aPipelinedHeadIsNotTimedOutWhileTheProxyIsNotReading() {
+    EmbeddedChannel ch = channel(TimeUnit.MILLISECONDS.toNanos(200));
+    write(ch, "GET /1 HTTP/1.1\r\nHost: a\r\n\r\nGET /2 HTTP/1.1\r\nHost: a\r\n");
+    ReferenceCountUtil.release(ch.readInbound());
+    ReferenceCountUtil.release(ch.readInbound());
+    ch.config().setAutoRead(false); // as the forwarder does while the first answer is pending
+    ch.advanceTimeBy(500, TimeUnit.MILLISECONDS);
+    ch.runScheduledPendingTasks();
+    assertThat((Object) ch.readInbound()).as("no 408 while the proxy is not reading").isNull();
+    ch.config().setAutoRead(true);
+    write(ch, "\r\n");
+    HttpRequest second = ch.readInbound();
+    assertThat(second.uri()).isEqualTo("/2");
+    assertThat(second.decoderResult().isSuccess()).isTrue();
+    ReferenceCountUtil.release(ch.readInbound());
+    assertFalse(ch.finishAndReleaseAll());
+  }
+
+  @Test
+  void aBodyThatStallsIsRejectedWith408AfterTheBodyTimeout() {
+    EmbeddedChannel ch = channel(0, TimeUnit.MILLISECONDS.toNanos(200));
+    write(ch, "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\n012");
+    ReferenceCountUtil.release(ch.readInbound());
+    ReferenceCountUtil.release(ch.readInbound());
+    ch.advanceTimeBy(150, TimeUnit.MILLISECONDS);
+    write(ch, "34"); // progress: the allowance starts again
+    ReferenceCountUtil.release(ch.readInbound());
+    ch.advanceTimeBy(150, TimeUnit.MILLISECONDS);
+    ch.runScheduledPendingTasks();
+    assertThat((Object) ch.readInbound()).as("paused 150 ms only").isNull();
+    ch.advanceTimeBy(100, TimeUnit.MILLISECONDS);
+    ch.runScheduledPendingTasks();
+    Object rejected = ch.readInbound();
+    assertThat(rejected).isInstanceOf(RejectedRequest.class);
+    assertThat(((RejectedRequest) rejected).status().code()).isEqualTo(408);
+    assertFalse(ch.finishAndReleaseAll());
+  }
+
+  @Test
+  void aBodyIsNotTimedOutWhileTheProxyIsNotReading() {
+    EmbeddedChannel ch = channel(0, TimeUnit.MILLISECONDS.toNanos(200));
+    write(ch, "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\n012");
+    ReferenceCountUtil.release(ch.readInbound());
+    ReferenceCountUtil.release(ch.readInbound());
+    ch.config().setAutoRead(false); // the backend cannot take more bytes
+    ch.advanceTimeBy(1000, TimeUnit.MILLISECONDS);
+    ch.runScheduledPendingTasks();
+    assertThat((Object) ch.readInbound()).isNull();
+    ch.config().setAutoRead(true);
+    ch.advanceTimeBy(300, TimeUnit.MILLISECONDS);
+    ch.runScheduledPendingTasks();
+    assertThat((Object) ch.readInbound())
+        .as("once reading again, the client gets its allowance, then 408")
+        .isInstanceOf(RejectedRequest.class);
+    assertFalse(ch.finishAndReleaseAll());
+  }
+
+  @Test
+  void aBodyThatArrivesWithItsHeadNeedsNoTimer() {
+    EmbeddedChannel ch = channel(0, TimeUnit.MILLISECONDS.toNanos(200));
+    write(ch, "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabc");
+    ReferenceCountUtil.release(ch.readInbound());
+    ReferenceCountUtil.release(ch.readInbound());
+    ch.advanceTimeBy(300, TimeUnit.MILLISECONDS);
+    ch.runScheduledPendingTasks();
+    assertThat((Object) ch.readInbound()).isNull();
     assertFalse(ch.finishAndReleaseAll());
   }
 
