@@ -7,6 +7,8 @@ import io.canaryproxy.analysis.RolloutController;
 import io.canaryproxy.analysis.RolloutEventListener;
 import io.canaryproxy.analysis.Verdict;
 import io.canaryproxy.analysis.WebhookNotifier;
+import io.canaryproxy.config.ConfigException;
+import io.canaryproxy.config.ConfigFiles;
 import io.canaryproxy.config.ConfigWatcher;
 import io.canaryproxy.config.HostPort;
 import io.canaryproxy.config.MetricsConfig;
@@ -30,7 +32,6 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.netty.handler.codec.http.HttpMethod;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -99,6 +100,16 @@ public final class CanaryProxy implements AutoCloseable {
     }
     this.recorders = new LatencyRecorders(m);
     this.metrics = new MicrometerBinding();
+    // First of the parts that read files or start threads: a token file that cannot be read
+    // fails here, before any thread is started or any port bound.
+    this.admin =
+        new AdminServer(
+            config.admin(),
+            config,
+            metrics,
+            recorders,
+            () -> ready && !draining,
+            this::mirrorStats);
     List<ProxyListener> listeners = new ArrayList<>(List.of(recorders, metrics));
     if (config.accessLog().enabled()) {
       accessLog = new AccessLog(config.accessLog());
@@ -146,11 +157,6 @@ public final class CanaryProxy implements AutoCloseable {
     this.reloadSuccesses = reloadCounter("success");
     this.reloadFailures = reloadCounter("failure");
     this.proxy = new ProxyServer(config, router, new CompositeListener(listeners), mirroring);
-    Supplier<Map<String, Object>> mirrorStats =
-        mirroring == null ? Map::of : mirroring.stats()::snapshot;
-    this.admin =
-        new AdminServer(
-            config.admin(), config, metrics, recorders, () -> ready && !draining, mirrorStats);
     addRolloutRoutes();
     admin.route(
         HttpMethod.GET, "/admin/endpoints", request -> AdminResponse.json(200, endpoints()));
@@ -187,6 +193,11 @@ public final class CanaryProxy implements AutoCloseable {
   public CanaryProxy addVerdictListener(Consumer<Verdict> listener) {
     verdictListeners.add(listener);
     return this;
+  }
+
+  /** The {@code mirror} object of {@code /admin/stats}. */
+  private Map<String, Object> mirrorStats() {
+    return mirroring == null ? Map.of() : mirroring.stats().snapshot();
   }
 
   private void publish(Verdict verdict) {
@@ -298,14 +309,22 @@ public final class CanaryProxy implements AutoCloseable {
 
   /**
    * Watches {@code file} (the file this proxy was started with) and applies each new valid version;
-   * see {@link #reload(ProxyConfig)}. An invalid version is logged, error by error with its YAML
-   * path, and counted, and the running config stays live.
+   * see {@link #reload(ProxyConfig)}. An invalid or unreadable version is logged, error by error
+   * with its YAML path or file name, and counted, and the running config stays live. Reading,
+   * parsing and applying happen on the watcher's own thread, never on the metrics thread that feeds
+   * the rollout judge.
    */
   public void watchConfig(Path file) throws IOException {
+    byte[] running;
+    try {
+      running = ConfigFiles.readConfig(file);
+    } catch (ConfigException e) {
+      running = new byte[0]; // the watcher reports the problem on its first check
+    }
     watcher =
         new ConfigWatcher(
             file,
-            Files.readAllBytes(file),
+            running,
             next -> {
               try {
                 reload(next);
@@ -317,8 +336,7 @@ public final class CanaryProxy implements AutoCloseable {
               reloadFailures.increment();
               errors.forEach(
                   e -> log.error("config reload rejected, the running config stays: {}", e));
-            },
-            executor);
+            });
     watcher.start(RELOAD_POLL);
   }
 

@@ -57,6 +57,20 @@ public final class Main implements Callable<Integer> {
     }
   }
 
+  /**
+   * Builds the proxy, or prints why not (e.g. a token file emptied since the config was loaded) and
+   * returns {@code null}. Nothing is bound yet either way.
+   */
+  static CanaryProxy create(ProxyConfig c, PrintWriter err) {
+    try {
+      return new CanaryProxy(c);
+    } catch (IllegalArgumentException e) {
+      err.println(e.getMessage());
+      err.flush();
+      return null;
+    }
+  }
+
   /** One line describing a valid config. */
   static String summary(ProxyConfig c) {
     StringBuilder sb = new StringBuilder("ok: listen ").append(c.listen());
@@ -115,7 +129,11 @@ public final class Main implements Callable<Integer> {
       if (c == null) {
         return INVALID_CONFIG;
       }
-      CanaryProxy proxy = new CanaryProxy(c).start();
+      CanaryProxy proxy = create(c, spec.commandLine().getErr());
+      if (proxy == null) {
+        return INVALID_CONFIG;
+      }
+      proxy.start();
       proxy.watchConfig(config);
       Signals.onHangup(proxy::checkConfig);
       return runUntilSignalled(proxy, c, () -> {});
@@ -197,8 +215,11 @@ public final class Main implements Callable<Integer> {
       PrintWriter out = spec.commandLine().getOut();
       List<DemoBackend> backends = startDemoBackends(c, degradeAfterSeconds);
       VerdictTrail trail = new VerdictTrail(out);
-      CanaryProxy proxy =
-          new CanaryProxy(c).addRolloutListener(trail).addVerdictListener(trail).start();
+      CanaryProxy proxy = create(c, err);
+      if (proxy == null) {
+        return INVALID_CONFIG;
+      }
+      proxy.addRolloutListener(trail).addVerdictListener(trail).start();
       printTryThis(out, c, proxy, load > 0);
       DemoLoad traffic =
           load > 0

@@ -3,8 +3,12 @@ package io.canaryproxy;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.canaryproxy.config.ConfigFiles;
 import io.canaryproxy.config.ConfigLoader;
+import io.canaryproxy.config.ConfigWatcher;
 import io.canaryproxy.testing.RawHttp;
+import io.canaryproxy.testing.SpecialFiles;
 import io.canaryproxy.testing.StubServer;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import java.io.IOException;
@@ -25,6 +29,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Hot reload the way Kubernetes delivers a ConfigMap: an atomic swap of the {@code ..data} symlink.
@@ -75,6 +81,7 @@ class ConfigReloadIT {
           stable: { endpoints: ["%s"] }
           canary: { endpoints: ["%s"] }
         %s
+        metrics: { interval: 200ms }
         routing:
           userKey: [ { header: x-user-id } ]
           canaryPercent: %s
@@ -92,9 +99,20 @@ class ConfigReloadIT {
    * Writes a new timestamped directory and swaps {@code ..data} to it in one rename, as the kubelet
    * does.
    */
-  private void publish(String yaml) throws IOException {
+  private void publish(String yaml) throws Exception {
+    publish(file -> Files.writeString(file, yaml));
+  }
+
+  /** Makes a file at a given path: a regular one, a FIFO, a symlink. */
+  @FunctionalInterface
+  private interface FileMaker {
+    void make(Path file) throws Exception;
+  }
+
+  /** As {@link #publish(String)}, with {@code config.yaml} made by {@code maker}. */
+  private void publish(FileMaker maker) throws Exception {
     Path version = Files.createDirectory(dir.resolve("..2026_11_26_" + generation++));
-    Files.writeString(version.resolve("config.yaml"), yaml);
+    maker.make(version.resolve("config.yaml"));
     Path tmp = dir.resolve("..data_tmp");
     Files.deleteIfExists(tmp);
     Files.createSymbolicLink(tmp, version.getFileName());
@@ -209,6 +227,84 @@ class ConfigReloadIT {
                 + ")")
         // 50 reloads leaking a thread or a socket each would be far beyond this slack.
         .until(() -> openFiles() <= fdsBefore + 10 && proxyThreads() <= threadsBefore + 2);
+  }
+
+  /** A config.yaml that cannot be read, of the given kind. */
+  private FileMaker unreadable(String kind) {
+    return switch (kind) {
+      case "symlink to /dev/zero" -> SpecialFiles::devZero;
+      case "FIFO" -> SpecialFiles::fifo;
+      // Valid YAML that would move every user to stable, but 8 MiB long.
+      case "file over 1 MiB" ->
+          file ->
+              Files.writeString(
+                  file,
+                  config(0, false) + "#" + "x".repeat(8 * ConfigFiles.MAX_CONFIG_BYTES) + "\n");
+      default -> throw new IllegalArgumentException(kind);
+    };
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(strings = {"symlink to /dev/zero", "FIFO", "file over 1 MiB"})
+  void aConfigThatBecomesUnreadableKeepsTheOldOneServing(String kind) throws Exception {
+    FileMaker maker = unreadable(kind);
+    publish(config(100, false));
+    await().atMost(Duration.ofSeconds(2)).until(() -> get("/", "u1").equals("canary"));
+
+    publish(maker);
+
+    await()
+        .atMost(Duration.ofSeconds(5))
+        .until(
+            () -> metrics().contains("canary_proxy_config_reloads_total{outcome=\"failure\"} 1.0"));
+    assertThat(get("/", "u1")).as("the old config still routes").isEqualTo("canary");
+    // The watcher is not stuck on the bad file: the next good version goes live.
+    publish(config(0, false));
+    await().atMost(Duration.ofSeconds(5)).until(() -> get("/", "u1").equals("stable"));
+    assertThat(metrics())
+        .as("the bad file is reported once, however often it is polled")
+        .contains("canary_proxy_config_reloads_total{outcome=\"failure\"} 1.0");
+  }
+
+  @Test
+  void aSlowReloadDoesNotHoldUpTheMetricsIntervals() throws Exception {
+    synchronized (proxy) {
+      // reload() is synchronized on the proxy: while this test holds the lock, the reload blocks.
+      publish(config(100, false));
+      await()
+          .atMost(Duration.ofSeconds(5))
+          .until(
+              () ->
+                  Thread.getAllStackTraces().keySet().stream()
+                      .anyMatch(
+                          t ->
+                              t.getName().equals(ConfigWatcher.THREAD_NAME)
+                                  && t.getState() == Thread.State.BLOCKED));
+      long seen = lastIntervalEnd();
+      await()
+          .atMost(Duration.ofSeconds(5))
+          .alias("a metrics interval closes while the reload is blocked")
+          .until(() -> lastIntervalEnd() > seen);
+    }
+    await().atMost(Duration.ofSeconds(5)).until(() -> get("/", "u1").equals("canary"));
+  }
+
+  private long lastIntervalEnd() throws Exception {
+    String body =
+        client
+            .send(
+                HttpRequest.newBuilder(
+                        URI.create("http://127.0.0.1:" + proxy.adminPort() + "/admin/stats"))
+                    .build(),
+                BodyHandlers.ofString())
+            .body();
+    return new ObjectMapper()
+        .readTree(body)
+        .path("variants")
+        .path("stable")
+        .path("lastInterval")
+        .path("endMillis")
+        .asLong(0);
   }
 
   private long successfulReloads() throws Exception {

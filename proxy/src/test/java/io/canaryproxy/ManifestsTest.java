@@ -90,6 +90,20 @@ class ManifestsTest {
 
   @ParameterizedTest
   @MethodSource("proxyPods")
+  void aPodScrapedByAnnotationServesMetricsWithoutAToken(ProxyPod p) {
+    JsonNode annotations = p.deployment().at("/spec/template/metadata/annotations");
+    if (annotations.path("prometheus.io/scrape").asText().equals("true")) {
+      // An annotation-based scrape sends no token, and off loopback /metrics needs one unless
+      // admin.publicMetrics is set.
+      assertThat(p.config().admin().publicMetrics()).as(p.name()).isTrue();
+      assertThat(annotations.path("prometheus.io/port").asInt())
+          .as(p.name())
+          .isEqualTo(p.config().admin().listen().port());
+    }
+  }
+
+  @ParameterizedTest
+  @MethodSource("proxyPods")
   void probesUseTheAdminEndpointsOnTheConfiguredAdminPort(ProxyPod p) {
     int adminPort = p.config().admin().listen().port();
     assertThat(p.config().admin().listen().host())
@@ -228,9 +242,9 @@ class ManifestsTest {
   @Test
   void configMapsShipTheDocumentedExamples() throws Exception {
     assertThat(podNamed("ingress.yaml/canary-proxy").config())
-        .isEqualTo(ConfigLoader.load(RepoFiles.file("config/ingress.yaml")));
+        .isEqualTo(ConfigLoader.parse(Files.readString(RepoFiles.file("config/ingress.yaml"))));
     assertThat(podNamed("sidecar.yaml/shop-canary").config())
-        .isEqualTo(ConfigLoader.load(RepoFiles.file("config/sidecar.yaml")));
+        .isEqualTo(ConfigLoader.parse(Files.readString(RepoFiles.file("config/sidecar.yaml"))));
   }
 
   @Test

@@ -1,22 +1,21 @@
 package io.canaryproxy.admin;
 
+import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Collectors;
 
 /**
- * Exact-path routes of the admin server. A path with no route answers 404; a path whose route does
- * not take the method answers 405 with {@code Allow}. Mutating routes take POST only and, when a
- * token is configured, require {@code Authorization: Bearer <token>} (401 with {@code
- * WWW-Authenticate: Bearer} otherwise).
+ * Exact-path routes of the admin server. {@link AdminAccess} decides first (401 with {@code
+ * WWW-Authenticate: Bearer}, or 403); then a path with no route answers 404 and a path whose route
+ * does not take the method answers 405 with {@code Allow}. Mutating routes take POST only.
  */
 final class AdminRoutes {
   private final Map<String, Map<HttpMethod, AdminHandler>> routes = new ConcurrentHashMap<>();
-  private volatile byte[] tokenDigest;
+  private final Set<String> mutating = ConcurrentHashMap.newKeySet();
+  private volatile AdminAccess access = AdminAccess.open();
 
   void add(HttpMethod method, String path, AdminHandler handler) {
     if (!path.startsWith("/")) {
@@ -30,18 +29,31 @@ final class AdminRoutes {
   }
 
   void addMutating(String path, AdminHandler handler) {
-    add(
-        HttpMethod.POST,
-        path,
-        request -> authorized(request) ? handler.handle(request) : unauthorized());
+    // Marked first, so there is no moment when the handler is reachable without the token check.
+    mutating.add(path);
+    add(HttpMethod.POST, path, handler);
   }
 
-  /** Sets the bearer token; {@code null} means mutating routes need none. */
-  void token(String token) {
-    tokenDigest = token == null ? null : sha256(token);
+  /** Sets who may call what; until then everything is open, as on loopback with no token. */
+  void access(AdminAccess access) {
+    this.access = access;
   }
 
   AdminResponse dispatch(AdminRequest request) throws Exception {
+    boolean mutation =
+        HttpMethod.POST.equals(request.method()) && mutating.contains(request.path());
+    switch (access.decide(
+        request.path(), mutation, request.headers().get(HttpHeaderNames.AUTHORIZATION))) {
+      case UNAUTHORIZED:
+        return AdminResponse.error(401, "missing or wrong bearer token")
+            .withHeader("WWW-Authenticate", "Bearer");
+      case FORBIDDEN:
+        return AdminResponse.error(
+            403, "read-only token: changes need the control token (admin.tokenFile)");
+      case ALLOW:
+      default:
+        break;
+    }
     Map<HttpMethod, AdminHandler> byMethod = routes.get(request.path());
     if (byMethod == null) {
       return AdminResponse.error(404, "no such admin endpoint: " + request.path());
@@ -60,32 +72,5 @@ final class AdminRoutes {
           .withHeader("Allow", allow);
     }
     return handler.handle(request);
-  }
-
-  private boolean authorized(AdminRequest request) {
-    byte[] expected = tokenDigest;
-    if (expected == null) {
-      return true;
-    }
-    String header = request.headers().get("Authorization");
-    if (header == null || header.length() < 7 || !header.regionMatches(true, 0, "Bearer ", 0, 7)) {
-      return false;
-    }
-    // Comparing fixed-length digests in constant time reveals neither the token's content nor its
-    // length.
-    return MessageDigest.isEqual(expected, sha256(header.substring(7).trim()));
-  }
-
-  private static AdminResponse unauthorized() {
-    return AdminResponse.error(401, "missing or wrong bearer token")
-        .withHeader("WWW-Authenticate", "Bearer");
-  }
-
-  private static byte[] sha256(String s) {
-    try {
-      return MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8));
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("every JVM has SHA-256", e);
-    }
   }
 }

@@ -1,6 +1,8 @@
 package io.canaryproxy.admin;
 
 import io.canaryproxy.config.AdminConfig;
+import io.canaryproxy.config.ConfigException;
+import io.canaryproxy.config.ConfigFiles;
 import io.canaryproxy.config.HostPort;
 import io.canaryproxy.metrics.LatencyRecorders;
 import io.canaryproxy.metrics.MicrometerBinding;
@@ -18,13 +20,10 @@ import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.timeout.ReadTimeoutHandler;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
@@ -34,7 +33,8 @@ import java.util.function.Supplier;
  * The admin HTTP listener on {@code admin.listen}, separate from the proxy's: health, readiness,
  * Prometheus metrics, stats, histogram logs and the effective config, plus routes added with {@link
  * #route} and {@link #mutatingRoute}. It refuses a non-loopback address unless {@code
- * admin.tokenFile} is set.
+ * admin.tokenFile} is set; off loopback every endpoint but {@code /healthz} and {@code /readyz}
+ * needs a token (see {@link AdminAccess}).
  */
 public final class AdminServer {
   /** Largest admin request accepted, head excluded; larger ones get 413. */
@@ -51,14 +51,17 @@ public final class AdminServer {
       "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
   private final AdminConfig config;
+  private final AdminConfig.Tokens tokens;
   private final AdminRoutes routes = new AdminRoutes();
   private EventLoopGroup group;
   private Channel channel;
 
   /**
-   * Registers the built-in endpoints; nothing is bound until {@link #start}.
+   * Reads the token files and registers the built-in endpoints; nothing is bound until {@link
+   * #start}. Throws {@link IllegalArgumentException} naming {@code admin.tokenFile} or {@code
+   * admin.readTokenFile} when one cannot be read or is empty.
    *
-   * @param config the admin section ({@code listen}, {@code tokenFile})
+   * @param config the admin section
    * @param effectiveConfig what {@code GET /admin/config} shows (usually the whole {@code
    *     ProxyConfig}), redacted
    * @param metrics source of {@code GET /metrics}
@@ -74,6 +77,11 @@ public final class AdminServer {
       BooleanSupplier ready,
       Supplier<Map<String, Object>> mirrorStats) {
     this.config = config;
+    try {
+      this.tokens = ConfigFiles.readTokens(config);
+    } catch (ConfigException e) {
+      throw new IllegalArgumentException(e.getMessage(), e);
+    }
     StatsEndpoints stats = new StatsEndpoints(recorders, mirrorStats);
     PrometheusMeterRegistry registry = metrics.prometheusRegistry();
     route(HttpMethod.GET, "/healthz", r -> AdminResponse.text(200, "ok"));
@@ -114,7 +122,7 @@ public final class AdminServer {
   /**
    * Adds an endpoint that changes state: POST only (other methods get 405 with {@code Allow: POST})
    * and, when {@code admin.tokenFile} is set, only with {@code Authorization: Bearer <token>} (else
-   * 401).
+   * 401; 403 for the read-only token).
    */
   public AdminServer mutatingRoute(String path, AdminHandler handler) {
     routes.addMutating(path, handler);
@@ -122,23 +130,24 @@ public final class AdminServer {
   }
 
   /**
-   * Reads the token, checks the address and binds. Throws {@link IllegalArgumentException} naming
-   * {@code admin.listen} or {@code admin.tokenFile} when they are not acceptable.
+   * Checks the address and binds. Throws {@link IllegalArgumentException} naming {@code
+   * admin.listen} when it is not acceptable.
    */
   public synchronized void start() throws InterruptedException {
     if (channel != null) {
       throw new IllegalStateException("already started");
     }
     HostPort listen = config.listen() == null ? new HostPort("127.0.0.1", 9901) : config.listen();
-    String token = readToken();
     InetAddress address = resolve(listen);
-    if (!address.isLoopbackAddress() && token == null) {
+    if (!address.isLoopbackAddress() && tokens.control() == null) {
       throw new IllegalArgumentException(
           "admin.listen: "
               + listen
               + " (expected: a loopback address, or set admin.tokenFile to expose it)");
     }
-    routes.token(token);
+    routes.access(
+        new AdminAccess(
+            address.isLoopbackAddress(), config.publicMetrics(), tokens.control(), tokens.read()));
     group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
     try {
       channel =
@@ -171,29 +180,6 @@ public final class AdminServer {
     p.addLast("http", new HttpServerCodec());
     p.addLast("aggregator", new HttpObjectAggregator(MAX_CONTENT_BYTES));
     p.addLast("admin", new AdminRequestHandler(routes));
-  }
-
-  private String readToken() {
-    if (config.tokenFile() == null) {
-      return null;
-    }
-    String token;
-    try {
-      token = Files.readString(config.tokenFile(), StandardCharsets.UTF_8).trim();
-    } catch (IOException e) {
-      throw new UncheckedIOException(
-          "admin.tokenFile: "
-              + config.tokenFile()
-              + " (expected: a readable file holding the token)",
-          e);
-    }
-    if (token.isEmpty()) {
-      throw new IllegalArgumentException(
-          "admin.tokenFile: "
-              + config.tokenFile()
-              + " (expected: a file holding a non-empty token)");
-    }
-    return token;
   }
 
   private static InetAddress resolve(HostPort listen) {

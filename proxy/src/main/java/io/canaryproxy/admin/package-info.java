@@ -3,7 +3,8 @@
  * {@link io.canaryproxy.admin.AdminServer} assembles its small pipeline and the built-in endpoints
  * (health, readiness, {@code /metrics}, {@code /admin/stats}, {@code /admin/histograms}, {@code
  * /admin/config}); other code adds endpoints as {@link io.canaryproxy.admin.AdminHandler}s, with
- * mutating ones restricted to POST and a bearer token. Start reading at {@code AdminServer}, then
- * {@code AdminRoutes}.
+ * mutating ones restricted to POST and the control token. {@code AdminAccess} decides who may call
+ * what: off loopback everything but health and readiness needs a token. Start reading at {@code
+ * AdminServer}, then {@code AdminRoutes}.
  */
 package io.canaryproxy.admin;

@@ -6,10 +6,9 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
-import io.canaryproxy.routing.Cidr;
-import java.io.IOException;
+import io.canaryproxy.net.Cidr;
 import java.net.InetAddress;
-import java.nio.file.Files;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -49,24 +48,25 @@ public final class ConfigLoader {
 
   private ConfigLoader() {}
 
-  /** Reads, parses and validates the config file. */
+  /**
+   * Reads (at most {@link ConfigFiles#MAX_CONFIG_BYTES}), parses and validates the config file, and
+   * checks that the admin token files it names can be read: what {@code validate} accepts, {@code
+   * run} can start with.
+   */
   public static ProxyConfig load(Path file) throws ConfigException {
-    String text;
-    try {
-      text = Files.readString(file);
-    } catch (IOException e) {
-      throw new ConfigException(
-          List.of(
-              file
-                  + ": cannot be read, "
-                  + e.getClass().getSimpleName()
-                  + " (expected: a readable YAML file)"));
-    }
-    return parse(text);
+    return parse(new String(ConfigFiles.readConfig(file), StandardCharsets.UTF_8), true);
   }
 
-  /** Parses and validates a config given as YAML text. */
+  /**
+   * Parses and validates a config given as YAML text. Files it names are not read; {@link #load}
+   * also checks those.
+   */
   public static ProxyConfig parse(String yaml) throws ConfigException {
+    return parse(yaml, false);
+  }
+
+  /** Parses and validates; with {@code readFiles}, also reads the admin token files it names. */
+  static ProxyConfig parse(String yaml, boolean readFiles) throws ConfigException {
     JsonNode root;
     try {
       root = YAML.readTree(yaml);
@@ -92,7 +92,8 @@ public final class ConfigLoader {
     HostPort listen = top.hostPort("listen", new HostPort("127.0.0.1", 8080));
     int ioThreads =
         (int) top.integer("ioThreads", Runtime.getRuntime().availableProcessors(), 1, 1024);
-    AdminConfig admin = admin(top.map("admin", "listen", "tokenFile"));
+    AdminConfig admin =
+        admin(top.map("admin", "listen", "tokenFile", "readTokenFile", "publicMetrics"), readFiles);
     Map<String, BackendConfig> backends = backends(top);
     Set<String> names = backends.keySet();
     RoutingConfig routing = RoutingParser.parse(top.map("routing", RoutingParser.KEYS), names);
@@ -196,16 +197,25 @@ public final class ConfigLoader {
         + " (expected: a YAML mapping)";
   }
 
-  private static AdminConfig admin(YamlMap m) {
+  private static AdminConfig admin(YamlMap m, boolean readFiles) {
     HostPort listen = m.hostPort("listen", new HostPort("127.0.0.1", 9901));
     Path tokenFile = m.filePath("tokenFile");
+    Path readTokenFile = m.filePath("readTokenFile");
+    boolean publicMetrics = m.bool("publicMetrics", false);
     if (tokenFile == null && !isLoopback(listen.host())) {
       m.error(
           "listen",
           RoutingParser.quote(listen.toString())
               + " (expected: a loopback address such as 127.0.0.1:9901, or set admin.tokenFile)");
     }
-    return new AdminConfig(listen, tokenFile);
+    if (readTokenFile != null && tokenFile == null) {
+      m.invalid("readTokenFile", "set only together with admin.tokenFile, the control token");
+    }
+    AdminConfig admin = new AdminConfig(listen, tokenFile, readTokenFile, publicMetrics);
+    if (readFiles) {
+      ConfigFiles.readTokens(admin, m.errors());
+    }
+    return admin;
   }
 
   /** Only "localhost" and loopback literals count: other names could resolve anywhere. */

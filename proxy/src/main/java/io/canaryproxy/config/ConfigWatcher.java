@@ -1,9 +1,9 @@
 package io.canaryproxy.config;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.ClosedWatchServiceException;
 import java.nio.file.FileSystems;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardWatchEventKinds;
 import java.nio.file.WatchKey;
@@ -13,6 +13,8 @@ import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -27,15 +29,24 @@ import org.slf4j.LoggerFactory;
  * (kubernetes#112677). A poll that compares content hashes backs the watch up, and {@link #check()}
  * may be called at any time (on SIGHUP). A change is acted on only when the content's hash differs
  * from the last one seen, so repeated events cost one read each.
+ *
+ * <p>Reads are bounded like {@link ConfigLoader#load}'s, and every check, parse and reload runs on
+ * the watcher's own thread ({@value #THREAD_NAME}), so a slow parse never delays the metrics
+ * intervals or the rollout judge. A file that cannot be read (too large, not a regular file) is
+ * reported once per distinct problem; the running config stays live.
  */
 public final class ConfigWatcher implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(ConfigWatcher.class);
+
+  /** The name of the thread that reads, parses and applies new versions. */
+  public static final String THREAD_NAME = "canary-reload";
 
   private final Path file;
   private final Consumer<ProxyConfig> onValid;
   private final Consumer<List<String>> onInvalid;
   private final ScheduledExecutorService executor;
   private byte[] lastHash;
+  private String lastProblem;
   private WatchService watch;
   private Thread watcher;
   private ScheduledFuture<?> poll;
@@ -44,19 +55,24 @@ public final class ConfigWatcher implements AutoCloseable {
    * @param file the config file (it may be a symlink, as in a ConfigMap volume)
    * @param initialContent the content already in use, so the first check does not reload it
    * @param onValid receives each new valid config
-   * @param onInvalid receives the errors of each new invalid config, which is not used
-   * @param executor runs the checks, one at a time
+   * @param onInvalid receives the errors of each new invalid or unreadable config, which is not
+   *     used
    */
   public ConfigWatcher(
       Path file,
       byte[] initialContent,
       Consumer<ProxyConfig> onValid,
-      Consumer<List<String>> onInvalid,
-      ScheduledExecutorService executor) {
+      Consumer<List<String>> onInvalid) {
     this.file = file.toAbsolutePath();
     this.onValid = onValid;
     this.onInvalid = onInvalid;
-    this.executor = executor;
+    this.executor =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, THREAD_NAME);
+              t.setDaemon(true);
+              return t;
+            });
     this.lastHash = sha256(initialContent);
   }
 
@@ -73,7 +89,7 @@ public final class ConfigWatcher implements AutoCloseable {
     watcher.setDaemon(true);
     watcher.start();
     long ms = pollInterval.toMillis();
-    poll = executor.scheduleWithFixedDelay(this::check, ms, ms, TimeUnit.MILLISECONDS);
+    poll = executor.scheduleWithFixedDelay(this::checkNow, ms, ms, TimeUnit.MILLISECONDS);
   }
 
   private void watchLoop() {
@@ -82,7 +98,7 @@ public final class ConfigWatcher implements AutoCloseable {
         WatchKey key = watch.take();
         key.pollEvents();
         key.reset();
-        executor.execute(this::check);
+        check();
       }
     } catch (InterruptedException | ClosedWatchServiceException e) {
       // closed
@@ -93,25 +109,37 @@ public final class ConfigWatcher implements AutoCloseable {
    * Reads the file and reloads when its content changed. Safe to call from any thread, any time.
    */
   public void check() {
-    executor.execute(this::checkNow);
+    try {
+      executor.execute(this::checkNow);
+    } catch (RejectedExecutionException e) {
+      // closed
+    }
   }
 
   private void checkNow() {
     byte[] content;
     try {
-      content = Files.readAllBytes(file);
-    } catch (IOException e) {
-      log.debug("config {} not readable right now: {}", file, e.toString());
-      return; // mid-swap; the next event or poll sees the new file
+      content = ConfigFiles.read(file, ConfigFiles.MAX_CONFIG_BYTES);
+    } catch (ConfigFiles.Unreadable e) {
+      if (e.missing()) {
+        log.debug("config {} not readable right now: {}", file, e.getMessage());
+        return; // mid-swap; the next event or poll sees the new file
+      }
+      String problem = file + ": cannot be read: " + e.getMessage();
+      if (!problem.equals(lastProblem)) {
+        lastProblem = problem;
+        onInvalid.accept(List.of(problem));
+      }
+      return;
     }
+    lastProblem = null;
     byte[] hash = sha256(content);
     if (Arrays.equals(hash, lastHash)) {
       return;
     }
     lastHash = hash;
     try {
-      ProxyConfig next =
-          ConfigLoader.parse(new String(content, java.nio.charset.StandardCharsets.UTF_8));
+      ProxyConfig next = ConfigLoader.parse(new String(content, StandardCharsets.UTF_8), true);
       onValid.accept(next);
     } catch (ConfigException e) {
       onInvalid.accept(e.errors());
@@ -144,5 +172,6 @@ public final class ConfigWatcher implements AutoCloseable {
     if (watcher != null) {
       watcher.interrupt();
     }
+    executor.shutdownNow();
   }
 }

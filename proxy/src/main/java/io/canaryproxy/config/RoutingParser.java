@@ -8,7 +8,7 @@ import io.canaryproxy.config.RoutingConfig.RuleConfig;
 import io.canaryproxy.config.RoutingConfig.StringMatch;
 import io.canaryproxy.config.RoutingConfig.StringMatch.Op;
 import io.canaryproxy.config.RoutingConfig.UserKeySource;
-import io.canaryproxy.routing.Cidr;
+import io.canaryproxy.net.Cidr;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;

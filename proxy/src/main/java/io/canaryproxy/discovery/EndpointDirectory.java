@@ -2,7 +2,7 @@ package io.canaryproxy.discovery;
 
 import io.canaryproxy.config.DnsConfig;
 import io.canaryproxy.config.HostPort;
-import io.canaryproxy.routing.Cidr;
+import io.canaryproxy.net.Cidr;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;

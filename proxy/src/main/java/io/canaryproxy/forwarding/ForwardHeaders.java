@@ -58,10 +58,11 @@ final class ForwardHeaders {
       headers.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
     } else {
       headers.remove(HttpHeaderNames.TRANSFER_ENCODING);
-      if (length >= 0) {
-        headers.set(HttpHeaderNames.CONTENT_LENGTH, length);
-      } else {
+      if (length < 0) {
         headers.remove(HttpHeaderNames.CONTENT_LENGTH);
+      } else if (!headers.contains(HttpHeaderNames.CONTENT_LENGTH)) {
+        // Present, it is the one value the decoder validated (and normalised): kept as it is.
+        headers.set(HttpHeaderNames.CONTENT_LENGTH, length);
       }
     }
   }

@@ -6,6 +6,7 @@ import java.util.EnumSet;
 import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.IntUnaryOperator;
 import java.util.function.ToIntFunction;
 
 /**
@@ -28,6 +29,7 @@ public final class MirrorSampler {
   private final EnumSet<Variant> from = EnumSet.noneOf(Variant.class);
   private final Set<String> methods;
   private final ToIntFunction<String> userBucket;
+  private final IntUnaryOperator draw;
 
   /**
    * @param config the mirror section
@@ -35,6 +37,15 @@ public final class MirrorSampler {
    *     sampleBy: user}
    */
   public MirrorSampler(MirrorConfig config, ToIntFunction<String> userBucket) {
+    this(config, userBucket, bound -> ThreadLocalRandom.current().nextInt(bound));
+  }
+
+  /**
+   * A sampler whose per-request draws come from {@code draw}, which returns a uniform integer in
+   * 0..bound-1 (tests pass a seeded generator, so that a share is checked exactly).
+   */
+  MirrorSampler(MirrorConfig config, ToIntFunction<String> userBucket, IntUnaryOperator draw) {
+    this.draw = draw;
     this.perMillion = (int) Math.round(config.percent() * 10_000);
     this.bucketThreshold = (int) Math.round(config.percent() * (BUCKETS / 100.0));
     this.byUser = config.sampleBy() == MirrorConfig.SampleBy.USER;
@@ -62,6 +73,6 @@ public final class MirrorSampler {
     if (byUser && userKey != null) {
       return userBucket.applyAsInt(userKey) < bucketThreshold;
     }
-    return perMillion >= 1_000_000 || ThreadLocalRandom.current().nextInt(1_000_000) < perMillion;
+    return perMillion >= 1_000_000 || draw.applyAsInt(1_000_000) < perMillion;
   }
 }

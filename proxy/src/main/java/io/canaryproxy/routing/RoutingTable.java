@@ -4,6 +4,7 @@ import io.canaryproxy.config.RoutingConfig;
 import io.canaryproxy.config.RoutingConfig.Anonymous;
 import io.canaryproxy.config.RoutingConfig.RuleConfig;
 import io.canaryproxy.config.RoutingConfig.UserKeySource;
+import io.canaryproxy.net.Cidr;
 import io.canaryproxy.routing.RoutingResult.Reason;
 import java.net.InetAddress;
 import java.util.HashSet;

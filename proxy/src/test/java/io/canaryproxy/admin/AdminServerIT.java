@@ -39,6 +39,7 @@ import org.junit.jupiter.api.io.TempDir;
 class AdminServerIT {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final String TOKEN = "s3cret-token-value";
+  private static final String READ_TOKEN = "read-only-token-value";
 
   @TempDir Path dir;
 
@@ -257,6 +258,118 @@ class AdminServerIT {
     assertThat(get("/admin/test/echo?q=a%20b").body()).isEqualTo("q=a b");
   }
 
+  /**
+   * An admin server on 0.0.0.0 (off loopback) with a control and a read token, reached via
+   * 127.0.0.1.
+   */
+  private AdminServer exposed(boolean publicMetrics) throws Exception {
+    Path readToken = Files.writeString(dir.resolve("read-token"), READ_TOKEN + "\n");
+    AdminServer exposed =
+        new AdminServer(
+            new AdminConfig(new HostPort("0.0.0.0", 0), tokenFile, readToken, publicMetrics),
+            Map.of("routing", Map.of("salt", "release-42")),
+            metrics,
+            recorders,
+            ready::get,
+            Map::of);
+    exposed.mutatingRoute(
+        "/admin/test/poke",
+        r -> {
+          mutations.incrementAndGet();
+          return AdminResponse.json(200, Map.of("poked", true));
+        });
+    exposed.start();
+    return exposed;
+  }
+
+  private HttpResponse<String> send(AdminServer s, String method, String path, String token)
+      throws Exception {
+    HttpRequest.Builder b =
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + s.port() + path))
+            .timeout(Duration.ofSeconds(10))
+            .method(method, HttpRequest.BodyPublishers.noBody());
+    if (token != null) {
+      b.header("Authorization", "Bearer " + token);
+    }
+    return client.send(b.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  @Test
+  void offLoopbackEveryEndpointButHealthAndReadinessNeedsAToken() throws Exception {
+    AdminServer exposed = exposed(false);
+    try {
+      ready.set(true);
+      assertThat(send(exposed, "GET", "/healthz", null).statusCode()).isEqualTo(200);
+      assertThat(send(exposed, "GET", "/readyz", null).statusCode()).isEqualTo(200);
+      for (String path :
+          List.of(
+              "/metrics",
+              "/admin/config",
+              "/admin/stats",
+              "/admin/histograms?variant=stable",
+              "/no/such/path")) {
+        HttpResponse<String> anonymous = send(exposed, "GET", path, null);
+        HttpResponse<String> wrong = send(exposed, "GET", path, TOKEN + "x");
+        HttpResponse<String> reader = send(exposed, "GET", path, READ_TOKEN);
+        HttpResponse<String> controller = send(exposed, "GET", path, TOKEN);
+
+        assertThat(anonymous.statusCode()).as(path).isEqualTo(401);
+        assertThat(anonymous.headers().firstValue("www-authenticate")).as(path).hasValue("Bearer");
+        assertThat(anonymous.body()).as(path).doesNotContain("release-42", "canary_proxy_");
+        assertThat(wrong.statusCode()).as(path).isEqualTo(401);
+        int expected = path.equals("/no/such/path") ? 404 : 200;
+        assertThat(reader.statusCode()).as(path).isEqualTo(expected);
+        assertThat(controller.statusCode()).as(path).isEqualTo(expected);
+      }
+
+      HttpResponse<String> readerPokes = send(exposed, "POST", "/admin/test/poke", READ_TOKEN);
+      assertThat(readerPokes.statusCode()).isEqualTo(403);
+      assertThat(send(exposed, "POST", "/admin/test/poke", null).statusCode()).isEqualTo(401);
+      assertThat(mutations).hasValue(0);
+      assertThat(send(exposed, "POST", "/admin/test/poke", TOKEN).statusCode()).isEqualTo(200);
+      assertThat(mutations).hasValue(1);
+    } finally {
+      exposed.stop();
+    }
+  }
+
+  @Test
+  void publicMetricsOpensMetricsAndNothingElse() throws Exception {
+    AdminServer exposed = exposed(true);
+    try {
+      HttpResponse<String> scrape = send(exposed, "GET", "/metrics", null);
+
+      assertThat(scrape.statusCode()).isEqualTo(200);
+      assertThat(scrape.body()).contains("canary_proxy_");
+      assertThat(send(exposed, "GET", "/admin/config", null).statusCode()).isEqualTo(401);
+      assertThat(send(exposed, "GET", "/admin/stats", null).statusCode()).isEqualTo(401);
+    } finally {
+      exposed.stop();
+    }
+  }
+
+  @Test
+  void onLoopbackTheReadTokenCannotMutate() throws Exception {
+    Path readToken = Files.writeString(dir.resolve("read-token"), READ_TOKEN);
+    AdminServer local =
+        new AdminServer(
+            new AdminConfig(new HostPort("127.0.0.1", 0), tokenFile, readToken, false),
+            Map.of(),
+            metrics,
+            recorders,
+            () -> true,
+            Map::of);
+    local.mutatingRoute("/admin/test/poke", r -> AdminResponse.json(200, Map.of()));
+    local.start();
+    try {
+      assertThat(send(local, "GET", "/admin/config", null).statusCode()).isEqualTo(200);
+      assertThat(send(local, "POST", "/admin/test/poke", READ_TOKEN).statusCode()).isEqualTo(403);
+      assertThat(send(local, "POST", "/admin/test/poke", TOKEN).statusCode()).isEqualTo(200);
+    } finally {
+      local.stop();
+    }
+  }
+
   @Test
   void refusesANonLoopbackAddressWithoutATokenFile() {
     AdminServer exposed =
@@ -275,19 +388,23 @@ class AdminServerIT {
   }
 
   @Test
-  void refusesAnEmptyTokenFile() throws Exception {
+  void refusesAnEmptyTokenFileBeforeBinding() throws Exception {
     Path empty = Files.writeString(dir.resolve("empty-token"), " \n");
-    AdminServer server =
-        new AdminServer(
-            new AdminConfig(new HostPort("127.0.0.1", 0), empty),
-            Map.of(),
-            metrics,
-            recorders,
-            () -> true,
-            Map::of);
 
-    assertThatThrownBy(server::start)
+    assertThatThrownBy(
+            () ->
+                new AdminServer(
+                    new AdminConfig(new HostPort("127.0.0.1", 0), empty),
+                    Map.of(),
+                    metrics,
+                    recorders,
+                    () -> true,
+                    Map::of))
         .isInstanceOf(IllegalArgumentException.class)
-        .hasMessage("admin.tokenFile: " + empty + " (expected: a file holding a non-empty token)");
+        .hasMessage(
+            "admin.tokenFile: "
+                + empty
+                + " (cannot be read: empty; expected: a regular file of at most 4 KiB holding the"
+                + " token)");
   }
 }

@@ -66,6 +66,13 @@ class ConfigErrorsTest {
             "admin: {listen: \"admin.example:9901\"}",
             "admin.listen: \"admin.example:9901\" (expected: a "
                 + "loopback address such as 127.0.0.1:9901, or set admin.tokenFile)"),
+        arguments(
+            "admin: {readTokenFile: /run/read-token}",
+            "admin.readTokenFile: \"/run/read-token\" (expected: set only together with"
+                + " admin.tokenFile, the control token)"),
+        arguments(
+            "admin: {publicMetrics: yes please}",
+            "admin.publicMetrics: \"yes please\" (expected: true or false)"),
         // backends
         arguments(
             "# no backends\nlisten: \"127.0.0.1:1\"",

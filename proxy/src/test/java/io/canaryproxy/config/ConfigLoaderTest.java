@@ -317,9 +317,12 @@ class ConfigLoaderTest {
 
   @Test
   void loadReadsTheFile(@TempDir Path dir) throws IOException, ConfigException {
-    Path file = Files.writeString(dir.resolve("c.yaml"), CONTRACT_EXAMPLE);
+    // load also reads the token file the example names, so it must exist.
+    Path token = Files.writeString(dir.resolve("token"), "t0ken\n");
+    String yaml = CONTRACT_EXAMPLE.replace("/path/to/token", token.toString());
+    Path file = Files.writeString(dir.resolve("c.yaml"), yaml);
 
-    assertThat(ConfigLoader.load(file)).isEqualTo(ConfigLoader.parse(CONTRACT_EXAMPLE));
+    assertThat(ConfigLoader.load(file)).isEqualTo(ConfigLoader.parse(yaml));
   }
 
   @Test

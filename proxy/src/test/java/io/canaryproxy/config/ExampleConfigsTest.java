@@ -1,10 +1,12 @@
 package io.canaryproxy.config;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.canaryproxy.routing.Cidr;
+import io.canaryproxy.net.Cidr;
 import io.canaryproxy.testing.RepoFiles;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -33,8 +35,8 @@ class ExampleConfigsTest {
 
   @ParameterizedTest
   @MethodSource("examples")
-  void everyExampleLoads(Path file) throws ConfigException {
-    ProxyConfig c = ConfigLoader.load(file);
+  void everyExampleLoads(Path file) throws ConfigException, IOException {
+    ProxyConfig c = withoutItsFiles(file);
 
     assertThat(c.backends()).containsKeys(c.routing().stable(), c.routing().canary());
   }
@@ -117,8 +119,31 @@ class ExampleConfigsTest {
     assertThat(c.admin().tokenFile()).isNotNull();
   }
 
+  @Test
+  void loadingAnExampleAlsoReadsItsTokenFileWhichExistsOnlyInThePod() {
+    Path file = RepoFiles.file("config/ingress.yaml");
+
+    assertThatThrownBy(() -> ConfigLoader.load(file))
+        .isInstanceOf(ConfigException.class)
+        .hasMessage(
+            "admin.tokenFile: /run/secrets/canary-proxy/token (cannot be read: no such file;"
+                + " expected: a regular file of at most 4 KiB holding the token)");
+  }
+
   private static ProxyConfig load(String name) throws ConfigException {
-    return ConfigLoader.load(RepoFiles.file("config/" + name));
+    try {
+      return withoutItsFiles(RepoFiles.file("config/" + name));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /**
+   * The example parsed and validated, without reading the token files it names: those exist only
+   * where it is deployed.
+   */
+  static ProxyConfig withoutItsFiles(Path file) throws ConfigException, IOException {
+    return ConfigLoader.parse(Files.readString(file));
   }
 
   private static boolean isLoopback(HostPort hp) {

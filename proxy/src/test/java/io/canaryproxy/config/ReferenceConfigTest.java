@@ -17,8 +17,9 @@ class ReferenceConfigTest {
   private static final Path REFERENCE = Path.of("..", "config", "reference.yaml");
 
   @Test
-  void referenceConfigLoads() throws ConfigException {
-    ProxyConfig c = ConfigLoader.load(REFERENCE);
+  void referenceConfigLoads() throws ConfigException, IOException {
+    // Parsed from its text: the token files it names are not on a build machine.
+    ProxyConfig c = ConfigLoader.parse(Files.readString(REFERENCE));
 
     assertThat(c.backends()).containsOnlyKeys("stable", "canary", "shadow");
     assertThat(c.routing().rules()).hasSize(3);

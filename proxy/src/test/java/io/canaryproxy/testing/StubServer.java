@@ -1,6 +1,6 @@
 package io.canaryproxy.testing;
 
-import io.canaryproxy.server.Transports;
+import io.canaryproxy.pool.Transports;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;

@@ -1,6 +1,6 @@
 package io.canaryproxy.bench.backend;
 
-import io.canaryproxy.server.Transports;
+import io.canaryproxy.pool.Transports;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;

@@ -1,7 +1,7 @@
 package io.canaryproxy.bench.load;
 
 import io.canaryproxy.bench.report.BenchResult;
-import io.canaryproxy.server.Transports;
+import io.canaryproxy.pool.Transports;
 import java.io.FileNotFoundException;
 import java.io.PrintStream;
 import java.nio.file.Path;

@@ -1,7 +1,7 @@
 package io.canaryproxy.bench.load;
 
 import io.canaryproxy.bench.report.BenchResult;
-import io.canaryproxy.server.Transports;
+import io.canaryproxy.pool.Transports;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelOption;

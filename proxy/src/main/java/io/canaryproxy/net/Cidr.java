@@ -1,4 +1,4 @@
-package io.canaryproxy.routing;
+package io.canaryproxy.net;
 
 import java.net.InetAddress;
 import java.net.UnknownHostException;

@@ -1,4 +1,4 @@
-package io.canaryproxy.server;
+package io.canaryproxy.pool;
 
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.IoHandlerFactory;

@@ -1,4 +1,4 @@
-package io.canaryproxy.routing;
+package io.canaryproxy.net;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
