@@ -107,7 +107,7 @@ public final class LoadGenerator {
     final boolean closedLoop;
     final Bootstrap bootstrap;
     final RequestFactory requests;
-    final Recording recording = new Recording();
+    final Recording recording;
     final long timeoutNanos;
     final CountDownLatch done;
     private final double intervalNanos;
@@ -117,7 +117,12 @@ public final class LoadGenerator {
     volatile long endNanos;
 
     Run(LoadSpec spec, EventLoopGroup group) {
+      this(spec, group, new Recording());
+    }
+
+    Run(LoadSpec spec, EventLoopGroup group, Recording recording) {
       this.spec = spec;
+      this.recording = recording;
       this.closedLoop = spec.closedLoop();
       this.intervalNanos = closedLoop ? 0 : 1e9 / spec.rate();
       this.requests = new RequestFactory(spec);
