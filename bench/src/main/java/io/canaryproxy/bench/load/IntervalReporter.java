@@ -72,19 +72,28 @@ final class IntervalReporter implements AutoCloseable {
       }
       return;
     }
-    if (last && run.recording.requests.sum() == lastRequests && intervals.size() > 0) {
-      return;
-    }
+    // The histograms and the counters are read one after the other while the event loops record,
+    // so a response completing during a tick can have its latency in the next interval and its
+    // count in this one. The last tick therefore always takes what the recorders still hold: the
+    // counters alone cannot tell that an interval is empty.
     Histogram c = run.recording.corrected.getIntervalHistogram();
     Histogram u = run.recording.uncorrected.getIntervalHistogram();
+    long requests = run.recording.requests.sum();
+    long errors = run.recording.errors.sum();
+    if (last
+        && !intervals.isEmpty()
+        && c.getTotalCount() == 0
+        && u.getTotalCount() == 0
+        && requests == lastRequests
+        && errors == lastErrors) {
+      return;
+    }
     corrected.add(c);
     uncorrected.add(u);
     if (log != null) {
       log.outputIntervalHistogram(
           (lastMillis - baseMillis) / 1000.0, (nowMillis - baseMillis) / 1000.0, c, 1000.0);
     }
-    long requests = run.recording.requests.sum();
-    long errors = run.recording.errors.sum();
     double length = Math.max(0.001, (nowMillis - lastMillis) / 1000.0);
     BenchResult.Interval interval =
         new BenchResult.Interval(

@@ -8,6 +8,8 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.math.BigDecimal;
+import java.math.RoundingMode;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -25,6 +27,8 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class LoadGenerator {
   /** Below this share of the requested rate the result carries a rate warning. */
   static final double RATE_TOLERANCE = 0.95;
+
+  private static final BigDecimal BILLION = BigDecimal.valueOf(1_000_000_000L);
 
   private final LoadSpec spec;
   private final PrintStream progress;
@@ -107,19 +111,22 @@ public final class LoadGenerator {
     final boolean closedLoop;
     final Bootstrap bootstrap;
     final RequestFactory requests;
-    final Recording recording = new Recording();
+    final Recording recording;
     final long timeoutNanos;
     final CountDownLatch done;
-    private final double intervalNanos;
     private final AtomicLong nextSlot = new AtomicLong();
     volatile long startNanos;
     volatile long measureStartNanos;
     volatile long endNanos;
 
     Run(LoadSpec spec, EventLoopGroup group) {
+      this(spec, group, new Recording());
+    }
+
+    Run(LoadSpec spec, EventLoopGroup group, Recording recording) {
       this.spec = spec;
+      this.recording = recording;
       this.closedLoop = spec.closedLoop();
-      this.intervalNanos = closedLoop ? 0 : 1e9 / spec.rate();
       this.requests = new RequestFactory(spec);
       this.timeoutNanos = spec.timeout().toNanos();
       this.done = new CountDownLatch(spec.connections());
@@ -144,7 +151,26 @@ public final class LoadGenerator {
 
     /** The intended send time of the next unclaimed slot: slot i is due at start + i / rate. */
     long claimSlot() {
-      return startNanos + (long) (nextSlot.getAndIncrement() * intervalNanos);
+      return startNanos + slotOffsetNanos(nextSlot.getAndIncrement(), spec.rate());
+    }
+
+    /**
+     * Slot {@code i}'s intended send time relative to the start: exactly {@code floor(i * 1e9 /
+     * rate)} nanoseconds, so a slot due on the measure start or on the end (at 900 req/s slot 900
+     * is due at 1 s) falls on the side of the boundary that it is exactly on. A product with the
+     * rounded interval {@code 1e9 / rate} can land one nanosecond early and move such a slot into
+     * the window before.
+     */
+    static long slotOffsetNanos(long i, double rate) {
+      if (rate == Math.rint(rate)) {
+        // rate <= 10^7 (LoadSpec), so i % r * 10^9 stays below 10^16.
+        long r = (long) rate;
+        return i / r * 1_000_000_000L + i % r * 1_000_000_000L / r;
+      }
+      return BigDecimal.valueOf(i)
+          .multiply(BILLION)
+          .divide(new BigDecimal(rate), 0, RoundingMode.FLOOR)
+          .longValueExact();
     }
 
     void connectionFinished() {

@@ -24,8 +24,8 @@ final class Recording {
    */
   static final int MAX_VARIANTS = 16;
 
-  final Recorder corrected = new Recorder(1, HIGHEST_US, 3);
-  final Recorder uncorrected = new Recorder(1, HIGHEST_US, 3);
+  final Recorder corrected;
+  final Recorder uncorrected;
   final LongAdder requests = new LongAdder();
   final LongAdder responses = new LongAdder();
   final LongAdder errors = new LongAdder();
@@ -34,6 +34,13 @@ final class Recording {
   private final ConcurrentHashMap<String, Variant> variants = new ConcurrentHashMap<>();
 
   Recording() {
+    this(new Recorder(1, HIGHEST_US, 3), new Recorder(1, HIGHEST_US, 3));
+  }
+
+  /** Records into the given recorders (tests pass recorders that act on an interval swap). */
+  Recording(Recorder corrected, Recorder uncorrected) {
+    this.corrected = corrected;
+    this.uncorrected = uncorrected;
     for (ErrorType t : ErrorType.values()) {
       byType.put(t, new LongAdder());
     }
