@@ -3,7 +3,7 @@ package io.canaryproxy.bench.load;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.canaryproxy.bench.report.BenchResult;
-import io.canaryproxy.server.Transports;
+import io.canaryproxy.pool.Transports;
 import io.netty.channel.EventLoopGroup;
 import java.net.URI;
 import java.nio.file.Path;
