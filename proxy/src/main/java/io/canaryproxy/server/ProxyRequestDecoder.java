@@ -25,17 +25,22 @@ import java.util.concurrent.TimeUnit;
 final class ProxyRequestDecoder extends HttpRequestDecoder {
   private final long headerTimeoutNanos;
   private final long bodyTimeoutNanos;
-  private ScheduledFuture<?> bodyTimer;
-  private long lastBodyReadNanos;
+  private final Runnable onHeaderTimeout = this::headerTimedOut;
   private final Runnable onBodyTimeout = this::bodyTimedOut;
+  private final LengthFields lengthFields = new LengthFields();
+  private ChannelHandlerContext ctx;
+
+  /** True between requests and while a head is read; false while a body is read. */
   private boolean inHead = true;
+
   private boolean requestLineSeen;
   private boolean foldSeen;
   private boolean headStarted;
   private ScheduledFuture<?> headerTimer;
-  private final LengthFields lengthFields = new LengthFields();
-  private ChannelHandlerContext ctx;
-  private final Runnable onHeaderTimeout = this::headerTimedOut;
+  private ScheduledFuture<?> bodyTimer;
+
+  /** When the last body bytes arrived, on the event loop's ticker. */
+  private long lastBodyReadNanos;
 
   /**
    * @param headerTimeoutNanos a started head must be complete within this, in nanoseconds; 0: never
