@@ -34,7 +34,9 @@ final class ProxyRequestDecoder extends HttpRequestDecoder {
   private boolean inHead = true;
 
   private boolean requestLineSeen;
+  private boolean requestLineStarted;
   private boolean foldSeen;
+  private boolean leadingWhitespace;
   private boolean headStarted;
   private ScheduledFuture<?> headerTimer;
   private ScheduledFuture<?> bodyTimer;
@@ -57,6 +59,9 @@ final class ProxyRequestDecoder extends HttpRequestDecoder {
       throws Exception {
     if (inHead && buffer.isReadable()) {
       headStarted = true;
+      if (!requestLineStarted) {
+        checkRequestLineStart(buffer);
+      }
       foldSeen |= scanForObsFold(buffer);
     } else if (!inHead) {
       lastBodyReadNanos = ctx.executor().ticker().nanoTime();
@@ -70,11 +75,18 @@ final class ProxyRequestDecoder extends HttpRequestDecoder {
         if (foldSeen && request.decoderResult().isSuccess()) {
           request.setDecoderResult(DecoderResult.failure(new ObsFoldException()));
         }
+        if (leadingWhitespace && request.decoderResult().isSuccess()) {
+          request.setDecoderResult(
+              DecoderResult.failure(
+                  new IllegalArgumentException("whitespace before the request line")));
+        }
         foldSeen = false;
+        leadingWhitespace = false;
       }
       if (msg instanceof LastHttpContent) {
         inHead = true;
         requestLineSeen = false;
+        requestLineStarted = false;
         cancelBodyTimer();
       }
     }
@@ -166,6 +178,23 @@ final class ProxyRequestDecoder extends HttpRequestDecoder {
     if (headerTimer != null) {
       headerTimer.cancel(false);
       headerTimer = null;
+    }
+  }
+
+  /**
+   * Notes whether the first byte of a request line, after the empty lines a server should skip (RFC
+   * 9112 §2.2), is whitespace or a control byte. Netty's decoder skips those too and would read
+   * {@code " GET"} as {@code GET}; nginx answers 400, and so do we.
+   */
+  private void checkRequestLineStart(ByteBuf buf) {
+    for (int i = buf.readerIndex(), end = buf.writerIndex(); i < end; i++) {
+      byte b = buf.getByte(i);
+      if (b == '\r' || b == '\n') {
+        continue;
+      }
+      requestLineStarted = true;
+      leadingWhitespace = b <= ' ' || b == 0x7f;
+      return;
     }
   }
 

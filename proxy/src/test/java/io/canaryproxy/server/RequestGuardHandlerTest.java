@@ -65,6 +65,9 @@ class RequestGuardHandlerTest {
         Arguments.of("GET /a\u007fb HTTP/1.1\r\nHost: a\r\n\r\n", 400),
         Arguments.of("GET /a\u00ffb HTTP/1.1\r\nHost: a\r\n\r\n", 400),
         Arguments.of("G@T / HTTP/1.1\r\nHost: a\r\n\r\n", 400),
+        // Netty would skip whitespace before the request line; found by the fuzz test
+        Arguments.of(" chunkePOST / HTTP/1.1\r\nHost: a\r\n\r\n", 400),
+        Arguments.of("\r\n\tGET / HTTP/1.1\r\nHost: a\r\n\r\n", 400),
         Arguments.of("GET /a http/1.1\r\nHost: a\r\n\r\n", 400),
         Arguments.of("GET / HTTP/1.1\r\nHost: a b\r\n\r\n", 400),
         Arguments.of("GET / HTTP/1.1\r\nHost: a/b\r\n\r\n", 400),
@@ -84,6 +87,7 @@ class RequestGuardHandlerTest {
         Arguments.of("GET / HTTP/1.1\r\nHost: [::1]:80\r\n\r\n"),
         Arguments.of("GET / HTTP/1.1\r\nHost: \r\n\r\n"),
         Arguments.of("GET / HTTP/1.0\r\n\r\n"),
+        Arguments.of("\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n"), // RFC 9112 §2.2
         Arguments.of("M-SEARCH * HTTP/1.1\r\nHost: a\r\n\r\n"));
   }
 
@@ -167,6 +171,18 @@ class RequestGuardHandlerTest {
     Object rejected = ch.readInbound();
     assertThat(rejected).isInstanceOf(RejectedRequest.class);
     assertThat(((RejectedRequest) rejected).status().code()).isEqualTo(408);
+    assertFalse(ch.finishAndReleaseAll());
+  }
+
+  @Test
+  void aRequestLineSplitAcrossReadsIsNotMistakenForLeadingWhitespace() {
+    EmbeddedChannel ch = channel(0);
+    write(ch, "\r\nGET");
+    write(ch, " /x HTTP/1.1\r\nHost: a\r\n\r\n");
+    HttpRequest request = ch.readInbound();
+    assertThat(request.decoderResult().isSuccess()).isTrue();
+    assertThat(request.uri()).isEqualTo("/x");
+    ReferenceCountUtil.release(ch.readInbound());
     assertFalse(ch.finishAndReleaseAll());
   }
 
