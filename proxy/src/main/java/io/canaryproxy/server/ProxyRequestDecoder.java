@@ -35,6 +35,7 @@ final class ProxyRequestDecoder extends HttpRequestDecoder {
 
   private boolean requestLineSeen;
   private boolean requestLineStarted;
+  private boolean pendingCr;
   private boolean foldSeen;
   private boolean leadingWhitespace;
   private boolean headStarted;
@@ -182,15 +183,32 @@ final class ProxyRequestDecoder extends HttpRequestDecoder {
   }
 
   /**
-   * Notes whether the first byte of a request line, after the empty lines a server should skip (RFC
-   * 9112 §2.2), is whitespace or a control byte. Netty's decoder skips those too and would read
-   * {@code " GET"} as {@code GET}; nginx answers 400, and so do we.
+   * Notes whether anything but empty lines (CRLF, which a server should skip: RFC 9112 §2.2) comes
+   * before the request line: whitespace, a control byte, or a bare CR or LF (RFC 9112 §2.2:
+   * invalid). Netty's decoder skips all of those and would read {@code " GET"} or {@code "\rGET"}
+   * as {@code GET}; we answer 400, as HAProxy does. A CR at the end of one read is matched with the
+   * next.
    */
   private void checkRequestLineStart(ByteBuf buf) {
-    for (int i = buf.readerIndex(), end = buf.writerIndex(); i < end; i++) {
+    int i = buf.readerIndex();
+    int end = buf.writerIndex();
+    if (pendingCr && i < end) {
+      pendingCr = false;
+      if (buf.getByte(i) == '\n') {
+        i++; // the decoder consumed the CR of this CRLF in the previous read
+      }
+    }
+    while (i < end) {
       byte b = buf.getByte(i);
-      if (b == '\r' || b == '\n') {
-        continue;
+      if (b == '\r') {
+        if (i + 1 == end) {
+          pendingCr = true; // decided by the next read
+          return;
+        }
+        if (buf.getByte(i + 1) == '\n') {
+          i += 2;
+          continue;
+        }
       }
       requestLineStarted = true;
       leadingWhitespace = b <= ' ' || b == 0x7f;

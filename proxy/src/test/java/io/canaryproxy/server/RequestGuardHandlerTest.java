@@ -68,6 +68,8 @@ class RequestGuardHandlerTest {
         // Netty would skip whitespace before the request line; found by the fuzz test
         Arguments.of(" chunkePOST / HTTP/1.1\r\nHost: a\r\n\r\n", 400),
         Arguments.of("\r\n\tGET / HTTP/1.1\r\nHost: a\r\n\r\n", 400),
+        Arguments.of("\rb%POST /a HTTP/1.1\r\nHost: a\r\n\r\n", 400), // a bare CR, found by fuzzing
+        Arguments.of("\nGET / HTTP/1.1\r\nHost: a\r\n\r\n", 400),
         Arguments.of("GET /a http/1.1\r\nHost: a\r\n\r\n", 400),
         Arguments.of("GET / HTTP/1.1\r\nHost: a b\r\n\r\n", 400),
         Arguments.of("GET / HTTP/1.1\r\nHost: a/b\r\n\r\n", 400),
@@ -171,6 +173,17 @@ class RequestGuardHandlerTest {
     Object rejected = ch.readInbound();
     assertThat(rejected).isInstanceOf(RejectedRequest.class);
     assertThat(((RejectedRequest) rejected).status().code()).isEqualTo(408);
+    assertFalse(ch.finishAndReleaseAll());
+  }
+
+  @Test
+  void anEmptyLineSplitAcrossReadsIsSkipped() {
+    EmbeddedChannel ch = channel(0);
+    write(ch, "\r");
+    write(ch, "\nGET /x HTTP/1.1\r\nHost: a\r\n\r\n");
+    HttpRequest request = ch.readInbound();
+    assertThat(request.decoderResult().isSuccess()).isTrue();
+    ReferenceCountUtil.release(ch.readInbound());
     assertFalse(ch.finishAndReleaseAll());
   }
 
