@@ -11,16 +11,10 @@ import java.util.concurrent.ThreadLocalRandom;
  * avoids a slow endpoint much better than round-robin at no extra cost.
  */
 final class BackendPool {
-  private final String name;
   private final EndpointPool[] endpoints;
 
-  BackendPool(String name, EndpointPool[] endpoints) {
-    this.name = name;
+  BackendPool(EndpointPool[] endpoints) {
     this.endpoints = endpoints;
-  }
-
-  String name() {
-    return name;
   }
 
   /**
@@ -60,12 +54,6 @@ final class BackendPool {
       if (!kept.containsKey(e)) {
         e.retire();
       }
-    }
-  }
-
-  void closeIdle() {
-    for (EndpointPool e : endpoints) {
-      e.closeIdle();
     }
   }
 }

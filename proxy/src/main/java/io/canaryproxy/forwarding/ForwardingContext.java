@@ -177,11 +177,4 @@ public final class ForwardingContext {
     }
     return inFlight.sum() == 0;
   }
-
-  /** Closes idle backend connections of every loop, each on its own loop. */
-  public void closeIdleConnections() {
-    for (Map.Entry<EventExecutor, LoopPools> e : poolsByLoop.entrySet()) {
-      e.getKey().execute(() -> e.getValue().closeIdle());
-    }
-  }
 }

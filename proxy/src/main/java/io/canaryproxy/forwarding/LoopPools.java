@@ -51,7 +51,7 @@ final class LoopPools {
         kept.put(pool, Boolean.TRUE);
         pools.add(pool);
       }
-      installed.put(e.getKey(), new BackendPool(e.getKey(), pools.toArray(new EndpointPool[0])));
+      installed.put(e.getKey(), new BackendPool(pools.toArray(new EndpointPool[0])));
     }
     for (BackendPool pool : byName.values()) {
       pool.retireExcept(kept);
@@ -87,10 +87,5 @@ final class LoopPools {
   BackendPool lookup(String name) {
     BackendPool pool = byName.get(name);
     return pool != null ? pool : retired.get(name);
-  }
-
-  void closeIdle() {
-    byName.values().forEach(BackendPool::closeIdle);
-    retired.values().forEach(BackendPool::closeIdle);
   }
 }

@@ -21,11 +21,6 @@ public final class Router {
     return table.get();
   }
 
-  /** Replaces the live snapshot. */
-  public void set(RoutingTable next) {
-    table.set(Objects.requireNonNull(next, "next"));
-  }
-
   /**
    * Atomically replaces the snapshot with {@code f(current)}; {@code f} may run more than once
    * under contention, so it must have no side effects.

@@ -295,7 +295,7 @@ class RoutingTableTest {
     assertThat(Cohorts.threshold(router.current().canaryPercent())).isEqualTo(1000);
 
     RoutingTable next = table("{canaryPercent: 42}");
-    router.set(next);
+    router.update(current -> next);
     assertThat(router.current()).isSameAs(next);
   }
 }
