@@ -85,7 +85,9 @@ public final class CanaryProxy implements AutoCloseable {
   public CanaryProxy(ProxyConfig config) {
     this.config = config;
     this.live = config;
-    this.router = new Router(RoutingTable.compile(config.routing()));
+    // With a rollout, the rollout owns the share: nobody goes to the canary before it starts.
+    RoutingTable table = RoutingTable.compile(config.routing());
+    this.router = new Router(config.rollout() == null ? table : table.withCanaryPercent(0));
     MetricsConfig m = config.metrics();
     if (config.rollout() != null) {
       // With a rollout, every histogram interval is one analysis interval, so the judge sees
@@ -396,13 +398,28 @@ public final class CanaryProxy implements AutoCloseable {
   }
 
   /**
-   * Starts the rollout, the proxy listener, the admin listener and the interval scheduler, in that
-   * order.
+   * Binds the admin listener and the proxy listener, then starts the rollout and the interval
+   * scheduler. Listeners go first so that a port in use fails before the rollout writes its state
+   * file; until the rollout applies its share the router sends no one to the canary.
+   *
+   * @throws ListenFailure when a listener cannot be bound; {@link #close()} releases what started
    */
   public CanaryProxy start() throws InterruptedException {
+    try {
+      admin.start();
+    } catch (IllegalArgumentException | InterruptedException e) {
+      throw e; // a refused address (e.g. off loopback with no token) is a config error
+    } catch (Exception e) { // Netty rethrows the bind's IOException unchecked
+      throw new ListenFailure("admin.listen", config.admin().listen(), e);
+    }
+    try {
+      proxy.start();
+    } catch (InterruptedException e) {
+      throw e;
+    } catch (Exception e) {
+      throw new ListenFailure("listen", config.listen(), e);
+    }
     rollout.start();
-    proxy.start();
-    admin.start();
     scheduler.start(executor);
     ready = true;
     return this;
