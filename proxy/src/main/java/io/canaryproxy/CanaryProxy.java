@@ -5,6 +5,7 @@ import io.canaryproxy.admin.AdminServer;
 import io.canaryproxy.analysis.JudgeInput;
 import io.canaryproxy.analysis.RolloutController;
 import io.canaryproxy.analysis.RolloutEventListener;
+import io.canaryproxy.analysis.RolloutState;
 import io.canaryproxy.analysis.Verdict;
 import io.canaryproxy.analysis.WebhookNotifier;
 import io.canaryproxy.config.ConfigException;
@@ -22,6 +23,7 @@ import io.canaryproxy.metrics.LatencyRecorders;
 import io.canaryproxy.metrics.MetricNames;
 import io.canaryproxy.metrics.MetricsScheduler;
 import io.canaryproxy.metrics.MicrometerBinding;
+import io.canaryproxy.metrics.RolloutMeters;
 import io.canaryproxy.metrics.VariantInterval;
 import io.canaryproxy.mirroring.Mirroring;
 import io.canaryproxy.routing.Router;
@@ -36,6 +38,7 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -143,6 +146,11 @@ public final class CanaryProxy implements AutoCloseable {
             RolloutEventListener.all(rolloutListeners),
             Clock.systemUTC());
 
+    RolloutMeters.bindTo(
+        metrics.registry(),
+        () -> router.current().canaryPercent(),
+        () -> rollout.status().state().jsonName(),
+        Arrays.stream(RolloutState.values()).map(RolloutState::jsonName).toList());
     if (config.mirror() != null) {
       mirroring =
           new Mirroring(
