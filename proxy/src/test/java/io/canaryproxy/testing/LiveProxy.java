@@ -48,7 +48,7 @@ public final class LiveProxy implements AutoCloseable {
           userKey: [{ header: x-user-id }]
           salt: "live-proxy"
           exposeVariantHeader: true
-        mirror: { to: shadow, percent: 20, sampleBy: request }
+        mirror: { to: shadow, percent: 20, sampleBy: request, from: [stable] }
         rollout:
           steps: [30, 100]
           stepInterval: 10m
