@@ -2,6 +2,7 @@ package io.canaryproxy;
 
 import io.canaryproxy.admin.AdminResponse;
 import io.canaryproxy.admin.AdminServer;
+import io.canaryproxy.admin.EndpointsJson;
 import io.canaryproxy.analysis.JudgeInput;
 import io.canaryproxy.analysis.RolloutController;
 import io.canaryproxy.analysis.RolloutEventListener;
@@ -11,7 +12,6 @@ import io.canaryproxy.analysis.WebhookNotifier;
 import io.canaryproxy.config.ConfigException;
 import io.canaryproxy.config.ConfigFiles;
 import io.canaryproxy.config.ConfigWatcher;
-import io.canaryproxy.config.HostPort;
 import io.canaryproxy.config.MetricsConfig;
 import io.canaryproxy.config.ProxyConfig;
 import io.canaryproxy.discovery.EndpointDirectory;
@@ -39,7 +39,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -169,7 +168,10 @@ public final class CanaryProxy implements AutoCloseable {
     this.proxy = new ProxyServer(config, router, new CompositeListener(listeners), mirroring);
     addRolloutRoutes();
     admin.route(
-        HttpMethod.GET, "/admin/endpoints", request -> AdminResponse.json(200, endpoints()));
+        HttpMethod.GET,
+        "/admin/endpoints",
+        request ->
+            AdminResponse.json(200, EndpointsJson.render(live.backends(), proxy.directory())));
     bindDnsMeters(proxy.directory());
     this.scheduler = new MetricsScheduler(recorders, m.interval());
     if (config.rollout() != null) {
@@ -262,36 +264,6 @@ public final class CanaryProxy implements AutoCloseable {
   private static JudgeInput.VariantSample sample(IntervalSnapshot snapshot, Variant variant) {
     VariantInterval v = snapshot.variants().get(variant);
     return new JudgeInput.VariantSample(v.total(), v.requests(), v.errors());
-  }
-
-  /**
-   * What {@code /admin/endpoints} shows: each backend's endpoints with the addresses they resolve
-   * to now, and the state of every name (TTL, failures, last error).
-   */
-  private Map<String, Object> endpoints() {
-    EndpointDirectory directory = proxy.directory();
-    Map<String, Object> backends = new LinkedHashMap<>();
-    live.backends()
-        .forEach(
-            (name, backend) -> {
-              List<Map<String, Object>> endpoints = new ArrayList<>();
-              for (HostPort hp : backend.endpoints()) {
-                Map<String, Object> e = new LinkedHashMap<>();
-                e.put("endpoint", hp.toString());
-                e.put(
-                    "addresses",
-                    directory.addresses(hp).stream().map(EndpointDirectory::show).toList());
-                endpoints.add(e);
-              }
-              backends.put(name, endpoints);
-            });
-    Map<String, Object> out = new LinkedHashMap<>();
-    out.put("backends", backends);
-    out.put("names", directory.names());
-    out.put(
-        "resolutions", Map.of("success", directory.successes(), "failure", directory.failures()));
-    out.put("changes", directory.changes());
-    return out;
   }
 
   private void bindDnsMeters(EndpointDirectory directory) {
