@@ -19,6 +19,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.By;
+import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.OutputType;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
@@ -126,16 +127,12 @@ class DashboardIT {
           .untilAsserted(() -> assertVariantMatchesStats(variant));
     }
 
-    await().atMost(Duration.ofSeconds(15)).until(() -> verdictRows().size() >= 1);
-    String newest = verdictRows().get(0).getText();
-    int rows = verdictRows().size();
+    await().atMost(Duration.ofSeconds(15)).until(() -> verdictCount() >= 1);
+    String newest = newestVerdict();
+    long rows = verdictCount();
     await()
         .atMost(Duration.ofSeconds(15))
-        .until(
-            () ->
-                verdictRows().size() >= rows
-                    && !verdictRows().isEmpty()
-                    && !verdictRows().get(0).getText().equals(newest));
+        .until(() -> verdictCount() >= rows && !newestVerdict().equals(newest));
     assertThat(text("state")).isEqualTo("progressing");
 
     browser.findElement(By.cssSelector("button[data-op=rollback]")).click();
@@ -151,7 +148,7 @@ class DashboardIT {
     assertThat(text("percent")).isEqualTo("0.00");
 
     // Let one more poll draw the drop to 0% before the picture is taken.
-    String before = verdictRows().get(0).getText();
+    String before = newestVerdict();
     await().atMost(Duration.ofSeconds(5)).until(() -> !text("conn").isEmpty());
     Path png = RepoFiles.file("docs/dashboard.png");
     Files.createDirectories(png.getParent());
@@ -177,8 +174,21 @@ class DashboardIT {
     return browser.findElement(By.id(id)).getText();
   }
 
-  private List<WebElement> verdictRows() {
-    return browser.findElements(By.cssSelector("#trailBody tr"));
+  /**
+   * The trail's rows are redrawn on every poll, so they are read in one script call rather than
+   * through element references that a redraw makes stale.
+   */
+  private long verdictCount() {
+    return (Long) js("return document.querySelectorAll('#trailBody tr').length;");
+  }
+
+  private String newestVerdict() {
+    return (String)
+        js("const r = document.querySelector('#trailBody tr'); return r ? r.innerText : '';");
+  }
+
+  private Object js(String script) {
+    return ((JavascriptExecutor) browser).executeScript(script);
   }
 
   private List<LogEntry> severeConsoleEntries() {
