@@ -2,15 +2,16 @@ package io.canaryproxy;
 
 import io.canaryproxy.admin.AdminResponse;
 import io.canaryproxy.admin.AdminServer;
+import io.canaryproxy.admin.EndpointsJson;
 import io.canaryproxy.analysis.JudgeInput;
 import io.canaryproxy.analysis.RolloutController;
 import io.canaryproxy.analysis.RolloutEventListener;
+import io.canaryproxy.analysis.RolloutState;
 import io.canaryproxy.analysis.Verdict;
 import io.canaryproxy.analysis.WebhookNotifier;
 import io.canaryproxy.config.ConfigException;
 import io.canaryproxy.config.ConfigFiles;
 import io.canaryproxy.config.ConfigWatcher;
-import io.canaryproxy.config.HostPort;
 import io.canaryproxy.config.MetricsConfig;
 import io.canaryproxy.config.ProxyConfig;
 import io.canaryproxy.discovery.EndpointDirectory;
@@ -22,6 +23,7 @@ import io.canaryproxy.metrics.LatencyRecorders;
 import io.canaryproxy.metrics.MetricNames;
 import io.canaryproxy.metrics.MetricsScheduler;
 import io.canaryproxy.metrics.MicrometerBinding;
+import io.canaryproxy.metrics.RolloutMeters;
 import io.canaryproxy.metrics.VariantInterval;
 import io.canaryproxy.mirroring.Mirroring;
 import io.canaryproxy.routing.Router;
@@ -36,7 +38,7 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -85,7 +87,9 @@ public final class CanaryProxy implements AutoCloseable {
   public CanaryProxy(ProxyConfig config) {
     this.config = config;
     this.live = config;
-    this.router = new Router(RoutingTable.compile(config.routing()));
+    // With a rollout, the rollout owns the share: nobody goes to the canary before it starts.
+    RoutingTable table = RoutingTable.compile(config.routing());
+    this.router = new Router(config.rollout() == null ? table : table.withCanaryPercent(0));
     MetricsConfig m = config.metrics();
     if (config.rollout() != null) {
       // With a rollout, every histogram interval is one analysis interval, so the judge sees
@@ -141,6 +145,11 @@ public final class CanaryProxy implements AutoCloseable {
             RolloutEventListener.all(rolloutListeners),
             Clock.systemUTC());
 
+    RolloutMeters.bindTo(
+        metrics.registry(),
+        () -> router.current().canaryPercent(),
+        () -> rollout.status().state().jsonName(),
+        Arrays.stream(RolloutState.values()).map(RolloutState::jsonName).toList());
     if (config.mirror() != null) {
       mirroring =
           new Mirroring(
@@ -159,7 +168,10 @@ public final class CanaryProxy implements AutoCloseable {
     this.proxy = new ProxyServer(config, router, new CompositeListener(listeners), mirroring);
     addRolloutRoutes();
     admin.route(
-        HttpMethod.GET, "/admin/endpoints", request -> AdminResponse.json(200, endpoints()));
+        HttpMethod.GET,
+        "/admin/endpoints",
+        request ->
+            AdminResponse.json(200, EndpointsJson.render(live.backends(), proxy.directory())));
     bindDnsMeters(proxy.directory());
     this.scheduler = new MetricsScheduler(recorders, m.interval());
     if (config.rollout() != null) {
@@ -252,36 +264,6 @@ public final class CanaryProxy implements AutoCloseable {
   private static JudgeInput.VariantSample sample(IntervalSnapshot snapshot, Variant variant) {
     VariantInterval v = snapshot.variants().get(variant);
     return new JudgeInput.VariantSample(v.total(), v.requests(), v.errors());
-  }
-
-  /**
-   * What {@code /admin/endpoints} shows: each backend's endpoints with the addresses they resolve
-   * to now, and the state of every name (TTL, failures, last error).
-   */
-  private Map<String, Object> endpoints() {
-    EndpointDirectory directory = proxy.directory();
-    Map<String, Object> backends = new LinkedHashMap<>();
-    live.backends()
-        .forEach(
-            (name, backend) -> {
-              List<Map<String, Object>> endpoints = new ArrayList<>();
-              for (HostPort hp : backend.endpoints()) {
-                Map<String, Object> e = new LinkedHashMap<>();
-                e.put("endpoint", hp.toString());
-                e.put(
-                    "addresses",
-                    directory.addresses(hp).stream().map(EndpointDirectory::show).toList());
-                endpoints.add(e);
-              }
-              backends.put(name, endpoints);
-            });
-    Map<String, Object> out = new LinkedHashMap<>();
-    out.put("backends", backends);
-    out.put("names", directory.names());
-    out.put(
-        "resolutions", Map.of("success", directory.successes(), "failure", directory.failures()));
-    out.put("changes", directory.changes());
-    return out;
   }
 
   private void bindDnsMeters(EndpointDirectory directory) {
@@ -396,13 +378,28 @@ public final class CanaryProxy implements AutoCloseable {
   }
 
   /**
-   * Starts the rollout, the proxy listener, the admin listener and the interval scheduler, in that
-   * order.
+   * Binds the admin listener and the proxy listener, then starts the rollout and the interval
+   * scheduler. Listeners go first so that a port in use fails before the rollout writes its state
+   * file; until the rollout applies its share the router sends no one to the canary.
+   *
+   * @throws ListenFailure when a listener cannot be bound; {@link #close()} releases what started
    */
   public CanaryProxy start() throws InterruptedException {
+    try {
+      admin.start();
+    } catch (IllegalArgumentException | InterruptedException e) {
+      throw e; // a refused address (e.g. off loopback with no token) is a config error
+    } catch (Exception e) { // Netty rethrows the bind's IOException unchecked
+      throw new ListenFailure("admin.listen", config.admin().listen(), e);
+    }
+    try {
+      proxy.start();
+    } catch (InterruptedException e) {
+      throw e;
+    } catch (Exception e) {
+      throw new ListenFailure("listen", config.listen(), e);
+    }
     rollout.start();
-    proxy.start();
-    admin.start();
     scheduler.start(executor);
     ready = true;
     return this;

@@ -73,6 +73,8 @@ class ExposedAdminIT {
     assertThat(get("/readyz", null).statusCode()).isEqualTo(200);
     for (String path :
         List.of(
+            "/",
+            "/dashboard",
             "/metrics",
             "/admin/config",
             "/admin/stats",

@@ -130,6 +130,86 @@ class MainIT {
                 + ": cannot be read: not a regular file\n");
   }
 
+  @Test
+  void runWithItsPortInUseSaysSoInOneLine() throws Exception {
+    Path token = Files.writeString(dir.resolve("token"), "secret\n");
+    try (ServerSocket busy = new ServerSocket(proxyPort, 1, InetAddress.getLoopbackAddress())) {
+      int status = main("run", "--config", config(token).toString());
+
+      assertThat(status).isEqualTo(Main.LISTEN_FAILED);
+      assertThat(err.toString())
+          .isEqualTo(
+              "port "
+                  + proxyPort
+                  + " is in use; change listen in "
+                  + dir.resolve("config.yaml")
+                  + "\n");
+    }
+    assertFree(adminPort);
+  }
+
+  @Test
+  void demoWithItsPortInUseSaysSoInOneLineAndSuggestsListen() throws Exception {
+    try (ServerSocket busy = new ServerSocket(adminPort, 1, InetAddress.getLoopbackAddress())) {
+      int status =
+          main(
+              "demo",
+              "--load",
+              "0",
+              "--listen",
+              "127.0.0.1:0",
+              "--admin",
+              "127.0.0.1:" + adminPort,
+              "--config",
+              demoConfig().toString());
+
+      assertThat(status).isEqualTo(Main.LISTEN_FAILED);
+      assertThat(err.toString())
+          .isEqualTo("port " + adminPort + " is in use; try --admin 127.0.0.1:0\n");
+    }
+  }
+
+  @Test
+  void demoStartsAFreshRolloutUnlessResumed() throws Exception {
+    Path state = dir.resolve("state.json");
+    Files.writeString(state, "{\"state\": \"rolledBack\"}");
+    try (ServerSocket busy = new ServerSocket(proxyPort, 1, InetAddress.getLoopbackAddress())) {
+      // The busy port stops the demo right after it prepared the rollout.
+      main("demo", "--load", "0", "--resume", "--config", demoConfig().toString());
+      assertThat(state).exists();
+      main("demo", "--load", "0", "--config", demoConfig().toString());
+      assertThat(state).doesNotExist();
+    }
+  }
+
+  @Test
+  void validateWithARolloutShowsTheShareItStartsAt() throws Exception {
+    int status = main("validate", "--config", demoConfig().toString());
+
+    assertThat(status).isZero();
+    assertThat(out.toString())
+        .contains("canary 5.0% of users at start (first rollout step)")
+        .doesNotContain("canary 0.0%");
+  }
+
+  /** A demo config on the test's ports, backends on port 0 is impossible, so on free ports. */
+  private Path demoConfig() throws IOException {
+    return Files.writeString(
+        dir.resolve("demo.yaml"),
+        """
+        listen: 127.0.0.1:%d
+        admin: { listen: 127.0.0.1:%d }
+        backends:
+          stable: { endpoints: ["127.0.0.1:%d"] }
+          canary: { endpoints: ["127.0.0.1:%d"] }
+        routing: { canaryPercent: 0 }
+        rollout:
+          steps: [5, 50, 100]
+          stateFile: "%s"
+        """
+            .formatted(proxyPort, adminPort, freePort(), freePort(), dir.resolve("state.json")));
+  }
+
   private static int freePort() throws IOException {
     try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
       return s.getLocalPort();

@@ -31,10 +31,10 @@ import java.util.function.Supplier;
 
 /**
  * The admin HTTP listener on {@code admin.listen}, separate from the proxy's: health, readiness,
- * Prometheus metrics, stats, histogram logs and the effective config, plus routes added with {@link
- * #route} and {@link #mutatingRoute}. It refuses a non-loopback address unless {@code
- * admin.tokenFile} is set; off loopback every endpoint but {@code /healthz} and {@code /readyz}
- * needs a token (see {@link AdminAccess}).
+ * Prometheus metrics, stats, histogram logs, the effective config and the live dashboard ({@code /}
+ * and {@code /dashboard}), plus routes added with {@link #route} and {@link #mutatingRoute}. It
+ * refuses a non-loopback address unless {@code admin.tokenFile} is set; off loopback every endpoint
+ * but {@code /healthz} and {@code /readyz} needs a token (see {@link AdminAccess}).
  */
 public final class AdminServer {
   /** Largest admin request accepted, head excluded; larger ones get 413. */
@@ -93,6 +93,9 @@ public final class AdminServer {
                 ? AdminResponse.text(200, "ready")
                 : AdminResponse.text(503, "not ready"));
     route(HttpMethod.GET, "/metrics", r -> scrape(registry, r));
+    DashboardPage dashboard = new DashboardPage();
+    route(HttpMethod.GET, "/", dashboard);
+    route(HttpMethod.GET, "/dashboard", dashboard);
     route(HttpMethod.GET, "/admin/stats", stats::stats);
     route(HttpMethod.GET, "/admin/histograms", stats::histograms);
     route(

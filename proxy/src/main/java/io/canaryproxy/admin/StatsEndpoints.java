@@ -8,6 +8,7 @@ import io.canaryproxy.routing.Variant;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -24,6 +25,11 @@ final class StatsEndpoints {
   /** Histogram values are microseconds; the log's max column is written in milliseconds. */
   private static final double MICROS_PER_MILLI = 1000.0;
 
+  /** Where the distribution of the last interval is sampled, up to 1 in 100,000. */
+  private static final double[] PLOT_PERCENTILES = {
+    0, 10, 25, 50, 75, 90, 95, 97.5, 99, 99.5, 99.9, 99.95, 99.99, 99.999, 100
+  };
+
   private final LatencyRecorders recorders;
   private final Supplier<Map<String, Object>> mirrorStats;
 
@@ -34,7 +40,8 @@ final class StatsEndpoints {
 
   /**
    * Per variant: requests, errors and latency percentiles (ms) since start, plus the same for the
-   * last closed interval under {@code lastInterval}; then {@code mirror} from the mirroring code.
+   * last closed interval under {@code lastInterval} (with its {@code distribution}); then {@code
+   * intervals}, the window's per-interval series; then {@code mirror} from the mirroring code.
    */
   AdminResponse stats(AdminRequest request) {
     IntervalSnapshot last = recorders.lastInterval();
@@ -50,6 +57,7 @@ final class StatsEndpoints {
         Map<String, Object> interval = summary(vi.requests(), vi.errors(), vi.total());
         interval.put("startMillis", last.startMillis());
         interval.put("endMillis", last.endMillis());
+        interval.put("distribution", distribution(vi.total()));
         out.put("lastInterval", interval);
       } else {
         out.put("lastInterval", null);
@@ -58,9 +66,52 @@ final class StatsEndpoints {
     }
     Map<String, Object> body = new LinkedHashMap<>();
     body.put("variants", variants);
+    body.put("intervals", intervals(recorders.window()));
     Map<String, Object> mirror = mirrorStats.get();
     body.put("mirror", mirror == null ? Map.of() : mirror);
     return AdminResponse.json(200, body);
+  }
+
+  /**
+   * The closed intervals of the window, oldest first: for each its start and end (epoch ms) and per
+   * stable/canary variant requests, errors and p50/p90/p99 in ms; what the dashboard draws as
+   * lines.
+   */
+  private static List<Map<String, Object>> intervals(List<IntervalSnapshot> window) {
+    List<Map<String, Object>> out = new ArrayList<>(window.size());
+    for (IntervalSnapshot s : window) {
+      Map<String, Object> interval = new LinkedHashMap<>();
+      interval.put("startMillis", s.startMillis());
+      interval.put("endMillis", s.endMillis());
+      for (Variant v : List.of(Variant.STABLE, Variant.CANARY)) {
+        VariantInterval vi = s.variant(v);
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("requests", vi.requests());
+        m.put("errors", vi.errors());
+        m.put("p50", millis(vi.total().getValueAtPercentile(50)));
+        m.put("p90", millis(vi.total().getValueAtPercentile(90)));
+        m.put("p99", millis(vi.total().getValueAtPercentile(99)));
+        interval.put(v.label(), m);
+      }
+      out.add(interval);
+    }
+    return out;
+  }
+
+  /**
+   * The latency distribution as {@code [percentile, ms]} pairs at {@link #PLOT_PERCENTILES}, for a
+   * percentile plot on a log axis of 1/(1-p) as HdrHistogram's own plotting tools draw it; empty
+   * for an empty histogram.
+   */
+  private static List<double[]> distribution(Histogram totalMicros) {
+    List<double[]> points = new ArrayList<>();
+    if (totalMicros.getTotalCount() == 0) {
+      return points;
+    }
+    for (double p : PLOT_PERCENTILES) {
+      points.add(new double[] {p, millis(totalMicros.getValueAtPercentile(p))});
+    }
+    return points;
   }
 
   private static Map<String, Object> summary(long requests, long errors, Histogram totalMicros) {

@@ -33,4 +33,37 @@ public record ProxyConfig(
     MetricsConfig metrics,
     AccessLogConfig accessLog,
     DrainConfig drain,
-    DnsConfig dns) {}
+    DnsConfig dns) {
+
+  /** The same config with the proxy listener on {@code address}. */
+  public ProxyConfig withListen(HostPort address) {
+    return new ProxyConfig(
+        address, ioThreads, admin, backends, routing, mirror, rollout, timeouts, limits, metrics,
+        accessLog, drain, dns);
+  }
+
+  /** The same config with the admin listener on {@code address}. */
+  public ProxyConfig withAdminListen(HostPort address) {
+    return new ProxyConfig(
+        listen,
+        ioThreads,
+        new AdminConfig(address, admin.tokenFile(), admin.readTokenFile(), admin.publicMetrics()),
+        backends,
+        routing,
+        mirror,
+        rollout,
+        timeouts,
+        limits,
+        metrics,
+        accessLog,
+        drain,
+        dns);
+  }
+
+  /** The same config with another {@code drain} section. */
+  public ProxyConfig withDrain(DrainConfig next) {
+    return new ProxyConfig(
+        listen, ioThreads, admin, backends, routing, mirror, rollout, timeouts, limits, metrics,
+        accessLog, next, dns);
+  }
+}

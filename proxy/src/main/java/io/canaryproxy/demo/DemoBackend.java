@@ -46,23 +46,33 @@ public final class DemoBackend implements AutoCloseable {
       String host, int port, String name, LongSupplier latencyMillis, String extraField)
       throws InterruptedException {
     group = Transports.newGroup(1, "demo-" + name);
-    channel =
-        new ServerBootstrap()
-            .group(group)
-            .channel(Transports.serverChannel())
-            .childHandler(
-                new ChannelInitializer<SocketChannel>() {
-                  @Override
-                  protected void initChannel(SocketChannel ch) {
-                    ch.pipeline()
-                        .addLast(new HttpServerCodec())
-                        .addLast(new HttpServerKeepAliveHandler())
-                        .addLast(new Responder(name, latencyMillis, extraField));
-                  }
-                })
-            .bind(new InetSocketAddress(host, port))
-            .sync()
-            .channel();
+    try {
+      channel = bind(host, port, name, latencyMillis, extraField);
+    } catch (Exception e) { // Netty rethrows the bind's IOException unchecked
+      group.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
+      throw e;
+    }
+  }
+
+  private Channel bind(
+      String host, int port, String name, LongSupplier latencyMillis, String extraField)
+      throws InterruptedException {
+    return new ServerBootstrap()
+        .group(group)
+        .channel(Transports.serverChannel())
+        .childHandler(
+            new ChannelInitializer<SocketChannel>() {
+              @Override
+              protected void initChannel(SocketChannel ch) {
+                ch.pipeline()
+                    .addLast(new HttpServerCodec())
+                    .addLast(new HttpServerKeepAliveHandler())
+                    .addLast(new Responder(name, latencyMillis, extraField));
+              }
+            })
+        .bind(new InetSocketAddress(host, port))
+        .sync()
+        .channel();
   }
 
   public int port() {

@@ -68,6 +68,18 @@ public final class MetricNames {
   public static final String ROLLOUT_EVENTS = PREFIX + "rollout.events";
 
   /**
+   * Gauge {@code canary_proxy_rollout_canary_percent}: the share of users routed to the canary now,
+   * 0..100.
+   */
+  public static final String ROLLOUT_CANARY_PERCENT = PREFIX + "rollout.canary.percent";
+
+  /**
+   * Gauge {@code canary_proxy_rollout_state{state}}: 1 for the rollout's current state, 0 for the
+   * others ({@code idle | progressing | paused | promoted | rolledBack}).
+   */
+  public static final String ROLLOUT_STATE = PREFIX + "rollout.state";
+
+  /**
    * Counter {@code canary_proxy_dns_resolutions_total{outcome}}: success | failure, for endpoint
    * names.
    */
@@ -90,6 +102,9 @@ public final class MetricNames {
 
   /** Label: {@code UpstreamFailure.tag()}. */
   public static final String TAG_TYPE = "type";
+
+  /** Label: a rollout state name, {@code idle | progressing | paused | promoted | rolledBack}. */
+  public static final String TAG_STATE = "state";
 
   /** Label for outcomes, e.g. of mirrored requests. */
   public static final String TAG_OUTCOME = "outcome";

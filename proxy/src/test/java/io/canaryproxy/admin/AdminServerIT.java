@@ -172,6 +172,50 @@ class AdminServerIT {
   }
 
   @Test
+  void statsCarriesTheIntervalSeriesAndTheLastDistributionForTheDashboard() throws Exception {
+    for (int i = 0; i < 10; i++) {
+      recorders.record(Variant.CANARY, 30_000, 29_000, i == 0);
+    }
+    recorders.rollInterval();
+    recorders.record(Variant.CANARY, 40_000, 39_000, false);
+    recorders.rollInterval();
+
+    JsonNode body = JSON.readTree(get("/admin/stats").body());
+
+    JsonNode intervals = body.path("intervals");
+    assertThat(intervals).hasSize(2);
+    assertThat(intervals.get(0).path("canary").path("requests").asLong()).isEqualTo(10);
+    assertThat(intervals.get(0).path("canary").path("errors").asLong()).isEqualTo(1);
+    assertThat(intervals.get(1).path("canary").path("p99").asDouble()).isBetween(40.0, 40.1);
+    assertThat(intervals.get(1).path("stable").path("requests").asLong()).isZero();
+    assertThat(intervals.get(0).path("endMillis").asLong())
+        .isLessThanOrEqualTo(intervals.get(1).path("endMillis").asLong());
+    JsonNode distribution =
+        body.path("variants").path("canary").path("lastInterval").path("distribution");
+    assertThat(distribution.get(0).get(0).asDouble()).isZero();
+    assertThat(distribution.get(distribution.size() - 1).get(0).asDouble()).isEqualTo(100.0);
+    assertThat(distribution.get(distribution.size() - 1).get(1).asDouble()).isBetween(40.0, 40.1);
+    assertThat(body.path("variants").path("stable").path("lastInterval").path("distribution"))
+        .isEmpty();
+  }
+
+  @Test
+  void dashboardIsOneSelfContainedPageAtBothPaths() throws Exception {
+    for (String path : new String[] {"/", "/dashboard"}) {
+      HttpResponse<String> page = get(path);
+
+      assertThat(page.statusCode()).isEqualTo(200);
+      assertThat(page.headers().firstValue("content-type")).hasValue("text/html; charset=utf-8");
+      assertThat(page.headers().firstValue("content-security-policy").orElseThrow())
+          .contains("connect-src 'self'", "frame-ancestors 'none'");
+      assertThat(page.body())
+          .contains("/admin/stats", "/admin/rollout", "Authorization")
+          .doesNotContain("localStorage", "sessionStorage", "document.cookie")
+          .doesNotContainPattern("(src|href)=\"(https?:)?//");
+    }
+  }
+
+  @Test
   void histogramsEndpointServesAnIntervalLogThatHdrHistogramReadsBack() throws Exception {
     recorders.record(Variant.CANARY, 30_000, 29_000, false);
     recorders.record(Variant.CANARY, 31_000, 29_500, false);
