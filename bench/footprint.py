@@ -39,8 +39,8 @@ CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 def render(template, run, extra=None):
     text = open(os.path.join(HERE, "peers", template)).read()
-    subst = {"__RUN__": run, **{k: str(v) for k, v in PORTS.items()}}
-    subst.update(extra or {})
+    subst = dict(extra or {})  # first, so that an extra key may name a placeholder
+    subst.update({"__RUN__": run, **{k: str(v) for k, v in PORTS.items()}})
     for k, v in subst.items():
         text = text.replace(k, v)
     out = os.path.join(run, template)
