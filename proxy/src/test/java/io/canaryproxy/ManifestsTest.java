@@ -266,6 +266,25 @@ class ManifestsTest {
         .isLessThanOrEqualTo(heap * 1024 * 1024 / 4);
   }
 
+  /** bench/compare.sh measures canary-proxy with the flags the sidecar ships. */
+  @Test
+  void compareShRunsTheSidecarsFlags() throws Exception {
+    Matcher m =
+        Pattern.compile("(?m)^SIDECAR_FLAGS\\+?=\"([^\"]*)\"")
+            .matcher(Files.readString(RepoFiles.file("bench/compare.sh")));
+    StringBuilder flags = new StringBuilder();
+    while (m.find()) {
+      flags.append(' ').append(m.group(1));
+    }
+    List<ProxyPod> sidecars = proxyPods().filter(ProxyPod::sidecar).toList();
+    assertThat(sidecars).isNotEmpty();
+    for (ProxyPod p : sidecars) {
+      assertThat(flags.toString().trim().split("\\s+"))
+          .as("SIDECAR_FLAGS in bench/compare.sh vs %s", p.name())
+          .containsExactly(javaToolOptions(p).trim().split("\\s+"));
+    }
+  }
+
   private static long orElse(Long value, long otherwise) {
     return value != null ? value : otherwise;
   }
