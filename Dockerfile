@@ -25,7 +25,8 @@ COPY --from=build /src/proxy/target/canary-proxy.jar /opt/canary-proxy/canary-pr
 # parsing and verifying them again. It runs here, in the runtime stage, because an archive is only accepted by
 # the JVM build that wrote it and for the jar at the same path, size and time. SIGTERM after 15 s ends the demo
 # (it drains for 5 s); the JVM writes the archive as it exits. If a JVM update makes it stale, the JVM warns
-# and starts without it (-Xshare:auto). Measured in the README ("Sizing"): start-up CPU about -35%.
+# and starts without it (-Xshare:auto). Measured (README, "Sizing"): start-up to /readyz 1.05 s instead of 1.98 s,
+# for 5 MiB more RSS.
 RUN timeout --signal=TERM --kill-after=60 15 java -XX:ArchiveClassesAtExit=/opt/canary-proxy/app.jsa \
       -jar /opt/canary-proxy/canary-proxy.jar demo --load 200 >/tmp/training.log 2>&1; \
     test -s /opt/canary-proxy/app.jsa || { cat /tmp/training.log; exit 1; }; \
