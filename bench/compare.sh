@@ -11,7 +11,7 @@
 #   WARMUP       unrecorded wrk run per target before each scenario         [5s]
 #   REPEATS      measured runs per target, targets alternate within a round [3]
 #   CONNECTIONS  wrk / canary-bench connections                              [64]
-#   JVM_FLAGS    canary-proxy JVM flags                   [-Xms256m -Xmx256m -XX:+UseParallelGC]
+#   JVM_FLAGS    canary-proxy JVM flags                   [the sidecar's, from config/k8s/sidecar.yaml]
 #   RATE         open-loop rate; default: half of nginx's median req/s in the split scenario (or 5000)
 #   OUT          directory that keeps the raw results and logs               [a temporary directory, removed]
 set -euo pipefail
@@ -24,7 +24,11 @@ DURATION="${DURATION:-8s}"
 WARMUP="${WARMUP:-5s}"
 REPEATS="${REPEATS:-3}"
 CONNECTIONS="${CONNECTIONS:-64}"
-JVM_FLAGS="${JVM_FLAGS:--Xms256m -Xmx256m -XX:+UseParallelGC}"
+# the sidecar's JAVA_TOOL_OPTIONS (one event loop, like this comparison), without the image's AppCDS archive
+SIDECAR_FLAGS="-XX:+UseSerialGC -Xmx48m -Xmn8m -Xss256k -XX:MaxDirectMemorySize=16m -XX:MaxMetaspaceSize=32m"
+SIDECAR_FLAGS+=" -XX:ReservedCodeCacheSize=16m -XX:TieredStopAtLevel=1 -Dio.netty.allocator.numDirectArenas=1"
+SIDECAR_FLAGS+=" -Dio.netty.allocator.numHeapArenas=1 -Dio.netty.allocator.maxOrder=7"
+JVM_FLAGS="${JVM_FLAGS:-$SIDECAR_FLAGS}"
 PROXY_JAR="${PROXY_JAR:-$ROOT/proxy/target/canary-proxy.jar}"
 BENCH_JAR="${BENCH_JAR:-$ROOT/bench/target/canary-bench.jar}"
 PORTS="18001 18002 18003 18004 18080 18081 18082 18090 18091 18092 18093"
@@ -100,12 +104,12 @@ stop() {
   PIDS=("${keep[@]}")
 }
 
-wait_ready() { # URL NAME PID: up to 20 s
+wait_ready() { # URL NAME PID: up to 20 s, polled every 20 ms
   local url="$1" name="$2" pid="$3" i
-  for ((i = 0; i < 200; i++)); do
+  for ((i = 0; i < 1000; i++)); do
     kill -0 "$pid" 2>/dev/null || { cat "$RUN/$name.log" >&2; die "$name exited during startup (log above)"; }
-    if curl -s -o /dev/null --max-time 1 "$url"; then return 0; fi
-    sleep 0.1
+    if curl -s -f -o /dev/null --max-time 1 "$url"; then return 0; fi
+    sleep 0.02
   done
   cat "$RUN/$name.log" >&2
   die "$name not ready at $url after 20 s"
@@ -136,6 +140,13 @@ peak_rss_kb() { # the largest VmHWM among a process and its children (nginx: its
   echo "$max"
 }
 
+now_ms() { date +%s%3N; }
+
+# started SCENARIO TARGET PID T0: start-up (T0 to ready, ms) and RSS once ready, to startup.tsv
+started() {
+  printf '%s\t%s\t%s\t%s\n' "$1" "$2" "$(($(now_ms) - $4))" "$(peak_rss_kb "$3")" >>"$RUN/startup.tsv"
+}
+
 # ---- processes ----
 BACKEND_PID=""
 start_backends() {
@@ -146,23 +157,32 @@ start_backends() {
   wait_ready http://127.0.0.1:18003/ backend "$BACKEND_PID"
 }
 
-start_nginx() { # SHADOWPORT -> NGINX_PID
+start_nginx() { # SHADOWPORT SCENARIO -> NGINX_PID
+  local t0
+  t0=$(now_ms)
   start nginx nginx -e "$RUN/nginx.err" -p "$RUN" -c "$(render nginx-proxy.conf "$1")"
   NGINX_PID=$STARTED
   wait_ready http://127.0.0.1:18080/ nginx "$NGINX_PID"
+  started "$2" nginx "$NGINX_PID" "$t0"
 }
 
-start_haproxy() {
+start_haproxy() { # SCENARIO
+  local t0
+  t0=$(now_ms)
   start haproxy haproxy -f "$(render haproxy.cfg 18003)"
   HAPROXY_PID=$STARTED
   wait_ready http://127.0.0.1:18081/ haproxy "$HAPROXY_PID"
+  started "$1" haproxy "$HAPROXY_PID" "$t0"
 }
 
-start_canary() { # CONFIG PORT ADMINPORT -> CANARY_PID
+start_canary() { # CONFIG PORT ADMINPORT SCENARIO -> CANARY_PID; start-up = process start to /readyz 200
+  local t0
+  t0=$(now_ms)
   # shellcheck disable=SC2086 # JVM_FLAGS is a list of flags
   start "canary-$2" java $JVM_FLAGS -jar "$PROXY_JAR" run --config "$PEERS/$1"
   CANARY_PID=$STARTED
   wait_ready "http://127.0.0.1:$3/readyz" "canary-$2" "$CANARY_PID"
+  started "$4" canary-proxy "$CANARY_PID" "$t0"
   wait_ready "http://127.0.0.1:$2/" "canary-$2" "$CANARY_PID"
 }
 
@@ -223,9 +243,9 @@ NGINX_SPLIT_RPS=""
 
 scenario_split() {
   say "== split only: nginx :18080, HAProxy :18081, canary-proxy :18090 (JVM: $JVM_FLAGS)"
-  start_nginx 18003
-  start_haproxy
-  start_canary canary-split.yaml 18090 18091
+  start_nginx 18003 split
+  start_haproxy split
+  start_canary canary-split.yaml 18090 18091 split
   measure split "nginx http://127.0.0.1:18080/ $NGINX_PID" "haproxy http://127.0.0.1:18081/ $HAPROXY_PID" \
     "canary-proxy http://127.0.0.1:18090/ $CANARY_PID"
   NGINX_SPLIT_RPS=$(python3 "$HERE/compare_table.py" median-rps "$RESULTS" split nginx)
@@ -249,8 +269,8 @@ scenario_mirror() {
     start blackhole python3 "$PEERS/blackhole.py" 18004 "$hold"
     blackhole=$STARTED
   fi
-  start_nginx "$shadow"
-  start_canary "$config" 18092 18093
+  start_nginx "$shadow" "$scenario"
+  start_canary "$config" 18092 18093 "$scenario"
   wrk_run http://127.0.0.1:18092/ 2 "$RUN/probe-$scenario.txt"
   if ! mirror_works 18093; then
     local mirror
@@ -274,9 +294,9 @@ scenario_openloop() {
     rate=$(python3 -c "import sys; v = sys.argv[1]; print(int(float(v) / 2) if v else 5000)" "$NGINX_SPLIT_RPS")
   fi
   say "== open loop: canary-bench --rate $rate req/s (nginx split median: ${NGINX_SPLIT_RPS:-not measured}), direct vs proxies"
-  start_nginx 18003
-  start_haproxy
-  start_canary canary-split.yaml 18090 18091
+  start_nginx 18003 openloop
+  start_haproxy openloop
+  start_canary canary-split.yaml 18090 18091 openloop
   local targets=("direct http://127.0.0.1:18001/" "nginx http://127.0.0.1:18080/" "haproxy http://127.0.0.1:18081/"
     "canary-proxy http://127.0.0.1:18090/") n=4 r i name url json
   for entry in "${targets[@]}"; do # warms canary-proxy's JIT; the others do not need it but keep the order fair
@@ -313,4 +333,4 @@ for s in $SCENARIOS; do
 done
 echo
 echo "canary-proxy JVM flags: $JVM_FLAGS; wrk -t1 -c$CONNECTIONS -d$DURATION; medians of $REPEATS runs"
-python3 "$HERE/compare_table.py" table "$RESULTS" "$RUN/openloop.tsv"
+python3 "$HERE/compare_table.py" table "$RESULTS" "$RUN/openloop.tsv" "$RUN/startup.tsv"

@@ -1,6 +1,6 @@
 """Summarises bench/compare.sh results: medians per scenario and target, with ratios against nginx.
 
-Usage: compare_table.py table RESULTS.tsv [OPENLOOP.tsv]  |  compare_table.py median-rps RESULTS.tsv SCENARIO TARGET
+Usage: compare_table.py table RESULTS.tsv [OPENLOOP.tsv [STARTUP.tsv]]  |  compare_table.py median-rps RESULTS.tsv SCENARIO TARGET
 """
 import json
 import os
@@ -37,6 +37,17 @@ def load(path):
     return rows
 
 
+def load_startup(path):
+    """(scenario, target) -> (start-up ms, RSS KiB once ready), from compare.sh's startup.tsv."""
+    out = {}
+    if path and os.path.exists(path):
+        with open(path) as f:
+            for line in f:
+                scenario, target, ms, rss_kb = line.rstrip("\n").split("\t")
+                out[(scenario, target)] = (int(ms), int(rss_kb))
+    return out
+
+
 def med(runs, key):
     return statistics.median(r[key] for r in runs)
 
@@ -45,22 +56,26 @@ def ratio(a, b):
     return f"{a / b:.2f}" if b else "-"
 
 
-def table(results, openloop):
+def table(results, openloop, startup_path=None):
     rows = load(results)
+    startup = load_startup(startup_path)
     for scenario in ORDER:
         targets = [t for (s, t) in rows if s == scenario]
         if not targets:
             continue
         base = rows.get((scenario, "nginx"))
         print(f"\n### {TITLES[scenario]}  (medians; ratio = target / nginx)\n")
-        print("| target | runs | req/s | p50 ms | p99 ms | p99.9 ms | errors | CPU ms/1k req | peak RSS MiB "
-              "| req/s ratio | p99 ratio | CPU ratio |")
-        print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+        print("| target | runs | req/s | p50 ms | p99 ms | p99.9 ms | errors | CPU ms/1k req | start-up ms "
+              "| RSS ready MiB | peak RSS MiB | req/s ratio | p99 ratio | CPU ratio |")
+        print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
         for target in targets:
             runs = rows[(scenario, target)]
             line = (f"| {target} | {len(runs)} | {med(runs, 'rps'):.0f} | {med(runs, 'p50'):.2f} "
                     f"| {med(runs, 'p99'):.2f} | {med(runs, 'p999'):.2f} | {sum(r['errors'] for r in runs)} "
-                    f"| {med(runs, 'cpu'):.1f} | {max(r['rss'] for r in runs):.0f} ")
+                    f"| {med(runs, 'cpu'):.1f} ")
+            ms, ready_kb = startup.get((scenario, target), (None, None))
+            line += f"| {ms} | {ready_kb / 1024:.0f} " if ms is not None else "| - | - "
+            line += f"| {max(r['rss'] for r in runs):.0f} "
             if base:
                 line += (f"| {ratio(med(runs, 'rps'), med(base, 'rps'))} | {ratio(med(runs, 'p99'), med(base, 'p99'))} "
                          f"| {ratio(med(runs, 'cpu'), med(base, 'cpu'))} |")
@@ -110,7 +125,7 @@ def main():
         runs = load(sys.argv[2]).get((sys.argv[3], sys.argv[4]))
         print(f"{med(runs, 'rps'):.0f}" if runs else "")
     elif sys.argv[1] == "table":
-        table(sys.argv[2], sys.argv[3] if len(sys.argv) > 3 else None)
+        table(sys.argv[2], sys.argv[3] if len(sys.argv) > 3 else None, sys.argv[4] if len(sys.argv) > 4 else None)
     else:
         sys.exit(__doc__)
 

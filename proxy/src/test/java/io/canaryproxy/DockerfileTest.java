@@ -69,6 +69,42 @@ class DockerfileTest {
     assertThat(cmd).containsExactly("run", "--config", "/etc/canary-proxy/config.yaml");
   }
 
+  /**
+   * The AppCDS archive that the entrypoint maps is written by a training run of the same jar, in
+   * the final stage (an archive is only valid for the JVM that wrote it), after the jar is copied
+   * (it records the jar's size and time).
+   */
+  @Test
+  void theFinalStageTrainsTheClassDataArchiveThatTheEntrypointMaps() throws IOException {
+    List<String> entrypoint = jsonArray(first(last, "ENTRYPOINT"));
+    String jar = entrypoint.get(entrypoint.indexOf("-jar") + 1);
+    String archive =
+        entrypoint.stream()
+            .filter(o -> o.startsWith("-XX:SharedArchiveFile="))
+            .map(o -> o.substring("-XX:SharedArchiveFile=".length()))
+            .findFirst()
+            .orElseThrow(() -> new AssertionError("ENTRYPOINT maps no -XX:SharedArchiveFile"));
+    int copy = -1;
+    int training = -1;
+    for (int i = 0; i < all.size(); i++) {
+      Instruction in = all.get(i);
+      if (in.stage() == last && in.keyword().equals("COPY") && in.args().endsWith(" " + jar)) {
+        copy = i;
+      }
+      if (in.stage() == last
+          && in.keyword().equals("RUN")
+          && in.args().contains("-XX:ArchiveClassesAtExit=" + archive + " ")
+          && in.args().contains("-jar " + jar + " ")) {
+        training = i;
+        assertThat(in.args())
+            .as("the build fails without an archive")
+            .contains("test -s " + archive);
+      }
+    }
+    assertThat(copy).as("COPY of %s in the final stage", jar).isNotNegative();
+    assertThat(training).as("training RUN writing %s from %s", archive, jar).isGreaterThan(copy);
+  }
+
   @Test
   void copiesTheJarThatTheBuildProduces() throws Exception {
     String produced = "proxy/target/" + shadedFinalName() + ".jar";

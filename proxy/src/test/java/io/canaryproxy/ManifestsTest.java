@@ -7,9 +7,13 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import io.canaryproxy.config.ConfigLoader;
 import io.canaryproxy.config.HostPort;
 import io.canaryproxy.config.ProxyConfig;
+import io.canaryproxy.metrics.IntervalSnapshot;
+import io.canaryproxy.metrics.LatencyRecorders;
+import io.canaryproxy.metrics.Measure;
 import io.canaryproxy.routing.RequestView;
 import io.canaryproxy.routing.RoutingResult;
 import io.canaryproxy.routing.RoutingTable;
+import io.canaryproxy.routing.Variant;
 import io.canaryproxy.testing.RepoFiles;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -156,31 +160,217 @@ class ManifestsTest {
   }
 
   /**
-   * Heap (the image's MaxRAMPercentage of the limit), capped direct buffers and JVM overhead must
-   * fit the memory limit, or the kernel kills the container under load instead of the JVM answering
-   * with backpressure.
+   * Resident memory that no JVM flag caps, measured with bench/footprint.py at the sidecar flags
+   * (README, "Sizing"): libjvm and libc text, both class-data archives (the JDK's and the image's
+   * AppCDS archive, relocated at start so their pages are private), GC and compiler structures,
+   * symbols and malloc arenas.
+   */
+  static final long UNCAPPED_OVERHEAD_MIB = 64;
+
+  /** Metaspace and code cache an uncapped JVM committed under the ingress job (NMT, README). */
+  static final long UNCAPPED_METASPACE_MIB = 32;
+
+  static final long UNCAPPED_CODE_CACHE_MIB = 16;
+
+  /** Threads besides the event loops (JVM, GC, compilers, metrics, config watch, reload). */
+  static final int THREADS_BESIDES_EVENT_LOOPS = 26;
+
+  /** Peak RSS of the sidecar flags under the sidecar job at 1,000 req/s (README, "Sizing"). */
+  static final long SIDECAR_PEAK_RSS_MIB = 96;
+
+  /**
+   * Every pool the JVM may commit, each at its cap, fits the memory limit: heap, direct buffers,
+   * metaspace, code cache, thread stacks and the measured uncapped overhead. Then a shortage is met
+   * by the JVM (backpressure, or an OutOfMemoryError that ends the process: the image sets
+   * ExitOnOutOfMemoryError) instead of the kernel's OOM kill. A pool the options leave uncapped
+   * counts as the image's MaxRAMPercentage (heap) or as measured (metaspace, code cache).
    */
   @ParameterizedTest
   @MethodSource("proxyPods")
-  void heapAndDirectMemoryFitTheMemoryLimit(ProxyPod p) throws IOException {
-    Matcher percent =
-        Pattern.compile("-XX:MaxRAMPercentage=([0-9]+)")
-            .matcher(Files.readString(RepoFiles.file("Dockerfile")));
-    assertThat(percent.find()).as("Dockerfile sets MaxRAMPercentage").isTrue();
+  void everyJvmPoolAtItsCapFitsTheMemoryLimit(ProxyPod p) throws IOException {
+    JvmOptions o = JvmOptions.of(entrypoint(), javaToolOptions(p));
     long limit = mebibytes(p.proxy().at("/resources/limits/memory").asText());
-    String options = "";
-    for (JsonNode env : p.proxy().path("env")) {
-      if (env.path("name").asText().equals("JAVA_TOOL_OPTIONS")) {
-        options = env.path("value").asText();
+    assertThat(o.mebibytes("-XX:MaxDirectMemorySize="))
+        .as("%s caps direct memory in JAVA_TOOL_OPTIONS", p.name())
+        .isNotNull();
+    Long percent = o.number("-XX:MaxRAMPercentage=");
+    assertThat(percent).as("the Dockerfile sets MaxRAMPercentage").isNotNull();
+    long heap = o.heapMebibytes() != null ? o.heapMebibytes() : limit * percent / 100;
+    long direct = o.mebibytes("-XX:MaxDirectMemorySize=");
+    long metaspace = orElse(o.mebibytes("-XX:MaxMetaspaceSize="), UNCAPPED_METASPACE_MIB);
+    long code = orElse(o.mebibytes("-XX:ReservedCodeCacheSize="), UNCAPPED_CODE_CACHE_MIB);
+    long stackKib = o.xssKibibytes() != null ? o.xssKibibytes() : 1024;
+    long threads = THREADS_BESIDES_EVENT_LOOPS + p.config().ioThreads();
+    long stacks = (threads * stackKib + 1023) / 1024;
+    assertThat(heap + direct + metaspace + code + stacks + UNCAPPED_OVERHEAD_MIB)
+        .as(
+            "%s: heap %d + direct %d + metaspace %d + code %d + stacks %d + overhead %d MiB vs"
+                + " limit %d MiB",
+            p.name(), heap, direct, metaspace, code, stacks, UNCAPPED_OVERHEAD_MIB, limit)
+        .isLessThanOrEqualTo(limit);
+  }
+
+  /**
+   * A sidecar is paid for in every pod, so every pool is capped explicitly (none left to the
+   * percentage of the limit or to defaults sized for a server), it runs the serial collector (no GC
+   * threads, the smallest GC structures), and its request covers the measured peak.
+   */
+  @ParameterizedTest
+  @MethodSource("proxyPods")
+  void aSidecarCapsEveryPoolAndRequestsItsMeasuredPeak(ProxyPod p) throws IOException {
+    if (!p.sidecar()) {
+      return;
+    }
+    JvmOptions o = JvmOptions.of(entrypoint(), javaToolOptions(p));
+    assertThat(o.heapMebibytes()).as("%s -Xmx", p.name()).isNotNull();
+    for (String cap :
+        List.of(
+            "-XX:MaxDirectMemorySize=", "-XX:MaxMetaspaceSize=", "-XX:ReservedCodeCacheSize=")) {
+      assertThat(o.mebibytes(cap)).as("%s %s", p.name(), cap).isNotNull();
+    }
+    assertThat(o.xssKibibytes()).as("%s -Xss", p.name()).isNotNull();
+    assertThat(o.has("-XX:+UseSerialGC")).as("%s -XX:+UseSerialGC", p.name()).isTrue();
+    long request = mebibytes(p.proxy().at("/resources/requests/memory").asText());
+    long limit = mebibytes(p.proxy().at("/resources/limits/memory").asText());
+    assertThat(request).as(p.name()).isGreaterThanOrEqualTo(SIDECAR_PEAK_RSS_MIB).isLessThan(limit);
+  }
+
+  /**
+   * The latency histograms the metrics keep (per variant and measure: two in the recorder, the
+   * recycled one, the cumulative one, and one per retained interval) take at most a quarter of the
+   * heap. Each histogram is a fixed array sized by {@code metrics.significantDigits} and the range,
+   * whatever it holds, so the default 3 digits and 30 intervals (36 MiB) do not fit a small heap.
+   */
+  @ParameterizedTest
+  @MethodSource("proxyPods")
+  void retainedLatencyHistogramsFitAQuarterOfTheHeap(ProxyPod p) throws IOException {
+    JvmOptions o = JvmOptions.of(entrypoint(), javaToolOptions(p));
+    long limit = mebibytes(p.proxy().at("/resources/limits/memory").asText());
+    long heap =
+        o.heapMebibytes() != null
+            ? o.heapMebibytes()
+            : limit * o.number("-XX:MaxRAMPercentage=") / 100;
+    LatencyRecorders recorders = new LatencyRecorders(p.config().metrics());
+    IntervalSnapshot interval = recorders.rollInterval();
+    long perInterval = 0;
+    long fixed = 0;
+    for (Variant v : Variant.values()) {
+      for (Measure m : Measure.values()) {
+        perInterval += interval.variant(v).histogram(m).getEstimatedFootprintInBytes();
+        fixed += 4L * recorders.cumulative(v, m).getEstimatedFootprintInBytes();
       }
     }
-    Matcher direct = Pattern.compile("-XX:MaxDirectMemorySize=([0-9]+)m").matcher(options);
-    assertThat(direct.find()).as("%s caps direct memory in JAVA_TOOL_OPTIONS", p.name()).isTrue();
-    long heap = limit * Long.parseLong(percent.group(1)) / 100;
-    long jvmOverhead = 80;
-    assertThat(heap + Long.parseLong(direct.group(1)) + jvmOverhead)
-        .as("%s: heap %d MiB + direct + overhead vs limit %d MiB", p.name(), heap, limit)
-        .isLessThanOrEqualTo(limit);
+    long retained = fixed + perInterval * p.config().metrics().window();
+    assertThat(retained)
+        .as("%s: histograms %d KiB vs heap %d MiB", p.name(), retained >> 10, heap)
+        .isLessThanOrEqualTo(heap * 1024 * 1024 / 4);
+  }
+
+  /** bench/compare.sh measures canary-proxy with the flags the sidecar ships. */
+  @Test
+  void compareShRunsTheSidecarsFlags() throws Exception {
+    Matcher m =
+        Pattern.compile("(?m)^SIDECAR_FLAGS\\+?=\"([^\"]*)\"")
+            .matcher(Files.readString(RepoFiles.file("bench/compare.sh")));
+    StringBuilder flags = new StringBuilder();
+    while (m.find()) {
+      flags.append(' ').append(m.group(1));
+    }
+    List<ProxyPod> sidecars = proxyPods().filter(ProxyPod::sidecar).toList();
+    assertThat(sidecars).isNotEmpty();
+    for (ProxyPod p : sidecars) {
+      assertThat(flags.toString().trim().split("\\s+"))
+          .as("SIDECAR_FLAGS in bench/compare.sh vs %s", p.name())
+          .containsExactly(javaToolOptions(p).trim().split("\\s+"));
+    }
+  }
+
+  private static long orElse(Long value, long otherwise) {
+    return value != null ? value : otherwise;
+  }
+
+  private static List<String> entrypoint() throws IOException {
+    String args =
+        DockerfileTest.parse(RepoFiles.file("Dockerfile")).stream()
+            .filter(i -> i.keyword().equals("ENTRYPOINT"))
+            .reduce((x, y) -> y)
+            .orElseThrow()
+            .args();
+    return List.of(YAML.readValue(args, String[].class));
+  }
+
+  private static String javaToolOptions(ProxyPod p) {
+    for (JsonNode env : p.proxy().path("env")) {
+      if (env.path("name").asText().equals("JAVA_TOOL_OPTIONS")) {
+        return env.path("value").asText();
+      }
+    }
+    return "";
+  }
+
+  /**
+   * The options the JVM sees: JAVA_TOOL_OPTIONS first, then the image's ENTRYPOINT, so the
+   * entrypoint's value wins when both set one flag.
+   */
+  record JvmOptions(List<String> all) {
+    static JvmOptions of(List<String> entrypoint, String javaToolOptions) {
+      List<String> all = new ArrayList<>();
+      if (!javaToolOptions.isBlank()) {
+        all.addAll(List.of(javaToolOptions.trim().split("\\s+")));
+      }
+      all.addAll(entrypoint);
+      return new JvmOptions(all);
+    }
+
+    boolean has(String option) {
+      return all.contains(option);
+    }
+
+    /** The last value of an option written {@code prefix + value}, or null. */
+    String value(String prefix) {
+      String found = null;
+      for (String o : all) {
+        if (o.startsWith(prefix)) {
+          found = o.substring(prefix.length());
+        }
+      }
+      return found;
+    }
+
+    Long number(String prefix) {
+      String v = value(prefix);
+      return v == null ? null : Long.parseLong(v);
+    }
+
+    /** A size option in MiB ({@code k}, {@code m}, {@code g} suffixes), or null. */
+    Long mebibytes(String prefix) {
+      Long k = kibibytes(prefix);
+      return k == null ? null : (k + 1023) / 1024;
+    }
+
+    Long kibibytes(String prefix) {
+      String v = value(prefix);
+      if (v == null) {
+        return null;
+      }
+      Matcher m = Pattern.compile("([0-9]+)([kKmMgG]?)").matcher(v);
+      assertThat(m.matches()).as("size %s%s", prefix, v).isTrue();
+      long n = Long.parseLong(m.group(1));
+      return switch (m.group(2).toLowerCase(java.util.Locale.ROOT)) {
+        case "k" -> n;
+        case "m" -> n * 1024;
+        case "g" -> n * 1024 * 1024;
+        default -> (n + 1023) / 1024;
+      };
+    }
+
+    Long heapMebibytes() {
+      return value("-Xmx") != null ? mebibytes("-Xmx") : mebibytes("-XX:MaxHeapSize=");
+    }
+
+    Long xssKibibytes() {
+      return kibibytes("-Xss");
+    }
   }
 
   private static long mebibytes(String quantity) {
