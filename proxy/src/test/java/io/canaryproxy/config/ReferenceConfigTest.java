@@ -34,6 +34,7 @@ class ReferenceConfigTest {
     Set<String> renamed =
         Set.of(
             "maxErrorIncrease",
+            "errorTolerance",
             "kind",
             "name",
             "match",
@@ -73,6 +74,7 @@ class ReferenceConfigTest {
     assertThat(text)
         .contains(
             "maxIncrease:",
+            "maxRatio:",
             "header:",
             "cookie:",
             "path:",
