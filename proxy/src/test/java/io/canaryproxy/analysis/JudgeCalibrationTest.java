@@ -23,7 +23,7 @@ class JudgeCalibrationTest {
   private static final Clock CLOCK = Clock.fixed(Instant.EPOCH, ZoneOffset.UTC);
   private static final CanaryJudge JUDGE = new CanaryJudge(Samples.defaults(), CLOCK);
 
-  /** Steps per scenario and looks per step: 4 scenarios × 100 × 30 = 12,000 looks. */
+  /** Steps per scenario and looks per step: 5 scenarios × 100 × 30 = 15,000 looks. */
   private static final int STEPS = 100;
 
   private static final int LOOKS = 30;
@@ -33,10 +33,13 @@ class JudgeCalibrationTest {
         Arguments.of(StepSimulation.STUB, 1.0, 0.0, 11L),
         Arguments.of(StepSimulation.HEAVY, 1.0, 0.01, 12L),
         Arguments.of(StepSimulation.STUB, 1.02, 0.01, 13L),
-        Arguments.of(StepSimulation.HEAVY, 1.02, 0.0, 14L));
+        Arguments.of(StepSimulation.HEAVY, 1.02, 0.0, 14L),
+        // exactly at the tolerance (1.2x, 1% more errors): the null's boundary, where the bound is
+        // tight; a PASS cannot be expected there
+        Arguments.of(StepSimulation.HEAVY, 1.2, -0.01, 15L));
   }
 
-  @ParameterizedTest(name = "[{index}] {0}, canary ×{1}, errors {2} on both")
+  @ParameterizedTest(name = "[{index}] {0}, canary ×{1}, errors {2} (negative: canary only)")
   @MethodSource("scenarios")
   void aaStepsFailWithinTheBoundHoweverLongTheyRun(
       Shape shape, double scale, double errorRate, long seed) {
@@ -52,8 +55,8 @@ class JudgeCalibrationTest {
               JUDGE,
               rng,
               shape,
-              new Canary(scale, errorRate, 0, 0),
-              errorRate,
+              new Canary(scale, Math.abs(errorRate), 0, 0),
+              Math.max(errorRate, 0),
               270,
               30,
               LOOKS,
@@ -67,6 +70,8 @@ class JudgeCalibrationTest {
     assertThat(stepsFailed).as("steps with any FAIL look").isLessThanOrEqualTo(3);
     assertThat(looksFailed).as("FAIL looks of %d", STEPS * LOOKS).isLessThanOrEqualTo(30);
     assertThat(rollbacks).isLessThanOrEqualTo(1);
-    assertThat(passed).as("steps that reached a PASS within %d looks", LOOKS).isEqualTo(STEPS);
+    if (scale < 1.1) {
+      assertThat(passed).as("steps that reached a PASS within %d looks", LOOKS).isEqualTo(STEPS);
+    }
   }
 }

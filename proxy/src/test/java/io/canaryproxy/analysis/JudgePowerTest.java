@@ -64,7 +64,6 @@ class JudgePowerTest {
       looks[step] = r.rollbackLook();
     }
     Arrays.sort(looks);
-    System.out.println(name + ": rollback looks " + Arrays.toString(looks));
     // -1 (none within 3 × the target) sorts first; the 90th percentile must meet the target
     assertThat(looks[0]).as("every step rolls back within 3 × %d looks", maxLooks).isPositive();
     assertThat(looks[STEPS * 9 / 10 - 1]).as("90th percentile").isLessThanOrEqualTo(maxLooks);
