@@ -25,8 +25,8 @@ import org.HdrHistogram.Histogram;
  *   <li>latency location: the canary/stable ratio and shift with their intervals ({@link
  *       LatencyComparison}); FAIL when both lower bounds exceed {@code 1 + tolerance} and {@code
  *       minShift}, PASS when one upper bound is below;
- *   <li>latency tail: the share of canary requests above stable's {@code percentile} (plus the
- *       tolerance) against stable's share; a guard that can only FAIL;
+ *   <li>latency tail: the share of canary requests above stable's {@code percentile} (plus {@code
+ *       tailTolerance}) against stable's share; a guard that can only FAIL;
  *   <li>errors: the canary's error rate in excess of stable's by more than the larger of {@code
  *       maxErrorIncrease} and {@code errorTolerance} × stable's rate; a guard (it reports "pass"
  *       once its upper bound is below the tolerance, but a look does not wait for that: showing a
@@ -149,7 +149,7 @@ public final class CanaryJudge {
             sh, ch, config.tolerance(), minShift, failFloor, alpha, zPass, bounds);
     TailCheck tail =
         LatencyComparison.tail(
-            sh, ch, config.percentile(), config.maxRatio(), minShift, failFloor, alpha);
+            sh, ch, config.percentile(), 1 + config.tailTolerance(), minShift, failFloor, alpha);
     double errorTolerance =
         stable.requests() > 0
             ? Math.max(

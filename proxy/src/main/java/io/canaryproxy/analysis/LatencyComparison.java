@@ -18,8 +18,8 @@ import org.HdrHistogram.AbstractHistogram;
  * on the probability scale. FAIL needs both ratio and shift beyond tolerance; PASS needs either
  * one's upper bound below it.
  *
- * <p>Tail: the share of canary requests above max(T·(1+tolerance), T + minShift), T being stable's
- * latency at {@code percentile}, against the share of stable requests above T, by a pooled
+ * <p>Tail: the share of canary requests above max(T·(1+tailTolerance), T + minShift), T being
+ * stable's latency at {@code percentile}, against the share of stable requests above T, by a pooled
  * two-proportion z-statistic judged the same always-valid way (τ = {@value #TAU_TAIL}).
  */
 final class LatencyComparison {
@@ -102,7 +102,7 @@ final class LatencyComparison {
         result);
   }
 
-  /** The tail check; {@code toleratedFactor} is 1 + tolerance. */
+  /** The tail check; {@code toleratedFactor} is 1 + {@code tailTolerance}. */
   static TailCheck tail(
       AbstractHistogram stable,
       AbstractHistogram canary,

@@ -92,8 +92,8 @@ public record Verdict(
    * PASS.
    *
    * @param thresholdMs stable's latency at {@code percentile}
-   * @param toleratedMs the canary's threshold: the larger of threshold × maxRatio and threshold +
-   *     minShift
+   * @param toleratedMs the canary's threshold: the larger of threshold × (1 + tailTolerance) and
+   *     threshold + minShift
    * @param stableShare share of stable requests above {@code thresholdMs}
    * @param canaryShare share of canary requests above {@code toleratedMs}
    * @param pValue always-valid p-value of "the canary's share is larger"

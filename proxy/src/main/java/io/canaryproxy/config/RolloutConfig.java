@@ -44,6 +44,10 @@ public record RolloutConfig(
    *     of the canary/stable ratio exceeds 1 + tolerance (and the shift exceeds {@code minShift});
    *     default 0.2. The deprecated {@code latency.maxRatio} sets it to maxRatio - 1
    * @param minShift tolerated absolute latency shift; default 1ms
+   * @param tailTolerance tolerated relative increase of the latency at {@code percentile}: the tail
+   *     check counts canary requests above max(T × (1 + tailTolerance), T + minShift), T being
+   *     stable's latency at {@code percentile}; default 0.5 (the extreme quantiles of two processes
+   *     differ more than their medians)
    * @param confidence per step, a check of a canary within its tolerances FAILs with probability at
    *     most (1 - confidence) / number of checks however long the step runs; also the per-look
    *     one-sided confidence of a PASS; default 0.99
@@ -68,6 +72,7 @@ public record RolloutConfig(
       double percentile,
       double tolerance,
       Duration minShift,
+      double tailTolerance,
       double confidence,
       double maxErrorIncrease,
       double errorTolerance,
@@ -82,6 +87,9 @@ public record RolloutConfig(
 
     /** Default of {@code latency.minShift}. */
     public static final Duration DEFAULT_MIN_SHIFT = Duration.ofMillis(1);
+
+    /** Default of {@code latency.tailTolerance}. */
+    public static final double DEFAULT_TAIL_TOLERANCE = 0.5;
 
     /** Default of {@code errorRate.tolerance}. */
     public static final double DEFAULT_ERROR_TOLERANCE = 0.2;
@@ -108,6 +116,7 @@ public record RolloutConfig(
           percentile,
           toleranceOf(maxRatio),
           DEFAULT_MIN_SHIFT,
+          DEFAULT_TAIL_TOLERANCE,
           confidence,
           maxErrorIncrease,
           DEFAULT_ERROR_TOLERANCE,
@@ -135,6 +144,7 @@ public record RolloutConfig(
           percentile,
           toleranceOf(maxRatio),
           DEFAULT_MIN_SHIFT,
+          DEFAULT_TAIL_TOLERANCE,
           confidence,
           maxErrorIncrease,
           DEFAULT_ERROR_TOLERANCE,
@@ -163,6 +173,7 @@ public record RolloutConfig(
           percentile,
           tolerance,
           minShift,
+          tailTolerance,
           confidence,
           maxErrorIncrease,
           errorTolerance,
@@ -181,24 +192,7 @@ public record RolloutConfig(
           percentile,
           tolerance,
           minShift,
-          confidence,
-          maxErrorIncrease,
-          errorTolerance,
-          maxMismatchRate,
-          failureThreshold,
-          warmup,
-          maxInconclusive,
-          onInconclusive);
-    }
-
-    /** These settings with {@code minRequests}. */
-    public AnalysisConfig withMinRequests(long minRequests) {
-      return new AnalysisConfig(
-          interval,
-          minRequests,
-          percentile,
-          tolerance,
-          minShift,
+          tailTolerance,
           confidence,
           maxErrorIncrease,
           errorTolerance,

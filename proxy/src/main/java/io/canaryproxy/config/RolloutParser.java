@@ -98,7 +98,8 @@ final class RolloutParser {
   }
 
   private static AnalysisConfig analysis(YamlMap m) {
-    YamlMap latency = m.map("latency", "percentile", "tolerance", "minShift", "maxRatio");
+    YamlMap latency =
+        m.map("latency", "percentile", "tolerance", "minShift", "tailTolerance", "maxRatio");
     YamlMap errorRate = m.map("errorRate", "maxIncrease", "tolerance");
     double percentile = latency.number("percentile", 99, 0, 100, "0..100, exclusive");
     if (percentile <= 0 || percentile >= 100) {
@@ -127,6 +128,7 @@ final class RolloutParser {
         percentile,
         tolerance(latency),
         minShift,
+        latency.number("tailTolerance", AnalysisConfig.DEFAULT_TAIL_TOLERANCE, 0, 100, "0..100"),
         confidence,
         errorRate.number("maxIncrease", 0.01, 0, 1, "0..1"),
         errorRate.number("tolerance", AnalysisConfig.DEFAULT_ERROR_TOLERANCE, 0, 100, "0..100"),

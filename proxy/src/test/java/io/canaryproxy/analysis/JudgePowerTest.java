@@ -38,7 +38,7 @@ class JudgePowerTest {
         Arguments.of("+5% errors, 600 req/s", StepSimulation.STUB, errors, 600, 3),
         Arguments.of("+5% errors, 20 req/s", StepSimulation.STUB, errors, 20, 18),
         Arguments.of("p99-only, 200 req/s", StepSimulation.STUB, p99Only, 200, 24),
-        Arguments.of("p99-only, 200 req/s, σ=1", StepSimulation.HEAVY, p99Only, 200, 12));
+        Arguments.of("p99-only, 200 req/s, σ=1", StepSimulation.HEAVY, p99Only, 200, 15));
   }
 
   @ParameterizedTest(name = "[{index}] {0}: 90% rolled back within {4} looks")

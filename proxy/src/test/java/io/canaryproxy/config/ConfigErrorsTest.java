@@ -245,7 +245,10 @@ class ConfigErrorsTest {
         arguments(
             "rollout: {steps: [5], analysis: {latency: {p: 99}}}",
             "rollout.analysis.latency.p: unknown key (expected: one of percentile, tolerance,"
-                + " minShift, maxRatio)"),
+                + " minShift, tailTolerance, maxRatio)"),
+        arguments(
+            "rollout: {steps: [5], analysis: {latency: {tailTolerance: x}}}",
+            "rollout.analysis.latency.tailTolerance: \"x\" (expected: a number, 0..100)"),
         arguments(
             "rollout: {steps: [5], analysis: {latency: {tolerance: -0.1}}}",
             "rollout.analysis.latency.tolerance: -0.1 (expected: 0..100)"),
