@@ -71,6 +71,8 @@ public final class CanaryProxy implements AutoCloseable {
   private final Mirroring mirroring;
   private long lastCompared;
   private long lastMismatches;
+  private long lastBaselineCompared;
+  private long lastBaselineMismatches;
   private final ProxyServer proxy;
   private final AdminServer admin;
   private final MetricsScheduler scheduler;
@@ -144,6 +146,10 @@ public final class CanaryProxy implements AutoCloseable {
             percent -> router.update(t -> t.withCanaryPercent(percent)),
             RolloutEventListener.all(rolloutListeners),
             Clock.systemUTC());
+    FunctionCounter.builder(
+            MetricNames.ROLLOUT_INCONCLUSIVE, rollout, RolloutController::inconclusiveLooks)
+        .description("Rollout judge looks that were inconclusive")
+        .register(metrics.registry());
 
     RolloutMeters.bindTo(
         metrics.registry(),
@@ -249,11 +255,20 @@ public final class CanaryProxy implements AutoCloseable {
     if (mirroring != null) {
       long compared = mirroring.stats().compared();
       long mismatches = mirroring.stats().mismatches();
+      JudgeInput.Baseline baseline = null;
+      if (mirroring.baselineOn()) {
+        long bc = mirroring.stats().baselineCompared();
+        long bm = mirroring.stats().baselineMismatches();
+        baseline = new JudgeInput.Baseline(bc - lastBaselineCompared, bm - lastBaselineMismatches);
+        lastBaselineCompared = bc;
+        lastBaselineMismatches = bm;
+      }
       mirror =
           new JudgeInput.MirrorSample(
               compared - lastCompared,
               mismatches - lastMismatches,
-              snapshot.variant(Variant.SHADOW).total());
+              snapshot.variant(Variant.SHADOW).total(),
+              baseline);
       lastCompared = compared;
       lastMismatches = mismatches;
     }

@@ -135,11 +135,13 @@ class RolloutIT {
     awaitFirstPass();
 
     Instant change = Instant.now();
-    canaryDelayMillis.set(4 * STABLE_MILLIS); // 4x slower: far beyond maxRatio 1.5
+    canaryDelayMillis.set(4 * STABLE_MILLIS); // 4x slower: far beyond the tolerated 1.5x
 
     awaitRolledBack();
     List<JsonNode> judgedAfter = verdictsAfter(change);
-    assertThat(judgedAfter).hasSizeLessThanOrEqualTo(FAILURE_THRESHOLD + 1);
+    // each look judges the whole step, so the healthy data from before the change delays the
+    // first FAIL by a few looks (500 ms each here)
+    assertThat(judgedAfter).hasSizeLessThanOrEqualTo(20);
     // Inconclusive intervals neither count nor reset the run of failures, so the last conclusive
     // ones decide.
     List<JsonNode> all = conclusive(verdicts());
@@ -175,9 +177,11 @@ class RolloutIT {
 
     awaitRolledBack();
     List<JsonNode> judgedAfter = verdictsAfter(change);
-    assertThat(judgedAfter).hasSizeLessThanOrEqualTo(FAILURE_THRESHOLD + 1);
+    // each look judges the whole step, so the healthy data from before the change delays the
+    // first FAIL by a few looks (500 ms each here)
+    assertThat(judgedAfter).hasSizeLessThanOrEqualTo(20);
     assertThat(judgedAfter.get(judgedAfter.size() - 1).path("reason").asText())
-        .contains("error rate");
+        .contains("worse beyond tolerance (errors)");
     assertCanaryGetsNothingMore(load);
     load.close();
 

@@ -2,8 +2,12 @@ package io.canaryproxy.analysis;
 
 import io.canaryproxy.analysis.JudgeInput.MirrorSample;
 import io.canaryproxy.analysis.JudgeInput.VariantSample;
+import io.canaryproxy.analysis.Verdict.CheckResult;
 import io.canaryproxy.analysis.Verdict.Evidence;
+import io.canaryproxy.analysis.Verdict.LatencyCheck;
 import io.canaryproxy.analysis.Verdict.Outcome;
+import io.canaryproxy.analysis.Verdict.RateCheck;
+import io.canaryproxy.analysis.Verdict.TailCheck;
 import io.canaryproxy.config.RolloutConfig.AnalysisConfig;
 import java.time.Clock;
 import java.util.ArrayList;
@@ -13,28 +17,40 @@ import java.util.Objects;
 import org.HdrHistogram.Histogram;
 
 /**
- * Judges one analysis interval of the canary against stable. An interval FAILS when any of these
- * holds, and PASSES otherwise:
+ * Judges the canary against stable on the data since the step's observation began ({@link
+ * RolloutController} accumulates it; every look sees all of it). Four checks, each with its
+ * tolerance:
  *
  * <ul>
- *   <li>latency: the one-sided Mann-Whitney test (canary slower) has p &lt; 1 - {@code confidence}
- *       AND the canary/stable ratio at {@code percentile} exceeds {@code maxRatio} (significant and
- *       large, as Kayenta requires);
- *   <li>errors: the one-sided two-proportion z-test (canary worse) has p &lt; 1 - {@code
- *       confidence} AND the canary error rate exceeds stable's by more than {@code
- *       maxErrorIncrease};
- *   <li>mirror: when responses were compared, the mismatch rate exceeds {@code maxMismatchRate}.
+ *   <li>latency location: the canary/stable ratio and shift with their intervals ({@link
+ *       LatencyComparison}); FAIL when both lower bounds exceed {@code 1 + tolerance} and {@code
+ *       minShift}, PASS when one upper bound is below;
+ *   <li>latency tail: the share of canary requests above stable's {@code percentile} (plus {@code
+ *       tailTolerance}) against stable's share; a guard that can only FAIL;
+ *   <li>errors: the canary's error rate in excess of stable's by more than the larger of {@code
+ *       maxErrorIncrease} and {@code errorTolerance} × stable's rate; a guard (it reports "pass"
+ *       once its upper bound is below the tolerance, but a look does not wait for that: showing a
+ *       rate within one point of stable's takes about 500 requests, too many at low traffic);
+ *   <li>mirror: the mismatch rate in excess of the stable baseline's (or of 0 without one) by more
+ *       than {@code maxMismatchRate}; a guard.
  * </ul>
  *
- * <p>With fewer than {@code minRequests} requests on either side the interval is INCONCLUSIVE,
- * never FAIL. During warm-up ({@code rollout.analysis.warmup}, decided by the caller) the verdict
- * is the same but marked {@link Verdict#warmup()}, and {@link Verdict#ignored()} unless the
- * error-rate or mismatch check failed: a cold canary is slow, not wrong. Thread-safe and stateless
- * apart from its configuration.
+ * <p>FAIL uses always-valid p-values ({@link Statistics#alwaysValidPValue}) against α = (1 - {@code
+ * confidence}) / number of checks, so the chance that a canary within all tolerances ever FAILs
+ * during a step stays below 1 - {@code confidence} however many looks the step takes. A look FAILs
+ * when a check FAILs on at least min(30, {@code minRequests}) requests per side; it PASSES when no
+ * check FAILs, both sides have {@code minRequests} requests and the latency check PASSES (an upper
+ * bound below its tolerance at {@code confidence}); else it is INCONCLUSIVE. During warm-up
+ * (decided by the caller) the verdict is marked {@link Verdict#warmup()}, and {@link
+ * Verdict#ignored()} unless the error or mismatch check failed: a cold canary is slow, not wrong.
+ * Thread-safe and stateless apart from its configuration.
  */
 public final class CanaryJudge {
+  /** A FAIL needs at least this many requests per side (or {@code minRequests}, if smaller). */
+  public static final long FAIL_FLOOR = 30;
+
   private final AnalysisConfig config;
-  private final double alpha;
+  private final double zPass;
   private final Clock clock;
 
   /** A judge for {@code config} that stamps verdicts with {@code clock}. */
@@ -49,7 +65,11 @@ public final class CanaryJudge {
       throw new IllegalArgumentException(
           "rollout.analysis.percentile: " + config.percentile() + " (expected: 0..100 exclusive)");
     }
-    this.alpha = 1.0 - config.confidence();
+    if (!(config.tolerance() >= 0)) {
+      throw new IllegalArgumentException(
+          "rollout.analysis.latency.tolerance: " + config.tolerance() + " (expected: >= 0)");
+    }
+    this.zPass = Statistics.normalUpperQuantile(1.0 - config.confidence());
   }
 
   /** The configuration this judge applies. */
@@ -70,7 +90,15 @@ public final class CanaryJudge {
    * verdict is marked as judged during warm-up and ignored unless errors or mismatches failed.
    */
   public Verdict judge(JudgeInput in, boolean warmup) {
-    return evaluate("canary", in.stable(), in.canary(), in.mirror(), warmup);
+    return evaluate("canary", in.stable(), in.canary(), in.mirror(), warmup, true);
+  }
+
+  /**
+   * The same outcome as {@link #judge(JudgeInput)} without the latency intervals (their bisections
+   * cost most of a look), for simulations that need only the decision.
+   */
+  Verdict decide(JudgeInput in) {
+    return evaluate("canary", in.stable(), in.canary(), in.mirror(), false, false);
   }
 
   /**
@@ -91,14 +119,15 @@ public final class CanaryJudge {
     Histogram shadow = mirror == null ? null : mirror.shadowLatencyMicros();
     if (shadow == null) {
       VariantSample none = new VariantSample(new Histogram(2), 0, 0);
-      return evaluate("shadow", in.stable(), none, mirror, warmup);
+      return evaluate("shadow", in.stable(), none, mirror, warmup, true);
     }
     return evaluate(
         "shadow",
         in.stable(),
         new VariantSample(shadow, shadow.getTotalCount(), 0),
         mirror,
-        warmup);
+        warmup,
+        true);
   }
 
   private Verdict evaluate(
@@ -106,28 +135,66 @@ public final class CanaryJudge {
       VariantSample stable,
       VariantSample canary,
       MirrorSample mirror,
-      boolean warmup) {
+      boolean warmup,
+      boolean bounds) {
     Histogram sh = stable.latencyMicros();
     Histogram ch = canary.latencyMicros();
     boolean latencyData = sh.getTotalCount() > 0 && ch.getTotalCount() > 0;
+    double alpha = (1.0 - config.confidence()) / (mirror == null ? 3 : 4);
+    long failFloor = Math.min(FAIL_FLOOR, config.minRequests());
+    double minShift = config.minShift().toNanos() / 1000.0;
+
+    LatencyCheck latency =
+        LatencyComparison.location(
+            sh, ch, config.tolerance(), minShift, failFloor, alpha, zPass, bounds);
+    TailCheck tail =
+        LatencyComparison.tail(
+            sh, ch, config.percentile(), 1 + config.tailTolerance(), minShift, failFloor, alpha);
+    double errorTolerance =
+        stable.requests() > 0
+            ? Math.max(
+                config.maxErrorIncrease(),
+                config.errorTolerance() * stable.errors() / stable.requests())
+            : config.maxErrorIncrease();
+    RateCheck errors =
+        rateCheck(
+            canary.errors(),
+            canary.requests(),
+            stable.errors(),
+            stable.requests(),
+            errorTolerance,
+            failFloor,
+            alpha,
+            true);
+    RateCheck mirrorCheck = null;
+    if (mirror != null) {
+      long refEvents = mirror.baseline() == null ? 0 : mirror.baseline().mismatches();
+      long refTrials = mirror.baseline() == null ? 0 : mirror.baseline().compared();
+      mirrorCheck =
+          mirror.baseline() != null && refTrials == 0
+              ? new RateCheck(
+                  mirror.mismatches(),
+                  mirror.compared(),
+                  0,
+                  0,
+                  rate(mirror.mismatches(), mirror.compared()),
+                  0,
+                  config.maxMismatchRate(),
+                  null,
+                  CheckResult.NO_DATA)
+              : rateCheck(
+                  mirror.mismatches(),
+                  mirror.compared(),
+                  refEvents,
+                  refTrials,
+                  config.maxMismatchRate(),
+                  failFloor,
+                  alpha,
+                  false);
+    }
+
     Double stableTail = latencyData ? millis(sh.getValueAtPercentile(config.percentile())) : null;
     Double canaryTail = latencyData ? millis(ch.getValueAtPercentile(config.percentile())) : null;
-    Double ratio = latencyData && stableTail > 0 ? canaryTail / stableTail : null;
-    Double latencyP = latencyData ? HistogramMannWhitney.greater(sh, ch).pValue() : null;
-
-    Double stableRate = rate(stable.errors(), stable.requests());
-    Double canaryRate = rate(canary.errors(), canary.requests());
-    boolean errorData = stableRate != null && canaryRate != null;
-    Double errorP =
-        errorData
-            ? Statistics.twoProportionUpperPValue(
-                stable.errors(), stable.requests(), canary.errors(), canary.requests())
-            : null;
-
-    long compared = mirror == null ? 0 : mirror.compared();
-    long mismatches = mirror == null ? 0 : mirror.mismatches();
-    Double mismatchRate = rate(mismatches, compared);
-
     Evidence evidence =
         new Evidence(
             stable.requests(),
@@ -139,61 +206,103 @@ public final class CanaryJudge {
             latencyData ? millis(ch.getValueAtPercentile(50)) : null,
             stableTail,
             canaryTail,
-            ratio,
-            latencyP,
-            stableRate,
-            canaryRate,
-            errorP,
-            compared,
-            mismatches,
-            mismatchRate);
+            latencyData && stableTail > 0 ? canaryTail / stableTail : null,
+            latency.pValue(),
+            rate(stable.errors(), stable.requests()),
+            rate(canary.errors(), canary.requests()),
+            errors.pValue(),
+            mirror == null ? 0 : mirror.compared(),
+            mirror == null ? 0 : mirror.mismatches(),
+            mirror == null ? null : rate(mirror.mismatches(), mirror.compared()),
+            alpha,
+            latency,
+            tail,
+            errors,
+            mirrorCheck);
 
+    String numbers = VerdictText.checks(comparison, evidence);
+    boolean latencyFailed = latency.result() == CheckResult.FAIL;
+    boolean tailFailed = tail.result() == CheckResult.FAIL;
+    boolean errorsFailed = errors.result() == CheckResult.FAIL;
+    boolean mirrorFailed = mirrorCheck != null && mirrorCheck.result() == CheckResult.FAIL;
+    if (latencyFailed || tailFailed || errorsFailed || mirrorFailed) {
+      List<String> failed = new ArrayList<>();
+      if (latencyFailed) {
+        failed.add("latency");
+      }
+      if (tailFailed) {
+        failed.add("tail");
+      }
+      if (errorsFailed) {
+        failed.add("errors");
+      }
+      if (mirrorFailed) {
+        failed.add("mirror");
+      }
+      boolean latencyOnly = !errorsFailed && !mirrorFailed;
+      String reason = "worse beyond tolerance (" + String.join(", ", failed) + "): " + numbers;
+      return verdict(Outcome.FAIL, comparison, reason, evidence, warmup, !latencyOnly);
+    }
     if (stable.requests() < config.minRequests() || canary.requests() < config.minRequests()) {
       String reason =
           format(
-              "too little data: stable %d, %s %d requests (minRequests: %d)",
-              stable.requests(), comparison, canary.requests(), config.minRequests());
+              "too little data: stable %d, %s %d requests since the step began (minRequests: %d);"
+                  + " %s",
+              stable.requests(), comparison, canary.requests(), config.minRequests(), numbers);
       return verdict(Outcome.INCONCLUSIVE, comparison, reason, evidence, warmup, false);
     }
-
-    List<String> failures = new ArrayList<>();
-    String pct = "p" + trim(config.percentile());
-    boolean latencyFailed =
-        latencyP != null && ratio != null && latencyP < alpha && ratio > config.maxRatio();
-    if (latencyFailed) {
-      failures.add(
-          format(
-              "%s %s %.3f ms is %.2fx stable's %.3f ms (max %.2fx), Mann-Whitney p=%.2g",
-              comparison, pct, canaryTail, ratio, stableTail, config.maxRatio(), latencyP));
-    }
-    if (errorP != null && errorP < alpha && canaryRate - stableRate > config.maxErrorIncrease()) {
-      failures.add(
-          format(
-              "%s error rate %.4f vs stable %.4f (max increase %.4f), z-test p=%.2g",
-              comparison, canaryRate, stableRate, config.maxErrorIncrease(), errorP));
-    }
-    if (mismatchRate != null && mismatchRate > config.maxMismatchRate()) {
-      failures.add(
-          format(
-              "mirror mismatch rate %.4f (%d/%d) above %.4f",
-              mismatchRate, mismatches, compared, config.maxMismatchRate()));
-    }
-    if (!failures.isEmpty()) {
-      boolean latencyOnly = failures.size() == 1 && latencyFailed;
+    if (latency.result() == CheckResult.PASS) {
       return verdict(
-          Outcome.FAIL, comparison, String.join("; ", failures), evidence, warmup, !latencyOnly);
+          Outcome.PASS, comparison, "within tolerance: " + numbers, evidence, warmup, false);
     }
-    String reason =
-        format(
-            "no regression: %s ratio %s (p=%s), error rate %s vs %s (p=%s)%s",
-            pct,
-            ratio == null ? "n/a" : format("%.2f", ratio),
-            latencyP == null ? "n/a" : format("%.2g", latencyP),
-            canaryRate == null ? "n/a" : format("%.4f", canaryRate),
-            stableRate == null ? "n/a" : format("%.4f", stableRate),
-            errorP == null ? "n/a" : format("%.2g", errorP),
-            mismatchRate == null ? "" : format(", mismatch rate %.4f", mismatchRate));
-    return verdict(Outcome.PASS, comparison, reason, evidence, warmup, false);
+    return verdict(
+        Outcome.INCONCLUSIVE, comparison, "undecided: " + numbers, evidence, warmup, false);
+  }
+
+  /**
+   * An excess-over-tolerance check. {@code canPass}: whether an upper bound below the tolerance
+   * makes it PASS (the error check) or it only guards (the mirror check).
+   */
+  private RateCheck rateCheck(
+      long events,
+      long trials,
+      long refEvents,
+      long refTrials,
+      double tolerance,
+      long failFloor,
+      double alpha,
+      boolean canPass) {
+    Double rate = rate(events, trials);
+    double refRate = refTrials > 0 ? (double) refEvents / refTrials : 0;
+    if (trials == 0) {
+      return new RateCheck(
+          events,
+          trials,
+          refEvents,
+          refTrials,
+          null,
+          refRate,
+          tolerance,
+          null,
+          CheckResult.NO_DATA);
+    }
+    Statistics.RateExcess x =
+        Statistics.rateExcess(events, trials, refEvents, refTrials, tolerance);
+    double p =
+        x.variance() > 0
+            ? Statistics.alwaysValidPValue(
+                x.z(), LatencyComparison.TAU_RATE * LatencyComparison.TAU_RATE / x.variance())
+            : 1.0;
+    boolean enough = trials >= failFloor && (refTrials == 0 || refTrials >= failFloor);
+    CheckResult result;
+    if (enough && p < alpha) {
+      result = CheckResult.FAIL;
+    } else if (canPass && x.z() <= -zPass) {
+      result = CheckResult.PASS;
+    } else {
+      result = CheckResult.UNDECIDED;
+    }
+    return new RateCheck(events, trials, refEvents, refTrials, rate, refRate, tolerance, p, result);
   }
 
   /**
@@ -226,10 +335,6 @@ public final class CanaryJudge {
 
   private static double millis(long micros) {
     return micros / 1000.0;
-  }
-
-  private static String trim(double value) {
-    return value == Math.rint(value) ? Long.toString((long) value) : Double.toString(value);
   }
 
   private static String format(String pattern, Object... args) {

@@ -1,7 +1,7 @@
 package io.canaryproxy.analysis;
 
-import java.util.ArrayList;
-import java.util.List;
+import java.util.Arrays;
+import java.util.function.DoubleUnaryOperator;
 import org.HdrHistogram.AbstractHistogram;
 import org.HdrHistogram.HistogramIterationValue;
 
@@ -9,8 +9,10 @@ import org.HdrHistogram.HistogramIterationValue;
  * Mann-Whitney U test computed directly on two HdrHistograms, without raw samples. All values that
  * fall into the same histogram bucket (reported as the bucket's highest equivalent value) are one
  * tie group, across both histograms; a tie group shares its midrank. The p-value uses the normal
- * approximation with the tie-corrected variance and no continuity correction. Cost: one pass over
- * the recorded buckets of each histogram.
+ * approximation with the tie-corrected variance and no continuity correction. The treatment's
+ * values may be transformed first by an increasing function (divided by a ratio, or minus a shift):
+ * that is how {@link LatencyComparison} tests "canary slower by more than a tolerance" and inverts
+ * the test into Hodges-Lehmann confidence intervals. Cost: one pass over the recorded buckets.
  */
 public final class HistogramMannWhitney {
   private HistogramMannWhitney() {}
@@ -31,10 +33,16 @@ public final class HistogramMannWhitney {
    * control}.
    */
   public static Result greater(AbstractHistogram control, AbstractHistogram treatment) {
-    List<long[]> c = buckets(control);
-    List<long[]> t = buckets(treatment);
-    long n0 = control.getTotalCount();
-    long n1 = treatment.getTotalCount();
+    return greater(Buckets.of(control), Buckets.of(treatment), DoubleUnaryOperator.identity());
+  }
+
+  /**
+   * Tests whether {@code transform} applied to the treatment's values gives values stochastically
+   * larger than the control's; {@code transform} must be non-decreasing.
+   */
+  static Result greater(Buckets control, Buckets treatment, DoubleUnaryOperator transform) {
+    long n0 = control.total;
+    long n1 = treatment.total;
     if (n0 == 0 || n1 == 0) {
       return new Result(0, 0, 1.0);
     }
@@ -43,18 +51,24 @@ public final class HistogramMannWhitney {
     long ranked = 0;
     int i = 0;
     int j = 0;
-    while (i < c.size() || j < t.size()) {
-      long value =
+    int nc = control.values.length;
+    int nt = treatment.values.length;
+    double nextT = nt > 0 ? transform.applyAsDouble(treatment.values[0]) : 0;
+    while (i < nc || j < nt) {
+      double value =
           Math.min(
-              i < c.size() ? c.get(i)[0] : Long.MAX_VALUE,
-              j < t.size() ? t.get(j)[0] : Long.MAX_VALUE);
+              i < nc ? control.values[i] : Double.POSITIVE_INFINITY,
+              j < nt ? nextT : Double.POSITIVE_INFINITY);
       long inControl = 0;
       long inTreatment = 0;
-      if (i < c.size() && c.get(i)[0] == value) {
-        inControl = c.get(i++)[1];
+      if (i < nc && control.values[i] == value) {
+        inControl = control.counts[i++];
       }
-      if (j < t.size() && t.get(j)[0] == value) {
-        inTreatment = t.get(j++)[1];
+      if (j < nt && nextT == value) {
+        inTreatment = treatment.counts[j++];
+        if (j < nt) {
+          nextT = transform.applyAsDouble(treatment.values[j]);
+        }
       }
       double group = inControl + inTreatment;
       double midrank = ranked + (group + 1) / 2.0;
@@ -73,18 +87,58 @@ public final class HistogramMannWhitney {
     return new Result(u, z, Statistics.normalUpperTail(z));
   }
 
-  /** Non-empty buckets as {value, count} pairs, ascending by value. */
-  private static List<long[]> buckets(AbstractHistogram histogram) {
-    List<long[]> out = new ArrayList<>();
-    for (HistogramIterationValue v : histogram.recordedValues()) {
-      long value = histogram.highestEquivalentValue(v.getValueIteratedTo());
-      long count = v.getCountAtValueIteratedTo();
-      if (!out.isEmpty() && out.get(out.size() - 1)[0] == value) {
-        out.get(out.size() - 1)[1] += count;
-      } else {
-        out.add(new long[] {value, count});
-      }
+  /** A histogram's non-empty buckets, ascending by value, read once and tested many times. */
+  static final class Buckets {
+    final double[] values;
+    final long[] counts;
+    final long total;
+
+    private Buckets(double[] values, long[] counts, long total) {
+      this.values = values;
+      this.counts = counts;
+      this.total = total;
     }
-    return out;
+
+    static Buckets of(AbstractHistogram histogram) {
+      int size = 0;
+      double[] values = new double[16];
+      long[] counts = new long[16];
+      for (HistogramIterationValue v : histogram.recordedValues()) {
+        double value = histogram.highestEquivalentValue(v.getValueIteratedTo());
+        long count = v.getCountAtValueIteratedTo();
+        if (size > 0 && values[size - 1] == value) {
+          counts[size - 1] += count;
+          continue;
+        }
+        if (size == values.length) {
+          values = Arrays.copyOf(values, size * 2);
+          counts = Arrays.copyOf(counts, size * 2);
+        }
+        values[size] = value;
+        counts[size++] = count;
+      }
+      long total = 0;
+      for (int k = 0; k < size; k++) {
+        total += counts[k];
+      }
+      return new Buckets(Arrays.copyOf(values, size), Arrays.copyOf(counts, size), total);
+    }
+
+    double min() {
+      return values.length == 0 ? 0 : values[0];
+    }
+
+    double max() {
+      return values.length == 0 ? 0 : values[values.length - 1];
+    }
+
+    /** Count of values strictly above {@code threshold}. */
+    long above(double threshold) {
+      long n = 0;
+      for (int k = values.length - 1; k >= 0 && values[k] > threshold; k--) {
+        n += counts[k];
+      }
+      return n;
+    }
   }
 }

@@ -4,8 +4,9 @@ import java.util.Objects;
 import org.HdrHistogram.Histogram;
 
 /**
- * What one analysis interval observed. The histograms are interval histograms (only this interval's
- * requests), in microseconds; the judge only reads them.
+ * What the judge looks at: one analysis interval as the metrics produce it, or (inside {@link
+ * RolloutController}) the sum of the intervals since the step's observation began. Histograms are
+ * in microseconds; the judge only reads them.
  *
  * @param stable the stable variant
  * @param canary the canary variant
@@ -43,8 +44,18 @@ public record JudgeInput(VariantSample stable, VariantSample canary, MirrorSampl
    * @param mismatches compared responses that differed, at most {@code compared}
    * @param shadowLatencyMicros the shadow's latency in microseconds, or {@code null} when not
    *     recorded; used by the shadow gate
+   * @param baseline the stable-vs-stable comparisons ({@code mirror.compare.stableBaseline}), or
+   *     {@code null} when the baseline is off; with one, mismatches are judged as an excess over
+   *     its rate
    */
-  public record MirrorSample(long compared, long mismatches, Histogram shadowLatencyMicros) {
+  public record MirrorSample(
+      long compared, long mismatches, Histogram shadowLatencyMicros, Baseline baseline) {
+
+    /** Mirrored traffic without a stable baseline. */
+    public MirrorSample(long compared, long mismatches, Histogram shadowLatencyMicros) {
+      this(compared, mismatches, shadowLatencyMicros, null);
+    }
+
     public MirrorSample {
       if (compared < 0 || mismatches < 0 || mismatches > compared) {
         throw new IllegalArgumentException(
@@ -55,6 +66,21 @@ public record JudgeInput(VariantSample stable, VariantSample canary, MirrorSampl
                 + ", compared: "
                 + compared
                 + ")");
+      }
+    }
+  }
+
+  /**
+   * Stable-vs-stable comparisons: the noise floor of the mirror comparison.
+   *
+   * @param compared baseline responses compared with the primary's
+   * @param mismatches of those, the ones that differed, at most {@code compared}
+   */
+  public record Baseline(long compared, long mismatches) {
+    public Baseline {
+      if (compared < 0 || mismatches < 0 || mismatches > compared) {
+        throw new IllegalArgumentException(
+            "baseline mismatches: " + mismatches + " (expected: 0.." + compared + ")");
       }
     }
   }

@@ -3,9 +3,11 @@ package io.canaryproxy.analysis;
 import io.canaryproxy.analysis.RolloutEvent.Type;
 import io.canaryproxy.analysis.Verdict.Outcome;
 import io.canaryproxy.config.RolloutConfig;
+import io.canaryproxy.config.RolloutConfig.AnalysisConfig;
 import io.canaryproxy.config.RolloutConfig.OnFailure;
 import java.io.IOException;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -22,14 +24,19 @@ import org.slf4j.LoggerFactory;
  * rollout.steps}, or rolls it back, by these rules:
  *
  * <ul>
- *   <li>Promotion: a step advances once it has been observed for {@code stepInterval} without a
- *       FAIL, with at least one PASS. A FAIL restarts that observation window (and drops its
- *       passes), so the last interval before an advance is never a FAIL. Entering a step of 100%
- *       means promoted; passing the last step too.
- *   <li>Failure: after {@code failureThreshold} consecutive FAIL intervals, {@code onFailure:
- *       rollback} sets the share to 0 and the state to rolledBack; {@code pause} holds the share in
- *       paused. An INCONCLUSIVE interval neither counts as a failure nor resets the count; a PASS
- *       resets it.
+ *   <li>Evidence: each interval is added to the step's evidence ({@link StepEvidence}), and the
+ *       judge looks at all of it: the interval only sets how often it looks. The evidence starts
+ *       afresh with each step, on resume, and when the warm-up ends; a FAIL does not clear it.
+ *   <li>Promotion: a step advances at a PASS look once it has been observed for {@code
+ *       stepInterval}; a FAIL restarts that clock. Entering a step of 100% means promoted; passing
+ *       the last step too.
+ *   <li>Failure: after {@code failureThreshold} consecutive FAIL looks, {@code onFailure: rollback}
+ *       sets the share to 0 and the state to rolledBack; {@code pause} holds the share in paused.
+ *       An INCONCLUSIVE look neither counts as a failure nor resets the count; a PASS resets it.
+ *   <li>Indecision: when a step has gone {@code maxInconclusive} without a PASS or FAIL look (from
+ *       its start, the end of its warm-up or the last decisive look), {@code onInconclusive} pauses
+ *       (or rolls back) with a reason that starts with "inconclusive:". {@link
+ *       #inconclusiveLooks()} counts INCONCLUSIVE looks for the metrics.
  *   <li>Shadow gate ({@code shadowGate: true}): step 0 runs at 0% and judges the mirror (shadow
  *       latency against stable, and the mismatch rate) instead of the canary.
  *   <li>Warm-up ({@code analysis.warmup}): for that long after the canary starts receiving traffic
@@ -57,6 +64,9 @@ public final class RolloutController {
   private final Clock clock;
   private final List<Double> steps;
   private final StepWindow window;
+  private final StepEvidence evidence = new StepEvidence();
+  private long inconclusiveLooks;
+  private String reason = "";
 
   private RolloutState state = RolloutState.IDLE;
   private int step;
@@ -111,6 +121,7 @@ public final class RolloutController {
     Instant now = clock.instant();
     // a restarted proxy has cold connection pools; a few canary requests would pay for all of them
     window.restart(now, true);
+    evidence.reset(window.warmingUp(now));
     if (saved.isPresent() && saved.get().state() != RolloutState.IDLE) {
       RolloutStatus s = saved.get();
       state = s.state();
@@ -122,6 +133,7 @@ public final class RolloutController {
             default -> steps.get(step);
           };
       consecutiveFailures = state == RolloutState.PROGRESSING ? s.consecutiveFailures() : 0;
+      reason = s.reason();
       s.verdicts().stream()
           .skip(Math.max(0, s.verdicts().size() - VERDICTS_KEPT))
           .forEach(verdicts::add);
@@ -153,21 +165,19 @@ public final class RolloutController {
     }
     boolean gate = inShadowGate();
     boolean warm = window.warmingUp(clock.instant());
-    Verdict v = gate ? judge.judgeShadow(in, warm) : judge.judge(in, warm);
+    JudgeInput sum = evidence.add(in, warm);
+    Verdict v = gate ? judge.judgeShadow(sum, warm) : judge.judge(sum, warm);
+    if (v.outcome() == Outcome.INCONCLUSIVE) {
+      inconclusiveLooks++;
+    }
     verdicts.addLast(v);
     while (verdicts.size() > VERDICTS_KEPT) {
       verdicts.removeFirst();
     }
-    if (v.outcome() == Outcome.FAIL && v.ignored()) {
-      // no verdictFailed event: alerts on it must not fire for a cold canary
-      log.info(
-          "{} interval failed at step {} ({}%): {}", v.comparison(), step, percent, v.reason());
-    } else if (v.outcome() == Outcome.FAIL) {
-      log.warn(
-          "{} interval FAILED at step {} ({}%): {}", v.comparison(), step, percent, v.reason());
+    RolloutLog.verdict(v, step, percent);
+    if (v.outcome() == Outcome.FAIL && !v.ignored()) {
+      // none for an ignored FAIL: alerts on verdictFailed must not fire for a cold canary
       emit(Type.VERDICT_FAILED, state, false, v.reason(), v);
-    } else {
-      log.debug("canary interval {} at step {}: {}", v.outcome(), step, v.reason());
     }
     if (state == RolloutState.PROGRESSING) {
       apply(v);
@@ -187,20 +197,40 @@ public final class RolloutController {
     } else if (v.outcome() == Outcome.PASS) {
       consecutiveFailures = 0;
     }
-    int threshold = config.analysis().failureThreshold();
-    if (consecutiveFailures >= threshold) {
-      String reason = consecutiveFailures + " consecutive failed intervals; last: " + v.reason();
-      if (config.onFailure() == OnFailure.PAUSE) {
-        transition(RolloutState.PAUSED, Type.PAUSED, false, reason, v);
-      } else {
-        rollBack(false, reason, v);
-      }
-    } else if (window.passes() >= 1 && window.hasRun(config.stepInterval(), now)) {
-      advance(
-          false,
-          window.passes() + " passing and no failed interval for " + config.stepInterval(),
-          v);
+    AnalysisConfig analysis = config.analysis();
+    Duration undecided = window.undecidedFor(now);
+    if (consecutiveFailures >= analysis.failureThreshold()) {
+      String why = consecutiveFailures + " consecutive failed looks; last: " + v.reason();
+      onOutcome(config.onFailure(), why, v);
+    } else if (v.outcome() == Outcome.PASS && window.hasRun(config.stepInterval(), now)) {
+      advance(false, "observed for at least " + config.stepInterval() + "; " + v.reason(), v);
+    } else if (!analysis.maxInconclusive().isZero()
+        && undecided.compareTo(analysis.maxInconclusive()) >= 0) {
+      String why =
+          "inconclusive: no PASS or FAIL for "
+              + undecided
+              + " (maxInconclusive: "
+              + analysis.maxInconclusive()
+              + "); last: "
+              + v.reason();
+      onOutcome(analysis.onInconclusive(), why, v);
     }
+  }
+
+  private void onOutcome(OnFailure action, String why, Verdict v) {
+    if (action == OnFailure.PAUSE) {
+      transition(RolloutState.PAUSED, Type.PAUSED, false, why, v);
+    } else {
+      rollBack(false, why, v);
+    }
+  }
+
+  /**
+   * INCONCLUSIVE looks judged since this controller was built, in every state that judges; a
+   * monotonic count for a metrics counter.
+   */
+  public synchronized long inconclusiveLooks() {
+    return inconclusiveLooks;
   }
 
   /**
@@ -269,6 +299,7 @@ public final class RolloutController {
         inShadowGate(),
         consecutiveFailures,
         updatedAt.toString(),
+        reason,
         new ArrayList<>(verdicts));
   }
 
@@ -337,6 +368,7 @@ public final class RolloutController {
       RolloutState to, Type type, boolean manual, String reason, Verdict cause) {
     RolloutState from = state;
     state = to;
+    this.reason = reason;
     if (to != RolloutState.PROGRESSING) {
       consecutiveFailures = 0;
     }
@@ -349,7 +381,9 @@ public final class RolloutController {
   }
 
   private void resetWindow(boolean warmUp) {
-    window.restart(clock.instant(), warmUp);
+    Instant now = clock.instant();
+    window.restart(now, warmUp);
+    evidence.reset(window.warmingUp(now));
     consecutiveFailures = 0;
   }
 
@@ -363,25 +397,10 @@ public final class RolloutController {
 
   private void emit(Type type, RolloutState from, boolean manual, String reason, Verdict cause) {
     updatedAt = clock.instant();
-    RolloutEvent e =
+    RolloutLog.deliver(
         new RolloutEvent(
-            type, updatedAt.toString(), state, from, percent, step, manual, reason, cause);
-    if (type != Type.VERDICT_FAILED) {
-      log.info(
-          "rollout {}: {} -> {}, canary {}% at step {}{}: {}",
-          type.tag(),
-          from.jsonName(),
-          state.jsonName(),
-          percent,
-          step,
-          manual ? " (manual)" : "",
-          reason);
-    }
-    try {
-      listener.onEvent(e);
-    } catch (RuntimeException ex) {
-      log.warn("rollout event listener failed on {}", type.tag(), ex);
-    }
+            type, updatedAt.toString(), state, from, percent, step, manual, reason, cause),
+        listener);
   }
 
   private void save() {

@@ -12,6 +12,8 @@ import java.util.List;
  * @param inShadowGate true while at the shadow gate step
  * @param consecutiveFailures failed intervals in a row (INCONCLUSIVE ones are skipped, not counted)
  * @param updatedAt when this snapshot was last changed, ISO-8601 UTC
+ * @param reason why the rollout is in its state: the reason of the last transition ("" before the
+ *     first; a pause for indecision starts with "inconclusive:")
  * @param verdicts the most recent verdicts, oldest first, at most 20
  */
 public record RolloutStatus(
@@ -22,10 +24,12 @@ public record RolloutStatus(
     boolean inShadowGate,
     int consecutiveFailures,
     String updatedAt,
+    String reason,
     List<Verdict> verdicts) {
 
   public RolloutStatus {
     steps = steps == null ? List.of() : List.copyOf(steps);
+    reason = reason == null ? "" : reason;
     verdicts = verdicts == null ? List.of() : List.copyOf(verdicts);
   }
 }

@@ -1,8 +1,9 @@
 package io.canaryproxy.analysis;
 
 /**
- * The judge's decision on one interval, with the evidence behind it. Serializes to JSON with
- * Jackson as is; absent measurements are {@code null}, never NaN.
+ * The judge's decision at one look, on the data accumulated since the step's observation began,
+ * with the evidence behind it. Serializes to JSON with Jackson as is; absent measurements are
+ * {@code null}, never NaN.
  *
  * @param outcome PASS, FAIL or INCONCLUSIVE
  * @param at when the interval was judged, ISO-8601 UTC
@@ -37,7 +38,7 @@ public record Verdict(
     this(outcome, at, comparison, reason, evidence, false, false);
   }
 
-  /** The outcome of one interval. INCONCLUSIVE never counts as a failure. */
+  /** The outcome of one look. INCONCLUSIVE never counts as a failure. */
   public enum Outcome {
     PASS,
     FAIL,
@@ -45,8 +46,96 @@ public record Verdict(
   }
 
   /**
-   * The numbers a verdict rests on. Latencies are in milliseconds at the configured {@code
-   * percentile}.
+   * What one check concluded: FAIL (worse than its tolerance, by the always-valid test), PASS
+   * (better than its tolerance with {@code confidence}), UNDECIDED (neither yet) or NO_DATA.
+   */
+  public enum CheckResult {
+    FAIL,
+    PASS,
+    UNDECIDED,
+    NO_DATA
+  }
+
+  /**
+   * The latency check: the canary's location against stable's as a ratio and as a shift
+   * (Hodges-Lehmann estimates from the Mann-Whitney statistic on the histograms), each with its
+   * interval. {@code lower} bounds use the always-valid (sequential) level, {@code upper} bounds
+   * the per-look {@code confidence}. FAIL needs both lower bounds above their tolerance; PASS needs
+   * one upper bound below it.
+   *
+   * @param maxRatio tolerated ratio, 1 + {@code latency.tolerance}
+   * @param minShiftMs tolerated shift, {@code latency.minShift} in milliseconds
+   * @param ratio canary/stable location ratio estimate, or null without data
+   * @param ratioLower lower bound of the ratio
+   * @param ratioUpper upper bound of the ratio
+   * @param shiftMs canary minus stable location shift estimate, milliseconds
+   * @param shiftLowerMs lower bound of the shift
+   * @param shiftUpperMs upper bound of the shift
+   * @param pValue always-valid p-value of "slower than both tolerances" (the larger of the two)
+   * @param result what the check concluded
+   */
+  public record LatencyCheck(
+      double maxRatio,
+      double minShiftMs,
+      Double ratio,
+      Double ratioLower,
+      Double ratioUpper,
+      Double shiftMs,
+      Double shiftLowerMs,
+      Double shiftUpperMs,
+      Double pValue,
+      CheckResult result) {}
+
+  /**
+   * The tail check: the share of canary requests above a tolerated threshold against the share of
+   * stable requests above stable's {@code percentile}; a guard that can FAIL but never decides a
+   * PASS.
+   *
+   * @param thresholdMs stable's latency at {@code percentile}
+   * @param toleratedMs the canary's threshold: the larger of threshold × (1 + tailTolerance) and
+   *     threshold + minShift
+   * @param stableShare share of stable requests above {@code thresholdMs}
+   * @param canaryShare share of canary requests above {@code toleratedMs}
+   * @param pValue always-valid p-value of "the canary's share is larger"
+   * @param result FAIL, UNDECIDED (not failing) or NO_DATA
+   */
+  public record TailCheck(
+      Double thresholdMs,
+      Double toleratedMs,
+      Double stableShare,
+      Double canaryShare,
+      Double pValue,
+      CheckResult result) {}
+
+  /**
+   * A rate check (errors, or mirror mismatches): the canary's rate against a reference rate plus a
+   * tolerance.
+   *
+   * @param events errors (or mismatches) observed
+   * @param trials requests (or comparisons) observed
+   * @param referenceEvents the reference's events (stable's errors, the baseline's mismatches), or
+   *     0 against a fixed reference of 0
+   * @param referenceTrials the reference's trials, 0 when there is none
+   * @param rate events / trials, or null without trials
+   * @param referenceRate the reference rate, 0 when there is none
+   * @param tolerance tolerated excess over the reference rate
+   * @param pValue always-valid p-value of "the excess is larger than the tolerance"
+   * @param result what the check concluded; the mirror check is a guard (never PASS)
+   */
+  public record RateCheck(
+      long events,
+      long trials,
+      long referenceEvents,
+      long referenceTrials,
+      Double rate,
+      double referenceRate,
+      double tolerance,
+      Double pValue,
+      CheckResult result) {}
+
+  /**
+   * The numbers a verdict rests on, over the data accumulated since the step's observation began.
+   * Latencies are in milliseconds.
    *
    * @param stableRequests requests seen on stable
    * @param stableErrors errors on stable
@@ -58,14 +147,20 @@ public record Verdict(
    * @param stablePercentileMs stable latency at {@code percentile}, or null
    * @param canaryPercentileMs canary latency at {@code percentile}, or null
    * @param latencyRatio canary over stable at {@code percentile}, or null when it cannot be formed
-   * @param latencyPValue one-sided Mann-Whitney p-value (canary slower), or null when not tested
+   *     (descriptive: the tail check, not this ratio, decides)
+   * @param latencyPValue the latency check's always-valid p-value, or null when not tested
    * @param stableErrorRate stable errors / requests, or null without requests
    * @param canaryErrorRate canary errors / requests, or null without requests
-   * @param errorPValue one-sided two-proportion z-test p-value (canary worse), or null when not
-   *     tested
+   * @param errorPValue the error check's always-valid p-value, or null when not tested
    * @param mirrorCompared mirrored responses compared
    * @param mirrorMismatches compared responses that differed
    * @param mismatchRate mismatches / compared, or null when nothing was compared
+   * @param alpha false-alarm bound of each check for the whole step: (1 - {@code confidence}) /
+   *     number of checks; a check FAILs when its always-valid p-value is below it
+   * @param latency the latency check, or null in verdicts written before it existed
+   * @param tail the tail check, or null likewise
+   * @param errors the error-rate check, or null likewise
+   * @param mirror the mirror mismatch check, or null without mirrored traffic
    */
   public record Evidence(
       long stableRequests,
@@ -84,5 +179,55 @@ public record Verdict(
       Double errorPValue,
       long mirrorCompared,
       long mirrorMismatches,
-      Double mismatchRate) {}
+      Double mismatchRate,
+      double alpha,
+      LatencyCheck latency,
+      TailCheck tail,
+      RateCheck errors,
+      RateCheck mirror) {
+
+    /** Evidence without the checks, as verdicts held it before they existed. */
+    public Evidence(
+        long stableRequests,
+        long stableErrors,
+        long canaryRequests,
+        long canaryErrors,
+        double percentile,
+        Double stableP50Ms,
+        Double canaryP50Ms,
+        Double stablePercentileMs,
+        Double canaryPercentileMs,
+        Double latencyRatio,
+        Double latencyPValue,
+        Double stableErrorRate,
+        Double canaryErrorRate,
+        Double errorPValue,
+        long mirrorCompared,
+        long mirrorMismatches,
+        Double mismatchRate) {
+      this(
+          stableRequests,
+          stableErrors,
+          canaryRequests,
+          canaryErrors,
+          percentile,
+          stableP50Ms,
+          canaryP50Ms,
+          stablePercentileMs,
+          canaryPercentileMs,
+          latencyRatio,
+          latencyPValue,
+          stableErrorRate,
+          canaryErrorRate,
+          errorPValue,
+          mirrorCompared,
+          mirrorMismatches,
+          mismatchRate,
+          0,
+          null,
+          null,
+          null,
+          null);
+    }
+  }
 }

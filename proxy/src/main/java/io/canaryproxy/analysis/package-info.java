@@ -1,13 +1,16 @@
 /**
  * Automated canary analysis and rollback, in plain Java (no Netty). {@link
- * io.canaryproxy.analysis.CanaryJudge} turns one interval of per-variant HdrHistograms and counts
- * ({@link io.canaryproxy.analysis.JudgeInput}) into a {@link io.canaryproxy.analysis.Verdict}: a
- * Mann-Whitney test computed on the histogram buckets plus a percentile ratio for latency, a
- * two-proportion z-test plus a tolerance for errors, and the mirror mismatch rate. {@link
- * io.canaryproxy.analysis.RolloutController} feeds verdicts into the rollout state machine (idle,
- * progressing, paused, promoted, rolledBack), sets the canary percentage through a {@link
- * io.canaryproxy.analysis.CanaryPercentSink}, persists its state file and emits events; {@code
- * StepWindow} tracks the current step's observation window and its warm-up. Start reading at {@code
- * CanaryJudge}, then {@code RolloutController}.
+ * io.canaryproxy.analysis.RolloutController} adds each interval of per-variant HdrHistograms and
+ * counts ({@link io.canaryproxy.analysis.JudgeInput}) to the step's evidence ({@code
+ * StepEvidence}), and {@link io.canaryproxy.analysis.CanaryJudge} looks at all of it and returns a
+ * {@link io.canaryproxy.analysis.Verdict}: latency ratio and shift with Hodges-Lehmann intervals
+ * from a Mann-Whitney test on the histogram buckets ({@code LatencyComparison}, {@link
+ * io.canaryproxy.analysis.HistogramMannWhitney}), a tail-share test, error and mirror-mismatch
+ * excess tests, each with a tolerance and an always-valid p-value ({@link
+ * io.canaryproxy.analysis.Statistics}); {@link io.canaryproxy.analysis.VerdictText} writes them.
+ * The controller runs the rollout state machine (idle, progressing, paused, promoted, rolledBack),
+ * sets the canary percentage through a {@link io.canaryproxy.analysis.CanaryPercentSink}, persists
+ * its state file and emits events; {@code StepWindow} tracks the step's clock, its warm-up and its
+ * indecision. Start reading at {@code CanaryJudge}, then {@code RolloutController}.
  */
 package io.canaryproxy.analysis;

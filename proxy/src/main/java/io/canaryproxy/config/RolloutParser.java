@@ -52,7 +52,9 @@ final class RolloutParser {
                 "failureThreshold",
                 "confidence",
                 "maxMismatchRate",
-                "warmup")),
+                "warmup",
+                "maxInconclusive",
+                "onInconclusive")),
         m.choice("onFailure", OnFailure.ROLLBACK, OnFailure.class),
         stateFile,
         webhook,
@@ -96,8 +98,9 @@ final class RolloutParser {
   }
 
   private static AnalysisConfig analysis(YamlMap m) {
-    YamlMap latency = m.map("latency", "percentile", "maxRatio");
-    YamlMap errorRate = m.map("errorRate", "maxIncrease");
+    YamlMap latency =
+        m.map("latency", "percentile", "tolerance", "minShift", "tailTolerance", "maxRatio");
+    YamlMap errorRate = m.map("errorRate", "maxIncrease", "tolerance");
     double percentile = latency.number("percentile", 99, 0, 100, "0..100, exclusive");
     if (percentile <= 0 || percentile >= 100) {
       latency.invalid("percentile", "0..100, exclusive");
@@ -108,21 +111,50 @@ final class RolloutParser {
       m.invalid("confidence", "0..1, exclusive");
       confidence = 0.99;
     }
-    double maxRatio = latency.number("maxRatio", 1.2, 0, Double.MAX_VALUE, "a ratio > 0");
-    if (maxRatio <= 0) {
-      latency.invalid("maxRatio", "a ratio > 0");
-      maxRatio = 1.2;
+    Duration minShift = latency.duration("minShift", AnalysisConfig.DEFAULT_MIN_SHIFT, false);
+    if (minShift.compareTo(Duration.ofSeconds(60)) > 0) {
+      latency.invalid("minShift", "a duration 0s..60s");
+      minShift = AnalysisConfig.DEFAULT_MIN_SHIFT;
+    }
+    Duration maxInconclusive =
+        m.duration("maxInconclusive", AnalysisConfig.DEFAULT_MAX_INCONCLUSIVE, false);
+    if (maxInconclusive.compareTo(Duration.ofDays(1)) > 0) {
+      m.invalid("maxInconclusive", "a duration 0s..24h (0s: no bound)");
+      maxInconclusive = AnalysisConfig.DEFAULT_MAX_INCONCLUSIVE;
     }
     return new AnalysisConfig(
         m.duration("interval", Duration.ofSeconds(10), true),
         m.integer("minRequests", 200, 1, Long.MAX_VALUE),
         percentile,
-        maxRatio,
+        tolerance(latency),
+        minShift,
+        latency.number("tailTolerance", AnalysisConfig.DEFAULT_TAIL_TOLERANCE, 0, 100, "0..100"),
         confidence,
         errorRate.number("maxIncrease", 0.01, 0, 1, "0..1"),
+        errorRate.number("tolerance", AnalysisConfig.DEFAULT_ERROR_TOLERANCE, 0, 100, "0..100"),
         m.number("maxMismatchRate", 0.05, 0, 1, "0..1"),
         (int) m.integer("failureThreshold", 3, 1, 1000),
-        warmup(m));
+        warmup(m),
+        maxInconclusive,
+        m.choice("onInconclusive", OnFailure.PAUSE, OnFailure.class));
+  }
+
+  /**
+   * {@code latency.tolerance}, or the deprecated {@code latency.maxRatio} mapped to {@code maxRatio
+   * - 1}; not both.
+   */
+  private static double tolerance(YamlMap latency) {
+    double def = AnalysisConfig.DEFAULT_TOLERANCE;
+    if (latency.has("maxRatio") && latency.has("tolerance")) {
+      latency.invalid("maxRatio", "only one of maxRatio (deprecated) and tolerance");
+      return def;
+    }
+    if (latency.has("maxRatio")) {
+      double maxRatio =
+          latency.number("maxRatio", 1 + def, 1, 101, "a ratio 1..101 (deprecated: use tolerance)");
+      return AnalysisConfig.toleranceOf(maxRatio);
+    }
+    return latency.number("tolerance", def, 0, 100, "0..100");
   }
 
   private static Duration warmup(YamlMap m) {

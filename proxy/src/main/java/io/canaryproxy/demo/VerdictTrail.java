@@ -3,17 +3,16 @@ package io.canaryproxy.demo;
 import io.canaryproxy.analysis.RolloutEvent;
 import io.canaryproxy.analysis.RolloutEventListener;
 import io.canaryproxy.analysis.Verdict;
-import io.canaryproxy.analysis.Verdict.Evidence;
 import java.io.PrintWriter;
 import java.util.Locale;
 import java.util.function.Consumer;
 
 /**
- * Prints the rollout as it happens, for a person watching the demo: one line per interval verdict
- * (outcome, the latency percentile of stable and canary, their ratio, the Mann-Whitney p-value,
- * both error rates) and one line per rollout event. Register it with {@code
- * CanaryProxy.addVerdictListener} and {@code addRolloutListener}. A verdict that caused an event is
- * printed once, before that event.
+ * Prints the rollout as it happens, for a person watching the demo: one line per verdict (the
+ * outcome and every check with the statistic that decided it: the latency ratio and shift with
+ * their intervals and tolerances, the tail shares, the error rates, the always-valid p-values) and
+ * one line per rollout event. Register it with {@code CanaryProxy.addVerdictListener} and {@code
+ * addRolloutListener}. A verdict that caused an event is printed once, before that event.
  */
 public final class VerdictTrail implements RolloutEventListener, Consumer<Verdict> {
   private final PrintWriter out;
@@ -44,38 +43,17 @@ public final class VerdictTrail implements RolloutEventListener, Consumer<Verdic
     }
   }
 
-  /** One verdict as a line, without the time prefix. */
+  /**
+   * One verdict as a line, without the time prefix: the outcome, then each check with the statistic
+   * that decided it (the verdict's reason, which {@code VerdictText} writes).
+   */
   static String verdictLine(Verdict v) {
-    Evidence e = v.evidence();
-    String pct = "p" + trim(e.percentile());
-    String body =
-        switch (v.outcome()) {
-          case INCONCLUSIVE -> v.reason();
-          default ->
-              String.format(
-                  Locale.ROOT,
-                  "%s stable %s vs %s %s (ratio %s, p=%s), errors %s vs %s, n=%d/%d",
-                  pct,
-                  ms(e.stablePercentileMs()),
-                  v.comparison(),
-                  ms(e.canaryPercentileMs()),
-                  e.latencyRatio() == null
-                      ? "n/a"
-                      : String.format(Locale.ROOT, "%.2f", e.latencyRatio()),
-                  e.latencyPValue() == null
-                      ? "n/a"
-                      : String.format(Locale.ROOT, "%.2g", e.latencyPValue()),
-                  percent(e.stableErrorRate()),
-                  percent(e.canaryErrorRate()),
-                  e.stableRequests(),
-                  e.canaryRequests());
-        };
     // an INCONCLUSIVE line prints the reason, which already says so
     String warmup =
         !v.warmup() || v.outcome() == Verdict.Outcome.INCONCLUSIVE
             ? ""
             : v.ignored() ? " [warm-up: not counted]" : " [warm-up: counted]";
-    return String.format(Locale.ROOT, "verdict %-12s %s%s", v.outcome(), body, warmup);
+    return String.format(Locale.ROOT, "verdict %-12s %s%s", v.outcome(), v.reason(), warmup);
   }
 
   /** One event as a line, without the time prefix. */
@@ -102,14 +80,6 @@ public final class VerdictTrail implements RolloutEventListener, Consumer<Verdic
     double seconds = (System.nanoTime() - startNanos) / 1e9;
     out.println(String.format(Locale.ROOT, "[%6.1fs] %s", seconds, line));
     out.flush();
-  }
-
-  private static String ms(Double millis) {
-    return millis == null ? "n/a" : String.format(Locale.ROOT, "%.1f ms", millis);
-  }
-
-  private static String percent(Double rate) {
-    return rate == null ? "n/a" : String.format(Locale.ROOT, "%.2f%%", rate * 100);
   }
 
   private static String trim(double value) {

@@ -80,6 +80,12 @@ public final class MetricNames {
   public static final String ROLLOUT_STATE = PREFIX + "rollout.state";
 
   /**
+   * Counter {@code canary_proxy_rollout_inconclusive_looks_total}: judge looks that were
+   * INCONCLUSIVE (too little data, or no decision yet).
+   */
+  public static final String ROLLOUT_INCONCLUSIVE = PREFIX + "rollout.inconclusive.looks";
+
+  /**
    * Counter {@code canary_proxy_dns_resolutions_total{outcome}}: success | failure, for endpoint
    * names.
    */

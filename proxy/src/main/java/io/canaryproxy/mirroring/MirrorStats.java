@@ -111,6 +111,16 @@ public final class MirrorStats {
     return shadow.mismatched.sum();
   }
 
+  /** Stable-baseline responses compared with the primary's ({@code compare.stableBaseline}). */
+  public long baselineCompared() {
+    return baseline.compared.sum();
+  }
+
+  /** Compared baseline responses that differed from the primary's: the comparison's noise. */
+  public long baselineMismatches() {
+    return baseline.mismatched.sum();
+  }
+
   /**
    * Comparisons of {@code part} with {@code match} true or false; baseline comparisons when {@code
    * baseline}.

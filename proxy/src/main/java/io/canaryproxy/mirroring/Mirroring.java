@@ -91,6 +91,11 @@ public final class Mirroring implements MirrorTap.Factory {
   }
 
   /** The counters, for {@code /admin/stats}, metrics and the canary judge. */
+  /** Whether stable-vs-stable baseline copies are sent and compared ({@code stableBaseline}). */
+  public boolean baselineOn() {
+    return baselineOn;
+  }
+
   public MirrorStats stats() {
     return stats;
   }

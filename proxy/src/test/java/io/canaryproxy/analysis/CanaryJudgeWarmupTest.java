@@ -71,7 +71,7 @@ class CanaryJudgeWarmupTest {
     Verdict v =
         judge.judge(
             new JudgeInput(
-                side(lognormal(rng, 50, 1.0), 0), side(lognormal(rng, 50, 3.0), 0), null),
+                side(lognormal(rng, 20, 1.0), 0), side(lognormal(rng, 20, 3.0), 0), null),
             true);
 
     assertThat(v.outcome()).isEqualTo(Outcome.INCONCLUSIVE);

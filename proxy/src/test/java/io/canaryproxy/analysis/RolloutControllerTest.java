@@ -112,39 +112,77 @@ class RolloutControllerTest {
   }
 
   @Test
-  void inconclusiveDoesNotResetTheFailureCountButPassDoes() {
+  void oneLuckyIntervalDoesNotResetTheFailurePath() {
     RolloutFixture f = fixture(OnFailure.ROLLBACK);
     f.controller.start();
-    f.interval(REGRESSED);
-    f.interval(REGRESSED);
-    f.interval(HEALTHY);
-    f.interval(REGRESSED);
-    f.interval(SPARSE);
-    f.interval(REGRESSED);
-    assertThat(f.controller.status().state()).isEqualTo(RolloutState.PROGRESSING);
-    assertThat(f.controller.status().consecutiveFailures()).isEqualTo(2);
-
-    f.interval(SPARSE);
-    f.interval(REGRESSED);
+    assertThat(f.interval(REGRESSED)).isEqualTo(Outcome.FAIL);
+    assertThat(f.interval(REGRESSED)).isEqualTo(Outcome.FAIL);
+    // a healthy interval joins the step's evidence, which still shows a regression
+    assertThat(f.interval(HEALTHY)).isEqualTo(Outcome.FAIL);
 
     assertThat(f.controller.status().state()).isEqualTo(RolloutState.ROLLED_BACK);
     assertThat(f.percents).containsExactly(1.0, 0.0);
   }
 
   @Test
-  void aFailedIntervalRestartsTheStepWindow() {
+  void eachLookJudgesTheWholeStepAndANewStepStartsAfresh() {
     RolloutFixture f = fixture(OnFailure.ROLLBACK);
     f.controller.start();
-    for (int i = 0; i < 4; i++) {
-      f.interval(HEALTHY); // 10..40 s
+    for (int i = 1; i <= 6; i++) {
+      f.interval(HEALTHY);
+      Verdict v = last(f);
+      assertThat(v.evidence().canaryRequests()).isEqualTo(2000L * i);
     }
-    f.interval(REGRESSED); // 50 s: the window starts again
-    for (int i = 0; i < 5; i++) {
-      f.interval(HEALTHY); // 60..100 s
-    }
-    assertThat(f.controller.status().step()).isZero();
-    f.interval(HEALTHY); // 110 s: 60 s after the failure
     assertThat(f.controller.status().step()).isEqualTo(1);
+
+    f.interval(HEALTHY);
+
+    assertThat(last(f).evidence().canaryRequests()).isEqualTo(2000);
+  }
+
+  @ParameterizedTest(name = "[{index}] onInconclusive {0} -> {1} at {2}%")
+  @CsvSource({"PAUSE, PAUSED, 1", "ROLLBACK, ROLLED_BACK, 0"})
+  void aStepWithoutDecisionForMaxInconclusiveStopsAndSaysWhy(
+      OnFailure onInconclusive, RolloutState expected, double pct) {
+    RolloutFixture f =
+        new RolloutFixture(
+            STEPS, dir.resolve("s.json"), java.time.Duration.ofMinutes(2), onInconclusive);
+    f.controller.start();
+    for (int i = 0; i < 11; i++) {
+      assertThat(f.interval(SPARSE)).isEqualTo(Outcome.INCONCLUSIVE);
+    }
+    assertThat(f.controller.status().state()).isEqualTo(RolloutState.PROGRESSING);
+
+    f.interval(SPARSE); // 120 s without a decision
+
+    RolloutStatus status = f.controller.status();
+    assertThat(status.state()).isEqualTo(expected);
+    assertThat(status.canaryPercent()).isEqualTo(pct);
+    assertThat(status.reason())
+        .startsWith(
+            "inconclusive: no PASS or FAIL for PT2M (maxInconclusive: PT2M); last: too little")
+        .contains("minRequests: 200");
+    assertThat(f.events.get(f.events.size() - 1).type())
+        .isEqualTo(onInconclusive == OnFailure.PAUSE ? Type.PAUSED : Type.ROLLED_BACK);
+    assertThat(f.events.get(f.events.size() - 1).reason()).isEqualTo(status.reason());
+    assertThat(f.controller.inconclusiveLooks()).isEqualTo(12);
+  }
+
+  @Test
+  void maxInconclusiveOfZeroWaitsForever() {
+    RolloutFixture f =
+        new RolloutFixture(STEPS, dir.resolve("s.json"), java.time.Duration.ZERO, OnFailure.PAUSE);
+    f.controller.start();
+    for (int i = 0; i < 200; i++) {
+      f.interval(SPARSE);
+    }
+    assertThat(f.controller.status().state()).isEqualTo(RolloutState.PROGRESSING);
+    assertThat(f.controller.inconclusiveLooks()).isEqualTo(200);
+  }
+
+  private static Verdict last(RolloutFixture f) {
+    List<Verdict> v = f.controller.status().verdicts();
+    return v.get(v.size() - 1);
   }
 
   @Test
@@ -335,8 +373,10 @@ class RolloutControllerTest {
     assertThat(json.get("step").asInt()).isZero();
     assertThat(json.get("verdicts")).hasSize(RolloutController.VERDICTS_KEPT);
     assertThat(json.get("verdicts").get(0).get("outcome").asText()).isEqualTo("INCONCLUSIVE");
-    assertThat(json.get("verdicts").get(0).get("evidence").get("canaryRequests").asLong())
-        .isEqualTo(50);
+    assertThat(json.get("verdicts").get(0).get("evidence").get("canaryRequests").asLong()).isZero();
+    assertThat(json.get("verdicts").get(0).get("evidence").get("stableRequests").asLong())
+        .as("the step's evidence accumulates: the first kept verdict is the 6th look")
+        .isEqualTo(6 * 2000);
   }
 
   @Test

@@ -118,7 +118,10 @@ class RolloutControllerWarmupTest {
     assertThat(f.percents).containsExactly(1.0, 0.0);
     assertThat(verdicts(f))
         .allMatch(v -> v.warmup() && !v.ignored())
-        .allMatch(v -> v.reason().startsWith("warm-up, counted (not latency): canary error rate"));
+        .allMatch(
+            v ->
+                v.reason()
+                    .startsWith("warm-up, counted (not latency): worse beyond tolerance (errors)"));
   }
 
   @Test

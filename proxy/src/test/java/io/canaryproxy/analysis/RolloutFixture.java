@@ -5,6 +5,7 @@ import static io.canaryproxy.analysis.Samples.side;
 
 import io.canaryproxy.analysis.JudgeInput.MirrorSample;
 import io.canaryproxy.config.RolloutConfig;
+import io.canaryproxy.config.RolloutConfig.AnalysisConfig;
 import io.canaryproxy.config.RolloutConfig.OnFailure;
 import java.net.URI;
 import java.nio.file.Path;
@@ -34,9 +35,9 @@ final class RolloutFixture {
   /** Canary as fast as stable but 3% errors (stable none): FAIL on errors. */
   static final JudgeInput ERRORS = new JudgeInput(side(STABLE, 0), side(SAME, 60), null);
 
-  /** Too few requests: INCONCLUSIVE. */
+  /** No canary traffic: INCONCLUSIVE however many intervals accumulate. */
   static final JudgeInput SPARSE =
-      new JudgeInput(side(STABLE, 0), side(lognormal(RNG, 50, 3.0), 25), null);
+      new JudgeInput(side(STABLE, 0), side(Samples.newHistogram(), 0), null);
 
   /** Shadow like stable, no canary traffic: the shadow gate passes. */
   static final JudgeInput SHADOW_OK =
@@ -56,6 +57,18 @@ final class RolloutFixture {
 
   RolloutFixture(List<Double> steps, OnFailure onFailure, Path stateFile, boolean shadowGate) {
     this(steps, onFailure, stateFile, shadowGate, null, RolloutEventListener.NONE);
+  }
+
+  /** With {@code maxInconclusive} and {@code onInconclusive}. */
+  RolloutFixture(List<Double> steps, Path stateFile, Duration maxInconclusive, OnFailure onInc) {
+    this(
+        steps,
+        OnFailure.ROLLBACK,
+        stateFile,
+        false,
+        null,
+        RolloutEventListener.NONE,
+        Samples.defaults().withInconclusive(maxInconclusive, onInc));
   }
 
   RolloutFixture(
@@ -81,15 +94,20 @@ final class RolloutFixture {
       URI webhook,
       RolloutEventListener extra,
       Duration warmup) {
+    this(steps, onFailure, stateFile, shadowGate, webhook, extra, Samples.defaults(warmup));
+  }
+
+  private RolloutFixture(
+      List<Double> steps,
+      OnFailure onFailure,
+      Path stateFile,
+      boolean shadowGate,
+      URI webhook,
+      RolloutEventListener extra,
+      AnalysisConfig analysis) {
     config =
         new RolloutConfig(
-            steps,
-            STEP_INTERVAL,
-            Samples.defaults(warmup),
-            onFailure,
-            stateFile,
-            webhook,
-            shadowGate);
+            steps, STEP_INTERVAL, analysis, onFailure, stateFile, webhook, shadowGate);
     controller =
         new RolloutController(
             config, percents::add, RolloutEventListener.all(List.of(events::add, extra)), clock);

@@ -251,7 +251,43 @@ class ConfigErrorsTest {
             "rollout.analysis.latency.percentile: 100 (expected: 0..100, exclusive)"),
         arguments(
             "rollout: {steps: [5], analysis: {latency: {p: 99}}}",
-            "rollout.analysis.latency.p: unknown key (expected: one of percentile, maxRatio)"),
+            "rollout.analysis.latency.p: unknown key (expected: one of percentile, tolerance,"
+                + " minShift, tailTolerance, maxRatio)"),
+        arguments(
+            "rollout: {steps: [5], analysis: {latency: {tailTolerance: x}}}",
+            "rollout.analysis.latency.tailTolerance: \"x\" (expected: a number, 0..100)"),
+        arguments(
+            "rollout: {steps: [5], analysis: {latency: {tolerance: -0.1}}}",
+            "rollout.analysis.latency.tolerance: -0.1 (expected: 0..100)"),
+        arguments(
+            "rollout: {steps: [5], analysis: {latency: {tolerance: 0.2, maxRatio: 1.2}}}",
+            "rollout.analysis.latency.maxRatio: 1.2 (expected: only one of maxRatio (deprecated)"
+                + " and tolerance)"),
+        arguments(
+            "rollout: {steps: [5], analysis: {latency: {maxRatio: 0.9}}}",
+            "rollout.analysis.latency.maxRatio: 0.9 (expected: a ratio 1..101 (deprecated: use"
+                + " tolerance))"),
+        arguments(
+            "rollout: {steps: [5], analysis: {latency: {minShift: 1}}}",
+            "rollout.analysis.latency.minShift: 1 (expected: a duration such as 500ms, 10s, 2m or"
+                + " 1h)"),
+        arguments(
+            "rollout: {steps: [5], analysis: {latency: {minShift: 2m}}}",
+            "rollout.analysis.latency.minShift: \"2m\" (expected: a duration 0s..60s)"),
+        arguments(
+            "rollout: {steps: [5], analysis: {errorRate: {tolerance: -1}}}",
+            "rollout.analysis.errorRate.tolerance: -1 (expected: 0..100)"),
+        arguments(
+            "rollout: {steps: [5], analysis: {maxInconclusive: 2d}}",
+            "rollout.analysis.maxInconclusive: \"2d\" (expected: a duration such as 500ms, 10s, 2m"
+                + " or 1h)"),
+        arguments(
+            "rollout: {steps: [5], analysis: {maxInconclusive: 25h}}",
+            "rollout.analysis.maxInconclusive: \"25h\" (expected: a duration 0s..24h (0s: no"
+                + " bound))"),
+        arguments(
+            "rollout: {steps: [5], analysis: {onInconclusive: stop}}",
+            "rollout.analysis.onInconclusive: \"stop\" (expected: rollback | pause)"),
         arguments(
             "rollout: {steps: [5], analysis: {errorRate: {maxIncrease: 2}}}",
             "rollout.analysis.errorRate.maxIncrease: 2 (expected: 0..1)"),
@@ -277,7 +313,8 @@ class ConfigErrorsTest {
         arguments(
             "rollout: {steps: [5], analysis: {warmUp: 30s}}",
             "rollout.analysis.warmUp: unknown key (expected: one of interval, minRequests, latency,"
-                + " errorRate, failureThreshold, confidence, maxMismatchRate, warmup)"),
+                + " errorRate, failureThreshold, confidence, maxMismatchRate, warmup, maxInconclusive,"
+                + " onInconclusive)"),
         // other sections
         arguments(
             "timeouts: {connect: 2sec}",

@@ -82,6 +82,34 @@ class ConfigLoaderTest {
       """;
 
   @Test
+  void analysisKeysOfTheSequentialJudgeLoadAndTheDeprecatedMaxRatioMapsToTolerance()
+      throws ConfigException {
+    RolloutConfig.AnalysisConfig a =
+        ConfigLoader.parse(
+                MINIMAL
+                    + "rollout: {steps: [5], analysis: {latency: {tolerance: 0.3, minShift: 2ms},"
+                    + " errorRate: {tolerance: 0.5}, maxInconclusive: 5m,"
+                    + " onInconclusive: rollback}}\n")
+            .rollout()
+            .analysis();
+    RolloutConfig.AnalysisConfig old =
+        ConfigLoader.parse(
+                MINIMAL + "rollout: {steps: [5], analysis: {latency: {maxRatio: 1.5}}}\n")
+            .rollout()
+            .analysis();
+
+    assertThat(a.tolerance()).isEqualTo(0.3);
+    assertThat(a.minShift()).isEqualTo(Duration.ofMillis(2));
+    assertThat(a.errorTolerance()).isEqualTo(0.5);
+    assertThat(a.maxInconclusive()).isEqualTo(Duration.ofMinutes(5));
+    assertThat(a.onInconclusive()).isEqualTo(OnFailure.ROLLBACK);
+    assertThat(old.tolerance()).isEqualTo(0.5);
+    assertThat(old.minShift()).isEqualTo(Duration.ofMillis(1));
+    assertThat(old.maxInconclusive()).isEqualTo(Duration.ofMinutes(10));
+    assertThat(old.onInconclusive()).isEqualTo(OnFailure.PAUSE);
+  }
+
+  @Test
   void contractExampleLoadsWithItsValues() throws ConfigException {
     ProxyConfig c = ConfigLoader.parse(CONTRACT_EXAMPLE);
 

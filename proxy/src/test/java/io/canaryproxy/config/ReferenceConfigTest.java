@@ -35,6 +35,7 @@ class ReferenceConfigTest {
     Set<String> renamed =
         Set.of(
             "maxErrorIncrease",
+            "errorTolerance",
             "kind",
             "name",
             "match",
@@ -74,6 +75,7 @@ class ReferenceConfigTest {
     assertThat(text)
         .contains(
             "maxIncrease:",
+            "maxRatio:",
             "header:",
             "cookie:",
             "path:",

@@ -2,15 +2,25 @@ package io.canaryproxy.demo;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.canaryproxy.analysis.CanaryJudge;
+import io.canaryproxy.analysis.JudgeInput;
+import io.canaryproxy.analysis.JudgeInput.VariantSample;
 import io.canaryproxy.analysis.RolloutEvent;
 import io.canaryproxy.analysis.RolloutState;
 import io.canaryproxy.analysis.Verdict;
 import io.canaryproxy.analysis.Verdict.Evidence;
 import io.canaryproxy.analysis.Verdict.Outcome;
+import io.canaryproxy.config.RolloutConfig.AnalysisConfig;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Random;
+import org.HdrHistogram.Histogram;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -39,7 +49,8 @@ class VerdictTrailTest {
             0,
             0,
             null);
-    return new Verdict(outcome, "2026-01-01T00:00:00Z", "canary", "reason", e);
+    return new Verdict(
+        outcome, "2026-01-01T00:00:00Z", "canary", "canary p99 " + canaryP99 + " ms", e);
   }
 
   private static RolloutEvent event(
@@ -63,13 +74,43 @@ class VerdictTrailTest {
   }
 
   @Test
-  void passingVerdictShowsBothTailsRatioPValueAndErrorRates() {
-    trail.accept(verdict(Outcome.PASS, 22.0));
+  void verdictLineShowsTheStatisticsThatDecidedIt() {
+    Random rng = new Random(4);
+    Histogram stable = new Histogram(60_000_000L, 3);
+    Histogram canary = new Histogram(60_000_000L, 3);
+    for (int i = 0; i < 4000; i++) {
+      stable.recordValue(Math.round(10_000 * Math.exp(0.1 * rng.nextGaussian())));
+    }
+    for (int i = 0; i < 400; i++) {
+      canary.recordValue(Math.round(20_000 * Math.exp(0.1 * rng.nextGaussian())));
+    }
+    CanaryJudge judge =
+        new CanaryJudge(
+            new AnalysisConfig(Duration.ofSeconds(10), 200, 99, 1.2, 0.99, 0.01, 0.05, 3),
+            Clock.fixed(Instant.EPOCH, ZoneOffset.UTC));
+    Verdict v =
+        judge.judge(
+            new JudgeInput(
+                new VariantSample(stable, 4000, 0), new VariantSample(canary, 400, 40), null));
+
+    trail.accept(v);
 
     assertThat(lines())
-        .containsExactly(
-            "verdict PASS         p99 stable 20.0 ms vs canary 22.0 ms (ratio 1.10, p=1.0e-06), "
-                + "errors 0.20% vs 5.00%, n=500/60");
+        .singleElement()
+        .asString()
+        .isEqualTo(
+            "verdict FAIL         worse beyond tolerance (latency, tail, errors): latency 1.99x"
+                + " [1.95, 2.02] (max 1.20x), shift +9.91 ms [+9.56, +10.12] (min 1.00 ms),"
+                + " p=2.5e-231: FAIL; tail 70.00% of canary above 18.9 ms vs 1.00% of stable above"
+                + " its p99 12.6 ms, p=6.4e-196: FAIL; errors 10.00% vs stable 0.00% (max +1.00"
+                + " pp), p=3.8e-68: FAIL; alpha 0.0033 per check, n=4000/400");
+  }
+
+  @Test
+  void verdictLinePrintsTheReason() {
+    trail.accept(verdict(Outcome.PASS, 22.0));
+
+    assertThat(lines()).containsExactly("verdict PASS         canary p99 22.0 ms");
   }
 
   @ParameterizedTest(name = "[{index}] {0} ignored={1}")
@@ -104,8 +145,8 @@ class VerdictTrailTest {
 
     List<String> lines = lines();
     assertThat(lines).hasSize(3);
-    assertThat(lines.get(0)).startsWith("verdict FAIL").contains("canary 80.0 ms (ratio 4.00");
-    assertThat(lines.get(1)).startsWith("verdict FAIL").contains("canary 90.0 ms (ratio 4.50");
+    assertThat(lines.get(0)).isEqualTo("verdict FAIL         canary p99 80.0 ms");
+    assertThat(lines.get(1)).isEqualTo("verdict FAIL         canary p99 90.0 ms");
     assertThat(lines.get(2))
         .isEqualTo(
             ">>> ROLLED BACK: canary now 0% of users (state rolledBack, step 1): 2 consecutive failed intervals");

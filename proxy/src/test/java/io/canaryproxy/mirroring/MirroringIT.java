@@ -485,6 +485,9 @@ class MirroringIT {
     assertThat(stats().comparisons(Part.BODY, false, false)).isEqualTo(30);
     assertThat(stats().comparisons(Part.BODY, true, true)).isEqualTo(30);
     assertThat(stats().comparisons(Part.BODY, false, true)).isZero();
+    // what the judge reads as the comparison's noise floor
+    assertThat(stats().baselineCompared()).isEqualTo(30);
+    assertThat(stats().baselineMismatches()).isZero();
     assertThat(stable.received()).hasSize(60);
     assertThat(stable.received().stream().filter(r -> r.header("x-canary-mirror") != null).count())
         .isEqualTo(30);

@@ -1,0 +1,173 @@
+package io.canaryproxy.analysis;
+
+import io.canaryproxy.analysis.HistogramMannWhitney.Buckets;
+import io.canaryproxy.analysis.Verdict.CheckResult;
+import io.canaryproxy.analysis.Verdict.LatencyCheck;
+import io.canaryproxy.analysis.Verdict.TailCheck;
+import java.util.function.DoubleUnaryOperator;
+import org.HdrHistogram.AbstractHistogram;
+
+/**
+ * The two latency checks of {@link CanaryJudge}, computed from the stable and canary histograms.
+ *
+ * <p>Location: the Mann-Whitney statistic of the canary's values divided by a ratio ρ (or minus a
+ * shift δ) against stable's is 0 at the Hodges-Lehmann estimate and crosses ±z at the bounds of its
+ * confidence interval; both are found by bisection. "Slower than tolerated" is the test at ρ = 1 +
+ * {@code tolerance} (and at δ = {@code minShift}) judged with the always-valid p-value of {@link
+ * Statistics#alwaysValidPValue}, its information ratio r = τ²/var(U/mn) with τ = {@value #TAU_AUC}
+ * on the probability scale. FAIL needs both ratio and shift beyond tolerance; PASS needs either
+ * one's upper bound below it.
+ *
+ * <p>Tail: the share of canary requests above max(T·(1+tailTolerance), T + minShift), T being
+ * stable's latency at {@code percentile}, against the share of stable requests above T, by a pooled
+ * two-proportion z-statistic judged the same always-valid way (τ = {@value #TAU_TAIL}).
+ */
+final class LatencyComparison {
+  /** Mixture scale of the location test, on the P(canary &gt; stable) - 1/2 scale. */
+  static final double TAU_AUC = 0.1;
+
+  /** Mixture scale of the rate tests on errors and mismatches: effects of a few points. */
+  static final double TAU_RATE = 0.03;
+
+  /** Mixture scale of the tail test: effects of about one point of share. */
+  static final double TAU_TAIL = 0.01;
+
+  private LatencyComparison() {}
+
+  /**
+   * The location check.
+   *
+   * @param failFloor fewer values on either side give UNDECIDED, never FAIL
+   * @param alpha false-alarm bound of the check for the whole step
+   * @param zPass per-look one-sided normal quantile of {@code confidence}, for PASS
+   */
+  static LatencyCheck location(
+      AbstractHistogram stable,
+      AbstractHistogram canary,
+      double tolerance,
+      double minShiftMicros,
+      long failFloor,
+      double alpha,
+      double zPass,
+      boolean bounds) {
+    double maxRatio = 1 + tolerance;
+    if (stable.getTotalCount() == 0 || canary.getTotalCount() == 0) {
+      return new LatencyCheck(
+          maxRatio,
+          minShiftMicros / 1000,
+          null,
+          null,
+          null,
+          null,
+          null,
+          null,
+          null,
+          CheckResult.NO_DATA);
+    }
+    Buckets s = Buckets.of(stable);
+    Buckets c = Buckets.of(canary);
+    double r = information(s.total, c.total);
+    double zFail = Statistics.sequentialThreshold(alpha, r);
+    double zRatio = z(s, c, ratio(maxRatio));
+    double zShift = z(s, c, shift(minShiftMicros));
+    double p =
+        Math.max(Statistics.alwaysValidPValue(zRatio, r), Statistics.alwaysValidPValue(zShift, r));
+    CheckResult result;
+    boolean enough = s.total >= failFloor && c.total >= failFloor;
+    if (enough && p < alpha) {
+      result = CheckResult.FAIL;
+    } else if (zRatio <= -zPass || zShift <= -zPass) {
+      result = CheckResult.PASS;
+    } else {
+      result = CheckResult.UNDECIDED;
+    }
+    if (!bounds) {
+      return new LatencyCheck(
+          maxRatio, minShiftMicros / 1000, null, null, null, null, null, null, p, result);
+    }
+    double lo = Math.log(Math.max(c.min(), 1) / Math.max(s.max(), 1)) - 1;
+    double hi = Math.log(Math.max(c.max(), 1) / Math.max(s.min(), 1)) + 1;
+    double sLo = c.min() - s.max() - 1;
+    double sHi = c.max() - s.min() + 1;
+    return new LatencyCheck(
+        maxRatio,
+        minShiftMicros / 1000,
+        Math.exp(solve(s, c, true, lo, hi, 0)),
+        Math.exp(solve(s, c, true, lo, hi, zFail)),
+        Math.exp(solve(s, c, true, lo, hi, -zPass)),
+        solve(s, c, false, sLo, sHi, 0) / 1000,
+        solve(s, c, false, sLo, sHi, zFail) / 1000,
+        solve(s, c, false, sLo, sHi, -zPass) / 1000,
+        p,
+        result);
+  }
+
+  /** The tail check; {@code toleratedFactor} is 1 + {@code tailTolerance}. */
+  static TailCheck tail(
+      AbstractHistogram stable,
+      AbstractHistogram canary,
+      double percentile,
+      double toleratedFactor,
+      double minShiftMicros,
+      long failFloor,
+      double alpha) {
+    long n = stable.getTotalCount();
+    long m = canary.getTotalCount();
+    if (n == 0 || m == 0) {
+      return new TailCheck(null, null, null, null, null, CheckResult.NO_DATA);
+    }
+    Buckets s = Buckets.of(stable);
+    Buckets c = Buckets.of(canary);
+    double threshold = stable.highestEquivalentValue(stable.getValueAtPercentile(percentile));
+    double tolerated = Math.max(threshold * toleratedFactor, threshold + minShiftMicros);
+    long ks = s.above(threshold);
+    long kc = c.above(tolerated);
+    double ps = (double) ks / n;
+    double pc = (double) kc / m;
+    double pooled = (double) (ks + kc) / (n + m);
+    // a floor of half an event keeps the test defined when neither side has a tail
+    pooled = Math.max(pooled, 0.5 / (n + m));
+    double variance = pooled * (1 - pooled) * (1.0 / n + 1.0 / m);
+    double z = (pc - ps) / Math.sqrt(variance);
+    double p = Statistics.alwaysValidPValue(z, TAU_TAIL * TAU_TAIL / variance);
+    CheckResult result =
+        n >= failFloor && m >= failFloor && p < alpha ? CheckResult.FAIL : CheckResult.UNDECIDED;
+    return new TailCheck(threshold / 1000, tolerated / 1000, ps, pc, p, result);
+  }
+
+  /** r = τ²/var(U/mn) under the null, without the (small) tie correction. */
+  private static double information(long n0, long n1) {
+    double v = (n0 + n1 + 1.0) / (12.0 * n0 * n1);
+    return TAU_AUC * TAU_AUC / v;
+  }
+
+  private static double z(Buckets s, Buckets c, DoubleUnaryOperator transform) {
+    return HistogramMannWhitney.greater(s, c, transform).z();
+  }
+
+  private static DoubleUnaryOperator ratio(double rho) {
+    return v -> v / rho;
+  }
+
+  private static DoubleUnaryOperator shift(double delta) {
+    return v -> v - delta;
+  }
+
+  /**
+   * The parameter (log ratio, or shift in microseconds) at which z falls to {@code target}; z does
+   * not increase with it. Clamped to [lo, hi].
+   */
+  private static double solve(
+      Buckets s, Buckets c, boolean logRatio, double lo, double hi, double target) {
+    for (int i = 0; i < 30; i++) {
+      double mid = (lo + hi) / 2;
+      double z = z(s, c, logRatio ? ratio(Math.exp(mid)) : shift(mid));
+      if (z > target) {
+        lo = mid;
+      } else {
+        hi = mid;
+      }
+    }
+    return (lo + hi) / 2;
+  }
+}

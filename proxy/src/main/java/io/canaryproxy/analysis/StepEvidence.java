@@ -1,0 +1,100 @@
+package io.canaryproxy.analysis;
+
+import io.canaryproxy.analysis.JudgeInput.Baseline;
+import io.canaryproxy.analysis.JudgeInput.MirrorSample;
+import io.canaryproxy.analysis.JudgeInput.VariantSample;
+import org.HdrHistogram.Histogram;
+
+/**
+ * The evidence of the current step, for {@link RolloutController}: the sum of every interval's
+ * histograms and counts since the step's observation began, or since the warm-up ended (a warm-up
+ * keeps its own sum, which is dropped when it ends). The judge looks at the whole sum each
+ * interval, so a lucky interval cannot undo what the step has shown. Not thread-safe: the
+ * controller guards it.
+ */
+final class StepEvidence {
+  private Side stable = new Side();
+  private Side canary = new Side();
+  private Histogram shadow;
+  private boolean mirrored;
+  private long compared;
+  private long mismatches;
+  private boolean baselineOn;
+  private long baselineCompared;
+  private long baselineMismatches;
+  private boolean warmup;
+
+  /**
+   * Drops everything; the next interval starts a new sum, judged as warm-up when {@code warmup}.
+   */
+  void reset(boolean warmup) {
+    stable = new Side();
+    canary = new Side();
+    shadow = null;
+    mirrored = false;
+    compared = 0;
+    mismatches = 0;
+    baselineOn = false;
+    baselineCompared = 0;
+    baselineMismatches = 0;
+    this.warmup = warmup;
+  }
+
+  /** Adds one interval judged in (or out of) warm-up, dropping the sum when the phase changed. */
+  JudgeInput add(JudgeInput in, boolean warmupNow) {
+    if (warmupNow != warmup) {
+      reset(warmupNow);
+    }
+    stable.add(in.stable());
+    canary.add(in.canary());
+    MirrorSample m = in.mirror();
+    if (m != null) {
+      mirrored = true;
+      compared += m.compared();
+      mismatches += m.mismatches();
+      if (m.shadowLatencyMicros() != null) {
+        shadow = sum(shadow, m.shadowLatencyMicros());
+      }
+      if (m.baseline() != null) {
+        baselineOn = true;
+        baselineCompared += m.baseline().compared();
+        baselineMismatches += m.baseline().mismatches();
+      }
+    }
+    MirrorSample mirror =
+        mirrored
+            ? new MirrorSample(
+                compared,
+                mismatches,
+                shadow,
+                baselineOn ? new Baseline(baselineCompared, baselineMismatches) : null)
+            : null;
+    return new JudgeInput(stable.sample(), canary.sample(), mirror);
+  }
+
+  private static Histogram sum(Histogram into, Histogram add) {
+    Histogram h = into;
+    if (h == null) {
+      h = new Histogram(add.getNumberOfSignificantValueDigits());
+    }
+    h.add(add);
+    return h;
+  }
+
+  /** One variant's running sum. */
+  private static final class Side {
+    private Histogram latency;
+    private long requests;
+    private long errors;
+
+    void add(VariantSample s) {
+      latency = sum(latency, s.latencyMicros());
+      requests += s.requests();
+      errors += s.errors();
+    }
+
+    VariantSample sample() {
+      return new VariantSample(latency == null ? new Histogram(3) : latency, requests, errors);
+    }
+  }
+}
