@@ -162,21 +162,16 @@ final class RequestGuardHandler extends ChannelInboundHandlerAdapter {
   }
 
   /**
-   * The body framing checks that the decoder leaves out for HTTP/1.0 or does not make: exactly one
-   * Content-Length value in any version (the decoder takes the first of several in HTTP/1.0), no
-   * Transfer-Encoding in HTTP/1.0 (RFC 9112 §6.1: faulty framing), and no transfer coding but
-   * {@code chunked} (RFC 9112 §6.1: 501, as nginx answers).
+   * The body framing checks that the decoder does not make: no Transfer-Encoding in HTTP/1.0 (RFC
+   * 9112 §6.1: faulty framing), and no transfer coding but {@code chunked} (RFC 9112 §6.1: 501, as
+   * nginx answers). Several Content-Length fields already failed in the decoder ({@code
+   * LengthFields}), in every version.
    */
   private static RejectedRequest checkFraming(HttpHeaders headers, HttpVersion version) {
-    int lengths = count(headers, HttpHeaderNames.CONTENT_LENGTH);
-    if (lengths > 1
-        || (lengths == 1 && headers.get(HttpHeaderNames.CONTENT_LENGTH).indexOf(',') >= 0)) {
-      return new RejectedRequest(HttpResponseStatus.BAD_REQUEST, "more than one Content-Length");
+    if (!headers.contains(HttpHeaderNames.TRANSFER_ENCODING)) {
+      return null; // the usual case, answered without an iterator
     }
     int codings = count(headers, HttpHeaderNames.TRANSFER_ENCODING);
-    if (codings == 0) {
-      return null;
-    }
     if (version.minorVersion() == 0) {
       return new RejectedRequest(
           HttpResponseStatus.BAD_REQUEST, "Transfer-Encoding in an HTTP/1.0 request");
