@@ -24,12 +24,13 @@ final class ForwardHeaders {
    * itself, appends the client to {@code X-Forwarded-For}, sets {@code X-Forwarded-Proto} and
    * {@code X-Forwarded-Host} unless an earlier proxy set them, and speaks HTTP/1.1 to the backend.
    * {@code Host} is kept as the client sent it.
+   *
+   * @param chunked whether the decoder reads the body as chunked (see {@link #isChunked})
+   * @param length the validated Content-Length, or -1 when chunked or absent
    */
-  static void prepareRequest(HttpRequest request, String clientIp, Set<String> keep) {
+  static void prepareRequest(
+      HttpRequest request, String clientIp, Set<String> keep, boolean chunked, long length) {
     HttpHeaders headers = request.headers();
-    // The framing the decoder validated and delimits the body by; read before anything is removed.
-    boolean chunked = HttpUtil.isTransferEncodingChunked(request);
-    long length = chunked ? -1 : HttpUtil.getContentLength(request, -1L);
     HopByHop.strip(headers, keep);
     frame(headers, chunked, length);
     String forwardedFor = headers.get(X_FORWARDED_FOR);
@@ -65,6 +66,16 @@ final class ForwardHeaders {
         headers.set(HttpHeaderNames.CONTENT_LENGTH, length);
       }
     }
+  }
+
+  /**
+   * Whether the decoder delimits {@code request}'s body as chunked; read before anything is
+   * removed. Most requests carry no Transfer-Encoding, and the lookup then builds no value
+   * iterator.
+   */
+  static boolean isChunked(HttpRequest request) {
+    return request.headers().contains(HttpHeaderNames.TRANSFER_ENCODING)
+        && HttpUtil.isTransferEncodingChunked(request);
   }
 
   /** A Host value for a request that came without one (HTTP/1.0). */

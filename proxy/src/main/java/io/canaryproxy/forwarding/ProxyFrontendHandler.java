@@ -175,8 +175,11 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
     e.method = request.method().name();
     e.path = NettyRequestView.pathOf(request.uri());
     requestReceived = false;
-    requestHasBody =
-        HttpUtil.isTransferEncodingChunked(request) || HttpUtil.getContentLength(request, 0L) > 0;
+    // The framing the decoder validated, read once: it decides buffering and how the head is
+    // framed.
+    boolean chunked = ForwardHeaders.isChunked(request);
+    long length = chunked ? -1 : HttpUtil.getContentLength(request, -1L);
+    requestHasBody = chunked || length > 0;
     RoutingTable table = fc.router.current();
     writer.begin(request, table.config().exposeVariantHeader());
     view.route(table, request, e.path, clientAddress, e.route);
@@ -185,7 +188,7 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
       request.headers().remove(HttpHeaderNames.EXPECT);
       writer.writeContinue();
     }
-    ForwardHeaders.prepareRequest(request, clientIp, table.headersRead());
+    ForwardHeaders.prepareRequest(request, clientIp, table.headersRead(), chunked, length);
     if (fc.tapFactory != null) {
       tap = fc.tapFactory.tap(request, e, ctx.channel().eventLoop());
       e.mirrored = tap != null;
