@@ -280,4 +280,29 @@ class DnsBackendsIT {
     assertThat(shadow.received())
         .allSatisfy(r -> assertThat(r.header("x-canary-mirror")).isEqualTo("1"));
   }
+
+  @Test
+  void aShadowPodThatLeavesTheAnswerLosesItsIdleConnectionBeforeAnyOtherCopy() throws Exception {
+    StubServer stable = StubServer.named("stable");
+    closeables.add(stable);
+    StubServer[] shadowPods = pods();
+    dns.set("shadow.shop.test", 1, "127.0.0.1");
+    start(
+        "stable: { endpoints: [\"%s\"] }\ncanary: { endpoints: [\"127.0.0.1:1\"] }\nshadow: { endpoints: [\"shadow.shop.test:%d\"] }"
+            .formatted(stable.endpoint(), shadowPods[0].port()),
+        "mirror: { to: shadow, percent: 100 }");
+    assertThat(get("/copy").statusCode()).isEqualTo(200);
+    await()
+        .atMost(Duration.ofSeconds(5))
+        .until(() -> shadowPods[0].received().size() == 1 && shadowPods[0].openConnections() == 1);
+
+    dns.set("shadow.shop.test", 1, "127.0.0.2"); // the shadow pod moved
+
+    // The shadow pools hear the directory: the idle copy connection to the departed pod closes
+    // with no further request (the backend idle timeout is 60 s, far beyond this wait).
+    await().atMost(Duration.ofSeconds(10)).until(() -> shadowPods[0].openConnections() == 0);
+    assertThat(get("/copy/2").statusCode()).isEqualTo(200);
+    await().atMost(Duration.ofSeconds(5)).until(() -> shadowPods[1].received().size() == 1);
+    assertThat(shadowPods[0].received()).hasSize(1);
+  }
 }

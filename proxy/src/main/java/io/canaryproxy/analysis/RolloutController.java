@@ -14,7 +14,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -231,22 +230,6 @@ public final class RolloutController {
    */
   public synchronized long inconclusiveLooks() {
     return inconclusiveLooks;
-  }
-
-  /**
-   * A task for {@code ScheduledExecutorService.scheduleAtFixedRate} that takes one interval from
-   * {@code source} and judges it. It logs and swallows exceptions, because a periodic task that
-   * throws is never run again.
-   */
-  public Runnable intervalTask(Supplier<JudgeInput> source) {
-    Objects.requireNonNull(source, "source");
-    return () -> {
-      try {
-        onInterval(source.get());
-      } catch (RuntimeException e) {
-        log.error("rollout analysis interval failed; the next one runs as scheduled", e);
-      }
-    };
   }
 
   /** Holds the canary at its step. Valid when progressing. */

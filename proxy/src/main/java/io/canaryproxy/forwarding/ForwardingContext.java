@@ -1,10 +1,12 @@
 package io.canaryproxy.forwarding;
 
 import io.canaryproxy.config.BackendConfig;
-import io.canaryproxy.config.HostPort;
 import io.canaryproxy.config.TimeoutsConfig;
 import io.canaryproxy.discovery.EndpointDirectory;
+import io.canaryproxy.pool.BackendPool;
 import io.canaryproxy.pool.Connector;
+import io.canaryproxy.pool.LoopPools;
+import io.canaryproxy.pool.PoolSet;
 import io.canaryproxy.pool.Transports;
 import io.canaryproxy.routing.Router;
 import io.netty.channel.Channel;
@@ -12,11 +14,7 @@ import io.netty.channel.ChannelFactory;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.ReflectiveChannelFactory;
-import io.netty.util.concurrent.EventExecutor;
-import java.util.IdentityHashMap;
-import java.util.LinkedHashSet;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -30,17 +28,14 @@ public final class ForwardingContext {
   final ProxyListener listener;
   final MirrorTap.Factory tapFactory;
   final long responseTimeoutNanos;
-  private final EndpointDirectory directory;
   private final BackendPipelineFactory pipelines;
 
-  /**
-   * the backends of the last {@link #updateBackends} (or the constructor); read by loops when they
-   * apply
-   */
-  private volatile Map<String, BackendConfig> backends;
+  /** the backends given to the constructor, until {@link #initPools} hands them to the pools */
+  private final Map<String, BackendConfig> backends;
 
-  private static final String DIRECTORY_OWNER = "backends";
-  private final Map<EventExecutor, LoopPools> poolsByLoop = new IdentityHashMap<>();
+  /** the forwarder's own pools, apart from mirroring's */
+  private final PoolSet pools;
+
   private final LongAdder inFlight = new LongAdder();
   private ChannelFactory<? extends Channel> backendChannels;
   private volatile boolean draining;
@@ -59,12 +54,14 @@ public final class ForwardingContext {
       BackendPipelineFactory pipelines) {
     this.router = router;
     this.backends = backends;
-    this.directory = directory;
     this.timeouts = timeouts;
     this.listener = listener;
     this.tapFactory = tapFactory;
     this.pipelines = pipelines;
     this.responseTimeoutNanos = timeouts.response().toNanos();
+    this.pools =
+        new PoolSet(
+            "backends", directory, BackendPool.Spread.LEAST_LOADED_OF_TWO, this::newConnector);
   }
 
   /**
@@ -82,14 +79,7 @@ public final class ForwardingContext {
    * before the listener accepts, and not from an event loop.
    */
   public void initPools(EventLoopGroup group) throws InterruptedException {
-    directory.track(DIRECTORY_OWNER, endpointsOf(backends));
-    for (EventExecutor executor : group) {
-      EventLoop loop = (EventLoop) executor;
-      LoopPools pools = new LoopPools(newConnector(loop));
-      pools.apply(backends, directory);
-      poolsByLoop.put(loop, pools);
-    }
-    directory.addListener(this::addressesChanged);
+    pools.start(group, backends);
   }
 
   /**
@@ -99,29 +89,7 @@ public final class ForwardingContext {
    * from an event loop.
    */
   public void updateBackends(Map<String, BackendConfig> next) throws InterruptedException {
-    directory.track(DIRECTORY_OWNER, endpointsOf(next));
-    backends = next;
-    for (Map.Entry<EventExecutor, LoopPools> e : poolsByLoop.entrySet()) {
-      EventLoop loop = (EventLoop) e.getKey();
-      loop.submit(() -> e.getValue().apply(backends, directory)).sync();
-    }
-  }
-
-  /**
-   * A name's addresses changed: every loop re-applies the current backends with the current
-   * addresses.
-   */
-  private void addressesChanged() {
-    for (Map.Entry<EventExecutor, LoopPools> e : poolsByLoop.entrySet()) {
-      EventLoop loop = (EventLoop) e.getKey();
-      loop.execute(() -> e.getValue().apply(backends, directory));
-    }
-  }
-
-  static Set<HostPort> endpointsOf(Map<String, BackendConfig> backends) {
-    Set<HostPort> out = new LinkedHashSet<>();
-    backends.values().forEach(b -> out.addAll(b.endpoints()));
-    return out;
+    pools.update(next);
   }
 
   /** How {@code loop} opens backend connections: its pools are separate from mirroring's. */
@@ -138,7 +106,7 @@ public final class ForwardingContext {
   }
 
   LoopPools pools(EventLoop loop) {
-    return poolsByLoop.get(loop);
+    return pools.forLoop(loop);
   }
 
   /** While draining, every response closes its client connection. */

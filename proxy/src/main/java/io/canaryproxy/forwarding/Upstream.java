@@ -1,7 +1,9 @@
 package io.canaryproxy.forwarding;
 
+import io.canaryproxy.pool.BackendPool;
 import io.canaryproxy.pool.ConnectionListener;
 import io.canaryproxy.pool.EndpointPool;
+import io.canaryproxy.pool.LoopPools;
 import io.canaryproxy.pool.PooledConnection;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;

@@ -1,7 +1,6 @@
 package io.canaryproxy.mirroring;
 
 import io.canaryproxy.config.BackendConfig;
-import io.canaryproxy.config.HostPort;
 import io.canaryproxy.config.MirrorConfig;
 import io.canaryproxy.config.TimeoutsConfig;
 import io.canaryproxy.discovery.EndpointDirectory;
@@ -9,7 +8,10 @@ import io.canaryproxy.forwarding.BackendPipelineFactory;
 import io.canaryproxy.forwarding.Exchange;
 import io.canaryproxy.forwarding.MirrorTap;
 import io.canaryproxy.mirroring.MirrorStats.Outcome;
+import io.canaryproxy.pool.BackendPool;
 import io.canaryproxy.pool.Connector;
+import io.canaryproxy.pool.LoopPools;
+import io.canaryproxy.pool.PoolSet;
 import io.canaryproxy.pool.Transports;
 import io.canaryproxy.routing.SaltedHasher;
 import io.canaryproxy.routing.Variant;
@@ -18,11 +20,8 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.ReflectiveChannelFactory;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpUtil;
-import io.netty.util.concurrent.EventExecutor;
-import java.util.IdentityHashMap;
-import java.util.LinkedHashSet;
+import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.LongConsumer;
 
@@ -48,7 +47,7 @@ public final class Mirroring implements MirrorTap.Factory {
   private final AtomicInteger inFlight = new AtomicInteger();
   private final long timeoutNanos;
   private final boolean baselineOn;
-  private final Map<EventExecutor, LoopPools> poolsByLoop = new IdentityHashMap<>();
+  private volatile PoolSet pools;
 
   /**
    * @param config the {@code mirror} section
@@ -104,31 +103,30 @@ public final class Mirroring implements MirrorTap.Factory {
   public void initPools(
       EventLoopGroup group, BackendPipelineFactory pipelines, EndpointDirectory directory)
       throws InterruptedException {
-    // Tracked on their own, so that the shadow keeps its addresses when a reload changes the
-    // backends section
-    // (the mirror section applies only on restart).
-    Set<HostPort> endpoints = new LinkedHashSet<>(backends.get(config.to()).endpoints());
+    // A pool set of its own, under its own owner name in the directory: the shadow keeps its
+    // addresses when a reload changes the backends section (the mirror section applies only on
+    // restart), follows DNS like the forwarder, and never takes a primary connection.
+    Map<String, BackendConfig> mirrored = new LinkedHashMap<>();
+    mirrored.put(config.to(), backends.get(config.to()));
     if (baselineOn) {
-      endpoints.addAll(backends.get(stableBackend).endpoints());
+      mirrored.put(stableBackend, backends.get(stableBackend));
     }
-    directory.track("mirror", endpoints);
     int connectMillis =
         (int) Math.max(1, Math.min(timeouts.connect().toMillis(), config.timeout().toMillis()));
-    for (EventExecutor executor : group) {
-      EventLoop loop = (EventLoop) executor;
-      Connector connector =
-          new Connector(
-              loop,
-              new ReflectiveChannelFactory<>(Transports.clientChannel()),
-              connectMillis,
-              pipelines::assemble,
-              delta -> {},
-              "shadow");
-      ShadowPools shadow = new ShadowPools(backends.get(config.to()), directory, connector);
-      ShadowPools stable =
-          baselineOn ? new ShadowPools(backends.get(stableBackend), directory, connector) : null;
-      poolsByLoop.put(loop, new LoopPools(shadow, stable));
-    }
+    pools =
+        new PoolSet(
+            "mirror",
+            directory,
+            BackendPool.Spread.IN_TURN,
+            loop ->
+                new Connector(
+                    loop,
+                    new ReflectiveChannelFactory<>(Transports.clientChannel()),
+                    connectMillis,
+                    pipelines::assemble,
+                    delta -> {},
+                    "shadow"));
+    pools.start(group, mirrored);
   }
 
   @Override
@@ -136,8 +134,8 @@ public final class Mirroring implements MirrorTap.Factory {
     if (!sampler.sample(exchange.method, exchange.route.variant, exchange.route.userKey)) {
       return null;
     }
-    LoopPools pools = poolsByLoop.get(loop);
-    if (pools == null) {
+    LoopPools loopPools = pools == null ? null : pools.forLoop(loop);
+    if (loopPools == null) {
       return null; // initPools was not called for this loop: mirroring is not set up there
     }
     if (HttpUtil.getContentLength(request, -1L) > maxBodyBytes) {
@@ -154,7 +152,7 @@ public final class Mirroring implements MirrorTap.Factory {
         new MirroredExchange(this, exchange.method, exchange.path, legs, withBaseline);
     ShadowLeg[] all = tap.legs();
     for (ShadowLeg leg : all) {
-      leg.start(leg.baseline() ? pools.stable : pools.shadow, loop, timeoutNanos);
+      leg.start(loopPools.lookup(leg.baseline() ? stableBackend : config.to()), loop, timeoutNanos);
     }
     return tap;
   }
@@ -186,6 +184,4 @@ public final class Mirroring implements MirrorTap.Factory {
     MirrorConfig.CompareConfig cc = config.compare();
     return new ResponseDigest(cc.headers(), cc.maxBodyBytes(), cc.json());
   }
-
-  private record LoopPools(ShadowPools shadow, ShadowPools stable) {}
 }

@@ -1,6 +1,7 @@
 package io.canaryproxy.mirroring;
 
 import io.canaryproxy.mirroring.MirrorStats.Outcome;
+import io.canaryproxy.pool.BackendPool;
 import io.canaryproxy.pool.ConnectionListener;
 import io.canaryproxy.pool.EndpointPool;
 import io.canaryproxy.pool.PooledConnection;
@@ -65,7 +66,7 @@ final class ShadowLeg implements ConnectionListener {
   }
 
   /** Leases an idle connection or starts opening one, and arms the timeout. */
-  void start(ShadowPools pools, EventLoop loop, long timeoutNanos) {
+  void start(BackendPool pools, EventLoop loop, long timeoutNanos) {
     stats.count(Outcome.SENT);
     timer = loop.schedule(() -> abandon(Outcome.TIMEOUT), timeoutNanos, TimeUnit.NANOSECONDS);
     EndpointPool endpoint = pools.pick();

@@ -154,8 +154,7 @@ public final class EndpointPool {
     openConnections.accept(-1);
   }
 
-  /** Closes every idle connection; used when the proxy stops. */
-  public void closeIdle() {
+  private void closeIdle() {
     PooledConnection c;
     while ((c = idle.pollLast()) != null) {
       c.channel().close();

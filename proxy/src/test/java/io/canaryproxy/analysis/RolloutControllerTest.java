@@ -389,27 +389,4 @@ class RolloutControllerTest {
         .hasMessageContaining("rollout.stateFile: " + dir.resolve("state.json"));
     assertThat(f.percents).isEmpty();
   }
-
-  @Test
-  void intervalTaskSurvivesAFailingSource() {
-    RolloutFixture f = fixture(OnFailure.ROLLBACK);
-    f.controller.start();
-    java.util.Iterator<JudgeInput> inputs = java.util.Arrays.asList(null, HEALTHY).iterator();
-    Runnable task =
-        f.controller.intervalTask(
-            () -> {
-              JudgeInput in = inputs.next();
-              if (in == null) {
-                throw new IllegalStateException("metrics snapshot failed");
-              }
-              return in;
-            });
-
-    task.run();
-    task.run();
-
-    assertThat(f.controller.status().verdicts())
-        .extracting(Verdict::outcome)
-        .containsExactly(Outcome.PASS);
-  }
 }

@@ -1,10 +1,8 @@
-package io.canaryproxy.forwarding;
+package io.canaryproxy.pool;
 
 import io.canaryproxy.config.BackendConfig;
 import io.canaryproxy.config.HostPort;
 import io.canaryproxy.discovery.EndpointDirectory;
-import io.canaryproxy.pool.Connector;
-import io.canaryproxy.pool.EndpointPool;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -15,21 +13,24 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * The backend pools of one event loop, by backend name. Read and replaced only on that loop. A
- * backend that a reload removes is kept for one more generation of backends, so that a request
- * routed by the previous routing table still finds it.
+ * The backend pools of one event loop, by backend name, for one user of a {@link PoolSet}. Read and
+ * replaced only on that loop. A backend that a reload removes is kept for one more generation of
+ * backends, so that a request routed by the previous routing table still finds it.
  */
-final class LoopPools {
+public final class LoopPools {
   private final Connector connector;
+  private final BackendPool.Spread spread;
   private Map<String, BackendPool> byName = Map.of();
   private Map<String, BackendPool> retired = Map.of();
   private Map<String, BackendConfig> applied;
 
   /**
    * @param connector makes this loop's endpoint pools
+   * @param spread how a request picks an endpoint of a backend
    */
-  LoopPools(Connector connector) {
+  LoopPools(Connector connector, BackendPool.Spread spread) {
     this.connector = connector;
+    this.spread = spread;
   }
 
   /**
@@ -51,7 +52,7 @@ final class LoopPools {
         kept.put(pool, Boolean.TRUE);
         pools.add(pool);
       }
-      installed.put(e.getKey(), new BackendPool(pools.toArray(new EndpointPool[0])));
+      installed.put(e.getKey(), new BackendPool(pools.toArray(new EndpointPool[0]), spread));
     }
     for (BackendPool pool : byName.values()) {
       pool.retireExcept(kept);
@@ -84,7 +85,7 @@ final class LoopPools {
   /**
    * The pool for a backend name, including one retired by the last reload; {@code null} if unknown.
    */
-  BackendPool lookup(String name) {
+  public BackendPool lookup(String name) {
     BackendPool pool = byName.get(name);
     return pool != null ? pool : retired.get(name);
   }

@@ -1,30 +1,47 @@
-package io.canaryproxy.forwarding;
+package io.canaryproxy.pool;
 
-import io.canaryproxy.pool.EndpointPool;
 import java.net.InetSocketAddress;
 import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
- * The endpoints of one named backend, as seen from one event loop. Requests are spread by the power
- * of two choices: pick two endpoints at random and use the one with fewer requests in flight, which
- * avoids a slow endpoint much better than round-robin at no extra cost.
+ * The endpoints of one named backend, as seen from one event loop, and how a request picks one of
+ * them (see {@link Spread}). Touched only by that event loop.
  */
-final class BackendPool {
-  private final EndpointPool[] endpoints;
+public final class BackendPool {
+  /** How requests are spread over the endpoints of a backend. */
+  public enum Spread {
+    /**
+     * The power of two choices: pick two endpoints at random and use the one with fewer requests in
+     * flight, which avoids a slow endpoint much better than round-robin at no extra cost. The
+     * forwarder's choice.
+     */
+    LEAST_LOADED_OF_TWO,
+    /** Each endpoint in turn; mirroring's choice, where copies are few and fire-and-forget. */
+    IN_TURN
+  }
 
-  BackendPool(EndpointPool[] endpoints) {
+  private final EndpointPool[] endpoints;
+  private final Spread spread;
+  private int next;
+
+  BackendPool(EndpointPool[] endpoints, Spread spread) {
     this.endpoints = endpoints;
+    this.spread = spread;
   }
 
   /**
    * An endpoint, or {@code null} when the backend has no address (a name that has not resolved
    * yet).
    */
-  EndpointPool pick() {
+  public EndpointPool pick() {
     int n = endpoints.length;
     if (n <= 1) {
       return n == 0 ? null : endpoints[0];
+    }
+    if (spread == Spread.IN_TURN) {
+      next = next >= n - 1 ? 0 : next + 1;
+      return endpoints[next];
     }
     ThreadLocalRandom random = ThreadLocalRandom.current();
     int a = random.nextInt(n);
@@ -43,6 +60,11 @@ final class BackendPool {
       }
     }
     return null;
+  }
+
+  /** The endpoint pools, in endpoint order; for tests and diagnostics. */
+  EndpointPool[] endpoints() {
+    return endpoints.clone();
   }
 
   /**
