@@ -9,6 +9,7 @@ import io.canaryproxy.analysis.RolloutEventListener;
 import io.canaryproxy.analysis.RolloutState;
 import io.canaryproxy.analysis.Verdict;
 import io.canaryproxy.analysis.WebhookNotifier;
+import io.canaryproxy.config.ConfigDiff;
 import io.canaryproxy.config.ConfigException;
 import io.canaryproxy.config.ConfigFiles;
 import io.canaryproxy.config.ConfigWatcher;
@@ -18,11 +19,13 @@ import io.canaryproxy.discovery.EndpointDirectory;
 import io.canaryproxy.forwarding.CompositeListener;
 import io.canaryproxy.forwarding.ProxyListener;
 import io.canaryproxy.metrics.AccessLog;
+import io.canaryproxy.metrics.DnsMeters;
 import io.canaryproxy.metrics.IntervalSnapshot;
 import io.canaryproxy.metrics.LatencyRecorders;
 import io.canaryproxy.metrics.MetricNames;
 import io.canaryproxy.metrics.MetricsScheduler;
 import io.canaryproxy.metrics.MicrometerBinding;
+import io.canaryproxy.metrics.ReloadMeters;
 import io.canaryproxy.metrics.RolloutMeters;
 import io.canaryproxy.metrics.VariantInterval;
 import io.canaryproxy.mirroring.Mirroring;
@@ -41,7 +44,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -77,8 +79,7 @@ public final class CanaryProxy implements AutoCloseable {
   private final AdminServer admin;
   private final MetricsScheduler scheduler;
   private final ScheduledExecutorService executor;
-  private final Counter reloadSuccesses;
-  private final Counter reloadFailures;
+  private final ReloadMeters reloads;
   private ConfigWatcher watcher;
   private volatile ProxyConfig live;
   private final List<RolloutEventListener> eventListeners = new CopyOnWriteArrayList<>();
@@ -111,7 +112,7 @@ public final class CanaryProxy implements AutoCloseable {
     this.admin =
         new AdminServer(
             config.admin(),
-            config,
+            () -> live,
             metrics,
             recorders,
             () -> ready && !draining,
@@ -169,16 +170,17 @@ public final class CanaryProxy implements AutoCloseable {
     } else {
       mirroring = null;
     }
-    this.reloadSuccesses = reloadCounter("success");
-    this.reloadFailures = reloadCounter("failure");
-    this.proxy = new ProxyServer(config, router, new CompositeListener(listeners), mirroring);
+    this.reloads = new ReloadMeters(metrics.registry());
+    EndpointDirectory directory = new EndpointDirectory(config.dns());
+    this.proxy =
+        ServerWiring.proxyServer(
+            config, router, new CompositeListener(listeners), mirroring, directory);
     addRolloutRoutes();
     admin.route(
         HttpMethod.GET,
         "/admin/endpoints",
-        request ->
-            AdminResponse.json(200, EndpointsJson.render(live.backends(), proxy.directory())));
-    bindDnsMeters(proxy.directory());
+        EndpointsJson.handler(() -> live.backends(), directory));
+    DnsMeters.bindTo(metrics.registry(), directory);
     this.scheduler = new MetricsScheduler(recorders, m.interval());
     if (config.rollout() != null) {
       scheduler.addListener(
@@ -281,29 +283,6 @@ public final class CanaryProxy implements AutoCloseable {
     return new JudgeInput.VariantSample(v.total(), v.requests(), v.errors());
   }
 
-  private void bindDnsMeters(EndpointDirectory directory) {
-    for (boolean success : new boolean[] {true, false}) {
-      FunctionCounter.builder(
-              MetricNames.DNS_RESOLUTIONS,
-              directory,
-              success ? EndpointDirectory::successes : EndpointDirectory::failures)
-          .description(
-              "Resolutions of endpoint names by outcome; a failure keeps the previous addresses")
-          .tag(MetricNames.TAG_OUTCOME, success ? "success" : "failure")
-          .register(metrics.registry());
-    }
-    FunctionCounter.builder(MetricNames.DNS_CHANGES, directory, EndpointDirectory::changes)
-        .description("Times the address set of an endpoint name changed")
-        .register(metrics.registry());
-  }
-
-  private Counter reloadCounter(String outcome) {
-    return Counter.builder(MetricNames.CONFIG_RELOADS)
-        .description("Config reloads by outcome")
-        .tag(MetricNames.TAG_OUTCOME, outcome)
-        .register(metrics.registry());
-  }
-
   /**
    * Watches {@code file} (the file this proxy was started with) and applies each new valid version;
    * see {@link #reload(ProxyConfig)}. An invalid or unreadable version is logged, error by error
@@ -330,7 +309,7 @@ public final class CanaryProxy implements AutoCloseable {
               }
             },
             errors -> {
-              reloadFailures.increment();
+              reloads.failed();
               errors.forEach(
                   e -> log.error("config reload rejected, the running config stays: {}", e));
             });
@@ -350,32 +329,18 @@ public final class CanaryProxy implements AutoCloseable {
    * that stay, then the routing table in one atomic swap, so requests in flight finish on the
    * snapshot they started with. While a rollout is configured it owns the canary percentage, so a
    * reload keeps the current one. Other sections take effect on the next start, and the log says
-   * which changed.
+   * which changed ({@link ConfigDiff}); {@code /admin/config} shows what is live.
    */
   public synchronized void reload(ProxyConfig next) throws InterruptedException {
-    ProxyConfig previous = live;
-    List<String> restartOnly = new ArrayList<>();
-    if (!Objects.equals(previous.listen(), next.listen())
-        || previous.ioThreads() != next.ioThreads()) {
-      restartOnly.add("listen/ioThreads");
-    }
-    addIfChanged(restartOnly, "admin", previous.admin(), next.admin());
-    addIfChanged(restartOnly, "mirror", previous.mirror(), next.mirror());
-    addIfChanged(restartOnly, "rollout", previous.rollout(), next.rollout());
-    addIfChanged(restartOnly, "timeouts", previous.timeouts(), next.timeouts());
-    addIfChanged(restartOnly, "limits", previous.limits(), next.limits());
-    addIfChanged(restartOnly, "metrics", previous.metrics(), next.metrics());
-    addIfChanged(restartOnly, "accessLog", previous.accessLog(), next.accessLog());
-    addIfChanged(restartOnly, "drain", previous.drain(), next.drain());
-    addIfChanged(restartOnly, "dns", previous.dns(), next.dns());
+    List<String> restartOnly = ConfigDiff.restartOnly(live, next);
     proxy.forwarding().updateBackends(next.backends());
     RoutingTable compiled = RoutingTable.compile(next.routing());
     boolean rolloutOwnsPercent = config.rollout() != null;
     router.update(
         current ->
             rolloutOwnsPercent ? compiled.withCanaryPercent(current.canaryPercent()) : compiled);
-    live = next;
-    reloadSuccesses.increment();
+    live = live.withReloaded(next);
+    reloads.succeeded();
     log.info(
         "config reloaded: {} backends, canary {}%{}",
         next.backends().size(),
@@ -383,13 +348,6 @@ public final class CanaryProxy implements AutoCloseable {
         restartOnly.isEmpty()
             ? ""
             : "; changed but applied only on restart: " + String.join(", ", restartOnly));
-  }
-
-  private static void addIfChanged(
-      List<String> changed, String section, Object before, Object after) {
-    if (!Objects.equals(before, after)) {
-      changed.add(section);
-    }
   }
 
   /**

@@ -167,6 +167,30 @@ class ConfigReloadIT {
   }
 
   @Test
+  void adminConfigShowsTheLiveConfigAfterAReload() throws Exception {
+    publish(config(20, false).replace("interval: 200ms", "interval: 300ms"));
+    await()
+        .atMost(Duration.ofSeconds(5))
+        .until(
+            () -> metrics().contains("canary_proxy_config_reloads_total{outcome=\"success\"} 1.0"));
+
+    var shown =
+        new ObjectMapper()
+            .readTree(
+                client
+                    .send(
+                        HttpRequest.newBuilder(
+                                URI.create(
+                                    "http://127.0.0.1:" + proxy.adminPort() + "/admin/config"))
+                            .build(),
+                        BodyHandlers.ofString())
+                    .body());
+    assertThat(shown.at("/routing/canaryPercent").asDouble()).isEqualTo(20.0);
+    // metrics applies only on restart: the page shows the interval that is running, not the file's
+    assertThat(shown.at("/metrics/interval").asText()).isEqualTo("200ms");
+  }
+
+  @Test
   void invalidConfigLeavesTheOldOneServingAndIsCounted() throws Exception {
     publish(config(100, false));
     await().atMost(Duration.ofSeconds(2)).until(() -> get("/", "u1").equals("canary"));

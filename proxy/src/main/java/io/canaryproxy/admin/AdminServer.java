@@ -62,8 +62,8 @@ public final class AdminServer {
    * admin.readTokenFile} when one cannot be read or is empty.
    *
    * @param config the admin section
-   * @param effectiveConfig what {@code GET /admin/config} shows (usually the whole {@code
-   *     ProxyConfig}), redacted
+   * @param effectiveConfig what {@code GET /admin/config} shows, redacted: asked per request, so
+   *     that it shows the live config after a reload (usually the whole {@code ProxyConfig})
    * @param metrics source of {@code GET /metrics}
    * @param recorders source of {@code GET /admin/stats} and {@code GET /admin/histograms}
    * @param ready {@code GET /readyz} answers 200 while it returns true, else 503
@@ -71,7 +71,7 @@ public final class AdminServer {
    */
   public AdminServer(
       AdminConfig config,
-      Object effectiveConfig,
+      Supplier<?> effectiveConfig,
       MicrometerBinding metrics,
       LatencyRecorders recorders,
       BooleanSupplier ready,
@@ -103,7 +103,7 @@ public final class AdminServer {
         "/admin/config",
         r ->
             new AdminResponse(
-                200, AdminResponse.JSON_TYPE, ConfigJson.render(effectiveConfig), Map.of()));
+                200, AdminResponse.JSON_TYPE, ConfigJson.render(effectiveConfig.get()), Map.of()));
   }
 
   private static AdminResponse scrape(PrometheusMeterRegistry registry, AdminRequest request) {

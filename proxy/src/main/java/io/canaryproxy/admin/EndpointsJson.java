@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 
 /**
  * What {@code GET /admin/endpoints} shows: each backend's endpoints with the addresses they resolve
@@ -14,6 +15,17 @@ import java.util.Map;
  */
 public final class EndpointsJson {
   private EndpointsJson() {}
+
+  /**
+   * The {@code GET /admin/endpoints} handler.
+   *
+   * @param backends the live config's backends, asked per request so that a reload shows
+   * @param directory the addresses of every endpoint, kept current by DNS
+   */
+  public static AdminHandler handler(
+      Supplier<Map<String, BackendConfig>> backends, EndpointDirectory directory) {
+    return request -> AdminResponse.json(200, render(backends.get(), directory));
+  }
 
   /**
    * @param backends the live config's backends, in YAML order

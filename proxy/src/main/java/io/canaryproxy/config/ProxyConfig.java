@@ -3,8 +3,8 @@ package io.canaryproxy.config;
 import java.util.Map;
 
 /**
- * The whole configuration, mirroring the YAML tree in CONTRACT.md. Built only by {@link
- * ConfigLoader}, which validates every value, so an instance is always valid.
+ * The whole configuration, mirroring the YAML tree in {@code docs/contract.md}. Built only by
+ * {@link ConfigLoader}, which validates every value, so an instance is always valid.
  *
  * @param listen proxy listener address
  * @param ioThreads event-loop threads; default: available processors
@@ -50,6 +50,27 @@ public record ProxyConfig(
         new AdminConfig(address, admin.tokenFile(), admin.readTokenFile(), admin.publicMetrics()),
         backends,
         routing,
+        mirror,
+        rollout,
+        timeouts,
+        limits,
+        metrics,
+        accessLog,
+        drain,
+        dns);
+  }
+
+  /**
+   * The same config with the sections a hot reload applies, {@code backends} and {@code routing},
+   * taken from {@code reloaded}: what is live after that reload.
+   */
+  public ProxyConfig withReloaded(ProxyConfig reloaded) {
+    return new ProxyConfig(
+        listen,
+        ioThreads,
+        admin,
+        reloaded.backends(),
+        reloaded.routing(),
         mirror,
         rollout,
         timeouts,

@@ -4,9 +4,7 @@ import io.canaryproxy.config.ProxyConfig;
 import io.canaryproxy.discovery.EndpointDirectory;
 import io.canaryproxy.forwarding.ForwardingContext;
 import io.canaryproxy.forwarding.MirrorTap;
-import io.canaryproxy.forwarding.ProxyListener;
 import io.canaryproxy.pool.Transports;
-import io.canaryproxy.routing.Router;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.Channel;
@@ -35,27 +33,26 @@ public final class ProxyServer implements AutoCloseable {
   private Channel listener;
 
   /**
+   * A server over collaborators built by the composition root ({@code ServerWiring}); it owns their
+   * lifecycle from here: {@link #start} creates the pools, {@link #close} closes the directory.
+   *
+   * @param initializer assembles client and backend pipelines; already given {@code forwarding}
+   * @param forwarding the forwarder, whose pools are created on this server's event loops
    * @param tapFactory decides which requests are mirrored, or {@code null} when mirroring is off
+   * @param directory resolves the endpoints of both the forwarder and mirroring
    */
   public ProxyServer(
-      ProxyConfig config, Router router, ProxyListener events, MirrorTap.Factory tapFactory) {
+      ProxyConfig config,
+      ProxyChannelInitializer initializer,
+      ForwardingContext forwarding,
+      MirrorTap.Factory tapFactory,
+      EndpointDirectory directory) {
     this.config = config;
     this.group = Transports.newGroup(config.ioThreads(), "canary-io");
-    ProxyChannelInitializer initializer =
-        new ProxyChannelInitializer(config.limits(), config.timeouts());
-    this.directory = new EndpointDirectory(config.dns());
-    this.forwarding =
-        new ForwardingContext(
-            router,
-            config.backends(),
-            directory,
-            config.timeouts(),
-            events,
-            tapFactory,
-            initializer);
-    initializer.setForwarding(forwarding);
-    this.tapFactory = tapFactory;
     this.initializer = initializer;
+    this.forwarding = forwarding;
+    this.tapFactory = tapFactory;
+    this.directory = directory;
   }
 
   /**

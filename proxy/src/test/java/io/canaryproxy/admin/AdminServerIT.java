@@ -72,7 +72,7 @@ class AdminServerIT {
     Map<String, Object> effective = Map.of("admin", admin, "rollout", rollout);
     server =
         new AdminServer(
-            admin, effective, metrics, recorders, ready::get, () -> Map.of("mismatches", 3));
+            admin, () -> effective, metrics, recorders, ready::get, () -> Map.of("mismatches", 3));
     server.mutatingRoute(
         "/admin/test/poke",
         r -> {
@@ -311,7 +311,7 @@ class AdminServerIT {
     AdminServer exposed =
         new AdminServer(
             new AdminConfig(new HostPort("0.0.0.0", 0), tokenFile, readToken, publicMetrics),
-            Map.of("routing", Map.of("salt", "release-42")),
+            () -> Map.of("routing", Map.of("salt", "release-42")),
             metrics,
             recorders,
             ready::get,
@@ -398,7 +398,7 @@ class AdminServerIT {
     AdminServer local =
         new AdminServer(
             new AdminConfig(new HostPort("127.0.0.1", 0), tokenFile, readToken, false),
-            Map.of(),
+            Map::of,
             metrics,
             recorders,
             () -> true,
@@ -419,7 +419,7 @@ class AdminServerIT {
     AdminServer exposed =
         new AdminServer(
             new AdminConfig(new HostPort("0.0.0.0", 0), null),
-            Map.of(),
+            Map::of,
             metrics,
             recorders,
             () -> true,
@@ -439,7 +439,7 @@ class AdminServerIT {
             () ->
                 new AdminServer(
                     new AdminConfig(new HostPort("127.0.0.1", 0), empty),
-                    Map.of(),
+                    Map::of,
                     metrics,
                     recorders,
                     () -> true,

@@ -1,6 +1,8 @@
 package io.canaryproxy.testing;
 
+import io.canaryproxy.ServerWiring;
 import io.canaryproxy.config.ProxyConfig;
+import io.canaryproxy.discovery.EndpointDirectory;
 import io.canaryproxy.forwarding.Exchange;
 import io.canaryproxy.forwarding.MirrorTap;
 import io.canaryproxy.forwarding.ProxyListener;
@@ -39,7 +41,7 @@ public final class RunningProxy implements AutoCloseable {
       throws InterruptedException {
     router = new Router(RoutingTable.compile(config.routing()));
     server =
-        new ProxyServer(
+        ServerWiring.proxyServer(
                 config,
                 router,
                 new ProxyListener() {
@@ -69,7 +71,8 @@ public final class RunningProxy implements AutoCloseable {
                     backendConnections.addAndGet(delta);
                   }
                 },
-                tapFactory)
+                tapFactory,
+                new EndpointDirectory(config.dns()))
             .start();
   }
 
