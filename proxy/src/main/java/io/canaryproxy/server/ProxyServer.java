@@ -100,11 +100,6 @@ public final class ProxyServer implements AutoCloseable {
     return forwarding;
   }
 
-  /** The addresses of every endpoint, kept current by DNS. */
-  public EndpointDirectory directory() {
-    return directory;
-  }
-
   /** Stops accepting new connections; open ones keep being served. */
   public void stopAccepting() {
     if (listener != null) {
