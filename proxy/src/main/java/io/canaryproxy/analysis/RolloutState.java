@@ -4,7 +4,8 @@ import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonValue;
 
 /**
- * Where a rollout stands. The JSON names ({@link #jsonName()}) are public contract (CONTRACT.md).
+ * Where a rollout stands. The JSON names ({@link #jsonName()}) are public contract ({@code
+ * docs/contract.md}).
  */
 public enum RolloutState {
   /** No rollout configured, or not started yet. */

@@ -22,7 +22,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class ConfigLoaderTest {
-  /** The example from CONTRACT.md, verbatim. */
+  /** The example from docs/contract.md, verbatim ({@code ExampleConfigsTest} checks that). */
   static final String CONTRACT_EXAMPLE =
       """
       listen: 127.0.0.1:8080          # proxy listener

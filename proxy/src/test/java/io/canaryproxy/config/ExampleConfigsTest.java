@@ -10,7 +10,10 @@ import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -39,6 +42,35 @@ class ExampleConfigsTest {
     ProxyConfig c = withoutItsFiles(file);
 
     assertThat(c.backends()).containsKeys(c.routing().stable(), c.routing().canary());
+  }
+
+  @Test
+  void theContractsExampleIsTheOneTheLoaderTestLoads() throws IOException {
+    String contract = Files.readString(RepoFiles.file("docs/contract.md"));
+    int start = contract.indexOf("```yaml\n") + "```yaml\n".length();
+
+    assertThat(contract.substring(start, contract.indexOf("```", start)))
+        .isEqualTo(ConfigLoaderTest.CONTRACT_EXAMPLE);
+  }
+
+  @Test
+  void theContractsConfigSectionNamesEveryKeyOfTheReference() throws IOException {
+    String contract = Files.readString(RepoFiles.file("docs/contract.md"));
+    String section =
+        contract.substring(
+            contract.indexOf("## 2. Configuration"), contract.indexOf("## 3. Reloading"));
+    Matcher key =
+        Pattern.compile("(?m)^\\s*-?\\s*([A-Za-z]+):")
+            .matcher(Files.readString(RepoFiles.file("config/reference.yaml")));
+    List<String> missing = new ArrayList<>();
+    while (key.find()) {
+      String name = key.group(1);
+      if (!Pattern.compile("(?<![A-Za-z])" + name + "(?![A-Za-z])").matcher(section).find()) {
+        missing.add(name);
+      }
+    }
+
+    assertThat(missing).as("keys of config/reference.yaml absent from docs/contract.md").isEmpty();
   }
 
   @Test
