@@ -62,11 +62,6 @@ public final class BackendPool {
     return null;
   }
 
-  /** The endpoint pools, in endpoint order; for tests and diagnostics. */
-  EndpointPool[] endpoints() {
-    return endpoints.clone();
-  }
-
   /**
    * Retires the endpoints not in {@code kept}: their address left the configuration or the DNS
    * answer.
