@@ -1,0 +1,12 @@
+/**
+ * A lean HTTP/1.1 codec that works on the received bytes in place: {@link
+ * io.canaryproxy.http1.RequestHeadParser} reads a request head as offsets into the receive buffer
+ * and decides its framing, {@link io.canaryproxy.http1.ChunkedBodyValidator} checks a chunked body
+ * while it streams past, {@link io.canaryproxy.http1.ResponseHeadParser} does the same for a
+ * backend's response head, and {@link io.canaryproxy.http1.UpstreamHeadWriter} writes the head a
+ * backend receives from the original bytes with only the proxy's edits. Start with {@code
+ * RequestHeadParser}: its rejections are, status for status, those of Netty's decoder plus the
+ * request guard in {@code server} (the differential fuzz test {@code RequestHeadDifferentialTest}
+ * keeps the two in step). Not yet wired into the live request path.
+ */
+package io.canaryproxy.http1;
