@@ -44,6 +44,7 @@ public final class ForwardingContext {
   private final LongAdder inFlight = new LongAdder();
   private ChannelFactory<? extends Channel> backendChannels;
   private volatile boolean draining;
+  private volatile String revisionHeader;
 
   /**
    * @param directory resolves endpoint names and tells when their addresses change
@@ -65,6 +66,18 @@ public final class ForwardingContext {
     this.tapFactory = tapFactory;
     this.pipelines = pipelines;
     this.responseTimeoutNanos = timeouts.response().toNanos();
+  }
+
+  /**
+   * Copies the backend response's {@code header} (lower case) into {@link Exchange#revision}, for
+   * the rollout's new-revision detection; {@code null} (the default) copies nothing.
+   */
+  public void setRevisionHeader(String header) {
+    this.revisionHeader = header;
+  }
+
+  String revisionHeader() {
+    return revisionHeader;
   }
 
   /**
