@@ -224,7 +224,9 @@ public final class RolloutController {
           }
         };
     if (gates.has(GateStage.PRE_ROLLOUT)) {
-      setPercent(0);
+      if (percent != 0) {
+        setPercent(0);
+      }
       waitAtGate(GateStage.PRE_ROLLOUT, enter);
     } else {
       enter.run();
