@@ -19,6 +19,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReferenceArray;
@@ -122,7 +123,14 @@ public final class PrometheusChecks implements MetricSource {
                 MetricResult r =
                     error != null
                         ? MetricResult.inconclusive(
-                            c.name(), c.max(), c.min(), "query failed: " + error, at.toString())
+                            c.name(),
+                            c.max(),
+                            c.min(),
+                            "query failed: "
+                                + (error instanceof CompletionException && error.getCause() != null
+                                    ? error.getCause()
+                                    : error),
+                            at.toString())
                         : parse(c, response.statusCode(), response.body(), at.toString());
                 Timed previous = latest.getAndSet(index, new Timed(r, at, gen));
                 if (r.outcome() == Verdict.Outcome.INCONCLUSIVE
