@@ -194,7 +194,8 @@ public final class PrometheusChecks implements MetricSource {
     }
     double value;
     try {
-      value = Double.parseDouble(sample.path(1).asText());
+      // Prometheus spells infinities +Inf and -Inf, which parseDouble does not read
+      value = Double.parseDouble(sample.path(1).asText().replace("Inf", "Infinity"));
     } catch (NumberFormatException e) {
       return MetricResult.inconclusive(c.name(), c.max(), c.min(), "no numeric value", at);
     }
