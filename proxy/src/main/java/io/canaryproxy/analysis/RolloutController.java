@@ -450,8 +450,9 @@ public final class RolloutController {
     step = 0;
     state = RolloutState.PROGRESSING;
     reason = why;
-    emit(Type.RESTARTED, from, manual, why, null);
     enterFirstStep("the first step is 100%");
+    // after step 0's share is applied (or held at 0 by the pre-rollout gates), so the event says it
+    emit(Type.RESTARTED, from, manual, why, null);
   }
 
   private RolloutHistory.Rollout finished(String outcome) {
