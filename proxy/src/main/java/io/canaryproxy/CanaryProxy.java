@@ -18,6 +18,7 @@ import io.canaryproxy.config.ProxyConfig;
 import io.canaryproxy.discovery.EndpointDirectory;
 import io.canaryproxy.forwarding.CompositeListener;
 import io.canaryproxy.forwarding.ProxyListener;
+import io.canaryproxy.lifecycle.Lifecycle;
 import io.canaryproxy.metrics.AccessLog;
 import io.canaryproxy.metrics.DnsMeters;
 import io.canaryproxy.metrics.IntervalSnapshot;
@@ -70,6 +71,7 @@ public final class CanaryProxy implements AutoCloseable {
   private final AccessLog accessLog;
   private final WebhookNotifier webhook;
   private final RolloutController rollout;
+  private final Lifecycle lifecycle;
   private final Mirroring mirroring;
   private long lastCompared;
   private long lastMismatches;
@@ -141,12 +143,16 @@ public final class CanaryProxy implements AutoCloseable {
       webhook = null;
     }
     rolloutListeners.add(event -> eventListeners.forEach(l -> l.onEvent(event)));
+    this.lifecycle = new Lifecycle(config.rollout(), config.routing().canary(), Clock.systemUTC());
     this.rollout =
         new RolloutController(
             config.rollout(),
             percent -> router.update(t -> t.withCanaryPercent(percent)),
             RolloutEventListener.all(rolloutListeners),
-            Clock.systemUTC());
+            Clock.systemUTC(),
+            lifecycle.gatekeeper(),
+            lifecycle.metrics());
+    listeners.add(lifecycle.watchRevisions(rollout));
     FunctionCounter.builder(
             MetricNames.ROLLOUT_INCONCLUSIVE, rollout, RolloutController::inconclusiveLooks)
         .description("Rollout judge looks that were inconclusive")
@@ -175,6 +181,7 @@ public final class CanaryProxy implements AutoCloseable {
     this.proxy =
         ServerWiring.proxyServer(
             config, router, new CompositeListener(listeners), mirroring, directory);
+    proxy.forwarding().setRevisionHeader(lifecycle.revisionHeader());
     addRolloutRoutes();
     admin.route(
         HttpMethod.GET,
@@ -237,6 +244,11 @@ public final class CanaryProxy implements AutoCloseable {
     operation("resume", rollout::resume);
     operation("promote", rollout::promote);
     operation("rollback", rollout::rollback);
+    operation("restart", rollout::restart);
+    admin.route(
+        HttpMethod.GET,
+        "/admin/rollout/history",
+        request -> AdminResponse.json(200, rollout.history()));
   }
 
   private void operation(String name, Supplier<RolloutController.OperationResult> op) {
@@ -373,6 +385,7 @@ public final class CanaryProxy implements AutoCloseable {
       throw new ListenFailure("listen", config.listen(), e);
     }
     rollout.start();
+    lifecycle.start();
     scheduler.start(executor);
     ready = true;
     return this;
@@ -433,6 +446,7 @@ public final class CanaryProxy implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
+    lifecycle.close();
     if (webhook != null) {
       webhook.close();
     }

@@ -1,5 +1,6 @@
 package io.canaryproxy;
 
+import io.canaryproxy.analysis.RolloutEvent;
 import io.canaryproxy.config.ConfigException;
 import io.canaryproxy.config.ConfigLoader;
 import io.canaryproxy.config.DrainConfig;
@@ -19,6 +20,10 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -43,6 +48,14 @@ final class DemoCommand implements Callable<Integer> {
       description =
           "seconds after which the demo canary turns slow (0 = never); default ${DEFAULT-VALUE}")
   long degradeAfterSeconds;
+
+  @Option(
+      names = "--fixed-canary-after",
+      defaultValue = "15",
+      description =
+          "seconds after a rollback at which the demo deploys a fixed canary and restarts the rollout"
+              + " (POST /admin/rollout/restart; 0 = never); default ${DEFAULT-VALUE}")
+  long fixAfterSeconds;
 
   @Option(
       names = "--load",
@@ -102,8 +115,9 @@ final class DemoCommand implements Callable<Integer> {
     }
     PrintWriter out = spec.commandLine().getOut();
     List<DemoBackend> backends = new ArrayList<>();
+    AtomicBoolean fixed = new AtomicBoolean();
     try {
-      startDemoBackends(c, degradeAfterSeconds, backends);
+      startDemoBackends(c, degradeAfterSeconds, fixed, backends);
     } catch (ListenFailure e) {
       err.println(e.oneLine("pass --config with other backend ports"));
       backends.forEach(DemoBackend::close);
@@ -116,6 +130,23 @@ final class DemoCommand implements Callable<Integer> {
       return Main.INVALID_CONFIG;
     }
     proxy.addRolloutListener(trail).addVerdictListener(trail);
+    ScheduledExecutorService fixer =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "demo-fixer");
+              t.setDaemon(true);
+              return t;
+            });
+    if (fixAfterSeconds > 0) {
+      proxy.addRolloutListener(
+          event -> {
+            if (event.type() == RolloutEvent.Type.ROLLED_BACK && !fixed.get()) {
+              // the listener runs under the controller's lock: the restart goes to another thread
+              fixer.schedule(
+                  () -> deployFixedCanary(proxy, fixed, out), fixAfterSeconds, TimeUnit.SECONDS);
+            }
+          });
+    }
     HostPort l = c.listen();
     HostPort a = c.admin().listen();
     if (!Main.start(
@@ -143,8 +174,22 @@ final class DemoCommand implements Callable<Integer> {
                 traffic.close();
               }
             });
+    fixer.shutdownNow();
     backends.forEach(DemoBackend::close);
     return status;
+  }
+
+  /** The second act: the canary is fast again, and the rollout starts over from step 0. */
+  private static void deployFixedCanary(CanaryProxy proxy, AtomicBoolean fixed, PrintWriter out) {
+    fixed.set(true);
+    out.println();
+    out.println(
+        "demo: a fixed canary is deployed; restarting the rollout from step 0"
+            + " (what POST /admin/rollout/restart does; GET /admin/rollout/history keeps the"
+            + " rolled-back attempt)");
+    out.println();
+    out.flush();
+    proxy.rollout().restart();
   }
 
   private ProxyConfig loadConfig(PrintWriter err) {
@@ -159,8 +204,12 @@ final class DemoCommand implements Callable<Integer> {
     }
   }
 
-  /** Starts one demo backend per endpoint into {@code started}; the canary turns slow later. */
-  static void startDemoBackends(ProxyConfig c, long degradeAfterSeconds, List<DemoBackend> started)
+  /**
+   * Starts one demo backend per endpoint into {@code started}; the canary turns slow later, and
+   * fast again once {@code fixed} is set.
+   */
+  static void startDemoBackends(
+      ProxyConfig c, long degradeAfterSeconds, AtomicBoolean fixed, List<DemoBackend> started)
       throws InterruptedException {
     long start = System.nanoTime();
     for (var e : c.backends().entrySet()) {
@@ -176,6 +225,7 @@ final class DemoCommand implements Callable<Integer> {
                     () -> {
                       boolean degraded =
                           degradeAfterSeconds > 0
+                              && !fixed.get()
                               && System.nanoTime() - start > degradeAfterSeconds * 1_000_000_000L;
                       return DemoBackend.jitter(degraded ? 60 : 10);
                     },
@@ -222,7 +272,8 @@ final class DemoCommand implements Callable<Integer> {
     if (ownLoad) {
       out.println(
           "The demo sends its own traffic (--load). The canary turns slow after a while; watch the verdicts");
-      out.println("below turn FAIL and the rollout roll it back by itself.");
+      out.println("below turn FAIL and the rollout roll it back by itself. Then a fixed canary is");
+      out.println("deployed and the rollout restarts from step 0 (--fixed-canary-after).");
     } else {
       out.println("Drive some load (the canary turns slow after a while and is rolled back):");
       out.println(

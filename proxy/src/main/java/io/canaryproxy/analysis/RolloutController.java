@@ -2,6 +2,7 @@ package io.canaryproxy.analysis;
 
 import io.canaryproxy.analysis.RolloutEvent.Type;
 import io.canaryproxy.analysis.Verdict.Outcome;
+import io.canaryproxy.config.LifecycleConfig;
 import io.canaryproxy.config.RolloutConfig;
 import io.canaryproxy.config.RolloutConfig.AnalysisConfig;
 import io.canaryproxy.config.RolloutConfig.OnFailure;
@@ -11,7 +12,9 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import org.slf4j.Logger;
@@ -43,6 +46,11 @@ import org.slf4j.LoggerFactory;
  *       Verdict#ignored() ignored} unless errors or mismatches failed; {@code stepInterval} counts
  *       from its end. Other step changes only add users on an already warm canary.
  *   <li>Paused: intervals are still judged and recorded, but cause no transition.
+ *   <li>Lifecycle ({@link LifecycleConfig}): {@link #restart} starts a new attempt from step 0 and
+ *       keeps the finished one in the history; a new canary revision ({@link #onRevision}) does the
+ *       same by itself; {@code progressDeadline} pauses or rolls back a step that has not advanced
+ *       in time; gates hold the rollout until they answer 2xx (manual operations skip them);
+ *       business-metric results join each canary verdict ({@link MetricChecks}).
  * </ul>
  *
  * <p>Every change is written to the state file; after a restart, {@link #start()} resumes from it
@@ -73,6 +81,17 @@ public final class RolloutController {
   private int consecutiveFailures;
   private Instant updatedAt;
   private final ArrayDeque<Verdict> verdicts = new ArrayDeque<>();
+  private final Gatekeeper gates;
+  private final MetricSource metrics;
+  private final RolloutHistory history;
+  private final ProgressDeadline deadline;
+  private int attempt = 1;
+  private String revision;
+  private Instant startedAt;
+  private GateWait gateWait;
+
+  /** Longest revision string kept; a longer one is cut. */
+  private static final int MAX_REVISION = 128;
 
   /**
    * A controller for {@code config}, or one that stays idle when {@code config} is {@code null} (no
@@ -80,11 +99,31 @@ public final class RolloutController {
    */
   public RolloutController(
       RolloutConfig config, CanaryPercentSink sink, RolloutEventListener listener, Clock clock) {
+    this(config, sink, listener, clock, Gatekeeper.NONE, MetricSource.NONE);
+  }
+
+  /**
+   * A controller as above that holds the rollout at {@code gates} and joins {@code metrics} to each
+   * canary verdict.
+   */
+  public RolloutController(
+      RolloutConfig config,
+      CanaryPercentSink sink,
+      RolloutEventListener listener,
+      Clock clock,
+      Gatekeeper gates,
+      MetricSource metrics) {
+    this.gates = Objects.requireNonNull(gates, "gates");
+    this.metrics = Objects.requireNonNull(metrics, "metrics");
     this.config = config;
     this.sink = Objects.requireNonNull(sink, "sink");
     this.listener = Objects.requireNonNull(listener, "listener");
     this.clock = Objects.requireNonNull(clock, "clock");
     this.updatedAt = clock.instant();
+    this.startedAt = updatedAt;
+    LifecycleConfig lifecycle = config == null ? LifecycleConfig.DEFAULTS : config.lifecycle();
+    this.history = new RolloutHistory(lifecycle.historySize());
+    this.deadline = new ProgressDeadline(lifecycle.progressDeadline(), updatedAt);
     if (config == null) {
       this.judge = null;
       this.store = null;
@@ -121,6 +160,7 @@ public final class RolloutController {
     // a restarted proxy has cold connection pools; a few canary requests would pay for all of them
     window.restart(now, true);
     evidence.reset(window.warmingUp(now));
+    deadline.restart(now);
     if (saved.isPresent() && saved.get().state() != RolloutState.IDLE) {
       RolloutStatus s = saved.get();
       state = s.state();
@@ -136,19 +176,60 @@ public final class RolloutController {
       s.verdicts().stream()
           .skip(Math.max(0, s.verdicts().size() - VERDICTS_KEPT))
           .forEach(verdicts::add);
+      attempt = Math.max(1, s.attempt());
+      revision = s.revision();
+      startedAt = s.startedAt() == null ? now : Instant.parse(s.startedAt());
+      history.load(s.history());
     } else {
       state = RolloutState.PROGRESSING;
       step = 0;
-      percent = steps.get(0);
+      startedAt = now;
+      percent = gates.has(GateStage.PRE_ROLLOUT) ? 0 : steps.get(0);
+    }
+    GateStage pending =
+        saved.map(RolloutStatus::gate).map(RolloutStatus.GateStatus::stage).orElse(null);
+    if (state == RolloutState.PROGRESSING && pending == GateStage.PRE_ROLLOUT) {
+      percent = 0; // the canary never got traffic: it still waits at its pre-rollout gates
     }
     sink.setCanaryPercent(percent);
     String how = saved.isPresent() ? "resumed from " + store.file() : "started";
     emit(Type.STARTED, RolloutState.IDLE, false, how + " at step " + step, null);
-    if (state == RolloutState.PROGRESSING && percent >= 100) {
-      transition(RolloutState.PROMOTED, Type.PROMOTED, false, "the first step is 100%", null);
+    if (state == RolloutState.PROGRESSING) {
+      if (!saved.isPresent() || pending == GateStage.PRE_ROLLOUT) {
+        enterFirstStep("the first step is 100%");
+      } else if (pending != null && gates.has(pending)) {
+        waitAtGate(pending, () -> advanceNow(false, "gates passed after a restart", null));
+      } else if (percent >= 100) {
+        transition(RolloutState.PROMOTED, Type.PROMOTED, false, "the first step is 100%", null);
+      }
     }
     save();
     return status();
+  }
+
+  /**
+   * Sends the canary its first step's share, after the pre-rollout gates when there are any (the
+   * share stays 0 until they pass); {@code step} is 0 and the state progressing.
+   */
+  private void enterFirstStep(String promotedReason) {
+    Runnable enter =
+        () -> {
+          if (percent != steps.get(0)) {
+            setPercent(steps.get(0));
+          }
+          resetWindow(true);
+          if (percent >= 100) {
+            transition(RolloutState.PROMOTED, Type.PROMOTED, false, promotedReason, null);
+          }
+        };
+    if (gates.has(GateStage.PRE_ROLLOUT)) {
+      if (percent != 0) {
+        setPercent(0);
+      }
+      waitAtGate(GateStage.PRE_ROLLOUT, enter);
+    } else {
+      enter.run();
+    }
   }
 
   /**
@@ -166,6 +247,7 @@ public final class RolloutController {
     boolean warm = window.warmingUp(clock.instant());
     JudgeInput sum = evidence.add(in, warm);
     Verdict v = gate ? judge.judgeShadow(sum, warm) : judge.judge(sum, warm);
+    v = MetricChecks.combine(v, metrics.results());
     if (v.outcome() == Outcome.INCONCLUSIVE) {
       inconclusiveLooks++;
     }
@@ -178,9 +260,11 @@ public final class RolloutController {
       // none for an ignored FAIL: alerts on verdictFailed must not fire for a cold canary
       emit(Type.VERDICT_FAILED, state, false, v.reason(), v);
     }
-    if (state == RolloutState.PROGRESSING) {
+    boolean beforeTraffic = gateWait != null && gateWait.stage == GateStage.PRE_ROLLOUT;
+    if (state == RolloutState.PROGRESSING && !beforeTraffic) {
       apply(v);
     }
+    checkDeadline();
     save();
     return Optional.of(v);
   }
@@ -249,8 +333,13 @@ public final class RolloutController {
         "resume",
         RolloutState.PAUSED,
         () -> {
+          // paused before the canary got traffic (at its pre-rollout gates): enter step 0 now
+          boolean beforeTraffic = step == 0 && percent <= 0 && steps.get(0) > 0;
           resetWindow(true);
           transition(RolloutState.PROGRESSING, Type.RESUMED, true, "resumed by an operator", null);
+          if (beforeTraffic) {
+            enterFirstStep("the first step is 100%");
+          }
         });
   }
 
@@ -272,6 +361,170 @@ public final class RolloutController {
     return operate("rollback", from, () -> rollBack(true, "rolled back by an operator", null));
   }
 
+  /**
+   * Starts a new attempt from step 0, as a fresh rollout (pre-rollout gates, warm-up, empty
+   * verdicts), and keeps the current one in the history (as superseded unless it was promoted or
+   * rolled back). Valid in every state but idle.
+   */
+  public synchronized OperationResult restart() {
+    if (config != null && state != RolloutState.IDLE) {
+      restartAttempt(true, "restarted by an operator", revision);
+      save();
+      return new OperationResult(true, "restart", null, status());
+    }
+    return operate("restart", RolloutState.PROGRESSING, () -> {});
+  }
+
+  /**
+   * The canary's revision as seen now ({@code rollout.revision}). The first one seen is the current
+   * rollout's; a different one that is neither the current rollout's nor one in the history starts
+   * a new rollout, as a new ReplicaSet does. Blank values are ignored; long ones are cut to 128
+   * characters.
+   *
+   * @return true when it started a new rollout
+   */
+  public synchronized boolean onRevision(String seen) {
+    if (config == null || state == RolloutState.IDLE || seen == null || seen.isBlank()) {
+      return false;
+    }
+    String r = seen.strip();
+    r = r.length() > MAX_REVISION ? r.substring(0, MAX_REVISION) : r;
+    if (revision == null) {
+      revision = r;
+      save();
+      return false;
+    }
+    if (revision.equals(r) || history.seen(r)) {
+      return false;
+    }
+    restartAttempt(false, "new canary revision " + r + " (was " + revision + ")", r);
+    save();
+    return true;
+  }
+
+  /** The history of finished rollouts and the current one, for {@code /admin/rollout/history}. */
+  public synchronized Map<String, Object> history() {
+    Map<String, Object> current = new LinkedHashMap<>();
+    current.put("attempt", attempt);
+    current.put("revision", revision);
+    current.put("startedAt", startedAt.toString());
+    current.put("state", state.jsonName());
+    current.put("reason", reason);
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("current", current);
+    out.put("rollouts", history.list());
+    return out;
+  }
+
+  private void restartAttempt(boolean manual, String why, String newRevision) {
+    if (!history.has(attempt)) {
+      boolean ended = state == RolloutState.PROMOTED || state == RolloutState.ROLLED_BACK;
+      history.finish(finished(ended ? state.jsonName() : "superseded"));
+    }
+    cancelGate();
+    resetWindow(true);
+    RolloutState from = state;
+    attempt++;
+    revision = newRevision;
+    startedAt = clock.instant();
+    verdicts.clear();
+    metrics.reset();
+    consecutiveFailures = 0;
+    step = 0;
+    state = RolloutState.PROGRESSING;
+    reason = why;
+    enterFirstStep("the first step is 100%");
+    // after step 0's share is applied (or held at 0 by the pre-rollout gates), so the event says it
+    emit(Type.RESTARTED, from, manual, why, null);
+  }
+
+  private RolloutHistory.Rollout finished(String outcome) {
+    return new RolloutHistory.Rollout(
+        attempt,
+        revision,
+        startedAt.toString(),
+        clock.instant().toString(),
+        outcome,
+        reason,
+        RolloutHistory.trail(verdicts));
+  }
+
+  /** Pauses or rolls back when the step has not advanced within {@code progressDeadline}. */
+  private void checkDeadline() {
+    Instant now = clock.instant();
+    if (state != RolloutState.PROGRESSING || !deadline.exceeded(now)) {
+      return;
+    }
+    String why = deadline.describe(step, now);
+    emit(Type.PROGRESS_DEADLINE, state, false, why, null);
+    onOutcome(config.lifecycle().onProgressDeadline(), why, null);
+  }
+
+  /**
+   * Holds the rollout at {@code stage}'s gates; {@code then} runs under the lock once they pass,
+   * unless the wait was cancelled or the rollout left progressing meanwhile.
+   */
+  private void waitAtGate(GateStage stage, Runnable then) {
+    cancelGate();
+    GateWait w = new GateWait(stage, clock.instant().toString());
+    gateWait = w;
+    w.wait =
+        gates.await(
+            stage,
+            new Gatekeeper.Listener() {
+              @Override
+              public void passed(String detail) {
+                synchronized (RolloutController.this) {
+                  if (gateWait != w) {
+                    return;
+                  }
+                  gateWait = null;
+                  if (state == RolloutState.PROGRESSING) {
+                    log.info("rollout gates {} passed: {}", stage.jsonName(), detail);
+                    then.run();
+                  }
+                  save();
+                }
+              }
+
+              @Override
+              public void failed(String why) {
+                synchronized (RolloutController.this) {
+                  if (gateWait != w) {
+                    return;
+                  }
+                  boolean first = w.lastFailure == null;
+                  w.lastFailure = why;
+                  if (first) {
+                    emit(Type.GATE_FAILED, state, false, stage.jsonName() + ": " + why, null);
+                  }
+                  save();
+                }
+              }
+            });
+  }
+
+  private void cancelGate() {
+    GateWait w = gateWait;
+    gateWait = null;
+    if (w != null && w.wait != null) {
+      w.wait.cancel();
+    }
+  }
+
+  /** A wait at a gate: guarded by the controller. */
+  private static final class GateWait {
+    final GateStage stage;
+    final String since;
+    Gatekeeper.Wait wait;
+    String lastFailure;
+
+    GateWait(GateStage stage, String since) {
+      this.stage = stage;
+      this.since = since;
+    }
+  }
+
   /** The current snapshot, with the last {@value #VERDICTS_KEPT} verdicts. */
   public synchronized RolloutStatus status() {
     return new RolloutStatus(
@@ -283,14 +536,21 @@ public final class RolloutController {
         consecutiveFailures,
         updatedAt.toString(),
         reason,
-        new ArrayList<>(verdicts));
+        new ArrayList<>(verdicts),
+        attempt,
+        revision,
+        startedAt.toString(),
+        gateWait == null
+            ? null
+            : new RolloutStatus.GateStatus(gateWait.stage, gateWait.since, gateWait.lastFailure),
+        history.list());
   }
 
   /**
    * The answer to a manual operation; the admin API can map {@code ok == false} to 409 Conflict.
    *
    * @param ok whether the operation was applied
-   * @param operation pause, resume, promote or rollback
+   * @param operation pause, resume, promote, rollback or restart
    * @param error why it was refused, or {@code null}
    * @param status the status after the operation
    */
@@ -321,11 +581,33 @@ public final class RolloutController {
       case "pause" -> "progressing";
       case "resume" -> "paused";
       case "promote" -> "progressing or paused";
+      case "restart" -> "any state but idle";
       default -> "progressing, paused or promoted";
     };
   }
 
+  /**
+   * Moves up one step (or to promoted), after the pre-step or pre-promotion gates unless {@code
+   * manual}; while waiting, a further call does nothing.
+   */
   private void advance(boolean manual, String reason, Verdict cause) {
+    if (manual) {
+      cancelGate();
+      advanceNow(true, reason, cause);
+      return;
+    }
+    boolean promoting = step + 1 >= steps.size() || steps.get(step + 1) >= 100;
+    GateStage stage = promoting ? GateStage.PRE_PROMOTION : GateStage.PRE_STEP;
+    if (!gates.has(stage)) {
+      advanceNow(false, reason, cause);
+    } else if (gateWait == null) {
+      waitAtGate(
+          stage,
+          () -> advanceNow(false, reason + "; gates " + stage.jsonName() + " passed", cause));
+    }
+  }
+
+  private void advanceNow(boolean manual, String reason, Verdict cause) {
     if (step + 1 >= steps.size()) {
       transition(
           RolloutState.PROMOTED, Type.PROMOTED, manual, "last step passed: " + reason, cause);
@@ -354,6 +636,10 @@ public final class RolloutController {
     this.reason = reason;
     if (to != RolloutState.PROGRESSING) {
       consecutiveFailures = 0;
+      cancelGate();
+    }
+    if (to == RolloutState.PROMOTED || to == RolloutState.ROLLED_BACK) {
+      history.finish(finished(to.jsonName()));
     }
     emit(type, from, manual, reason, cause);
   }
@@ -368,6 +654,7 @@ public final class RolloutController {
     window.restart(now, warmUp);
     evidence.reset(window.warmingUp(now));
     consecutiveFailures = 0;
+    deadline.restart(now);
   }
 
   private boolean inShadowGate() {

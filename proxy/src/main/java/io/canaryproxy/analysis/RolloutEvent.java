@@ -34,7 +34,15 @@ public record RolloutEvent(
     PAUSED("paused"),
     RESUMED("resumed"),
     ROLLED_BACK("rolledBack"),
-    VERDICT_FAILED("verdictFailed");
+    VERDICT_FAILED("verdictFailed"),
+    /** A new attempt from step 0: by an operator, or for a new canary revision. */
+    RESTARTED("restarted"),
+    /**
+     * A step went {@code rollout.progressDeadline} without advancing; a pause or rollback follows.
+     */
+    PROGRESS_DEADLINE("progressDeadline"),
+    /** A gate did not answer 2xx; the rollout keeps waiting at it. Once per wait. */
+    GATE_FAILED("gateFailed");
 
     private final String tag;
 

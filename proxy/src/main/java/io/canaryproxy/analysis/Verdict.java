@@ -1,5 +1,7 @@
 package io.canaryproxy.analysis;
 
+import java.util.List;
+
 /**
  * The judge's decision at one look, on the data accumulated since the step's observation began,
  * with the evidence behind it. Serializes to JSON with Jackson as is; absent measurements are
@@ -17,6 +19,8 @@ package io.canaryproxy.analysis;
  *     latency alone during warm-up neither counts toward {@code failureThreshold} nor toward step
  *     advancement (a FAIL of the error-rate or mismatch check still counts); always false outside
  *     warm-up
+ * @param metrics the business-metric checks ({@code rollout.analysis.metrics}) that took part in
+ *     this verdict, each with its value; empty when none are configured (see {@link MetricChecks})
  */
 public record Verdict(
     Outcome outcome,
@@ -25,12 +29,26 @@ public record Verdict(
     String reason,
     Evidence evidence,
     boolean warmup,
-    boolean ignored) {
+    boolean ignored,
+    List<MetricResult> metrics) {
 
   public Verdict {
     if (ignored && !warmup) {
       throw new IllegalArgumentException("ignored: true (expected: only with warmup: true)");
     }
+    metrics = metrics == null ? List.of() : List.copyOf(metrics);
+  }
+
+  /** A verdict without business-metric checks. */
+  public Verdict(
+      Outcome outcome,
+      String at,
+      String comparison,
+      String reason,
+      Evidence evidence,
+      boolean warmup,
+      boolean ignored) {
+    this(outcome, at, comparison, reason, evidence, warmup, ignored, List.of());
   }
 
   /** A verdict judged outside warm-up. */

@@ -16,6 +16,7 @@ import java.util.List;
  * @param webhook URL that receives rollout events as JSON POSTs, or {@code null}
  * @param shadowGate start with a 0% step that only advances when the mirror comparison passes;
  *     default false
+ * @param lifecycle history, progress deadline, gates, revision detection and business metrics
  */
 public record RolloutConfig(
     List<Double> steps,
@@ -24,7 +25,38 @@ public record RolloutConfig(
     OnFailure onFailure,
     Path stateFile,
     URI webhook,
-    boolean shadowGate) {
+    boolean shadowGate,
+    LifecycleConfig lifecycle) {
+
+  public RolloutConfig {
+    lifecycle = lifecycle == null ? LifecycleConfig.DEFAULTS : lifecycle;
+  }
+
+  /** A rollout without lifecycle settings ({@link LifecycleConfig#DEFAULTS}). */
+  public RolloutConfig(
+      List<Double> steps,
+      Duration stepInterval,
+      AnalysisConfig analysis,
+      OnFailure onFailure,
+      Path stateFile,
+      URI webhook,
+      boolean shadowGate) {
+    this(
+        steps,
+        stepInterval,
+        analysis,
+        onFailure,
+        stateFile,
+        webhook,
+        shadowGate,
+        LifecycleConfig.DEFAULTS);
+  }
+
+  /** These settings with {@code lifecycle}. */
+  public RolloutConfig withLifecycle(LifecycleConfig lifecycle) {
+    return new RolloutConfig(
+        steps, stepInterval, analysis, onFailure, stateFile, webhook, shadowGate, lifecycle);
+  }
 
   public enum OnFailure {
     ROLLBACK,

@@ -16,7 +16,18 @@ import java.util.List;
  */
 final class RolloutParser {
   static final String[] KEYS = {
-    "steps", "stepInterval", "analysis", "onFailure", "stateFile", "webhook", "shadowGate"
+    "steps",
+    "stepInterval",
+    "analysis",
+    "onFailure",
+    "stateFile",
+    "webhook",
+    "shadowGate",
+    "history",
+    "progressDeadline",
+    "onProgressDeadline",
+    "gates",
+    "revision"
   };
 
   /** Longest {@code analysis.warmup}: longer is almost surely a typo (10h for 10m). */
@@ -39,26 +50,32 @@ final class RolloutParser {
       }
     }
     Path stateFile = m.has("stateFile") ? m.filePath("stateFile") : Path.of("./rollout-state.json");
+    List<Double> steps = steps(m);
+    Duration stepInterval = m.duration("stepInterval", Duration.ofSeconds(60), true);
+    YamlMap analysis =
+        m.map(
+            "analysis",
+            "interval",
+            "minRequests",
+            "latency",
+            "errorRate",
+            "failureThreshold",
+            "confidence",
+            "maxMismatchRate",
+            "warmup",
+            "maxInconclusive",
+            "onInconclusive",
+            "metrics");
+    AnalysisConfig judged = analysis(analysis);
     return new RolloutConfig(
-        steps(m),
-        m.duration("stepInterval", Duration.ofSeconds(60), true),
-        analysis(
-            m.map(
-                "analysis",
-                "interval",
-                "minRequests",
-                "latency",
-                "errorRate",
-                "failureThreshold",
-                "confidence",
-                "maxMismatchRate",
-                "warmup",
-                "maxInconclusive",
-                "onInconclusive")),
+        steps,
+        stepInterval,
+        judged,
         m.choice("onFailure", OnFailure.ROLLBACK, OnFailure.class),
         stateFile,
         webhook,
-        m.bool("shadowGate", false));
+        m.bool("shadowGate", false),
+        LifecycleParser.parse(m, analysis, judged.interval()));
   }
 
   private static List<Double> steps(YamlMap m) {

@@ -43,6 +43,12 @@ public final class Exchange {
   /** True when a copy went to the shadow. */
   public boolean mirrored;
 
+  /**
+   * The backend response's value of the header set by {@link ForwardingContext#setRevisionHeader},
+   * or {@code null} (none set, or absent on the response).
+   */
+  public String revision;
+
   /** The variant label for metrics: where the request was routed. */
   public Variant variant() {
     return route.variant;

@@ -39,6 +39,7 @@ public final class ForwardingContext {
   private final LongAdder inFlight = new LongAdder();
   private ChannelFactory<? extends Channel> backendChannels;
   private volatile boolean draining;
+  private volatile String revisionHeader;
 
   /**
    * @param directory resolves endpoint names and tells when their addresses change
@@ -62,6 +63,18 @@ public final class ForwardingContext {
     this.pools =
         new PoolSet(
             "backends", directory, BackendPool.Spread.LEAST_LOADED_OF_TWO, this::newConnector);
+  }
+
+  /**
+   * Copies the backend response's {@code header} (lower case) into {@link Exchange#revision}, for
+   * the rollout's new-revision detection; {@code null} (the default) copies nothing.
+   */
+  public void setRevisionHeader(String header) {
+    this.revisionHeader = header;
+  }
+
+  String revisionHeader() {
+    return revisionHeader;
   }
 
   /**

@@ -149,6 +149,10 @@ final class ResponseWriter {
     backendKeepAlive = HttpUtil.isKeepAlive(response);
     HttpHeaders headers = response.headers();
     HopByHop.strip(headers);
+    String revisionHeader = fc.revisionHeader();
+    if (revisionHeader != null) {
+      ex.revision = headers.get(revisionHeader);
+    }
     boolean close = !keepAliveAllowed;
     boolean bodyless = headRequest || code == 204 || code == 304;
     if (!bodyless

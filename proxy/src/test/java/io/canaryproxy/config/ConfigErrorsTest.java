@@ -314,7 +314,57 @@ class ConfigErrorsTest {
             "rollout: {steps: [5], analysis: {warmUp: 30s}}",
             "rollout.analysis.warmUp: unknown key (expected: one of interval, minRequests, latency,"
                 + " errorRate, failureThreshold, confidence, maxMismatchRate, warmup, maxInconclusive,"
-                + " onInconclusive)"),
+                + " onInconclusive, metrics)"),
+        // lifecycle
+        arguments(
+            "rollout: {steps: [5], progressDeadline: 200h}",
+            "rollout.progressDeadline: \"200h\" (expected: a duration 0s..168h (0s: no deadline))"),
+        arguments(
+            "rollout: {steps: [5], onProgressDeadline: stop}",
+            "rollout.onProgressDeadline: \"stop\" (expected: rollback | pause)"),
+        arguments("rollout: {steps: [5], history: 0}", "rollout.history: 0 (expected: 1..100)"),
+        arguments(
+            "rollout: {steps: [5], gates: {preStep: [{url: ftp://x/}]}}",
+            "rollout.gates.preStep[0].url: \"ftp://x/\" (expected: an http:// or https:// URL)"),
+        arguments(
+            "rollout: {steps: [5], gates: {preRollout: [{url: 'http://g/', timeout: 0s}]}}",
+            "rollout.gates.preRollout[0].timeout: \"0s\" (expected: a duration > 0)"),
+        arguments(
+            "rollout: {steps: [5], gates: {prePromotion: [{url: 'http://g/', retries: -1}]}}",
+            "rollout.gates.prePromotion[0].retries: -1 (expected: 0..100)"),
+        arguments(
+            "rollout: {steps: [5], gates: {preDeploy: []}}",
+            "rollout.gates.preDeploy: unknown key (expected: one of preRollout, preStep,"
+                + " prePromotion)"),
+        arguments(
+            "rollout: {steps: [5], revision: {}}",
+            "rollout.revision: neither header nor url (expected: exactly one of them)"),
+        arguments(
+            "rollout: {steps: [5], revision: {header: x-v, url: 'http://c/version'}}",
+            "rollout.revision: both header and url (expected: exactly one of them)"),
+        arguments(
+            "rollout: {steps: [5], revision: {header: 'x v'}}",
+            "rollout.revision.header: \"x v\" (expected: an HTTP header name such as"
+                + " x-app-version)"),
+        arguments(
+            "rollout: {steps: [5], analysis: {metrics: [{name: m, prometheus: {url: 'http://p/',"
+                + " query: up}}]}}",
+            "rollout.analysis.metrics[0].threshold: missing (expected: {max} or {min} or both)"),
+        arguments(
+            "rollout: {steps: [5], analysis: {metrics: [{name: m, threshold: {max: 1}}]}}",
+            "rollout.analysis.metrics[0].prometheus: missing (expected: {url, query})"),
+        arguments(
+            "rollout: {steps: [5], analysis: {metrics: [{name: m, prometheus: {url: 'http://p/'},"
+                + " threshold: {max: 1}}]}}",
+            "rollout.analysis.metrics[0].prometheus.query: missing (expected: a PromQL query)"),
+        arguments(
+            "rollout: {steps: [5], analysis: {metrics: [{name: m, prometheus: {url: 'http://p/',"
+                + " query: up}, threshold: {max: 1, min: 2}}]}}",
+            "rollout.analysis.metrics[0].threshold.min: 2 (expected: at most max, 1.0)"),
+        arguments(
+            "rollout: {steps: [5], analysis: {metrics: [{name: m, prometheus: {url: 'http://p/',"
+                + " query: up}, threshold: {max: x}}]}}",
+            "rollout.analysis.metrics[0].threshold.max: \"x\" (expected: a number)"),
         // other sections
         arguments(
             "timeouts: {connect: 2sec}",

@@ -36,6 +36,10 @@ class ReferenceConfigTest {
         Set.of(
             "maxErrorIncrease",
             "errorTolerance",
+            "lifecycle",
+            "historySize",
+            "prometheusUrl",
+            "jsonField", // only with revision.url, which the reference leaves commented out
             "kind",
             "name",
             "match",
@@ -57,6 +61,11 @@ class ReferenceConfigTest {
             MirrorConfig.CompareConfig.class,
             RolloutConfig.class,
             RolloutConfig.AnalysisConfig.class,
+            LifecycleConfig.class,
+            LifecycleConfig.Gate.class,
+            LifecycleConfig.GatesConfig.class,
+            LifecycleConfig.RevisionConfig.class,
+            LifecycleConfig.MetricCheckConfig.class,
             TimeoutsConfig.class,
             LimitsConfig.class,
             MetricsConfig.class,
@@ -74,6 +83,7 @@ class ReferenceConfigTest {
     assertThat(missing).isEmpty();
     assertThat(text)
         .contains(
+            "# jsonField:",
             "maxIncrease:",
             "maxRatio:",
             "header:",
