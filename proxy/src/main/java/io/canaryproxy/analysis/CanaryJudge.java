@@ -49,6 +49,12 @@ public final class CanaryJudge {
   /** A FAIL needs at least this many requests per side (or {@code minRequests}, if smaller). */
   public static final long FAIL_FLOOR = 30;
 
+  /**
+   * The share of each check's error budget that the step's whole evidence gets; its recent windows
+   * share the rest.
+   */
+  static final double WHOLE_SHARE = 0.5;
+
   private final AnalysisConfig config;
   private final double zPass;
   private final Clock clock;
@@ -90,7 +96,17 @@ public final class CanaryJudge {
    * verdict is marked as judged during warm-up and ignored unless errors or mismatches failed.
    */
   public Verdict judge(JudgeInput in, boolean warmup) {
-    return evaluate("canary", in.stable(), in.canary(), in.mirror(), warmup, true);
+    return evaluate("canary", in.stable(), in.canary(), in.mirror(), warmup, true, 1.0, "");
+  }
+
+  /**
+   * Judges a step as {@link RolloutController} does: its whole evidence at half of each check's
+   * error budget, and each of its {@code recent} windows at its share of the other half ({@link
+   * RecentWindows}). The look FAILs when the whole evidence or any window fails; otherwise the
+   * whole evidence decides.
+   */
+  Verdict judge(JudgeInput whole, List<RecentWindows.Window> recent, boolean warmup) {
+    return judgeStep(whole, recent, warmup, true);
   }
 
   /**
@@ -98,7 +114,54 @@ public final class CanaryJudge {
    * cost most of a look), for simulations that need only the decision.
    */
   Verdict decide(JudgeInput in) {
-    return evaluate("canary", in.stable(), in.canary(), in.mirror(), false, false);
+    return evaluate("canary", in.stable(), in.canary(), in.mirror(), false, false, 1.0, "");
+  }
+
+  /** The same outcome as {@link #judge(JudgeInput, List, boolean)}, without the intervals. */
+  Verdict decide(JudgeInput whole, List<RecentWindows.Window> recent) {
+    return judgeStep(whole, recent, false, false);
+  }
+
+  private Verdict judgeStep(
+      JudgeInput whole, List<RecentWindows.Window> recent, boolean warmup, boolean bounds) {
+    Verdict v =
+        evaluate(
+            "canary",
+            whole.stable(),
+            whole.canary(),
+            whole.mirror(),
+            warmup,
+            bounds,
+            WHOLE_SHARE,
+            "");
+    if (v.outcome() == Outcome.FAIL && !v.ignored()) {
+      return v;
+    }
+    // newest first: the window with the least healthy data from before a change
+    for (int i = recent.size() - 1; i >= 0; i--) {
+      RecentWindows.Window w = recent.get(i);
+      double share = (1 - WHOLE_SHARE) * w.weight();
+      String scope = " in the last " + w.looks() + " looks";
+      JudgeInput in = w.input();
+      Verdict wv =
+          evaluate("canary", in.stable(), in.canary(), in.mirror(), warmup, false, share, scope);
+      if (wv.outcome() != Outcome.FAIL || (wv.ignored() && v.outcome() == Outcome.FAIL)) {
+        continue;
+      }
+      if (bounds) {
+        wv = evaluate("canary", in.stable(), in.canary(), in.mirror(), warmup, true, share, scope);
+      }
+      return new Verdict(
+          Outcome.FAIL,
+          wv.at(),
+          wv.comparison(),
+          wv.reason() + "; whole step: " + VerdictText.checks("canary", v.evidence()),
+          v.evidence(),
+          warmup,
+          wv.ignored(),
+          new Verdict.Window(w.looks(), wv.evidence()));
+    }
+    return v;
   }
 
   /**
@@ -119,7 +182,7 @@ public final class CanaryJudge {
     Histogram shadow = mirror == null ? null : mirror.shadowLatencyMicros();
     if (shadow == null) {
       VariantSample none = new VariantSample(new Histogram(2), 0, 0);
-      return evaluate("shadow", in.stable(), none, mirror, warmup, true);
+      return evaluate("shadow", in.stable(), none, mirror, warmup, true, 1.0, "");
     }
     return evaluate(
         "shadow",
@@ -127,7 +190,9 @@ public final class CanaryJudge {
         new VariantSample(shadow, shadow.getTotalCount(), 0),
         mirror,
         warmup,
-        true);
+        true,
+        1.0,
+        "");
   }
 
   private Verdict evaluate(
@@ -136,11 +201,13 @@ public final class CanaryJudge {
       VariantSample canary,
       MirrorSample mirror,
       boolean warmup,
-      boolean bounds) {
+      boolean bounds,
+      double share,
+      String scope) {
     Histogram sh = stable.latencyMicros();
     Histogram ch = canary.latencyMicros();
     boolean latencyData = sh.getTotalCount() > 0 && ch.getTotalCount() > 0;
-    double alpha = (1.0 - config.confidence()) / (mirror == null ? 3 : 4);
+    double alpha = share * (1.0 - config.confidence()) / (mirror == null ? 3 : 4);
     long failFloor = Math.min(FAIL_FLOOR, config.minRequests());
     double minShift = config.minShift().toNanos() / 1000.0;
 
@@ -240,7 +307,8 @@ public final class CanaryJudge {
         failed.add("mirror");
       }
       boolean latencyOnly = !errorsFailed && !mirrorFailed;
-      String reason = "worse beyond tolerance (" + String.join(", ", failed) + "): " + numbers;
+      String reason =
+          "worse beyond tolerance (" + String.join(", ", failed) + ")" + scope + ": " + numbers;
       return verdict(Outcome.FAIL, comparison, reason, evidence, warmup, !latencyOnly);
     }
     if (stable.requests() < config.minRequests() || canary.requests() < config.minRequests()) {
