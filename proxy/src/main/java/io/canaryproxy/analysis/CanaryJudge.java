@@ -26,21 +26,25 @@ import org.HdrHistogram.Histogram;
  *       LatencyComparison}); FAIL when both lower bounds exceed {@code 1 + tolerance} and {@code
  *       minShift}, PASS when one upper bound is below;
  *   <li>latency tail: the share of canary requests above stable's {@code percentile} (plus {@code
- *       tailTolerance}) against stable's share; a guard that can only FAIL;
+ *       tailTolerance}) against stable's share, and the same ten times further out (p99.9 for p99);
+ *       a guard that can only FAIL;
  *   <li>errors: the canary's error rate in excess of stable's by more than the larger of {@code
  *       maxErrorIncrease} and {@code errorTolerance} × stable's rate; a guard (it reports "pass"
- *       once its upper bound is below the tolerance, but a look does not wait for that: showing a
- *       rate within one point of stable's takes about 500 requests, too many at low traffic);
+ *       once its always-valid upper bound is below the tolerance, but a look does not wait for
+ *       that: showing a rate within one point of stable's at 99% takes at least 460 requests, too
+ *       many at low traffic);
  *   <li>mirror: the mismatch rate in excess of the stable baseline's (or of 0 without one) by more
  *       than {@code maxMismatchRate}; a guard.
  * </ul>
  *
  * <p>FAIL uses always-valid p-values ({@link Statistics#alwaysValidPValue}) against α = (1 - {@code
- * confidence}) / number of checks, so the chance that a canary within all tolerances ever FAILs
+ * confidence}) / number of checks, half for the step's whole evidence and half shared by its recent
+ * windows ({@link RecentWindows}), so the chance that a canary within all tolerances ever FAILs
  * during a step stays below 1 - {@code confidence} however many looks the step takes. A look FAILs
  * when a check FAILs on at least min(30, {@code minRequests}) requests per side; it PASSES when no
- * check FAILs, both sides have {@code minRequests} requests and the latency check PASSES (an upper
- * bound below its tolerance at {@code confidence}); else it is INCONCLUSIVE. During warm-up
+ * check FAILs, both sides have {@code minRequests} requests and the latency check PASSES (an
+ * always-valid upper bound below its tolerance, so a canary beyond it reaches a PASS during a step
+ * with probability at most 1 - {@code confidence}); else it is INCONCLUSIVE. During warm-up
  * (decided by the caller) the verdict is marked {@link Verdict#warmup()}, and {@link
  * Verdict#ignored()} unless the error or mismatch check failed: a cold canary is slow, not wrong.
  * Thread-safe and stateless apart from its configuration.
@@ -56,7 +60,7 @@ public final class CanaryJudge {
   static final double WHOLE_SHARE = 0.5;
 
   private final AnalysisConfig config;
-  private final double zPass;
+  private final double alphaPass;
   private final Clock clock;
 
   /** A judge for {@code config} that stamps verdicts with {@code clock}. */
@@ -75,7 +79,7 @@ public final class CanaryJudge {
       throw new IllegalArgumentException(
           "rollout.analysis.latency.tolerance: " + config.tolerance() + " (expected: >= 0)");
     }
-    this.zPass = Statistics.normalUpperQuantile(1.0 - config.confidence());
+    this.alphaPass = 1.0 - config.confidence();
   }
 
   /** The configuration this judge applies. */
@@ -213,7 +217,7 @@ public final class CanaryJudge {
 
     LatencyCheck latency =
         LatencyComparison.location(
-            sh, ch, config.tolerance(), minShift, failFloor, alpha, zPass, bounds);
+            sh, ch, config.tolerance(), minShift, failFloor, alpha, alphaPass, bounds);
     TailCheck tail =
         LatencyComparison.tail(
             sh, ch, config.percentile(), 1 + config.tailTolerance(), minShift, failFloor, alpha);
@@ -365,7 +369,11 @@ public final class CanaryJudge {
     CheckResult result;
     if (enough && p < alpha) {
       result = CheckResult.FAIL;
-    } else if (canPass && x.z() <= -zPass) {
+    } else if (canPass
+        && x.variance() > 0
+        && Statistics.alwaysValidPValue(
+                -x.z(), LatencyComparison.TAU_RATE * LatencyComparison.TAU_RATE / x.variance())
+            < alphaPass) {
       result = CheckResult.PASS;
     } else {
       result = CheckResult.UNDECIDED;

@@ -39,7 +39,8 @@ final class LatencyComparison {
    *
    * @param failFloor fewer values on either side give UNDECIDED, never FAIL
    * @param alpha false-alarm bound of the check for the whole step
-   * @param zPass per-look one-sided normal quantile of {@code confidence}, for PASS
+   * @param alphaPass bound for the whole step on a PASS of a canary beyond both tolerances (1 -
+   *     {@code confidence}); the ratio and the shift test get half each, always-valid
    */
   static LatencyCheck location(
       AbstractHistogram stable,
@@ -48,7 +49,7 @@ final class LatencyComparison {
       double minShiftMicros,
       long failFloor,
       double alpha,
-      double zPass,
+      double alphaPass,
       boolean bounds) {
     double maxRatio = 1 + tolerance;
     if (stable.getTotalCount() == 0 || canary.getTotalCount() == 0) {
@@ -68,6 +69,7 @@ final class LatencyComparison {
     Buckets c = Buckets.of(canary);
     double r = information(s.total, c.total);
     double zFail = Statistics.sequentialThreshold(alpha, r);
+    double zPass = Statistics.sequentialThreshold(alphaPass / 2, r);
     double zRatio = z(s, c, ratio(maxRatio));
     double zShift = z(s, c, shift(minShiftMicros));
     double p =
@@ -76,7 +78,7 @@ final class LatencyComparison {
     boolean enough = s.total >= failFloor && c.total >= failFloor;
     if (enough && p < alpha) {
       result = CheckResult.FAIL;
-    } else if (zRatio <= -zPass || zShift <= -zPass) {
+    } else if (-zRatio >= zPass || -zShift >= zPass) {
       result = CheckResult.PASS;
     } else {
       result = CheckResult.UNDECIDED;
