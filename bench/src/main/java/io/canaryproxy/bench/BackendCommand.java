@@ -40,7 +40,9 @@ final class BackendCommand implements Callable<Integer> {
   @Option(
       names = "--latency-dist",
       defaultValue = "fixed",
-      description = "fixed | uniform:MIN-MAX | lognormal:MEDIAN,SIGMA. Default: ${DEFAULT-VALUE}")
+      description =
+          "fixed | uniform:MIN-MAX | lognormal:MEDIAN,SIGMA | spike:BASE,SHARE,EXTRA. Default:"
+              + " ${DEFAULT-VALUE}")
   String latencyDist;
 
   @Option(

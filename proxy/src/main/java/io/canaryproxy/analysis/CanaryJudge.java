@@ -26,21 +26,25 @@ import org.HdrHistogram.Histogram;
  *       LatencyComparison}); FAIL when both lower bounds exceed {@code 1 + tolerance} and {@code
  *       minShift}, PASS when one upper bound is below;
  *   <li>latency tail: the share of canary requests above stable's {@code percentile} (plus {@code
- *       tailTolerance}) against stable's share; a guard that can only FAIL;
+ *       tailTolerance}) against stable's share, and the same ten times further out (p99.9 for p99);
+ *       a guard that can only FAIL;
  *   <li>errors: the canary's error rate in excess of stable's by more than the larger of {@code
  *       maxErrorIncrease} and {@code errorTolerance} × stable's rate; a guard (it reports "pass"
- *       once its upper bound is below the tolerance, but a look does not wait for that: showing a
- *       rate within one point of stable's takes about 500 requests, too many at low traffic);
+ *       once its always-valid upper bound is below the tolerance, but a look does not wait for
+ *       that: showing a rate within one point of stable's at 99% takes at least 460 requests, too
+ *       many at low traffic);
  *   <li>mirror: the mismatch rate in excess of the stable baseline's (or of 0 without one) by more
  *       than {@code maxMismatchRate}; a guard.
  * </ul>
  *
  * <p>FAIL uses always-valid p-values ({@link Statistics#alwaysValidPValue}) against α = (1 - {@code
- * confidence}) / number of checks, so the chance that a canary within all tolerances ever FAILs
+ * confidence}) / number of checks, half for the step's whole evidence and half shared by its recent
+ * windows ({@link RecentWindows}), so the chance that a canary within all tolerances ever FAILs
  * during a step stays below 1 - {@code confidence} however many looks the step takes. A look FAILs
  * when a check FAILs on at least min(30, {@code minRequests}) requests per side; it PASSES when no
- * check FAILs, both sides have {@code minRequests} requests and the latency check PASSES (an upper
- * bound below its tolerance at {@code confidence}); else it is INCONCLUSIVE. During warm-up
+ * check FAILs, both sides have {@code minRequests} requests and the latency check PASSES (an
+ * always-valid upper bound below its tolerance, so a canary beyond it reaches a PASS during a step
+ * with probability at most 1 - {@code confidence}); else it is INCONCLUSIVE. During warm-up
  * (decided by the caller) the verdict is marked {@link Verdict#warmup()}, and {@link
  * Verdict#ignored()} unless the error or mismatch check failed: a cold canary is slow, not wrong.
  * Thread-safe and stateless apart from its configuration.
@@ -49,8 +53,14 @@ public final class CanaryJudge {
   /** A FAIL needs at least this many requests per side (or {@code minRequests}, if smaller). */
   public static final long FAIL_FLOOR = 30;
 
+  /**
+   * The share of each check's error budget that the step's whole evidence gets; its recent windows
+   * share the rest.
+   */
+  static final double WHOLE_SHARE = 0.5;
+
   private final AnalysisConfig config;
-  private final double zPass;
+  private final double alphaPass;
   private final Clock clock;
 
   /** A judge for {@code config} that stamps verdicts with {@code clock}. */
@@ -69,7 +79,7 @@ public final class CanaryJudge {
       throw new IllegalArgumentException(
           "rollout.analysis.latency.tolerance: " + config.tolerance() + " (expected: >= 0)");
     }
-    this.zPass = Statistics.normalUpperQuantile(1.0 - config.confidence());
+    this.alphaPass = 1.0 - config.confidence();
   }
 
   /** The configuration this judge applies. */
@@ -90,7 +100,17 @@ public final class CanaryJudge {
    * verdict is marked as judged during warm-up and ignored unless errors or mismatches failed.
    */
   public Verdict judge(JudgeInput in, boolean warmup) {
-    return evaluate("canary", in.stable(), in.canary(), in.mirror(), warmup, true);
+    return evaluate("canary", in.stable(), in.canary(), in.mirror(), warmup, true, 1.0, "");
+  }
+
+  /**
+   * Judges a step as {@link RolloutController} does: its whole evidence at half of each check's
+   * error budget, and each of its {@code recent} windows at its share of the other half ({@link
+   * RecentWindows}). The look FAILs when the whole evidence or any window fails; otherwise the
+   * whole evidence decides.
+   */
+  Verdict judge(JudgeInput whole, List<RecentWindows.Window> recent, boolean warmup) {
+    return judgeStep(whole, recent, warmup, true);
   }
 
   /**
@@ -98,7 +118,54 @@ public final class CanaryJudge {
    * cost most of a look), for simulations that need only the decision.
    */
   Verdict decide(JudgeInput in) {
-    return evaluate("canary", in.stable(), in.canary(), in.mirror(), false, false);
+    return evaluate("canary", in.stable(), in.canary(), in.mirror(), false, false, 1.0, "");
+  }
+
+  /** The same outcome as {@link #judge(JudgeInput, List, boolean)}, without the intervals. */
+  Verdict decide(JudgeInput whole, List<RecentWindows.Window> recent) {
+    return judgeStep(whole, recent, false, false);
+  }
+
+  private Verdict judgeStep(
+      JudgeInput whole, List<RecentWindows.Window> recent, boolean warmup, boolean bounds) {
+    Verdict v =
+        evaluate(
+            "canary",
+            whole.stable(),
+            whole.canary(),
+            whole.mirror(),
+            warmup,
+            bounds,
+            WHOLE_SHARE,
+            "");
+    if (v.outcome() == Outcome.FAIL && !v.ignored()) {
+      return v;
+    }
+    // newest first: the window with the least healthy data from before a change
+    for (int i = recent.size() - 1; i >= 0; i--) {
+      RecentWindows.Window w = recent.get(i);
+      double share = (1 - WHOLE_SHARE) * w.weight();
+      String scope = " in the last " + w.looks() + " looks";
+      JudgeInput in = w.input();
+      Verdict wv =
+          evaluate("canary", in.stable(), in.canary(), in.mirror(), warmup, false, share, scope);
+      if (wv.outcome() != Outcome.FAIL || (wv.ignored() && v.outcome() == Outcome.FAIL)) {
+        continue;
+      }
+      if (bounds) {
+        wv = evaluate("canary", in.stable(), in.canary(), in.mirror(), warmup, true, share, scope);
+      }
+      return new Verdict(
+          Outcome.FAIL,
+          wv.at(),
+          wv.comparison(),
+          wv.reason() + "; whole step: " + VerdictText.checks("canary", v.evidence()),
+          v.evidence(),
+          warmup,
+          wv.ignored(),
+          new Verdict.Window(w.looks(), wv.evidence()));
+    }
+    return v;
   }
 
   /**
@@ -119,7 +186,7 @@ public final class CanaryJudge {
     Histogram shadow = mirror == null ? null : mirror.shadowLatencyMicros();
     if (shadow == null) {
       VariantSample none = new VariantSample(new Histogram(2), 0, 0);
-      return evaluate("shadow", in.stable(), none, mirror, warmup, true);
+      return evaluate("shadow", in.stable(), none, mirror, warmup, true, 1.0, "");
     }
     return evaluate(
         "shadow",
@@ -127,7 +194,9 @@ public final class CanaryJudge {
         new VariantSample(shadow, shadow.getTotalCount(), 0),
         mirror,
         warmup,
-        true);
+        true,
+        1.0,
+        "");
   }
 
   private Verdict evaluate(
@@ -136,17 +205,19 @@ public final class CanaryJudge {
       VariantSample canary,
       MirrorSample mirror,
       boolean warmup,
-      boolean bounds) {
+      boolean bounds,
+      double share,
+      String scope) {
     Histogram sh = stable.latencyMicros();
     Histogram ch = canary.latencyMicros();
     boolean latencyData = sh.getTotalCount() > 0 && ch.getTotalCount() > 0;
-    double alpha = (1.0 - config.confidence()) / (mirror == null ? 3 : 4);
+    double alpha = share * (1.0 - config.confidence()) / (mirror == null ? 3 : 4);
     long failFloor = Math.min(FAIL_FLOOR, config.minRequests());
     double minShift = config.minShift().toNanos() / 1000.0;
 
     LatencyCheck latency =
         LatencyComparison.location(
-            sh, ch, config.tolerance(), minShift, failFloor, alpha, zPass, bounds);
+            sh, ch, config.tolerance(), minShift, failFloor, alpha, alphaPass, bounds);
     TailCheck tail =
         LatencyComparison.tail(
             sh, ch, config.percentile(), 1 + config.tailTolerance(), minShift, failFloor, alpha);
@@ -240,7 +311,8 @@ public final class CanaryJudge {
         failed.add("mirror");
       }
       boolean latencyOnly = !errorsFailed && !mirrorFailed;
-      String reason = "worse beyond tolerance (" + String.join(", ", failed) + "): " + numbers;
+      String reason =
+          "worse beyond tolerance (" + String.join(", ", failed) + ")" + scope + ": " + numbers;
       return verdict(Outcome.FAIL, comparison, reason, evidence, warmup, !latencyOnly);
     }
     if (stable.requests() < config.minRequests() || canary.requests() < config.minRequests()) {
@@ -297,7 +369,11 @@ public final class CanaryJudge {
     CheckResult result;
     if (enough && p < alpha) {
       result = CheckResult.FAIL;
-    } else if (canPass && x.z() <= -zPass) {
+    } else if (canPass
+        && x.variance() > 0
+        && Statistics.alwaysValidPValue(
+                -x.z(), LatencyComparison.TAU_RATE * LatencyComparison.TAU_RATE / x.variance())
+            < alphaPass) {
       result = CheckResult.PASS;
     } else {
       result = CheckResult.UNDECIDED;

@@ -39,7 +39,8 @@ final class LatencyComparison {
    *
    * @param failFloor fewer values on either side give UNDECIDED, never FAIL
    * @param alpha false-alarm bound of the check for the whole step
-   * @param zPass per-look one-sided normal quantile of {@code confidence}, for PASS
+   * @param alphaPass bound for the whole step on a PASS of a canary beyond both tolerances (1 -
+   *     {@code confidence}); the ratio and the shift test get half each, always-valid
    */
   static LatencyCheck location(
       AbstractHistogram stable,
@@ -48,7 +49,7 @@ final class LatencyComparison {
       double minShiftMicros,
       long failFloor,
       double alpha,
-      double zPass,
+      double alphaPass,
       boolean bounds) {
     double maxRatio = 1 + tolerance;
     if (stable.getTotalCount() == 0 || canary.getTotalCount() == 0) {
@@ -68,6 +69,7 @@ final class LatencyComparison {
     Buckets c = Buckets.of(canary);
     double r = information(s.total, c.total);
     double zFail = Statistics.sequentialThreshold(alpha, r);
+    double zPass = Statistics.sequentialThreshold(alphaPass / 2, r);
     double zRatio = z(s, c, ratio(maxRatio));
     double zShift = z(s, c, shift(minShiftMicros));
     double p =
@@ -76,7 +78,7 @@ final class LatencyComparison {
     boolean enough = s.total >= failFloor && c.total >= failFloor;
     if (enough && p < alpha) {
       result = CheckResult.FAIL;
-    } else if (zRatio <= -zPass || zShift <= -zPass) {
+    } else if (-zRatio >= zPass || -zShift >= zPass) {
       result = CheckResult.PASS;
     } else {
       result = CheckResult.UNDECIDED;
@@ -102,7 +104,12 @@ final class LatencyComparison {
         result);
   }
 
-  /** The tail check; {@code toleratedFactor} is 1 + {@code tailTolerance}. */
+  /**
+   * The tail check; {@code toleratedFactor} is 1 + {@code tailTolerance}. It tests two levels: the
+   * configured {@code percentile} and the deeper {@link #deepPercentile}, each at half of {@code
+   * alpha}; the deeper one only once stable has at least {@value #DEEP_MIN_ABOVE} requests above it
+   * on average, so that its threshold is not stable's slowest request.
+   */
   static TailCheck tail(
       AbstractHistogram stable,
       AbstractHistogram canary,
@@ -114,10 +121,65 @@ final class LatencyComparison {
     long n = stable.getTotalCount();
     long m = canary.getTotalCount();
     if (n == 0 || m == 0) {
-      return new TailCheck(null, null, null, null, null, CheckResult.NO_DATA);
+      return new TailCheck(null, null, null, null, null, CheckResult.NO_DATA, null, null);
     }
     Buckets s = Buckets.of(stable);
     Buckets c = Buckets.of(canary);
+    Level main = level(stable, s, c, percentile, toleratedFactor, minShiftMicros);
+    double deepest = deepPercentile(percentile);
+    Level deep =
+        n * (100 - deepest) / 100 >= DEEP_MIN_ABOVE
+            ? level(stable, s, c, deepest, toleratedFactor, minShiftMicros)
+            : null;
+    // Bonferroni over the two levels; an untested deep level counts as p = 1
+    double p = Math.min(1, 2 * Math.min(main.p(), deep == null ? 1 : deep.p()));
+    CheckResult result =
+        n >= failFloor && m >= failFloor && p < alpha ? CheckResult.FAIL : CheckResult.UNDECIDED;
+    TailCheck.Level deepLevel =
+        deep == null
+            ? null
+            : new TailCheck.Level(
+                deepest,
+                deep.threshold() / 1000,
+                deep.tolerated() / 1000,
+                deep.stableShare(),
+                deep.canaryShare(),
+                deep.p());
+    return new TailCheck(
+        main.threshold() / 1000,
+        main.tolerated() / 1000,
+        main.stableShare(),
+        main.canaryShare(),
+        p,
+        result,
+        main.p(),
+        deepLevel);
+  }
+
+  /**
+   * The deeper tail level tested beside {@code percentile}: ten times further out, e.g. 99.9 for
+   * 99. A canary whose slowest 2% are very slow is plain there (2% above a threshold that only 0.1%
+   * of stable exceeds), while at the 99th percentile it differs by one point only.
+   */
+  static double deepPercentile(double percentile) {
+    return 100 - (100 - percentile) / 10;
+  }
+
+  /** Stable requests expected above the deeper level before it is tested. */
+  static final double DEEP_MIN_ABOVE = 3;
+
+  private record Level(
+      double threshold, double tolerated, double stableShare, double canaryShare, double p) {}
+
+  private static Level level(
+      AbstractHistogram stable,
+      Buckets s,
+      Buckets c,
+      double percentile,
+      double toleratedFactor,
+      double minShiftMicros) {
+    long n = s.total;
+    long m = c.total;
     double threshold = stable.highestEquivalentValue(stable.getValueAtPercentile(percentile));
     double tolerated = Math.max(threshold * toleratedFactor, threshold + minShiftMicros);
     long ks = s.above(threshold);
@@ -130,9 +192,7 @@ final class LatencyComparison {
     double variance = pooled * (1 - pooled) * (1.0 / n + 1.0 / m);
     double z = (pc - ps) / Math.sqrt(variance);
     double p = Statistics.alwaysValidPValue(z, TAU_TAIL * TAU_TAIL / variance);
-    CheckResult result =
-        n >= failFloor && m >= failFloor && p < alpha ? CheckResult.FAIL : CheckResult.UNDECIDED;
-    return new TailCheck(threshold / 1000, tolerated / 1000, ps, pc, p, result);
+    return new Level(threshold, tolerated, ps, pc, p);
   }
 
   /** r = τ²/var(U/mn) under the null, without the (small) tie correction. */

@@ -42,6 +42,7 @@ public final class MetricChecks {
         judged.evidence(),
         judged.warmup(),
         ignored,
+        judged.recent(),
         results);
   }
 

@@ -27,8 +27,9 @@ import org.slf4j.LoggerFactory;
  *
  * <ul>
  *   <li>Evidence: each interval is added to the step's evidence ({@link StepEvidence}), and the
- *       judge looks at all of it: the interval only sets how often it looks. The evidence starts
- *       afresh with each step, on resume, and when the warm-up ends; a FAIL does not clear it.
+ *       judge looks at all of it, and at its recent windows: the interval only sets how often it
+ *       looks. The evidence starts afresh with each step, on resume, and when the warm-up ends; a
+ *       FAIL does not clear it.
  *   <li>Promotion: a step advances at a PASS look once it has been observed for {@code
  *       stepInterval}; a FAIL restarts that clock. Entering a step of 100% means promoted; passing
  *       the last step too.
@@ -246,7 +247,7 @@ public final class RolloutController {
     boolean gate = inShadowGate();
     boolean warm = window.warmingUp(clock.instant());
     JudgeInput sum = evidence.add(in, warm);
-    Verdict v = gate ? judge.judgeShadow(sum, warm) : judge.judge(sum, warm);
+    Verdict v = gate ? judge.judgeShadow(sum, warm) : judge.judge(sum, evidence.recent(), warm);
     v = MetricChecks.combine(v, metrics.results());
     if (v.outcome() == Outcome.INCONCLUSIVE) {
       inconclusiveLooks++;

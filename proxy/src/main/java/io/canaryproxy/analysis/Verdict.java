@@ -19,6 +19,8 @@ import java.util.List;
  *     latency alone during warm-up neither counts toward {@code failureThreshold} nor toward step
  *     advancement (a FAIL of the error-rate or mismatch check still counts); always false outside
  *     warm-up
+ * @param recent the recent window whose checks failed when the look FAILed on recent data alone (a
+ *     canary that degraded in the middle of a step), else {@code null}
  * @param metrics the business-metric checks ({@code rollout.analysis.metrics}) that took part in
  *     this verdict, each with its value; empty when none are configured (see {@link MetricChecks})
  */
@@ -30,6 +32,7 @@ public record Verdict(
     Evidence evidence,
     boolean warmup,
     boolean ignored,
+    Window recent,
     List<MetricResult> metrics) {
 
   public Verdict {
@@ -39,7 +42,7 @@ public record Verdict(
     metrics = metrics == null ? List.of() : List.copyOf(metrics);
   }
 
-  /** A verdict without business-metric checks. */
+  /** A verdict decided on the whole step's evidence, without business-metric checks. */
   public Verdict(
       Outcome outcome,
       String at,
@@ -48,13 +51,36 @@ public record Verdict(
       Evidence evidence,
       boolean warmup,
       boolean ignored) {
-    this(outcome, at, comparison, reason, evidence, warmup, ignored, List.of());
+    this(outcome, at, comparison, reason, evidence, warmup, ignored, null, List.of());
+  }
+
+  /** A verdict that FAILed on a recent window, without business-metric checks. */
+  public Verdict(
+      Outcome outcome,
+      String at,
+      String comparison,
+      String reason,
+      Evidence evidence,
+      boolean warmup,
+      boolean ignored,
+      Window recent) {
+    this(outcome, at, comparison, reason, evidence, warmup, ignored, recent, List.of());
   }
 
   /** A verdict judged outside warm-up. */
   public Verdict(Outcome outcome, String at, String comparison, String reason, Evidence evidence) {
-    this(outcome, at, comparison, reason, evidence, false, false);
+    this(outcome, at, comparison, reason, evidence, false, false, null, List.of());
   }
+
+  /**
+   * The most recent part of a step, judged beside the whole step so that a canary that degrades in
+   * the middle of a long step is not diluted by its healthy start.
+   *
+   * @param looks looks the window spans, the current one included
+   * @param evidence the window's numbers and checks, judged at its own share of the error budget
+   *     ({@link Evidence#alpha()})
+   */
+  public record Window(int looks, Evidence evidence) {}
 
   /** The outcome of one look. INCONCLUSIVE never counts as a failure. */
   public enum Outcome {
@@ -106,16 +132,21 @@ public record Verdict(
 
   /**
    * The tail check: the share of canary requests above a tolerated threshold against the share of
-   * stable requests above stable's {@code percentile}; a guard that can FAIL but never decides a
-   * PASS.
+   * stable requests above stable's {@code percentile}, and the same at a deeper level; a guard that
+   * can FAIL but never decides a PASS.
    *
    * @param thresholdMs stable's latency at {@code percentile}
    * @param toleratedMs the canary's threshold: the larger of threshold × (1 + tailTolerance) and
    *     threshold + minShift
    * @param stableShare share of stable requests above {@code thresholdMs}
    * @param canaryShare share of canary requests above {@code toleratedMs}
-   * @param pValue always-valid p-value of "the canary's share is larger"
+   * @param pValue always-valid p-value of "the canary's share is larger" at either level: twice the
+   *     smaller of the two levels' p-values, at most 1
    * @param result FAIL, UNDECIDED (not failing) or NO_DATA
+   * @param percentilePValue the always-valid p-value at {@code percentile} alone, or null in
+   *     verdicts written before the deeper level existed
+   * @param deep the deeper level, ten times further out (99.9 for 99), or null while stable has too
+   *     few requests to place it
    */
   public record TailCheck(
       Double thresholdMs,
@@ -123,7 +154,28 @@ public record Verdict(
       Double stableShare,
       Double canaryShare,
       Double pValue,
-      CheckResult result) {}
+      CheckResult result,
+      Double percentilePValue,
+      Level deep) {
+
+    /**
+     * One deeper level of the tail check.
+     *
+     * @param percentile stable's percentile it is placed at
+     * @param thresholdMs stable's latency there
+     * @param toleratedMs the canary's threshold, as for the main level
+     * @param stableShare share of stable requests above {@code thresholdMs}
+     * @param canaryShare share of canary requests above {@code toleratedMs}
+     * @param pValue its always-valid p-value alone
+     */
+    public record Level(
+        double percentile,
+        double thresholdMs,
+        double toleratedMs,
+        double stableShare,
+        double canaryShare,
+        double pValue) {}
+  }
 
   /**
    * A rate check (errors, or mirror mismatches): the canary's rate against a reference rate plus a
@@ -173,8 +225,10 @@ public record Verdict(
    * @param mirrorCompared mirrored responses compared
    * @param mirrorMismatches compared responses that differed
    * @param mismatchRate mismatches / compared, or null when nothing was compared
-   * @param alpha false-alarm bound of each check for the whole step: (1 - {@code confidence}) /
-   *     number of checks; a check FAILs when its always-valid p-value is below it
+   * @param alpha the level each check was judged at: a check FAILs when its always-valid p-value is
+   *     below it. Of each check's budget for the whole step, (1 - {@code confidence}) / number of
+   *     checks, the whole step's evidence gets half and the recent windows share the other half
+   *     ({@link RecentWindows})
    * @param latency the latency check, or null in verdicts written before it existed
    * @param tail the tail check, or null likewise
    * @param errors the error-rate check, or null likewise

@@ -43,15 +43,29 @@ public final class VerdictText {
     }
     TailCheck t = e.tail();
     if (t != null && t.thresholdMs() != null) {
+      String deep = "";
+      if (t.deep() != null) {
+        TailCheck.Level d = t.deep();
+        deep =
+            format(
+                ", %.2f%% above %.1f ms vs %.2f%% above p%s %.1f ms",
+                d.canaryShare() * 100,
+                d.toleratedMs(),
+                d.stableShare() * 100,
+                trim(d.percentile()),
+                d.thresholdMs());
+      }
       parts.add(
           format(
-              "tail %.2f%% of %s above %.1f ms vs %.2f%% of stable above its p%s %.1f ms, p=%s: %s",
+              "tail %.2f%% of %s above %.1f ms vs %.2f%% of stable above its p%s %.1f ms%s,"
+                  + " p=%s: %s",
               t.canaryShare() * 100,
               comparison,
               t.toleratedMs(),
               t.stableShare() * 100,
               trim(e.percentile()),
               t.thresholdMs(),
+              deep,
               p(t.pValue()),
               word(t.result(), false)));
     }

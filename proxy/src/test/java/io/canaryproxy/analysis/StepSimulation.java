@@ -69,6 +69,34 @@ final class StepSimulation {
       int canaryPerLook,
       int maxLooks,
       boolean stopAtRollback) {
+    return run(
+        judge,
+        rng,
+        shape,
+        canary,
+        1,
+        stableErrorRate,
+        stablePerLook,
+        canaryPerLook,
+        maxLooks,
+        stopAtRollback);
+  }
+
+  /**
+   * As {@link #run(CanaryJudge, Random, Shape, Canary, double, int, int, int, boolean)}, with a
+   * canary like stable before look {@code changeAt} (1-based) and {@code canary} from it on.
+   */
+  static Result run(
+      CanaryJudge judge,
+      Random rng,
+      Shape shape,
+      Canary changed,
+      int changeAt,
+      double stableErrorRate,
+      int stablePerLook,
+      int canaryPerLook,
+      int maxLooks,
+      boolean stopAtRollback) {
     int threshold = judge.config().failureThreshold();
     StepEvidence evidence = new StepEvidence();
     evidence.reset(false);
@@ -81,6 +109,7 @@ final class StepSimulation {
     int look = 0;
     while (look < maxLooks) {
       look++;
+      Canary canary = look >= changeAt ? changed : Canary.same();
       s.reset();
       c.reset();
       long stableErrors = 0;
@@ -104,7 +133,7 @@ final class StepSimulation {
                   new VariantSample(c, canaryPerLook, canaryErrors),
                   null),
               false);
-      Outcome outcome = judge.decide(sum).outcome();
+      Outcome outcome = judge.decide(sum, evidence.recent()).outcome();
       if (outcome == Outcome.FAIL) {
         fails++;
         consecutive++;

@@ -7,9 +7,9 @@ import java.util.Random;
 /**
  * How long the stub backend waits before it answers. Written on the command line as {@code fixed}
  * (with the {@code --latency} value), {@code uniform:MIN-MAX} (for example {@code
- * uniform:5ms-50ms}) or {@code lognormal:MEDIAN,SIGMA} (for example {@code lognormal:20ms,0.5};
- * sigma is the standard deviation of the underlying normal, so the median is exact and the tail
- * grows with sigma).
+ * uniform:5ms-50ms}), {@code lognormal:MEDIAN,SIGMA} (for example {@code lognormal:20ms,0.5}; sigma
+ * is the standard deviation of the underlying normal, so the median is exact and the tail grows
+ * with sigma) or {@code spike:BASE,SHARE,EXTRA} (see {@link #spike}).
  */
 public interface LatencyDistribution {
   /** Samples one delay in nanoseconds (never negative). */
@@ -50,6 +50,22 @@ public interface LatencyDistribution {
   }
 
   /**
+   * The fixed delay {@code base}, plus {@code extra} for a share {@code share} (0..1) of the
+   * requests: a regression of the slowest requests only (for example {@code spike:10ms,0.02,200ms}:
+   * 2% of requests 200 ms slower), which a median does not show.
+   */
+  static LatencyDistribution spike(Duration base, double share, Duration extra) {
+    long b = requireNonNegative("latency-dist base", base);
+    long x = requireNonNegative("latency-dist extra", extra);
+    if (!(share >= 0 && share <= 1)) {
+      throw new IllegalArgumentException("latency-dist: share " + share + " (expected: 0..1)");
+    }
+    return new Described(
+        r -> r.nextDouble() < share ? b + x : b,
+        "spike:" + Durations.format(base) + "," + share + "," + Durations.format(extra));
+  }
+
+  /**
    * Parses the {@code --latency-dist} syntax; {@code fixed} (or null) uses {@code fixedLatency}.
    * Throws {@link IllegalArgumentException} with the expected forms on anything else.
    */
@@ -69,6 +85,14 @@ public interface LatencyDistribution {
           return lognormal(
               Durations.parse("median", parts[0]), Double.parseDouble(parts[1].trim()));
         }
+      } else if (spec.startsWith("spike:")) {
+        String[] parts = spec.substring("spike:".length()).split(",", 3);
+        if (parts.length == 3) {
+          return spike(
+              Durations.parse("base", parts[0]),
+              Double.parseDouble(parts[1].trim()),
+              Durations.parse("extra", parts[2]));
+        }
       }
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException(
@@ -76,11 +100,14 @@ public interface LatencyDistribution {
               + spec
               + " ("
               + e.getMessage()
-              + "; expected: fixed | uniform:MIN-MAX | lognormal:MEDIAN,SIGMA)",
+              + "; expected: fixed | uniform:MIN-MAX | lognormal:MEDIAN,SIGMA | spike:BASE,SHARE,EXTRA)",
           e);
     }
     throw new IllegalArgumentException(
-        "latency-dist: " + spec + " (expected: fixed | uniform:MIN-MAX | lognormal:MEDIAN,SIGMA)");
+        "latency-dist: "
+            + spec
+            + " (expected: fixed | uniform:MIN-MAX | lognormal:MEDIAN,SIGMA |"
+            + " spike:BASE,SHARE,EXTRA)");
   }
 
   private static long requireNonNegative(String what, Duration d) {

@@ -44,6 +44,16 @@ class LatencyDistributionTest {
     assertThat(s[(int) (s.length * 0.99)]).isBetween(55_000_000L, 75_000_000L);
   }
 
+  @Test
+  void spikeSlowsOnlyTheGivenShare() {
+    long[] s = sample(LatencyDistribution.parse("spike:10ms,0.02,200ms", Duration.ZERO), 20_000);
+    long slow = java.util.Arrays.stream(s).filter(v -> v == 210_000_000L).count();
+    long base = java.util.Arrays.stream(s).filter(v -> v == 10_000_000L).count();
+    assertThat(slow + base).isEqualTo(20_000);
+    // 2% of 20,000 = 400, binomial sd 20
+    assertThat(slow).isBetween(320L, 480L);
+  }
+
   @ParameterizedTest
   @ValueSource(
       strings = {
@@ -51,7 +61,9 @@ class LatencyDistributionTest {
         "uniform:5ms",
         "uniform:50ms-5ms",
         "lognormal:20ms",
-        "lognormal:20ms,-1"
+        "lognormal:20ms,-1",
+        "spike:10ms,0.02",
+        "spike:10ms,1.5,200ms"
       })
   void rejectsMalformedSpecsListingTheForms(String spec) {
     assertThatThrownBy(() -> LatencyDistribution.parse(spec, Duration.ZERO))
@@ -64,7 +76,8 @@ class LatencyDistributionTest {
   @CsvSource({
     "fixed, 20ms",
     "'uniform:5ms-50ms', 'uniform:5ms-50ms'",
-    "'lognormal:20ms,0.5', 'lognormal:20ms,0.5'"
+    "'lognormal:20ms,0.5', 'lognormal:20ms,0.5'",
+    "'spike:10ms,0.02,200ms', 'spike:10ms,0.02,200ms'"
   })
   void describesItself(String spec, String description) {
     assertThat(LatencyDistribution.parse(spec, Duration.ofMillis(20))).hasToString(description);
