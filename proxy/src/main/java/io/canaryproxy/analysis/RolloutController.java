@@ -60,7 +60,7 @@ public final class RolloutController {
   private final CanaryJudge judge;
   private final CanaryPercentSink sink;
   private final RolloutEventListener listener;
-  private final RolloutStateStore store;
+  private final RolloutStore store;
   private final Clock clock;
   private final List<Double> steps;
   private final StepWindow window;
@@ -81,6 +81,26 @@ public final class RolloutController {
    */
   public RolloutController(
       RolloutConfig config, CanaryPercentSink sink, RolloutEventListener listener, Clock clock) {
+    this(
+        config,
+        sink,
+        listener,
+        clock,
+        config == null || config.stateFile() == null
+            ? null
+            : new RolloutStateStore(config.stateFile()));
+  }
+
+  /**
+   * A controller that keeps its state in {@code store} (the state file, or a fleet store), or
+   * nowhere when {@code store} is {@code null}.
+   */
+  public RolloutController(
+      RolloutConfig config,
+      CanaryPercentSink sink,
+      RolloutEventListener listener,
+      Clock clock,
+      RolloutStore store) {
     this.config = config;
     this.sink = Objects.requireNonNull(sink, "sink");
     this.listener = Objects.requireNonNull(listener, "listener");
@@ -94,7 +114,7 @@ public final class RolloutController {
       return;
     }
     this.judge = new CanaryJudge(config.analysis(), clock);
-    this.store = config.stateFile() == null ? null : new RolloutStateStore(config.stateFile());
+    this.store = store;
     List<Double> s = new ArrayList<>();
     if (config.shadowGate()) {
       s.add(0.0);
@@ -143,7 +163,7 @@ public final class RolloutController {
       percent = steps.get(0);
     }
     sink.setCanaryPercent(percent);
-    String how = saved.isPresent() ? "resumed from " + store.file() : "started";
+    String how = saved.isPresent() ? "resumed from " + store.describe() : "started";
     emit(Type.STARTED, RolloutState.IDLE, false, how + " at step " + step, null);
     if (state == RolloutState.PROGRESSING && percent >= 100) {
       transition(RolloutState.PROMOTED, Type.PROMOTED, false, "the first step is 100%", null);
@@ -231,6 +251,41 @@ public final class RolloutController {
    */
   public synchronized long inconclusiveLooks() {
     return inconclusiveLooks;
+  }
+
+  /**
+   * Takes {@code s}, the state another replica stored, as this controller's state without judging,
+   * saving or emitting anything, and applies its share to the sink: how a replica follows the
+   * fleet. A changed step or state starts a fresh observation window (and a warm-up when the canary
+   * starts receiving traffic again). Ignored before {@link #start()} and for an idle {@code s}.
+   */
+  public synchronized void adopt(RolloutStatus s) {
+    if (config == null || state == RolloutState.IDLE || s.state() == RolloutState.IDLE) {
+      return;
+    }
+    int nextStep = Math.max(0, Math.min(s.step(), steps.size() - 1));
+    boolean moved = s.state() != state || nextStep != step;
+    boolean fromZero = percent <= 0;
+    state = s.state();
+    step = nextStep;
+    percent =
+        switch (state) {
+          case ROLLED_BACK -> 0.0;
+          case PROMOTED -> s.canaryPercent();
+          default -> steps.get(step);
+        };
+    consecutiveFailures = state == RolloutState.PROGRESSING ? s.consecutiveFailures() : 0;
+    reason = s.reason();
+    verdicts.clear();
+    s.verdicts().stream()
+        .skip(Math.max(0, s.verdicts().size() - VERDICTS_KEPT))
+        .forEach(verdicts::add);
+    if (moved) {
+      Instant now = clock.instant();
+      window.restart(now, fromZero && percent > 0);
+      evidence.reset(window.warmingUp(now));
+    }
+    sink.setCanaryPercent(percent);
   }
 
   /**
@@ -411,7 +466,7 @@ public final class RolloutController {
     try {
       store.save(status());
     } catch (IOException | RuntimeException e) {
-      log.error("could not write the rollout state file {}", store.file(), e);
+      log.error("could not write the rollout state to {}", store.describe(), e);
     }
   }
 }

@@ -16,6 +16,8 @@ import java.util.List;
  * @param webhook URL that receives rollout events as JSON POSTs, or {@code null}
  * @param shadowGate start with a 0% step that only advances when the mirror comparison passes;
  *     default false
+ * @param coordination where the replicas agree on the rollout; default {@link
+ *     CoordinationConfig#FILE} (one replica, the state file)
  */
 public record RolloutConfig(
     List<Double> steps,
@@ -24,7 +26,38 @@ public record RolloutConfig(
     OnFailure onFailure,
     Path stateFile,
     URI webhook,
-    boolean shadowGate) {
+    boolean shadowGate,
+    CoordinationConfig coordination) {
+
+  public RolloutConfig {
+    coordination = coordination == null ? CoordinationConfig.FILE : coordination;
+  }
+
+  /** A rollout coordinated by its state file alone (one replica). */
+  public RolloutConfig(
+      List<Double> steps,
+      Duration stepInterval,
+      AnalysisConfig analysis,
+      OnFailure onFailure,
+      Path stateFile,
+      URI webhook,
+      boolean shadowGate) {
+    this(
+        steps,
+        stepInterval,
+        analysis,
+        onFailure,
+        stateFile,
+        webhook,
+        shadowGate,
+        CoordinationConfig.FILE);
+  }
+
+  /** This rollout coordinated by {@code coordination}. */
+  public RolloutConfig withCoordination(CoordinationConfig coordination) {
+    return new RolloutConfig(
+        steps, stepInterval, analysis, onFailure, stateFile, webhook, shadowGate, coordination);
+  }
 
   public enum OnFailure {
     ROLLBACK,

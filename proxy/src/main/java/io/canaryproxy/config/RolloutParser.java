@@ -16,7 +16,14 @@ import java.util.List;
  */
 final class RolloutParser {
   static final String[] KEYS = {
-    "steps", "stepInterval", "analysis", "onFailure", "stateFile", "webhook", "shadowGate"
+    "steps",
+    "stepInterval",
+    "analysis",
+    "onFailure",
+    "stateFile",
+    "webhook",
+    "shadowGate",
+    "coordination"
   };
 
   /** Longest {@code analysis.warmup}: longer is almost surely a typo (10h for 10m). */
@@ -58,7 +65,8 @@ final class RolloutParser {
         m.choice("onFailure", OnFailure.ROLLBACK, OnFailure.class),
         stateFile,
         webhook,
-        m.bool("shadowGate", false));
+        m.bool("shadowGate", false),
+        CoordinationParser.parse(m.map("coordination", CoordinationParser.KEYS)));
   }
 
   private static List<Double> steps(YamlMap m) {
