@@ -488,7 +488,7 @@ public final class FleetCoordinator implements AutoCloseable {
       try {
         etcd.revoke(held);
       } catch (IOException e) {
-        log.debug("lease not revoked; it expires by itself", e);
+        log.debug("lease not revoked ({}); it expires by itself", e.getMessage());
       }
     }
     etcd.close();
