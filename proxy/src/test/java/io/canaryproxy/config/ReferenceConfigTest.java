@@ -57,6 +57,7 @@ class ReferenceConfigTest {
             MirrorConfig.CompareConfig.class,
             RolloutConfig.class,
             RolloutConfig.AnalysisConfig.class,
+            CoordinationConfig.class,
             TimeoutsConfig.class,
             LimitsConfig.class,
             MetricsConfig.class,
