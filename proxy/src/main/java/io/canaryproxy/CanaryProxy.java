@@ -3,7 +3,7 @@ package io.canaryproxy;
 import io.canaryproxy.admin.AdminResponse;
 import io.canaryproxy.admin.AdminServer;
 import io.canaryproxy.admin.EndpointsJson;
-import io.canaryproxy.analysis.JudgeInput;
+import io.canaryproxy.analysis.CanaryPercentSink;
 import io.canaryproxy.analysis.RolloutController;
 import io.canaryproxy.analysis.RolloutEventListener;
 import io.canaryproxy.analysis.RolloutState;
@@ -13,22 +13,24 @@ import io.canaryproxy.config.ConfigDiff;
 import io.canaryproxy.config.ConfigException;
 import io.canaryproxy.config.ConfigFiles;
 import io.canaryproxy.config.ConfigWatcher;
+import io.canaryproxy.config.CoordinationConfig;
 import io.canaryproxy.config.MetricsConfig;
 import io.canaryproxy.config.ProxyConfig;
+import io.canaryproxy.coordination.FleetCoordinator;
+import io.canaryproxy.coordination.RolloutFeed;
+import io.canaryproxy.coordination.RolloutView;
 import io.canaryproxy.discovery.EndpointDirectory;
 import io.canaryproxy.forwarding.CompositeListener;
 import io.canaryproxy.forwarding.ProxyListener;
 import io.canaryproxy.lifecycle.Lifecycle;
 import io.canaryproxy.metrics.AccessLog;
 import io.canaryproxy.metrics.DnsMeters;
-import io.canaryproxy.metrics.IntervalSnapshot;
 import io.canaryproxy.metrics.LatencyRecorders;
 import io.canaryproxy.metrics.MetricNames;
 import io.canaryproxy.metrics.MetricsScheduler;
 import io.canaryproxy.metrics.MicrometerBinding;
 import io.canaryproxy.metrics.ReloadMeters;
 import io.canaryproxy.metrics.RolloutMeters;
-import io.canaryproxy.metrics.VariantInterval;
 import io.canaryproxy.mirroring.Mirroring;
 import io.canaryproxy.routing.Router;
 import io.canaryproxy.routing.RoutingTable;
@@ -38,6 +40,8 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.netty.handler.codec.http.HttpMethod;
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -73,10 +77,9 @@ public final class CanaryProxy implements AutoCloseable {
   private final RolloutController rollout;
   private final Lifecycle lifecycle;
   private final Mirroring mirroring;
-  private long lastCompared;
-  private long lastMismatches;
-  private long lastBaselineCompared;
-  private long lastBaselineMismatches;
+  private final RolloutFeed feed;
+  private final String replicaId;
+  private final FleetCoordinator coordinator;
   private final ProxyServer proxy;
   private final AdminServer admin;
   private final MetricsScheduler scheduler;
@@ -143,15 +146,38 @@ public final class CanaryProxy implements AutoCloseable {
       webhook = null;
     }
     rolloutListeners.add(event -> eventListeners.forEach(l -> l.onEvent(event)));
+    this.replicaId = replicaId(config);
     this.lifecycle = new Lifecycle(config.rollout(), config.routing().canary(), Clock.systemUTC());
-    this.rollout =
-        new RolloutController(
-            config.rollout(),
-            percent -> router.update(t -> t.withCanaryPercent(percent)),
-            RolloutEventListener.all(rolloutListeners),
-            Clock.systemUTC(),
-            lifecycle.gatekeeper(),
-            lifecycle.metrics());
+    CanaryPercentSink share = percent -> router.update(t -> t.withCanaryPercent(percent));
+    if (config.rollout() != null
+        && config.rollout().coordination().store() == CoordinationConfig.Store.ETCD) {
+      coordinator =
+          new FleetCoordinator(
+              config.rollout().coordination(),
+              replicaId,
+              config.rollout().analysis().interval(),
+              metrics.registry(),
+              Clock.systemUTC());
+      this.rollout =
+          new RolloutController(
+              config.rollout(),
+              coordinator.sink(share),
+              RolloutEventListener.all(rolloutListeners),
+              Clock.systemUTC(),
+              coordinator.store(),
+              lifecycle.gatekeeper(),
+              lifecycle.metrics());
+    } else {
+      coordinator = null;
+      this.rollout =
+          new RolloutController(
+              config.rollout(),
+              share,
+              RolloutEventListener.all(rolloutListeners),
+              Clock.systemUTC(),
+              lifecycle.gatekeeper(),
+              lifecycle.metrics());
+    }
     listeners.add(lifecycle.watchRevisions(rollout));
     FunctionCounter.builder(
             MetricNames.ROLLOUT_INCONCLUSIVE, rollout, RolloutController::inconclusiveLooks)
@@ -176,6 +202,10 @@ public final class CanaryProxy implements AutoCloseable {
     } else {
       mirroring = null;
     }
+    this.feed =
+        new RolloutFeed(
+            mirroring == null ? null : mirroring.stats(),
+            mirroring != null && mirroring.baselineOn());
     this.reloads = new ReloadMeters(metrics.registry());
     EndpointDirectory directory = new EndpointDirectory(config.dns());
     this.proxy =
@@ -191,7 +221,11 @@ public final class CanaryProxy implements AutoCloseable {
     this.scheduler = new MetricsScheduler(recorders, m.interval());
     if (config.rollout() != null) {
       scheduler.addListener(
-          snapshot -> rollout.onInterval(judgeInput(snapshot)).ifPresent(this::publish));
+          snapshot ->
+              (coordinator == null
+                      ? rollout.onInterval(feed.next(snapshot))
+                      : coordinator.onInterval(feed.next(snapshot)))
+                  .ifPresent(this::publish));
     }
     this.executor =
         Executors.newSingleThreadScheduledExecutor(
@@ -239,7 +273,14 @@ public final class CanaryProxy implements AutoCloseable {
 
   private void addRolloutRoutes() {
     admin.route(
-        HttpMethod.GET, "/admin/rollout", request -> AdminResponse.json(200, rollout.status()));
+        HttpMethod.GET,
+        "/admin/rollout",
+        request ->
+            AdminResponse.json(
+                200,
+                new RolloutView(
+                    rollout.status(),
+                    coordinator == null ? RolloutView.single(replicaId) : coordinator.status())));
     operation("pause", rollout::pause);
     operation("resume", rollout::resume);
     operation("promote", rollout::promote);
@@ -255,44 +296,10 @@ public final class CanaryProxy implements AutoCloseable {
     admin.mutatingRoute(
         "/admin/rollout/" + name,
         request -> {
-          RolloutController.OperationResult result = op.get();
+          RolloutController.OperationResult result =
+              coordinator == null ? op.get() : coordinator.operate(name, op);
           return AdminResponse.json(result.ok() ? 200 : 409, result);
         });
-  }
-
-  /**
-   * The judge's view of one interval; mirror counts are cumulative, so it takes their change since
-   * the last one.
-   */
-  private JudgeInput judgeInput(IntervalSnapshot snapshot) {
-    JudgeInput.MirrorSample mirror = null;
-    if (mirroring != null) {
-      long compared = mirroring.stats().compared();
-      long mismatches = mirroring.stats().mismatches();
-      JudgeInput.Baseline baseline = null;
-      if (mirroring.baselineOn()) {
-        long bc = mirroring.stats().baselineCompared();
-        long bm = mirroring.stats().baselineMismatches();
-        baseline = new JudgeInput.Baseline(bc - lastBaselineCompared, bm - lastBaselineMismatches);
-        lastBaselineCompared = bc;
-        lastBaselineMismatches = bm;
-      }
-      mirror =
-          new JudgeInput.MirrorSample(
-              compared - lastCompared,
-              mismatches - lastMismatches,
-              snapshot.variant(Variant.SHADOW).total(),
-              baseline);
-      lastCompared = compared;
-      lastMismatches = mismatches;
-    }
-    return new JudgeInput(
-        sample(snapshot, Variant.STABLE), sample(snapshot, Variant.CANARY), mirror);
-  }
-
-  private static JudgeInput.VariantSample sample(IntervalSnapshot snapshot, Variant variant) {
-    VariantInterval v = snapshot.variants().get(variant);
-    return new JudgeInput.VariantSample(v.total(), v.requests(), v.errors());
   }
 
   /**
@@ -365,7 +372,9 @@ public final class CanaryProxy implements AutoCloseable {
   /**
    * Binds the admin listener and the proxy listener, then starts the rollout and the interval
    * scheduler. Listeners go first so that a port in use fails before the rollout writes its state
-   * file; until the rollout applies its share the router sends no one to the canary.
+   * file; until the rollout applies its share the router sends no one to the canary. With a fleet
+   * store, the replica joins the fleet and adopts its state between the two listeners, so that its
+   * first request is routed as the rest of the fleet routes it.
    *
    * @throws ListenFailure when a listener cannot be bound; {@link #close()} releases what started
    */
@@ -376,6 +385,18 @@ public final class CanaryProxy implements AutoCloseable {
       throw e; // a refused address (e.g. off loopback with no token) is a config error
     } catch (Exception e) { // Netty rethrows the bind's IOException unchecked
       throw new ListenFailure("admin.listen", config.admin().listen(), e);
+    }
+    if (coordinator != null) {
+      try {
+        coordinator.start(rollout); // before the listener opens: route by the fleet's state
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException(
+            "rollout.coordination: cannot join the fleet at "
+                + config.rollout().coordination().endpoints()
+                + ": "
+                + e.getMessage(),
+            e);
+      }
     }
     try {
       proxy.start();
@@ -405,6 +426,28 @@ public final class CanaryProxy implements AutoCloseable {
 
   public RolloutController rollout() {
     return rollout;
+  }
+
+  /** The fleet coordinator, or {@code null} with {@code rollout.coordination.store: file}. */
+  public FleetCoordinator coordinator() {
+    return coordinator;
+  }
+
+  /**
+   * This replica's id: {@code rollout.coordination.replicaId}, else {@code hostname/listen} so that
+   * two replicas on one host differ.
+   */
+  private static String replicaId(ProxyConfig config) {
+    if (config.rollout() != null && config.rollout().coordination().replicaId() != null) {
+      return config.rollout().coordination().replicaId();
+    }
+    String host;
+    try {
+      host = InetAddress.getLocalHost().getHostName();
+    } catch (UnknownHostException e) {
+      host = "localhost";
+    }
+    return host + "/" + config.listen();
   }
 
   /**
@@ -440,6 +483,9 @@ public final class CanaryProxy implements AutoCloseable {
     }
     scheduler.stop();
     executor.shutdownNow();
+    if (coordinator != null) {
+      coordinator.close();
+    }
     proxy.close(Duration.ofSeconds(2));
     try {
       admin.stop();

@@ -35,7 +35,10 @@ class ArchitectureTest {
     noClasses()
         .that()
         .resideInAnyPackage(
-            "io.canaryproxy.routing..", "io.canaryproxy.analysis..", "io.canaryproxy.net..")
+            "io.canaryproxy.routing..",
+            "io.canaryproxy.analysis..",
+            "io.canaryproxy.net..",
+            "io.canaryproxy.coordination..")
         .should()
         .dependOnClassesThat()
         .resideInAPackage("io.netty..")

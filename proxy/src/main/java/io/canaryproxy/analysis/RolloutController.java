@@ -68,7 +68,7 @@ public final class RolloutController {
   private final CanaryJudge judge;
   private final CanaryPercentSink sink;
   private final RolloutEventListener listener;
-  private final RolloutStateStore store;
+  private final RolloutStore store;
   private final Clock clock;
   private final List<Double> steps;
   private final StepWindow window;
@@ -91,6 +91,12 @@ public final class RolloutController {
   private Instant startedAt;
   private GateWait gateWait;
 
+  private static RolloutStore fileStore(RolloutConfig config) {
+    return config == null || config.stateFile() == null
+        ? null
+        : new RolloutStateStore(config.stateFile());
+  }
+
   /** Longest revision string kept; a longer one is cut. */
   private static final int MAX_REVISION = 128;
 
@@ -105,13 +111,42 @@ public final class RolloutController {
 
   /**
    * A controller as above that holds the rollout at {@code gates} and joins {@code metrics} to each
-   * canary verdict.
+   * canary verdict, keeping its state in the state file ({@code rollout.stateFile}), if any.
    */
   public RolloutController(
       RolloutConfig config,
       CanaryPercentSink sink,
       RolloutEventListener listener,
       Clock clock,
+      Gatekeeper gates,
+      MetricSource metrics) {
+    this(config, sink, listener, clock, fileStore(config), gates, metrics);
+  }
+
+  /**
+   * A controller that keeps its state in {@code store} (the state file, or a fleet store), or
+   * nowhere when {@code store} is {@code null}, without gates or business metrics.
+   */
+  public RolloutController(
+      RolloutConfig config,
+      CanaryPercentSink sink,
+      RolloutEventListener listener,
+      Clock clock,
+      RolloutStore store) {
+    this(config, sink, listener, clock, store, Gatekeeper.NONE, MetricSource.NONE);
+  }
+
+  /**
+   * A controller that keeps its state in {@code store} (the state file, or a fleet store; nowhere
+   * when {@code null}), holds the rollout at {@code gates} and joins {@code metrics} to each canary
+   * verdict.
+   */
+  public RolloutController(
+      RolloutConfig config,
+      CanaryPercentSink sink,
+      RolloutEventListener listener,
+      Clock clock,
+      RolloutStore store,
       Gatekeeper gates,
       MetricSource metrics) {
     this.gates = Objects.requireNonNull(gates, "gates");
@@ -133,7 +168,7 @@ public final class RolloutController {
       return;
     }
     this.judge = new CanaryJudge(config.analysis(), clock);
-    this.store = config.stateFile() == null ? null : new RolloutStateStore(config.stateFile());
+    this.store = store;
     List<Double> s = new ArrayList<>();
     if (config.shadowGate()) {
       s.add(0.0);
@@ -193,7 +228,7 @@ public final class RolloutController {
       percent = 0; // the canary never got traffic: it still waits at its pre-rollout gates
     }
     sink.setCanaryPercent(percent);
-    String how = saved.isPresent() ? "resumed from " + store.file() : "started";
+    String how = saved.isPresent() ? "resumed from " + store.describe() : "started";
     emit(Type.STARTED, RolloutState.IDLE, false, how + " at step " + step, null);
     if (state == RolloutState.PROGRESSING) {
       if (!saved.isPresent() || pending == GateStage.PRE_ROLLOUT) {
@@ -315,6 +350,49 @@ public final class RolloutController {
    */
   public synchronized long inconclusiveLooks() {
     return inconclusiveLooks;
+  }
+
+  /**
+   * Takes {@code s}, the state another replica stored, as this controller's state without judging,
+   * saving or emitting anything, and applies its share to the sink: how a replica follows the
+   * fleet. A changed step or state starts a fresh observation window (and a warm-up when the canary
+   * starts receiving traffic again). Ignored before {@link #start()} and for an idle {@code s}.
+   */
+  public synchronized void adopt(RolloutStatus s) {
+    if (config == null || state == RolloutState.IDLE || s.state() == RolloutState.IDLE) {
+      return;
+    }
+    int nextStep = Math.max(0, Math.min(s.step(), steps.size() - 1));
+    boolean moved = s.state() != state || nextStep != step;
+    boolean fromZero = percent <= 0;
+    state = s.state();
+    step = nextStep;
+    percent =
+        switch (state) {
+          case ROLLED_BACK -> 0.0;
+          case PROMOTED -> s.canaryPercent();
+          default -> steps.get(step);
+        };
+    consecutiveFailures = state == RolloutState.PROGRESSING ? s.consecutiveFailures() : 0;
+    reason = s.reason();
+    // The lifecycle fields follow the leader too, so a restart or a new revision on the leader
+    // shows on every replica and a replica that becomes leader continues the same attempt.
+    attempt = Math.max(1, s.attempt());
+    revision = s.revision();
+    if (s.startedAt() != null) {
+      startedAt = Instant.parse(s.startedAt());
+    }
+    history.load(s.history());
+    verdicts.clear();
+    s.verdicts().stream()
+        .skip(Math.max(0, s.verdicts().size() - VERDICTS_KEPT))
+        .forEach(verdicts::add);
+    if (moved) {
+      Instant now = clock.instant();
+      window.restart(now, fromZero && percent > 0);
+      evidence.reset(window.warmingUp(now));
+    }
+    sink.setCanaryPercent(percent);
   }
 
   /** Holds the canary at its step. Valid when progressing. */
@@ -682,7 +760,7 @@ public final class RolloutController {
     try {
       store.save(status());
     } catch (IOException | RuntimeException e) {
-      log.error("could not write the rollout state file {}", store.file(), e);
+      log.error("could not write the rollout state to {}", store.describe(), e);
     }
   }
 }

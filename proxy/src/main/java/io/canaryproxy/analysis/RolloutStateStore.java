@@ -17,7 +17,7 @@ import java.util.Optional;
  * RolloutStatus}. A write goes to a temporary file in the same directory, which is then atomically
  * moved over the old one, so a crash leaves either the old or the new state, never a torn file.
  */
-public final class RolloutStateStore {
+public final class RolloutStateStore implements RolloutStore {
   private static final ObjectMapper MAPPER =
       new ObjectMapper()
           .enable(SerializationFeature.INDENT_OUTPUT)
@@ -41,6 +41,7 @@ public final class RolloutStateStore {
    * @throws UncheckedIOException when the file exists but cannot be read or parsed: starting over
    *     would undo a rollback, so the operator must fix or delete it
    */
+  @Override
   public Optional<RolloutStatus> load() {
     try {
       return Optional.of(MAPPER.readValue(Files.readAllBytes(file), RolloutStatus.class));
@@ -57,7 +58,13 @@ public final class RolloutStateStore {
     }
   }
 
+  @Override
+  public String describe() {
+    return file.toString();
+  }
+
   /** Replaces the file with {@code status}, atomically. */
+  @Override
   public void save(RolloutStatus status) throws IOException {
     Path dir = file.getParent();
     Path tmp = Files.createTempFile(dir, file.getFileName().toString(), ".tmp");

@@ -9,8 +9,10 @@
  * excess tests, each with a tolerance and an always-valid p-value ({@link
  * io.canaryproxy.analysis.Statistics}); {@link io.canaryproxy.analysis.VerdictText} writes them.
  * The controller runs the rollout state machine (idle, progressing, paused, promoted, rolledBack),
- * sets the canary percentage through a {@link io.canaryproxy.analysis.CanaryPercentSink}, persists
- * its state file and emits events; {@code StepWindow} tracks the step's clock, its warm-up and its
- * indecision. Start reading at {@code CanaryJudge}, then {@code RolloutController}.
+ * sets the canary percentage through a {@link io.canaryproxy.analysis.CanaryPercentSink}, keeps its
+ * state in a {@link io.canaryproxy.analysis.RolloutStore} (the state file, or the fleet's store in
+ * {@code io.canaryproxy.coordination}) and emits events; {@code StepWindow} tracks the step's
+ * clock, its warm-up and its indecision. Start reading at {@code CanaryJudge}, then {@code
+ * RolloutController}.
  */
 package io.canaryproxy.analysis;

@@ -17,6 +17,8 @@ import java.util.List;
  * @param shadowGate start with a 0% step that only advances when the mirror comparison passes;
  *     default false
  * @param lifecycle history, progress deadline, gates, revision detection and business metrics
+ * @param coordination where the replicas agree on the rollout; default {@link
+ *     CoordinationConfig#FILE} (one replica, the state file)
  */
 public record RolloutConfig(
     List<Double> steps,
@@ -26,13 +28,18 @@ public record RolloutConfig(
     Path stateFile,
     URI webhook,
     boolean shadowGate,
-    LifecycleConfig lifecycle) {
+    LifecycleConfig lifecycle,
+    CoordinationConfig coordination) {
 
   public RolloutConfig {
     lifecycle = lifecycle == null ? LifecycleConfig.DEFAULTS : lifecycle;
+    coordination = coordination == null ? CoordinationConfig.FILE : coordination;
   }
 
-  /** A rollout without lifecycle settings ({@link LifecycleConfig#DEFAULTS}). */
+  /**
+   * A rollout without lifecycle settings ({@link LifecycleConfig#DEFAULTS}), coordinated by its
+   * state file alone (one replica).
+   */
   public RolloutConfig(
       List<Double> steps,
       Duration stepInterval,
@@ -49,13 +56,36 @@ public record RolloutConfig(
         stateFile,
         webhook,
         shadowGate,
-        LifecycleConfig.DEFAULTS);
+        LifecycleConfig.DEFAULTS,
+        CoordinationConfig.FILE);
   }
 
   /** These settings with {@code lifecycle}. */
   public RolloutConfig withLifecycle(LifecycleConfig lifecycle) {
     return new RolloutConfig(
-        steps, stepInterval, analysis, onFailure, stateFile, webhook, shadowGate, lifecycle);
+        steps,
+        stepInterval,
+        analysis,
+        onFailure,
+        stateFile,
+        webhook,
+        shadowGate,
+        lifecycle,
+        coordination);
+  }
+
+  /** This rollout coordinated by {@code coordination}. */
+  public RolloutConfig withCoordination(CoordinationConfig coordination) {
+    return new RolloutConfig(
+        steps,
+        stepInterval,
+        analysis,
+        onFailure,
+        stateFile,
+        webhook,
+        shadowGate,
+        lifecycle,
+        coordination);
   }
 
   public enum OnFailure {

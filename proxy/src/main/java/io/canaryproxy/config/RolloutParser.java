@@ -27,7 +27,8 @@ final class RolloutParser {
     "progressDeadline",
     "onProgressDeadline",
     "gates",
-    "revision"
+    "revision",
+    "coordination"
   };
 
   /** Longest {@code analysis.warmup}: longer is almost surely a typo (10h for 10m). */
@@ -75,7 +76,8 @@ final class RolloutParser {
         stateFile,
         webhook,
         m.bool("shadowGate", false),
-        LifecycleParser.parse(m, analysis, judged.interval()));
+        LifecycleParser.parse(m, analysis, judged.interval()),
+        CoordinationParser.parse(m.map("coordination", CoordinationParser.KEYS)));
   }
 
   private static List<Double> steps(YamlMap m) {

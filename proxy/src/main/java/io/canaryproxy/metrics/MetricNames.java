@@ -85,6 +85,21 @@ public final class MetricNames {
    */
   public static final String ROLLOUT_INCONCLUSIVE = PREFIX + "rollout.inconclusive.looks";
 
+  /** Gauge {@code canary_proxy_coordination_leader}: 1 while this replica leads the fleet. */
+  public static final String COORDINATION_LEADER = PREFIX + "coordination.leader";
+
+  /**
+   * Gauge {@code canary_proxy_coordination_stale}: 1 while this replica cannot reach the fleet
+   * store and routes by the last state it saw.
+   */
+  public static final String COORDINATION_STALE = PREFIX + "coordination.stale";
+
+  /**
+   * Timer {@code canary_proxy_coordination_store_seconds{outcome}}: fleet store calls (success or
+   * failure) and their latency; watch streams are not counted.
+   */
+  public static final String COORDINATION_STORE = PREFIX + "coordination.store";
+
   /**
    * Counter {@code canary_proxy_dns_resolutions_total{outcome}}: success | failure, for endpoint
    * names.

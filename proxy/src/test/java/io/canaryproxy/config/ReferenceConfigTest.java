@@ -66,6 +66,7 @@ class ReferenceConfigTest {
             LifecycleConfig.GatesConfig.class,
             LifecycleConfig.RevisionConfig.class,
             LifecycleConfig.MetricCheckConfig.class,
+            CoordinationConfig.class,
             TimeoutsConfig.class,
             LimitsConfig.class,
             MetricsConfig.class,

@@ -1,0 +1,60 @@
+package io.canaryproxy.config;
+
+import java.net.URI;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * The {@code rollout.coordination} section: where the replicas of one deployment agree on one
+ * rollout (ARCHITECTURE.md decision 8).
+ *
+ * @param store {@code file} (default: one replica, the state file) or {@code etcd}
+ * @param endpoints etcd client URLs ({@code http://host:2379}); required with {@code etcd}
+ * @param prefix key prefix; one rollout per prefix; default {@code /canary-proxy/default}
+ * @param replicaId this replica's id, or {@code null} for {@code hostname/listen-address}
+ * @param leaseTtl how long a replica's lease (its leadership and its published evidence) outlives
+ *     its last renewal; 3s..5m, default 10s
+ * @param staleAfter how long a replica may be cut off from the store before {@code failSafe}
+ *     applies; 1s..1h, default 30s
+ * @param failSafe what a cut-off replica routes by after {@code staleAfter}: {@code hold} (the last
+ *     state it saw, default) or {@code stable} (no user goes to the canary)
+ */
+public record CoordinationConfig(
+    Store store,
+    List<URI> endpoints,
+    String prefix,
+    String replicaId,
+    Duration leaseTtl,
+    Duration staleAfter,
+    FailSafe failSafe) {
+
+  /** Default of {@code prefix}. */
+  public static final String DEFAULT_PREFIX = "/canary-proxy/default";
+
+  /** The default: a single replica with its state file. */
+  public static final CoordinationConfig FILE =
+      new CoordinationConfig(
+          Store.FILE,
+          List.of(),
+          DEFAULT_PREFIX,
+          null,
+          Duration.ofSeconds(10),
+          Duration.ofSeconds(30),
+          FailSafe.HOLD);
+
+  public CoordinationConfig {
+    endpoints = List.copyOf(endpoints);
+  }
+
+  /** The store behind the rollout state. */
+  public enum Store {
+    FILE,
+    ETCD
+  }
+
+  /** What a replica cut off from the store routes by once {@code staleAfter} has passed. */
+  public enum FailSafe {
+    HOLD,
+    STABLE
+  }
+}

@@ -1,0 +1,94 @@
+package io.canaryproxy.config;
+
+import io.canaryproxy.config.CoordinationConfig.FailSafe;
+import io.canaryproxy.config.CoordinationConfig.Store;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Reads {@code rollout.coordination}; an absent section is {@link CoordinationConfig#FILE}. */
+final class CoordinationParser {
+  static final String[] KEYS = {
+    "store", "endpoints", "prefix", "replicaId", "leaseTtl", "staleAfter", "failSafe"
+  };
+
+  private CoordinationParser() {}
+
+  static CoordinationConfig parse(YamlMap m) {
+    CoordinationConfig def = CoordinationConfig.FILE;
+    Store store = m.choice("store", Store.FILE, Store.class);
+    List<URI> endpoints = new ArrayList<>();
+    List<String> raw = m.strings("endpoints", List.of());
+    for (int i = 0; i < raw.size(); i++) {
+      URI uri = endpoint(raw.get(i));
+      if (uri == null) {
+        m.errors()
+            .add(
+                m.path("endpoints")
+                    + "["
+                    + i
+                    + "]: \""
+                    + raw.get(i)
+                    + "\" (expected: an etcd client URL such as http://127.0.0.1:2379)");
+      } else {
+        endpoints.add(uri);
+      }
+    }
+    if (store == Store.ETCD && !m.has("endpoints")) {
+      m.missing("endpoints", "a list of etcd client URLs with store: etcd");
+    } else if (store == Store.ETCD && raw.isEmpty() && m.raw("endpoints").isArray()) {
+      m.invalid("endpoints", "a non-empty list of etcd client URLs");
+    }
+    String prefix = m.string("prefix", def.prefix());
+    if (!prefix.startsWith("/") || prefix.endsWith("/") || prefix.length() > 200) {
+      m.invalid("prefix", "a key prefix starting with / and not ending with /, at most 200 chars");
+      prefix = def.prefix();
+    }
+    String replicaId = m.string("replicaId", null);
+    if (replicaId != null && (replicaId.isEmpty() || replicaId.length() > 200)) {
+      m.invalid("replicaId", "a non-empty id of at most 200 chars");
+      replicaId = null;
+    }
+    Duration ttl =
+        bounded(
+            m, "leaseTtl", def.leaseTtl(), Duration.ofSeconds(3), Duration.ofMinutes(5), "3s..5m");
+    Duration staleAfter =
+        bounded(
+            m,
+            "staleAfter",
+            def.staleAfter(),
+            Duration.ofSeconds(1),
+            Duration.ofHours(1),
+            "1s..1h");
+    return new CoordinationConfig(
+        store,
+        endpoints,
+        prefix,
+        replicaId,
+        ttl,
+        staleAfter,
+        m.choice("failSafe", FailSafe.HOLD, FailSafe.class));
+  }
+
+  private static Duration bounded(
+      YamlMap m, String key, Duration def, Duration min, Duration max, String range) {
+    Duration d = m.duration(key, def, true);
+    if (d.compareTo(min) < 0 || d.compareTo(max) > 0) {
+      m.invalid(key, "a duration " + range);
+      return def;
+    }
+    return d;
+  }
+
+  private static URI endpoint(String s) {
+    try {
+      URI uri = new URI(s);
+      boolean web = "http".equals(uri.getScheme()) || "https".equals(uri.getScheme());
+      return web && uri.getHost() != null && uri.getPort() > 0 ? uri : null;
+    } catch (URISyntaxException e) {
+      return null;
+    }
+  }
+}
