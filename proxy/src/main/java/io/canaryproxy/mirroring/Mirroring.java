@@ -8,6 +8,7 @@ import io.canaryproxy.discovery.EndpointDirectory;
 import io.canaryproxy.forwarding.BackendPipelineFactory;
 import io.canaryproxy.forwarding.Exchange;
 import io.canaryproxy.forwarding.MirrorTap;
+import io.canaryproxy.http.RequestHead;
 import io.canaryproxy.mirroring.MirrorStats.Outcome;
 import io.canaryproxy.pool.Connector;
 import io.canaryproxy.pool.Transports;
@@ -16,8 +17,6 @@ import io.canaryproxy.routing.Variant;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.ReflectiveChannelFactory;
-import io.netty.handler.codec.http.HttpRequest;
-import io.netty.handler.codec.http.HttpUtil;
 import io.netty.util.concurrent.EventExecutor;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashSet;
@@ -132,7 +131,7 @@ public final class Mirroring implements MirrorTap.Factory {
   }
 
   @Override
-  public MirrorTap tap(HttpRequest request, Exchange exchange, EventLoop loop) {
+  public MirrorTap tap(RequestHead request, Exchange exchange, EventLoop loop) {
     if (!sampler.sample(exchange.method, exchange.route.variant, exchange.route.userKey)) {
       return null;
     }
@@ -140,7 +139,7 @@ public final class Mirroring implements MirrorTap.Factory {
     if (pools == null) {
       return null; // initPools was not called for this loop: mirroring is not set up there
     }
-    if (HttpUtil.getContentLength(request, -1L) > maxBodyBytes) {
+    if (request.bodyLength() > maxBodyBytes) {
       stats.count(Outcome.BODY_TOO_LARGE);
       return null;
     }
