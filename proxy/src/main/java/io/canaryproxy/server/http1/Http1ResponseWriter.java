@@ -97,13 +97,21 @@ final class Http1ResponseWriter {
     ctx.write(response, ctx.voidPromise());
   }
 
-  /** Ends the response body (with its trailers when chunked) and flushes. */
-  void writeEnd(BodyEnd end) {
-    LastHttpContent last =
-        end.trailers() == null
-            ? LastHttpContent.EMPTY_LAST_CONTENT
-            : new DefaultLastHttpContent(
-                Unpooled.EMPTY_BUFFER, NettyHeaders.toNetty(end.trailers()));
+  /**
+   * Ends the response body with its final {@code piece} ({@code null} when none is left; taken
+   * over) and its trailers (sent when chunked), and flushes.
+   */
+  void writeEnd(ByteBuf piece, BodyEnd end) {
+    LastHttpContent last;
+    if (end.trailers() != null) {
+      last =
+          new DefaultLastHttpContent(
+              piece == null ? Unpooled.EMPTY_BUFFER : piece, NettyHeaders.toNetty(end.trailers()));
+    } else if (piece != null) {
+      last = new DefaultLastHttpContent(piece, EmptyHttpHeaders.INSTANCE);
+    } else {
+      last = LastHttpContent.EMPTY_LAST_CONTENT;
+    }
     ctx.writeAndFlush(last, ctx.voidPromise());
   }
 
