@@ -11,8 +11,10 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The package layering that ARCHITECTURE.md promises, checked on the compiled classes: no package
- * cycles, and the decision logic (routing, analysis, address arithmetic) free of Netty, so that it
- * stays plain Java that any protocol adapter can call.
+ * cycles, the decision logic (routing, analysis, address arithmetic) free of Netty, so that it
+ * stays plain Java that any protocol adapter can call, and the exchange core (forwarding,
+ * mirroring, metrics, the exchange model) free of HTTP codec types, which only the adapters in
+ * server use.
  */
 class ArchitectureTest {
   private static JavaClasses classes;
@@ -43,6 +45,24 @@ class ArchitectureTest {
         .dependOnClassesThat()
         .resideInAPackage("io.netty..")
         .because("routing and analysis decisions are plain Java (ARCHITECTURE.md, STYLE.md item 2)")
+        .check(classes);
+  }
+
+  @Test
+  void theExchangeCoreSpeaksOnlyTheExchangeModel() {
+    noClasses()
+        .that()
+        .resideInAnyPackage(
+            "io.canaryproxy.forwarding..",
+            "io.canaryproxy.mirroring..",
+            "io.canaryproxy.metrics..",
+            "io.canaryproxy.http..")
+        .should()
+        .dependOnClassesThat()
+        .resideInAPackage("io.netty.handler.codec.http..")
+        .because(
+            "protocol codec types stop at the adapters in server; the core speaks io.canaryproxy.http"
+                + " (ARCHITECTURE.md, the target shape, item 1)")
         .check(classes);
   }
 }

@@ -127,7 +127,8 @@ public final class ForwardingContext {
     this.draining = draining;
   }
 
-  boolean draining() {
+  /** True while draining: every response closes its client connection. */
+  public boolean draining() {
     return draining;
   }
 

@@ -1,27 +1,33 @@
 package io.canaryproxy.forwarding;
 
-import io.netty.handler.codec.http.HttpContent;
-import io.netty.handler.codec.http.HttpRequest;
-import io.netty.handler.codec.http.HttpResponse;
+import io.canaryproxy.http.RequestHead;
+import io.canaryproxy.http.ResponseHead;
+import io.netty.buffer.ByteBuf;
 
 /**
  * Sees one sampled exchange as it streams through the proxy, to copy it to a shadow and compare
- * answers. The forwarder calls it on the client's event loop before it writes each object on; the
- * tap must not keep an object without taking its own reference ({@code retainedDuplicate()}), and
- * must never block or throw.
+ * answers. The forwarder calls it on the client's event loop before it passes each part on; the tap
+ * keeps nothing it was handed without taking its own reference or copy (see the ownership rule in
+ * {@link io.canaryproxy.http}), and must never block or throw.
  */
 public interface MirrorTap {
   /** The request head, after hop-by-hop headers were removed and forwarding headers added. */
-  void onRequest(HttpRequest request);
+  void onRequest(RequestHead request);
 
-  /** A piece of request body; {@code last} is true for the final piece. */
-  void onRequestContent(HttpContent content, boolean last);
+  /** A piece of request body (never empty). */
+  void onRequestBody(ByteBuf piece);
 
-  /** The primary's response head. */
-  void onResponse(HttpResponse response);
+  /** The request body is complete. */
+  void onRequestEnd();
 
-  /** A piece of the primary's response body; {@code last} is true for the final piece. */
-  void onResponseContent(HttpContent content, boolean last);
+  /** The primary's final response head. */
+  void onResponse(ResponseHead response);
+
+  /** A piece of the primary's response body. */
+  void onResponseBody(ByteBuf piece);
+
+  /** The primary's response is complete. */
+  void onResponseEnd();
 
   /** The primary exchange failed or was cut short; release what is held. Called at most once. */
   void onAbort();
@@ -32,7 +38,7 @@ public interface MirrorTap {
      * Returns a tap for this request, or {@code null} when it is not sampled (the common case,
      * which must cost next to nothing).
      */
-    MirrorTap tap(HttpRequest request, Exchange exchange, io.netty.channel.EventLoop loop);
+    MirrorTap tap(RequestHead request, Exchange exchange, io.netty.channel.EventLoop loop);
 
     /**
      * Creates whatever per-event-loop state the taps need (such as their own connection pools),

@@ -1,19 +1,20 @@
 package io.canaryproxy.forwarding;
 
+import io.canaryproxy.http.BodyEnd;
+import io.canaryproxy.http.HeaderNames;
+import io.canaryproxy.http.RequestHead;
+import io.canaryproxy.http.ResponseHead;
 import io.canaryproxy.pool.BackendPool;
 import io.canaryproxy.pool.ConnectionListener;
 import io.canaryproxy.pool.EndpointPool;
 import io.canaryproxy.pool.LoopPools;
 import io.canaryproxy.pool.PooledConnection;
+import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ConnectTimeoutException;
-import io.netty.handler.codec.http.HttpContent;
-import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpMethod;
-import io.netty.handler.codec.http.HttpRequest;
-import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.channel.EventLoop;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -24,23 +25,52 @@ import org.slf4j.LoggerFactory;
  * The backend leg of one client connection's current exchange: picks an endpoint, leases an idle
  * connection or opens one, streams the request there, sends a bodiless idempotent request once more
  * when a reused connection dies before answering, and fails the exchange when no byte moved for
- * {@code timeouts.response} (one timer per client connection). Reports to its {@link
- * ProxyFrontendHandler}; event-loop only.
+ * {@code timeouts.response} (one timer per client connection). It speaks the exchange model to the
+ * backend channel, whose protocol adapter frames it. Reports to its {@link Events}, never into the
+ * forwarder's state; event-loop only.
  */
 final class Upstream implements ConnectionListener {
   private static final Logger log = LoggerFactory.getLogger(Upstream.class);
 
-  private final ProxyFrontendHandler owner;
+  /** What the backend leg reports to the exchange that owns it. */
+  interface Events {
+    /** A new connection was opened and the request head sent on it: forward what waited. */
+    void connected();
+
+    /**
+     * A response message from the backend ({@link ResponseHead}, body {@code ByteBuf}, {@link
+     * BodyEnd} or {@code MalformedMessage}), which arrived at {@code nowNanos}; takes ownership.
+     */
+    void response(Object msg, long nowNanos);
+
+    /** The backend finished a read burst. */
+    void readComplete();
+
+    /** The backend connection's writability changed. */
+    void writabilityChanged();
+
+    /** The backend failed the exchange; {@code cause} may be {@code null}. */
+    void failed(UpstreamFailure type, Throwable cause);
+
+    /** True when the request may be sent again: it has no body and no response started. */
+    boolean mayResend();
+  }
+
+  private final Events owner;
   private final long responseTimeoutNanos;
   private final Runnable responseTimeoutCheck = this::checkResponseTimeout;
-  private Channel client;
-  private LoopPools pools;
+  private final EventLoop loop;
+  private final Object logId;
+  private final Downstream client;
+  private final LoopPools pools;
 
   /** The exchange this leg serves, or {@code null} between exchanges. */
   private Exchange ex;
 
   /** The request head until it is written to a backend. */
-  private HttpRequest head;
+  private RequestHead head;
+
+  private MirrorTap tap;
 
   private EndpointPool endpoint;
   private PooledConnection backend;
@@ -49,21 +79,30 @@ final class Upstream implements ConnectionListener {
    * The head last written to a backend, kept (it is not reference-counted) so a stale connection
    * can be retried.
    */
-  private HttpRequest sentHead;
+  private RequestHead sentHead;
 
   private boolean requestDone;
   private boolean retried;
   private ScheduledFuture<?> responseTimer;
   private long lastProgressNanos;
 
-  Upstream(ProxyFrontendHandler owner, long responseTimeoutNanos) {
+  /**
+   * @param client tells whether the client can take bytes (the backend is read only then)
+   * @param logId names the client connection in logs
+   */
+  Upstream(
+      Events owner,
+      long responseTimeoutNanos,
+      EventLoop loop,
+      LoopPools pools,
+      Downstream client,
+      Object logId) {
     this.owner = owner;
     this.responseTimeoutNanos = responseTimeoutNanos;
-  }
-
-  void init(Channel client, LoopPools pools) {
-    this.client = client;
+    this.loop = loop;
     this.pools = pools;
+    this.client = client;
+    this.logId = logId;
   }
 
   /** True while a backend connection is attached to the exchange. */
@@ -87,18 +126,19 @@ final class Upstream implements ConnectionListener {
   }
 
   /**
-   * Starts the exchange {@code e} on an endpoint of {@code backendName}; takes ownership of {@code
-   * request}. Reports a failure to the owner, possibly before returning.
+   * Starts the exchange {@code e} on an endpoint of {@code backendName}; {@code tap} (or {@code
+   * null}) sees the head as it is sent. Reports a failure to the owner, possibly before returning.
    */
-  void start(Exchange e, HttpRequest request, String backendName) {
+  void start(Exchange e, RequestHead request, String backendName, MirrorTap tap) {
     ex = e;
     head = request;
+    this.tap = tap;
     requestDone = false;
     retried = false;
     BackendPool pool = pools.lookup(backendName);
     endpoint = pool == null ? null : pool.pick();
     if (endpoint == null) {
-      owner.upstreamFailed(UpstreamFailure.NO_ENDPOINTS, null);
+      owner.failed(UpstreamFailure.NO_ENDPOINTS, null);
       return;
     }
     endpoint.requestStarted();
@@ -106,7 +146,7 @@ final class Upstream implements ConnectionListener {
     if (idle != null) {
       attach(idle);
     } else if (!endpoint.canOpen()) {
-      owner.upstreamFailed(UpstreamFailure.POOL_EXHAUSTED, null);
+      owner.failed(UpstreamFailure.POOL_EXHAUSTED, null);
     } else {
       endpoint.connect().addListener((ChannelFutureListener) f -> onConnected(e, f));
     }
@@ -126,11 +166,11 @@ final class Upstream implements ConnectionListener {
           f.cause() instanceof ConnectTimeoutException
               ? UpstreamFailure.CONNECT_TIMEOUT
               : UpstreamFailure.CONNECT_FAILED;
-      owner.upstreamFailed(type, f.cause());
+      owner.failed(type, f.cause());
       return;
     }
     attach(f.channel().pipeline().get(PooledConnection.class));
-    owner.upstreamConnected();
+    owner.connected();
   }
 
   private void attach(PooledConnection c) {
@@ -140,12 +180,11 @@ final class Upstream implements ConnectionListener {
     if (c.channel().config().isAutoRead() != clientWritable) {
       c.channel().config().setAutoRead(clientWritable);
     }
-    HttpRequest request = head;
+    RequestHead request = head;
     head = null;
-    if (!request.headers().contains(HttpHeaderNames.HOST)) {
-      request.headers().set(HttpHeaderNames.HOST, ForwardHeaders.hostOf(endpoint.address()));
+    if (!request.headers().contains(HeaderNames.HOST)) {
+      request.headers().set(HeaderNames.HOST, ForwardHeaders.hostOf(endpoint.address()));
     }
-    MirrorTap tap = owner.tap();
     if (tap != null && !retried) {
       tap.onRequest(request);
     }
@@ -157,33 +196,40 @@ final class Upstream implements ConnectionListener {
     c.channel().write(request, c.channel().voidPromise());
     sentHead = request;
     if (retried && requestDone) {
-      c.channel().writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT, c.channel().voidPromise());
+      c.channel().writeAndFlush(BodyEnd.NONE, c.channel().voidPromise());
     }
     if (responseTimer == null) {
       // One timer per connection, not per request: it stays armed across exchanges and re-arms
       // itself from lastProgressNanos (see checkResponseTimeout).
       responseTimer =
-          client
-              .eventLoop()
-              .schedule(responseTimeoutCheck, responseTimeoutNanos, TimeUnit.NANOSECONDS);
+          loop.schedule(responseTimeoutCheck, responseTimeoutNanos, TimeUnit.NANOSECONDS);
     }
   }
 
   /**
-   * Forwards a piece of the request body to the attached connection, and a copy to {@code tap};
-   * takes ownership of {@code content}. The last piece is flushed.
+   * Forwards a piece of the request body to the attached connection, and shows it to the tap; takes
+   * ownership of {@code piece} (which may be empty). With {@code last} the body ends there, and the
+   * request is flushed.
    */
-  void forward(HttpContent content, MirrorTap tap) {
-    boolean last = content instanceof LastHttpContent;
-    ex.bytesIn += content.content().readableBytes();
-    if (tap != null) {
-      tap.onRequestContent(content, last);
-    }
+  void forward(ByteBuf piece, boolean last) {
+    int n = piece.readableBytes();
+    ex.bytesIn += n;
     lastProgressNanos = System.nanoTime();
-    backend.channel().write(content, backend.channel().voidPromise());
+    Channel ch = backend.channel();
+    if (n > 0) {
+      if (tap != null) {
+        tap.onRequestBody(piece);
+      }
+      ch.write(piece, ch.voidPromise());
+    } else {
+      piece.release();
+    }
     if (last) {
+      if (tap != null) {
+        tap.onRequestEnd();
+      }
       requestDone = true;
-      backend.channel().flush();
+      ch.writeAndFlush(BodyEnd.NONE, ch.voidPromise());
     }
   }
 
@@ -218,12 +264,12 @@ final class Upstream implements ConnectionListener {
     }
     long now = System.nanoTime();
     lastProgressNanos = now;
-    owner.onUpstreamRead(msg, now);
+    owner.response(msg, now);
   }
 
   @Override
   public void onReadComplete() {
-    owner.onUpstreamReadComplete();
+    owner.readComplete();
   }
 
   @Override
@@ -236,13 +282,13 @@ final class Upstream implements ConnectionListener {
     if (canRetry(dead)) {
       retryOnNewConnection();
     } else {
-      owner.upstreamFailed(UpstreamFailure.CONNECTION_CLOSED, null);
+      owner.failed(UpstreamFailure.CONNECTION_CLOSED, null);
     }
   }
 
   @Override
   public void onWritabilityChanged() {
-    owner.onUpstreamWritabilityChanged();
+    owner.writabilityChanged();
   }
 
   /**
@@ -255,34 +301,30 @@ final class Upstream implements ConnectionListener {
         && dead.reused()
         && !retried
         && sentHead != null
-        && owner.resendable()
+        && owner.mayResend()
         && isIdempotent(sentHead.method());
   }
 
   private void retryOnNewConnection() {
     retried = true;
     log.debug(
-        "[{}] backend {} closed a reused connection; retrying once",
-        client.id(),
-        endpoint.address());
+        "[{}] backend {} closed a reused connection; retrying once", logId, endpoint.address());
     cancelTimer();
     head = sentHead;
     sentHead = null;
     if (!endpoint.canOpen()) {
-      owner.upstreamFailed(UpstreamFailure.POOL_EXHAUSTED, null);
+      owner.failed(UpstreamFailure.POOL_EXHAUSTED, null);
       return;
     }
     Exchange e = ex;
     endpoint.connect().addListener((ChannelFutureListener) f -> onConnected(e, f));
   }
 
-  private static boolean isIdempotent(HttpMethod method) {
-    return method == HttpMethod.GET
-        || method == HttpMethod.HEAD
-        || method == HttpMethod.OPTIONS
-        || method == HttpMethod.PUT
-        || method == HttpMethod.DELETE
-        || method == HttpMethod.TRACE;
+  private static boolean isIdempotent(String method) {
+    return switch (method) {
+      case "GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE" -> true;
+      default -> false;
+    };
   }
 
   /**
@@ -295,12 +337,10 @@ final class Upstream implements ConnectionListener {
     }
     long idle = System.nanoTime() - lastProgressNanos;
     if (idle >= responseTimeoutNanos) {
-      owner.upstreamFailed(UpstreamFailure.RESPONSE_TIMEOUT, null);
+      owner.failed(UpstreamFailure.RESPONSE_TIMEOUT, null);
     } else {
       responseTimer =
-          client
-              .eventLoop()
-              .schedule(responseTimeoutCheck, responseTimeoutNanos - idle, TimeUnit.NANOSECONDS);
+          loop.schedule(responseTimeoutCheck, responseTimeoutNanos - idle, TimeUnit.NANOSECONDS);
     }
   }
 
@@ -338,17 +378,15 @@ final class Upstream implements ConnectionListener {
     }
   }
 
-  /** The exchange ended: frees its endpoint slot and a head never sent. */
+  /** The exchange ended: frees its endpoint slot and forgets its head and tap. */
   void finish() {
     if (endpoint != null) {
       endpoint.requestFinished();
       endpoint = null;
     }
-    if (head != null) {
-      ReferenceCountUtil.release(head);
-      head = null;
-    }
+    head = null;
     sentHead = null;
+    tap = null;
     ex = null;
   }
 }

@@ -1,10 +1,11 @@
 package io.canaryproxy.mirroring;
 
 import io.canaryproxy.forwarding.MirrorTap;
+import io.canaryproxy.http.BodyEnd;
+import io.canaryproxy.http.RequestHead;
+import io.canaryproxy.http.ResponseHead;
 import io.canaryproxy.mirroring.MirrorStats.Outcome;
-import io.netty.handler.codec.http.HttpContent;
-import io.netty.handler.codec.http.HttpRequest;
-import io.netty.handler.codec.http.HttpResponse;
+import io.netty.buffer.ByteBuf;
 
 /**
  * The tap of one sampled exchange: hands a marked copy of the request to each {@link ShadowLeg}
@@ -42,15 +43,15 @@ final class MirroredExchange implements MirrorTap {
   }
 
   @Override
-  public void onRequest(HttpRequest request) {
+  public void onRequest(RequestHead request) {
     for (ShadowLeg leg : legs) {
       leg.send(ShadowRequests.copyHead(request, leg.baseline() ? "" : mirroring.hostSuffix));
     }
   }
 
   @Override
-  public void onRequestContent(HttpContent content, boolean last) {
-    bodyBytes += content.content().readableBytes();
+  public void onRequestBody(ByteBuf piece) {
+    bodyBytes += piece.readableBytes();
     if (bodyBytes > mirroring.maxBodyBytes) {
       // A chunked body grew past the limit: the shadow has part of it, so its request is cut off.
       for (ShadowLeg leg : legs) {
@@ -58,35 +59,46 @@ final class MirroredExchange implements MirrorTap {
       }
       return;
     }
-    if (last) {
-      requestDone = true;
-    }
     for (ShadowLeg leg : legs) {
       if (!leg.ended()) {
-        leg.send(content.retainedDuplicate());
+        leg.send(piece.retainedDuplicate());
       }
     }
   }
 
   @Override
-  public void onResponse(HttpResponse response) {
+  public void onRequestEnd() {
+    requestDone = true;
+    for (ShadowLeg leg : legs) {
+      if (!leg.ended()) {
+        leg.send(BodyEnd.NONE);
+      }
+    }
+  }
+
+  @Override
+  public void onResponse(ResponseHead response) {
     if (primary != null) {
       primary.head(response);
     }
   }
 
   @Override
-  public void onResponseContent(HttpContent content, boolean last) {
+  public void onResponseBody(ByteBuf piece) {
+    if (primary != null) {
+      primary.content(piece);
+    }
+  }
+
+  @Override
+  public void onResponseEnd() {
     if (primary == null) {
       return;
     }
-    primary.content(content.content());
-    if (last) {
-      primary.complete();
-      for (ShadowLeg leg : legs) {
-        if (leg.ended() && leg.digest().isComplete()) {
-          compare(leg);
-        }
+    primary.complete();
+    for (ShadowLeg leg : legs) {
+      if (leg.ended() && leg.digest().isComplete()) {
+        compare(leg);
       }
     }
   }

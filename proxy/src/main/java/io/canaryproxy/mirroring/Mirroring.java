@@ -7,6 +7,7 @@ import io.canaryproxy.discovery.EndpointDirectory;
 import io.canaryproxy.forwarding.BackendPipelineFactory;
 import io.canaryproxy.forwarding.Exchange;
 import io.canaryproxy.forwarding.MirrorTap;
+import io.canaryproxy.http.RequestHead;
 import io.canaryproxy.mirroring.MirrorStats.Outcome;
 import io.canaryproxy.pool.BackendPool;
 import io.canaryproxy.pool.Connector;
@@ -18,8 +19,6 @@ import io.canaryproxy.routing.Variant;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.ReflectiveChannelFactory;
-import io.netty.handler.codec.http.HttpRequest;
-import io.netty.handler.codec.http.HttpUtil;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -130,7 +129,7 @@ public final class Mirroring implements MirrorTap.Factory {
   }
 
   @Override
-  public MirrorTap tap(HttpRequest request, Exchange exchange, EventLoop loop) {
+  public MirrorTap tap(RequestHead request, Exchange exchange, EventLoop loop) {
     if (!sampler.sample(exchange.method, exchange.route.variant, exchange.route.userKey)) {
       return null;
     }
@@ -138,7 +137,7 @@ public final class Mirroring implements MirrorTap.Factory {
     if (loopPools == null) {
       return null; // initPools was not called for this loop: mirroring is not set up there
     }
-    if (HttpUtil.getContentLength(request, -1L) > maxBodyBytes) {
+    if (request.bodyLength() > maxBodyBytes) {
       stats.count(Outcome.BODY_TOO_LARGE);
       return null;
     }

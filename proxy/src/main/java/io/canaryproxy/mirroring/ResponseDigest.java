@@ -1,8 +1,8 @@
 package io.canaryproxy.mirroring;
 
+import io.canaryproxy.http.HeaderNames;
+import io.canaryproxy.http.ResponseHead;
 import io.netty.buffer.ByteBuf;
-import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpResponse;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
 import java.util.List;
@@ -39,13 +39,13 @@ final class ResponseDigest {
     this.keepJson = keepJson;
   }
 
-  void head(HttpResponse response) {
-    status = response.status().code();
+  void head(ResponseHead response) {
+    status = response.status();
     headerValues = new String[headerNames.size()];
     for (int i = 0; i < headerValues.length; i++) {
       headerValues[i] = response.headers().get(headerNames.get(i));
     }
-    String type = response.headers().get(HttpHeaderNames.CONTENT_TYPE);
+    String type = response.headers().get(HeaderNames.CONTENT_TYPE);
     if (keepJson && type != null && type.contains("json")) {
       json = new byte[256];
     }

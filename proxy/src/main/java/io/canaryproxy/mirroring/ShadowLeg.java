@@ -1,18 +1,18 @@
 package io.canaryproxy.mirroring;
 
+import io.canaryproxy.http.BodyEnd;
+import io.canaryproxy.http.MalformedMessage;
+import io.canaryproxy.http.ResponseHead;
 import io.canaryproxy.mirroring.MirrorStats.Outcome;
 import io.canaryproxy.pool.BackendPool;
 import io.canaryproxy.pool.ConnectionListener;
 import io.canaryproxy.pool.EndpointPool;
 import io.canaryproxy.pool.PooledConnection;
+import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.EventLoop;
-import io.netty.handler.codec.http.HttpContent;
-import io.netty.handler.codec.http.HttpResponse;
-import io.netty.handler.codec.http.HttpUtil;
-import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.util.ArrayDeque;
@@ -126,7 +126,7 @@ final class ShadowLeg implements ConnectionListener {
       abandon(Outcome.DROPPED_UNWRITABLE);
       return;
     }
-    if (msg instanceof LastHttpContent) {
+    if (msg instanceof BodyEnd) {
       requestSent = true;
     }
     ch.writeAndFlush(msg, ch.voidPromise());
@@ -138,34 +138,23 @@ final class ShadowLeg implements ConnectionListener {
       if (ended) {
         return;
       }
-      if (msg instanceof HttpResponse response) {
-        if (!response.decoderResult().isSuccess()) {
-          abandon(Outcome.FAILED);
-          return;
+      if (msg instanceof MalformedMessage) {
+        abandon(Outcome.FAILED);
+      } else if (msg instanceof ResponseHead response) {
+        if (response.status() < 200) {
+          return; // interim; its body end is skipped below
         }
-        if (response.status().code() < 200) {
-          return; // interim; its (empty) last content is skipped below by status
-        }
-        keepAlive = HttpUtil.isKeepAlive(response);
+        keepAlive = !response.closesConnection();
         gotHead = true;
         if (digest != null) {
           digest.head(response);
         }
-      }
-      if (msg instanceof HttpContent content) {
-        if (!content.decoderResult().isSuccess()) {
-          abandon(Outcome.FAILED);
-          return;
+      } else if (msg instanceof ByteBuf piece) {
+        if (gotHead && digest != null) {
+          digest.content(piece);
         }
-        if (!gotHead) {
-          return; // the end of an interim response
-        }
-        if (digest != null) {
-          digest.content(content.content());
-        }
-        if (content instanceof LastHttpContent) {
-          complete();
-        }
+      } else if (msg instanceof BodyEnd && gotHead) {
+        complete();
       }
     } finally {
       ReferenceCountUtil.release(msg);

@@ -1,10 +1,8 @@
 package io.canaryproxy.mirroring;
 
-import io.netty.handler.codec.http.DefaultHttpRequest;
-import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpHeaders;
-import io.netty.handler.codec.http.HttpRequest;
-import io.netty.handler.codec.http.HttpVersion;
+import io.canaryproxy.http.HeaderNames;
+import io.canaryproxy.http.Headers;
+import io.canaryproxy.http.RequestHead;
 import io.netty.util.AsciiString;
 
 /** How a mirrored copy of a request head is made and marked. */
@@ -23,16 +21,17 @@ public final class ShadowRequests {
    * A copy of {@code request} with its own headers (the original head goes on to the primary),
    * marked with {@link #MIRROR_HEADER} and with {@code hostSuffix} added to its Host.
    */
-  static HttpRequest copyHead(HttpRequest request, String hostSuffix) {
-    HttpHeaders headers = request.headers().copy();
+  static RequestHead copyHead(RequestHead request, String hostSuffix) {
+    RequestHead copy = request.copy();
+    Headers headers = copy.headers();
     if (!hostSuffix.isEmpty()) {
-      String host = headers.get(HttpHeaderNames.HOST);
+      String host = headers.get(HeaderNames.HOST);
       if (host != null && !host.isEmpty()) {
-        headers.set(HttpHeaderNames.HOST, suffixHost(host, hostSuffix));
+        headers.set(HeaderNames.HOST, suffixHost(host, hostSuffix));
       }
     }
     headers.set(MIRROR_HEADER, ONE);
-    return new DefaultHttpRequest(HttpVersion.HTTP_1_1, request.method(), request.uri(), headers);
+    return copy;
   }
 
   /**

@@ -4,8 +4,9 @@ import io.canaryproxy.config.LimitsConfig;
 import io.canaryproxy.config.TimeoutsConfig;
 import io.canaryproxy.forwarding.BackendPipelineFactory;
 import io.canaryproxy.forwarding.ForwardingContext;
-import io.canaryproxy.forwarding.ProxyFrontendHandler;
-import io.canaryproxy.forwarding.ProxyResponseEncoder;
+import io.canaryproxy.server.http1.Http1BackendAdapter;
+import io.canaryproxy.server.http1.Http1ServerHandler;
+import io.canaryproxy.server.http1.ProxyResponseEncoder;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelInitializer;
@@ -71,7 +72,7 @@ public final class ProxyChannelInitializer extends ChannelInitializer<Channel>
   }
 
   private void addProxyHandlers(ChannelPipeline p) {
-    p.addLast("proxy", new ProxyFrontendHandler(forwarding, limits.requestBufferBytes()));
+    p.addLast("proxy", new Http1ServerHandler(forwarding, limits.requestBufferBytes()));
   }
 
   @Override
@@ -83,6 +84,9 @@ public final class ProxyChannelInitializer extends ChannelInitializer<Channel>
             .setAllowDuplicateContentLengths(false)
             .setUseRfc9112TransferEncoding(true);
     p.addLast("codec", new BackendCodec(config));
+    // Between the codec and the pool: the exchange model in and out (a second upstream protocol is
+    // a second adapter here).
+    p.addLast("http1", new Http1BackendAdapter());
     // Reader idleness is enough here: a connection goes back to the pool only once its request was
     // fully written and
     // its response fully read, so its last read is its last activity. Unlike all-idleness, it does

@@ -1,7 +1,7 @@
 package io.canaryproxy.server;
 
 import io.canaryproxy.config.LimitsConfig;
-import io.canaryproxy.forwarding.RejectedRequest;
+import io.canaryproxy.server.http1.RejectedRequest;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.DecoderResult;

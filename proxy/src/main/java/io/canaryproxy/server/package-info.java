@@ -1,5 +1,6 @@
 /**
- * The proxy listener and the HTTP/1.1 framing on both sides. {@link
+ * The proxy listener and the HTTP/1.1 decoding on both sides (the adapters that turn it into the
+ * exchange model are in {@link io.canaryproxy.server.http1}). {@link
  * io.canaryproxy.server.ProxyServer} binds the listener, and {@link
  * io.canaryproxy.server.ProxyChannelInitializer} is the only place a proxy pipeline (client side
  * and backend side) is assembled. The request decoder adds to Netty's a strict request line ({@code

@@ -3,6 +3,9 @@ package io.canaryproxy.forwarding;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
+import io.canaryproxy.http.HopByHop;
+import io.canaryproxy.server.http1.NettyHeaders;
+import io.canaryproxy.server.http1.ProxyResponseEncoder;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
@@ -31,7 +34,7 @@ class HeaderRulesTest {
         .add("Proxy-Authorization", "Basic")
         .add("proxy-foo", "1");
     h.add("X-Kept", "yes").add("Transfer-Encoding", "chunked").add("Proxyish", "kept");
-    HopByHop.strip(h);
+    HopByHop.strip(NettyHeaders.of(h));
     assertThat(h.names()).containsExactlyInAnyOrder("X-Kept", "Transfer-Encoding", "Proxyish");
   }
 
@@ -45,7 +48,7 @@ class HeaderRulesTest {
     "*, *",
   })
   void pathOfTheRequestTarget(String uri, String path) {
-    assertThat(NettyRequestView.pathOf(uri)).isEqualTo(path);
+    assertThat(RequestHeadView.pathOf(uri)).isEqualTo(path);
   }
 
   @Test

@@ -120,7 +120,7 @@ class MicrometerBindingTest {
     "BAD_RESPONSE, bad_response"
   })
   void upstreamFailuresAreCountedByTypeTag(UpstreamFailure failure, String tag) {
-    Exchange x = exchange(Variant.CANARY, failure.status().code(), 1_000_000L, 0);
+    Exchange x = exchange(Variant.CANARY, failure.status(), 1_000_000L, 0);
     binding.onUpstreamFailure("canary", x, failure);
     binding.onUpstreamFailure("canary", x, failure);
 

@@ -3,6 +3,7 @@ package io.canaryproxy.mirroring;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.canaryproxy.config.MirrorConfig.CompareConfig;
+import io.canaryproxy.server.http1.Http1Response;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.http.DefaultHttpResponse;
@@ -35,7 +36,7 @@ class ResponseComparatorTest {
     if (version != null) {
       r.headers().set("x-version", version);
     }
-    d.head(r);
+    d.head(Http1Response.of(r));
     byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
     for (int i = 0; i < bytes.length; i += 7) {
       ByteBuf buf = Unpooled.wrappedBuffer(bytes, i, Math.min(7, bytes.length - i));

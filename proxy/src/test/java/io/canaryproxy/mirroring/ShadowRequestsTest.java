@@ -2,6 +2,8 @@ package io.canaryproxy.mirroring;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.canaryproxy.http.RequestHead;
+import io.canaryproxy.server.http1.Http1Request;
 import io.netty.handler.codec.http.DefaultHttpRequest;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
@@ -28,9 +30,8 @@ class ShadowRequestsTest {
   void copyIsMarkedAndLeavesTheOriginalAlone() {
     HttpRequest original = new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, "/a?b=c");
     original.headers().set("host", "api:8080").set("x-user-id", "u1");
-    HttpRequest copy = ShadowRequests.copyHead(original, "-shadow");
-    assertThat(copy).isNotSameAs(original);
-    assertThat(copy.uri()).isEqualTo("/a?b=c");
+    RequestHead copy = ShadowRequests.copyHead(Http1Request.of(original), "-shadow");
+    assertThat(copy.target()).isEqualTo("/a?b=c");
     assertThat(copy.headers().get("host")).isEqualTo("api-shadow:8080");
     assertThat(copy.headers().get("x-canary-mirror")).isEqualTo("1");
     assertThat(copy.headers().get("x-user-id")).isEqualTo("u1");
@@ -42,6 +43,7 @@ class ShadowRequestsTest {
   void emptySuffixKeepsTheHost() {
     HttpRequest original = new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, "/");
     original.headers().set("host", "api:8080");
-    assertThat(ShadowRequests.copyHead(original, "").headers().get("host")).isEqualTo("api:8080");
+    assertThat(ShadowRequests.copyHead(Http1Request.of(original), "").headers().get("host"))
+        .isEqualTo("api:8080");
   }
 }

@@ -2,9 +2,9 @@ package io.canaryproxy.server;
 
 import io.canaryproxy.config.LimitsConfig;
 import io.canaryproxy.forwarding.ForwardedHeadReference;
-import io.canaryproxy.forwarding.RejectedRequest;
 import io.canaryproxy.http1.Exchange1;
 import io.canaryproxy.http1.LeanPath;
+import io.canaryproxy.server.http1.RejectedRequest;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
 import io.canaryproxy.config.LimitsConfig;
-import io.canaryproxy.forwarding.RejectedRequest;
+import io.canaryproxy.server.http1.RejectedRequest;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.http.DefaultHttpContent;

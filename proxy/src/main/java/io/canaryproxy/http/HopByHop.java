@@ -1,11 +1,7 @@
-package io.canaryproxy.forwarding;
+package io.canaryproxy.http;
 
-import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpHeaderValues;
-import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.util.AsciiString;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -22,7 +18,7 @@ import java.util.Set;
  * would let a client make the proxy forward a body without its framing, which the backend would
  * then read as a second request (request smuggling), or route by a header the backend never sees.
  */
-final class HopByHop {
+public final class HopByHop {
   private static final AsciiString PROXY_PREFIX = AsciiString.cached("proxy-");
   private static final String KEEP_ALIVE = "keep-alive";
   private static final String CLOSE = "close";
@@ -30,7 +26,7 @@ final class HopByHop {
   private HopByHop() {}
 
   /** Strips a response head: only the framing fields are protected. */
-  static void strip(HttpHeaders headers) {
+  public static void strip(Headers headers) {
     strip(headers, Set.of());
   }
 
@@ -38,14 +34,13 @@ final class HopByHop {
    * Strips a head; {@code keep} holds lower-case names that {@code Connection} may not remove, in
    * addition to the framing fields and {@code Host}.
    */
-  static void strip(HttpHeaders headers, Set<String> keep) {
+  public static void strip(Headers headers, Set<String> keep) {
     // One pass decides whether anything is to be removed; most heads carry no hop-by-hop field but
     // Connection.
     boolean fixed = false;
     List<String> proxyFields = null;
-    Iterator<Map.Entry<CharSequence, CharSequence>> it = headers.iteratorCharSequence();
-    while (it.hasNext()) {
-      CharSequence name = it.next().getKey();
+    for (Map.Entry<CharSequence, CharSequence> field : headers) {
+      CharSequence name = field.getKey();
       if (isFixedHopByHop(name)) {
         fixed = true;
       } else if (name.length() > PROXY_PREFIX.length()
@@ -58,14 +53,14 @@ final class HopByHop {
     }
     if (fixed) {
       // Every Connection field counts, not only the first (RFC 9110 §5.3: they form one list).
-      for (String connection : headers.getAll(HttpHeaderNames.CONNECTION)) {
+      for (String connection : headers.getAll(HeaderNames.CONNECTION)) {
         removeListed(headers, connection, keep);
       }
-      headers.remove(HttpHeaderNames.CONNECTION);
-      headers.remove(HttpHeaderNames.KEEP_ALIVE);
-      headers.remove(HttpHeaderNames.TE);
-      headers.remove(HttpHeaderNames.TRAILER);
-      headers.remove(HttpHeaderNames.UPGRADE);
+      headers.remove(HeaderNames.CONNECTION);
+      headers.remove(HeaderNames.KEEP_ALIVE);
+      headers.remove(HeaderNames.TE);
+      headers.remove(HeaderNames.TRAILER);
+      headers.remove(HeaderNames.UPGRADE);
     }
     if (proxyFields != null) {
       for (String name : proxyFields) {
@@ -76,13 +71,13 @@ final class HopByHop {
 
   private static boolean isFixedHopByHop(CharSequence name) {
     return switch (name.length()) {
-      case 2 -> AsciiString.contentEqualsIgnoreCase(name, HttpHeaderNames.TE);
+      case 2 -> AsciiString.contentEqualsIgnoreCase(name, HeaderNames.TE);
       case 7 ->
-          AsciiString.contentEqualsIgnoreCase(name, HttpHeaderNames.TRAILER)
-              || AsciiString.contentEqualsIgnoreCase(name, HttpHeaderNames.UPGRADE);
+          AsciiString.contentEqualsIgnoreCase(name, HeaderNames.TRAILER)
+              || AsciiString.contentEqualsIgnoreCase(name, HeaderNames.UPGRADE);
       case 10 ->
-          AsciiString.contentEqualsIgnoreCase(name, HttpHeaderNames.CONNECTION)
-              || AsciiString.contentEqualsIgnoreCase(name, HttpHeaderNames.KEEP_ALIVE);
+          AsciiString.contentEqualsIgnoreCase(name, HeaderNames.CONNECTION)
+              || AsciiString.contentEqualsIgnoreCase(name, HeaderNames.KEEP_ALIVE);
       default -> false;
     };
   }
@@ -93,13 +88,13 @@ final class HopByHop {
    * constant.
    */
   private static void removeOption(
-      HttpHeaders headers, String connection, int start, int end, Set<String> keep) {
+      Headers headers, String connection, int start, int end, Set<String> keep) {
     int len = end - start;
     if (len == KEEP_ALIVE.length() && connection.regionMatches(true, start, KEEP_ALIVE, 0, len)) {
       return;
     }
     if (len == CLOSE.length() && connection.regionMatches(true, start, CLOSE, 0, len)) {
-      headers.remove(HttpHeaderValues.CLOSE);
+      headers.remove(HeaderNames.CLOSE);
       return;
     }
     String name = connection.substring(start, end).toLowerCase(Locale.ROOT);
@@ -116,7 +111,7 @@ final class HopByHop {
   }
 
   /** Removes each comma-separated field name listed in a Connection header value. */
-  private static void removeListed(HttpHeaders headers, String connection, Set<String> keep) {
+  private static void removeListed(Headers headers, String connection, Set<String> keep) {
     int start = 0;
     int len = connection.length();
     while (start < len) {

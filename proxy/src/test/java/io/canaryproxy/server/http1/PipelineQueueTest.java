@@ -1,4 +1,4 @@
-package io.canaryproxy.forwarding;
+package io.canaryproxy.server.http1;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

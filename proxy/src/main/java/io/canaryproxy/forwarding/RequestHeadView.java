@@ -1,39 +1,31 @@
 package io.canaryproxy.forwarding;
 
+import io.canaryproxy.http.RequestHead;
 import io.canaryproxy.routing.RequestView;
 import io.canaryproxy.routing.RoutingResult;
 import io.canaryproxy.routing.RoutingTable;
-import io.netty.handler.codec.http.HttpRequest;
 import java.net.InetAddress;
 
 /**
  * Adapts the request being routed to {@link RequestView}. One per connection, re-pointed at each
  * request.
  */
-final class NettyRequestView implements RequestView {
-  private HttpRequest request;
+final class RequestHeadView implements RequestView {
+  private RequestHead request;
   private String path;
   private InetAddress remote;
-
-  void reset(HttpRequest request, String path, InetAddress remote) {
-    this.request = request;
-    this.path = path;
-    this.remote = remote;
-  }
-
-  void clear() {
-    request = null;
-  }
 
   /**
    * Routes {@code request} by {@code table} into {@code out}, then removes the override header when
    * the route says so (it came from an untrusted address).
    */
   void route(
-      RoutingTable table, HttpRequest request, String path, InetAddress remote, RoutingResult out) {
-    reset(request, path, remote);
+      RoutingTable table, RequestHead request, String path, InetAddress remote, RoutingResult out) {
+    this.request = request;
+    this.path = path;
+    this.remote = remote;
     table.route(this, out);
-    clear();
+    this.request = null;
     if (out.stripOverride) {
       request.headers().remove(table.config().override().header());
     }

@@ -1,4 +1,4 @@
-package io.canaryproxy.forwarding;
+package io.canaryproxy.server.http1;
 
 import io.netty.util.ReferenceCountUtil;
 import java.util.ArrayDeque;

@@ -1,4 +1,4 @@
-package io.canaryproxy.forwarding;
+package io.canaryproxy.server.http1;
 
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseEncoder;

@@ -1,0 +1,35 @@
+package io.canaryproxy.http;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The header (or trailer) fields of one message. Names compare case-insensitively; values are kept
+ * as received. A protocol adapter implements it over its own representation, so that filling it
+ * costs no copy. Event-loop only; not thread-safe.
+ */
+public interface Headers extends Iterable<Map.Entry<CharSequence, CharSequence>> {
+  /** The first value of {@code name}, or {@code null} when absent. */
+  String get(CharSequence name);
+
+  /** Every value of {@code name}, in order; empty when absent. */
+  List<String> getAll(CharSequence name);
+
+  boolean contains(CharSequence name);
+
+  /** Replaces every value of {@code name} with {@code value}. */
+  void set(CharSequence name, CharSequence value);
+
+  /** Adds a value to {@code name}, after any existing ones. */
+  void add(CharSequence name, CharSequence value);
+
+  /** Removes every value of {@code name}. */
+  void remove(CharSequence name);
+
+  /** The number of fields (a name with two values counts twice). */
+  int size();
+
+  default boolean isEmpty() {
+    return size() == 0;
+  }
+}

@@ -1,0 +1,175 @@
+package io.canaryproxy.server.http1;
+
+import io.canaryproxy.http.BodyEnd;
+import io.canaryproxy.http.ResponseHead;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.DefaultHttpResponse;
+import io.netty.handler.codec.http.DefaultLastHttpContent;
+import io.netty.handler.codec.http.EmptyHttpHeaders;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.AsciiString;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * Writes one client connection's responses as HTTP/1.1: frames each response head for this client
+ * (keep-alive, chunking when the length is unknown, HEAD), and writes the proxy's own answers
+ * ({@code 100 Continue}, errors). Responses on a connection are written one at a time, in request
+ * order. Owned by one {@link Http1ServerHandler}.
+ */
+final class Http1ResponseWriter {
+  /** Response header naming the failure type on the proxy's own error answers. */
+  static final AsciiString ERROR_HEADER = AsciiString.cached("x-canary-proxy-error");
+
+  private final ChannelHandlerContext ctx;
+  private final ProxyResponseEncoder encoder;
+  private boolean clientKeepAlive;
+  private boolean clientHttp11;
+  private boolean headRequest;
+  private boolean closeAfter;
+
+  Http1ResponseWriter(ChannelHandlerContext ctx) {
+    this.ctx = ctx;
+    this.encoder = ctx.pipeline().get(ProxyResponseEncoder.class);
+  }
+
+  /** Takes the framing of the next response from its {@code request}: keep-alive, version, HEAD. */
+  void begin(HttpRequest request) {
+    clientKeepAlive = HttpUtil.isKeepAlive(request);
+    clientHttp11 = request.protocolVersion().minorVersion() == 1;
+    headRequest = HttpMethod.HEAD.equals(request.method());
+  }
+
+  /** True when the client asked to keep its connection open after this exchange. */
+  boolean clientKeepAlive() {
+    return clientKeepAlive;
+  }
+
+  /** True when the response written (or the error answered) closes the connection. */
+  boolean closeAfterResponse() {
+    return closeAfter;
+  }
+
+  void reset() {
+    closeAfter = false;
+  }
+
+  /**
+   * Writes a final response head, framed for this client: a body the backend delimits by closing is
+   * chunked for an HTTP/1.1 client, or ends with a close for an HTTP/1.0 one; {@code draining}
+   * closes the connection after the response.
+   */
+  void writeHead(ResponseHead head, boolean draining) {
+    HttpResponse response = toNetty(head);
+    HttpHeaders headers = response.headers();
+    int code = response.status().code();
+    boolean close = !clientKeepAlive || draining;
+    boolean bodyless = headRequest || code == 204 || code == 304;
+    if (!bodyless
+        && !headers.contains(HttpHeaderNames.CONTENT_LENGTH)
+        && !HttpUtil.isTransferEncodingChunked(response)) {
+      if (clientHttp11) {
+        headers.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+      } else {
+        close = true;
+      }
+    }
+    if (close) {
+      headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+    } else if (!clientHttp11) {
+      headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
+    }
+    closeAfter = close;
+    response.setProtocolVersion(HttpVersion.HTTP_1_1);
+    encoder.nextResponseAnswersHead(headRequest);
+    ctx.write(response, ctx.voidPromise());
+  }
+
+  /**
+   * Ends the response body with its final {@code piece} ({@code null} when none is left; taken
+   * over) and its trailers (sent when chunked), and flushes.
+   */
+  void writeEnd(ByteBuf piece, BodyEnd end) {
+    LastHttpContent last;
+    if (end.trailers() != null) {
+      last =
+          new DefaultLastHttpContent(
+              piece == null ? Unpooled.EMPTY_BUFFER : piece, NettyHeaders.toNetty(end.trailers()));
+    } else if (piece != null) {
+      last = new DefaultLastHttpContent(piece, EmptyHttpHeaders.INSTANCE);
+    } else {
+      last = LastHttpContent.EMPTY_LAST_CONTENT;
+    }
+    ctx.writeAndFlush(last, ctx.voidPromise());
+  }
+
+  /**
+   * Forwards an interim response, complete in itself, to an HTTP/1.1 client (an HTTP/1.0 one cannot
+   * read it: dropped).
+   */
+  void writeInterim(ResponseHead head) {
+    if (!clientHttp11) {
+      return;
+    }
+    FullHttpResponse interim =
+        new DefaultFullHttpResponse(
+            HttpVersion.HTTP_1_1,
+            HttpResponseStatus.valueOf(head.status(), head.reason()),
+            Unpooled.EMPTY_BUFFER,
+            NettyHeaders.toNetty(head.headers()),
+            EmptyHttpHeaders.INSTANCE);
+    encoder.nextResponseAnswersHead(false);
+    ctx.writeAndFlush(interim, ctx.voidPromise());
+  }
+
+  /** Answers {@code 100 Continue}. */
+  void writeContinue() {
+    encoder.nextResponseAnswersHead(false);
+    ctx.writeAndFlush(
+        new DefaultFullHttpResponse(
+            HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE, Unpooled.EMPTY_BUFFER));
+  }
+
+  /** Writes one of the proxy's own answers, with a short text body. */
+  void writeError(HttpResponseStatus status, String reason, String failureTag, boolean close) {
+    ByteBuf body = ctx.alloc().buffer();
+    body.writeCharSequence(
+        status.code() + " " + status.reasonPhrase() + ": " + reason + "\n", StandardCharsets.UTF_8);
+    FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, body);
+    HttpHeaders headers = response.headers();
+    headers.set(HttpHeaderNames.CONTENT_TYPE, "text/plain; charset=utf-8");
+    headers.setInt(HttpHeaderNames.CONTENT_LENGTH, body.readableBytes());
+    if (failureTag != null) {
+      headers.set(ERROR_HEADER, failureTag);
+    }
+    if (close) {
+      headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+    }
+    closeAfter = close;
+    encoder.nextResponseAnswersHead(false);
+    ctx.writeAndFlush(response);
+  }
+
+  /** The Netty response behind {@code head}, or a new one holding the same fields. */
+  private static HttpResponse toNetty(ResponseHead head) {
+    if (head instanceof Http1Response h) {
+      return h.unwrap();
+    }
+    return new DefaultHttpResponse(
+        HttpVersion.HTTP_1_1,
+        HttpResponseStatus.valueOf(head.status(), head.reason()),
+        NettyHeaders.toNetty(head.headers()));
+  }
+}

@@ -1,0 +1,288 @@
+package io.canaryproxy.server.http1;
+
+import io.canaryproxy.forwarding.Downstream;
+import io.canaryproxy.forwarding.Forwarder;
+import io.canaryproxy.forwarding.ForwardingContext;
+import io.canaryproxy.forwarding.UpstreamFailure;
+import io.canaryproxy.http.BodyEnd;
+import io.canaryproxy.http.ResponseHead;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.util.ReferenceCountUtil;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The HTTP/1.1 adapter of one client connection: turns decoded requests into the exchange model for
+ * its {@link Forwarder}, and writes what the forwarder answers back as HTTP/1.1 (through {@link
+ * Http1ResponseWriter}). It owns everything HTTP/1-specific on the client side: pipelining order
+ * (requests wait in a {@link PipelineQueue} until the forwarder takes them), reading only while
+ * nothing waits and the backend can take bytes, keep-alive and {@code Connection}, {@code Expect:
+ * 100-continue}, and answering a {@link RejectedRequest} in order before closing.
+ */
+public final class Http1ServerHandler extends ChannelInboundHandlerAdapter implements Downstream {
+  private static final Logger log = LoggerFactory.getLogger(Http1ServerHandler.class);
+
+  private final ForwardingContext fc;
+  private final int requestBufferBytes;
+  private final PipelineQueue pending = new PipelineQueue(this::tryHandle);
+  private final Http1Request view = new Http1Request();
+  private Http1ResponseWriter writer;
+  private Forwarder forwarder;
+  private ChannelHandlerContext ctx;
+  private boolean reading = true;
+
+  /**
+   * The last response body piece, written with the next piece, the end or the next flush: a body's
+   * final piece then goes out with its end as one message, which costs the client connection one
+   * write (and its idle handler one promise) fewer per response.
+   */
+  private ByteBuf heldPiece;
+
+  /**
+   * @param requestBufferBytes how much of a request body is read before a backend connection is
+   *     taken for it; 0 streams at once
+   */
+  public Http1ServerHandler(ForwardingContext fc, int requestBufferBytes) {
+    this.fc = fc;
+    this.requestBufferBytes = requestBufferBytes;
+  }
+
+  @Override
+  public void channelActive(ChannelHandlerContext ctx) {
+    this.ctx = ctx;
+    InetAddress address = null;
+    String ip = "unknown";
+    if (ctx.channel().remoteAddress() instanceof InetSocketAddress remote) {
+      address = remote.getAddress();
+      ip = address == null ? remote.getHostString() : address.getHostAddress();
+    }
+    writer = new Http1ResponseWriter(ctx);
+    forwarder =
+        new Forwarder(
+            fc,
+            this,
+            ctx.channel().eventLoop(),
+            address,
+            ip,
+            ctx.channel().id(),
+            requestBufferBytes);
+    ctx.channel().config().setAutoRead(true);
+    ctx.fireChannelActive();
+  }
+
+  @Override
+  public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    if (pending.closed() || forwarder == null) {
+      ReferenceCountUtil.release(msg);
+      return;
+    }
+    pending.offer(msg);
+    updateReading();
+  }
+
+  @Override
+  public void channelReadComplete(ChannelHandlerContext ctx) {
+    if (forwarder != null) {
+      forwarder.readComplete();
+    }
+  }
+
+  /** Hands a client message to the forwarder if it takes it now; returns false to have it wait. */
+  private boolean tryHandle(Object msg) {
+    if (msg instanceof HttpRequest request) {
+      if (forwarder.busy()) {
+        return false;
+      }
+      writer.begin(request);
+      if (HttpUtil.is100ContinueExpected(request)) {
+        // Answer the expectation here (as nginx does) and send the body on without it.
+        request.headers().remove(HttpHeaderNames.EXPECT);
+        writer.writeContinue();
+      }
+      forwarder.offerHead(view.reset(request));
+      return true;
+    }
+    if (msg instanceof HttpContent content) {
+      // Request trailers are not forwarded, only the body: no backend asked for them (the proxy
+      // sends no TE: trailers upstream), and fields there would bypass the header rules (an
+      // untrusted override header, a forged X-Forwarded-For).
+      return forwarder.offerBody(content.content(), content instanceof LastHttpContent);
+    }
+    if (msg instanceof RejectedRequest rejected) {
+      if (forwarder.busy() && forwarder.requestReceived()) {
+        return false; // it concerns a later pipelined request: answer in order
+      }
+      reject(rejected);
+      return true;
+    }
+    ReferenceCountUtil.release(msg);
+    return true;
+  }
+
+  /** A request that must not be forwarded: answer it and close the connection. */
+  private void reject(RejectedRequest rejected) {
+    if (forwarder.abort(rejected.status().code())) {
+      ctx.close(); // the current request turned bad after its response started
+      return;
+    }
+    log.debug(
+        "[{}] rejected request: {} {}", ctx.channel().id(), rejected.status(), rejected.reason());
+    writer.writeError(rejected.status(), rejected.reason(), null, true);
+    closeAfterFlush();
+  }
+
+  private void updateReading() {
+    boolean read = !pending.closed() && pending.isEmpty() && forwarder.wantsInput();
+    if (read != reading) {
+      reading = read;
+      ctx.channel().config().setAutoRead(read);
+    }
+  }
+
+  private void closeAfterFlush() {
+    pending.close();
+    ctx.channel().config().setAutoRead(false);
+    ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+  }
+
+  // ---- Downstream: what the forwarder hands the client side ----
+
+  @Override
+  public boolean isWritable() {
+    return ctx.channel().isWritable();
+  }
+
+  @Override
+  public void interim(ResponseHead head) {
+    writer.writeInterim(head);
+  }
+
+  @Override
+  public void head(ResponseHead head) {
+    writer.writeHead(head, fc.draining());
+  }
+
+  @Override
+  public void body(ByteBuf piece) {
+    writeHeldPiece();
+    heldPiece = piece;
+  }
+
+  @Override
+  public void end(BodyEnd end) {
+    ByteBuf last = heldPiece;
+    heldPiece = null;
+    writer.writeEnd(last, end);
+  }
+
+  @Override
+  public void flush() {
+    writeHeldPiece();
+    ctx.flush();
+  }
+
+  private void writeHeldPiece() {
+    if (heldPiece != null) {
+      ByteBuf piece = heldPiece;
+      heldPiece = null;
+      ctx.write(piece, ctx.voidPromise());
+    }
+  }
+
+  private void releaseHeldPiece() {
+    if (heldPiece != null) {
+      heldPiece.release();
+      heldPiece = null;
+    }
+  }
+
+  @Override
+  public void error(UpstreamFailure failure, boolean requestUnread) {
+    boolean close = requestUnread || !writer.clientKeepAlive() || fc.draining();
+    writer.writeError(
+        HttpResponseStatus.valueOf(failure.status()),
+        "upstream " + failure.tag(),
+        failure.tag(),
+        close);
+  }
+
+  @Override
+  public void abort() {
+    releaseHeldPiece();
+    ctx.close();
+  }
+
+  /** The one tail of every exchange: close, or take the next request. */
+  @Override
+  public void exchangeDone(boolean requestUnfinished) {
+    boolean close = writer.closeAfterResponse() || requestUnfinished;
+    writer.reset();
+    if (close) {
+      closeAfterFlush();
+    } else {
+      pending.drain();
+      updateReading();
+    }
+  }
+
+  @Override
+  public void wake() {
+    pending.drain();
+    updateReading();
+  }
+
+  @Override
+  public void readingChanged() {
+    updateReading();
+  }
+
+  // ---- client connection events ----
+
+  @Override
+  public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+    if (forwarder != null) {
+      forwarder.clientWritabilityChanged(ctx.channel().isWritable());
+    }
+    ctx.fireChannelWritabilityChanged();
+  }
+
+  @Override
+  public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+    if (evt instanceof IdleStateEvent) {
+      if (forwarder != null && !forwarder.busy() && pending.isEmpty()) {
+        ctx.close();
+      }
+      return;
+    }
+    ctx.fireUserEventTriggered(evt);
+  }
+
+  @Override
+  public void channelInactive(ChannelHandlerContext ctx) {
+    pending.close();
+    releaseHeldPiece();
+    if (forwarder != null) {
+      forwarder.clientClosed();
+    }
+    ctx.fireChannelInactive();
+  }
+
+  @Override
+  public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    log.debug("[{}] client connection error: {}", ctx.channel().id(), cause.toString());
+    ctx.close();
+  }
+}
