@@ -1,6 +1,6 @@
 /*
- * Cost of reading one typical request head (9 fields) and writing the head a backend receives:
- * the lean in-place parser and writer (io.canaryproxy.http1) against Netty's HttpRequestDecoder and
+ * Cost of reading one typical request head (9 fields, 367 bytes) and writing the head a backend
+ * receives: the lean in-place parser and writer (io.canaryproxy.http1) against Netty's HttpRequestDecoder and
  * HttpRequestEncoder, each called directly (no pipeline), on the same bytes in a pooled direct buffer.
  * The lean side also makes the proxy's edits (hop-by-hop fields, X-Forwarded-*); the Netty side only
  * decodes and re-encodes, so the comparison flatters Netty.
