@@ -74,7 +74,7 @@ public final class CanaryProxy implements AutoCloseable {
   private final RolloutController rollout;
   private final Mirroring mirroring;
   private final RolloutFeed feed;
-  private final String replicaId;
+  private volatile String replicaId;
   private final FleetCoordinator coordinator;
   private final ProxyServer proxy;
   private final AdminServer admin;
@@ -143,14 +143,13 @@ public final class CanaryProxy implements AutoCloseable {
       webhook = null;
     }
     rolloutListeners.add(event -> eventListeners.forEach(l -> l.onEvent(event)));
-    this.replicaId = replicaId(config);
     CanaryPercentSink share = percent -> router.update(t -> t.withCanaryPercent(percent));
     if (config.rollout() != null
         && config.rollout().coordination().store() == CoordinationConfig.Store.ETCD) {
       coordinator =
           new FleetCoordinator(
               config.rollout().coordination(),
-              replicaId,
+              replicaId(),
               config.rollout().analysis().interval(),
               metrics.registry(),
               Clock.systemUTC());
@@ -269,7 +268,7 @@ public final class CanaryProxy implements AutoCloseable {
                 200,
                 new RolloutView(
                     rollout.status(),
-                    coordinator == null ? RolloutView.single(replicaId) : coordinator.status())));
+                    coordinator == null ? RolloutView.single(replicaId()) : coordinator.status())));
     operation("pause", rollout::pause);
     operation("resume", rollout::resume);
     operation("promote", rollout::promote);
@@ -464,17 +463,26 @@ public final class CanaryProxy implements AutoCloseable {
    * This replica's id: {@code rollout.coordination.replicaId}, else {@code hostname/listen} so that
    * two replicas on one host differ.
    */
-  private static String replicaId(ProxyConfig config) {
+  private String replicaId() {
+    String id = replicaId;
+    if (id != null) {
+      return id;
+    }
     if (config.rollout() != null && config.rollout().coordination().replicaId() != null) {
-      return config.rollout().coordination().replicaId();
+      id = config.rollout().coordination().replicaId();
+    } else {
+      String host;
+      try {
+        // asked on first use only: resolving the local name can take a while, and only the
+        // fleet and /admin/rollout need it
+        host = InetAddress.getLocalHost().getHostName();
+      } catch (UnknownHostException e) {
+        host = "localhost";
+      }
+      id = host + "/" + config.listen();
     }
-    String host;
-    try {
-      host = InetAddress.getLocalHost().getHostName();
-    } catch (UnknownHostException e) {
-      host = "localhost";
-    }
-    return host + "/" + config.listen();
+    replicaId = id;
+    return id;
   }
 
   /**
