@@ -78,7 +78,7 @@ public final class CanaryProxy implements AutoCloseable {
   private final Lifecycle lifecycle;
   private final Mirroring mirroring;
   private final RolloutFeed feed;
-  private final String replicaId;
+  private volatile String replicaId;
   private final FleetCoordinator coordinator;
   private final ProxyServer proxy;
   private final AdminServer admin;
@@ -146,7 +146,6 @@ public final class CanaryProxy implements AutoCloseable {
       webhook = null;
     }
     rolloutListeners.add(event -> eventListeners.forEach(l -> l.onEvent(event)));
-    this.replicaId = replicaId(config);
     this.lifecycle = new Lifecycle(config.rollout(), config.routing().canary(), Clock.systemUTC());
     CanaryPercentSink share = percent -> router.update(t -> t.withCanaryPercent(percent));
     if (config.rollout() != null
@@ -154,7 +153,7 @@ public final class CanaryProxy implements AutoCloseable {
       coordinator =
           new FleetCoordinator(
               config.rollout().coordination(),
-              replicaId,
+              replicaId(),
               config.rollout().analysis().interval(),
               metrics.registry(),
               Clock.systemUTC());
@@ -280,7 +279,7 @@ public final class CanaryProxy implements AutoCloseable {
                 200,
                 new RolloutView(
                     rollout.status(),
-                    coordinator == null ? RolloutView.single(replicaId) : coordinator.status())));
+                    coordinator == null ? RolloutView.single(replicaId()) : coordinator.status())));
     operation("pause", rollout::pause);
     operation("resume", rollout::resume);
     operation("promote", rollout::promote);
@@ -437,17 +436,26 @@ public final class CanaryProxy implements AutoCloseable {
    * This replica's id: {@code rollout.coordination.replicaId}, else {@code hostname/listen} so that
    * two replicas on one host differ.
    */
-  private static String replicaId(ProxyConfig config) {
+  private String replicaId() {
+    String id = replicaId;
+    if (id != null) {
+      return id;
+    }
     if (config.rollout() != null && config.rollout().coordination().replicaId() != null) {
-      return config.rollout().coordination().replicaId();
+      id = config.rollout().coordination().replicaId();
+    } else {
+      String host;
+      try {
+        // asked on first use only: resolving the local name can take a while, and only the
+        // fleet and /admin/rollout need it
+        host = InetAddress.getLocalHost().getHostName();
+      } catch (UnknownHostException e) {
+        host = "localhost";
+      }
+      id = host + "/" + config.listen();
     }
-    String host;
-    try {
-      host = InetAddress.getLocalHost().getHostName();
-    } catch (UnknownHostException e) {
-      host = "localhost";
-    }
-    return host + "/" + config.listen();
+    replicaId = id;
+    return id;
   }
 
   /**

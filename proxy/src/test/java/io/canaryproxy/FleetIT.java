@@ -261,6 +261,11 @@ class FleetIT {
                     && !status(1).path("coordination").path("stale").asBoolean());
     assertThat(replicas.get(1).router().current().canaryPercent()).isEqualTo(50.0);
     assertThat(metric(0, "canary_proxy_coordination_stale")).isZero();
+    // a leader again: the one whose lease survived the outage, or a new one
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .pollInterval(Duration.ofMillis(50))
+        .until(() -> leaderIndex() >= 0);
     // following again: an operator call on one replica reaches the other
     assertThat(post(0, "rollback").statusCode()).isEqualTo(200);
     await()

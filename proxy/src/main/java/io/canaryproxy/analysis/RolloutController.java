@@ -759,6 +759,8 @@ public final class RolloutController {
     updatedAt = clock.instant();
     try {
       store.save(status());
+    } catch (RolloutStore.ConflictException e) {
+      log.info("rollout state not stored, another replica changed it first: {}", e.getMessage());
     } catch (IOException | RuntimeException e) {
       log.error("could not write the rollout state to {}", store.describe(), e);
     }

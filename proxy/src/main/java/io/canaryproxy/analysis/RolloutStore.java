@@ -24,4 +24,16 @@ public interface RolloutStore {
 
   /** Where the state lives, for logs: a file path or a store URL and key. */
   String describe();
+
+  /**
+   * Thrown by {@link #save} when the stored state changed since this replica last saw it: another
+   * replica wrote first, and its state wins.
+   */
+  final class ConflictException extends IOException {
+    private static final long serialVersionUID = 1L;
+
+    public ConflictException(String message) {
+      super(message);
+    }
+  }
 }

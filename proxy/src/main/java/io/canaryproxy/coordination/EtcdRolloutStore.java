@@ -68,7 +68,7 @@ final class EtcdRolloutStore implements RolloutStore {
     lastSaveFailed = true;
     long next = etcd.putIfRevision(key, JSON.writeValueAsBytes(document.apply(status)), revision);
     if (next < 0) {
-      throw new IOException(
+      throw new ConflictException(
           "rollout state at " + describe() + " changed since revision " + revision + "; not saved");
     }
     revision = next;

@@ -56,6 +56,9 @@ public final class FleetCoordinator implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(FleetCoordinator.class);
   private static final int CONTRIBUTIONS_KEPT = RolloutController.VERDICTS_KEPT;
 
+  /** Tries of an operator call whose write the store refuses as based on an old state. */
+  static final int OPERATION_ATTEMPTS = 5;
+
   private final CoordinationConfig config;
   private final String replicaId;
   private final Clock clock;
@@ -189,6 +192,9 @@ public final class FleetCoordinator implements AutoCloseable {
    * @return the leader's verdict, or empty on a follower or when nothing was judged
    */
   public Optional<Verdict> onInterval(JudgeInput local) {
+    if (!running) {
+      return Optional.empty();
+    }
     RolloutStatus now = controller.status();
     if (now.state() != RolloutState.PROGRESSING && now.state() != RolloutState.PAUSED) {
       return Optional.empty();
@@ -240,26 +246,33 @@ public final class FleetCoordinator implements AutoCloseable {
 
   /**
    * Runs an operator call ({@code pause}, {@code promote}...) through the store: refused while the
-   * store is unreachable, and undone (with an error) when another replica changed the state first.
+   * store is unreachable. When the leader stored a look between this replica's last view and the
+   * call (the write is refused), the replica follows the stored state and tries again, so the call
+   * applies to the fleet's current state; after {@value #OPERATION_ATTEMPTS} refusals it answers an
+   * error.
    */
   public OperationResult operate(String name, Supplier<OperationResult> op) {
-    if (staleSince != null) {
-      return new OperationResult(
-          false,
-          name,
-          "the coordination store is unreachable; the fleet's rollout cannot change now",
-          controller.status());
+    for (int attempt = 1; ; attempt++) {
+      if (!running || staleSince != null) {
+        return new OperationResult(
+            false,
+            name,
+            "the coordination store is unreachable; the fleet's rollout cannot change now",
+            controller.status());
+      }
+      OperationResult result = op.get();
+      if (!result.ok() || !store.lastSaveFailed()) {
+        return result;
+      }
+      catchUpQuietly(); // undoes the local change: the stored state wins
+      if (attempt == OPERATION_ATTEMPTS) {
+        return new OperationResult(
+            false,
+            name,
+            "not stored: the fleet's rollout kept changing, or the store failed; try again",
+            controller.status());
+      }
     }
-    OperationResult result = op.get();
-    if (result.ok() && store.lastSaveFailed()) {
-      catchUpQuietly();
-      return new OperationResult(
-          false,
-          name,
-          "not stored: the fleet's rollout changed meanwhile, or the store failed; try again",
-          controller.status());
-    }
-    return result;
   }
 
   /** The {@code coordination} object of {@code /admin/rollout}. */
@@ -322,8 +335,15 @@ public final class FleetCoordinator implements AutoCloseable {
       leaderId = replicaId;
       leader = true;
       log.info("this replica ({}) now leads the fleet's rollout", replicaId);
-    } else {
-      leaderId = leaderOf(etcd.get(leaderKey));
+      return;
+    }
+    EtcdClient.Range held = etcd.get(leaderKey);
+    leaderId = leaderOf(held);
+    if (replicaId.equals(leaderId) && !held.kvs().isEmpty() && held.kvs().get(0).lease() == lease) {
+      // still ours: the store came back before our lease expired, so nobody else could take over
+      catchUp();
+      leader = true;
+      log.info("this replica ({}) leads the fleet's rollout again", replicaId);
     }
   }
 

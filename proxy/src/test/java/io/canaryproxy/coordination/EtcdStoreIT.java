@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 
 import io.canaryproxy.analysis.RolloutState;
 import io.canaryproxy.analysis.RolloutStatus;
+import io.canaryproxy.analysis.RolloutStore;
 import io.canaryproxy.testing.EtcdServer;
 import java.io.IOException;
 import java.io.InputStream;
@@ -53,7 +54,7 @@ class EtcdStoreIT {
     a.save(status(RolloutState.PROGRESSING, 1));
     // b still believes there is no state: its write would undo a's step
     assertThatThrownBy(() -> b.save(status(RolloutState.ROLLED_BACK, 0)))
-        .isInstanceOf(IOException.class)
+        .isInstanceOf(RolloutStore.ConflictException.class)
         .hasMessageContaining("changed since revision 0");
     assertThat(b.lastSaveFailed()).isTrue();
     assertThat(a.load().orElseThrow().step()).isEqualTo(1);
