@@ -138,12 +138,13 @@ class DashboardIT {
 
     browser.findElement(By.cssSelector("button[data-op=rollback]")).click();
     WebElement tokenInput = browser.findElement(By.id("tokenInput"));
-    await().atMost(Duration.ofSeconds(2)).until(tokenInput::isDisplayed);
+    await().atMost(Duration.ofSeconds(15)).until(tokenInput::isDisplayed);
     tokenInput.sendKeys(LiveProxy.TOKEN);
-    long clicked = System.nanoTime();
     browser.findElement(By.id("tokenOk")).click();
-    await().atMost(Duration.ofSeconds(2)).until(() -> text("state").equals("rolledBack"));
-    assertThat(Duration.ofNanos(System.nanoTime() - clicked)).isLessThan(Duration.ofSeconds(2));
+    // How fast the page shows it is not asserted (no wall-clock thresholds in tests; the page polls
+    // again as soon as the POST answers), only that it says the operation was done and shows it.
+    await().atMost(Duration.ofSeconds(15)).until(() -> text("message").equals("rollback: done"));
+    await().atMost(Duration.ofSeconds(15)).until(() -> text("state").equals("rolledBack"));
     assertThat(MAPPER.readTree(live.get("/admin/rollout")).path("state").asText())
         .isEqualTo("rolledBack");
     assertThat(text("percent")).isEqualTo("0.00");
