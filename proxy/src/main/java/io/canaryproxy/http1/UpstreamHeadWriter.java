@@ -111,13 +111,6 @@ public final class UpstreamHeadWriter {
           src, lineStart, base + h.nameEnd[i], base + h.valueStart[i], base + h.valueEnd[i], out);
     }
     flush(src, runStart, runEnd, out);
-    if (h.framing == Framing.CHUNKED) {
-      out.writeBytes(TRANSFER_CHUNKED);
-    } else if (h.framing == Framing.LENGTH && h.lengthImplied) {
-      out.writeBytes(CONTENT_LENGTH);
-      out.writeCharSequence(Long.toString(h.contentLength), StandardCharsets.US_ASCII);
-      out.writeBytes(CRLF);
-    }
     out.writeBytes(XFF);
     if (firstXff >= 0) {
       int vs = base + h.valueStart[firstXff];
@@ -138,6 +131,14 @@ public final class UpstreamHeadWriter {
     if (host < 0 && hostIfAbsent != null) {
       out.writeBytes(HOST);
       out.writeCharSequence(hostIfAbsent, StandardCharsets.US_ASCII);
+      out.writeBytes(CRLF);
+    }
+    // framing last, as the upstream adapter (Http1BackendAdapter) sets it on the edited head
+    if (h.framing == Framing.CHUNKED) {
+      out.writeBytes(TRANSFER_CHUNKED);
+    } else if (h.framing == Framing.LENGTH && h.lengthImplied) {
+      out.writeBytes(CONTENT_LENGTH);
+      out.writeCharSequence(Long.toString(h.contentLength), StandardCharsets.US_ASCII);
       out.writeBytes(CRLF);
     }
     out.writeBytes(CRLF);
