@@ -144,13 +144,13 @@ class RolloutIT {
     ClientLoad load = load(60_000);
     awaitFirstPass();
 
-    long canaryBefore = canaryRequestsJudged();
+    long judgedBefore = canaryRequestsJudged();
     canaryDelayMillis.set(4 * STABLE_MILLIS); // 4x slower: far beyond the tolerated 1.5x
 
     awaitRolledBack();
     // the recent windows keep the healthy start of the step from diluting the change: two FAIL
     // looks on a window of at least 20 slow canary requests, behind at most two blocks of 3 looks
-    assertThat(canaryRequestsJudged() - canaryBefore)
+    assertThat(canaryRequestsJudged() - judgedBefore)
         .as("canary requests judged between the change and the rollback")
         .isLessThanOrEqualTo(MAX_CANARY_AFTER_SLOW);
     // Inconclusive intervals neither count nor reset the run of failures, so the last conclusive
@@ -184,13 +184,13 @@ class RolloutIT {
     awaitFirstPass();
 
     Instant change = Instant.now();
-    long canaryBefore = canaryRequestsJudged();
+    long judgedBefore = canaryRequestsJudged();
     canaryErrorEvery.set(20); // exactly 5% of canary answers are 500
 
     awaitRolledBack();
     List<JsonNode> judgedAfter = verdictsAfter(change);
     // 5% against a tolerated 2% takes a few hundred canary requests to show at the windows' level
-    assertThat(canaryRequestsJudged() - canaryBefore)
+    assertThat(canaryRequestsJudged() - judgedBefore)
         .as("canary requests judged between the change and the rollback")
         .isLessThanOrEqualTo(MAX_CANARY_AFTER_ERRORS);
     assertThat(judgedAfter.get(judgedAfter.size() - 1).path("reason").asText())
