@@ -43,7 +43,7 @@ def wait_port(port, limit=60.0):
 
 
 def get(url):
-    with urllib.request.urlopen(url, timeout=5) as r:
+    with urllib.request.urlopen(url, timeout=15) as r:
         return json.loads(r.read().decode())
 
 
@@ -118,7 +118,10 @@ rollout:
         event = None
         while time.time() - start < seconds + 5 and load.poll() is None:
             time.sleep(1)
-            status = get(f"http://127.0.0.1:{admin}/admin/rollout")
+            try:
+                status = get(f"http://127.0.0.1:{admin}/admin/rollout")
+            except OSError:  # a busy machine: the next poll will do
+                continue
             for v in status.get("verdicts", []):
                 seen[v["at"]] = v
             if args.advance and status.get("step", 0) > 0:

@@ -26,6 +26,13 @@ final class LatencyComparison {
   /** Mixture scale of the location test, on the P(canary &gt; stable) - 1/2 scale. */
   static final double TAU_AUC = 0.1;
 
+  /**
+   * Mixture scale of the location test's PASS direction: a healthy canary sits a tolerance away
+   * from the boundary, which for a heavy-tailed backend (lognormal σ=1, 20% tolerance) is about
+   * 0.05 on the probability scale.
+   */
+  static final double TAU_PASS = 0.05;
+
   /** Mixture scale of the rate tests on errors and mismatches: effects of a few points. */
   static final double TAU_RATE = 0.03;
 
@@ -69,7 +76,9 @@ final class LatencyComparison {
     Buckets c = Buckets.of(canary);
     double r = information(s.total, c.total);
     double zFail = Statistics.sequentialThreshold(alpha, r);
-    double zPass = Statistics.sequentialThreshold(alphaPass / 2, r);
+    double zPass =
+        Statistics.sequentialThreshold(
+            alphaPass / 2, r * (TAU_PASS * TAU_PASS) / (TAU_AUC * TAU_AUC));
     double zRatio = z(s, c, ratio(maxRatio));
     double zShift = z(s, c, shift(minShiftMicros));
     double p =

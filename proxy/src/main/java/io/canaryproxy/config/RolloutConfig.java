@@ -101,7 +101,7 @@ public record RolloutConfig(
    * @param minRequests requests on each side, in total since the step's observation began, needed
    *     before a look may PASS; a FAIL needs only min(30, minRequests); default 200
    * @param percentile stable's latency percentile that the tail check counts the canary's requests
-   *     above, 0..100 exclusive; default 99
+   *     above (and ten times further out, p99.9 for 99), 0..100 exclusive; default 99
    * @param tolerance tolerated relative latency regression: latency FAILs only when the lower bound
    *     of the canary/stable ratio exceeds 1 + tolerance (and the shift exceeds {@code minShift});
    *     default 0.2. The deprecated {@code latency.maxRatio} sets it to maxRatio - 1
@@ -111,8 +111,9 @@ public record RolloutConfig(
    *     stable's latency at {@code percentile}; default 0.5 (the extreme quantiles of two processes
    *     differ more than their medians)
    * @param confidence per step, a check of a canary within its tolerances FAILs with probability at
-   *     most (1 - confidence) / number of checks however long the step runs; also the per-look
-   *     one-sided confidence of a PASS; default 0.99
+   *     most (1 - confidence) / number of checks however long the step runs (half for the whole
+   *     step, half for its recent windows), and a canary at its latency tolerance reaches a PASS
+   *     with probability at most 1 - confidence; default 0.99
    * @param maxErrorIncrease tolerated absolute increase of the error rate over stable's; default
    *     0.01
    * @param errorTolerance tolerated increase relative to stable's error rate; the larger of the two

@@ -70,8 +70,15 @@ class JudgeCalibrationTest {
     assertThat(stepsFailed).as("steps with any FAIL look").isLessThanOrEqualTo(3);
     assertThat(looksFailed).as("FAIL looks of %d", STEPS * LOOKS).isLessThanOrEqualTo(30);
     assertThat(rollbacks).isLessThanOrEqualTo(1);
-    if (scale < 1.1) {
+    if (scale < 1.1 && shape == StepSimulation.STUB) {
       assertThat(passed).as("steps that reached a PASS within %d looks", LOOKS).isEqualTo(STEPS);
+    } else if (scale < 1.1) {
+      // a PASS is always-valid, so with a heavy tail (σ=1) and 3 canary requests/s it takes longer:
+      // 94 and 80 of 100 steps (same, 2% slower) pass within 5 minutes of 10 s looks
+      assertThat(passed).as("steps that reached a PASS within %d looks", LOOKS).isGreaterThan(75);
+    } else {
+      // a PASS is always-valid too: a canary at its tolerance reaches one in at most 1% of steps
+      assertThat(passed).as("steps at the tolerance that reached a PASS").isLessThanOrEqualTo(3);
     }
   }
 }
