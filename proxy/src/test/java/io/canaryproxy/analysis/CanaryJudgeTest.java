@@ -175,7 +175,8 @@ class CanaryJudgeTest {
 
   @ParameterizedTest(name = "[{index}] stable {0}, canary {1} errors of 2000 -> {2}")
   @CsvSource({
-    "10, 10, pass", // equal rates
+    "10, 10, undecided", // equal rates at 0.5%, but 2,000 requests do not show < +1 point
+    // always-valid
     "0, 0, pass", // no errors at all
     "10, 25, undecided", // significant (p < 0.01) but +0.75 points: neither above nor surely below
     "100, 10, pass", // canary better
