@@ -16,6 +16,7 @@ final class ForwardHeaders {
   static final AsciiString X_FORWARDED_PROTO = AsciiString.cached("x-forwarded-proto");
   static final AsciiString X_FORWARDED_HOST = AsciiString.cached("x-forwarded-host");
   private static final AsciiString HTTP = AsciiString.cached("http");
+  private static final AsciiString HTTPS = AsciiString.cached("https");
 
   private ForwardHeaders() {}
 
@@ -30,13 +31,26 @@ final class ForwardHeaders {
    */
   static void prepareRequest(
       HttpRequest request, String clientIp, Set<String> keep, boolean chunked, long length) {
+    prepareRequest(request, clientIp, false, keep, chunked, length);
+  }
+
+  /**
+   * As above, with {@code X-Forwarded-Proto: https} when {@code secure} (TLS was terminated here).
+   */
+  static void prepareRequest(
+      HttpRequest request,
+      String clientIp,
+      boolean secure,
+      Set<String> keep,
+      boolean chunked,
+      long length) {
     HttpHeaders headers = request.headers();
     HopByHop.strip(headers, keep);
     frame(headers, chunked, length);
     String forwardedFor = headers.get(X_FORWARDED_FOR);
     headers.set(X_FORWARDED_FOR, forwardedFor == null ? clientIp : forwardedFor + ", " + clientIp);
     if (!headers.contains(X_FORWARDED_PROTO)) {
-      headers.set(X_FORWARDED_PROTO, HTTP);
+      headers.set(X_FORWARDED_PROTO, secure ? HTTPS : HTTP);
     }
     if (!headers.contains(X_FORWARDED_HOST)) {
       String host = headers.get(HttpHeaderNames.HOST);

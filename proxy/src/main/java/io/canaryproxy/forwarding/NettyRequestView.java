@@ -14,6 +14,12 @@ final class NettyRequestView implements RequestView {
   private HttpRequest request;
   private String path;
   private InetAddress remote;
+  private ClientOrigin origin;
+
+  /** The connection's origin (TLS client certificate), or {@code null}. */
+  void origin(ClientOrigin origin) {
+    this.origin = origin;
+  }
 
   void reset(HttpRequest request, String path, InetAddress remote) {
     this.request = request;
@@ -42,6 +48,11 @@ final class NettyRequestView implements RequestView {
   @Override
   public String header(String lowerCaseName) {
     return request.headers().get(lowerCaseName);
+  }
+
+  @Override
+  public String clientCertificate(String field) {
+    return origin == null ? null : origin.certificate(field);
   }
 
   @Override

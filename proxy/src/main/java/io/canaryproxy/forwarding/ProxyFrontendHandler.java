@@ -44,6 +44,9 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
   private InetAddress clientAddress;
   private String clientIp;
 
+  /** What the front of the pipeline learned (PROXY header, TLS), or {@code null} for neither. */
+  private ClientOrigin origin;
+
   /** The exchange in progress, or {@code null} between requests. */
   private Exchange ex;
 
@@ -167,7 +170,24 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
     }
   }
 
+  /**
+   * Picks up the connection's {@link ClientOrigin}: set after {@code channelActive} (the PROXY
+   * header and the TLS handshake come first), so read at each request; one attribute lookup.
+   */
+  private void readOrigin() {
+    ClientOrigin o = ctx.channel().attr(ClientOrigin.KEY).get();
+    if (o != origin) {
+      origin = o;
+      if (o != null && o.address() != null) {
+        clientAddress = o.address().getAddress();
+        clientIp =
+            clientAddress == null ? o.address().getHostString() : clientAddress.getHostAddress();
+      }
+    }
+  }
+
   private void startExchange(HttpRequest request) {
+    readOrigin();
     Exchange e = new Exchange();
     ex = e;
     fc.exchangeStarted();
@@ -182,13 +202,15 @@ public final class ProxyFrontendHandler extends ChannelInboundHandlerAdapter {
     requestHasBody = chunked || length > 0;
     RoutingTable table = fc.router.current();
     writer.begin(request, table.config().exposeVariantHeader());
+    view.origin(origin);
     view.route(table, request, e.path, clientAddress, e.route);
     if (HttpUtil.is100ContinueExpected(request)) {
       // Answer the expectation here (as nginx does) and send the body on without it.
       request.headers().remove(HttpHeaderNames.EXPECT);
       writer.writeContinue();
     }
-    ForwardHeaders.prepareRequest(request, clientIp, table.headersRead(), chunked, length);
+    ForwardHeaders.prepareRequest(
+        request, clientIp, origin != null && origin.secure(), table.headersRead(), chunked, length);
     if (fc.tapFactory != null) {
       tap = fc.tapFactory.tap(request, e, ctx.channel().eventLoop());
       e.mirrored = tap != null;

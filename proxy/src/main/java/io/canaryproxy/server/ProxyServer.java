@@ -7,12 +7,17 @@ import io.canaryproxy.forwarding.MirrorTap;
 import io.canaryproxy.forwarding.ProxyListener;
 import io.canaryproxy.pool.Transports;
 import io.canaryproxy.routing.Router;
+import io.canaryproxy.tls.CertificateWatcher;
+import io.canaryproxy.tls.ServerTls;
+import io.canaryproxy.tls.TlsProvider;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
@@ -32,7 +37,12 @@ public final class ProxyServer implements AutoCloseable {
   private final ProxyChannelInitializer initializer;
   private final EndpointDirectory directory;
   private final MirrorTap.Factory tapFactory;
+  private final ServerTls tls;
+  private CertificateWatcher certificateWatcher;
   private Channel listener;
+
+  /** How often the TLS files are re-read besides the directory watch. */
+  private static final Duration CERTIFICATE_POLL = Duration.ofSeconds(2);
 
   /**
    * @param tapFactory decides which requests are mirrored, or {@code null} when mirroring is off
@@ -54,6 +64,9 @@ public final class ProxyServer implements AutoCloseable {
             tapFactory,
             initializer);
     initializer.setForwarding(forwarding);
+    // Reads the PEM files now: an unusable one fails here, before anything is bound.
+    this.tls = config.tls() == null ? null : new ServerTls(config.tls());
+    initializer.setListenerSecurity(tls, config.proxyProtocol());
     this.tapFactory = tapFactory;
     this.initializer = initializer;
   }
@@ -85,17 +98,32 @@ public final class ProxyServer implements AutoCloseable {
             .bind(address)
             .sync()
             .channel();
+    if (tls != null) {
+      certificateWatcher = new CertificateWatcher(tls);
+      try {
+        certificateWatcher.start(CERTIFICATE_POLL);
+      } catch (IOException e) {
+        throw new UncheckedIOException("tls: cannot watch the certificate files", e);
+      }
+    }
     log.info(
-        "proxy listening on {} ({} event loops, {})",
+        "proxy listening on {} ({} event loops, {}{}{})",
         listener.localAddress(),
         config.ioThreads(),
-        Transports.epoll() ? "epoll" : "nio");
+        Transports.epoll() ? "epoll" : "nio",
+        tls == null ? "" : ", TLS " + TlsProvider.describe() + ", certificate " + tls.subject(),
+        config.proxyProtocol() ? ", PROXY protocol required" : "");
     return this;
   }
 
   /** The bound port (useful when {@code listen} asked for port 0). */
   public int port() {
     return ((InetSocketAddress) listener.localAddress()).getPort();
+  }
+
+  /** The listener's TLS, or {@code null} for plain HTTP. */
+  public ServerTls tls() {
+    return tls;
   }
 
   /** The forwarder, for draining. */
@@ -117,6 +145,9 @@ public final class ProxyServer implements AutoCloseable {
 
   /** Closes the listener and every connection, waiting up to {@code timeout}. */
   public void close(Duration timeout) {
+    if (certificateWatcher != null) {
+      certificateWatcher.close();
+    }
     directory.close();
     stopAccepting();
     group
