@@ -2,6 +2,7 @@ package io.canaryproxy;
 
 import io.canaryproxy.admin.AdminResponse;
 import io.canaryproxy.admin.AdminServer;
+import io.canaryproxy.admin.EffectiveConfig;
 import io.canaryproxy.admin.EndpointsJson;
 import io.canaryproxy.analysis.JudgeInput;
 import io.canaryproxy.analysis.RolloutController;
@@ -30,6 +31,7 @@ import io.canaryproxy.routing.Router;
 import io.canaryproxy.routing.RoutingTable;
 import io.canaryproxy.routing.Variant;
 import io.canaryproxy.server.ProxyServer;
+import io.canaryproxy.tls.TlsProvider;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.netty.handler.codec.http.HttpMethod;
@@ -111,7 +113,7 @@ public final class CanaryProxy implements AutoCloseable {
     this.admin =
         new AdminServer(
             config.admin(),
-            config,
+            new EffectiveConfig(config, TlsProvider.name()),
             metrics,
             recorders,
             () -> ready && !draining,
@@ -368,6 +370,8 @@ public final class CanaryProxy implements AutoCloseable {
     addIfChanged(restartOnly, "accessLog", previous.accessLog(), next.accessLog());
     addIfChanged(restartOnly, "drain", previous.drain(), next.drain());
     addIfChanged(restartOnly, "dns", previous.dns(), next.dns());
+    addIfChanged(restartOnly, "tls", previous.tls(), next.tls());
+    addIfChanged(restartOnly, "proxyProtocol", previous.proxyProtocol(), next.proxyProtocol());
     proxy.forwarding().updateBackends(next.backends());
     RoutingTable compiled = RoutingTable.compile(next.routing());
     boolean rolloutOwnsPercent = config.rollout() != null;

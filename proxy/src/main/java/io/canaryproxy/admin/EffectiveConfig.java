@@ -1,0 +1,13 @@
+package io.canaryproxy.admin;
+
+import com.fasterxml.jackson.annotation.JsonUnwrapped;
+import io.canaryproxy.config.ProxyConfig;
+
+/**
+ * What {@code GET /admin/config} shows: every key of the running config at the top level, as
+ * before, plus facts decided at start-up.
+ *
+ * @param config the running config
+ * @param tlsProvider {@code openssl} or {@code jdk}: the TLS implementation every TLS context uses
+ */
+public record EffectiveConfig(@JsonUnwrapped ProxyConfig config, String tlsProvider) {}
