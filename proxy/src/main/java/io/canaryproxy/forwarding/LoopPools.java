@@ -3,8 +3,10 @@ package io.canaryproxy.forwarding;
 import io.canaryproxy.config.BackendConfig;
 import io.canaryproxy.config.HostPort;
 import io.canaryproxy.discovery.EndpointDirectory;
+import io.canaryproxy.pool.ConnectionTls;
 import io.canaryproxy.pool.Connector;
 import io.canaryproxy.pool.EndpointPool;
+import io.canaryproxy.tls.BackendTls;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -44,12 +46,19 @@ final class LoopPools {
       BackendConfig config = e.getValue();
       BackendPool old = byName.get(e.getKey());
       List<EndpointPool> pools = new ArrayList<>();
-      for (InetSocketAddress address : addresses(config, directory)) {
-        EndpointPool reuse = old == null ? null : old.find(address, config.maxConnections());
-        EndpointPool pool =
-            reuse != null ? reuse : connector.newPool(address, config.maxConnections());
-        kept.put(pool, Boolean.TRUE);
-        pools.add(pool);
+      Set<InetSocketAddress> seen = new LinkedHashSet<>();
+      for (HostPort hp : config.endpoints()) {
+        ConnectionTls tls = BackendTls.forEndpoint(config.tls(), hp.host());
+        for (InetSocketAddress address : directory.addresses(hp)) {
+          if (!seen.add(address)) {
+            continue; // every address of every endpoint once, in endpoint order
+          }
+          EndpointPool reuse = old == null ? null : old.find(address, config.maxConnections(), tls);
+          EndpointPool pool =
+              reuse != null ? reuse : connector.newPool(address, config.maxConnections(), tls);
+          kept.put(pool, Boolean.TRUE);
+          pools.add(pool);
+        }
       }
       installed.put(e.getKey(), new BackendPool(pools.toArray(new EndpointPool[0])));
     }
@@ -69,16 +78,6 @@ final class LoopPools {
       applied = next;
     }
     byName = installed;
-  }
-
-  /** Every address of every endpoint of a backend, each once, in endpoint order. */
-  private static Set<InetSocketAddress> addresses(
-      BackendConfig config, EndpointDirectory directory) {
-    Set<InetSocketAddress> out = new LinkedHashSet<>();
-    for (HostPort hp : config.endpoints()) {
-      out.addAll(directory.addresses(hp));
-    }
-    return out;
   }
 
   /**

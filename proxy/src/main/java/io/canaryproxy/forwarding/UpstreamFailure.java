@@ -21,7 +21,12 @@ public enum UpstreamFailure {
   /** the backend closed the connection before the response was complete */
   CONNECTION_CLOSED(HttpResponseStatus.BAD_GATEWAY, "connection_closed"),
   /** the backend's response was not valid HTTP */
-  BAD_RESPONSE(HttpResponseStatus.BAD_GATEWAY, "bad_response");
+  BAD_RESPONSE(HttpResponseStatus.BAD_GATEWAY, "bad_response"),
+  /**
+   * the TLS handshake with the backend failed: an expired, not yet valid, untrusted or wrong-host
+   * certificate, or no common protocol
+   */
+  TLS_HANDSHAKE_FAILED(HttpResponseStatus.BAD_GATEWAY, "tls_handshake_failed");
 
   private final HttpResponseStatus status;
   private final String tag;

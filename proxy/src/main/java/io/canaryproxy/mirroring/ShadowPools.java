@@ -1,10 +1,13 @@
 package io.canaryproxy.mirroring;
 
 import io.canaryproxy.config.BackendConfig;
+import io.canaryproxy.config.BackendTlsConfig;
 import io.canaryproxy.config.HostPort;
 import io.canaryproxy.discovery.EndpointDirectory;
+import io.canaryproxy.pool.ConnectionTls;
 import io.canaryproxy.pool.Connector;
 import io.canaryproxy.pool.EndpointPool;
+import io.canaryproxy.tls.BackendTls;
 import java.net.InetSocketAddress;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -23,6 +26,7 @@ final class ShadowPools {
   private final EndpointDirectory directory;
   private final List<HostPort> hosts;
   private final int maxConnections;
+  private final BackendTlsConfig tls;
   private final Connector connector;
   private Map<HostPort, List<InetSocketAddress>> seen;
   private Map<InetSocketAddress, EndpointPool> byAddress = new HashMap<>();
@@ -33,6 +37,7 @@ final class ShadowPools {
     this.directory = directory;
     this.hosts = config.endpoints();
     this.maxConnections = config.maxConnections();
+    this.tls = config.tls();
     this.connector = connector;
   }
 
@@ -53,9 +58,11 @@ final class ShadowPools {
     seen = now;
     Map<InetSocketAddress, EndpointPool> fresh = new LinkedHashMap<>();
     for (HostPort hp : hosts) {
+      ConnectionTls connectionTls = BackendTls.forEndpoint(tls, hp.host());
       for (InetSocketAddress address : directory.addresses(hp)) {
         EndpointPool e = byAddress.get(address);
-        fresh.put(address, e != null ? e : connector.newPool(address, maxConnections));
+        fresh.put(
+            address, e != null ? e : connector.newPool(address, maxConnections, connectionTls));
       }
     }
     for (Map.Entry<InetSocketAddress, EndpointPool> e : byAddress.entrySet()) {

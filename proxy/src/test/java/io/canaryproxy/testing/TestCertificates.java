@@ -31,7 +31,7 @@ public final class TestCertificates {
   public static TestCertificates create(Path dir) throws Exception {
     Assumptions.assumeTrue(
         available("openssl"), "openssl is not installed: TLS tests need it to make certificates");
-    TestCertificates certs = new TestCertificates(dir);
+    TestCertificates certs = new TestCertificates(Files.createDirectories(dir));
     certs.run(
         "req",
         "-x509",
@@ -106,6 +106,71 @@ public final class TestCertificates {
         name + ".pem",
         "-days",
         "2",
+        "-extfile",
+        name + ".ext");
+    return new Path[] {dir.resolve(name + ".pem"), dir.resolve(name + ".key")};
+  }
+
+  /**
+   * A leaf {@code NAME.pem} / {@code NAME.key} signed by the CA with exactly {@code san} (such as
+   * {@code DNS:other.example}) and the validity period {@code [start, end]}, both written {@code
+   * YYYYMMDDHHMMSSZ}: expired and not-yet-valid certificates for tests.
+   */
+  public Path[] leaf(String name, String commonName, String san, String start, String end)
+      throws Exception {
+    if (!Files.exists(dir.resolve("ca.cnf"))) {
+      Files.writeString(
+          dir.resolve("ca.cnf"),
+          String.join(
+              "\n",
+              "[ca]",
+              "default_ca = test",
+              "[test]",
+              "dir = .",
+              "database = index.txt",
+              "new_certs_dir = .",
+              "serial = serial.txt",
+              "default_md = sha256",
+              "policy = any",
+              "unique_subject = no",
+              "[any]",
+              "commonName = supplied",
+              ""));
+      Files.writeString(dir.resolve("index.txt"), "");
+      Files.writeString(dir.resolve("serial.txt"), "1000\n");
+    }
+    Files.writeString(dir.resolve(name + ".ext"), "subjectAltName=" + san + "\n");
+    run(
+        "req",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+        "-keyout",
+        name + ".key",
+        "-out",
+        name + ".csr",
+        "-subj",
+        "/CN=" + commonName);
+    run(
+        "ca",
+        "-batch",
+        "-config",
+        "ca.cnf",
+        "-cert",
+        "ca.pem",
+        "-keyfile",
+        "ca.key",
+        "-in",
+        name + ".csr",
+        "-out",
+        name + ".pem",
+        "-notext",
+        "-startdate",
+        start,
+        "-enddate",
+        end,
         "-extfile",
         name + ".ext");
     return new Path[] {dir.resolve(name + ".pem"), dir.resolve(name + ".key")};
