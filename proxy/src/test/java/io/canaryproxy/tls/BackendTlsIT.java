@@ -1,7 +1,9 @@
 package io.canaryproxy.tls;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
+import io.canaryproxy.CanaryProxy;
 import io.canaryproxy.config.ConfigLoader;
 import io.canaryproxy.testing.RawHttp;
 import io.canaryproxy.testing.RunningProxy;
@@ -11,7 +13,12 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.ssl.ClientAuth;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Path;
+import java.time.Duration;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -136,6 +143,44 @@ class BackendTlsIT {
     startProxy("{insecureSkipVerify: true}");
     try (RawHttp http = new RawHttp(proxy.port())) {
       assertThat(http.send(GET).read(false).status()).isEqualTo(200);
+    }
+  }
+
+  @Test
+  void shadowOverTlsReceivesTheMirroredCopyAndAdminConfigNamesTheProvider() throws Exception {
+    startBackend(certs.leaf("backend", "backend", null), false); // the shadow, over TLS
+    StubServer stable =
+        StubServer.start((ctx, req) -> StubServer.reply(ctx, HttpResponseStatus.OK, "plain"));
+    String yaml =
+        """
+        listen: 127.0.0.1:0
+        ioThreads: 1
+        admin: { listen: 127.0.0.1:0 }
+        backends:
+          stable: { endpoints: ["%s"] }
+          canary: { endpoints: ["%s"] }
+          shadow: { endpoints: ["127.0.0.1:%d"], tls: { caFile: "%s" } }
+        mirror: { to: shadow, percent: 100 }
+        """
+            .formatted(stable.endpoint(), stable.endpoint(), backend.port(), certs.ca());
+    CanaryProxy live = new CanaryProxy(ConfigLoader.parse(yaml)).start();
+    try (RawHttp http = new RawHttp(live.proxyPort())) {
+      assertThat(http.send(GET).read(false).bodyText()).isEqualTo("plain");
+      await()
+          .atMost(Duration.ofSeconds(20))
+          .untilAsserted(() -> assertThat(backend.received()).hasSize(1));
+      assertThat(backend.received().get(0).header("host")).isEqualTo("app-shadow");
+      HttpResponse<String> config =
+          HttpClient.newHttpClient()
+              .send(
+                  HttpRequest.newBuilder(
+                          URI.create("http://127.0.0.1:" + live.adminPort() + "/admin/config"))
+                      .build(),
+                  HttpResponse.BodyHandlers.ofString());
+      assertThat(config.body()).contains("\"tlsProvider\":\"" + TlsProvider.name() + "\"");
+    } finally {
+      live.close();
+      stable.close();
     }
   }
 
