@@ -10,6 +10,7 @@ import io.canaryproxy.analysis.RolloutEventListener;
 import io.canaryproxy.analysis.RolloutState;
 import io.canaryproxy.analysis.Verdict;
 import io.canaryproxy.analysis.WebhookNotifier;
+import io.canaryproxy.config.BackendConfig;
 import io.canaryproxy.config.ConfigException;
 import io.canaryproxy.config.ConfigFiles;
 import io.canaryproxy.config.ConfigWatcher;
@@ -113,7 +114,7 @@ public final class CanaryProxy implements AutoCloseable {
     this.admin =
         new AdminServer(
             config.admin(),
-            new EffectiveConfig(config, TlsProvider.name()),
+            new EffectiveConfig(config, usesTls(config) ? TlsProvider.name() : null),
             metrics,
             recorders,
             () -> ready && !draining,
@@ -193,6 +194,12 @@ public final class CanaryProxy implements AutoCloseable {
               t.setDaemon(true);
               return t;
             });
+  }
+
+  /** True when the listener or a backend speaks TLS (only then is OpenSSL loaded). */
+  private static boolean usesTls(ProxyConfig config) {
+    return config.tls() != null
+        || config.backends().values().stream().anyMatch(BackendConfig::tlsEnabled);
   }
 
   /**
