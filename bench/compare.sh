@@ -180,7 +180,7 @@ start_haproxy() { # SCENARIO
   started "$1" haproxy "$HAPROXY_PID" "$t0"
 }
 
-start_canary() { # CONFIG PORT ADMINPORT SCENARIO -> CANARY_PID; start-up = process start to /readyz 200
+start_canary() { # CONFIG PORT ADMINPORT SCENARIO [SCHEME] -> CANARY_PID; start-up = process start to /readyz 200
   local t0
   t0=$(now_ms)
   # shellcheck disable=SC2086 # JVM_FLAGS is a list of flags
@@ -190,7 +190,7 @@ start_canary() { # CONFIG PORT ADMINPORT SCENARIO -> CANARY_PID; start-up = proc
   CANARY_PID=$STARTED
   wait_ready "http://127.0.0.1:$3/readyz" "canary-$2" "$CANARY_PID"
   started "$4" canary-proxy "$CANARY_PID" "$t0"
-  wait_ready "http://127.0.0.1:$2/" "canary-$2" "$CANARY_PID"
+  wait_ready "${5:-http}://127.0.0.1:$2/" "canary-$2" "$CANARY_PID"
 }
 
 # ---- closed-loop runs with wrk ----
@@ -318,7 +318,7 @@ scenario_tls() {
   local haproxy=$STARTED
   wait_ready https://127.0.0.1:18084/ haproxy-tls "$haproxy"
   started "$scenario" haproxy "$haproxy" "$t0"
-  start_canary "$(render canary-tls.yaml 18003)" 18094 18095 "$scenario"
+  start_canary "$(render canary-tls.yaml 18003)" 18094 18095 "$scenario" https
   grep -o 'TLS [a-z]* ([^)]*)' "$RUN/canary-18094.log" | head -1 | sed 's/^/  canary-proxy: /' >&2 || true
   export WRK_CLOSE="$2"
   measure "$scenario" "nginx https://127.0.0.1:18083/ $nginx" \
