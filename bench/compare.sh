@@ -6,7 +6,9 @@
 #   SCENARIOS="split" REPEATS=3 bench/compare.sh  # split only
 #
 # Environment (defaults in brackets):
-#   SCENARIOS    space-separated subset of: split mirror stalled openloop  [all four]
+#   SCENARIOS    space-separated subset of: split mirror stalled openloop tls tlshandshake  [all six]
+#                tls: TLS terminated by each proxy (same certificate), keep-alive clients: CPU per request;
+#                tlshandshake: the same with Connection: close on every request: handshakes per second
 #   DURATION     wrk duration per measured run                              [8s]
 #   WARMUP       unrecorded wrk run per target before each scenario         [5s]
 #   REPEATS      measured runs per target, targets alternate within a round [3]
@@ -19,7 +21,7 @@ set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
 ROOT="$(dirname "$HERE")"
 PEERS="$HERE/peers"
-SCENARIOS="${SCENARIOS:-split mirror stalled openloop}"
+SCENARIOS="${SCENARIOS:-split mirror stalled openloop tls tlshandshake}"
 DURATION="${DURATION:-8s}"
 WARMUP="${WARMUP:-5s}"
 REPEATS="${REPEATS:-3}"
@@ -31,7 +33,7 @@ SIDECAR_FLAGS+=" -Dio.netty.allocator.numHeapArenas=1 -Dio.netty.allocator.maxOr
 JVM_FLAGS="${JVM_FLAGS:-$SIDECAR_FLAGS}"
 PROXY_JAR="${PROXY_JAR:-$ROOT/proxy/target/canary-proxy.jar}"
 BENCH_JAR="${BENCH_JAR:-$ROOT/bench/target/canary-bench.jar}"
-PORTS="18001 18002 18003 18004 18080 18081 18082 18090 18091 18092 18093"
+PORTS="18001 18002 18003 18004 18080 18081 18082 18083 18084 18090 18091 18092 18093 18094 18095"
 
 say() { printf '%s\n' "$*" >&2; }
 die() { say "compare.sh: $*"; exit 2; }
@@ -51,7 +53,7 @@ for tool in nginx haproxy wrk; do command -v "$tool" >/dev/null || missing+=("$t
 if ((${#missing[@]})); then
   die "missing ${missing[*]}: install with  apt-get install -y nginx-light haproxy wrk"
 fi
-for tool in java python3 curl; do command -v "$tool" >/dev/null || die "missing $tool"; done
+for tool in java python3 curl openssl; do command -v "$tool" >/dev/null || die "missing $tool"; done
 for jar in "$PROXY_JAR" "$BENCH_JAR"; do
   [[ -f "$jar" ]] || die "missing $jar: build it with  mvn -B -o install -DskipTests  (from $ROOT)"
 done
@@ -60,7 +62,10 @@ DUR_S=$(seconds_of "$DURATION")
 WARM_S=$(seconds_of "$WARMUP")
 ((DUR_S >= 1 && DUR_S <= 120)) || die "DURATION: $DURATION (expected: 1s..2m)"
 for s in $SCENARIOS; do
-  case "$s" in split | mirror | stalled | openloop) ;; *) die "SCENARIOS: $s (expected: split mirror stalled openloop)" ;; esac
+  case "$s" in
+    split | mirror | stalled | openloop | tls | tlshandshake) ;;
+    *) die "SCENARIOS: $s (expected: split mirror stalled openloop tls tlshandshake)" ;;
+  esac
 done
 for port in $PORTS; do
   if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
@@ -108,7 +113,7 @@ wait_ready() { # URL NAME PID: up to 20 s, polled every 20 ms
   local url="$1" name="$2" pid="$3" i
   for ((i = 0; i < 1000; i++)); do
     kill -0 "$pid" 2>/dev/null || { cat "$RUN/$name.log" >&2; die "$name exited during startup (log above)"; }
-    if curl -s -f -o /dev/null --max-time 1 "$url"; then return 0; fi
+    if curl -s -f -k -o /dev/null --max-time 1 "$url"; then return 0; fi
     sleep 0.02
   done
   cat "$RUN/$name.log" >&2
@@ -175,15 +180,17 @@ start_haproxy() { # SCENARIO
   started "$1" haproxy "$HAPROXY_PID" "$t0"
 }
 
-start_canary() { # CONFIG PORT ADMINPORT SCENARIO -> CANARY_PID; start-up = process start to /readyz 200
+start_canary() { # CONFIG PORT ADMINPORT SCENARIO [SCHEME] -> CANARY_PID; start-up = process start to /readyz 200
   local t0
   t0=$(now_ms)
   # shellcheck disable=SC2086 # JVM_FLAGS is a list of flags
-  start "canary-$2" java $JVM_FLAGS -jar "$PROXY_JAR" run --config "$PEERS/$1"
+  local config="$1"
+  [[ "$config" == /* ]] || config="$PEERS/$config"
+  start "canary-$2" java $JVM_FLAGS -jar "$PROXY_JAR" run --config "$config"
   CANARY_PID=$STARTED
   wait_ready "http://127.0.0.1:$3/readyz" "canary-$2" "$CANARY_PID"
   started "$4" canary-proxy "$CANARY_PID" "$t0"
-  wait_ready "http://127.0.0.1:$2/" "canary-$2" "$CANARY_PID"
+  wait_ready "${5:-http}://127.0.0.1:$2/" "canary-$2" "$CANARY_PID"
 }
 
 # ---- closed-loop runs with wrk ----
@@ -287,6 +294,41 @@ scenario_mirror() {
   [[ -z "$blackhole" ]] || stop "$blackhole"
 }
 
+# ---- TLS terminated by each proxy, the same certificate ----
+tls_certificate() { # a P-256 certificate for 127.0.0.1 in $RUN: tls.crt, tls.key, and tls.pem (both, for HAProxy)
+  [[ -f "$RUN/tls.pem" ]] && return 0
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj /CN=127.0.0.1 \
+    -addext subjectAltName=IP:127.0.0.1 -keyout "$RUN/tls.key" -out "$RUN/tls.crt" >"$RUN/openssl.log" 2>&1 \
+    || die "openssl could not make the test certificate (see $RUN/openssl.log)"
+  cat "$RUN/tls.crt" "$RUN/tls.key" >"$RUN/tls.pem"
+}
+
+# scenario_tls NAME CLOSE: keep-alive clients (CLOSE=0) or a new connection and handshake per request (CLOSE=1)
+scenario_tls() {
+  local scenario="$1" t0
+  say "== $scenario: TLS on nginx :18083, HAProxy :18084, canary-proxy :18094 (WRK_CLOSE=$2)"
+  tls_certificate
+  t0=$(now_ms)
+  start nginx-tls nginx -e "$RUN/nginx-tls.err" -p "$RUN" -c "$(render nginx-tls.conf 18003)"
+  local nginx=$STARTED
+  wait_ready https://127.0.0.1:18083/ nginx-tls "$nginx"
+  started "$scenario" nginx "$nginx" "$t0"
+  t0=$(now_ms)
+  start haproxy-tls haproxy -f "$(render haproxy-tls.cfg 18003)"
+  local haproxy=$STARTED
+  wait_ready https://127.0.0.1:18084/ haproxy-tls "$haproxy"
+  started "$scenario" haproxy "$haproxy" "$t0"
+  start_canary "$(render canary-tls.yaml 18003)" 18094 18095 "$scenario" https
+  grep -o 'TLS [a-z]* ([^)]*)' "$RUN/canary-18094.log" | head -1 | sed 's/^/  canary-proxy: /' >&2 || true
+  export WRK_CLOSE="$2"
+  measure "$scenario" "nginx https://127.0.0.1:18083/ $nginx" \
+    "haproxy https://127.0.0.1:18084/ $haproxy" "canary-proxy https://127.0.0.1:18094/ $CANARY_PID"
+  unset WRK_CLOSE
+  stop "$CANARY_PID"
+  stop "$haproxy"
+  stop "$nginx"
+}
+
 # ---- open loop with canary-bench ----
 scenario_openloop() {
   local rate="${RATE:-}"
@@ -329,6 +371,8 @@ for s in $SCENARIOS; do
     mirror) scenario_mirror mirror canary-mirror.yaml 18003 ;;
     stalled) scenario_mirror stalled canary-mirror-stalled.yaml 18004 ;;
     openloop) scenario_openloop ;;
+    tls) scenario_tls tls 0 ;;
+    tlshandshake) scenario_tls tlshandshake 1 ;;
   esac
 done
 echo

@@ -7,11 +7,13 @@ import os
 import statistics
 import sys
 
-ORDER = ["split", "mirror", "stalled"]
+ORDER = ["split", "mirror", "stalled", "tls", "tlshandshake"]
 TITLES = {
     "split": "split only",
     "mirror": "split + 10% mirror",
     "stalled": "split + 10% mirror, shadow stalled",
+    "tls": "split behind TLS, keep-alive clients (same certificate)",
+    "tlshandshake": "split behind TLS, a new connection and handshake per request (req/s = handshakes/s)",
 }
 
 

@@ -1,9 +1,16 @@
 -- bench/compare.sh: each request carries one of 100,000 user ids in x-user-id (seeded, so runs repeat).
+-- With WRK_CLOSE=1 every request also says "Connection: close", so each one is a new connection (and, over TLS,
+-- a full handshake: the tlshandshake scenario).
 -- At the end it prints one machine-readable line that compare.sh parses (latencies in microseconds).
 math.randomseed(42)
+local close = os.getenv("WRK_CLOSE") == "1"
 
 request = function()
-  return wrk.format("GET", "/", { ["x-user-id"] = "user-" .. math.random(1, 100000) })
+  local headers = { ["x-user-id"] = "user-" .. math.random(1, 100000) }
+  if close then
+    headers["Connection"] = "close"
+  end
+  return wrk.format("GET", "/", headers)
 end
 
 done = function(summary, latency, requests)

@@ -2,6 +2,7 @@ package io.canaryproxy;
 
 import io.canaryproxy.admin.AdminResponse;
 import io.canaryproxy.admin.AdminServer;
+import io.canaryproxy.admin.EffectiveConfig;
 import io.canaryproxy.admin.EndpointsJson;
 import io.canaryproxy.analysis.CanaryPercentSink;
 import io.canaryproxy.analysis.RolloutController;
@@ -9,6 +10,7 @@ import io.canaryproxy.analysis.RolloutEventListener;
 import io.canaryproxy.analysis.RolloutState;
 import io.canaryproxy.analysis.Verdict;
 import io.canaryproxy.analysis.WebhookNotifier;
+import io.canaryproxy.config.BackendConfig;
 import io.canaryproxy.config.ConfigDiff;
 import io.canaryproxy.config.ConfigException;
 import io.canaryproxy.config.ConfigFiles;
@@ -36,6 +38,7 @@ import io.canaryproxy.routing.Router;
 import io.canaryproxy.routing.RoutingTable;
 import io.canaryproxy.routing.Variant;
 import io.canaryproxy.server.ProxyServer;
+import io.canaryproxy.tls.TlsProvider;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.netty.handler.codec.http.HttpMethod;
@@ -87,6 +90,10 @@ public final class CanaryProxy implements AutoCloseable {
   private final ReloadMeters reloads;
   private ConfigWatcher watcher;
   private volatile ProxyConfig live;
+
+  /** {@code openssl} or {@code jdk} when the listener or a backend uses TLS, else null. */
+  private final String tlsProvider;
+
   private final List<RolloutEventListener> eventListeners = new CopyOnWriteArrayList<>();
   private final List<Consumer<Verdict>> verdictListeners = new CopyOnWriteArrayList<>();
   private volatile boolean ready;
@@ -95,6 +102,7 @@ public final class CanaryProxy implements AutoCloseable {
   public CanaryProxy(ProxyConfig config) {
     this.config = config;
     this.live = config;
+    this.tlsProvider = usesTls(config) ? TlsProvider.name() : null;
     // With a rollout, the rollout owns the share: nobody goes to the canary before it starts.
     RoutingTable table = RoutingTable.compile(config.routing());
     this.router = new Router(config.rollout() == null ? table : table.withCanaryPercent(0));
@@ -117,7 +125,7 @@ public final class CanaryProxy implements AutoCloseable {
     this.admin =
         new AdminServer(
             config.admin(),
-            () -> live,
+            () -> new EffectiveConfig(live, tlsProvider),
             metrics,
             recorders,
             () -> ready && !draining,
@@ -233,6 +241,12 @@ public final class CanaryProxy implements AutoCloseable {
               t.setDaemon(true);
               return t;
             });
+  }
+
+  /** True when the listener or a backend speaks TLS (only then is OpenSSL loaded). */
+  private static boolean usesTls(ProxyConfig config) {
+    return config.tls() != null
+        || config.backends().values().stream().anyMatch(BackendConfig::tlsEnabled);
   }
 
   /**

@@ -32,6 +32,8 @@ public final class ConfigDiff {
     addIfChanged(changed, "accessLog", running.accessLog(), next.accessLog());
     addIfChanged(changed, "drain", running.drain(), next.drain());
     addIfChanged(changed, "dns", running.dns(), next.dns());
+    addIfChanged(changed, "tls", running.tls(), next.tls());
+    addIfChanged(changed, "proxyProtocol", running.proxyProtocol(), next.proxyProtocol());
     return changed;
   }
 

@@ -42,7 +42,9 @@ public final class ConfigLoader {
     "metrics",
     "accessLog",
     "drain",
-    "dns"
+    "dns",
+    "tls",
+    "proxyProtocol"
   };
   private static final String ROOT = "<root>";
 
@@ -65,7 +67,10 @@ public final class ConfigLoader {
     return parse(yaml, false);
   }
 
-  /** Parses and validates; with {@code readFiles}, also reads the admin token files it names. */
+  /**
+   * Parses and validates; with {@code readFiles}, also reads the admin token files and the TLS PEM
+   * files it names.
+   */
   static ProxyConfig parse(String yaml, boolean readFiles) throws ConfigException {
     JsonNode root;
     try {
@@ -94,7 +99,7 @@ public final class ConfigLoader {
         (int) top.integer("ioThreads", Runtime.getRuntime().availableProcessors(), 1, 1024);
     AdminConfig admin =
         admin(top.map("admin", "listen", "tokenFile", "readTokenFile", "publicMetrics"), readFiles);
-    Map<String, BackendConfig> backends = backends(top);
+    Map<String, BackendConfig> backends = backends(top, readFiles);
     Set<String> names = backends.keySet();
     RoutingConfig routing = RoutingParser.parse(top.map("routing", RoutingParser.KEYS), names);
     MirrorConfig mirror =
@@ -109,6 +114,9 @@ public final class ConfigLoader {
       errors.add(
           "rollout.shadowGate: true (expected: false unless a mirror section is configured)");
     }
+    TlsConfig tls =
+        top.declared("tls") ? TlsParser.parse(top.map("tls", TlsParser.KEYS), readFiles) : null;
+    checkClientCertKeys(routing, tls, errors);
     ProxyConfig config =
         new ProxyConfig(
             listen,
@@ -145,7 +153,9 @@ public final class ConfigLoader {
                     "window")),
             accessLog(top.map("accessLog", "enabled", "path", "sampleRate", "logUserKey")),
             drain(top.map("drain", "delay", "timeout")),
-            dns(top.map("dns", "minTtl", "maxTtl", "family", "servers", "queryTimeout")));
+            dns(top.map("dns", "minTtl", "maxTtl", "family", "servers", "queryTimeout")),
+            tls,
+            top.bool("proxyProtocol", false));
     if (!errors.isEmpty()) {
       throw new ConfigException(errors);
     }
@@ -164,6 +174,23 @@ public final class ConfigLoader {
               + " (expected: a name under backends: "
               + String.join(", ", backends)
               + ")");
+    }
+  }
+
+  /** A client certificate can be a user key only where the listener asks for one. */
+  private static void checkClientCertKeys(
+      RoutingConfig routing, TlsConfig tls, List<String> errors) {
+    List<RoutingConfig.UserKeySource> keys = routing.userKey();
+    for (int i = 0; keys != null && i < keys.size(); i++) {
+      if (keys.get(i).kind() == RoutingConfig.UserKeySource.Kind.CLIENT_CERT
+          && (tls == null || tls.clientAuth() == TlsConfig.ClientAuth.NONE)) {
+        errors.add(
+            "routing.userKey["
+                + i
+                + "].clientCert: "
+                + keys.get(i).name()
+                + " (expected: a tls section with clientAuth: optional or require)");
+      }
     }
   }
 
@@ -227,7 +254,7 @@ public final class ConfigLoader {
     return a != null && a.isLoopbackAddress();
   }
 
-  private static Map<String, BackendConfig> backends(YamlMap top) {
+  private static Map<String, BackendConfig> backends(YamlMap top, boolean readFiles) {
     Map<String, BackendConfig> out = new LinkedHashMap<>();
     String expected = "a mapping of pool names to {endpoints: [host:port, ...]}";
     if (!top.has("backends")) {
@@ -240,7 +267,7 @@ public final class ConfigLoader {
     }
     YamlMap backends = YamlMap.open(top.raw("backends"), "backends", top.errors());
     for (Map.Entry<String, JsonNode> e : backends.entries()) {
-      YamlMap pool = backends.map(e.getKey(), "endpoints", "maxConnections");
+      YamlMap pool = backends.map(e.getKey(), "endpoints", "maxConnections", "tls");
       List<HostPort> endpoints = new ArrayList<>();
       if (!pool.has("endpoints")) {
         pool.missing("endpoints", "at least one host:port");
@@ -269,7 +296,11 @@ public final class ConfigLoader {
         }
       }
       int maxConnections = (int) pool.integer("maxConnections", 1024, 1, 1_000_000);
-      out.put(e.getKey(), new BackendConfig(List.copyOf(endpoints), maxConnections));
+      BackendTlsConfig tls =
+          pool.declared("tls")
+              ? TlsParser.parseBackend(pool.map("tls", TlsParser.BACKEND_KEYS), readFiles)
+              : null;
+      out.put(e.getKey(), new BackendConfig(List.copyOf(endpoints), maxConnections, tls));
     }
     return Collections.unmodifiableMap(out);
   }

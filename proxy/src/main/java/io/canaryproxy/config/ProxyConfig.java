@@ -19,6 +19,10 @@ import java.util.Map;
  * @param accessLog JSON access log
  * @param drain graceful shutdown
  * @param dns how endpoint names are resolved and refreshed
+ * @param tls TLS termination on {@code listen}, or {@code null} for plain HTTP
+ * @param proxyProtocol every connection to {@code listen} must start with a PROXY protocol v1 or v2
+ *     header, whose source address is then the client's; default false (a PROXY header is then
+ *     refused as a bad request)
  */
 public record ProxyConfig(
     HostPort listen,
@@ -33,13 +37,68 @@ public record ProxyConfig(
     MetricsConfig metrics,
     AccessLogConfig accessLog,
     DrainConfig drain,
-    DnsConfig dns) {
+    DnsConfig dns,
+    TlsConfig tls,
+    boolean proxyProtocol) {
+
+  /** A plain HTTP listener without PROXY protocol. */
+  public ProxyConfig(
+      HostPort listen,
+      int ioThreads,
+      AdminConfig admin,
+      Map<String, BackendConfig> backends,
+      RoutingConfig routing,
+      MirrorConfig mirror,
+      RolloutConfig rollout,
+      TimeoutsConfig timeouts,
+      LimitsConfig limits,
+      MetricsConfig metrics,
+      AccessLogConfig accessLog,
+      DrainConfig drain,
+      DnsConfig dns) {
+    this(
+        listen, ioThreads, admin, backends, routing, mirror, rollout, timeouts, limits, metrics,
+        accessLog, drain, dns, null, false);
+  }
+
+  /** The same config with another {@code tls} section and PROXY protocol switch. */
+  public ProxyConfig withListenerSecurity(TlsConfig nextTls, boolean nextProxyProtocol) {
+    return new ProxyConfig(
+        listen,
+        ioThreads,
+        admin,
+        backends,
+        routing,
+        mirror,
+        rollout,
+        timeouts,
+        limits,
+        metrics,
+        accessLog,
+        drain,
+        dns,
+        nextTls,
+        nextProxyProtocol);
+  }
 
   /** The same config with the proxy listener on {@code address}. */
   public ProxyConfig withListen(HostPort address) {
     return new ProxyConfig(
-        address, ioThreads, admin, backends, routing, mirror, rollout, timeouts, limits, metrics,
-        accessLog, drain, dns);
+        address,
+        ioThreads,
+        admin,
+        backends,
+        routing,
+        mirror,
+        rollout,
+        timeouts,
+        limits,
+        metrics,
+        accessLog,
+        drain,
+        dns,
+        tls,
+        proxyProtocol);
   }
 
   /** The same config with the admin listener on {@code address}. */
@@ -57,7 +116,9 @@ public record ProxyConfig(
         metrics,
         accessLog,
         drain,
-        dns);
+        dns,
+        tls,
+        proxyProtocol);
   }
 
   /**
@@ -78,13 +139,28 @@ public record ProxyConfig(
         metrics,
         accessLog,
         drain,
-        dns);
+        dns,
+        tls,
+        proxyProtocol);
   }
 
   /** The same config with another {@code drain} section. */
   public ProxyConfig withDrain(DrainConfig next) {
     return new ProxyConfig(
-        listen, ioThreads, admin, backends, routing, mirror, rollout, timeouts, limits, metrics,
-        accessLog, next, dns);
+        listen,
+        ioThreads,
+        admin,
+        backends,
+        routing,
+        mirror,
+        rollout,
+        timeouts,
+        limits,
+        metrics,
+        accessLog,
+        next,
+        dns,
+        tls,
+        proxyProtocol);
   }
 }

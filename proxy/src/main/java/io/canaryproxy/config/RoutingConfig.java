@@ -36,13 +36,16 @@ public record RoutingConfig(
   }
 
   /**
-   * One place a user key can come from: a request header or a cookie. Names of headers are lower
-   * case.
+   * One place a user key can come from: a request header, a cookie, or the client certificate
+   * verified by the TLS listener. Names of headers are lower case; for {@link Kind#CLIENT_CERT} the
+   * name is {@code subject} (the RFC 2253 subject DN) or {@code san} (the first subject alternative
+   * name).
    */
   public record UserKeySource(Kind kind, String name) {
     public enum Kind {
       HEADER,
-      COOKIE
+      COOKIE,
+      CLIENT_CERT
     }
   }
 
@@ -51,8 +54,17 @@ public record RoutingConfig(
    *     variant
    * @param trustedCidrs client addresses allowed to use it; from others the header is removed and
    *     ignored
+   * @param trustForwardedFor 0: the client address is the connection's peer (or the PROXY protocol
+   *     source); N &gt; 0: the N-th address from the right of {@code X-Forwarded-For}, as written
+   *     by N trusted hops in front of the proxy (a shorter header is never trusted). Default 0.
    */
-  public record OverrideConfig(String header, List<String> trustedCidrs) {}
+  public record OverrideConfig(String header, List<String> trustedCidrs, int trustForwardedFor) {
+
+    /** An override trusted by peer address. */
+    public OverrideConfig(String header, List<String> trustedCidrs) {
+      this(header, trustedCidrs, 0);
+    }
+  }
 
   /**
    * A rule: when every present condition matches, the request goes to backend {@code to}.

@@ -49,25 +49,42 @@ final class RoutingParser {
         percent,
         salt,
         m.choice("anonymous", Anonymous.STABLE, Anonymous.class),
-        m.declared("override") ? override(m.map("override", "header", "trustedCidrs")) : null,
+        m.declared("override")
+            ? override(m.map("override", "header", "trustedCidrs", "trustForwardedFor"))
+            : null,
         rules(m, backends),
         m.bool("exposeVariantHeader", false));
   }
 
   private static List<UserKeySource> userKey(YamlMap m) {
     List<UserKeySource> out = new ArrayList<>();
-    String expected = "a list of {header: NAME} or {cookie: NAME}";
+    String expected = "a list of {header: NAME}, {cookie: NAME} or {clientCert: subject|san}";
     List<JsonNode> items = m.list("userKey", expected);
     for (int i = 0; i < items.size(); i++) {
       JsonNode item = items.get(i);
       String path = m.path("userKey") + "[" + i + "]";
       boolean header = item.isObject() && item.size() == 1 && item.has("header");
       boolean cookie = item.isObject() && item.size() == 1 && item.has("cookie");
-      JsonNode name = header ? item.get("header") : cookie ? item.get("cookie") : null;
-      if (name == null || !name.isTextual() || name.asText().isEmpty()) {
+      boolean cert = item.isObject() && item.size() == 1 && item.has("clientCert");
+      JsonNode name =
+          header
+              ? item.get("header")
+              : cookie ? item.get("cookie") : cert ? item.get("clientCert") : null;
+      if (cert) {
+        String field = name != null && name.isTextual() ? name.asText() : "";
+        if (field.equals("subject") || field.equals("san")) {
+          out.add(new UserKeySource(UserKeySource.Kind.CLIENT_CERT, field));
+        } else {
+          m.errors()
+              .add(path + ".clientCert: " + YamlMap.show(name) + " (expected: subject | san)");
+        }
+      } else if (name == null || !name.isTextual() || name.asText().isEmpty()) {
         m.errors()
             .add(
-                path + ": " + YamlMap.show(item) + " (expected: {header: NAME} or {cookie: NAME})");
+                path
+                    + ": "
+                    + YamlMap.show(item)
+                    + " (expected: {header: NAME}, {cookie: NAME} or {clientCert: subject|san})");
       } else if (header) {
         out.add(
             new UserKeySource(UserKeySource.Kind.HEADER, name.asText().toLowerCase(Locale.ROOT)));
@@ -88,8 +105,11 @@ final class RoutingParser {
         m.errors().add(m.path("trustedCidrs") + "[" + i + "]: " + e.getMessage());
       }
     }
+    int trustForwardedFor = (int) m.integer("trustForwardedFor", 0, 0, 16);
     return new OverrideConfig(
-        header == null ? null : header.toLowerCase(Locale.ROOT), List.copyOf(cidrs));
+        header == null ? null : header.toLowerCase(Locale.ROOT),
+        List.copyOf(cidrs),
+        trustForwardedFor);
   }
 
   private static List<RuleConfig> rules(YamlMap m, Set<String> backends) {

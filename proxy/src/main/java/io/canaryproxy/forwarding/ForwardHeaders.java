@@ -13,6 +13,7 @@ import java.util.Set;
  */
 final class ForwardHeaders {
   private static final AsciiString HTTP = AsciiString.cached("http");
+  private static final AsciiString HTTPS = AsciiString.cached("https");
 
   private ForwardHeaders() {}
 
@@ -22,13 +23,20 @@ final class ForwardHeaders {
    * unless an earlier proxy set them. {@code Host} is kept as the client sent it.
    */
   static void prepareRequest(Headers headers, String clientIp, Set<String> keep) {
+    prepareRequest(headers, clientIp, false, keep);
+  }
+
+  /**
+   * As above, with {@code X-Forwarded-Proto: https} when {@code secure} (TLS was terminated here).
+   */
+  static void prepareRequest(Headers headers, String clientIp, boolean secure, Set<String> keep) {
     HopByHop.strip(headers, keep);
     String forwardedFor = headers.get(HeaderNames.X_FORWARDED_FOR);
     headers.set(
         HeaderNames.X_FORWARDED_FOR,
         forwardedFor == null ? clientIp : forwardedFor + ", " + clientIp);
     if (!headers.contains(HeaderNames.X_FORWARDED_PROTO)) {
-      headers.set(HeaderNames.X_FORWARDED_PROTO, HTTP);
+      headers.set(HeaderNames.X_FORWARDED_PROTO, secure ? HTTPS : HTTP);
     }
     if (!headers.contains(HeaderNames.X_FORWARDED_HOST)) {
       String host = headers.get(HeaderNames.HOST);

@@ -42,8 +42,12 @@ public final class Forwarder {
   private final ForwardingContext fc;
   private final Downstream down;
   private final int requestBufferBytes;
-  private final InetAddress clientAddress;
-  private final String clientIp;
+  private InetAddress clientAddress;
+  private String clientIp;
+
+  /** What the front of the pipeline learned (PROXY header, TLS), or {@code null} for neither. */
+  private ClientOrigin origin;
+
   private final Object logId;
   private final RequestHeadView view = new RequestHeadView();
   private final Upstream upstream;
@@ -105,6 +109,24 @@ public final class Forwarder {
 
   // ---- what the protocol adapter offers (client side) ----
 
+  /**
+   * The connection's {@link ClientOrigin} (the real client address from a PROXY header, TLS, the
+   * client certificate), or {@code null}. It is known only after the connection became active (the
+   * PROXY header and the TLS handshake come first), so the adapter passes it before each head.
+   */
+  public void origin(ClientOrigin o) {
+    if (o == origin) {
+      return;
+    }
+    origin = o;
+    view.origin(o);
+    if (o != null && o.address() != null) {
+      clientAddress = o.address().getAddress();
+      clientIp =
+          clientAddress == null ? o.address().getHostString() : clientAddress.getHostAddress();
+    }
+  }
+
   /** True while an exchange is in progress. */
   public boolean busy() {
     return ex != null;
@@ -142,7 +164,8 @@ public final class Forwarder {
     RoutingTable table = fc.router.current();
     exposeVariant = table.config().exposeVariantHeader();
     view.route(table, head, e.path, clientAddress, e.route);
-    ForwardHeaders.prepareRequest(head.headers(), clientIp, table.headersRead());
+    ForwardHeaders.prepareRequest(
+        head.headers(), clientIp, origin != null && origin.secure(), table.headersRead());
     if (fc.tapFactory != null) {
       tap = fc.tapFactory.tap(head, e, loop);
       e.mirrored = tap != null;

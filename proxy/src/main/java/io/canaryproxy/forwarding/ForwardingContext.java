@@ -9,6 +9,7 @@ import io.canaryproxy.pool.LoopPools;
 import io.canaryproxy.pool.PoolSet;
 import io.canaryproxy.pool.Transports;
 import io.canaryproxy.routing.Router;
+import io.canaryproxy.tls.BackendTls;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFactory;
 import io.netty.channel.EventLoop;
@@ -62,7 +63,11 @@ public final class ForwardingContext {
     this.responseTimeoutNanos = timeouts.response().toNanos();
     this.pools =
         new PoolSet(
-            "backends", directory, BackendPool.Spread.LEAST_LOADED_OF_TWO, this::newConnector);
+            "backends",
+            directory,
+            BackendPool.Spread.LEAST_LOADED_OF_TWO,
+            this::newConnector,
+            (backend, endpoint) -> BackendTls.forEndpoint(backend.tls(), endpoint.host()));
   }
 
   /**

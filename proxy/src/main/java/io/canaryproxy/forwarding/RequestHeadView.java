@@ -14,6 +14,12 @@ final class RequestHeadView implements RequestView {
   private RequestHead request;
   private String path;
   private InetAddress remote;
+  private ClientOrigin origin;
+
+  /** The connection's origin (TLS client certificate), or {@code null}. */
+  void origin(ClientOrigin origin) {
+    this.origin = origin;
+  }
 
   /**
    * Routes {@code request} by {@code table} into {@code out}, then removes the override header when
@@ -34,6 +40,11 @@ final class RequestHeadView implements RequestView {
   @Override
   public String header(String lowerCaseName) {
     return request.headers().get(lowerCaseName);
+  }
+
+  @Override
+  public String clientCertificate(String field) {
+    return origin == null ? null : origin.certificate(field);
   }
 
   @Override

@@ -165,7 +165,9 @@ final class Upstream implements ConnectionListener {
       UpstreamFailure type =
           f.cause() instanceof ConnectTimeoutException
               ? UpstreamFailure.CONNECT_TIMEOUT
-              : UpstreamFailure.CONNECT_FAILED;
+              : f.cause() instanceof javax.net.ssl.SSLException
+                  ? UpstreamFailure.TLS_HANDSHAKE_FAILED
+                  : UpstreamFailure.CONNECT_FAILED;
       owner.failed(type, f.cause());
       return;
     }

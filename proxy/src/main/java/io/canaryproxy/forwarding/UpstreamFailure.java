@@ -19,7 +19,12 @@ public enum UpstreamFailure {
   /** the backend closed the connection before the response was complete */
   CONNECTION_CLOSED(502, "connection_closed"),
   /** the backend's response was not valid HTTP */
-  BAD_RESPONSE(502, "bad_response");
+  BAD_RESPONSE(502, "bad_response"),
+  /**
+   * the TLS handshake with the backend failed: an expired, not yet valid, untrusted or wrong-host
+   * certificate, or no common protocol
+   */
+  TLS_HANDSHAKE_FAILED(502, "tls_handshake_failed");
 
   private final int status;
   private final String tag;

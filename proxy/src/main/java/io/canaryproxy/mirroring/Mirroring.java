@@ -16,6 +16,7 @@ import io.canaryproxy.pool.PoolSet;
 import io.canaryproxy.pool.Transports;
 import io.canaryproxy.routing.SaltedHasher;
 import io.canaryproxy.routing.Variant;
+import io.canaryproxy.tls.BackendTls;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.ReflectiveChannelFactory;
@@ -124,7 +125,8 @@ public final class Mirroring implements MirrorTap.Factory {
                     connectMillis,
                     pipelines::assemble,
                     delta -> {},
-                    "shadow"));
+                    "shadow"),
+            (backend, endpoint) -> BackendTls.forEndpoint(backend.tls(), endpoint.host()));
     pools.start(group, mirrored);
   }
 

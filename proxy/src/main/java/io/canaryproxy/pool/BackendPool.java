@@ -52,10 +52,13 @@ public final class BackendPool {
     return endpoints[a].inFlight() <= endpoints[b].inFlight() ? endpoints[a] : endpoints[b];
   }
 
-  /** The endpoint pool for {@code address} with limit {@code maxConnections}, or {@code null}. */
-  EndpointPool find(InetSocketAddress address, int maxConnections) {
+  /**
+   * The endpoint pool for {@code address} with limit {@code maxConnections} and the same TLS, or
+   * {@code null}.
+   */
+  EndpointPool find(InetSocketAddress address, int maxConnections, ConnectionTls tls) {
     for (EndpointPool e : endpoints) {
-      if (e.address().equals(address) && e.maxConnections() == maxConnections) {
+      if (e.address().equals(address) && e.maxConnections() == maxConnections && e.tls() == tls) {
         return e;
       }
     }

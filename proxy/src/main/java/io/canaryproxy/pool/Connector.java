@@ -9,6 +9,7 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.EventLoop;
+import io.netty.handler.ssl.SslHandler;
 import java.net.InetSocketAddress;
 import java.util.function.BiConsumer;
 import java.util.function.IntConsumer;
@@ -23,6 +24,7 @@ public final class Connector {
   private final BiConsumer<ChannelPipeline, ChannelHandler> pipelines;
   private final IntConsumer openConnections;
   private final String role;
+  private final int connectTimeoutMillis;
 
   /**
    * @param channels makes the connection channels (sockets, or embedded channels in a benchmark)
@@ -48,11 +50,20 @@ public final class Connector {
     this.pipelines = pipelines;
     this.openConnections = openConnections;
     this.role = role;
+    this.connectTimeoutMillis = connectTimeoutMillis;
   }
 
   /** A new, empty pool of at most {@code maxConnections} connections to {@code address}. */
   public EndpointPool newPool(InetSocketAddress address, int maxConnections) {
-    EndpointPool pool = new EndpointPool(address, maxConnections, openConnections, role);
+    return newPool(address, maxConnections, null);
+  }
+
+  /**
+   * A new, empty pool of at most {@code maxConnections} connections to {@code address}, speaking
+   * TLS with {@code tls} first in each pipeline ({@code null}: plain TCP).
+   */
+  public EndpointPool newPool(InetSocketAddress address, int maxConnections, ConnectionTls tls) {
+    EndpointPool pool = new EndpointPool(address, maxConnections, openConnections, role, tls);
     pool.setBootstrap(
         template
             .clone()
@@ -60,6 +71,11 @@ public final class Connector {
                 new ChannelInitializer<Channel>() {
                   @Override
                   protected void initChannel(Channel ch) {
+                    if (tls != null) {
+                      SslHandler ssl = tls.newHandler(ch.alloc(), address);
+                      ssl.setHandshakeTimeoutMillis(connectTimeoutMillis);
+                      ch.pipeline().addLast("tls", ssl);
+                    }
                     pipelines.accept(ch.pipeline(), new PooledConnection(pool));
                   }
                 }));

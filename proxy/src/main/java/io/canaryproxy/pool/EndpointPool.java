@@ -5,9 +5,11 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelPromise;
+import io.netty.handler.ssl.SslHandler;
 import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
 import java.util.function.IntConsumer;
+import javax.net.ssl.SSLHandshakeException;
 
 /**
  * Keep-alive connections from one event loop to one endpoint address, at most {@code
@@ -21,6 +23,7 @@ public final class EndpointPool {
   private final int maxConnections;
   private final IntConsumer openConnections;
   private final String role;
+  private final ConnectionTls tls;
   private final ArrayDeque<PooledConnection> idle = new ArrayDeque<>();
 
   /**
@@ -36,7 +39,12 @@ public final class EndpointPool {
   private int inFlight;
 
   EndpointPool(
-      InetSocketAddress address, int maxConnections, IntConsumer openConnections, String role) {
+      InetSocketAddress address,
+      int maxConnections,
+      IntConsumer openConnections,
+      String role,
+      ConnectionTls tls) {
+    this.tls = tls;
     this.address = address;
     this.maxConnections = maxConnections;
     this.openConnections = openConnections;
@@ -45,6 +53,11 @@ public final class EndpointPool {
 
   void setBootstrap(Bootstrap bootstrap) {
     this.bootstrap = bootstrap;
+  }
+
+  /** How this pool's connections speak TLS, or {@code null} for plain TCP. */
+  public ConnectionTls tls() {
+    return tls;
   }
 
   public int maxConnections() {
@@ -76,7 +89,11 @@ public final class EndpointPool {
     return open < maxConnections;
   }
 
-  /** Starts a new connection; its pipeline ends with a {@link PooledConnection}. */
+  /**
+   * Starts a new connection; its pipeline ends with a {@link PooledConnection}. With TLS the future
+   * completes once the handshake did; a failed handshake fails it with an {@link
+   * SSLHandshakeException} carrying the reason, and closes the connection.
+   */
   public ChannelFuture connect() {
     open++;
     ChannelFuture f = connectResolved();
@@ -87,7 +104,47 @@ public final class EndpointPool {
                 open--;
               }
             });
-    return f;
+    return tls == null ? f : afterHandshake(f);
+  }
+
+  private ChannelFuture afterHandshake(ChannelFuture connected) {
+    Channel channel = connected.channel();
+    ChannelPromise ready = channel.newPromise();
+    connected.addListener(
+        (ChannelFutureListener)
+            c -> {
+              if (!c.isSuccess()) {
+                ready.tryFailure(c.cause());
+                return;
+              }
+              SslHandler ssl = channel.pipeline().get(SslHandler.class);
+              ssl.handshakeFuture()
+                  .addListener(
+                      h -> {
+                        if (h.isSuccess()) {
+                          ready.trySuccess();
+                        } else {
+                          // The channel was counted as open: its close is counted by onClosed.
+                          SSLHandshakeException failure =
+                              new SSLHandshakeException(reason(h.cause()));
+                          failure.initCause(h.cause());
+                          ready.tryFailure(failure);
+                          channel.close();
+                        }
+                      });
+            });
+    return ready;
+  }
+
+  /** The innermost message of a handshake failure: the certificate problem, not its wrappers. */
+  private static String reason(Throwable cause) {
+    String reason = String.valueOf(cause);
+    for (Throwable t = cause; t != null; t = t.getCause()) {
+      if (t.getMessage() != null) {
+        reason = t.getMessage();
+      }
+    }
+    return reason;
   }
 
   /**

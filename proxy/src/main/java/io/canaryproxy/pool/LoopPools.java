@@ -11,6 +11,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.BiFunction;
 
 /**
  * The backend pools of one event loop, by backend name, for one user of a {@link PoolSet}. Read and
@@ -20,6 +21,7 @@ import java.util.Set;
 public final class LoopPools {
   private final Connector connector;
   private final BackendPool.Spread spread;
+  private final BiFunction<BackendConfig, HostPort, ConnectionTls> tls;
   private Map<String, BackendPool> byName = Map.of();
   private Map<String, BackendPool> retired = Map.of();
   private Map<String, BackendConfig> applied;
@@ -27,10 +29,17 @@ public final class LoopPools {
   /**
    * @param connector makes this loop's endpoint pools
    * @param spread how a request picks an endpoint of a backend
+   * @param tls how connections to an endpoint of a backend speak TLS ({@code null}: plain TCP); the
+   *     same backend TLS section and endpoint must give the same instance, so that a reload keeps
+   *     the pools whose TLS did not change
    */
-  LoopPools(Connector connector, BackendPool.Spread spread) {
+  LoopPools(
+      Connector connector,
+      BackendPool.Spread spread,
+      BiFunction<BackendConfig, HostPort, ConnectionTls> tls) {
     this.connector = connector;
     this.spread = spread;
+    this.tls = tls;
   }
 
   /**
@@ -45,12 +54,22 @@ public final class LoopPools {
       BackendConfig config = e.getValue();
       BackendPool old = byName.get(e.getKey());
       List<EndpointPool> pools = new ArrayList<>();
-      for (InetSocketAddress address : addresses(config, directory)) {
-        EndpointPool reuse = old == null ? null : old.find(address, config.maxConnections());
-        EndpointPool pool =
-            reuse != null ? reuse : connector.newPool(address, config.maxConnections());
-        kept.put(pool, Boolean.TRUE);
-        pools.add(pool);
+      Set<InetSocketAddress> seen = new LinkedHashSet<>();
+      for (HostPort hp : config.endpoints()) {
+        ConnectionTls endpointTls = tls.apply(config, hp);
+        for (InetSocketAddress address : directory.addresses(hp)) {
+          if (!seen.add(address)) {
+            continue; // every address of every endpoint once, in endpoint order
+          }
+          EndpointPool reuse =
+              old == null ? null : old.find(address, config.maxConnections(), endpointTls);
+          EndpointPool pool =
+              reuse != null
+                  ? reuse
+                  : connector.newPool(address, config.maxConnections(), endpointTls);
+          kept.put(pool, Boolean.TRUE);
+          pools.add(pool);
+        }
       }
       installed.put(e.getKey(), new BackendPool(pools.toArray(new EndpointPool[0]), spread));
     }
@@ -70,16 +89,6 @@ public final class LoopPools {
       applied = next;
     }
     byName = installed;
-  }
-
-  /** Every address of every endpoint of a backend, each once, in endpoint order. */
-  private static Set<InetSocketAddress> addresses(
-      BackendConfig config, EndpointDirectory directory) {
-    Set<InetSocketAddress> out = new LinkedHashSet<>();
-    for (HostPort hp : config.endpoints()) {
-      out.addAll(directory.addresses(hp));
-    }
-    return out;
   }
 
   /**

@@ -11,6 +11,7 @@ import java.util.IdentityHashMap;
 import java.util.LinkedHashSet;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.BiFunction;
 import java.util.function.Function;
 
 /**
@@ -26,6 +27,7 @@ public final class PoolSet {
   private final EndpointDirectory directory;
   private final BackendPool.Spread spread;
   private final Function<EventLoop, Connector> connectors;
+  private final BiFunction<BackendConfig, HostPort, ConnectionTls> tls;
   private volatile Map<EventExecutor, LoopPools> byLoop = Map.of();
 
   /**
@@ -45,10 +47,28 @@ public final class PoolSet {
       EndpointDirectory directory,
       BackendPool.Spread spread,
       Function<EventLoop, Connector> connectors) {
+    this(owner, directory, spread, connectors, (backend, endpoint) -> null);
+  }
+
+  /**
+   * As above, for backends that may speak TLS.
+   *
+   * @param tls how connections to an endpoint of a backend speak TLS, or {@code null} for plain
+   *     TCP; the same backend TLS section and endpoint must give the same instance (a reload then
+   *     keeps the pooled connections). Supplied by the user of the set, so that this package does
+   *     not depend on the TLS implementation.
+   */
+  public PoolSet(
+      String owner,
+      EndpointDirectory directory,
+      BackendPool.Spread spread,
+      Function<EventLoop, Connector> connectors,
+      BiFunction<BackendConfig, HostPort, ConnectionTls> tls) {
     this.owner = owner;
     this.directory = directory;
     this.spread = spread;
     this.connectors = connectors;
+    this.tls = tls;
   }
 
   /**
@@ -66,7 +86,7 @@ public final class PoolSet {
     Map<EventExecutor, LoopPools> made = new IdentityHashMap<>();
     for (EventExecutor executor : group) {
       EventLoop loop = (EventLoop) executor;
-      LoopPools pools = new LoopPools(connectors.apply(loop), spread);
+      LoopPools pools = new LoopPools(connectors.apply(loop), spread, tls);
       pools.apply(initial, directory);
       made.put(loop, pools);
     }

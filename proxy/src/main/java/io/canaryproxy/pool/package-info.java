@@ -9,6 +9,8 @@
  * io.canaryproxy.pool.PooledConnection}s, each reporting to the {@link
  * io.canaryproxy.pool.ConnectionListener} that holds its lease. How requests are spread over
  * endpoints is the user's choice ({@link io.canaryproxy.pool.BackendPool.Spread}): power of two
- * choices for the forwarder, in turn for mirroring.
+ * choices for the forwarder, in turn for mirroring. So is how an endpoint speaks TLS: the user
+ * gives its {@code PoolSet} a function to a {@link io.canaryproxy.pool.ConnectionTls} (this package
+ * knows no TLS implementation, so that {@code tls} may depend on it).
  */
 package io.canaryproxy.pool;

@@ -15,4 +15,13 @@ public interface RequestView {
 
   /** The client's address, or {@code null} when unknown (then it is never trusted). */
   InetAddress remoteAddress();
+
+  /**
+   * A field of the client certificate that the TLS listener verified: {@code subject} (RFC 2253
+   * distinguished name) or {@code san} (the first subject alternative name); {@code null} without a
+   * verified certificate.
+   */
+  default String clientCertificate(String field) {
+    return null;
+  }
 }

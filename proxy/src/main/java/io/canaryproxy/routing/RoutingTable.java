@@ -28,10 +28,11 @@ public final class RoutingTable {
   private final String canary;
   private final int threshold;
   private final SaltedHasher hasher;
-  private final boolean[] keyIsCookie;
+  private final UserKeySource.Kind[] keyKinds;
   private final String[] keyNames;
   private final String overrideHeader;
   private final Cidr[] trusted;
+  private final int trustForwardedFor;
   private final Rule[] rules;
   private final boolean split;
   private final Set<String> headersRead;
@@ -42,10 +43,11 @@ public final class RoutingTable {
     this.stable = compiled.stable;
     this.canary = compiled.canary;
     this.hasher = compiled.hasher;
-    this.keyIsCookie = compiled.keyIsCookie;
+    this.keyKinds = compiled.keyKinds;
     this.keyNames = compiled.keyNames;
     this.overrideHeader = compiled.overrideHeader;
     this.trusted = compiled.trusted;
+    this.trustForwardedFor = compiled.trustForwardedFor;
     this.rules = compiled.rules;
     this.split = compiled.split;
     this.headersRead = compiled.headersRead;
@@ -58,10 +60,10 @@ public final class RoutingTable {
     this.threshold = Cohorts.threshold(checkPercent(cfg.canaryPercent()));
     this.hasher = new SaltedHasher(cfg.salt() == null ? "" : cfg.salt());
     List<UserKeySource> sources = cfg.userKey() == null ? List.of() : cfg.userKey();
-    this.keyIsCookie = new boolean[sources.size()];
+    this.keyKinds = new UserKeySource.Kind[sources.size()];
     this.keyNames = new String[sources.size()];
     for (int i = 0; i < sources.size(); i++) {
-      keyIsCookie[i] = sources.get(i).kind() == UserKeySource.Kind.COOKIE;
+      keyKinds[i] = sources.get(i).kind();
       keyNames[i] = sources.get(i).name();
     }
     if (cfg.override() != null) {
@@ -72,9 +74,11 @@ public final class RoutingTable {
       for (int i = 0; i < cidrs.size(); i++) {
         trusted[i] = Cidr.parse(cidrs.get(i));
       }
+      this.trustForwardedFor = cfg.override().trustForwardedFor();
     } else {
       this.overrideHeader = null;
       this.trusted = new Cidr[0];
+      this.trustForwardedFor = 0;
     }
     List<RuleConfig> ruleConfigs = cfg.rules() == null ? List.of() : cfg.rules();
     this.rules = new Rule[ruleConfigs.size()];
@@ -88,7 +92,13 @@ public final class RoutingTable {
                   : to.equals(stable) ? Variant.STABLE : Variant.OTHER);
     }
     this.split = cfg.anonymous() == Anonymous.SPLIT;
-    this.headersRead = headersRead(sources, overrideHeader, ruleConfigs);
+    Set<String> read = headersRead(sources, overrideHeader, ruleConfigs);
+    if (trustForwardedFor > 0) {
+      read = new HashSet<>(read);
+      read.add(ForwardedFor.HEADER);
+      read = Set.copyOf(read);
+    }
+    this.headersRead = read;
   }
 
   /** Lower-case names of every request header that routing reads. */
@@ -96,7 +106,11 @@ public final class RoutingTable {
       List<UserKeySource> sources, String overrideHeader, List<RuleConfig> rules) {
     Set<String> names = new HashSet<>();
     for (UserKeySource source : sources) {
-      names.add(source.kind() == UserKeySource.Kind.COOKIE ? "cookie" : lower(source.name()));
+      if (source.kind() == UserKeySource.Kind.COOKIE) {
+        names.add("cookie");
+      } else if (source.kind() == UserKeySource.Kind.HEADER) {
+        names.add(lower(source.name()));
+      }
     }
     if (overrideHeader != null) {
       names.add(lower(overrideHeader));
@@ -178,7 +192,7 @@ public final class RoutingTable {
     if (overrideHeader != null) {
       String value = request.header(overrideHeader);
       if (value != null) {
-        if (!isTrusted(request.remoteAddress())) {
+        if (!isTrusted(clientAddress(request))) {
           out.stripOverride = true;
         } else if (value.equalsIgnoreCase("canary")) {
           set(out, canary, Variant.CANARY, Reason.OVERRIDE);
@@ -217,12 +231,14 @@ public final class RoutingTable {
     boolean cookiesRead = false;
     for (int i = 0; i < keyNames.length; i++) {
       String value;
-      if (keyIsCookie[i]) {
+      if (keyKinds[i] == UserKeySource.Kind.COOKIE) {
         if (!cookiesRead) {
           cookies = request.header(COOKIE);
           cookiesRead = true;
         }
         value = cookies == null ? null : Cookies.value(cookies, keyNames[i]);
+      } else if (keyKinds[i] == UserKeySource.Kind.CLIENT_CERT) {
+        value = request.clientCertificate(keyNames[i]);
       } else {
         value = request.header(keyNames[i]);
       }
@@ -231,6 +247,17 @@ public final class RoutingTable {
       }
     }
     return null;
+  }
+
+  /**
+   * The address the override trust is decided on: the peer (or PROXY protocol source), or with
+   * {@code override.trustForwardedFor: N} the N-th entry from the right of X-Forwarded-For.
+   */
+  private InetAddress clientAddress(RequestView request) {
+    if (trustForwardedFor == 0) {
+      return request.remoteAddress();
+    }
+    return ForwardedFor.fromRight(request.header(ForwardedFor.HEADER), trustForwardedFor);
   }
 
   private boolean isTrusted(InetAddress address) {

@@ -7,11 +7,14 @@ import io.canaryproxy.forwarding.ForwardingContext;
 import io.canaryproxy.server.http1.Http1BackendAdapter;
 import io.canaryproxy.server.http1.Http1ServerHandler;
 import io.canaryproxy.server.http1.ProxyResponseEncoder;
+import io.canaryproxy.tls.ServerTls;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
+import io.netty.handler.codec.haproxy.HAProxyMessageDecoder;
 import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.ssl.SniHandler;
 import io.netty.handler.timeout.IdleStateHandler;
 import java.util.concurrent.TimeUnit;
 
@@ -30,6 +33,8 @@ public final class ProxyChannelInitializer extends ChannelInitializer<Channel>
   private final LimitsConfig limits;
   private final TimeoutsConfig timeouts;
   private ForwardingContext forwarding;
+  private ServerTls tls;
+  private boolean proxyProtocol;
 
   public ProxyChannelInitializer(LimitsConfig limits, TimeoutsConfig timeouts) {
     this.limits = limits;
@@ -41,12 +46,47 @@ public final class ProxyChannelInitializer extends ChannelInitializer<Channel>
     this.forwarding = forwarding;
   }
 
+  /**
+   * Terminates TLS with {@code tls} (or {@code null}: plain HTTP) and requires a PROXY protocol
+   * header first when {@code proxyProtocol}; called once, before the listener binds.
+   */
+  public void setListenerSecurity(ServerTls tls, boolean proxyProtocol) {
+    this.tls = tls;
+    this.proxyProtocol = proxyProtocol;
+  }
+
   @Override
   protected void initChannel(Channel ch) {
     ChannelPipeline p = ch.pipeline();
+    addProxyProtocolHandlers(p);
+    addTlsHandlers(p);
     addTimeoutHandlers(p);
     addHttp1Handlers(p);
     addProxyHandlers(p);
+  }
+
+  /** The PROXY header comes first on the wire, before any TLS record. */
+  private void addProxyProtocolHandlers(ChannelPipeline p) {
+    if (proxyProtocol) {
+      p.addLast("proxyProtocolDecoder", new HAProxyMessageDecoder());
+      p.addLast("proxyProtocol", new ProxyProtocolHandler());
+    }
+  }
+
+  /**
+   * The SNI handler reads the ClientHello and puts an SslHandler built from the context current at
+   * that moment in its place, so a rotated certificate applies from the next handshake on.
+   */
+  private void addTlsHandlers(ChannelPipeline p) {
+    ServerTls t = tls;
+    if (t != null) {
+      p.addLast("tls", new SniHandler(hostname -> t.current()));
+      p.addLast("tlsSession", new TlsSessionHandler());
+    }
+    if (t != null || proxyProtocol) {
+      p.addLast(
+          "setupTimeout", new SetupTimeoutHandler(timeouts.requestHeader().toNanos(), t != null));
+    }
   }
 
   private void addTimeoutHandlers(ChannelPipeline p) {

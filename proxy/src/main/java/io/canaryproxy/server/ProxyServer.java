@@ -5,12 +5,17 @@ import io.canaryproxy.discovery.EndpointDirectory;
 import io.canaryproxy.forwarding.ForwardingContext;
 import io.canaryproxy.forwarding.MirrorTap;
 import io.canaryproxy.pool.Transports;
+import io.canaryproxy.tls.CertificateWatcher;
+import io.canaryproxy.tls.ServerTls;
+import io.canaryproxy.tls.TlsProvider;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
@@ -30,7 +35,12 @@ public final class ProxyServer implements AutoCloseable {
   private final ProxyChannelInitializer initializer;
   private final EndpointDirectory directory;
   private final MirrorTap.Factory tapFactory;
+  private final ServerTls tls;
+  private CertificateWatcher certificateWatcher;
   private Channel listener;
+
+  /** How often the TLS files are re-read besides the directory watch. */
+  private static final Duration CERTIFICATE_POLL = Duration.ofSeconds(2);
 
   /**
    * A server over collaborators built by the composition root ({@code ServerWiring}); it owns their
@@ -48,6 +58,9 @@ public final class ProxyServer implements AutoCloseable {
       MirrorTap.Factory tapFactory,
       EndpointDirectory directory) {
     this.config = config;
+    // Reads the PEM files first: an unusable one fails here, before any thread or port.
+    this.tls = config.tls() == null ? null : new ServerTls(config.tls());
+    initializer.setListenerSecurity(tls, config.proxyProtocol());
     this.group = Transports.newGroup(config.ioThreads(), "canary-io");
     this.initializer = initializer;
     this.forwarding = forwarding;
@@ -82,17 +95,32 @@ public final class ProxyServer implements AutoCloseable {
             .bind(address)
             .sync()
             .channel();
+    if (tls != null) {
+      certificateWatcher = new CertificateWatcher(tls);
+      try {
+        certificateWatcher.start(CERTIFICATE_POLL);
+      } catch (IOException e) {
+        throw new UncheckedIOException("tls: cannot watch the certificate files", e);
+      }
+    }
     log.info(
-        "proxy listening on {} ({} event loops, {})",
+        "proxy listening on {} ({} event loops, {}{}{})",
         listener.localAddress(),
         config.ioThreads(),
-        Transports.epoll() ? "epoll" : "nio");
+        Transports.epoll() ? "epoll" : "nio",
+        tls == null ? "" : ", TLS " + TlsProvider.describe() + ", certificate " + tls.subject(),
+        config.proxyProtocol() ? ", PROXY protocol required" : "");
     return this;
   }
 
   /** The bound port (useful when {@code listen} asked for port 0). */
   public int port() {
     return ((InetSocketAddress) listener.localAddress()).getPort();
+  }
+
+  /** The listener's TLS, or {@code null} for plain HTTP. */
+  public ServerTls tls() {
+    return tls;
   }
 
   /** The forwarder, for draining. */
@@ -109,6 +137,9 @@ public final class ProxyServer implements AutoCloseable {
 
   /** Closes the listener and every connection, waiting up to {@code timeout}. */
   public void close(Duration timeout) {
+    if (certificateWatcher != null) {
+      certificateWatcher.close();
+    }
     directory.close();
     stopAccepting();
     group

@@ -2,6 +2,7 @@ package io.canaryproxy.config;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -53,5 +54,16 @@ class ConfigDiffTest {
     assertThat(live.routing()).isEqualTo(next.routing());
     assertThat(live.metrics()).isEqualTo(running.metrics());
     assertThat(live.timeouts()).isEqualTo(running.timeouts());
+  }
+
+  @Test
+  void thePROXYProtocolSwitchWaitsForARestartAndStaysLiveAfterAReload() throws ConfigException {
+    ProxyConfig running = ConfigLoader.parse(BASE + "proxyProtocol: true\n");
+    ProxyConfig next = ConfigLoader.parse(BASE.replace("canaryPercent: 10", "canaryPercent: 20"));
+
+    assertThat(ConfigDiff.restartOnly(running, next)).containsExactly("proxyProtocol");
+    ProxyConfig live = running.withReloaded(next);
+    assertThat(live.proxyProtocol()).isTrue();
+    assertThat(live.routing().canaryPercent()).isEqualTo(20.0);
   }
 }

@@ -24,7 +24,7 @@ class ConfigErrorsTest {
         arguments(
             "colour: blue",
             "colour: unknown key (expected: one of listen, ioThreads, admin, backends, "
-                + "routing, mirror, rollout, timeouts, limits, metrics, accessLog, drain, dns)"),
+                + "routing, mirror, rollout, timeouts, limits, metrics, accessLog, drain, dns, tls, proxyProtocol)"),
         arguments(
             "routing: {canaryPrecent: 10}",
             "routing.canaryPrecent: unknown key (expected: one of stable, canary, userKey,"
@@ -98,7 +98,7 @@ class ConfigErrorsTest {
             "backends.stable.maxConnections: 0 (expected: 1..1000000)"),
         arguments(
             "backends: {stable: {endpoints: [\"h:1\"], weight: 3}, canary: {endpoints: [\"h:2\"]}}",
-            "backends.stable.weight: unknown key (expected: one of endpoints, maxConnections)"),
+            "backends.stable.weight: unknown key (expected: one of endpoints, maxConnections, tls)"),
         arguments(
             "backends: {stable: {endpoints: [\"h:1\"]}}",
             "routing.canary: \"canary\" (expected: a name under backends: stable)"),
@@ -118,14 +118,46 @@ class ConfigErrorsTest {
         // userKey
         arguments(
             "routing: {userKey: [{header: x-user}, {param: uid}]}",
-            "routing.userKey[1]: {\"param\":\"uid\"} (expected: {header: NAME} or {cookie: NAME})"),
+            "routing.userKey[1]: {\"param\":\"uid\"} (expected: {header: NAME}, {cookie: NAME} or"
+                + " {clientCert: subject|san})"),
         arguments(
             "routing: {userKey: [{header: a, cookie: b}]}",
-            "routing.userKey[0]: {\"header\":\"a\",\"cookie\":\"b\"} (expected: {header: NAME} or"
-                + " {cookie: NAME})"),
+            "routing.userKey[0]: {\"header\":\"a\",\"cookie\":\"b\"} (expected: {header: NAME},"
+                + " {cookie: NAME} or {clientCert: subject|san})"),
         arguments(
             "routing: {userKey: x-user}",
-            "routing.userKey: \"x-user\" (expected: a list of {header: NAME} or {cookie: NAME})"),
+            "routing.userKey: \"x-user\" (expected: a list of {header: NAME}, {cookie: NAME} or"
+                + " {clientCert: subject|san})"),
+        arguments(
+            "routing: {userKey: [{clientCert: email}]}",
+            "routing.userKey[0].clientCert: \"email\" (expected: subject | san)"),
+        arguments(
+            "routing: {userKey: [{clientCert: subject}]}",
+            "routing.userKey[0].clientCert: subject (expected: a tls section with clientAuth:"
+                + " optional or require)"),
+        arguments(
+            "routing: {override: {header: x-canary, trustForwardedFor: 20}}",
+            "routing.override.trustForwardedFor: 20 (expected: 0..16)"),
+        // tls
+        arguments(
+            "tls: {certFile: /c.pem}",
+            "tls.keyFile: missing (expected: a PEM file holding the private key)"),
+        arguments(
+            "tls: {certFile: /c.pem, keyFile: /k.pem, clientAuth: require}",
+            "tls.clientCaFile: missing (expected: a PEM file of CA certificates when"
+                + " tls.clientAuth is require)"),
+        arguments(
+            "tls: {certFile: /c.pem, keyFile: /k.pem, protocols: [TLSv1.1]}",
+            "tls.protocols[0]: \"TLSv1.1\" (expected: TLSv1.2 | TLSv1.3)"),
+        arguments(
+            "tls: {certFile: /c.pem, keyFile: /k.pem, clientAuth: maybe}",
+            "tls.clientAuth: \"maybe\" (expected: none | optional | require)"),
+        arguments("proxyProtocol: v2", "proxyProtocol: \"v2\" (expected: true or false)"),
+        arguments(
+            "backends: {stable: {endpoints: [\"127.0.0.1:1\"], tls: {certFile: /c.pem}},"
+                + " canary: {endpoints: [\"127.0.0.1:2\"]}}",
+            "backends.stable.tls.keyFile: missing (expected: certFile and keyFile together, for a"
+                + " client certificate)"),
         // override
         arguments(
             "routing: {override: {trustedCidrs: [\"10.0.0.0/8\"]}}",

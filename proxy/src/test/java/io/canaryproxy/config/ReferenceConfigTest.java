@@ -72,7 +72,9 @@ class ReferenceConfigTest {
             MetricsConfig.class,
             AccessLogConfig.class,
             DrainConfig.class,
-            DnsConfig.class)) {
+            DnsConfig.class,
+            TlsConfig.class,
+            BackendTlsConfig.class)) {
       for (RecordComponent rc : type.getRecordComponents()) {
         String key = rc.getName();
         if (!renamed.contains(key)

@@ -13,6 +13,7 @@ final class FakeRequest implements RequestView {
   private final Map<String, String> headers = new HashMap<>();
   private String path = "/";
   private InetAddress remote;
+  private final Map<String, String> certificate = new HashMap<>();
 
   static FakeRequest request() {
     return new FakeRequest();
@@ -45,6 +46,17 @@ final class FakeRequest implements RequestView {
   @Override
   public String path() {
     return path;
+  }
+
+  /** A verified client certificate field ({@code subject} or {@code san}). */
+  FakeRequest certificate(String field, String value) {
+    certificate.put(field, value);
+    return this;
+  }
+
+  @Override
+  public String clientCertificate(String field) {
+    return certificate.get(field);
   }
 
   @Override

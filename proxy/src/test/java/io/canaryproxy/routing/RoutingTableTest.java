@@ -175,6 +175,65 @@ class RoutingTableTest {
     assertThat(out.variant).isEqualTo(Variant.STABLE);
   }
 
+  @ParameterizedTest(name = "xff \"{0}\" with trustForwardedFor {1}")
+  @CsvSource(
+      delimiter = '|',
+      value = {
+        "198.51.100.1, 10.0.0.5 | 1 | 198.51.100.1 | true",
+        "10.9.9.9, 198.51.100.1 | 1 | 127.0.0.1 | false",
+        "10.9.9.9, 198.51.100.1 | 2 | 127.0.0.1 | true",
+        "10.9.9.9 | 2 | 127.0.0.1 | false",
+        "'' | 1 | 127.0.0.1 | false",
+        "not-an-ip | 1 | 127.0.0.1 | false",
+        "[fd00::1]:443 | 1 | 198.51.100.1 | true",
+        "10.1.2.3:5555, 203.0.113.9 | 2 | 198.51.100.1 | true"
+      })
+  void trustForwardedForDecidesOnTheNthAddressFromTheRight(
+      String xff, int n, String peer, boolean trusted) {
+    // Trusted: 10.0.0.0/8 and fd00::/8. The peer (here loopback, which is not trusted) no longer
+    // counts once trustForwardedFor is set.
+    RoutingTable t =
+        table(
+            "{override: {header: x-canary, trustedCidrs: [10.0.0.0/8, \"fd00::/8\"],"
+                + " trustForwardedFor: "
+                + n
+                + "}}");
+
+    RoutingResult out =
+        route(t, request().header("x-canary", "canary").header("x-forwarded-for", xff).from(peer));
+
+    assertThat(out.variant).isEqualTo(trusted ? Variant.CANARY : Variant.STABLE);
+    assertThat(out.stripOverride).isEqualTo(!trusted);
+  }
+
+  @Test
+  void clientCertificateIsAUserKeySource() {
+    RoutingTable t =
+        RoutingTable.compile(
+            new io.canaryproxy.config.RoutingConfig(
+                "stable",
+                "canary",
+                java.util.List.of(
+                    new io.canaryproxy.config.RoutingConfig.UserKeySource(
+                        io.canaryproxy.config.RoutingConfig.UserKeySource.Kind.CLIENT_CERT, "san"),
+                    new io.canaryproxy.config.RoutingConfig.UserKeySource(
+                        io.canaryproxy.config.RoutingConfig.UserKeySource.Kind.HEADER,
+                        "x-user-id")),
+                100,
+                "",
+                io.canaryproxy.config.RoutingConfig.Anonymous.STABLE,
+                null,
+                java.util.List.of(),
+                false));
+    FakeRequest withCert =
+        request().header("x-user-id", "header-user").certificate("san", "spiffe://x/alice");
+
+    assertThat(route(t, withCert).userKey).isEqualTo("spiffe://x/alice");
+    assertThat(route(t, request().header("x-user-id", "header-user")).userKey)
+        .isEqualTo("header-user");
+    assertThat(t.headersRead()).containsExactly("x-user-id");
+  }
+
   @Test
   void requestWithoutOverrideHeaderIsNotStripped() {
     RoutingTable t = table("{override: {header: x-canary, trustedCidrs: []}}");

@@ -64,7 +64,16 @@ public final class StubServer implements AutoCloseable {
     this(new InetSocketAddress("127.0.0.1", 0), behavior);
   }
 
+  /** TLS in front of the HTTP codec, or {@code null}. */
+  private final io.netty.handler.ssl.SslContext tls;
+
   private StubServer(InetSocketAddress bind, Behavior behavior) throws InterruptedException {
+    this(bind, behavior, null);
+  }
+
+  private StubServer(InetSocketAddress bind, Behavior behavior, io.netty.handler.ssl.SslContext tls)
+      throws InterruptedException {
+    this.tls = tls;
     try {
       channel = bind(bind, behavior);
     } catch (Exception e) { // also the BindException that sync() throws undeclared
@@ -85,6 +94,9 @@ public final class StubServer implements AutoCloseable {
                 open.incrementAndGet();
                 ch.closeFuture().addListener(f -> open.decrementAndGet());
                 ch.pipeline().addLast(new ByteCounter());
+                if (tls != null) {
+                  ch.pipeline().addLast(tls.newHandler(ch.alloc()));
+                }
                 ch.pipeline().addLast(new HttpServerCodec());
                 ch.pipeline().addLast(new Recorder(behavior));
               }
@@ -92,6 +104,12 @@ public final class StubServer implements AutoCloseable {
         .bind(bind)
         .sync()
         .channel();
+  }
+
+  /** A stub that speaks TLS with {@code tls} (a server context) on 127.0.0.1. */
+  public static StubServer startTls(io.netty.handler.ssl.SslContext tls, Behavior behavior)
+      throws InterruptedException {
+    return new StubServer(new InetSocketAddress("127.0.0.1", 0), behavior, tls);
   }
 
   public static StubServer start(Behavior behavior) throws InterruptedException {

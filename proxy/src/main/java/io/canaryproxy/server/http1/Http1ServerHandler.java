@@ -1,5 +1,6 @@
 package io.canaryproxy.server.http1;
 
+import io.canaryproxy.forwarding.ClientOrigin;
 import io.canaryproxy.forwarding.Downstream;
 import io.canaryproxy.forwarding.Forwarder;
 import io.canaryproxy.forwarding.ForwardingContext;
@@ -112,6 +113,7 @@ public final class Http1ServerHandler extends ChannelInboundHandlerAdapter imple
         request.headers().remove(HttpHeaderNames.EXPECT);
         writer.writeContinue();
       }
+      forwarder.origin(ctx.channel().attr(ClientOrigin.KEY).get());
       forwarder.offerHead(view.reset(request));
       return true;
     }

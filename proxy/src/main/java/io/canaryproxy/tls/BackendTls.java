@@ -1,0 +1,93 @@
+package io.canaryproxy.tls;
+
+import io.canaryproxy.config.BackendTlsConfig;
+import io.canaryproxy.config.PemFiles;
+import io.canaryproxy.pool.ConnectionTls;
+import io.netty.handler.ssl.ApplicationProtocolConfig;
+import io.netty.handler.ssl.ApplicationProtocolNames;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.handler.ssl.util.InsecureTrustManagerFactory;
+import java.security.cert.X509Certificate;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.SSLException;
+import javax.net.ssl.SSLParameters;
+
+/**
+ * TLS to a backend ({@code backends.NAME.tls}): one client {@code SslContext} per distinct section,
+ * shared by every event loop and by the primary and shadow pools (each keeps its own connections).
+ * The server certificate must chain to {@code caFile} (or the JDK's trust store) and match the host
+ * name ({@code serverName}, else the endpoint's host), unless {@code insecureSkipVerify}.
+ */
+public final class BackendTls {
+  private static final Map<BackendTlsConfig, BackendTls> BY_CONFIG = new ConcurrentHashMap<>();
+
+  private static final ApplicationProtocolConfig ALPN =
+      new ApplicationProtocolConfig(
+          ApplicationProtocolConfig.Protocol.ALPN,
+          ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
+          ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
+          ApplicationProtocolNames.HTTP_1_1);
+
+  private final BackendTlsConfig config;
+  private final SslContext context;
+  private final Map<String, ConnectionTls> byHost = new ConcurrentHashMap<>();
+
+  private BackendTls(BackendTlsConfig config) {
+    this.config = config;
+    try {
+      SslContextBuilder b =
+          SslContextBuilder.forClient()
+              .sslProvider(TlsProvider.provider())
+              .applicationProtocolConfig(ALPN);
+      if (config.insecureSkipVerify()) {
+        b.trustManager(InsecureTrustManagerFactory.INSTANCE).endpointIdentificationAlgorithm(null);
+      } else {
+        b.endpointIdentificationAlgorithm("HTTPS");
+        if (config.caFile() != null) {
+          List<X509Certificate> cas = PemFiles.certificates(config.caFile());
+          b.trustManager(cas.toArray(new X509Certificate[0]));
+        }
+      }
+      if (config.certFile() != null) {
+        List<X509Certificate> chain = PemFiles.certificates(config.certFile());
+        b.keyManager(PemFiles.privateKey(config.keyFile()), chain.toArray(new X509Certificate[0]));
+      }
+      context = b.build();
+    } catch (PemFiles.Invalid | SSLException e) {
+      throw new IllegalArgumentException("backend tls: " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * How connections to {@code host} (an endpoint's configured host) speak TLS under {@code config},
+   * or {@code null} when the backend has no TLS. The same section and host give the same instance,
+   * so a reload that leaves them alone keeps the pooled connections.
+   */
+  public static ConnectionTls forEndpoint(BackendTlsConfig config, String host) {
+    if (config == null || !config.enabled()) {
+      return null;
+    }
+    BackendTls tls = BY_CONFIG.computeIfAbsent(config, BackendTls::new);
+    return tls.byHost.computeIfAbsent(host, tls::connectionTls);
+  }
+
+  private ConnectionTls connectionTls(String host) {
+    String peer = config.serverName() != null ? config.serverName() : host;
+    return (alloc, address) -> {
+      SslHandler handler = context.newHandler(alloc, peer, address.getPort());
+      if (!config.insecureSkipVerify()) {
+        // Set here too, not only on the builder: host name checks must never depend on a default.
+        SSLEngine engine = handler.engine();
+        SSLParameters params = engine.getSSLParameters();
+        params.setEndpointIdentificationAlgorithm("HTTPS");
+        engine.setSSLParameters(params);
+      }
+      return handler;
+    };
+  }
+}
