@@ -2,22 +2,12 @@ package io.canaryproxy.config;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.ClosedWatchServiceException;
-import java.nio.file.FileSystems;
 import java.nio.file.Path;
-import java.nio.file.StandardWatchEventKinds;
-import java.nio.file.WatchKey;
-import java.nio.file.WatchService;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
-import java.util.concurrent.Executors;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -44,12 +34,9 @@ public final class ConfigWatcher implements AutoCloseable {
   private final Path file;
   private final Consumer<ProxyConfig> onValid;
   private final Consumer<List<String>> onInvalid;
-  private final ScheduledExecutorService executor;
+  private final DirectoryWatch watch;
   private byte[] lastHash;
   private String lastProblem;
-  private WatchService watch;
-  private Thread watcher;
-  private ScheduledFuture<?> poll;
 
   /**
    * @param file the config file (it may be a symlink, as in a ConfigMap volume)
@@ -66,54 +53,20 @@ public final class ConfigWatcher implements AutoCloseable {
     this.file = file.toAbsolutePath();
     this.onValid = onValid;
     this.onInvalid = onInvalid;
-    this.executor =
-        Executors.newSingleThreadScheduledExecutor(
-            r -> {
-              Thread t = new Thread(r, THREAD_NAME);
-              t.setDaemon(true);
-              return t;
-            });
+    this.watch = new DirectoryWatch(THREAD_NAME, "canary-config-watch", this::checkNow);
     this.lastHash = sha256(initialContent);
   }
 
   /** Starts watching the directory and polling every {@code pollInterval}. */
-  public synchronized void start(Duration pollInterval) throws IOException {
-    Path dir = file.getParent();
-    watch = FileSystems.getDefault().newWatchService();
-    dir.register(
-        watch,
-        StandardWatchEventKinds.ENTRY_CREATE,
-        StandardWatchEventKinds.ENTRY_MODIFY,
-        StandardWatchEventKinds.ENTRY_DELETE);
-    watcher = new Thread(this::watchLoop, "canary-config-watch");
-    watcher.setDaemon(true);
-    watcher.start();
-    long ms = pollInterval.toMillis();
-    poll = executor.scheduleWithFixedDelay(this::checkNow, ms, ms, TimeUnit.MILLISECONDS);
-  }
-
-  private void watchLoop() {
-    try {
-      while (true) {
-        WatchKey key = watch.take();
-        key.pollEvents();
-        key.reset();
-        check();
-      }
-    } catch (InterruptedException | ClosedWatchServiceException e) {
-      // closed
-    }
+  public void start(Duration pollInterval) throws IOException {
+    watch.start(List.of(file), pollInterval);
   }
 
   /**
    * Reads the file and reloads when its content changed. Safe to call from any thread, any time.
    */
   public void check() {
-    try {
-      executor.execute(this::checkNow);
-    } catch (RejectedExecutionException e) {
-      // closed
-    }
+    watch.check();
   }
 
   private void checkNow() {
@@ -158,20 +111,7 @@ public final class ConfigWatcher implements AutoCloseable {
   }
 
   @Override
-  public synchronized void close() {
-    if (poll != null) {
-      poll.cancel(false);
-    }
-    if (watch != null) {
-      try {
-        watch.close();
-      } catch (IOException e) {
-        log.debug("closing the config watch: {}", e.toString());
-      }
-    }
-    if (watcher != null) {
-      watcher.interrupt();
-    }
-    executor.shutdownNow();
+  public void close() {
+    watch.close();
   }
 }

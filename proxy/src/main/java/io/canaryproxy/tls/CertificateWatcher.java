@@ -1,35 +1,24 @@
 package io.canaryproxy.tls;
 
+import io.canaryproxy.config.DirectoryWatch;
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.file.ClosedWatchServiceException;
-import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardWatchEventKinds;
-import java.nio.file.WatchKey;
-import java.nio.file.WatchService;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.Arrays;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Objects;
-import java.util.Set;
-import java.util.concurrent.Executors;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Reloads {@link ServerTls} when its PEM files change, the way the config watcher follows the
- * config file: it watches the files' <em>directories</em> (a Kubernetes Secret volume swaps a
- * {@code ..data} symlink, which a watch on the file itself never sees), and a poll comparing one
- * hash over all the files backs the watch up. Checks run on the watcher's own thread; a change is
- * acted on only when the content differs from the last content seen.
+ * Reloads {@link ServerTls} when its PEM files change, through the same {@link DirectoryWatch} as
+ * the config watcher (directory events, so a Kubernetes Secret's {@code ..data} symlink swap is
+ * seen, backed up by a poll); a change is one hash over all the files. Checks run on the watcher's
+ * own thread; a change is acted on only when the content differs from the last content seen.
  */
 public final class CertificateWatcher implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(CertificateWatcher.class);
@@ -37,11 +26,9 @@ public final class CertificateWatcher implements AutoCloseable {
 
   private final ServerTls tls;
   private final List<Path> files;
-  private final ScheduledExecutorService executor;
+  private final DirectoryWatch watch;
   private byte[] lastHash;
   private byte[] lastFailed;
-  private WatchService watch;
-  private Thread watcher;
 
   public CertificateWatcher(ServerTls tls) {
     this.tls = tls;
@@ -51,55 +38,18 @@ public final class CertificateWatcher implements AutoCloseable {
             .filter(Objects::nonNull)
             .map(Path::toAbsolutePath)
             .toList();
-    this.executor =
-        Executors.newSingleThreadScheduledExecutor(
-            r -> {
-              Thread t = new Thread(r, "canary-tls-reload");
-              t.setDaemon(true);
-              return t;
-            });
+    this.watch = new DirectoryWatch("canary-tls-reload", "canary-tls-watch", this::checkNow);
     this.lastHash = hash();
   }
 
   /** Starts watching the directories and polling every {@code pollInterval}. */
-  public synchronized void start(Duration pollInterval) throws IOException {
-    watch = FileSystems.getDefault().newWatchService();
-    Set<Path> dirs = new LinkedHashSet<>();
-    files.forEach(f -> dirs.add(f.getParent()));
-    for (Path dir : dirs) {
-      dir.register(
-          watch,
-          StandardWatchEventKinds.ENTRY_CREATE,
-          StandardWatchEventKinds.ENTRY_MODIFY,
-          StandardWatchEventKinds.ENTRY_DELETE);
-    }
-    watcher = new Thread(this::watchLoop, "canary-tls-watch");
-    watcher.setDaemon(true);
-    watcher.start();
-    long ms = pollInterval.toMillis();
-    executor.scheduleWithFixedDelay(this::checkNow, ms, ms, TimeUnit.MILLISECONDS);
-  }
-
-  private void watchLoop() {
-    try {
-      while (true) {
-        WatchKey key = watch.take();
-        key.pollEvents();
-        key.reset();
-        check();
-      }
-    } catch (InterruptedException | ClosedWatchServiceException e) {
-      // closed
-    }
+  public void start(Duration pollInterval) throws IOException {
+    watch.start(files, pollInterval);
   }
 
   /** Re-reads the files now and reloads when they changed; safe from any thread. */
   public void check() {
-    try {
-      executor.execute(this::checkNow);
-    } catch (RejectedExecutionException e) {
-      // closed
-    }
+    watch.check();
   }
 
   private void checkNow() {
@@ -137,17 +87,7 @@ public final class CertificateWatcher implements AutoCloseable {
   }
 
   @Override
-  public synchronized void close() {
-    if (watch != null) {
-      try {
-        watch.close();
-      } catch (IOException e) {
-        log.debug("closing the tls watch: {}", e.toString());
-      }
-    }
-    if (watcher != null) {
-      watcher.interrupt();
-    }
-    executor.shutdownNow();
+  public void close() {
+    watch.close();
   }
 }
