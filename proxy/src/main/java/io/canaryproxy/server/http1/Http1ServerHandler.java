@@ -143,7 +143,7 @@ public final class Http1ServerHandler extends ChannelInboundHandlerAdapter imple
     log.debug(
         "[{}] rejected request: {} {}", ctx.channel().id(), rejected.status(), rejected.reason());
     writer.writeError(rejected.status(), rejected.reason(), null, true);
-    closeAfterFlush();
+    closeAfterFlush(true);
   }
 
   private void updateReading() {
@@ -154,8 +154,18 @@ public final class Http1ServerHandler extends ChannelInboundHandlerAdapter imple
     }
   }
 
-  private void closeAfterFlush() {
+  /**
+   * Ends the connection once what was written is flushed. {@code clientMaySend}: the client may
+   * still be sending (a rejected or unread request), so the close lingers ({@link LingeringClose})
+   * lest unread bytes turn it into a reset that destroys the answer.
+   */
+  private void closeAfterFlush(boolean clientMaySend) {
     pending.close();
+    reading = false; // from here on, reading is the lingering close's, or off
+    if (clientMaySend) {
+      LingeringClose.closeAfterFlush(ctx.channel());
+      return;
+    }
     ctx.channel().config().setAutoRead(false);
     ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
   }
@@ -233,7 +243,7 @@ public final class Http1ServerHandler extends ChannelInboundHandlerAdapter imple
     boolean close = writer.closeAfterResponse() || requestUnfinished;
     writer.reset();
     if (close) {
-      closeAfterFlush();
+      closeAfterFlush(requestUnfinished);
     } else {
       pending.drain();
       updateReading();
