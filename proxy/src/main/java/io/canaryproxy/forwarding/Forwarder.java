@@ -354,8 +354,9 @@ public final class Forwarder {
   /**
    * A response head; {@code nowNanos} is when it arrived. An interim (1xx) one does not end the
    * exchange: {@code 100} is dropped (the adapter answers {@code Expect: 100-continue} itself),
-   * others such as {@code 103 Early Hints} go to the client (RFC 9110 §15.2), and {@code 101},
-   * which the proxy never asks for, fails the exchange as a bad response.
+   * others such as {@code 103 Early Hints} go to the client (RFC 9110 §15.2), and {@code 101} turns
+   * the exchange into a {@link Tunnel} when the request asked for an upgrade (and was fully sent),
+   * else fails it as a bad response.
    */
   private void onResponseHead(ResponseHead head, long nowNanos) {
     int code = head.status();
