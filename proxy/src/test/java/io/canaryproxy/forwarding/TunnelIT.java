@@ -122,6 +122,26 @@ class TunnelIT {
   }
 
   @Test
+  void anUpgradePipelinedBehindAnOrdinaryRequestStillTunnelsWhatFollowsIt() throws Exception {
+    start(
+        new TunnelBackend(
+            (c, i, head) ->
+                head.startsWith("GET /chat")
+                    ? TunnelBackend.SWITCH
+                    : "HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nfirst\n",
+            true,
+            true));
+    String early = "GET /smuggled HTTP/1.1\r\nHost: app\r\n\r\n";
+    try (RawHttp client = new RawHttp(proxy.port())) {
+      client.send("GET /first HTTP/1.1\r\nHost: app\r\n\r\n" + UPGRADE + early);
+      assertThat(client.read().bodyText()).isEqualTo("first\n");
+      assertThat(client.read().status()).isEqualTo(101);
+      assertThat(ascii(readExactly(client.input(), early.length()))).isEqualTo(early);
+    }
+    assertThat(backend.conns().stream().mapToInt(c -> c.heads().size()).sum()).isEqualTo(2);
+  }
+
+  @Test
   void aDeclinedUpgradeIsAnOrdinaryResponseAndWhatFollowedIsTheNextRequest() throws Exception {
     start(
         new TunnelBackend(

@@ -50,6 +50,12 @@ public final class Http1ServerHandler extends ChannelInboundHandlerAdapter imple
   /** The tunnel this connection became after a {@code 101}, or {@code null}. */
   private Tunnel tunnel;
 
+  /**
+   * The exchange in progress is for a request with {@code Upgrade}, after whose end the decoder
+   * holds back what follows (a later pipelined upgrade request's hold is not this exchange's).
+   */
+  private boolean upgradeInProgress;
+
   private Http1ResponseWriter writer;
   private Forwarder forwarder;
   private ChannelHandlerContext ctx;
@@ -144,6 +150,7 @@ public final class Http1ServerHandler extends ChannelInboundHandlerAdapter imple
         writer.writeContinue();
       }
       forwarder.origin(ctx.channel().attr(ClientOrigin.KEY).get());
+      upgradeInProgress = request.headers().contains(HttpHeaderNames.UPGRADE);
       forwarder.offerHead(view.reset(request));
       return true;
     }
@@ -271,9 +278,10 @@ public final class Http1ServerHandler extends ChannelInboundHandlerAdapter imple
     if (close) {
       closeAfterFlush();
     } else {
-      if (framing != null && framing.holding()) {
+      if (upgradeInProgress && framing != null && framing.holding()) {
         framing.resume(); // the upgrade was not taken: what followed is the next request
       }
+      upgradeInProgress = false;
       pending.drain();
       updateReading();
     }
