@@ -33,6 +33,7 @@ import io.canaryproxy.metrics.MetricsScheduler;
 import io.canaryproxy.metrics.MicrometerBinding;
 import io.canaryproxy.metrics.ReloadMeters;
 import io.canaryproxy.metrics.RolloutMeters;
+import io.canaryproxy.metrics.TunnelMeters;
 import io.canaryproxy.mirroring.Mirroring;
 import io.canaryproxy.routing.Router;
 import io.canaryproxy.routing.RoutingTable;
@@ -130,7 +131,8 @@ public final class CanaryProxy implements AutoCloseable {
             recorders,
             () -> ready && !draining,
             this::mirrorStats);
-    List<ProxyListener> listeners = new ArrayList<>(List.of(recorders, metrics));
+    List<ProxyListener> listeners =
+        new ArrayList<>(List.of(recorders, metrics, new TunnelMeters(metrics.registry())));
     if (config.accessLog().enabled()) {
       accessLog = new AccessLog(config.accessLog());
       accessLog.bindTo(metrics.registry());
@@ -475,8 +477,9 @@ public final class CanaryProxy implements AutoCloseable {
   /**
    * Graceful drain, as Kubernetes expects: /readyz turns 503 at once, the proxy keeps serving for
    * {@code delay} while endpoint removal propagates, then stops accepting, answers with {@code
-   * Connection: close}, and waits up to {@code timeout} for requests in flight. Blocks the calling
-   * thread (the shutdown hook) until done.
+   * Connection: close}, and waits up to {@code timeout} for requests in flight and open WebSocket
+   * tunnels, closing the tunnels still open then. Blocks the calling thread (the shutdown hook)
+   * until done.
    */
   public void drain(Duration delay, Duration timeout) throws Exception {
     draining = true;
@@ -492,9 +495,12 @@ public final class CanaryProxy implements AutoCloseable {
             delay.toMillis(),
             TimeUnit.MILLISECONDS)
         .get();
-    boolean idle = proxy.forwarding().awaitIdle(timeout);
-    log.info(
-        idle ? "drained: no request in flight" : "drain timeout: closing requests still in flight");
+    if (proxy.forwarding().awaitIdle(timeout)) {
+      log.info("drained: no request in flight, no tunnel open");
+    } else {
+      int tunnels = proxy.forwarding().closeTunnels();
+      log.info("drain timeout: closing requests still in flight and {} open tunnels", tunnels);
+    }
   }
 
   @Override

@@ -134,7 +134,8 @@ public final class ConfigLoader {
                     "clientIdle",
                     "requestHeader",
                     "backendIdle",
-                    "requestBody")),
+                    "requestBody",
+                    "tunnelIdle")),
             limits(
                 top.map(
                     "limits",
@@ -312,7 +313,8 @@ public final class ConfigLoader {
         m.duration("clientIdle", Duration.ofSeconds(60), true),
         m.duration("requestHeader", Duration.ofSeconds(10), true),
         m.duration("backendIdle", Duration.ofSeconds(60), true),
-        m.duration("requestBody", TimeoutsConfig.DEFAULT_REQUEST_BODY, true));
+        m.duration("requestBody", TimeoutsConfig.DEFAULT_REQUEST_BODY, true),
+        m.duration("tunnelIdle", TimeoutsConfig.DEFAULT_TUNNEL_IDLE, true));
   }
 
   private static LimitsConfig limits(YamlMap m) {

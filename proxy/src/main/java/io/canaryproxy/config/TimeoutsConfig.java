@@ -14,6 +14,8 @@ import java.time.Duration;
  * @param backendIdle an idle pooled backend connection is closed after this; default 60s
  * @param requestBody longest pause between two reads of a request body while the proxy is reading
  *     it; default 30s (408 and close)
+ * @param tunnelIdle a WebSocket (or other {@code Upgrade}) tunnel with no byte in either direction
+ *     for this long is closed; default 1h
  */
 public record TimeoutsConfig(
     Duration connect,
@@ -21,9 +23,31 @@ public record TimeoutsConfig(
     Duration clientIdle,
     Duration requestHeader,
     Duration backendIdle,
-    Duration requestBody) {
+    Duration requestBody,
+    Duration tunnelIdle) {
   /** The default for {@link #requestBody}. */
   public static final Duration DEFAULT_REQUEST_BODY = Duration.ofSeconds(30);
+
+  /** The default for {@link #tunnelIdle}. */
+  public static final Duration DEFAULT_TUNNEL_IDLE = Duration.ofHours(1);
+
+  /** The first six timeouts, with the default {@link #tunnelIdle}. */
+  public TimeoutsConfig(
+      Duration connect,
+      Duration response,
+      Duration clientIdle,
+      Duration requestHeader,
+      Duration backendIdle,
+      Duration requestBody) {
+    this(
+        connect,
+        response,
+        clientIdle,
+        requestHeader,
+        backendIdle,
+        requestBody,
+        DEFAULT_TUNNEL_IDLE);
+  }
 
   /** The first five timeouts, with the default {@link #requestBody}. */
   public TimeoutsConfig(

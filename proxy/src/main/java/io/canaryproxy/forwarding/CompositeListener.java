@@ -37,4 +37,18 @@ public final class CompositeListener implements ProxyListener {
       l.onBackendConnection(delta);
     }
   }
+
+  @Override
+  public void onTunnelOpened(io.canaryproxy.routing.Variant variant) {
+    for (ProxyListener l : listeners) {
+      l.onTunnelOpened(variant);
+    }
+  }
+
+  @Override
+  public void onTunnelClosed(io.canaryproxy.routing.Variant variant, long durationNanos) {
+    for (ProxyListener l : listeners) {
+      l.onTunnelClosed(variant, durationNanos);
+    }
+  }
 }

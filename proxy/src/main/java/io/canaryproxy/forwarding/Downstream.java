@@ -57,4 +57,21 @@ public interface Downstream {
    * re-enter that connection's encoder).
    */
   void readingChanged();
+
+  /**
+   * True when this client side can become a byte {@link Tunnel} after a {@code 101} (HTTP/1.1 can);
+   * when false, upgrade requests are forwarded without their upgrade fields.
+   */
+  default boolean canTunnel() {
+    return false;
+  }
+
+  /**
+   * The backend switched protocols: write {@code head} (the {@code 101}, its {@code Upgrade} and
+   * {@code Connection: upgrade} set), {@link Tunnel#start start} the tunnel, and from then on hand
+   * every client byte to it. Called only when {@link #canTunnel} is true.
+   */
+  default void switchProtocols(ResponseHead head, Tunnel tunnel) {
+    throw new UnsupportedOperationException("this client side cannot tunnel");
+  }
 }

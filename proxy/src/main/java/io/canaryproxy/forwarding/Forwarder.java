@@ -1,10 +1,12 @@
 package io.canaryproxy.forwarding;
 
 import io.canaryproxy.http.BodyEnd;
+import io.canaryproxy.http.HeaderNames;
 import io.canaryproxy.http.HopByHop;
 import io.canaryproxy.http.MalformedMessage;
 import io.canaryproxy.http.RequestHead;
 import io.canaryproxy.http.ResponseHead;
+import io.canaryproxy.http.UpgradeFields;
 import io.canaryproxy.routing.RoutingTable;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.EventLoop;
@@ -76,6 +78,12 @@ public final class Forwarder {
   private boolean responseStarted;
   private boolean skipInterimEnd;
   private boolean backendCloses;
+
+  /**
+   * The protocol the current request asks to switch to ({@code Upgrade}), when a {@code 101} may
+   * turn the exchange into a {@link Tunnel}; else {@code null}.
+   */
+  private String upgrade;
 
   /**
    * @param down the client side, implemented by the protocol adapter
@@ -164,9 +172,13 @@ public final class Forwarder {
     RoutingTable table = fc.router.current();
     exposeVariant = table.config().exposeVariantHeader();
     view.route(table, head, e.path, clientAddress, e.route);
+    String asked = UpgradeFields.requested(head.headers());
     ForwardHeaders.prepareRequest(
         head.headers(), clientIp, origin != null && origin.secure(), table.headersRead());
-    if (fc.tapFactory != null) {
+    if (asked != null) {
+      offerUpgrade(head, asked);
+    }
+    if (fc.tapFactory != null && upgrade == null) { // a tunnel is never mirrored
       tap = fc.tapFactory.tap(head, e, loop);
       e.mirrored = tap != null;
     }
@@ -176,6 +188,20 @@ public final class Forwarder {
     }
     upstream.start(e, head, e.route.backend, tap);
     return true;
+  }
+
+  /**
+   * The request asks to switch protocols: kept for a tunnel (its upgrade fields forwarded), or
+   * declined as nginx does, by forwarding it without them. {@code h2c} is always declined: the
+   * backend connection is the proxy's, and HTTP/2 to backends is configured, not negotiated.
+   */
+  private void offerUpgrade(RequestHead head, String asked) {
+    if (UpgradeFields.isH2c(asked) || !down.canTunnel()) {
+      head.headers().remove(UpgradeFields.HTTP2_SETTINGS);
+      return;
+    }
+    upgrade = asked;
+    UpgradeFields.assertUpgrade(head.headers(), asked);
   }
 
   /**
@@ -328,11 +354,16 @@ public final class Forwarder {
   /**
    * A response head; {@code nowNanos} is when it arrived. An interim (1xx) one does not end the
    * exchange: {@code 100} is dropped (the adapter answers {@code Expect: 100-continue} itself),
-   * others such as {@code 103 Early Hints} go to the client (RFC 9110 §15.2), and {@code 101},
-   * which the proxy never asks for, fails the exchange as a bad response.
+   * others such as {@code 103 Early Hints} go to the client (RFC 9110 §15.2), and {@code 101} turns
+   * the exchange into a {@link Tunnel} when the request asked for an upgrade (and was fully sent),
+   * else fails it as a bad response.
    */
   private void onResponseHead(ResponseHead head, long nowNanos) {
     int code = head.status();
+    if (code == 101 && upgrade != null && requestReceived) {
+      switchToTunnel(head, nowNanos);
+      return;
+    }
     if (code < 200) {
       skipInterimEnd = true;
       if (code == 101) {
@@ -359,6 +390,26 @@ public final class Forwarder {
       tap.onResponse(head);
     }
     down.head(head);
+  }
+
+  /**
+   * The backend accepted the upgrade: the exchange ends here (status 101, counted like any other)
+   * and its two connections become a {@link Tunnel}.
+   */
+  private void switchToTunnel(ResponseHead head, long nowNanos) {
+    Exchange e = ex;
+    String protocol = head.headers().get(HeaderNames.UPGRADE);
+    HopByHop.strip(head.headers());
+    UpgradeFields.assertUpgrade(head.headers(), protocol == null ? upgrade : protocol);
+    if (exposeVariant) {
+      head.headers().set(VARIANT_HEADER, e.route.variant.label());
+    }
+    e.upstreamHeadersNanos = nowNanos;
+    e.status = 101;
+    e.endNanos = System.nanoTime();
+    Tunnel tunnel = new Tunnel(fc, upstream.detach(), down, e.route.variant, loop, logId);
+    finish(e);
+    down.switchProtocols(head, tunnel);
   }
 
   // ---- the ends of an exchange ----
@@ -423,6 +474,7 @@ public final class Forwarder {
     responseStarted = false;
     backendCloses = false;
     skipInterimEnd = false;
+    upgrade = null;
     fc.exchangeFinished();
     fc.listener.onExchangeComplete(e);
   }

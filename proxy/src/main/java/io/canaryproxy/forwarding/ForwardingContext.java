@@ -16,6 +16,8 @@ import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.ReflectiveChannelFactory;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -38,6 +40,10 @@ public final class ForwardingContext {
   private final PoolSet pools;
 
   private final LongAdder inFlight = new LongAdder();
+
+  /** Open tunnels across all connections, so that a drain can close them when it times out. */
+  private final Set<Tunnel> tunnels = ConcurrentHashMap.newKeySet();
+
   private ChannelFactory<? extends Channel> backendChannels;
   private volatile boolean draining;
   private volatile String revisionHeader;
@@ -150,18 +156,45 @@ public final class ForwardingContext {
     return (int) inFlight.sum();
   }
 
+  void tunnelOpened(Tunnel t) {
+    tunnels.add(t);
+  }
+
+  void tunnelClosed(Tunnel t) {
+    tunnels.remove(t);
+  }
+
+  /** Open WebSocket (upgrade) tunnels across all connections. */
+  public int openTunnels() {
+    return tunnels.size();
+  }
+
   /**
-   * Waits until no request is in flight, polling every 50 ms, for at most {@code timeout}. Returns
-   * true when idle. Called from the shutdown thread, never from an event loop.
+   * Closes every open tunnel (each on its own event loop, after what it holds is flushed) and
+   * returns how many there were: a drain that timed out ends them. Any thread.
+   */
+  public int closeTunnels() {
+    int n = 0;
+    for (Tunnel t : tunnels) {
+      t.closeSoon();
+      n++;
+    }
+    return n;
+  }
+
+  /**
+   * Waits until no request is in flight and no tunnel is open, polling every 50 ms, for at most
+   * {@code timeout}. Returns true when idle. Called from the shutdown thread, never from an event
+   * loop.
    */
   public boolean awaitIdle(java.time.Duration timeout) throws InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();
     Object monitor = new Object();
     synchronized (monitor) {
-      while (inFlight.sum() > 0 && System.nanoTime() < deadline) {
+      while ((inFlight.sum() > 0 || !tunnels.isEmpty()) && System.nanoTime() < deadline) {
         monitor.wait(50);
       }
     }
-    return inFlight.sum() == 0;
+    return inFlight.sum() == 0 && tunnels.isEmpty();
   }
 }

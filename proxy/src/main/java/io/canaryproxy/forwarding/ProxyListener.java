@@ -19,4 +19,13 @@ public interface ProxyListener {
 
   /** A backend connection was opened (+1) or closed (-1). */
   default void onBackendConnection(int delta) {}
+
+  /**
+   * A backend answered an upgrade request with {@code 101}: the client and backend connections
+   * became a byte tunnel serving {@code variant}.
+   */
+  default void onTunnelOpened(io.canaryproxy.routing.Variant variant) {}
+
+  /** A tunnel opened for {@code variant} closed after {@code durationNanos}. */
+  default void onTunnelClosed(io.canaryproxy.routing.Variant variant, long durationNanos) {}
 }

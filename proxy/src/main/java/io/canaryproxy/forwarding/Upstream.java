@@ -371,6 +371,16 @@ final class Upstream implements ConnectionListener {
     }
   }
 
+  /**
+   * Hands the backend connection over to a {@link Tunnel} (after a {@code 101}): this leg forgets
+   * it, and it never goes back to its pool.
+   */
+  PooledConnection detach() {
+    PooledConnection b = backend;
+    backend = null;
+    return b;
+  }
+
   /** Cuts the exchange off from its backend connection, which cannot be reused. */
   void abandon() {
     PooledConnection b = backend;

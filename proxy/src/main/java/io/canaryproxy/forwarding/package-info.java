@@ -11,6 +11,8 @@
  * {@link io.canaryproxy.forwarding.UpstreamFailure} lists every way a backend can fail, with its
  * status and metric tag; {@code ForwardHeaders} decides what a forwarded head carries; {@link
  * io.canaryproxy.forwarding.ProxyListener} is how metrics and logs hear about exchanges, and {@link
- * io.canaryproxy.forwarding.MirrorTap} how mirroring sees them.
+ * io.canaryproxy.forwarding.MirrorTap} how mirroring sees them. After a {@code 101} to an upgrade
+ * request, a {@link io.canaryproxy.forwarding.Tunnel} relays bytes between the client and the
+ * backend connection until either side closes.
  */
 package io.canaryproxy.forwarding;

@@ -34,6 +34,15 @@ public final class MetricNames {
   /** Gauge {@code canary_proxy_backend_connections}: open backend connections. */
   public static final String BACKEND_CONNECTIONS = PREFIX + "backend.connections";
 
+  /** Counter {@code canary_proxy_upgrades_total{variant}}: upgrades a backend accepted (101). */
+  public static final String UPGRADES = PREFIX + "upgrades";
+
+  /** Gauge {@code canary_proxy_tunnels_open{variant}}: WebSocket (upgrade) tunnels open now. */
+  public static final String TUNNELS_OPEN = PREFIX + "tunnels.open";
+
+  /** Timer histogram {@code canary_proxy_tunnel_duration_seconds{variant}}: tunnel lifetimes. */
+  public static final String TUNNEL_DURATION = PREFIX + "tunnel.duration";
+
   /**
    * Counter {@code canary_proxy_access_log_dropped_total}: access log lines dropped because the
    * queue was full.

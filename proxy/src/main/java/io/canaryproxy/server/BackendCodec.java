@@ -8,6 +8,7 @@ import io.netty.channel.CombinedChannelDuplexHandler;
 import io.netty.handler.codec.DecoderResult;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMessage;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
@@ -22,12 +23,14 @@ import java.util.ArrayDeque;
 import java.util.List;
 
 /**
- * The HTTP/1.1 codec of a backend connection. Unlike Netty's {@code HttpClientCodec} it never turns
- * a connection into a pass-through (no CONNECT, no {@code 101} upgrade: the proxy sends neither, so
- * a backend that answers one is broken), it reads a response strictly (status line {@code HTTP/1.x
- * NNN} with a code in 100..599, or the response fails at once instead of waiting for a line that
- * may never come; one Content-Length field in every version), and it tells the pool whether bytes
- * arrived past the last response's framing.
+ * The HTTP/1.1 codec of a backend connection. Unlike Netty's {@code HttpClientCodec} it turns a
+ * connection into a pass-through only after a {@code 101} answering a request that carried {@code
+ * Upgrade} (a WebSocket being tunnelled; never for CONNECT, which the proxy does not send): a
+ * {@code 101} to any other request is read as a bodiless interim response, which the forwarder
+ * fails. It reads a response strictly (status line {@code HTTP/1.x NNN} with a code in 100..599, or
+ * the response fails at once instead of waiting for a line that may never come; one Content-Length
+ * field in every version), and it tells the pool whether bytes arrived past the last response's
+ * framing.
  */
 final class BackendCodec
     extends CombinedChannelDuplexHandler<BackendCodec.Decoder, BackendCodec.Encoder>
@@ -36,6 +39,12 @@ final class BackendCodec
 
   /** Methods of the requests sent and not yet answered, oldest first (for HEAD). */
   private final ArrayDeque<HttpMethod> methods = new ArrayDeque<>(2);
+
+  /** The last request sent carried {@code Upgrade}: a {@code 101} to it switches protocols. */
+  private boolean upgradeSent;
+
+  /** A {@code 101} switched protocols: bytes pass through both ways, unencoded and undecoded. */
+  private boolean switched;
 
   BackendCodec(HttpDecoderConfig config) {
     init(new Decoder(config), new Encoder());
@@ -53,8 +62,14 @@ final class BackendCodec
         throws Exception {
       if (msg instanceof HttpRequest request) {
         methods.add(request.method());
+        upgradeSent = request.headers().contains(HttpHeaderNames.UPGRADE);
       }
       super.encode(ctx, msg, out);
+    }
+
+    @Override
+    public boolean acceptOutboundMessage(Object msg) throws Exception {
+      return !switched && super.acceptOutboundMessage(msg);
     }
   }
 
@@ -77,6 +92,10 @@ final class BackendCodec
         throws Exception {
       if (broken) {
         in.skipBytes(in.readableBytes());
+        return;
+      }
+      if (switched) {
+        super.decode(ctx, in, out); // tunnel bytes, passed on as they are
         return;
       }
       if (atMessageStart && !startsLikeStatusLine(in)) {
@@ -169,6 +188,11 @@ final class BackendCodec
 
     @Override
     protected boolean isSwitchingToNonHttp1Protocol(HttpResponse msg) {
+      // Netty's decoder then passes every later byte on as a ByteBuf (its UPGRADED state).
+      if (msg.status().code() == 101 && upgradeSent) {
+        switched = true;
+        return true;
+      }
       return false;
     }
   }

@@ -61,8 +61,8 @@ public final class ProxyChannelInitializer extends ChannelInitializer<Channel>
     addProxyProtocolHandlers(p);
     addTlsHandlers(p);
     addTimeoutHandlers(p);
-    addHttp1Handlers(p);
-    addProxyHandlers(p);
+    ProxyRequestDecoder decoder = addHttp1Handlers(p);
+    addProxyHandlers(p, decoder);
   }
 
   /** The PROXY header comes first on the wire, before any TLS record. */
@@ -95,7 +95,7 @@ public final class ProxyChannelInitializer extends ChannelInitializer<Channel>
         new IdleStateHandler(0, 0, timeouts.clientIdle().toMillis(), TimeUnit.MILLISECONDS));
   }
 
-  private void addHttp1Handlers(ChannelPipeline p) {
+  private ProxyRequestDecoder addHttp1Handlers(ChannelPipeline p) {
     HttpDecoderConfig config =
         new HttpDecoderConfig()
             .setMaxInitialLineLength(limits.maxRequestLineBytes())
@@ -103,16 +103,18 @@ public final class ProxyChannelInitializer extends ChannelInitializer<Channel>
             .setMaxChunkSize(MAX_CHUNK_BYTES)
             .setAllowDuplicateContentLengths(false)
             .setUseRfc9112TransferEncoding(true);
-    p.addLast(
-        "decoder",
+    ProxyRequestDecoder decoder =
         new ProxyRequestDecoder(
-            config, timeouts.requestHeader().toNanos(), timeouts.requestBody().toNanos()));
+            config, timeouts.requestHeader().toNanos(), timeouts.requestBody().toNanos());
+    p.addLast("decoder", decoder);
     p.addLast("encoder", new ProxyResponseEncoder());
     p.addLast("guard", new RequestGuardHandler(limits));
+    return decoder;
   }
 
-  private void addProxyHandlers(ChannelPipeline p) {
-    p.addLast("proxy", new Http1ServerHandler(forwarding, limits.requestBufferBytes()));
+  /** The adapter steers {@code decoder} around upgrades (it holds bytes until a 101 or not). */
+  private void addProxyHandlers(ChannelPipeline p, ProxyRequestDecoder decoder) {
+    p.addLast("proxy", new Http1ServerHandler(forwarding, limits.requestBufferBytes(), decoder));
   }
 
   @Override

@@ -1,9 +1,12 @@
 package io.canaryproxy.server;
 
+import io.canaryproxy.server.http1.RequestFraming;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.DecoderResult;
 import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMessage;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpRequestDecoder;
@@ -21,8 +24,12 @@ import java.util.concurrent.TimeUnit;
  * connection is being read (a pipelined head that waits because the proxy paused reading is not the
  * client's delay). A request body may not pause for longer than the request-body timeout either,
  * also counted only while the proxy reads.
+ *
+ * <p>After a request that carries {@code Upgrade} it holds back what follows until the adapter says
+ * how the request was answered ({@link RequestFraming}); after a {@code 101} it passes every byte
+ * on as a plain {@code ByteBuf}.
  */
-final class ProxyRequestDecoder extends HttpRequestDecoder {
+final class ProxyRequestDecoder extends HttpRequestDecoder implements RequestFraming {
   private final long headerTimeoutNanos;
   private final long bodyTimeoutNanos;
   private final Runnable onHeaderTimeout = this::headerTimedOut;
@@ -39,6 +46,19 @@ final class ProxyRequestDecoder extends HttpRequestDecoder {
   private boolean foldSeen;
   private boolean leadingWhitespace;
   private boolean headStarted;
+
+  /** The request being decoded carries {@code Upgrade}: hold what follows its end. */
+  private boolean upgradeRequest;
+
+  /** Bytes after an upgrade request are held back (not decoded) until its answer. */
+  private boolean holding;
+
+  /** The connection switched protocols: bytes pass through undecoded. */
+  private boolean raw;
+
+  /** True inside {@link #channelRead}, whose decode loop picks up a change of mode by itself. */
+  private boolean inRead;
+
   private ScheduledFuture<?> headerTimer;
   private ScheduledFuture<?> bodyTimer;
 
@@ -58,6 +78,15 @@ final class ProxyRequestDecoder extends HttpRequestDecoder {
   @Override
   protected void decode(ChannelHandlerContext ctx, ByteBuf buffer, List<Object> out)
       throws Exception {
+    if (raw) {
+      if (buffer.isReadable()) {
+        out.add(buffer.readRetainedSlice(buffer.readableBytes()));
+      }
+      return;
+    }
+    if (holding) {
+      return; // left in the cumulation, unread: the connection is not read meanwhile
+    }
     if (inHead && buffer.isReadable()) {
       headStarted = true;
       if (!requestLineStarted) {
@@ -73,6 +102,7 @@ final class ProxyRequestDecoder extends HttpRequestDecoder {
       Object msg = out.get(i);
       if (msg instanceof HttpRequest request) {
         endOfHead();
+        upgradeRequest = request.headers().contains(HttpHeaderNames.UPGRADE);
         if (foldSeen && request.decoderResult().isSuccess()) {
           request.setDecoderResult(DecoderResult.failure(new ObsFoldException()));
         }
@@ -85,6 +115,9 @@ final class ProxyRequestDecoder extends HttpRequestDecoder {
         leadingWhitespace = false;
       }
       if (msg instanceof LastHttpContent) {
+        // One decode call never reads past the end of a request, so nothing after it was taken.
+        holding = upgradeRequest;
+        upgradeRequest = false;
         inHead = true;
         requestLineSeen = false;
         requestLineStarted = false;
@@ -101,6 +134,68 @@ final class ProxyRequestDecoder extends HttpRequestDecoder {
     if (inHead && headStarted && headerTimer == null && headerTimeoutNanos > 0) {
       headerTimer =
           ctx.executor().schedule(onHeaderTimeout, headerTimeoutNanos, TimeUnit.NANOSECONDS);
+    }
+  }
+
+  @Override
+  public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
+    inRead = true;
+    try {
+      super.channelRead(ctx, msg);
+    } finally {
+      inRead = false;
+    }
+  }
+
+  @Override
+  public void channelReadComplete(ChannelHandlerContext ctx) throws Exception {
+    if (holding) {
+      // Not super's: it would ask for another read when this one produced nothing, and bytes held
+      // back must not grow while the answer is awaited.
+      ctx.fireChannelReadComplete();
+      return;
+    }
+    super.channelReadComplete(ctx);
+  }
+
+  @Override
+  protected void decodeLast(ChannelHandlerContext ctx, ByteBuf in, List<Object> out)
+      throws Exception {
+    if (raw || holding) {
+      decode(ctx, in, out); // the client closed: raw bytes still go on; held ones are dropped
+      return;
+    }
+    super.decodeLast(ctx, in, out);
+  }
+
+  @Override
+  public boolean holding() {
+    return holding;
+  }
+
+  @Override
+  public void resume() {
+    holding = false;
+    redecode();
+  }
+
+  @Override
+  public void passThrough() {
+    holding = false;
+    raw = true;
+    redecode();
+  }
+
+  /** Decodes what was held, unless a decode loop on the stack will reach it anyway. */
+  private void redecode() {
+    if (inRead || ctx == null || !internalBuffer().isReadable()) {
+      return;
+    }
+    try {
+      channelRead(ctx, Unpooled.EMPTY_BUFFER);
+      channelReadComplete(ctx);
+    } catch (Exception e) {
+      ctx.fireExceptionCaught(e);
     }
   }
 

@@ -414,6 +414,11 @@ class ConfigErrorsTest {
             "timeouts: {requestBody: 0s}",
             "timeouts.requestBody: \"0s\" (expected: a duration > 0)"),
         arguments(
+            "timeouts: {tunnelIdle: 0s}", "timeouts.tunnelIdle: \"0s\" (expected: a duration > 0)"),
+        arguments(
+            "timeouts: {tunnelIdle: forever}",
+            "timeouts.tunnelIdle: \"forever\" (expected: a duration such as 500ms, 10s, 2m or 1h)"),
+        arguments(
             "limits: {requestBufferBytes: 1GiB}",
             "limits.requestBufferBytes: \"1GiB\" (expected: 0..16777216 bytes)"),
         arguments(

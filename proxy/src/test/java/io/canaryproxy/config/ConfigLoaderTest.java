@@ -191,6 +191,7 @@ class ConfigLoaderTest {
                 Duration.ofSeconds(60),
                 Duration.ofSeconds(10),
                 Duration.ofSeconds(60)));
+    assertThat(c.timeouts().tunnelIdle()).isEqualTo(Duration.ofHours(1));
     assertThat(c.limits()).isEqualTo(new LimitsConfig(8192, 16384, 100, 100L * 1024 * 1024));
     assertThat(c.metrics())
         .isEqualTo(new MetricsConfig(1, 60_000_000, 3, Duration.ofSeconds(10), 30));
@@ -235,7 +236,7 @@ class ConfigLoaderTest {
                   shadowGate: true
                   analysis: { confidence: 0.95, maxMismatchRate: 0.1, warmup: 45s }
                 timeouts: { connect: 500ms, response: 2m, clientIdle: 1h, requestHeader: 3s, backendIdle: 90s,
-                            requestBody: 5s }
+                            requestBody: 5s, tunnelIdle: 10m }
                 limits: { maxRequestLineBytes: 4KiB, maxHeaderBytes: 32768, maxHeaders: 50, maxBodyBytes: 1GiB,
                           requestBufferBytes: 8KiB }
                 metrics: { lowestMicros: 10, highestMicros: 1000000, significantDigits: 2, interval: 5s, window: 12 }
@@ -283,7 +284,8 @@ class ConfigLoaderTest {
                 Duration.ofHours(1),
                 Duration.ofSeconds(3),
                 Duration.ofSeconds(90),
-                Duration.ofSeconds(5)));
+                Duration.ofSeconds(5),
+                Duration.ofMinutes(10)));
     assertThat(c.limits()).isEqualTo(new LimitsConfig(4096, 32768, 50, 1L << 30, 8192));
     assertThat(c.metrics())
         .isEqualTo(new MetricsConfig(10, 1_000_000, 2, Duration.ofSeconds(5), 12));

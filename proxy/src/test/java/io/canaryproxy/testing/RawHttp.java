@@ -50,6 +50,11 @@ public final class RawHttp implements AutoCloseable {
     return out;
   }
 
+  /** The connection's input, positioned after what {@link #read} consumed (e.g. tunnel bytes). */
+  public InputStream input() {
+    return in;
+  }
+
   /** Reads one response; {@code headRequest} means no body follows whatever the headers say. */
   public Response read(boolean headRequest) throws IOException {
     String status = line();

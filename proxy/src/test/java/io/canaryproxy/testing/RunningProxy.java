@@ -84,6 +84,11 @@ public final class RunningProxy implements AutoCloseable {
     return "http://127.0.0.1:" + port() + path;
   }
 
+  /** The forwarder's shared state (open tunnels, draining). */
+  public io.canaryproxy.forwarding.ForwardingContext forwarding() {
+    return server.forwarding();
+  }
+
   public Router router() {
     return router;
   }

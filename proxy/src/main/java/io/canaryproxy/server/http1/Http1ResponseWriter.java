@@ -98,6 +98,28 @@ final class Http1ResponseWriter {
   }
 
   /**
+   * Writes and flushes a {@code 101 Switching Protocols} head (it has no body: RFC 9110 §15.2.2),
+   * after which the encoder passes the tunnel's bytes on unencoded.
+   */
+  void writeSwitch(ResponseHead head) {
+    HttpResponse h = toNetty(head);
+    HttpHeaders headers = h.headers();
+    headers.remove(HttpHeaderNames.CONTENT_LENGTH);
+    headers.remove(HttpHeaderNames.TRANSFER_ENCODING);
+    FullHttpResponse response =
+        new DefaultFullHttpResponse(
+            HttpVersion.HTTP_1_1,
+            h.status(),
+            Unpooled.EMPTY_BUFFER,
+            headers,
+            EmptyHttpHeaders.INSTANCE);
+    encoder.nextResponseAnswersHead(true);
+    ctx.write(response, ctx.voidPromise());
+    encoder.passThrough();
+    ctx.flush();
+  }
+
+  /**
    * Ends the response body with its final {@code piece} ({@code null} when none is left; taken
    * over) and its trailers (sent when chunked), and flushes.
    */

@@ -4,6 +4,7 @@ import io.canaryproxy.forwarding.ClientOrigin;
 import io.canaryproxy.forwarding.Downstream;
 import io.canaryproxy.forwarding.Forwarder;
 import io.canaryproxy.forwarding.ForwardingContext;
+import io.canaryproxy.forwarding.Tunnel;
 import io.canaryproxy.forwarding.UpstreamFailure;
 import io.canaryproxy.http.BodyEnd;
 import io.canaryproxy.http.ResponseHead;
@@ -31,7 +32,9 @@ import org.slf4j.LoggerFactory;
  * Http1ResponseWriter}). It owns everything HTTP/1-specific on the client side: pipelining order
  * (requests wait in a {@link PipelineQueue} until the forwarder takes them), reading only while
  * nothing waits and the backend can take bytes, keep-alive and {@code Connection}, {@code Expect:
- * 100-continue}, and answering a {@link RejectedRequest} in order before closing.
+ * 100-continue}, and answering a {@link RejectedRequest} in order before closing. After a {@code
+ * 101} it hands every client byte to the connection's {@link Tunnel}, steering its decoder through
+ * {@link RequestFraming}.
  */
 public final class Http1ServerHandler extends ChannelInboundHandlerAdapter implements Downstream {
   private static final Logger log = LoggerFactory.getLogger(Http1ServerHandler.class);
@@ -40,6 +43,19 @@ public final class Http1ServerHandler extends ChannelInboundHandlerAdapter imple
   private final int requestBufferBytes;
   private final PipelineQueue pending = new PipelineQueue(this::tryHandle);
   private final Http1Request view = new Http1Request();
+
+  /** The request decoder, or {@code null} when upgrades cannot be tunnelled (then declined). */
+  private final RequestFraming framing;
+
+  /** The tunnel this connection became after a {@code 101}, or {@code null}. */
+  private Tunnel tunnel;
+
+  /**
+   * The exchange in progress is for a request with {@code Upgrade}, after whose end the decoder
+   * holds back what follows (a later pipelined upgrade request's hold is not this exchange's).
+   */
+  private boolean upgradeInProgress;
+
   private Http1ResponseWriter writer;
   private Forwarder forwarder;
   private ChannelHandlerContext ctx;
@@ -57,8 +73,17 @@ public final class Http1ServerHandler extends ChannelInboundHandlerAdapter imple
    *     taken for it; 0 streams at once
    */
   public Http1ServerHandler(ForwardingContext fc, int requestBufferBytes) {
+    this(fc, requestBufferBytes, null);
+  }
+
+  /**
+   * @param framing the connection's request decoder, which holds back bytes after an upgrade
+   *     request until its answer; {@code null} declines every upgrade
+   */
+  public Http1ServerHandler(ForwardingContext fc, int requestBufferBytes, RequestFraming framing) {
     this.fc = fc;
     this.requestBufferBytes = requestBufferBytes;
+    this.framing = framing;
   }
 
   @Override
@@ -86,6 +111,14 @@ public final class Http1ServerHandler extends ChannelInboundHandlerAdapter imple
 
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    if (tunnel != null) {
+      if (msg instanceof ByteBuf bytes) {
+        tunnel.clientBytes(bytes);
+      } else {
+        ReferenceCountUtil.release(msg);
+      }
+      return;
+    }
     if (pending.closed() || forwarder == null) {
       ReferenceCountUtil.release(msg);
       return;
@@ -96,7 +129,10 @@ public final class Http1ServerHandler extends ChannelInboundHandlerAdapter imple
 
   @Override
   public void channelReadComplete(ChannelHandlerContext ctx) {
-    if (forwarder != null) {
+    if (tunnel != null) {
+      tunnel.clientReadComplete();
+      updateReading();
+    } else if (forwarder != null) {
       forwarder.readComplete();
     }
   }
@@ -114,6 +150,7 @@ public final class Http1ServerHandler extends ChannelInboundHandlerAdapter imple
         writer.writeContinue();
       }
       forwarder.origin(ctx.channel().attr(ClientOrigin.KEY).get());
+      upgradeInProgress = request.headers().contains(HttpHeaderNames.UPGRADE);
       forwarder.offerHead(view.reset(request));
       return true;
     }
@@ -147,7 +184,13 @@ public final class Http1ServerHandler extends ChannelInboundHandlerAdapter imple
   }
 
   private void updateReading() {
-    boolean read = !pending.closed() && pending.isEmpty() && forwarder.wantsInput();
+    boolean read =
+        tunnel != null
+            ? tunnel.wantsInput()
+            : !pending.closed()
+                && pending.isEmpty()
+                && forwarder.wantsInput()
+                && (framing == null || !framing.holding());
     if (read != reading) {
       reading = read;
       ctx.channel().config().setAutoRead(read);
@@ -245,9 +288,29 @@ public final class Http1ServerHandler extends ChannelInboundHandlerAdapter imple
     if (close) {
       closeAfterFlush(requestUnfinished);
     } else {
+      if (upgradeInProgress && framing != null && framing.holding()) {
+        framing.resume(); // the upgrade was not taken: what followed is the next request
+      }
+      upgradeInProgress = false;
       pending.drain();
       updateReading();
     }
+  }
+
+  @Override
+  public boolean canTunnel() {
+    return framing != null;
+  }
+
+  @Override
+  public void switchProtocols(ResponseHead head, Tunnel t) {
+    writer.writeSwitch(head);
+    tunnel = t;
+    pending.close();
+    t.start(ctx.channel());
+    framing.passThrough(); // what the client sent after its request is the first tunnel data
+    t.clientReadComplete();
+    updateReading();
   }
 
   @Override
@@ -265,7 +328,9 @@ public final class Http1ServerHandler extends ChannelInboundHandlerAdapter imple
 
   @Override
   public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-    if (forwarder != null) {
+    if (tunnel != null) {
+      tunnel.clientWritabilityChanged(ctx.channel().isWritable());
+    } else if (forwarder != null) {
       forwarder.clientWritabilityChanged(ctx.channel().isWritable());
     }
     ctx.fireChannelWritabilityChanged();
@@ -274,6 +339,12 @@ public final class Http1ServerHandler extends ChannelInboundHandlerAdapter imple
   @Override
   public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
     if (evt instanceof IdleStateEvent) {
+      if (tunnel != null) {
+        if (!tunnel.open()) {
+          ctx.close(); // a tunnel that ended but whose last bytes the client does not read
+        }
+        return; // an open tunnel has its own idle timeout (timeouts.tunnelIdle)
+      }
       if (forwarder != null && !forwarder.busy() && pending.isEmpty()) {
         ctx.close();
       }
@@ -286,6 +357,9 @@ public final class Http1ServerHandler extends ChannelInboundHandlerAdapter imple
   public void channelInactive(ChannelHandlerContext ctx) {
     pending.close();
     releaseHeldPiece();
+    if (tunnel != null) {
+      tunnel.clientClosed();
+    }
     if (forwarder != null) {
       forwarder.clientClosed();
     }
