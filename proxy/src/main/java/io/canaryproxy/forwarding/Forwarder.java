@@ -355,6 +355,9 @@ public final class Forwarder {
     if (exposeVariant) {
       head.headers().set(VARIANT_HEADER, ex.route.variant.label());
     }
+    if (ex.route.setCookie != null) {
+      ForwardHeaders.addVisitorCookie(head.headers(), ex.route.setCookie);
+    }
     if (tap != null) {
       tap.onResponse(head);
     }

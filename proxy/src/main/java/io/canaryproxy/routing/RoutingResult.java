@@ -10,7 +10,9 @@ public final class RoutingResult {
     RULE,
     OVERRIDE,
     COHORT,
-    ANONYMOUS
+    ANONYMOUS,
+    /** a trusted peer upstream chose the variant ({@code routing.propagate}) */
+    PROPAGATED
   }
 
   /** Backend name the request goes to. */
@@ -32,4 +34,10 @@ public final class RoutingResult {
    * it.
    */
   public boolean stripOverride;
+
+  /**
+   * With {@code anonymous: cookie}, the {@code Set-Cookie} value that gives a new visitor the id in
+   * {@link #userKey}; {@code null} when the request carried a key.
+   */
+  public String setCookie;
 }
