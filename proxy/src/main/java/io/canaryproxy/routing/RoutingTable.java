@@ -262,7 +262,8 @@ public final class RoutingTable {
   /**
    * Routes by the variant a trusted peer upstream chose ({@code propagate.header}, else with {@code
    * propagate.baggage} its baggage member) and returns true; false when there is none, it is not
-   * {@code stable} or {@code canary}, or the peer is not in {@code propagate.trustInbound}.
+   * {@code stable} or {@code canary}, the peer is not in {@code propagate.trustInbound}, or it is
+   * {@code canary} while this table's canary share is 0 (a rolled-back canary gets no users).
    */
   private boolean honourPropagated(RequestView request, RoutingResult out) {
     String value = request.header(propagateHeader);
@@ -273,6 +274,10 @@ public final class RoutingTable {
       return false;
     }
     if (value.equalsIgnoreCase("canary")) {
+      if (threshold == 0) {
+        // This service's canary takes no users (not started, or rolled back): never send it any.
+        return false;
+      }
       set(out, canary, Variant.CANARY, Reason.PROPAGATED);
       return true;
     }

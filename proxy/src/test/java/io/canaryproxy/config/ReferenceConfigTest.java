@@ -23,6 +23,8 @@ class ReferenceConfigTest {
 
     assertThat(c.backends()).containsOnlyKeys("stable", "canary", "shadow");
     assertThat(c.routing().rules()).hasSize(3);
+    assertThat(c.routing().anonymousCookie()).isEqualTo(RoutingConfig.AnonymousCookie.DEFAULT);
+    assertThat(c.routing().propagate().trustInbound()).containsExactly("10.0.0.0/8");
     assertThat(c.mirror()).isNotNull();
     assertThat(c.rollout()).isNotNull();
   }
@@ -57,6 +59,8 @@ class ReferenceConfigTest {
             BackendConfig.class,
             RoutingConfig.class,
             RoutingConfig.OverrideConfig.class,
+            RoutingConfig.AnonymousCookie.class,
+            RoutingConfig.Propagate.class,
             MirrorConfig.class,
             MirrorConfig.CompareConfig.class,
             RolloutConfig.class,

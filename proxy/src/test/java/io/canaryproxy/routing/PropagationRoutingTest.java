@@ -12,11 +12,18 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 /** {@code routing.propagate}: a variant chosen upstream is honoured only from trusted peers. */
 class PropagationRoutingTest {
-  /** A user whose cohort is stable at 0% and whom only propagation can send to the canary. */
+  /** At 1%, {@link #USER}'s cohort is stable: only propagation can send that user to the canary. */
   private static final String TABLE =
-      "{userKey: [{header: x-user-id}], canaryPercent: 0, propagate: {header: x-canary-variant,"
+      "{userKey: [{header: x-user-id}], canaryPercent: 1, salt: p, propagate: {header: x-canary-variant,"
           + " baggage: true, trustInbound: [\"10.0.0.0/8\"]},"
           + " rules: [{match: {path: {prefix: /pinned/}}, to: stable}]}";
+
+  private static final String USER = "someone";
+
+  @Test
+  void theUserIsStableByCohort() {
+    assertThat(Cohorts.inCanary(Cohorts.bucket("p", USER), 1)).isFalse();
+  }
 
   @ParameterizedTest(name = "[{index}] {0} from {1} at {2} -> {3}")
   @CsvSource(
@@ -38,7 +45,7 @@ class PropagationRoutingTest {
     int colon = header.indexOf(':');
     FakeRequest req =
         request()
-            .header("x-user-id", "someone")
+            .header("x-user-id", USER)
             .header(header.substring(0, colon).trim(), header.substring(colon + 1).trim())
             .path(path);
     if (from != null) {
@@ -64,13 +71,23 @@ class PropagationRoutingTest {
 
   @Test
   void withoutBaggageTheMemberIsNotRead() {
-    RoutingTable t = table("{canaryPercent: 0, propagate: {trustInbound: [\"10.0.0.0/8\"]}}");
+    RoutingTable t = table("{canaryPercent: 1, propagate: {trustInbound: [\"10.0.0.0/8\"]}}");
     RoutingResult r =
         route(t, request().header("baggage", "x-canary-variant=canary").from("10.0.0.1"));
     assertThat(r.variant).isEqualTo(Variant.STABLE);
     assertThat(t.propagateHeader()).isEqualTo("x-canary-variant");
     assertThat(t.propagateBaggage()).isFalse();
     assertThat(t.headersRead()).contains("x-canary-variant", "baggage");
+  }
+
+  @Test
+  void aPropagatedCanaryIsRefusedWhileThisCanaryTakesNoUsers() {
+    RoutingResult r =
+        route(
+            table(TABLE).withCanaryPercent(0),
+            request().header("x-canary-variant", "canary").from("10.0.0.1"));
+    assertThat(r.variant).isEqualTo(Variant.STABLE);
+    assertThat(r.reason).isEqualTo(Reason.ANONYMOUS);
   }
 
   @Test
