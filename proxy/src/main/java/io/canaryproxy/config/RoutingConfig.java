@@ -32,7 +32,15 @@ public record RoutingConfig(
     List<RuleConfig> rules,
     boolean exposeVariantHeader,
     AnonymousCookie anonymousCookie,
-    Propagate propagate) {
+    Propagate propagate,
+    List<Arm> experiments) {
+
+  /** The most arms {@code routing.experiments} may have: each arm is a metric label value. */
+  public static final int MAX_ARMS = 8;
+
+  public RoutingConfig {
+    experiments = experiments == null ? List.of() : List.copyOf(experiments);
+  }
 
   /** A routing section without an anonymous cookie or propagation. */
   public RoutingConfig(
@@ -56,7 +64,8 @@ public record RoutingConfig(
         rules,
         exposeVariantHeader,
         null,
-        null);
+        null,
+        List.of());
   }
 
   /** This section with another canary share, 0..100. */
@@ -72,7 +81,8 @@ public record RoutingConfig(
         rules,
         exposeVariantHeader,
         anonymousCookie,
-        propagate);
+        propagate,
+        experiments);
   }
 
   /** What happens to a request without a user key. */
@@ -113,6 +123,18 @@ public record RoutingConfig(
    *     others it is removed. Default: none
    */
   public record Propagate(String header, boolean baggage, List<String> trustInbound) {}
+
+  /**
+   * One arm of {@code routing.experiments}: users whose cohort bucket falls in the arm's range go
+   * to {@code backend}. Arms take disjoint bucket ranges from the top (bucket 9999) down, in order,
+   * so they never meet the canary's range, which grows from bucket 0 up.
+   *
+   * @param name the arm's label in metrics, JSON and the propagated header: lower case, 1..32
+   *     characters
+   * @param backend backend name, other than the stable and canary ones
+   * @param percent 0..100 (0.01 steps), the share of users in the arm
+   */
+  public record Arm(String name, String backend, double percent) {}
 
   /**
    * One place a user key can come from: a request header, a cookie, or the client certificate

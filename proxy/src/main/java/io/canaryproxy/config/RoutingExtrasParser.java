@@ -1,12 +1,18 @@
 package io.canaryproxy.config;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.canaryproxy.config.RoutingConfig.Anonymous;
 import io.canaryproxy.config.RoutingConfig.AnonymousCookie;
+import io.canaryproxy.config.RoutingConfig.Arm;
 import io.canaryproxy.config.RoutingConfig.Propagate;
 import io.canaryproxy.net.Cidr;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
+import java.util.regex.Pattern;
 
 /** Reads {@code routing.anonymousCookie} and {@code routing.propagate}. */
 final class RoutingExtrasParser {
@@ -86,6 +92,76 @@ final class RoutingExtrasParser {
     return new Propagate(
         header.toLowerCase(Locale.ROOT), m.bool("baggage", false), List.copyOf(cidrs));
   }
+
+  /**
+   * {@code routing.experiments}: at most {@link RoutingConfig#MAX_ARMS} arms with distinct names
+   * and backends other than stable and canary, whose shares add up to at most 100.
+   */
+  static List<Arm> experiments(
+      YamlMap routing, String stable, String canary, Set<String> backends) {
+    List<JsonNode> items =
+        routing.list("experiments", "a list of {name: ARM, backend: BACKEND, percent: 0..100}");
+    if (items.size() > RoutingConfig.MAX_ARMS) {
+      routing.error(
+          "experiments", items.size() + " arms (expected: at most " + RoutingConfig.MAX_ARMS + ")");
+    }
+    List<Arm> arms = new ArrayList<>();
+    Set<String> names = new HashSet<>();
+    int total = 0;
+    for (int i = 0; i < items.size(); i++) {
+      YamlMap arm =
+          YamlMap.of(
+              items.get(i),
+              routing.path("experiments") + "[" + i + "]",
+              routing.errors(),
+              "name",
+              "backend",
+              "percent");
+      String name = arm.requiredString("name", "an arm name");
+      if (name != null && !ARM_NAME.matcher(name).matches()) {
+        arm.invalid(
+            "name", "lower-case letters, digits, - and _, 1..32 characters, a letter first");
+        name = null;
+      } else if (name != null && RESERVED.contains(name)) {
+        arm.invalid("name", "a name other than " + String.join(", ", RESERVED));
+        name = null;
+      } else if (name != null && !names.add(name)) {
+        arm.invalid("name", "a name not used by another arm");
+        name = null;
+      }
+      String backend = arm.requiredString("backend", "a backend name");
+      if (backend != null) {
+        ConfigLoader.checkBackend(arm, "backend", backend, backends);
+        if (backend.equals(stable) || backend.equals(canary)) {
+          arm.invalid("backend", "a backend other than routing.stable and routing.canary");
+        }
+      }
+      if (!arm.has("percent")) {
+        arm.missing("percent", "0..100");
+      }
+      double percent = arm.number("percent", 0, 0, 100, "0..100");
+      total += buckets(percent);
+      if (name != null && backend != null) {
+        arms.add(new Arm(name, backend, percent));
+      }
+    }
+    if (total > 10_000) {
+      routing.error(
+          "experiments",
+          "the arms' percents add up to " + total / 100.0 + " (expected: at most 100)");
+    }
+    return List.copyOf(arms);
+  }
+
+  /** Buckets (0.01% each) of a share, rounded as the cohort threshold is. */
+  private static int buckets(double percent) {
+    return (int) Math.round(percent * 100);
+  }
+
+  private static final Pattern ARM_NAME = Pattern.compile("[a-z][a-z0-9_-]{0,31}");
+
+  /** Labels the variant metric already uses. */
+  private static final List<String> RESERVED = List.of("stable", "canary", "other", "shadow");
 
   /** An RFC 9110 token, as header and cookie names must be. */
   static boolean isToken(String s) {

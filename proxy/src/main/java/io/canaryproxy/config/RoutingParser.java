@@ -30,7 +30,8 @@ final class RoutingParser {
     "rules",
     "exposeVariantHeader",
     "anonymousCookie",
-    "propagate"
+    "propagate",
+    "experiments"
   };
 
   private RoutingParser() {}
@@ -72,7 +73,8 @@ final class RoutingParser {
         rules(m, backends),
         m.bool("exposeVariantHeader", false),
         RoutingExtrasParser.anonymousCookie(m, anonymous),
-        propagate);
+        propagate,
+        RoutingExtrasParser.experiments(m, stable, canary, backends));
   }
 
   private static List<UserKeySource> userKey(YamlMap m) {

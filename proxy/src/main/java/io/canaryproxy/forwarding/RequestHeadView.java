@@ -38,10 +38,7 @@ final class RequestHeadView implements RequestView {
     }
     if (table.propagateHeader() != null) {
       ForwardHeaders.propagate(
-          request.headers(),
-          table.propagateHeader(),
-          table.propagateBaggage(),
-          out.variant.label());
+          request.headers(), table.propagateHeader(), table.propagateBaggage(), out.label());
     }
   }
 

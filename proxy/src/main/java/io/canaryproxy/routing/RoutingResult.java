@@ -12,7 +12,9 @@ public final class RoutingResult {
     COHORT,
     ANONYMOUS,
     /** a trusted peer upstream chose the variant ({@code routing.propagate}) */
-    PROPAGATED
+    PROPAGATED,
+    /** the user's bucket is in the range of an arm of {@code routing.experiments} */
+    EXPERIMENT
   }
 
   /** Backend name the request goes to. */
@@ -40,4 +42,15 @@ public final class RoutingResult {
    * {@link #userKey}; {@code null} when the request carried a key.
    */
   public String setCookie;
+
+  /**
+   * The arm of {@code routing.experiments} the request went to ({@link #variant} is then {@link
+   * Variant#OTHER}), or {@code null}.
+   */
+  public String arm;
+
+  /** The label that names where the request went: the arm's name, else the variant's label. */
+  public String label() {
+    return arm != null ? arm : variant.label();
+  }
 }

@@ -43,6 +43,7 @@ public final class RoutingTable {
   private final String propagateHeader;
   private final boolean propagateBaggage;
   private final Cidr[] propagateTrusted;
+  private final Arms arms;
   private final Set<String> headersRead;
 
   private RoutingTable(RoutingConfig config, RoutingTable compiled) {
@@ -62,6 +63,7 @@ public final class RoutingTable {
     this.propagateHeader = compiled.propagateHeader;
     this.propagateBaggage = compiled.propagateBaggage;
     this.propagateTrusted = compiled.propagateTrusted;
+    this.arms = compiled.arms;
     this.headersRead = compiled.headersRead;
   }
 
@@ -120,6 +122,7 @@ public final class RoutingTable {
     for (int i = 0; i < propagateTrusted.length; i++) {
       propagateTrusted[i] = Cidr.parse(inbound.get(i));
     }
+    this.arms = new Arms(cfg.experiments());
     Set<String> read = new HashSet<>(headersRead(sources, overrideHeader, ruleConfigs));
     if (trustForwardedFor > 0) {
       read.add(ForwardedFor.HEADER);
@@ -189,6 +192,11 @@ public final class RoutingTable {
     return new RoutingTable(config.withCanaryPercent(percent), this);
   }
 
+  /** The arms of {@code routing.experiments}, in order (empty without experiments). */
+  public List<String> armNames() {
+    return arms.names();
+  }
+
   /** The share of users, 0..100, routed to the canary. */
   public double canaryPercent() {
     return config.canaryPercent();
@@ -220,6 +228,7 @@ public final class RoutingTable {
     out.userKey = key;
     out.bucket = key == null ? -1 : hasher.bucket(key);
     out.stripOverride = false;
+    out.arm = null;
     if (overrideHeader != null) {
       String value = request.header(overrideHeader);
       if (value != null) {
@@ -241,6 +250,9 @@ public final class RoutingTable {
       }
     }
     if (propagateHeader != null && honourPropagated(request, out)) {
+      return;
+    }
+    if (key != null && arms.route(out.bucket, out)) {
       return;
     }
     if (key != null) {
@@ -283,6 +295,10 @@ public final class RoutingTable {
     }
     if (value.equalsIgnoreCase("stable")) {
       set(out, stable, Variant.STABLE, Reason.PROPAGATED);
+      return true;
+    }
+    if (arms.routeByName(value, out)) {
+      out.reason = Reason.PROPAGATED;
       return true;
     }
     return false;

@@ -29,12 +29,12 @@ class ConfigErrorsTest {
             "routing: {canaryPrecent: 10}",
             "routing.canaryPrecent: unknown key (expected: one of stable, canary, userKey,"
                 + " canaryPercent, salt, anonymous, override, rules, exposeVariantHeader,"
-                + " anonymousCookie, propagate)"),
+                + " anonymousCookie, propagate, experiments)"),
         arguments(
             "routing: 5",
             "routing: 5 (expected: a mapping with keys stable, canary, userKey, canaryPercent, "
                 + "salt, anonymous, override, rules, exposeVariantHeader, anonymousCookie,"
-                + " propagate)"),
+                + " propagate, experiments)"),
         arguments("ioThreads: two", "ioThreads: \"two\" (expected: an integer, 1..1024)"),
         arguments("ioThreads: 1.5", "ioThreads: 1.5 (expected: an integer, 1..1024)"),
         arguments(
@@ -76,6 +76,25 @@ class ConfigErrorsTest {
             "routing: {anonymous: cookie, anonymousCookie: {domain: x.org}}",
             "routing.anonymousCookie.domain: unknown key (expected: one of name, maxAge, secure,"
                 + " httpOnly, sameSite)"),
+        // experiments (A/B/n)
+        arguments(
+            "backends: {stable: {endpoints: [\"127.0.0.1:1\"]}, canary: {endpoints:"
+                + " [\"127.0.0.1:2\"]}, b: {endpoints: [\"127.0.0.1:3\"]}}\n"
+                + "routing: {experiments: [{name: B, backend: b, percent: 5}, {name: canary,"
+                + " backend: b, percent: 5}, {name: x, backend: canary, percent: 5}, {name: y,"
+                + " backend: nowhere, percent: 5}, {name: z, backend: b}, {name: z, backend: b,"
+                + " percent: 81}]}",
+            "routing.experiments[0].name: \"B\" (expected: lower-case letters, digits, - and _,"
+                + " 1..32 characters, a letter first)\n"
+                + "routing.experiments[1].name: \"canary\" (expected: a name other than stable,"
+                + " canary, other, shadow)\n"
+                + "routing.experiments[2].backend: \"canary\" (expected: a backend other than"
+                + " routing.stable and routing.canary)\n"
+                + "routing.experiments[3].backend: \"nowhere\" (expected: a name under backends:"
+                + " stable, canary, b)\n"
+                + "routing.experiments[4].percent: missing (expected: 0..100)\n"
+                + "routing.experiments[5].name: \"z\" (expected: a name not used by another arm)\n"
+                + "routing.experiments: the arms' percents add up to 101.0 (expected: at most 100)"),
         // propagation downstream
         arguments(
             "routing: {propagate: {header: \"x canary\"}}",

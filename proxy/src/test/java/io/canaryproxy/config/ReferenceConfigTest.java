@@ -42,6 +42,7 @@ class ReferenceConfigTest {
             "historySize",
             "prometheusUrl",
             "jsonField", // only with revision.url, which the reference leaves commented out
+            "backend", // an experiment arm's; the reference's arms are commented out
             "kind",
             "name",
             "match",
@@ -61,6 +62,7 @@ class ReferenceConfigTest {
             RoutingConfig.OverrideConfig.class,
             RoutingConfig.AnonymousCookie.class,
             RoutingConfig.Propagate.class,
+            RoutingConfig.Arm.class,
             MirrorConfig.class,
             MirrorConfig.CompareConfig.class,
             RolloutConfig.class,
@@ -91,6 +93,7 @@ class ReferenceConfigTest {
     assertThat(text)
         .contains(
             "# jsonField:",
+            "#     backend: checkout-b",
             "maxIncrease:",
             "maxRatio:",
             "header:",
