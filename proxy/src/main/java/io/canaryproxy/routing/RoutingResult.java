@@ -49,8 +49,11 @@ public final class RoutingResult {
    */
   public String arm;
 
-  /** The label that names where the request went: the arm's name, else the variant's label. */
+  /**
+   * The label that names where the request went: the arm's name, else the variant's label ({@code
+   * null} before a request was routed).
+   */
   public String label() {
-    return arm != null ? arm : variant.label();
+    return arm != null ? arm : variant == null ? null : variant.label();
   }
 }
