@@ -19,6 +19,12 @@ final class RoutingExtrasParser {
   /** The longest {@code Max-Age} accepted: browsers cap cookie lifetimes near 400 days anyway. */
   private static final Duration MAX_AGE_LIMIT = Duration.ofDays(400);
 
+  /** An arm's name: it becomes a metric label value and a header value. */
+  private static final Pattern ARM_NAME = Pattern.compile("[a-z][a-z0-9_-]{0,31}");
+
+  /** Labels the variant metric already uses. */
+  private static final List<String> RESERVED = List.of("stable", "canary", "other", "shadow");
+
   private RoutingExtrasParser() {}
 
   /**
@@ -157,11 +163,6 @@ final class RoutingExtrasParser {
   private static int buckets(double percent) {
     return (int) Math.round(percent * 100);
   }
-
-  private static final Pattern ARM_NAME = Pattern.compile("[a-z][a-z0-9_-]{0,31}");
-
-  /** Labels the variant metric already uses. */
-  private static final List<String> RESERVED = List.of("stable", "canary", "other", "shadow");
 
   /** An RFC 9110 token, as header and cookie names must be. */
   static boolean isToken(String s) {

@@ -18,10 +18,11 @@ import java.util.concurrent.ThreadLocalRandom;
 /**
  * An immutable routing snapshot compiled once from {@link RoutingConfig}. {@link #route} decides in
  * this order: a trusted override header, then the rules (first match wins), then a variant
- * propagated by a trusted peer, then the user's cohort bucket (with {@code anonymous: cookie} a
- * visitor without a key gets a new id and is routed by it), then the anonymous policy. It is safe
- * to call from any thread. A decision allocates nothing for an ASCII header key and non-regex
- * rules; a key read from a cookie costs one substring.
+ * propagated by a trusted peer, then the user's cohort bucket (an experiment arm's range first,
+ * then the canary's; with {@code anonymous: cookie} a visitor without a key gets a new id and is
+ * routed by it), then the anonymous policy. It is safe to call from any thread. A decision
+ * allocates nothing for an ASCII header key and non-regex rules; a key read from a cookie costs one
+ * substring.
  */
 public final class RoutingTable {
   private static final String COOKIE = "cookie";
