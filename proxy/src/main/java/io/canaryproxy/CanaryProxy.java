@@ -4,6 +4,8 @@ import io.canaryproxy.admin.AdminResponse;
 import io.canaryproxy.admin.AdminServer;
 import io.canaryproxy.admin.EffectiveConfig;
 import io.canaryproxy.admin.EndpointsJson;
+import io.canaryproxy.admin.ExperimentsJson;
+import io.canaryproxy.analysis.CanaryJudge;
 import io.canaryproxy.analysis.CanaryPercentSink;
 import io.canaryproxy.analysis.RolloutController;
 import io.canaryproxy.analysis.RolloutEventListener;
@@ -27,6 +29,7 @@ import io.canaryproxy.forwarding.ProxyListener;
 import io.canaryproxy.lifecycle.Lifecycle;
 import io.canaryproxy.metrics.AccessLog;
 import io.canaryproxy.metrics.DnsMeters;
+import io.canaryproxy.metrics.ExperimentMetrics;
 import io.canaryproxy.metrics.LatencyRecorders;
 import io.canaryproxy.metrics.MetricNames;
 import io.canaryproxy.metrics.MetricsScheduler;
@@ -75,6 +78,7 @@ public final class CanaryProxy implements AutoCloseable {
   private final ProxyConfig config;
   private final Router router;
   private final LatencyRecorders recorders;
+  private final ExperimentMetrics experiments;
   private final MicrometerBinding metrics;
   private final AccessLog accessLog;
   private final WebhookNotifier webhook;
@@ -131,8 +135,11 @@ public final class CanaryProxy implements AutoCloseable {
             recorders,
             () -> ready && !draining,
             this::mirrorStats);
+    this.experiments = new ExperimentMetrics(metrics.registry(), m);
+    experiments.arms(table.armNames());
     List<ProxyListener> listeners =
-        new ArrayList<>(List.of(recorders, metrics, new TunnelMeters(metrics.registry())));
+        new ArrayList<>(
+            List.of(recorders, metrics, experiments, new TunnelMeters(metrics.registry())));
     if (config.accessLog().enabled()) {
       accessLog = new AccessLog(config.accessLog());
       accessLog.bindTo(metrics.registry());
@@ -228,6 +235,14 @@ public final class CanaryProxy implements AutoCloseable {
         EndpointsJson.handler(() -> live.backends(), directory));
     DnsMeters.bindTo(metrics.registry(), directory);
     this.scheduler = new MetricsScheduler(recorders, m.interval());
+    scheduler.addListener(snapshot -> experiments.roll());
+    admin.route(
+        HttpMethod.GET,
+        "/admin/experiments",
+        ExperimentsJson.handler(
+            recorders,
+            experiments::cumulative,
+            new CanaryJudge(ExperimentsJson.analysis(config.rollout()), Clock.systemUTC())));
     if (config.rollout() != null) {
       scheduler.addListener(
           snapshot ->
@@ -369,6 +384,7 @@ public final class CanaryProxy implements AutoCloseable {
     List<String> restartOnly = ConfigDiff.restartOnly(live, next);
     proxy.forwarding().updateBackends(next.backends());
     RoutingTable compiled = RoutingTable.compile(next.routing());
+    experiments.arms(compiled.armNames());
     boolean rolloutOwnsPercent = config.rollout() != null;
     router.update(
         current ->

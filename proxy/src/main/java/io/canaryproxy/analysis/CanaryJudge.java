@@ -104,6 +104,14 @@ public final class CanaryJudge {
   }
 
   /**
+   * Judges one arm of {@code routing.experiments} against stable with the checks of {@link
+   * #judge(JudgeInput)} (no mirror); the verdict's text names the arm.
+   */
+  public Verdict judgeArm(String arm, VariantSample stable, VariantSample sample) {
+    return evaluate(arm, stable, sample, null, false, true, 1.0, "");
+  }
+
+  /**
    * Judges a step as {@link RolloutController} does: its whole evidence at half of each check's
    * error budget, and each of its {@code recent} windows at its share of the other half ({@link
    * RecentWindows}). The look FAILs when the whole evidence or any window fails; otherwise the

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.canaryproxy.config.RoutingConfig.Anonymous;
 import io.canaryproxy.config.RoutingConfig.NamedMatch;
 import io.canaryproxy.config.RoutingConfig.OverrideConfig;
+import io.canaryproxy.config.RoutingConfig.Propagate;
 import io.canaryproxy.config.RoutingConfig.RuleConfig;
 import io.canaryproxy.config.RoutingConfig.StringMatch;
 import io.canaryproxy.config.RoutingConfig.StringMatch.Op;
@@ -27,7 +28,10 @@ final class RoutingParser {
     "anonymous",
     "override",
     "rules",
-    "exposeVariantHeader"
+    "exposeVariantHeader",
+    "anonymousCookie",
+    "propagate",
+    "experiments"
   };
 
   private RoutingParser() {}
@@ -42,18 +46,35 @@ final class RoutingParser {
     }
     double percent = m.number("canaryPercent", 0, 0, 100, "0..100");
     String salt = m.string("salt", "");
+    Anonymous anonymous = m.choice("anonymous", Anonymous.STABLE, Anonymous.class);
+    OverrideConfig override =
+        m.declared("override")
+            ? override(m.map("override", "header", "trustedCidrs", "trustForwardedFor"))
+            : null;
+    Propagate propagate = m.declared("propagate") ? RoutingExtrasParser.propagate(m) : null;
+    if (propagate != null
+        && override != null
+        && propagate.header() != null
+        && propagate.header().equals(override.header())) {
+      m.error(
+          "propagate",
+          "header "
+              + quote(propagate.header())
+              + " (expected: a header other than override.header)");
+    }
     return new RoutingConfig(
         stable,
         canary,
         userKey(m),
         percent,
         salt,
-        m.choice("anonymous", Anonymous.STABLE, Anonymous.class),
-        m.declared("override")
-            ? override(m.map("override", "header", "trustedCidrs", "trustForwardedFor"))
-            : null,
+        anonymous,
+        override,
         rules(m, backends),
-        m.bool("exposeVariantHeader", false));
+        m.bool("exposeVariantHeader", false),
+        RoutingExtrasParser.anonymousCookie(m, anonymous),
+        propagate,
+        RoutingExtrasParser.experiments(m, stable, canary, backends));
   }
 
   private static List<UserKeySource> userKey(YamlMap m) {

@@ -3,8 +3,10 @@ package io.canaryproxy.forwarding;
 import io.canaryproxy.http.HeaderNames;
 import io.canaryproxy.http.Headers;
 import io.canaryproxy.http.HopByHop;
+import io.canaryproxy.routing.Baggage;
 import io.netty.util.AsciiString;
 import java.net.InetSocketAddress;
+import java.util.List;
 import java.util.Set;
 
 /**
@@ -14,6 +16,8 @@ import java.util.Set;
 final class ForwardHeaders {
   private static final AsciiString HTTP = AsciiString.cached("http");
   private static final AsciiString HTTPS = AsciiString.cached("https");
+  private static final AsciiString BAGGAGE = AsciiString.cached("baggage");
+  private static final AsciiString SET_COOKIE = AsciiString.cached("set-cookie");
 
   private ForwardHeaders() {}
 
@@ -44,6 +48,50 @@ final class ForwardHeaders {
         headers.set(HeaderNames.X_FORWARDED_HOST, host);
       }
     }
+  }
+
+  /**
+   * {@code routing.propagate}: sets {@code header} to the chosen variant's {@code label}, replacing
+   * what the client sent, and owns the baggage member named {@code header}: an inbound one is
+   * removed (a trusted peer's was already honoured by routing), and with {@code baggage} the chosen
+   * one is appended after the other members (W3C Baggage; several {@code baggage} fields are joined
+   * into one, which the specification allows).
+   */
+  static void propagate(Headers headers, String header, boolean baggage, String label) {
+    headers.set(header, label);
+    List<String> values = headers.getAll(BAGGAGE);
+    boolean inbound = false;
+    for (String v : values) {
+      inbound |= v.contains(header);
+    }
+    if (!baggage && !inbound) {
+      return;
+    }
+    String joined = values.isEmpty() ? null : String.join(",", values);
+    String rewritten = Baggage.rewrite(joined, header, baggage ? label : null);
+    if (rewritten == null) {
+      headers.remove(BAGGAGE);
+    } else {
+      headers.set(BAGGAGE, rewritten);
+    }
+  }
+
+  /**
+   * Appends {@code setCookie} (a new visitor's id cookie, {@code name=value; attributes}) to a
+   * response, unless the backend already sets a cookie of that name: the application's own value
+   * wins, and routing follows it from the next request.
+   */
+  static void addVisitorCookie(Headers headers, String setCookie) {
+    int eq = setCookie.indexOf('=');
+    for (String v : headers.getAll(SET_COOKIE)) {
+      String trimmed = v.stripLeading();
+      if (trimmed.length() > eq
+          && trimmed.charAt(eq) == '='
+          && trimmed.regionMatches(0, setCookie, 0, eq)) {
+        return;
+      }
+    }
+    headers.add(SET_COOKIE, setCookie);
   }
 
   /** A Host value for a request that came without one (HTTP/1.0). */

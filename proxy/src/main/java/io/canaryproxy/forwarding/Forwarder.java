@@ -384,7 +384,10 @@ public final class Forwarder {
       ex.revision = head.headers().get(revisionHeader);
     }
     if (exposeVariant) {
-      head.headers().set(VARIANT_HEADER, ex.route.variant.label());
+      head.headers().set(VARIANT_HEADER, ex.route.label());
+    }
+    if (ex.route.setCookie != null) {
+      ForwardHeaders.addVisitorCookie(head.headers(), ex.route.setCookie);
     }
     if (tap != null) {
       tap.onResponse(head);

@@ -23,7 +23,8 @@ final class RequestHeadView implements RequestView {
 
   /**
    * Routes {@code request} by {@code table} into {@code out}, then removes the override header when
-   * the route says so (it came from an untrusted address).
+   * the route says so (it came from an untrusted address) and, with {@code routing.propagate},
+   * writes the decision into the request for the backend.
    */
   void route(
       RoutingTable table, RequestHead request, String path, InetAddress remote, RoutingResult out) {
@@ -34,6 +35,10 @@ final class RequestHeadView implements RequestView {
     this.request = null;
     if (out.stripOverride) {
       request.headers().remove(table.config().override().header());
+    }
+    if (table.propagateHeader() != null) {
+      ForwardHeaders.propagate(
+          request.headers(), table.propagateHeader(), table.propagateBaggage(), out.label());
     }
   }
 

@@ -181,6 +181,9 @@ public final class MicrometerBinding implements ProxyListener, AutoCloseable {
 
   @Override
   public void onExchangeComplete(Exchange exchange) {
+    if (exchange.route.arm != null) {
+      return; // an experiment arm's request: ExperimentMetrics counts it under the arm's name
+    }
     int v = variantIndex(exchange.variant());
     requests[v][statusClass(exchange.status)].increment();
     long total = exchange.totalNanos();

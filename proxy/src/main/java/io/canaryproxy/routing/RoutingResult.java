@@ -10,7 +10,11 @@ public final class RoutingResult {
     RULE,
     OVERRIDE,
     COHORT,
-    ANONYMOUS
+    ANONYMOUS,
+    /** a trusted peer upstream chose the variant ({@code routing.propagate}) */
+    PROPAGATED,
+    /** the user's bucket is in the range of an arm of {@code routing.experiments} */
+    EXPERIMENT
   }
 
   /** Backend name the request goes to. */
@@ -32,4 +36,24 @@ public final class RoutingResult {
    * it.
    */
   public boolean stripOverride;
+
+  /**
+   * With {@code anonymous: cookie}, the {@code Set-Cookie} value that gives a new visitor the id in
+   * {@link #userKey}; {@code null} when the request carried a key.
+   */
+  public String setCookie;
+
+  /**
+   * The arm of {@code routing.experiments} the request went to ({@link #variant} is then {@link
+   * Variant#OTHER}), or {@code null}.
+   */
+  public String arm;
+
+  /**
+   * The label that names where the request went: the arm's name, else the variant's label ({@code
+   * null} before a request was routed).
+   */
+  public String label() {
+    return arm != null ? arm : variant == null ? null : variant.label();
+  }
 }

@@ -2,6 +2,8 @@ package io.canaryproxy.routing;
 
 import io.canaryproxy.config.RoutingConfig;
 import io.canaryproxy.config.RoutingConfig.Anonymous;
+import io.canaryproxy.config.RoutingConfig.AnonymousCookie;
+import io.canaryproxy.config.RoutingConfig.Propagate;
 import io.canaryproxy.config.RoutingConfig.RuleConfig;
 import io.canaryproxy.config.RoutingConfig.UserKeySource;
 import io.canaryproxy.net.Cidr;
@@ -15,13 +17,16 @@ import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * An immutable routing snapshot compiled once from {@link RoutingConfig}. {@link #route} decides in
- * this order: a trusted override header, then the rules (first match wins), then the user's cohort
- * bucket, then the anonymous policy. It is safe to call from any thread. A decision allocates
- * nothing for an ASCII header key and non-regex rules; a key read from a cookie costs one
+ * this order: a trusted override header, then the rules (first match wins), then a variant
+ * propagated by a trusted peer, then the user's cohort bucket (an experiment arm's range first,
+ * then the canary's; with {@code anonymous: cookie} a visitor without a key gets a new id and is
+ * routed by it), then the anonymous policy. It is safe to call from any thread. A decision
+ * allocates nothing for an ASCII header key and non-regex rules; a key read from a cookie costs one
  * substring.
  */
 public final class RoutingTable {
   private static final String COOKIE = "cookie";
+  private static final String BAGGAGE = "baggage";
 
   private final RoutingConfig config;
   private final String stable;
@@ -35,6 +40,11 @@ public final class RoutingTable {
   private final int trustForwardedFor;
   private final Rule[] rules;
   private final boolean split;
+  private final VisitorCookie visitorCookie;
+  private final String propagateHeader;
+  private final boolean propagateBaggage;
+  private final Cidr[] propagateTrusted;
+  private final Arms arms;
   private final Set<String> headersRead;
 
   private RoutingTable(RoutingConfig config, RoutingTable compiled) {
@@ -50,6 +60,11 @@ public final class RoutingTable {
     this.trustForwardedFor = compiled.trustForwardedFor;
     this.rules = compiled.rules;
     this.split = compiled.split;
+    this.visitorCookie = compiled.visitorCookie;
+    this.propagateHeader = compiled.propagateHeader;
+    this.propagateBaggage = compiled.propagateBaggage;
+    this.propagateTrusted = compiled.propagateTrusted;
+    this.arms = compiled.arms;
     this.headersRead = compiled.headersRead;
   }
 
@@ -92,13 +107,35 @@ public final class RoutingTable {
                   : to.equals(stable) ? Variant.STABLE : Variant.OTHER);
     }
     this.split = cfg.anonymous() == Anonymous.SPLIT;
-    Set<String> read = headersRead(sources, overrideHeader, ruleConfigs);
-    if (trustForwardedFor > 0) {
-      read = new HashSet<>(read);
-      read.add(ForwardedFor.HEADER);
-      read = Set.copyOf(read);
+    this.visitorCookie =
+        cfg.anonymous() == Anonymous.COOKIE
+            ? new VisitorCookie(
+                cfg.anonymousCookie() == null ? AnonymousCookie.DEFAULT : cfg.anonymousCookie())
+            : null;
+    Propagate propagate = cfg.propagate();
+    this.propagateHeader = propagate == null ? null : propagate.header();
+    this.propagateBaggage = propagate != null && propagate.baggage();
+    List<String> inbound =
+        propagate == null || propagate.trustInbound() == null
+            ? List.of()
+            : propagate.trustInbound();
+    this.propagateTrusted = new Cidr[inbound.size()];
+    for (int i = 0; i < propagateTrusted.length; i++) {
+      propagateTrusted[i] = Cidr.parse(inbound.get(i));
     }
-    this.headersRead = read;
+    this.arms = new Arms(cfg.experiments());
+    Set<String> read = new HashSet<>(headersRead(sources, overrideHeader, ruleConfigs));
+    if (trustForwardedFor > 0) {
+      read.add(ForwardedFor.HEADER);
+    }
+    if (visitorCookie != null) {
+      read.add(COOKIE);
+    }
+    if (propagate != null) {
+      read.add(propagateHeader);
+      read.add(BAGGAGE);
+    }
+    this.headersRead = Set.copyOf(read);
   }
 
   /** Lower-case names of every request header that routing reads. */
@@ -153,19 +190,12 @@ public final class RoutingTable {
   /** A snapshot identical to this one except for the canary share, 0..100. */
   public RoutingTable withCanaryPercent(double percent) {
     checkPercent(percent);
-    RoutingConfig c = config;
-    return new RoutingTable(
-        new RoutingConfig(
-            c.stable(),
-            c.canary(),
-            c.userKey(),
-            percent,
-            c.salt(),
-            c.anonymous(),
-            c.override(),
-            c.rules(),
-            c.exposeVariantHeader()),
-        this);
+    return new RoutingTable(config.withCanaryPercent(percent), this);
+  }
+
+  /** The arms of {@code routing.experiments}, in order (empty without experiments). */
+  public List<String> armNames() {
+    return arms.names();
   }
 
   /** The share of users, 0..100, routed to the canary. */
@@ -186,9 +216,20 @@ public final class RoutingTable {
    */
   public void route(RequestView request, RoutingResult out) {
     String key = userKey(request);
+    out.setCookie = null;
+    if (key == null && visitorCookie != null) {
+      key = visitorCookie.read(request.header(COOKIE));
+      if (key == null) {
+        // A new visitor: this request is already routed by the id it is given, so the cohort of
+        // the cookie is the version the visitor saw first.
+        key = VisitorCookie.newId();
+        out.setCookie = visitorCookie.setCookie(key);
+      }
+    }
     out.userKey = key;
     out.bucket = key == null ? -1 : hasher.bucket(key);
     out.stripOverride = false;
+    out.arm = null;
     if (overrideHeader != null) {
       String value = request.header(overrideHeader);
       if (value != null) {
@@ -209,6 +250,12 @@ public final class RoutingTable {
         return;
       }
     }
+    if (propagateHeader != null && honourPropagated(request, out)) {
+      return;
+    }
+    if (key != null && arms.route(out.bucket, out)) {
+      return;
+    }
     if (key != null) {
       boolean inCanary = out.bucket < threshold;
       set(
@@ -223,6 +270,49 @@ public final class RoutingTable {
     } else {
       set(out, stable, Variant.STABLE, Reason.ANONYMOUS);
     }
+  }
+
+  /**
+   * Routes by the variant a trusted peer upstream chose ({@code propagate.header}, else with {@code
+   * propagate.baggage} its baggage member) and returns true; false when there is none, it is not
+   * {@code stable} or {@code canary}, the peer is not in {@code propagate.trustInbound}, or it is
+   * {@code canary} while this table's canary share is 0 (a rolled-back canary gets no users).
+   */
+  private boolean honourPropagated(RequestView request, RoutingResult out) {
+    String value = request.header(propagateHeader);
+    if (value == null && propagateBaggage) {
+      value = Baggage.value(request.header(BAGGAGE), propagateHeader);
+    }
+    if (value == null || !isIn(request.remoteAddress(), propagateTrusted)) {
+      return false;
+    }
+    if (value.equalsIgnoreCase("canary")) {
+      if (threshold == 0) {
+        // This service's canary takes no users (not started, or rolled back): never send it any.
+        return false;
+      }
+      set(out, canary, Variant.CANARY, Reason.PROPAGATED);
+      return true;
+    }
+    if (value.equalsIgnoreCase("stable")) {
+      set(out, stable, Variant.STABLE, Reason.PROPAGATED);
+      return true;
+    }
+    if (arms.routeByName(value, out)) {
+      out.reason = Reason.PROPAGATED;
+      return true;
+    }
+    return false;
+  }
+
+  /** The header that carries the decision downstream, or {@code null} without propagation. */
+  public String propagateHeader() {
+    return propagateHeader;
+  }
+
+  /** True when the decision also travels as a W3C baggage member. */
+  public boolean propagateBaggage() {
+    return propagateBaggage;
   }
 
   /** The first non-empty user key among the configured sources, or {@code null}. */
@@ -261,10 +351,14 @@ public final class RoutingTable {
   }
 
   private boolean isTrusted(InetAddress address) {
+    return isIn(address, trusted);
+  }
+
+  private static boolean isIn(InetAddress address, Cidr[] cidrs) {
     if (address == null) {
       return false;
     }
-    for (Cidr cidr : trusted) {
+    for (Cidr cidr : cidrs) {
       if (cidr.contains(address)) {
         return true;
       }

@@ -28,11 +28,13 @@ class ConfigErrorsTest {
         arguments(
             "routing: {canaryPrecent: 10}",
             "routing.canaryPrecent: unknown key (expected: one of stable, canary, userKey,"
-                + " canaryPercent, salt, anonymous, override, rules, exposeVariantHeader)"),
+                + " canaryPercent, salt, anonymous, override, rules, exposeVariantHeader,"
+                + " anonymousCookie, propagate, experiments)"),
         arguments(
             "routing: 5",
             "routing: 5 (expected: a mapping with keys stable, canary, userKey, canaryPercent, "
-                + "salt, anonymous, override, rules, exposeVariantHeader)"),
+                + "salt, anonymous, override, rules, exposeVariantHeader, anonymousCookie,"
+                + " propagate, experiments)"),
         arguments("ioThreads: two", "ioThreads: \"two\" (expected: an integer, 1..1024)"),
         arguments("ioThreads: 1.5", "ioThreads: 1.5 (expected: an integer, 1..1024)"),
         arguments(
@@ -46,7 +48,68 @@ class ConfigErrorsTest {
             "routing.exposeVariantHeader: \"yes please\" (expected: true or false)"),
         arguments(
             "routing: {anonymous: random}",
-            "routing.anonymous: \"random\" (expected: stable | split)"),
+            "routing.anonymous: \"random\" (expected: stable | split | cookie)"),
+        // anonymous visitors' cookie
+        arguments(
+            "routing: {anonymousCookie: {name: id}}",
+            "routing.anonymousCookie: set while routing.anonymous is stable (expected: anonymous:"
+                + " cookie)"),
+        arguments(
+            "routing: {anonymous: cookie, anonymousCookie: {name: \"my id\"}}",
+            "routing.anonymousCookie.name: \"my id\" (expected: a cookie name: letters, digits"
+                + " and !#$%&'*+-.^_`|~)"),
+        arguments(
+            "routing: {anonymous: cookie, anonymousCookie: {maxAge: 10000h}}",
+            "routing.anonymousCookie.maxAge: \"10000h\" (expected: at most 9600h (400 days))"),
+        arguments(
+            "routing: {anonymous: cookie, anonymousCookie: {maxAge: 1y}}",
+            "routing.anonymousCookie.maxAge: \"1y\" (expected: a duration such as 500ms, 10s, 2m"
+                + " or 1h)"),
+        arguments(
+            "routing: {anonymous: cookie, anonymousCookie: {sameSite: none}}",
+            "routing.anonymousCookie.sameSite: none without secure: true (expected: secure: true,"
+                + " or strict | lax)"),
+        arguments(
+            "routing: {anonymous: cookie, anonymousCookie: {sameSite: loose}}",
+            "routing.anonymousCookie.sameSite: \"loose\" (expected: strict | lax | none)"),
+        arguments(
+            "routing: {anonymous: cookie, anonymousCookie: {domain: x.org}}",
+            "routing.anonymousCookie.domain: unknown key (expected: one of name, maxAge, secure,"
+                + " httpOnly, sameSite)"),
+        // experiments (A/B/n)
+        arguments(
+            "backends: {stable: {endpoints: [\"127.0.0.1:1\"]}, canary: {endpoints:"
+                + " [\"127.0.0.1:2\"]}, b: {endpoints: [\"127.0.0.1:3\"]}}\n"
+                + "routing: {experiments: [{name: B, backend: b, percent: 5}, {name: canary,"
+                + " backend: b, percent: 5}, {name: x, backend: canary, percent: 5}, {name: y,"
+                + " backend: nowhere, percent: 5}, {name: z, backend: b}, {name: z, backend: b,"
+                + " percent: 81}]}",
+            "routing.experiments[0].name: \"B\" (expected: lower-case letters, digits, - and _,"
+                + " 1..32 characters, a letter first)\n"
+                + "routing.experiments[1].name: \"canary\" (expected: a name other than stable,"
+                + " canary, other, shadow)\n"
+                + "routing.experiments[2].backend: \"canary\" (expected: a backend other than"
+                + " routing.stable and routing.canary)\n"
+                + "routing.experiments[3].backend: \"nowhere\" (expected: a name under backends:"
+                + " stable, canary, b)\n"
+                + "routing.experiments[4].percent: missing (expected: 0..100)\n"
+                + "routing.experiments[5].name: \"z\" (expected: a name not used by another arm)\n"
+                + "routing.experiments: the arms' percents add up to 101.0 (expected: at most 100)"),
+        // propagation downstream
+        arguments(
+            "routing: {propagate: {header: \"x canary\"}}",
+            "routing.propagate.header: \"x canary\" (expected: a header name)"),
+        arguments(
+            "routing: {propagate: {trustInbound: [\"fd00::/129\"]}}",
+            "routing.propagate.trustInbound[0]: \"fd00::/129\" (expected: a prefix length"
+                + " 0..128)"),
+        arguments(
+            "routing: {propagate: {baggage: maybe}}",
+            "routing.propagate.baggage: \"maybe\" (expected: true or false)"),
+        arguments(
+            "routing: {propagate: {header: x-canary}, override: {header: X-Canary}}",
+            "routing.propagate: header \"x-canary\" (expected: a header other than"
+                + " override.header)"),
         // addresses
         arguments(
             "listen: 8080",

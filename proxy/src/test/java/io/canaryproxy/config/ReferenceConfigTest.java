@@ -23,6 +23,8 @@ class ReferenceConfigTest {
 
     assertThat(c.backends()).containsOnlyKeys("stable", "canary", "shadow");
     assertThat(c.routing().rules()).hasSize(3);
+    assertThat(c.routing().anonymousCookie()).isEqualTo(RoutingConfig.AnonymousCookie.DEFAULT);
+    assertThat(c.routing().propagate().trustInbound()).containsExactly("10.0.0.0/8");
     assertThat(c.mirror()).isNotNull();
     assertThat(c.rollout()).isNotNull();
   }
@@ -40,6 +42,7 @@ class ReferenceConfigTest {
             "historySize",
             "prometheusUrl",
             "jsonField", // only with revision.url, which the reference leaves commented out
+            "backend", // an experiment arm's; the reference's arms are commented out
             "kind",
             "name",
             "match",
@@ -57,6 +60,9 @@ class ReferenceConfigTest {
             BackendConfig.class,
             RoutingConfig.class,
             RoutingConfig.OverrideConfig.class,
+            RoutingConfig.AnonymousCookie.class,
+            RoutingConfig.Propagate.class,
+            RoutingConfig.Arm.class,
             MirrorConfig.class,
             MirrorConfig.CompareConfig.class,
             RolloutConfig.class,
@@ -87,6 +93,7 @@ class ReferenceConfigTest {
     assertThat(text)
         .contains(
             "# jsonField:",
+            "#     backend: checkout-b",
             "maxIncrease:",
             "maxRatio:",
             "header:",

@@ -1,7 +1,9 @@
 /*
  * Cost of one routing decision: RoutingTable.route with an override header check, two rules that do not match
  * (a header rule and a path prefix rule) and the sticky cohort hash of the user key. The goal is 0 B/op for a header
- * key; a key read from a cookie costs one substring.
+ * key; a key read from a cookie costs one substring. The *Visitor and *Propagating cases use the same table plus
+ * `anonymous: cookie` and `propagate` (with a trusted peer): a returning visitor's id cookie costs one substring, a new
+ * visitor pays for minting an id (SecureRandom) and its Set-Cookie value, and a header key stays at 0 B/op.
  *
  * Run (after `mvn -B -o install -DskipTests`):
  *   java -jar bench/target/canary-bench.jar jmh -prof gc RoutingBenchmark
@@ -63,20 +65,39 @@ public class RoutingBenchmark {
           "      to: stable",
           "");
 
+  private static final String VISITOR_CONFIG =
+      CONFIG
+          + String.join(
+              "\n",
+              "  anonymous: cookie",
+              "  propagate: { header: x-canary-variant, baggage: true, trustInbound: [\"10.0.0.0/8\"] }",
+              "");
+
   private final View[] headerKey = new View[USERS];
   private final View[] cookieKey = new View[USERS];
+  private final View[] visitorKey = new View[USERS];
+  private View newVisitor;
   private final RoutingResult out = new RoutingResult();
   private RoutingTable table;
+  private RoutingTable visitorTable;
   private int next;
 
   @Setup
   public void setUp() throws Exception {
     table = RoutingTable.compile(ConfigLoader.parse(CONFIG).routing());
+    visitorTable = RoutingTable.compile(ConfigLoader.parse(VISITOR_CONFIG).routing());
     InetAddress client = InetAddress.getByName("127.0.0.1");
+    newVisitor = new View(null, "theme=dark", "/api/items", client);
     for (int i = 0; i < USERS; i++) {
       headerKey[i] = new View("user-" + (i * 7919), null, "/api/items", client);
       cookieKey[i] =
           new View(null, "theme=dark; uid=user-" + (i * 7919) + "; lang=en", "/api/items", client);
+      visitorKey[i] =
+          new View(
+              null,
+              "theme=dark; cp_uid=Vq3xT9b" + (100000 + i) + "kLm2; lang=en",
+              "/api/items",
+              client);
     }
   }
 
@@ -91,6 +112,27 @@ public class RoutingBenchmark {
   @Benchmark
   public int routeCookieKey() {
     table.route(cookieKey[next++ & (USERS - 1)], out);
+    return out.bucket;
+  }
+
+  /** A header key through the table with {@code anonymous: cookie} and {@code propagate}. */
+  @Benchmark
+  public int routeHeaderKeyPropagating() {
+    visitorTable.route(headerKey[next++ & (USERS - 1)], out);
+    return out.bucket;
+  }
+
+  /** A returning anonymous visitor: the id comes from the {@code cp_uid} cookie. */
+  @Benchmark
+  public int routeReturningVisitor() {
+    visitorTable.route(visitorKey[next++ & (USERS - 1)], out);
+    return out.bucket;
+  }
+
+  /** A new anonymous visitor: an id is minted and its Set-Cookie value built. */
+  @Benchmark
+  public int routeNewVisitor() {
+    visitorTable.route(newVisitor, out);
     return out.bucket;
   }
 
