@@ -10,7 +10,10 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
+import java.util.stream.Collectors;
 
 /**
  * A single-node etcd (the binary on the PATH, e.g. from the Debian package {@code etcd-server}) on
@@ -22,18 +25,22 @@ public final class LocalEtcd implements AutoCloseable {
   private static final Duration READY_WITHIN = Duration.ofSeconds(30);
 
   private final Path etcd;
+  private final String name;
   private final Path dataDir;
   private final Path log;
   private final int clientPort;
   private final int peerPort;
+  private String initialCluster;
   private Process process;
 
-  private LocalEtcd(Path etcd, Path dir) throws IOException {
+  private LocalEtcd(Path etcd, Path dir, String name, String suffix) throws IOException {
     this.etcd = etcd;
-    this.dataDir = dir.resolve("etcd-data");
-    this.log = dir.resolve("etcd.log");
+    this.name = name;
+    this.dataDir = dir.resolve("etcd-data" + suffix);
+    this.log = dir.resolve("etcd" + suffix + ".log");
     this.clientPort = freePort();
     this.peerPort = freePort();
+    this.initialCluster = name + "=" + peerUrl();
   }
 
   /** The {@code etcd} executable on the PATH, if any. */
@@ -54,9 +61,32 @@ public final class LocalEtcd implements AutoCloseable {
    * @throws IOException when it cannot be started or does not answer within 30 s
    */
   public static LocalEtcd start(Path etcd, Path dir) throws IOException, InterruptedException {
-    LocalEtcd server = new LocalEtcd(etcd, dir);
+    LocalEtcd server = new LocalEtcd(etcd, dir, "canary-proxy-local", "");
     server.restart();
     return server;
+  }
+
+  /**
+   * Starts a cluster of {@code members} etcd members ({@code m0}, {@code m1}...), each with its
+   * data and log ({@code etcd-mN.log}) under {@code dir}, and waits until every one answers healthy
+   * (which needs a quorum).
+   */
+  public static List<LocalEtcd> startCluster(Path etcd, Path dir, int members)
+      throws IOException, InterruptedException {
+    List<LocalEtcd> cluster = new ArrayList<>();
+    for (int i = 0; i < members; i++) {
+      cluster.add(new LocalEtcd(etcd, dir, "m" + i, "-m" + i));
+    }
+    String initial =
+        cluster.stream().map(m -> m.name + "=" + m.peerUrl()).collect(Collectors.joining(","));
+    for (LocalEtcd m : cluster) {
+      m.initialCluster = initial;
+      m.launch();
+    }
+    for (LocalEtcd m : cluster) {
+      m.awaitHealthy();
+    }
+    return List.copyOf(cluster);
   }
 
   /** The client URL, {@code http://127.0.0.1:PORT}. */
@@ -80,13 +110,17 @@ public final class LocalEtcd implements AutoCloseable {
 
   /** Starts etcd on the same ports and data and waits until it answers. */
   public void restart() throws IOException, InterruptedException {
-    String client = "http://127.0.0.1:" + clientPort;
-    String peer = "http://127.0.0.1:" + peerPort;
+    launch();
+    awaitHealthy();
+  }
+
+  private void launch() throws IOException {
+    String client = endpoint().toString();
     process =
         new ProcessBuilder(
                 etcd.toString(),
                 "--name",
-                "canary-proxy-local",
+                name,
                 "--data-dir",
                 dataDir.toString(),
                 "--listen-client-urls",
@@ -94,17 +128,20 @@ public final class LocalEtcd implements AutoCloseable {
                 "--advertise-client-urls",
                 client,
                 "--listen-peer-urls",
-                peer,
+                peerUrl(),
                 "--initial-advertise-peer-urls",
-                peer,
+                peerUrl(),
                 "--initial-cluster",
-                "canary-proxy-local=" + peer)
+                initialCluster)
             .redirectErrorStream(true)
             .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
             .start();
+  }
+
+  private void awaitHealthy() throws IOException, InterruptedException {
     HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
     HttpRequest health =
-        HttpRequest.newBuilder(URI.create(client + "/health"))
+        HttpRequest.newBuilder(endpoint().resolve("/health"))
             .timeout(Duration.ofSeconds(2))
             .build();
     long deadline = System.nanoTime() + READY_WITHIN.toNanos();
@@ -125,6 +162,10 @@ public final class LocalEtcd implements AutoCloseable {
       }
       Thread.sleep(100); // the caller's thread, before anything else runs: poll until it answers
     }
+  }
+
+  private String peerUrl() {
+    return "http://127.0.0.1:" + peerPort;
   }
 
   @Override
