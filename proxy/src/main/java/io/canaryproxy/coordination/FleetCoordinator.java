@@ -8,6 +8,8 @@ import io.canaryproxy.analysis.RolloutState;
 import io.canaryproxy.analysis.RolloutStatus;
 import io.canaryproxy.analysis.RolloutStore;
 import io.canaryproxy.analysis.Verdict;
+import io.canaryproxy.config.ConfigException;
+import io.canaryproxy.config.ConfigFiles;
 import io.canaryproxy.config.CoordinationConfig;
 import io.canaryproxy.config.CoordinationConfig.FailSafe;
 import io.canaryproxy.coordination.FleetDocument.Contribution;
@@ -116,7 +118,8 @@ public final class FleetCoordinator implements AutoCloseable {
         new EtcdClient(
             config.endpoints(),
             timeout,
-            (nanos, success) -> (success ? ok : failed).record(nanos, TimeUnit.NANOSECONDS));
+            (nanos, success) -> (success ? ok : failed).record(nanos, TimeUnit.NANOSECONDS),
+            credentials(config));
     this.leaderKey = config.prefix() + "/ctl/leader";
     this.ctlPrefix = config.prefix() + "/ctl/";
     this.evidencePrefix = config.prefix() + "/evidence/";
@@ -137,6 +140,24 @@ public final class FleetCoordinator implements AutoCloseable {
     Gauge.builder(MetricNames.COORDINATION_STALE, this, c -> c.staleSince != null ? 1 : 0)
         .description("1 while this replica cannot reach the fleet store")
         .register(registry);
+  }
+
+  /**
+   * The etcd user and the password read from {@code passwordFile} now, or {@code null} without
+   * {@code username}.
+   *
+   * @throws IllegalArgumentException naming {@code rollout.coordination.passwordFile} when it
+   *     cannot be read (it was readable when the config was loaded)
+   */
+  private static EtcdClient.Credentials credentials(CoordinationConfig config) {
+    if (config.username() == null) {
+      return null;
+    }
+    try {
+      return new EtcdClient.Credentials(config.username(), ConfigFiles.readEtcdPassword(config));
+    } catch (ConfigException e) {
+      throw new IllegalArgumentException(String.join("\n", e.errors()), e);
+    }
   }
 
   private static Timer storeTimer(MeterRegistry registry, String outcome) {

@@ -31,6 +31,7 @@ public final class LocalEtcd implements AutoCloseable {
   private final int clientPort;
   private final int peerPort;
   private String initialCluster;
+  private List<String> flags = List.of();
   private Process process;
 
   private LocalEtcd(Path etcd, Path dir, String name, String suffix) throws IOException {
@@ -61,7 +62,14 @@ public final class LocalEtcd implements AutoCloseable {
    * @throws IOException when it cannot be started or does not answer within 30 s
    */
   public static LocalEtcd start(Path etcd, Path dir) throws IOException, InterruptedException {
+    return start(etcd, dir, List.of());
+  }
+
+  /** As {@link #start(Path, Path)}, with more etcd flags, e.g. {@code --auth-token-ttl 1}. */
+  public static LocalEtcd start(Path etcd, Path dir, List<String> flags)
+      throws IOException, InterruptedException {
     LocalEtcd server = new LocalEtcd(etcd, dir, "canary-proxy-local", "");
+    server.flags = List.copyOf(flags);
     server.restart();
     return server;
   }
@@ -116,8 +124,9 @@ public final class LocalEtcd implements AutoCloseable {
 
   private void launch() throws IOException {
     String client = endpoint().toString();
-    process =
-        new ProcessBuilder(
+    List<String> command =
+        new ArrayList<>(
+            List.of(
                 etcd.toString(),
                 "--name",
                 name,
@@ -132,7 +141,10 @@ public final class LocalEtcd implements AutoCloseable {
                 "--initial-advertise-peer-urls",
                 peerUrl(),
                 "--initial-cluster",
-                initialCluster)
+                initialCluster));
+    command.addAll(flags);
+    process =
+        new ProcessBuilder(command)
             .redirectErrorStream(true)
             .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
             .start();

@@ -6,6 +6,7 @@ import io.canaryproxy.demo.LocalEtcd;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -23,6 +24,11 @@ public final class EtcdServer implements AutoCloseable {
 
   /** Starts etcd with its data under {@code dir}, or skips the test when etcd is not installed. */
   public static EtcdServer start(Path dir, String testName) throws Exception {
+    return start(dir, testName, List.of());
+  }
+
+  /** As {@link #start(Path, String)}, with more etcd flags. */
+  public static EtcdServer start(Path dir, String testName, List<String> flags) throws Exception {
     Optional<Path> etcd = LocalEtcd.onPath();
     assumeTrue(
         etcd.isPresent(),
@@ -33,7 +39,7 @@ public final class EtcdServer implements AutoCloseable {
           System.out.println(reason);
           return reason;
         });
-    return new EtcdServer(LocalEtcd.start(etcd.get(), dir));
+    return new EtcdServer(LocalEtcd.start(etcd.get(), dir, flags));
   }
 
   /** The client URL, {@code http://127.0.0.1:PORT}. */
