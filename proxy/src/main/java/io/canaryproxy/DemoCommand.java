@@ -2,6 +2,7 @@ package io.canaryproxy;
 
 import io.canaryproxy.analysis.RolloutEvent;
 import io.canaryproxy.config.ConfigException;
+import io.canaryproxy.config.ConfigFiles;
 import io.canaryproxy.config.ConfigLoader;
 import io.canaryproxy.config.DrainConfig;
 import io.canaryproxy.config.HostPort;
@@ -82,11 +83,23 @@ final class DemoCommand implements Callable<Integer> {
       description = "continue the rollout saved in the state file instead of starting afresh")
   boolean resume;
 
+  @Option(
+      names = "--fleet",
+      paramLabel = "N",
+      defaultValue = "1",
+      description =
+          "run N replicas (2..9) on one rollout through a local etcd (the etcd on the PATH is"
+              + " started on loopback ports with a temporary data directory); default ${DEFAULT-VALUE}")
+  int fleet;
+
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   @Override
   public Integer call() throws Exception {
     PrintWriter err = spec.commandLine().getErr();
+    if (fleet != 1) {
+      return callFleet(err);
+    }
     ProxyConfig c = loadConfig(err);
     if (c == null) {
       return Main.INVALID_CONFIG;
@@ -177,6 +190,35 @@ final class DemoCommand implements Callable<Integer> {
     fixer.shutdownNow();
     backends.forEach(DemoBackend::close);
     return status;
+  }
+
+  private int callFleet(PrintWriter err) throws Exception {
+    if (fleet < 2 || fleet > 9) {
+      err.println("--fleet: " + fleet + " (expected: 2..9)");
+      return Main.INVALID_CONFIG;
+    }
+    if (resume) {
+      err.println("--resume: not with --fleet (each fleet demo starts a fresh etcd)");
+      return Main.INVALID_CONFIG;
+    }
+    if (load < 0) {
+      err.println("--load: " + load + " (expected: >= 0)");
+      return Main.INVALID_CONFIG;
+    }
+    String yaml;
+    if (config != null) {
+      try {
+        yaml = new String(ConfigFiles.readConfig(config), StandardCharsets.UTF_8);
+      } catch (ConfigException e) {
+        e.errors().forEach(err::println);
+        return Main.INVALID_CONFIG;
+      }
+    } else {
+      try (InputStream in = Main.class.getResourceAsStream("/demo.yaml")) {
+        yaml = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+      }
+    }
+    return new DemoFleet(this, spec.commandLine().getOut(), err).run(yaml);
   }
 
   /** The second act: the canary is fast again, and the rollout starts over from step 0. */

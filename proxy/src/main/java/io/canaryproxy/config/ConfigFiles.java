@@ -70,6 +70,16 @@ public final class ConfigFiles {
   }
 
   private static String token(String key, Path file, List<String> errors) {
+    return secret(key, file, "the token", errors);
+  }
+
+  /**
+   * The content of a secret file, trimmed, or {@code null} when {@code file} is; each problem goes
+   * to {@code errors}, starting with {@code key}.
+   *
+   * @param what what the file holds, for the message ({@code "the token"})
+   */
+  static String secret(String key, Path file, String what, List<String> errors) {
     if (file == null) {
       return null;
     }
@@ -91,9 +101,29 @@ public final class ConfigFiles {
             + reason
             + "; expected: a regular file of at most "
             + show(MAX_TOKEN_BYTES)
-            + " holding the token)");
+            + " holding "
+            + what
+            + ")");
     return null;
   }
+
+  /**
+   * The etcd password named by {@code rollout.coordination.passwordFile}, trimmed, or {@code null}
+   * when none is configured.
+   *
+   * @throws ConfigException naming {@code rollout.coordination.passwordFile} when it cannot be read
+   *     or holds only whitespace
+   */
+  public static String readEtcdPassword(CoordinationConfig c) throws ConfigException {
+    List<String> errors = new ArrayList<>();
+    String password = secret(ETCD_PASSWORD, c.passwordFile(), "the password", errors);
+    if (!errors.isEmpty()) {
+      throw new ConfigException(errors);
+    }
+    return password;
+  }
+
+  static final String ETCD_PASSWORD = "rollout.coordination.passwordFile";
 
   /**
    * Reads at most {@code maxBytes} of a regular file.

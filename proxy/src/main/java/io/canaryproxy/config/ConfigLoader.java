@@ -110,6 +110,10 @@ public final class ConfigLoader {
         top.declared("rollout")
             ? RolloutParser.parse(top.map("rollout", RolloutParser.KEYS))
             : null;
+    if (readFiles && rollout != null) {
+      ConfigFiles.secret(
+          ConfigFiles.ETCD_PASSWORD, rollout.coordination().passwordFile(), "the password", errors);
+    }
     if (rollout != null && rollout.shadowGate() && mirror == null) {
       errors.add(
           "rollout.shadowGate: true (expected: false unless a mirror section is configured)");

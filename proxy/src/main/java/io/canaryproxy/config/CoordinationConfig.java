@@ -1,6 +1,7 @@
 package io.canaryproxy.config;
 
 import java.net.URI;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 
@@ -18,6 +19,10 @@ import java.util.List;
  *     applies; 1s..1h, default 30s
  * @param failSafe what a cut-off replica routes by after {@code staleAfter}: {@code hold} (the last
  *     state it saw, default) or {@code stable} (no user goes to the canary)
+ * @param username the etcd user to authenticate as, or {@code null} (no authentication); needs
+ *     {@code passwordFile}
+ * @param passwordFile the file holding that user's password (read when the replica joins; only the
+ *     path is kept here), or {@code null}
  */
 public record CoordinationConfig(
     Store store,
@@ -26,7 +31,9 @@ public record CoordinationConfig(
     String replicaId,
     Duration leaseTtl,
     Duration staleAfter,
-    FailSafe failSafe) {
+    FailSafe failSafe,
+    String username,
+    Path passwordFile) {
 
   /** Default of {@code prefix}. */
   public static final String DEFAULT_PREFIX = "/canary-proxy/default";
@@ -40,10 +47,24 @@ public record CoordinationConfig(
           null,
           Duration.ofSeconds(10),
           Duration.ofSeconds(30),
-          FailSafe.HOLD);
+          FailSafe.HOLD,
+          null,
+          null);
 
   public CoordinationConfig {
     endpoints = List.copyOf(endpoints);
+  }
+
+  /** Without etcd authentication. */
+  public CoordinationConfig(
+      Store store,
+      List<URI> endpoints,
+      String prefix,
+      String replicaId,
+      Duration leaseTtl,
+      Duration staleAfter,
+      FailSafe failSafe) {
+    this(store, endpoints, prefix, replicaId, leaseTtl, staleAfter, failSafe, null, null);
   }
 
   /** The store behind the rollout state. */

@@ -4,6 +4,7 @@ import io.canaryproxy.config.CoordinationConfig.FailSafe;
 import io.canaryproxy.config.CoordinationConfig.Store;
 import java.net.URI;
 import java.net.URISyntaxException;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -11,7 +12,15 @@ import java.util.List;
 /** Reads {@code rollout.coordination}; an absent section is {@link CoordinationConfig#FILE}. */
 final class CoordinationParser {
   static final String[] KEYS = {
-    "store", "endpoints", "prefix", "replicaId", "leaseTtl", "staleAfter", "failSafe"
+    "store",
+    "endpoints",
+    "prefix",
+    "replicaId",
+    "leaseTtl",
+    "staleAfter",
+    "failSafe",
+    "username",
+    "passwordFile"
   };
 
   private CoordinationParser() {}
@@ -62,6 +71,17 @@ final class CoordinationParser {
             Duration.ofSeconds(1),
             Duration.ofHours(1),
             "1s..1h");
+    String username = m.string("username", null);
+    if (username != null && (username.isEmpty() || username.length() > 200)) {
+      m.invalid("username", "a non-empty etcd user name of at most 200 chars");
+      username = null;
+    }
+    Path passwordFile = m.filePath("passwordFile");
+    if (m.has("username") && !m.has("passwordFile")) {
+      m.missing("passwordFile", "a file holding the etcd password of username");
+    } else if (m.has("passwordFile") && !m.has("username")) {
+      m.missing("username", "the etcd user whose password passwordFile holds");
+    }
     return new CoordinationConfig(
         store,
         endpoints,
@@ -69,7 +89,9 @@ final class CoordinationParser {
         replicaId,
         ttl,
         staleAfter,
-        m.choice("failSafe", FailSafe.HOLD, FailSafe.class));
+        m.choice("failSafe", FailSafe.HOLD, FailSafe.class),
+        username,
+        passwordFile);
   }
 
   private static Duration bounded(

@@ -15,6 +15,11 @@ import java.util.List;
  *     (or by stable with {@code failSafe: stable} once {@code staleAfter} has passed)
  * @param failSafe true while {@code failSafe: stable} sends every user to stable
  * @param lastContributors how many replicas contributed to the latest verdict (0 before the first)
+ * @param appliedRevision the store revision of the rollout state this replica routes by (0 before
+ *     the first, and with {@code file})
+ * @param appliedAt when this replica began routing by that state, ISO-8601 UTC: for the replica
+ *     that wrote it, when the store accepted the write; for the others, when the watch delivered it
+ *     ({@code null} before the first, and with {@code file})
  */
 public record CoordinationStatus(
     String store,
@@ -24,7 +29,9 @@ public record CoordinationStatus(
     List<FleetDocument.ReplicaReport> replicas,
     boolean stale,
     boolean failSafe,
-    int lastContributors) {
+    int lastContributors,
+    long appliedRevision,
+    String appliedAt) {
 
   public CoordinationStatus {
     replicas = replicas == null ? List.of() : List.copyOf(replicas);

@@ -20,6 +20,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 
 /**
@@ -39,7 +40,10 @@ final class EtcdClient implements AutoCloseable {
   private final ExecutorService executor;
   private final HttpClient http;
   private final CallListener calls;
+  private final Credentials credentials;
   private volatile int current;
+  private volatile String token;
+  private final AtomicInteger authentications = new AtomicInteger();
 
   /** Told of every unary call: its duration and whether it succeeded. */
   interface CallListener {
@@ -55,7 +59,24 @@ final class EtcdClient implements AutoCloseable {
   /** One change seen by a watch; {@code deleted} for a delete (or a lease expiry). */
   record Event(Kv kv, boolean deleted) {}
 
+  /**
+   * An etcd user and password: the client authenticates ({@code /v3/auth/authenticate}) before its
+   * first call and again when etcd says the token is no longer valid (HTTP 401).
+   */
+  record Credentials(String user, String password) {
+    @Override
+    public String toString() {
+      return "Credentials[" + user + "]"; // never the password
+    }
+  }
+
   EtcdClient(List<URI> endpoints, Duration timeout, CallListener calls) {
+    this(endpoints, timeout, calls, null);
+  }
+
+  /** A client that authenticates with {@code credentials} unless {@code null}. */
+  EtcdClient(List<URI> endpoints, Duration timeout, CallListener calls, Credentials credentials) {
+    this.credentials = credentials;
     this.calls = Objects.requireNonNull(calls, "calls");
     if (endpoints.isEmpty()) {
       throw new IllegalArgumentException("endpoints: [] (expected: at least one etcd URL)");
@@ -161,6 +182,11 @@ final class EtcdClient implements AutoCloseable {
     call("/v3/lease/revoke", JSON.createObjectNode().put("ID", lease));
   }
 
+  /** How many times this client has authenticated (0 without credentials). */
+  int authentications() {
+    return authentications.get();
+  }
+
   /** The endpoint requests go to now. */
   URI endpoint() {
     return endpoints.get(current);
@@ -187,11 +213,12 @@ final class EtcdClient implements AutoCloseable {
         .put("key", b64(from))
         .put("range_end", b64(to))
         .put("start_revision", start);
-    HttpRequest request =
+    HttpRequest.Builder builder =
         HttpRequest.newBuilder(endpoint().resolve("/v3/watch"))
             .POST(HttpRequest.BodyPublishers.ofByteArray(JSON.writeValueAsBytes(create)))
-            .header("content-type", "application/json")
-            .build();
+            .header("content-type", "application/json");
+    authorize(builder);
+    HttpRequest request = builder.build();
     HttpResponse<InputStream> response;
     try {
       response = http.send(request, HttpResponse.BodyHandlers.ofInputStream());
@@ -203,6 +230,9 @@ final class EtcdClient implements AutoCloseable {
         BufferedReader reader =
             new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
       if (response.statusCode() != 200) {
+        if (response.statusCode() == 401) {
+          token = null; // authenticate again on the next try
+        }
         throw new IOException("etcd watch: HTTP " + response.statusCode());
       }
       opened.accept(in);
@@ -234,16 +264,14 @@ final class EtcdClient implements AutoCloseable {
 
   private JsonNode call(String path, ObjectNode body) throws IOException {
     byte[] bytes = JSON.writeValueAsBytes(body);
-    HttpRequest request =
-        HttpRequest.newBuilder(endpoint().resolve(path))
-            .timeout(timeout)
-            .POST(HttpRequest.BodyPublishers.ofByteArray(bytes))
-            .header("content-type", "application/json")
-            .build();
     long start = System.nanoTime();
     boolean ok = false;
     try {
-      HttpResponse<byte[]> response = http.send(request, HttpResponse.BodyHandlers.ofByteArray());
+      HttpResponse<byte[]> response = send(path, bytes, true);
+      if (response.statusCode() == 401 && credentials != null) {
+        token = null; // expired or revoked (etcd's simple tokens live --auth-token-ttl): once more
+        response = send(path, bytes, true);
+      }
       JsonNode answer = JSON.readTree(response.body());
       if (response.statusCode() != 200) {
         throw new IOException(
@@ -265,6 +293,49 @@ final class EtcdClient implements AutoCloseable {
     } finally {
       calls.onCall(System.nanoTime() - start, ok);
     }
+  }
+
+  private HttpResponse<byte[]> send(String path, byte[] body, boolean authorized)
+      throws IOException, InterruptedException {
+    HttpRequest.Builder request =
+        HttpRequest.newBuilder(endpoint().resolve(path))
+            .timeout(timeout)
+            .POST(HttpRequest.BodyPublishers.ofByteArray(body))
+            .header("content-type", "application/json");
+    if (authorized) {
+      authorize(request);
+    }
+    return http.send(request.build(), HttpResponse.BodyHandlers.ofByteArray());
+  }
+
+  /** Adds etcd's {@code Authorization} header (a token, no scheme), authenticating first. */
+  private void authorize(HttpRequest.Builder request) throws IOException, InterruptedException {
+    if (credentials == null) {
+      return;
+    }
+    String t = token;
+    if (t == null) {
+      byte[] body =
+          JSON.writeValueAsBytes(
+              JSON.createObjectNode()
+                  .put("name", credentials.user())
+                  .put("password", credentials.password()));
+      HttpResponse<byte[]> response = send("/v3/auth/authenticate", body, false);
+      JsonNode answer = JSON.readTree(response.body());
+      t = answer.path("token").asText("");
+      if (response.statusCode() != 200 || t.isEmpty()) {
+        throw new IOException(
+            "etcd authentication as "
+                + credentials.user()
+                + " failed: HTTP "
+                + response.statusCode()
+                + " "
+                + answer.path("error").asText());
+      }
+      token = t;
+      authentications.incrementAndGet();
+    }
+    request.header("authorization", t);
   }
 
   private void failover() {

@@ -23,17 +23,26 @@ final class EtcdRolloutStore implements RolloutStore {
   private final EtcdClient etcd;
   private final String key;
   private final Function<RolloutStatus, FleetDocument> document;
+  private final Applied saved;
   private volatile long revision;
   private volatile boolean lastSaveFailed;
 
   /**
    * @param document wraps a status into the document to store (adds the writer and what the leader
    *     saw of the fleet)
+   * @param saved told of every state this replica stored, with its new revision
    */
-  EtcdRolloutStore(EtcdClient etcd, String key, Function<RolloutStatus, FleetDocument> document) {
+  EtcdRolloutStore(
+      EtcdClient etcd, String key, Function<RolloutStatus, FleetDocument> document, Applied saved) {
     this.etcd = etcd;
     this.key = key;
     this.document = document;
+    this.saved = saved;
+  }
+
+  /** Told of a rollout state this replica routes by from now on, with its store revision. */
+  interface Applied {
+    void applied(long revision, RolloutStatus status);
   }
 
   @Override
@@ -73,6 +82,7 @@ final class EtcdRolloutStore implements RolloutStore {
     }
     revision = next;
     lastSaveFailed = false;
+    saved.applied(next, status);
   }
 
   /**

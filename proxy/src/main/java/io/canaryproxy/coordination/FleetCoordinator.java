@@ -8,6 +8,8 @@ import io.canaryproxy.analysis.RolloutState;
 import io.canaryproxy.analysis.RolloutStatus;
 import io.canaryproxy.analysis.RolloutStore;
 import io.canaryproxy.analysis.Verdict;
+import io.canaryproxy.config.ConfigException;
+import io.canaryproxy.config.ConfigFiles;
 import io.canaryproxy.config.CoordinationConfig;
 import io.canaryproxy.config.CoordinationConfig.FailSafe;
 import io.canaryproxy.coordination.FleetDocument.Contribution;
@@ -59,6 +61,9 @@ public final class FleetCoordinator implements AutoCloseable {
   /** Tries of an operator call whose write the store refuses as based on an old state. */
   static final int OPERATION_ATTEMPTS = 5;
 
+  /** Tries of the first call to the store when joining. */
+  static final int JOIN_ATTEMPTS = 3;
+
   private final CoordinationConfig config;
   private final String replicaId;
   private final Clock clock;
@@ -86,6 +91,9 @@ public final class FleetCoordinator implements AutoCloseable {
   private volatile List<ReplicaReport> fleetReplicas = List.of();
   private volatile int pendingContributors;
   private volatile int lastContributors;
+  private volatile long appliedRevision;
+  private volatile Instant appliedAt;
+  private String appliedStage = "";
 
   /**
    * A coordinator for the etcd store of {@code config}; nothing is contacted before {@link #start}.
@@ -110,11 +118,13 @@ public final class FleetCoordinator implements AutoCloseable {
         new EtcdClient(
             config.endpoints(),
             timeout,
-            (nanos, success) -> (success ? ok : failed).record(nanos, TimeUnit.NANOSECONDS));
+            (nanos, success) -> (success ? ok : failed).record(nanos, TimeUnit.NANOSECONDS),
+            credentials(config));
     this.leaderKey = config.prefix() + "/ctl/leader";
     this.ctlPrefix = config.prefix() + "/ctl/";
     this.evidencePrefix = config.prefix() + "/evidence/";
-    this.store = new EtcdRolloutStore(etcd, config.prefix() + "/ctl/state", this::document);
+    this.store =
+        new EtcdRolloutStore(etcd, config.prefix() + "/ctl/state", this::document, this::applied);
     this.scheduler =
         Executors.newSingleThreadScheduledExecutor(
             r -> {
@@ -130,6 +140,24 @@ public final class FleetCoordinator implements AutoCloseable {
     Gauge.builder(MetricNames.COORDINATION_STALE, this, c -> c.staleSince != null ? 1 : 0)
         .description("1 while this replica cannot reach the fleet store")
         .register(registry);
+  }
+
+  /**
+   * The etcd user and the password read from {@code passwordFile} now, or {@code null} without
+   * {@code username}.
+   *
+   * @throws IllegalArgumentException naming {@code rollout.coordination.passwordFile} when it
+   *     cannot be read (it was readable when the config was loaded)
+   */
+  private static EtcdClient.Credentials credentials(CoordinationConfig config) {
+    if (config.username() == null) {
+      return null;
+    }
+    try {
+      return new EtcdClient.Credentials(config.username(), ConfigFiles.readEtcdPassword(config));
+    } catch (ConfigException e) {
+      throw new IllegalArgumentException(String.join("\n", e.errors()), e);
+    }
   }
 
   private static Timer storeTimer(MeterRegistry registry, String outcome) {
@@ -159,7 +187,7 @@ public final class FleetCoordinator implements AutoCloseable {
    */
   public void start(RolloutController controller) throws IOException {
     this.controller = controller;
-    lease = etcd.grant(config.leaseTtl());
+    lease = firstGrant();
     controller.start(); // load() reads the stored state and save() stores the first one
     if (store.lastSaveFailed()) {
       catchUp(); // another replica stored the first state at the same moment
@@ -170,6 +198,11 @@ public final class FleetCoordinator implements AutoCloseable {
     for (EtcdClient.Kv kv : ctl.kvs()) {
       if (kv.key().equals(ctlPrefix + "state")) {
         follow(kv.modRevision(), kv.value()); // a change between the first read and this one
+      }
+    }
+    synchronized (controller) {
+      if (appliedRevision == 0 && store.revision() > 0) {
+        applied(store.revision(), controller.status()); // adopted from the store by start()
       }
     }
     watcher.start();
@@ -183,6 +216,24 @@ public final class FleetCoordinator implements AutoCloseable {
         store.describe(),
         replicaId,
         leader ? "this replica" : leaderId);
+  }
+
+  /**
+   * Takes this replica's first lease, trying {@value #JOIN_ATTEMPTS} times: the first call of a
+   * fresh JVM (class loading, the HTTP client's first connection) can outlast one call's timeout
+   * ({@code leaseTtl / 3}) on a loaded host, so the join gives the store about {@code leaseTtl}.
+   */
+  private long firstGrant() throws IOException {
+    for (int attempt = 1; ; attempt++) {
+      try {
+        return etcd.grant(config.leaseTtl());
+      } catch (IOException e) {
+        if (attempt == JOIN_ATTEMPTS) {
+          throw e;
+        }
+        log.info("fleet store did not answer ({}); trying again", e.getMessage());
+      }
+    }
   }
 
   /**
@@ -285,7 +336,9 @@ public final class FleetCoordinator implements AutoCloseable {
         leader ? recentReports() : fleetReplicas,
         staleSince != null,
         sink != null && sink.holdingStable(),
-        lastContributors);
+        lastContributors,
+        appliedRevision,
+        appliedAt == null ? null : appliedAt.toString());
   }
 
   /** This replica's id in the fleet. */
@@ -373,6 +426,7 @@ public final class FleetCoordinator implements AutoCloseable {
         return;
       }
       controller.adopt(doc.status());
+      applied(modRevision, doc.status());
     }
     fleetReplicas = doc.replicas();
     if (!doc.contributions().isEmpty()) {
@@ -458,6 +512,24 @@ public final class FleetCoordinator implements AutoCloseable {
           e.getMessage(), controller == null ? "?" : controller.status().canaryPercent());
     }
     leader = false;
+  }
+
+  /**
+   * Notes the state this replica routes by from now on (called under the controller's lock), and
+   * logs it when its state or step moved: one line per change on every replica, with the instant,
+   * so that the replicas' logs show when each one applied it.
+   */
+  private void applied(long revision, RolloutStatus status) {
+    Instant now = clock.instant();
+    appliedRevision = revision;
+    appliedAt = now;
+    String stage = status.state().jsonName() + " " + status.step();
+    if (!stage.equals(appliedStage)) {
+      appliedStage = stage;
+      log.info(
+          "fleet rollout applied: {} at step {}, canary {}% (revision {}, at {})",
+          status.state().jsonName(), status.step(), status.canaryPercent(), revision, now);
+    }
   }
 
   private FleetDocument document(RolloutStatus status) {

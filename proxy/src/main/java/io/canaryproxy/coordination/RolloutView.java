@@ -13,6 +13,7 @@ public record RolloutView(@JsonUnwrapped RolloutStatus status, CoordinationStatu
 
   /** The {@code coordination} of a single replica with its state file. */
   public static CoordinationStatus single(String replicaId) {
-    return new CoordinationStatus("file", replicaId, replicaId, true, null, false, false, 0);
+    return new CoordinationStatus(
+        "file", replicaId, replicaId, true, null, false, false, 0, 0, null);
   }
 }

@@ -7,10 +7,13 @@ import static org.junit.jupiter.params.provider.Arguments.arguments;
 import io.canaryproxy.config.CoordinationConfig.FailSafe;
 import io.canaryproxy.config.CoordinationConfig.Store;
 import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -90,7 +93,47 @@ class CoordinationConfigTest {
         arguments(
             "{lease: 10s}",
             "rollout.coordination.lease: unknown key (expected: one of store, endpoints, prefix,"
-                + " replicaId, leaseTtl, staleAfter, failSafe)"));
+                + " replicaId, leaseTtl, staleAfter, failSafe, username, passwordFile)"),
+        arguments(
+            "{store: etcd, endpoints: [\"http://127.0.0.1:2379\"], username: canary}",
+            "rollout.coordination.passwordFile: missing (expected: a file holding the etcd"
+                + " password of username)"),
+        arguments(
+            "{store: etcd, endpoints: [\"http://127.0.0.1:2379\"], passwordFile: /run/pw}",
+            "rollout.coordination.username: missing (expected: the etcd user whose password"
+                + " passwordFile holds)"),
+        arguments(
+            "{store: etcd, endpoints: [\"http://127.0.0.1:2379\"], username: \"\","
+                + " passwordFile: /run/pw}",
+            "rollout.coordination.username: \"\" (expected: a non-empty etcd user name of at most"
+                + " 200 chars)"));
+  }
+
+  @Test
+  void readsTheCredentialsAndChecksThePasswordFileWhenLoadingAFile(@TempDir Path dir)
+      throws Exception {
+    Path password = Files.writeString(dir.resolve("etcd-password"), "s3cret\n");
+    String section =
+        "  coordination: {store: etcd, endpoints: [\"http://127.0.0.1:2379\"], username: canary,"
+            + " passwordFile: \""
+            + password
+            + "\"}\n";
+    Path config = Files.writeString(dir.resolve("config.yaml"), BASE + section);
+
+    CoordinationConfig c = ConfigLoader.load(config).rollout().coordination();
+    assertThat(c.username()).isEqualTo("canary");
+    assertThat(c.passwordFile()).isEqualTo(password);
+    assertThat(ConfigFiles.readEtcdPassword(c)).isEqualTo("s3cret");
+
+    Files.writeString(password, "  \n");
+    ConfigException e =
+        catchThrowableOfType(() -> ConfigLoader.load(config), ConfigException.class);
+    assertThat(e.errors())
+        .containsExactly(
+            "rollout.coordination.passwordFile: "
+                + password
+                + " (cannot be read: empty; expected: a regular file of at most 4 KiB holding the"
+                + " password)");
   }
 
   @ParameterizedTest

@@ -118,7 +118,10 @@ class EtcdStoreIT {
 
   private EtcdRolloutStore store(String writer) {
     return new EtcdRolloutStore(
-        client, "/cas/ctl/state", s -> new FleetDocument(s, writer, null, null));
+        client,
+        "/cas/ctl/state",
+        s -> new FleetDocument(s, writer, null, null),
+        (revision, status) -> {});
   }
 
   private static RolloutStatus status(RolloutState state, int step) {

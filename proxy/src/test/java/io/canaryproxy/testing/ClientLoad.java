@@ -30,6 +30,7 @@ public final class ClientLoad implements AutoCloseable {
   private final AtomicLong completed = new AtomicLong();
   private final AtomicLong failed = new AtomicLong();
   private final AtomicLong canaryResponses = new AtomicLong();
+  private final AtomicLong lastCanarySent = new AtomicLong(Long.MIN_VALUE);
   private final List<Thread> threads = new ArrayList<>();
 
   /**
@@ -65,10 +66,12 @@ public final class ClientLoad implements AutoCloseable {
               .header("x-user-id", user)
               .GET()
               .build();
+      long sentAt = System.nanoTime();
       try {
         HttpResponse<Void> response = client.send(request, HttpResponse.BodyHandlers.discarding());
         if ("canary".equals(response.headers().firstValue("x-canary-variant").orElse(null))) {
           canaryResponses.incrementAndGet();
+          lastCanarySent.accumulateAndGet(sentAt, Math::max);
         }
         completed.incrementAndGet();
       } catch (java.io.IOException e) {
@@ -93,6 +96,14 @@ public final class ClientLoad implements AutoCloseable {
   /** Answers that said {@code x-canary-variant: canary}. */
   public long canaryResponses() {
     return canaryResponses.get();
+  }
+
+  /**
+   * When the latest request answered by the canary was sent, in {@link System#nanoTime()} units;
+   * {@link Long#MIN_VALUE} before the first.
+   */
+  public long lastCanarySentNanos() {
+    return lastCanarySent.get();
   }
 
   /** Stops the threads and waits for them. */
