@@ -190,7 +190,7 @@ SCENARIOS = {"idle": scenario_idle, "backend": scenario_backend, "inflight": sce
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--flags", required=True, help="canary-proxy JVM flags")
+    p.add_argument("--flags", required=True, help="canary-proxy JVM flags; env:NAME=VALUE sets an environment variable")
     p.add_argument("--limit-mib", type=int, required=True, help="the container limit the peak is compared with")
     p.add_argument("--scenario", action="append", choices=sorted(SCENARIOS), help="default: all")
     p.add_argument("--proxy-jar", default=os.path.join(fp.ROOT, "proxy/target/canary-proxy.jar"))
@@ -237,8 +237,11 @@ def main():
             args.config = fp.render("footprint-sidecar.yaml", run, extra)
             log_path = os.path.join(run, f"proxy-{sc}.log")
             with open(log_path, "w") as log:
-                proc = subprocess.Popen(["java", *shlex.split(args.flags), "-jar", args.proxy_jar, "run", "--config",
-                                         args.config], stdout=log, stderr=subprocess.STDOUT, cwd=run)
+                words = shlex.split(args.flags)
+                env = dict(os.environ, **dict(w[4:].split("=", 1) for w in words if w.startswith("env:")))
+                jvm = [w for w in words if not w.startswith("env:")]
+                proc = subprocess.Popen(["java", *jvm, "-jar", args.proxy_jar, "run", "--config", args.config],
+                                        stdout=log, stderr=subprocess.STDOUT, cwd=run, env=env)
                 out = {"scenario": sc, "limitMiB": args.limit_mib}
                 try:
                     fp.wait_ready(f"http://127.0.0.1:{ADMIN}/readyz", proc)
