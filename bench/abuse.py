@@ -114,7 +114,7 @@ def load(args, rate, seconds, connections=16, url_port=LISTEN, timeout="10s"):
 def scenario_backend(args, proc, out):
     before = footprint(proc.pid)
     b0 = metric("canary_proxy_backend_connections")
-    load(args, "max", 3, connections=500).wait(timeout=120)
+    load(args, "max", 8, connections=500).wait(timeout=120)
     time.sleep(2)
     n = metric("canary_proxy_backend_connections") - b0
     after = footprint(proc.pid)
@@ -123,8 +123,13 @@ def scenario_backend(args, proc, out):
 
 def scenario_inflight(args, proc, out):
     before = footprint(proc.pid)
-    gen = load(args, "max", 4, connections=1000, timeout="20s")
-    time.sleep(2.5)  # every connection has one request outstanding on the 3 s backend
+    gen = load(args, "max", 12, connections=1000, timeout="20s")
+    # every connection has one request outstanding on the 3 s backend once all 1,000 are open (a busy machine
+    # may take seconds to open them), then one more second for the requests to reach the backend
+    deadline = time.monotonic() + 30
+    while metric("canary_proxy_client_connections") < 1000 and time.monotonic() < deadline:
+        time.sleep(0.25)
+    time.sleep(1)
     during = {"rssKiB": fp.status_kb(proc.pid, "VmRSS"),
               "directKiB": int(metric("canary_proxy_netty_allocator_memory_used", 'memory_type="direct"') / 1024)}
     clients = metric("canary_proxy_client_connections")
@@ -190,7 +195,7 @@ SCENARIOS = {"idle": scenario_idle, "backend": scenario_backend, "inflight": sce
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--flags", required=True, help="canary-proxy JVM flags")
+    p.add_argument("--flags", required=True, help="canary-proxy JVM flags; env:NAME=VALUE sets an environment variable")
     p.add_argument("--limit-mib", type=int, required=True, help="the container limit the peak is compared with")
     p.add_argument("--scenario", action="append", choices=sorted(SCENARIOS), help="default: all")
     p.add_argument("--proxy-jar", default=os.path.join(fp.ROOT, "proxy/target/canary-proxy.jar"))
@@ -237,11 +242,14 @@ def main():
             args.config = fp.render("footprint-sidecar.yaml", run, extra)
             log_path = os.path.join(run, f"proxy-{sc}.log")
             with open(log_path, "w") as log:
-                proc = subprocess.Popen(["java", *shlex.split(args.flags), "-jar", args.proxy_jar, "run", "--config",
-                                         args.config], stdout=log, stderr=subprocess.STDOUT, cwd=run)
+                words = shlex.split(args.flags)
+                env = dict(os.environ, **dict(w[4:].split("=", 1) for w in words if w.startswith("env:")))
+                jvm = [w for w in words if not w.startswith("env:")]
+                proc = subprocess.Popen(["java", *jvm, "-jar", args.proxy_jar, "run", "--config", args.config],
+                                        stdout=log, stderr=subprocess.STDOUT, cwd=run, env=env)
                 out = {"scenario": sc, "limitMiB": args.limit_mib}
                 try:
-                    fp.wait_ready(f"http://127.0.0.1:{ADMIN}/readyz", proc)
+                    fp.wait_ready(f"http://127.0.0.1:{ADMIN}/readyz", proc, limit=120.0)  # a busy machine
                     out["rssBeforeKiB"] = fp.status_kb(proc.pid, "VmRSS")
                     SCENARIOS[sc](args, proc, out)
                 except Exception as e:

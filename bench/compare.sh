@@ -14,6 +14,7 @@
 #   REPEATS      measured runs per target, targets alternate within a round [3]
 #   CONNECTIONS  wrk / canary-bench connections                              [64]
 #   JVM_FLAGS    canary-proxy JVM flags                   [the sidecar's, from config/k8s/sidecar.yaml]
+#   JVM_ENV      canary-proxy's environment, NAME=VALUE words  [the sidecar's: MALLOC_ARENA_MAX=1]
 #   RATE         open-loop rate; default: half of nginx's median req/s in the split scenario (or 5000)
 #   OUT          directory that keeps the raw results and logs               [a temporary directory, removed]
 set -euo pipefail
@@ -27,10 +28,13 @@ WARMUP="${WARMUP:-5s}"
 REPEATS="${REPEATS:-3}"
 CONNECTIONS="${CONNECTIONS:-64}"
 # the sidecar's JAVA_TOOL_OPTIONS (one event loop, like this comparison), without the image's AppCDS archive
-SIDECAR_FLAGS="-XX:+UseSerialGC -Xmx48m -Xmn8m -Xss256k -XX:MaxDirectMemorySize=16m -XX:MaxMetaspaceSize=32m"
-SIDECAR_FLAGS+=" -XX:ReservedCodeCacheSize=16m -XX:TieredStopAtLevel=1 -Dio.netty.allocator.numDirectArenas=1"
-SIDECAR_FLAGS+=" -Dio.netty.allocator.numHeapArenas=1 -Dio.netty.allocator.maxOrder=7"
+SIDECAR_FLAGS="-XX:+UseSerialGC -Xmx48m -Xmn4m -Xss256k -XX:MaxDirectMemorySize=16m -XX:MaxMetaspaceSize=32m"
+SIDECAR_FLAGS+=" -XX:ReservedCodeCacheSize=16m -XX:TieredStopAtLevel=1 -XX:-UsePerfData"
+SIDECAR_FLAGS+=" -Dio.netty.allocator.numDirectArenas=1 -Dio.netty.allocator.numHeapArenas=1 -Dio.netty.allocator.maxOrder=7"
 JVM_FLAGS="${JVM_FLAGS:-$SIDECAR_FLAGS}"
+# and the sidecar's environment (its other env entries in config/k8s/sidecar.yaml)
+SIDECAR_ENV="MALLOC_ARENA_MAX=1"
+JVM_ENV="${JVM_ENV-$SIDECAR_ENV}"
 PROXY_JAR="${PROXY_JAR:-$ROOT/proxy/target/canary-proxy.jar}"
 BENCH_JAR="${BENCH_JAR:-$ROOT/bench/target/canary-bench.jar}"
 PORTS="18001 18002 18003 18004 18080 18081 18082 18083 18084 18090 18091 18092 18093 18094 18095"
@@ -186,7 +190,7 @@ start_canary() { # CONFIG PORT ADMINPORT SCENARIO [SCHEME] -> CANARY_PID; start-
   # shellcheck disable=SC2086 # JVM_FLAGS is a list of flags
   local config="$1"
   [[ "$config" == /* ]] || config="$PEERS/$config"
-  start "canary-$2" java $JVM_FLAGS -jar "$PROXY_JAR" run --config "$config"
+  start "canary-$2" env $JVM_ENV java $JVM_FLAGS -jar "$PROXY_JAR" run --config "$config"
   CANARY_PID=$STARTED
   wait_ready "http://127.0.0.1:$3/readyz" "canary-$2" "$CANARY_PID"
   started "$4" canary-proxy "$CANARY_PID" "$t0"

@@ -3,6 +3,8 @@ package io.canaryproxy;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.canaryproxy.config.ConfigLoader;
+import io.canaryproxy.config.ProxyConfig;
 import io.canaryproxy.testing.RepoFiles;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -103,6 +105,46 @@ class DockerfileTest {
     }
     assertThat(copy).as("COPY of %s in the final stage", jar).isNotNegative();
     assertThat(training).as("training RUN writing %s from %s", archive, jar).isGreaterThan(copy);
+  }
+
+  /**
+   * The training run (docker/cds-train.sh) starts the demo for its backends and drives `run` with
+   * docker/cds-training.yaml: that config must point at the demo's backends and at the ports the
+   * script calls, and do the sidecar's job (its event loops, mirror, rollout and histograms), so
+   * that the archive holds what a sidecar loads. Otherwise the image build fails, or the archive
+   * misses the sidecar's classes.
+   */
+  @Test
+  void theTrainingRunIsTheSidecarsJobInFrontOfTheDemosBackends() throws Exception {
+    String training = "/opt/canary-proxy/training/";
+    assertThat(in(last, "COPY"))
+        .contains("docker/cds-train.sh docker/cds-training.yaml " + training);
+    assertThat(in(last, "RUN"))
+        .anySatisfy(
+            run ->
+                assertThat(run)
+                    .startsWith("bash " + training + "cds-train.sh java ")
+                    .contains(" run --config " + training + "cds-training.yaml "));
+    ProxyConfig job =
+        ConfigLoader.parse(Files.readString(RepoFiles.file("docker/cds-training.yaml")));
+    ProxyConfig demo = ConfigLoader.parse(Files.readString(RepoFiles.file("config/demo.yaml")));
+    ProxyConfig sidecar =
+        ConfigLoader.parse(Files.readString(RepoFiles.file("config/sidecar.yaml")));
+    for (String backend : demo.backends().keySet()) {
+      assertThat(job.backends().get(backend).endpoints())
+          .as("training backend %s", backend)
+          .isEqualTo(demo.backends().get(backend).endpoints());
+    }
+    String script = Files.readString(RepoFiles.file("docker/cds-train.sh"));
+    assertThat(script)
+        .contains("\nPROXY=" + job.listen().port() + "\n")
+        .contains("\nADMIN=" + job.admin().listen().port() + "\n");
+    assertThat(job.ioThreads()).isEqualTo(sidecar.ioThreads());
+    assertThat(job.metrics()).isEqualTo(sidecar.metrics());
+    assertThat(job.mirror()).isNotNull();
+    assertThat(job.rollout()).isNotNull();
+    assertThat(job.routing().rules()).hasSameSizeAs(sidecar.routing().rules());
+    assertThat(job.routing().override()).isNotNull();
   }
 
   @Test

@@ -17,10 +17,13 @@ import io.canaryproxy.routing.Variant;
 import io.canaryproxy.testing.RepoFiles;
 import java.io.IOException;
 import java.net.InetAddress;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -283,6 +286,70 @@ class ManifestsTest {
           .as("SIDECAR_FLAGS in bench/compare.sh vs %s", p.name())
           .containsExactly(javaToolOptions(p).trim().split("\\s+"));
     }
+    Matcher env =
+        Pattern.compile("(?m)^SIDECAR_ENV=\"([^\"]*)\"")
+            .matcher(Files.readString(RepoFiles.file("bench/compare.sh")));
+    assertThat(env.find()).as("SIDECAR_ENV in bench/compare.sh").isTrue();
+    for (ProxyPod p : sidecars) {
+      assertThat(env.group(1).trim().split("\\s+"))
+          .as("SIDECAR_ENV in bench/compare.sh vs %s", p.name())
+          .containsExactlyElementsOf(
+              otherEnv(p).entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).toList());
+    }
+  }
+
+  /**
+   * {@link #UNCAPPED_OVERHEAD_MIB} was measured with one malloc arena. Without MALLOC_ARENA_MAX,
+   * glibc gives threads that allocate at once arenas of their own (up to 8 per core, each growing
+   * to 64 MiB), which no JVM flag caps.
+   */
+  @ParameterizedTest
+  @MethodSource("proxyPods")
+  void aSidecarRunsWithOneMallocArena(ProxyPod p) {
+    if (p.sidecar()) {
+      assertThat(otherEnv(p)).as(p.name()).containsEntry("MALLOC_ARENA_MAX", "1");
+    }
+  }
+
+  /**
+   * The JVM accepts the options the container gives it (JAVA_TOOL_OPTIONS, then the image's
+   * ENTRYPOINT, with the container's other environment variables): a misspelt flag, or a diagnostic
+   * or experimental one without its unlock flag, would stop every pod at start-up. The image's
+   * archive is left out (it exists only in the image; DockerfileTest checks it).
+   */
+  @ParameterizedTest
+  @MethodSource("proxyPods")
+  void theJvmStartsWithTheContainersOptions(ProxyPod p) throws Exception {
+    List<String> cmd = new ArrayList<>();
+    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    for (String o : JvmOptions.of(entrypoint(), javaToolOptions(p)).all()) {
+      if (o.equals("-jar")) {
+        break;
+      }
+      if (!o.equals("java") && !o.startsWith("-XX:SharedArchiveFile=")) {
+        cmd.add(o);
+      }
+    }
+    cmd.add("-version");
+    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+    pb.environment().remove("JAVA_TOOL_OPTIONS");
+    pb.environment().putAll(otherEnv(p));
+    Process java = pb.start();
+    String out = new String(java.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(java.waitFor()).as("%s: %s%n%s", p.name(), cmd, out).isZero();
+    assertThat(out).as("%s: %s", p.name(), cmd).doesNotContainIgnoringCase("warning");
+  }
+
+  /** The container's environment variables besides JAVA_TOOL_OPTIONS, in manifest order. */
+  private static Map<String, String> otherEnv(ProxyPod p) {
+    Map<String, String> env = new LinkedHashMap<>();
+    for (JsonNode e : p.proxy().path("env")) {
+      String name = e.path("name").asText();
+      if (!name.equals("JAVA_TOOL_OPTIONS") && e.has("value")) {
+        env.put(name, e.path("value").asText());
+      }
+    }
+    return env;
   }
 
   private static long orElse(Long value, long otherwise) {
