@@ -100,7 +100,7 @@ class DrainIT {
             .redirectOutput(dir.resolve("proxy.log").toFile())
             .start();
     String admin = "http://127.0.0.1:" + adminPort;
-    await().atMost(Duration.ofSeconds(20)).until(() -> status(admin + "/readyz") == 200);
+    await().atMost(Duration.ofSeconds(90)).until(() -> status(admin + "/readyz") == 200);
 
     CompletableFuture<HttpResponse<String>> slow =
         client.sendAsync(

@@ -165,8 +165,22 @@ class DashboardIT {
     List<LogEntry> severe = severeConsoleEntries();
     assertThat(severe).as("console errors").isEmpty();
 
-    // The proxy goes away: the page says so and keeps the last numbers.
-    String lastRequests = browser.findElement(By.cssSelector("#v-stable .requests")).getText();
+    // The proxy goes away: the page says so and keeps the last numbers. The load stops first and
+    // the page's count is read once a later poll drew the same (the page polls once a second), so
+    // that no poll can change it between the read and the close.
+    live.stopLoad();
+    String[] shown = {""};
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .pollInterval(Duration.ofMillis(1500))
+        .until(
+            () -> {
+              String now = browser.findElement(By.cssSelector("#v-stable .requests")).getText();
+              boolean settled = !now.isEmpty() && now.equals(shown[0]);
+              shown[0] = now;
+              return settled;
+            });
+    String lastRequests = shown[0];
     live.close();
     live = null;
     await().atMost(Duration.ofSeconds(10)).until(() -> text("conn").equals("disconnected"));

@@ -104,6 +104,11 @@ public final class LiveProxy implements AutoCloseable {
     return r.body();
   }
 
+  /** Stops the client load (for a test that wants the numbers to settle); idempotent. */
+  public void stopLoad() throws InterruptedException {
+    load.close();
+  }
+
   @Override
   public void close() throws Exception {
     load.close();
