@@ -14,7 +14,9 @@ import java.util.Locale;
 import java.util.Set;
 import java.util.regex.Pattern;
 
-/** Reads {@code routing.anonymousCookie} and {@code routing.propagate}. */
+/**
+ * Reads {@code routing.anonymousCookie}, {@code routing.propagate} and {@code routing.experiments}.
+ */
 final class RoutingExtrasParser {
   /** The longest {@code Max-Age} accepted: browsers cap cookie lifetimes near 400 days anyway. */
   private static final Duration MAX_AGE_LIMIT = Duration.ofDays(400);
