@@ -137,6 +137,14 @@ public final class ForwardingContext {
     return draining;
   }
 
+  /**
+   * A multiplexed client connection (HTTP/2) was opened (+1) or closed (-1); its streams'
+   * forwarders do not count it.
+   */
+  public void clientConnection(int delta) {
+    listener.onClientConnection(delta);
+  }
+
   void exchangeStarted() {
     inFlight.increment();
   }
