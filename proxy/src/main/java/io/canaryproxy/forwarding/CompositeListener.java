@@ -37,4 +37,11 @@ public final class CompositeListener implements ProxyListener {
       l.onBackendConnection(delta);
     }
   }
+
+  @Override
+  public void onHttp2GoAway(String type) {
+    for (ProxyListener l : listeners) {
+      l.onHttp2GoAway(type);
+    }
+  }
 }

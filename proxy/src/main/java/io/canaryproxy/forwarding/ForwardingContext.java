@@ -145,6 +145,11 @@ public final class ForwardingContext {
     listener.onClientConnection(delta);
   }
 
+  /** An HTTP/2 client connection was ended with a GOAWAY of {@code type} (a bounded tag). */
+  public void http2GoAway(String type) {
+    listener.onHttp2GoAway(type);
+  }
+
   void exchangeStarted() {
     inFlight.increment();
   }

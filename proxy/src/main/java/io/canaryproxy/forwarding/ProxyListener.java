@@ -19,4 +19,10 @@ public interface ProxyListener {
 
   /** A backend connection was opened (+1) or closed (-1). */
   default void onBackendConnection(int delta) {}
+
+  /**
+   * The proxy ended an HTTP/2 client connection with a GOAWAY for a protocol violation or an abuse;
+   * {@code type} is one of a bounded set of tags (server.http2.Http2Abuse).
+   */
+  default void onHttp2GoAway(String type) {}
 }

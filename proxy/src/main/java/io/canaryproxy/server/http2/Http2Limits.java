@@ -1,41 +1,49 @@
 package io.canaryproxy.server.http2;
 
+import io.canaryproxy.config.Http2LimitsConfig;
 import io.canaryproxy.config.LimitsConfig;
 import io.netty.handler.codec.http2.Http2FrameCodec;
 import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
 import io.netty.handler.codec.http2.Http2Settings;
 
 /**
- * The HTTP/2 settings and protections of the listener, and the frame codec built with them.
+ * The HTTP/2 settings and protections of the listener ({@code limits.http2}, and {@code
+ * limits.maxHeaderBytes} as the header list size), and the frame codec that enforces them. Netty's
+ * codec does the enforcing; a client past a flood limit gets GOAWAY, which {@link
+ * Http2ClientConnectionHandler} counts by {@link Http2Abuse} type.
  *
- * @param maxConcurrentStreams streams a client may have open at once (SETTINGS)
- * @param maxHeaderListBytes the largest header list a client may send, HPACK-decoded (SETTINGS;
- *     larger gets 431), from {@code limits.maxHeaderBytes}
- * @param streamWindowBytes the flow-control window of each stream: what a client may send on a
- *     stream before the backend took it
- * @param connectionWindowBytes the flow-control window of the connection, across its streams
+ * @param config the {@code limits.http2} section
+ * @param maxHeaderListBytes the largest HPACK-decoded header list a client may send (a larger one
+ *     is answered 431, a much larger one ends the connection)
  */
-public record Http2Limits(
-    int maxConcurrentStreams,
-    int maxHeaderListBytes,
-    int streamWindowBytes,
-    int connectionWindowBytes) {
+public record Http2Limits(Http2LimitsConfig config, int maxHeaderListBytes) {
 
   /** The listener's limits, from the {@code limits} section. */
   public static Http2Limits of(LimitsConfig limits) {
-    return new Http2Limits(100, limits.maxHeaderBytes(), 65_535, 1 << 20);
+    return new Http2Limits(limits.http2(), limits.maxHeaderBytes());
+  }
+
+  /** The connection's flow-control window, in bytes. */
+  public int connectionWindowBytes() {
+    return config.connectionWindowBytes();
   }
 
   /** A server frame codec enforcing these limits. */
   public Http2FrameCodec frameCodec() {
     Http2Settings settings =
         Http2Settings.defaultSettings()
-            .maxConcurrentStreams(maxConcurrentStreams)
+            .maxConcurrentStreams(config.maxConcurrentStreams())
+            .headerTableSize(config.headerTableBytes())
             .maxHeaderListSize(maxHeaderListBytes)
-            .initialWindowSize(streamWindowBytes);
+            .initialWindowSize(config.streamWindowBytes());
     return Http2FrameCodecBuilder.forServer()
         .initialSettings(settings)
         .validateHeaders(true)
+        .decoderEnforceMaxRstFramesPerWindow(
+            config.maxResets(), (int) Math.max(1, config.resetWindow().toSeconds()))
+        .encoderEnforceMaxQueuedControlFrames(config.maxQueuedControlFrames())
+        .decoderEnforceMaxConsecutiveEmptyDataFrames(config.maxEmptyFrames())
+        .decoderEnforceMaxSmallContinuationFrames(config.maxSmallContinuationFrames())
         .build();
   }
 }
