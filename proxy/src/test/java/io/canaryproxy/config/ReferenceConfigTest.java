@@ -69,6 +69,7 @@ class ReferenceConfigTest {
             CoordinationConfig.class,
             TimeoutsConfig.class,
             LimitsConfig.class,
+            Http2LimitsConfig.class,
             MetricsConfig.class,
             AccessLogConfig.class,
             DrainConfig.class,
