@@ -3,8 +3,10 @@ package io.canaryproxy.server.http2;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.canaryproxy.config.MirrorConfig;
 import io.canaryproxy.config.ProxyConfig;
 import io.canaryproxy.config.TlsConfig;
+import io.canaryproxy.mirroring.Mirroring;
 import io.canaryproxy.testing.RunningProxy;
 import io.canaryproxy.testing.StubServer;
 import io.canaryproxy.testing.TestCertificates;
@@ -210,6 +212,89 @@ class Http2IT {
     }
     assertThat(variantsH1).hasSize(16).contains("stable", "canary");
     assertThat(variantsH2).isEqualTo(variantsH1);
+  }
+
+  @Test
+  void responseTrailersFromAnHttp1BackendReachTheHttp2Client() throws Exception {
+    StubServer withTrailers =
+        StubServer.start(
+            (ctx, req) -> {
+              io.netty.handler.codec.http.HttpResponse head =
+                  new io.netty.handler.codec.http.DefaultHttpResponse(
+                      io.netty.handler.codec.http.HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
+              io.netty.handler.codec.http.HttpUtil.setTransferEncodingChunked(head, true);
+              head.headers().set("content-type", "application/grpc");
+              ctx.write(head);
+              io.netty.handler.codec.http.LastHttpContent last =
+                  new io.netty.handler.codec.http.DefaultLastHttpContent(
+                      io.netty.buffer.Unpooled.copiedBuffer("hello", StandardCharsets.US_ASCII));
+              last.trailingHeaders().set("grpc-status", "0").set("grpc-message", "fine");
+              ctx.writeAndFlush(last);
+            });
+    try {
+      proxy = new RunningProxy(config(0, withTrailers.endpoint()));
+      String[] r = curl(null, "-v", "--http2-prior-knowledge", proxy.url("/t"));
+      assertThat(r[0]).as(r[2]).isEqualTo("0");
+      assertThat(r[1]).isEqualTo("hello");
+      String err = r[2];
+      assertThat(err).contains("< grpc-status: 0").contains("< grpc-message: fine");
+      // the trailers come after the body, not with the head
+      assertThat(err.indexOf("< grpc-status: 0")).isGreaterThan(err.indexOf("< content-type"));
+      assertThat(err).doesNotContain("transfer-encoding");
+    } finally {
+      withTrailers.close();
+    }
+  }
+
+  @Test
+  void anHttp2RequestIsMirroredToTheShadowAsHttp1() throws Exception {
+    StubServer shadow =
+        StubServer.start((ctx, req) -> StubServer.reply(ctx, HttpResponseStatus.OK, "shadow\n"));
+    try {
+      ProxyConfig config =
+          TestConfigs.proxy(
+              Map.of(
+                  "stable", stable.endpoint(),
+                  "canary", canary.endpoint(),
+                  "shadow", shadow.endpoint()),
+              TestConfigs.routing(0, List.of(), "127.0.0.1/32"),
+              TestConfigs.defaultTimeouts(),
+              TestConfigs.defaultLimits());
+      MirrorConfig mirror =
+          new MirrorConfig(
+              "shadow",
+              100,
+              MirrorConfig.SampleBy.REQUEST,
+              java.util.Set.of("stable", "canary"),
+              java.util.Set.of("GET"),
+              1 << 20,
+              16,
+              Duration.ofSeconds(5),
+              "-shadow",
+              new MirrorConfig.CompareConfig(
+                  true, List.of("content-type"), 256 << 10, false, List.of(), false));
+      proxy =
+          new RunningProxy(
+              config,
+              new Mirroring(
+                  mirror, config.backends(), "stable", "test-salt", config.timeouts(), us -> {}));
+      String[] r =
+          curl(null, "--http2-prior-knowledge", "-H", "host: app.example", proxy.url("/m?q=1"));
+      assertThat(r[0]).as(r[2]).isEqualTo("0");
+      assertThat(r[1]).isEqualTo("stable GET 0 0\n");
+      await().untilAsserted(() -> assertThat(shadow.received()).hasSize(1));
+      StubServer.Received copy = shadow.received().get(0);
+      assertThat(copy.uri()).isEqualTo("/m?q=1");
+      assertThat(copy.header("host")).isEqualTo("app.example-shadow");
+      await()
+          .untilAsserted(
+              () ->
+                  assertThat(proxy.done())
+                      .singleElement()
+                      .satisfies(d -> assertThat(d.mirrored()).isTrue()));
+    } finally {
+      shadow.close();
+    }
   }
 
   @Test
