@@ -59,10 +59,30 @@ class ArchitectureTest {
             "io.canaryproxy.http..")
         .should()
         .dependOnClassesThat()
-        .resideInAPackage("io.netty.handler.codec.http..")
+        .resideInAnyPackage("io.netty.handler.codec.http..", "io.netty.handler.codec.http2..")
         .because(
             "protocol codec types stop at the adapters in server; the core speaks io.canaryproxy.http"
                 + " (ARCHITECTURE.md, the target shape, item 1)")
+        .check(classes);
+  }
+
+  @Test
+  void http2CodecTypesStayInTheHttp2AdapterAndThePipelineBuilder() {
+    noClasses()
+        .that()
+        .resideOutsideOfPackages("io.canaryproxy.server", "io.canaryproxy.server.http2")
+        .should()
+        .dependOnClassesThat()
+        .resideInAPackage("io.netty.handler.codec.http2..")
+        .because("each stream is an exchange like any other once server.http2 adapted it")
+        .check(classes);
+    noClasses()
+        .that()
+        .resideInAPackage("io.canaryproxy.server.http1..")
+        .should()
+        .dependOnClassesThat()
+        .resideInAPackage("io.canaryproxy.server.http2..")
+        .because("the HTTP/1 adapter knows nothing of HTTP/2; only the pipeline builder picks one")
         .check(classes);
   }
 }

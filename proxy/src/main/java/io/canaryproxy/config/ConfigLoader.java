@@ -147,7 +147,8 @@ public final class ConfigLoader {
                     "maxHeaderBytes",
                     "maxHeaders",
                     "maxBodyBytes",
-                    "requestBufferBytes")),
+                    "requestBufferBytes",
+                    "http2")),
             metrics(
                 top.map(
                     "metrics",
@@ -327,8 +328,19 @@ public final class ConfigLoader {
         (int) m.size("maxHeaderBytes", 16 << 10, 1, Integer.MAX_VALUE),
         (int) m.integer("maxHeaders", 100, 1, 100_000),
         m.size("maxBodyBytes", 100L << 20, 0, Long.MAX_VALUE),
-        (int)
-            m.size("requestBufferBytes", LimitsConfig.DEFAULT_REQUEST_BUFFER_BYTES, 0, 16L << 20));
+        (int) m.size("requestBufferBytes", LimitsConfig.DEFAULT_REQUEST_BUFFER_BYTES, 0, 16L << 20),
+        Http2LimitsConfig.parse(
+            m.map(
+                "http2",
+                "maxConcurrentStreams",
+                "headerTableBytes",
+                "maxResets",
+                "resetWindow",
+                "maxQueuedControlFrames",
+                "maxEmptyFrames",
+                "maxSmallContinuationFrames",
+                "streamWindowBytes",
+                "connectionWindowBytes")));
   }
 
   private static MetricsConfig metrics(YamlMap m) {

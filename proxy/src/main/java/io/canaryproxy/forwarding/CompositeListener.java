@@ -51,4 +51,11 @@ public final class CompositeListener implements ProxyListener {
       l.onTunnelClosed(variant, durationNanos);
     }
   }
+
+  @Override
+  public void onHttp2GoAway(String type) {
+    for (ProxyListener l : listeners) {
+      l.onHttp2GoAway(type);
+    }
+  }
 }

@@ -54,6 +54,7 @@ public final class Forwarder {
   private final RequestHeadView view = new RequestHeadView();
   private final Upstream upstream;
   private final EventLoop loop;
+  private final boolean countsConnection;
 
   /** The exchange in progress, or {@code null} between requests. */
   private Exchange ex;
@@ -102,6 +103,24 @@ public final class Forwarder {
       String clientIp,
       Object logId,
       int requestBufferBytes) {
+    this(fc, down, loop, clientAddress, clientIp, logId, requestBufferBytes, true);
+  }
+
+  /**
+   * As above; {@code countsConnection} false when this forwarder serves one stream of a multiplexed
+   * connection (HTTP/2) that the adapter counts itself ({@link
+   * ForwardingContext#clientConnection}), so that the client connection gauge counts connections,
+   * not streams.
+   */
+  public Forwarder(
+      ForwardingContext fc,
+      Downstream down,
+      EventLoop loop,
+      InetAddress clientAddress,
+      String clientIp,
+      Object logId,
+      int requestBufferBytes,
+      boolean countsConnection) {
     this.fc = fc;
     this.down = down;
     this.loop = loop;
@@ -112,7 +131,10 @@ public final class Forwarder {
     this.upstream =
         new Upstream(
             new UpstreamEvents(), fc.responseTimeoutNanos, loop, fc.pools(loop), down, logId);
-    fc.listener.onClientConnection(1);
+    this.countsConnection = countsConnection;
+    if (countsConnection) {
+      fc.listener.onClientConnection(1);
+    }
   }
 
   // ---- what the protocol adapter offers (client side) ----
@@ -273,7 +295,9 @@ public final class Forwarder {
       abandonUpstream();
       finish(e);
     }
-    fc.listener.onClientConnection(-1);
+    if (countsConnection) {
+      fc.listener.onClientConnection(-1);
+    }
   }
 
   // ---- buffering ----

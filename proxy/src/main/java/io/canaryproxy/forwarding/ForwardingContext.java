@@ -143,6 +143,19 @@ public final class ForwardingContext {
     return draining;
   }
 
+  /**
+   * A multiplexed client connection (HTTP/2) was opened (+1) or closed (-1); its streams'
+   * forwarders do not count it.
+   */
+  public void clientConnection(int delta) {
+    listener.onClientConnection(delta);
+  }
+
+  /** An HTTP/2 client connection was ended with a GOAWAY of {@code type} (a bounded tag). */
+  public void http2GoAway(String type) {
+    listener.onHttp2GoAway(type);
+  }
+
   void exchangeStarted() {
     inFlight.increment();
   }

@@ -28,4 +28,10 @@ public interface ProxyListener {
 
   /** A tunnel opened for {@code variant} closed after {@code durationNanos}. */
   default void onTunnelClosed(io.canaryproxy.routing.Variant variant, long durationNanos) {}
+
+  /**
+   * The proxy ended an HTTP/2 client connection with a GOAWAY for a protocol violation or an abuse;
+   * {@code type} is one of a bounded set of tags (server.http2.Http2Abuse).
+   */
+  default void onHttp2GoAway(String type) {}
 }

@@ -28,6 +28,14 @@ public final class MetricNames {
   /** Counter {@code canary_proxy_upstream_failures_total{variant,type}}. */
   public static final String UPSTREAM_FAILURES = PREFIX + "upstream.failures";
 
+  /**
+   * Counter {@code canary_proxy_http2_goaways_total{type}}: HTTP/2 client connections the proxy
+   * ended with a GOAWAY for an abuse or a protocol error ({@code type}: rapid_reset,
+   * control_frame_flood, empty_frames, continuation_flood, header_list_size, flow_control,
+   * protocol_error).
+   */
+  public static final String HTTP2_GOAWAYS = PREFIX + "http2.goaways";
+
   /** Gauge {@code canary_proxy_client_connections}: open client connections. */
   public static final String CLIENT_CONNECTIONS = PREFIX + "client.connections";
 

@@ -211,6 +211,16 @@ public final class MicrometerBinding implements ProxyListener, AutoCloseable {
     backendConnections.addAndGet(delta);
   }
 
+  /** Rare (an abuse ends a connection): the registry's own lookup is cheap enough. */
+  @Override
+  public void onHttp2GoAway(String type) {
+    Counter.builder(MetricNames.HTTP2_GOAWAYS)
+        .description("HTTP/2 client connections ended with GOAWAY for an abuse or protocol error")
+        .tag(MetricNames.TAG_TYPE, type)
+        .register(registry)
+        .increment();
+  }
+
   /** Removes the GC notification listener; the registry is left to its owner. */
   @Override
   public void close() {

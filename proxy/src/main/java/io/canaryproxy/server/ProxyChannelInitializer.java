@@ -7,6 +7,9 @@ import io.canaryproxy.forwarding.ForwardingContext;
 import io.canaryproxy.server.http1.Http1BackendAdapter;
 import io.canaryproxy.server.http1.Http1ServerHandler;
 import io.canaryproxy.server.http1.ProxyResponseEncoder;
+import io.canaryproxy.server.http2.Http2ClientConnectionHandler;
+import io.canaryproxy.server.http2.Http2Limits;
+import io.canaryproxy.server.http2.Http2StreamHandler;
 import io.canaryproxy.tls.ServerTls;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
@@ -14,6 +17,8 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.haproxy.HAProxyMessageDecoder;
 import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.codec.http2.Http2MultiplexHandler;
+import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.ssl.SniHandler;
 import io.netty.handler.timeout.IdleStateHandler;
 import java.util.concurrent.TimeUnit;
@@ -61,8 +66,44 @@ public final class ProxyChannelInitializer extends ChannelInitializer<Channel>
     addProxyProtocolHandlers(p);
     addTlsHandlers(p);
     addTimeoutHandlers(p);
+    addProtocolDetection(p);
     ProxyRequestDecoder decoder = addHttp1Handlers(p);
     addProxyHandlers(p, decoder);
+  }
+
+  /**
+   * HTTP/1 and HTTP/2 share the listener: the first bytes decide, and the HTTP/1 handlers added
+   * below are replaced by the HTTP/2 ones ({@link #replaceWithHttp2}) when they are the preface.
+   */
+  private void addProtocolDetection(ChannelPipeline p) {
+    p.addLast("protocol", new PrefaceDetectHandler(this::replaceWithHttp2));
+  }
+
+  private void replaceWithHttp2(ChannelPipeline p) {
+    p.remove("decoder");
+    p.remove("encoder");
+    p.remove("guard");
+    p.remove("proxy");
+    addHttp2Handlers(p);
+  }
+
+  /**
+   * HTTP/2: Netty's frame codec under the limits, and one child channel per stream, each served by
+   * its own {@link Http2StreamHandler} (one exchange per stream).
+   */
+  private void addHttp2Handlers(ChannelPipeline p) {
+    Http2Limits h2 = Http2Limits.of(limits);
+    p.addLast("h2codec", h2.frameCodec());
+    p.addLast(
+        "h2streams",
+        new Http2MultiplexHandler(
+            new ChannelInitializer<Http2StreamChannel>() {
+              @Override
+              protected void initChannel(Http2StreamChannel ch) {
+                ch.pipeline().addLast("stream", new Http2StreamHandler(forwarding, limits));
+              }
+            }));
+    p.addLast("h2connection", new Http2ClientConnectionHandler(forwarding, h2));
   }
 
   /** The PROXY header comes first on the wire, before any TLS record. */

@@ -24,12 +24,16 @@ import org.slf4j.LoggerFactory;
 public final class ServerTls {
   private static final Logger log = LoggerFactory.getLogger(ServerTls.class);
 
-  /** ALPN: HTTP/1.1 only, until the listener speaks h2. */
+  /**
+   * ALPN: HTTP/2 preferred, then HTTP/1.1. The listener tells them apart by the connection preface
+   * (server.PrefaceDetectHandler), so a client that negotiated nothing is served too.
+   */
   private static final ApplicationProtocolConfig ALPN =
       new ApplicationProtocolConfig(
           ApplicationProtocolConfig.Protocol.ALPN,
           ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
           ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
+          ApplicationProtocolNames.HTTP_2,
           ApplicationProtocolNames.HTTP_1_1);
 
   private final TlsConfig config;

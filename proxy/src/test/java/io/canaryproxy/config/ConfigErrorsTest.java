@@ -485,6 +485,23 @@ class ConfigErrorsTest {
             "limits: {requestBufferBytes: 1GiB}",
             "limits.requestBufferBytes: \"1GiB\" (expected: 0..16777216 bytes)"),
         arguments(
+            "limits: {http2: {maxConcurrentStreams: 0}}",
+            "limits.http2.maxConcurrentStreams: 0 (expected: 1..10000)"),
+        arguments(
+            "limits: {http2: {maxResets: many}}",
+            "limits.http2.maxResets: \"many\" (expected: an integer, 1..1000000)"),
+        arguments(
+            "limits: {http2: {streamWindowBytes: 1KiB}}",
+            "limits.http2.streamWindowBytes: \"1KiB\" (expected: 16384..16777216 bytes)"),
+        arguments(
+            "limits: {http2: {streamWindowBytes: 1MiB, connectionWindowBytes: 64KiB}}",
+            "limits.http2.connectionWindowBytes: \"64KiB\" (expected: 1048576..1073741824 bytes)"),
+        arguments(
+            "limits: {http2: {rapidReset: 1}}",
+            "limits.http2.rapidReset: unknown key (expected: one of maxConcurrentStreams,"
+                + " headerTableBytes, maxResets, resetWindow, maxQueuedControlFrames, maxEmptyFrames,"
+                + " maxSmallContinuationFrames, streamWindowBytes, connectionWindowBytes)"),
+        arguments(
             "metrics: {significantDigits: 0}", "metrics.significantDigits: 0 (expected: 1..5)"),
         arguments(
             "metrics: {lowestMicros: 1000, highestMicros: 1500}",

@@ -75,6 +75,7 @@ class ReferenceConfigTest {
             CoordinationConfig.class,
             TimeoutsConfig.class,
             LimitsConfig.class,
+            Http2LimitsConfig.class,
             MetricsConfig.class,
             AccessLogConfig.class,
             DrainConfig.class,

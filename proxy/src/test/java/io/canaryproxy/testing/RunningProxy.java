@@ -28,6 +28,7 @@ public final class RunningProxy implements AutoCloseable {
   private final List<Done> done = new CopyOnWriteArrayList<>();
   private final AtomicInteger clientConnections = new AtomicInteger();
   private final AtomicInteger backendConnections = new AtomicInteger();
+  private final List<String> http2GoAways = new CopyOnWriteArrayList<>();
 
   public RunningProxy(ProxyConfig config) throws InterruptedException {
     this(config, null);
@@ -70,6 +71,11 @@ public final class RunningProxy implements AutoCloseable {
                   public void onBackendConnection(int delta) {
                     backendConnections.addAndGet(delta);
                   }
+
+                  @Override
+                  public void onHttp2GoAway(String type) {
+                    http2GoAways.add(type);
+                  }
                 },
                 tapFactory,
                 new EndpointDirectory(config.dns()))
@@ -95,6 +101,11 @@ public final class RunningProxy implements AutoCloseable {
 
   public List<Done> done() {
     return done;
+  }
+
+  /** The type of every GOAWAY the proxy sent an HTTP/2 client for an abuse, in order. */
+  public List<String> http2GoAways() {
+    return http2GoAways;
   }
 
   public int openClientConnections() {

@@ -149,7 +149,7 @@ class TlsListenerIT {
   @Test
   void curlOverTlsIsForwardedWithForwardedProtoHttps() throws Exception {
     startProxy();
-    String[] r = curl("-v", httpsUrl("/a"), httpsUrl("/b"));
+    String[] r = curl("-v", "--http1.1", httpsUrl("/a"), httpsUrl("/b"));
     assertThat(r[0]).as(r[2]).isEqualTo("0");
     assertThat(r[1].lines().toList()).containsExactly("stable", "stable");
     assertThat(r[2])
@@ -161,13 +161,14 @@ class TlsListenerIT {
   }
 
   @Test
-  void sClientSeesAlpnHttp11AndTheConfiguredProtocolsOnly() throws Exception {
+  void sClientSeesAlpnH2OrHttp11AndTheConfiguredProtocolsOnly() throws Exception {
     startProxy(TlsConfig.ClientAuth.NONE, List.of("TLSv1.3"), List.of());
     String ok = sClient("-alpn", "h2,http/1.1", "-tls1_3");
     assertThat(ok)
-        .contains("ALPN protocol: http/1.1")
+        .contains("ALPN protocol: h2")
         .contains("TLSv1.3")
         .contains("Verify return code: 0 (ok)");
+    assertThat(sClient("-alpn", "http/1.1", "-tls1_3")).contains("ALPN protocol: http/1.1");
     String refused = sClient("-tls1_2");
     assertThat(refused).contains("alert protocol version").contains("Cipher is (NONE)");
   }

@@ -1,0 +1,198 @@
+package io.canaryproxy.server.http2;
+
+import io.canaryproxy.http.Headers;
+import io.canaryproxy.http.HttpVersion;
+import io.canaryproxy.http.RequestHead;
+import io.canaryproxy.server.http1.NettyHeaders;
+import io.netty.handler.codec.http.DefaultHttpHeaders;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http2.Http2Headers;
+import io.netty.util.AsciiString;
+import java.util.Map;
+
+/**
+ * {@link RequestHead} for one HTTP/2 request, built from the stream's HEADERS: the pseudo-header
+ * fields become method, target and {@code Host} (RFC 9113 §8.3.1), split {@code cookie} fields are
+ * joined again (§8.2.3), and everything that an HTTP/1.1 backend would read differently from what
+ * the HTTP/2 client meant is refused here: a method or path with bytes a request line cannot carry,
+ * a field value with CR, LF or NUL, an invalid {@code content-length}.
+ */
+public final class Http2Request implements RequestHead {
+  private static final AsciiString COOKIE = AsciiString.cached("cookie");
+  private static final AsciiString CONTENT_LENGTH = AsciiString.cached("content-length");
+
+  private final String method;
+  private final String target;
+  private final HttpHeaders fields;
+  private final NettyHeaders headers;
+  private final long bodyLength;
+
+  private Http2Request(String method, String target, HttpHeaders fields, long bodyLength) {
+    this.method = method;
+    this.target = target;
+    this.fields = fields;
+    this.headers = NettyHeaders.of(fields);
+    this.bodyLength = bodyLength;
+  }
+
+  /** Thrown for a request the proxy must not forward; carries the status to answer. */
+  public static final class Refused extends Exception {
+    private final int status;
+
+    Refused(int status, String reason) {
+      super(reason, null, false, false);
+      this.status = status;
+    }
+
+    public int status() {
+      return status;
+    }
+  }
+
+  /**
+   * The request of a HEADERS frame; {@code endStream} when it has no body.
+   *
+   * @throws Refused with 400 for a malformed request, 501 for {@code CONNECT}
+   */
+  public static Http2Request of(Http2Headers h2, boolean endStream) throws Refused {
+    CharSequence method = h2.method();
+    CharSequence path = h2.path();
+    if (method == null || !isToken(method)) {
+      throw new Refused(400, "missing or invalid :method");
+    }
+    if (AsciiString.contentEquals(method, "CONNECT")) {
+      throw new Refused(501, "CONNECT is not supported");
+    }
+    if (path == null || path.length() == 0 || !isTarget(path)) {
+      throw new Refused(400, "missing or invalid :path");
+    }
+    HttpHeaders fields = new DefaultHttpHeaders();
+    StringBuilder cookies = null;
+    for (Map.Entry<CharSequence, CharSequence> field : h2) {
+      CharSequence name = field.getKey();
+      CharSequence value = field.getValue();
+      if (name.length() > 0 && name.charAt(0) == ':') {
+        continue; // pseudo-header fields: read above
+      }
+      if (!isToken(name) || !isFieldValue(value)) {
+        throw new Refused(400, "invalid header field");
+      }
+      if (AsciiString.contentEqualsIgnoreCase(name, COOKIE)) {
+        cookies = cookies == null ? new StringBuilder() : cookies.append("; ");
+        cookies.append(value);
+        continue;
+      }
+      fields.add(name, value);
+    }
+    if (cookies != null) {
+      fields.set(HttpHeaderNames.COOKIE, cookies.toString());
+    }
+    CharSequence authority = h2.authority();
+    if (authority != null) {
+      if (!isFieldValue(authority) || authority.length() == 0) {
+        throw new Refused(400, "invalid :authority");
+      }
+      fields.set(HttpHeaderNames.HOST, authority); // RFC 9113 §8.3.1: it replaces Host
+    }
+    long length = endStream ? 0 : contentLength(fields);
+    return new Http2Request(method.toString(), path.toString(), fields, length);
+  }
+
+  /** The {@code content-length} the client sent, or -1 (streamed) when it sent none. */
+  private static long contentLength(HttpHeaders fields) throws Refused {
+    java.util.List<String> values = fields.getAll(CONTENT_LENGTH);
+    if (values.isEmpty()) {
+      return -1;
+    }
+    if (values.size() > 1) {
+      throw new Refused(400, "more than one content-length");
+    }
+    String v = values.get(0);
+    if (v.isEmpty() || v.length() > 18) {
+      throw new Refused(400, "invalid content-length");
+    }
+    for (int i = 0; i < v.length(); i++) {
+      if (v.charAt(i) < '0' || v.charAt(i) > '9') {
+        throw new Refused(400, "invalid content-length");
+      }
+    }
+    return Long.parseLong(v);
+  }
+
+  /** RFC 9110 §5.6.2 token. */
+  private static boolean isToken(CharSequence s) {
+    if (s.length() == 0) {
+      return false;
+    }
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      boolean ok =
+          (c >= 'a' && c <= 'z')
+              || (c >= 'A' && c <= 'Z')
+              || (c >= '0' && c <= '9')
+              || "!#$%&'*+-.^_`|~".indexOf(c) >= 0;
+      if (!ok) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * A request target an HTTP/1.1 request line can carry: origin form or {@code *}, visible ASCII.
+   */
+  private static boolean isTarget(CharSequence s) {
+    if (s.charAt(0) != '/' && !(s.length() == 1 && s.charAt(0) == '*')) {
+      return false;
+    }
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (c <= ' ' || c >= 0x7f) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** No CR, LF or NUL (RFC 9113 §8.2.1), which would end or split a field line in HTTP/1. */
+  private static boolean isFieldValue(CharSequence s) {
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (c == '\r' || c == '\n' || c == 0) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  @Override
+  public String method() {
+    return method;
+  }
+
+  @Override
+  public String target() {
+    return target;
+  }
+
+  @Override
+  public HttpVersion version() {
+    return HttpVersion.HTTP_2;
+  }
+
+  @Override
+  public Headers headers() {
+    return headers;
+  }
+
+  @Override
+  public long bodyLength() {
+    return bodyLength;
+  }
+
+  @Override
+  public RequestHead copy() {
+    return new Http2Request(method, target, fields.copy(), bodyLength);
+  }
+}

@@ -1,0 +1,358 @@
+package io.canaryproxy.server.http2;
+
+import io.canaryproxy.config.LimitsConfig;
+import io.canaryproxy.forwarding.ClientOrigin;
+import io.canaryproxy.forwarding.Downstream;
+import io.canaryproxy.forwarding.Forwarder;
+import io.canaryproxy.forwarding.ForwardingContext;
+import io.canaryproxy.forwarding.UpstreamFailure;
+import io.canaryproxy.http.BodyEnd;
+import io.canaryproxy.http.ResponseHead;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.http2.DefaultHttp2DataFrame;
+import io.netty.handler.codec.http2.DefaultHttp2Headers;
+import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
+import io.netty.handler.codec.http2.DefaultHttp2ResetFrame;
+import io.netty.handler.codec.http2.Http2DataFrame;
+import io.netty.handler.codec.http2.Http2Error;
+import io.netty.handler.codec.http2.Http2Headers;
+import io.netty.handler.codec.http2.Http2HeadersFrame;
+import io.netty.handler.codec.http2.Http2StreamChannel;
+import io.netty.util.AsciiString;
+import io.netty.util.ReferenceCountUtil;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The HTTP/2 adapter of one stream (a child channel of {@code Http2MultiplexHandler}): the stream's
+ * request becomes one exchange of its own {@link Forwarder}, and what the forwarder answers is
+ * written back as HEADERS, DATA and trailing HEADERS. Flow control is end to end: the stream is
+ * read (and its window re-opened to the client) only while the forwarder takes its body, and the
+ * backend is read only while the stream can take bytes (its window and the connection's).
+ */
+public final class Http2StreamHandler extends ChannelInboundHandlerAdapter implements Downstream {
+  private static final Logger log = LoggerFactory.getLogger(Http2StreamHandler.class);
+  private static final AsciiString TEXT_PLAIN = AsciiString.cached("text/plain; charset=utf-8");
+
+  /** A request body piece the forwarder could not take yet. */
+  private record Piece(ByteBuf data, boolean last) {}
+
+  private final ForwardingContext fc;
+  private final LimitsConfig limits;
+  private final ArrayDeque<Piece> waiting = new ArrayDeque<>(2);
+  private ChannelHandlerContext ctx;
+  private Forwarder forwarder;
+  private boolean headReceived;
+  private boolean requestEnded;
+  private boolean done;
+  private boolean reading = true;
+  private long contentLength = -1;
+  private long received;
+
+  /** The response head, written with the first body piece, the end, or the next flush. */
+  private Http2Headers pendingHead;
+
+  public Http2StreamHandler(ForwardingContext fc, LimitsConfig limits) {
+    this.fc = fc;
+    this.limits = limits;
+  }
+
+  @Override
+  public void channelActive(ChannelHandlerContext ctx) {
+    this.ctx = ctx;
+    Channel parent = ctx.channel().parent();
+    InetAddress address = null;
+    String ip = "unknown";
+    if (parent.remoteAddress() instanceof InetSocketAddress remote) {
+      address = remote.getAddress();
+      ip = address == null ? remote.getHostString() : address.getHostAddress();
+    }
+    String logId =
+        parent.id().asShortText() + "/" + ((Http2StreamChannel) ctx.channel()).stream().id();
+    forwarder =
+        new Forwarder(
+            fc,
+            this,
+            ctx.channel().eventLoop(),
+            address,
+            ip,
+            logId,
+            limits.requestBufferBytes(),
+            false);
+    ctx.fireChannelActive();
+  }
+
+  @Override
+  public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    if (forwarder == null || done) {
+      ReferenceCountUtil.release(msg);
+      return;
+    }
+    if (msg instanceof Http2HeadersFrame headers) {
+      onHeaders(headers);
+    } else if (msg instanceof Http2DataFrame data) {
+      onData(data);
+    } else {
+      ReferenceCountUtil.release(msg);
+    }
+  }
+
+  @Override
+  public void channelReadComplete(ChannelHandlerContext ctx) {
+    if (forwarder != null) {
+      forwarder.readComplete(); // flushes the request body written to the backend
+    }
+    ctx.fireChannelReadComplete();
+  }
+
+  private void onHeaders(Http2HeadersFrame frame) {
+    if (headReceived) {
+      // Trailers end the body; like HTTP/1 request trailers they are not forwarded (they would
+      // bypass the header rules).
+      offer(Unpooled.EMPTY_BUFFER, true);
+      return;
+    }
+    headReceived = true;
+    Http2Request request;
+    try {
+      request = Http2Request.of(frame.headers(), frame.isEndStream());
+    } catch (Http2Request.Refused r) {
+      refuse(r.status(), r.getMessage());
+      return;
+    }
+    if (request.headers().size() > limits.maxHeaders()) {
+      refuse(431, "too many header fields");
+      return;
+    }
+    contentLength = request.bodyLength();
+    if (contentLength > limits.maxBodyBytes()) {
+      refuse(413, "request body larger than limits.maxBodyBytes");
+      return;
+    }
+    forwarder.origin(ctx.channel().parent().attr(ClientOrigin.KEY).get());
+    forwarder.offerHead(request);
+    if (frame.isEndStream()) {
+      offer(Unpooled.EMPTY_BUFFER, true);
+    }
+  }
+
+  private void onData(Http2DataFrame frame) {
+    ByteBuf data = frame.content();
+    boolean last = frame.isEndStream();
+    received += data.readableBytes();
+    if (received > limits.maxBodyBytes()) {
+      frame.release();
+      refuse(413, "request body larger than limits.maxBodyBytes");
+      return;
+    }
+    // RFC 9113 §8.1.1: a body that does not match its content-length is malformed; forwarded to
+    // an HTTP/1.1 backend, the excess would be read as another request.
+    if (contentLength >= 0 && (received > contentLength || last && received != contentLength)) {
+      frame.release();
+      refuse(400, "body length differs from content-length");
+      return;
+    }
+    offer(data, last);
+  }
+
+  private void offer(ByteBuf piece, boolean last) {
+    if (last) {
+      requestEnded = true;
+    }
+    if (!waiting.isEmpty() || !forwarder.offerBody(piece, last)) {
+      waiting.add(new Piece(piece, last));
+    }
+    updateReading();
+  }
+
+  private void drain() {
+    Piece p;
+    while ((p = waiting.peek()) != null && forwarder.offerBody(p.data(), p.last())) {
+      waiting.poll();
+    }
+  }
+
+  private void updateReading() {
+    // Once done, whatever still arrives is read and dropped, which also re-opens its window.
+    boolean read = done || waiting.isEmpty() && forwarder.wantsInput();
+    if (read != reading) {
+      reading = read;
+      ctx.channel().config().setAutoRead(read);
+    }
+  }
+
+  /** A request that must not be forwarded: answer it (or reset the stream) and stop reading. */
+  private void refuse(int status, String reason) {
+    log.debug("[{}] h2 request refused: {} {}", ctx.channel(), status, reason);
+    if (forwarder.abort(status)) {
+      reset(Http2Error.PROTOCOL_ERROR); // its response already started
+    } else {
+      writeError(status, reason, null);
+      if (!requestEnded) {
+        reset(Http2Error.NO_ERROR);
+      }
+    }
+    done = true;
+    releaseWaiting();
+  }
+
+  private void releaseWaiting() {
+    Piece p;
+    while ((p = waiting.poll()) != null) {
+      p.data().release();
+    }
+  }
+
+  private void writeError(int status, String reason, String failureTag) {
+    ByteBuf body = ctx.alloc().buffer();
+    body.writeCharSequence(status + " " + reason + "\n", StandardCharsets.UTF_8);
+    Http2Headers headers =
+        new DefaultHttp2Headers()
+            .status(AsciiString.of(Integer.toString(status)))
+            .set(io.canaryproxy.http.HeaderNames.CONTENT_TYPE, TEXT_PLAIN)
+            .setInt(io.canaryproxy.http.HeaderNames.CONTENT_LENGTH, body.readableBytes());
+    if (failureTag != null) {
+      headers.set(Http2Responses.ERROR_HEADER, failureTag);
+    }
+    ctx.write(new DefaultHttp2HeadersFrame(headers, false), ctx.voidPromise());
+    ctx.writeAndFlush(new DefaultHttp2DataFrame(body, true), ctx.voidPromise());
+  }
+
+  /** Resets the stream with {@code error}, unless it is already closed. */
+  private void reset(Http2Error error) {
+    if (ctx.channel().isActive()) {
+      ctx.writeAndFlush(new DefaultHttp2ResetFrame(error));
+    }
+  }
+
+  private void writePendingHead() {
+    if (pendingHead != null) {
+      Http2Headers head = pendingHead;
+      pendingHead = null;
+      ctx.write(new DefaultHttp2HeadersFrame(head, false), ctx.voidPromise());
+    }
+  }
+
+  // ---- Downstream: what the forwarder hands the client side ----
+
+  @Override
+  public boolean isWritable() {
+    return ctx.channel().isWritable();
+  }
+
+  @Override
+  public void interim(ResponseHead head) {
+    ctx.writeAndFlush(
+        new DefaultHttp2HeadersFrame(Http2Responses.head(head), false), ctx.voidPromise());
+  }
+
+  @Override
+  public void head(ResponseHead head) {
+    pendingHead = Http2Responses.head(head);
+  }
+
+  @Override
+  public void body(ByteBuf piece) {
+    writePendingHead();
+    if (piece.isReadable()) {
+      ctx.write(new DefaultHttp2DataFrame(piece, false), ctx.voidPromise());
+    } else {
+      piece.release();
+    }
+  }
+
+  @Override
+  public void end(BodyEnd end) {
+    if (pendingHead != null && end.trailers() == null) {
+      // A response without a body (HEAD, 204, 304, or empty): one HEADERS frame ends the stream.
+      Http2Headers head = pendingHead;
+      pendingHead = null;
+      ctx.writeAndFlush(new DefaultHttp2HeadersFrame(head, true), ctx.voidPromise());
+      return;
+    }
+    writePendingHead();
+    if (end.trailers() != null) {
+      ctx.writeAndFlush(
+          new DefaultHttp2HeadersFrame(Http2Responses.trailers(end.trailers()), true),
+          ctx.voidPromise());
+    } else {
+      ctx.writeAndFlush(new DefaultHttp2DataFrame(Unpooled.EMPTY_BUFFER, true), ctx.voidPromise());
+    }
+  }
+
+  @Override
+  public void flush() {
+    writePendingHead();
+    ctx.flush();
+  }
+
+  @Override
+  public void error(UpstreamFailure failure, boolean requestUnread) {
+    writeError(failure.status(), "upstream " + failure.tag(), failure.tag());
+  }
+
+  @Override
+  public void abort() {
+    pendingHead = null;
+    reset(Http2Error.INTERNAL_ERROR); // never present a truncated body as complete
+  }
+
+  @Override
+  public void exchangeDone(boolean requestUnfinished) {
+    if (!requestEnded) {
+      // Answered before the client finished its request: tell it to stop sending (§8.1).
+      reset(Http2Error.NO_ERROR);
+    }
+    done = true;
+    releaseWaiting();
+    if (fc.draining()) {
+      ctx.channel().parent().close(); // GOAWAY; the streams in progress still finish
+    }
+  }
+
+  @Override
+  public void wake() {
+    drain();
+    updateReading();
+  }
+
+  @Override
+  public void readingChanged() {
+    updateReading();
+  }
+
+  // ---- stream channel events ----
+
+  @Override
+  public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+    if (forwarder != null) {
+      forwarder.clientWritabilityChanged(ctx.channel().isWritable());
+    }
+    ctx.fireChannelWritabilityChanged();
+  }
+
+  @Override
+  public void channelInactive(ChannelHandlerContext ctx) {
+    done = true;
+    pendingHead = null;
+    releaseWaiting();
+    if (forwarder != null) {
+      forwarder.clientClosed();
+    }
+    ctx.fireChannelInactive();
+  }
+
+  @Override
+  public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    log.debug("[{}] h2 stream error: {}", ctx.channel(), cause.toString());
+    ctx.close();
+  }
+}
