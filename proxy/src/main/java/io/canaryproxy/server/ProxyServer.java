@@ -11,9 +11,14 @@ import io.canaryproxy.tls.TlsProvider;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.util.concurrent.EventExecutor;
+import io.netty.util.concurrent.GlobalEventExecutor;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
@@ -38,6 +43,11 @@ public final class ProxyServer implements AutoCloseable {
   private final ServerTls tls;
   private CertificateWatcher certificateWatcher;
   private Channel listener;
+
+  /**
+   * The open client connections (a closed one leaves by itself), closed first by {@link #close}.
+   */
+  private final ChannelGroup clients = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
 
   /** How often the TLS files are re-read besides the directory watch. */
   private static final Duration CERTIFICATE_POLL = Duration.ofSeconds(2);
@@ -91,7 +101,14 @@ public final class ProxyServer implements AutoCloseable {
             .childOption(
                 ChannelOption.WRITE_BUFFER_WATER_MARK,
                 new WriteBufferWaterMark(32 * 1024, 64 * 1024))
-            .childHandler(initializer)
+            .childHandler(
+                new ChannelInitializer<Channel>() {
+                  @Override
+                  protected void initChannel(Channel ch) {
+                    clients.add(ch);
+                    ch.pipeline().addLast(initializer);
+                  }
+                })
             .bind(address)
             .sync()
             .channel();
@@ -142,6 +159,13 @@ public final class ProxyServer implements AutoCloseable {
     }
     directory.close();
     stopAccepting();
+    // Client connections are closed before the event loops stop, and the loops then run what the
+    // closes queued (channelInactive, which releases what a connection still holds), rather than
+    // leaving it to the loops' own shutdown, which may end before it ran.
+    clients.close().awaitUninterruptibly(timeout.toMillis());
+    for (EventExecutor loop : group) {
+      loop.submit(() -> {}).awaitUninterruptibly(timeout.toMillis());
+    }
     group
         .shutdownGracefully(0, timeout.toMillis(), TimeUnit.MILLISECONDS)
         .awaitUninterruptibly(timeout.toMillis());
