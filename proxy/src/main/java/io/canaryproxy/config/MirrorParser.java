@@ -2,6 +2,7 @@ package io.canaryproxy.config;
 
 import io.canaryproxy.config.MirrorConfig.CompareConfig;
 import io.canaryproxy.config.MirrorConfig.SampleBy;
+import io.canaryproxy.http.Tokens;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashSet;
@@ -23,7 +24,6 @@ final class MirrorParser {
     "hostSuffix",
     "compare"
   };
-  private static final String TCHARS = "!#$%&'*+-.^_`|~";
 
   private MirrorParser() {}
 
@@ -59,7 +59,7 @@ final class MirrorParser {
     List<String> methodList = m.strings("methods", List.of("GET", "HEAD", "OPTIONS"));
     for (int i = 0; i < methodList.size(); i++) {
       String v = methodList.get(i);
-      if (isToken(v)) {
+      if (Tokens.isToken(v)) {
         methods.add(v.toUpperCase(Locale.ROOT));
       } else {
         m.errors()
@@ -118,19 +118,5 @@ final class MirrorParser {
         m.bool("json", false),
         List.copyOf(ignore),
         m.bool("stableBaseline", false));
-  }
-
-  private static boolean isToken(String s) {
-    if (s.isEmpty()) {
-      return false;
-    }
-    for (int i = 0; i < s.length(); i++) {
-      char c = s.charAt(i);
-      boolean alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-      if (!alnum && TCHARS.indexOf(c) < 0) {
-        return false;
-      }
-    }
-    return true;
   }
 }

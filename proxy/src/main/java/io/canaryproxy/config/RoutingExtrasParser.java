@@ -5,6 +5,7 @@ import io.canaryproxy.config.RoutingConfig.Anonymous;
 import io.canaryproxy.config.RoutingConfig.AnonymousCookie;
 import io.canaryproxy.config.RoutingConfig.Arm;
 import io.canaryproxy.config.RoutingConfig.Propagate;
+import io.canaryproxy.http.Tokens;
 import io.canaryproxy.net.Cidr;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -166,22 +167,8 @@ final class RoutingExtrasParser {
     return (int) Math.round(percent * 100);
   }
 
-  /** An RFC 9110 token, as header and cookie names must be. */
+  /** An RFC 9110 token of at most 128 characters, as header and cookie names must be. */
   static boolean isToken(String s) {
-    if (s == null || s.isEmpty() || s.length() > 128) {
-      return false;
-    }
-    for (int i = 0; i < s.length(); i++) {
-      char c = s.charAt(i);
-      boolean ok =
-          (c >= 'a' && c <= 'z')
-              || (c >= 'A' && c <= 'Z')
-              || (c >= '0' && c <= '9')
-              || "!#$%&'*+-.^_`|~".indexOf(c) >= 0;
-      if (!ok) {
-        return false;
-      }
-    }
-    return true;
+    return s != null && s.length() <= 128 && Tokens.isToken(s);
   }
 }

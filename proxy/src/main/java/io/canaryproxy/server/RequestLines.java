@@ -1,5 +1,7 @@
 package io.canaryproxy.server;
 
+import io.canaryproxy.http.Tokens;
+
 /**
  * Strict checks of a request line's three parts and of a {@code Host} value, which Netty's decoder
  * accepts more leniently than nginx and HAProxy do. A proxy must not forward what its backend may
@@ -18,7 +20,7 @@ final class RequestLines {
    *     versions are served is the guard's decision (505)
    */
   static void check(String method, String target, String version) {
-    if (method.isEmpty() || !isToken(method)) {
+    if (method.isEmpty() || !Tokens.isToken(method)) {
       throw new IllegalArgumentException("invalid method");
     }
     if (target.isEmpty()) {
@@ -90,19 +92,6 @@ final class RequestLines {
       }
     }
     return -1;
-  }
-
-  private static boolean isToken(String s) {
-    for (int i = 0; i < s.length(); i++) {
-      if (!isTchar(s.charAt(i))) {
-        return false;
-      }
-    }
-    return true;
-  }
-
-  private static boolean isTchar(char c) {
-    return isAlpha(c) || isDigit(c) || "!#$%&'*+-.^_`|~".indexOf(c) >= 0;
   }
 
   private static boolean isUnreserved(char c) {

@@ -3,6 +3,7 @@ package io.canaryproxy.server.http2;
 import io.canaryproxy.http.Headers;
 import io.canaryproxy.http.HttpVersion;
 import io.canaryproxy.http.RequestHead;
+import io.canaryproxy.http.Tokens;
 import io.canaryproxy.server.http1.NettyHeaders;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -58,7 +59,7 @@ public final class Http2Request implements RequestHead {
   public static Http2Request of(Http2Headers h2, boolean endStream) throws Refused {
     CharSequence method = h2.method();
     CharSequence path = h2.path();
-    if (method == null || !isToken(method)) {
+    if (method == null || !Tokens.isToken(method)) {
       throw new Refused(400, "missing or invalid :method");
     }
     if (AsciiString.contentEquals(method, "CONNECT")) {
@@ -75,7 +76,7 @@ public final class Http2Request implements RequestHead {
       if (name.length() > 0 && name.charAt(0) == ':') {
         continue; // pseudo-header fields: read above
       }
-      if (!isToken(name) || !isFieldValue(value)) {
+      if (!Tokens.isToken(name) || !isFieldValue(value)) {
         throw new Refused(400, "invalid header field");
       }
       if (AsciiString.contentEqualsIgnoreCase(name, COOKIE)) {
@@ -118,25 +119,6 @@ public final class Http2Request implements RequestHead {
       }
     }
     return Long.parseLong(v);
-  }
-
-  /** RFC 9110 §5.6.2 token. */
-  private static boolean isToken(CharSequence s) {
-    if (s.length() == 0) {
-      return false;
-    }
-    for (int i = 0; i < s.length(); i++) {
-      char c = s.charAt(i);
-      boolean ok =
-          (c >= 'a' && c <= 'z')
-              || (c >= 'A' && c <= 'Z')
-              || (c >= '0' && c <= '9')
-              || "!#$%&'*+-.^_`|~".indexOf(c) >= 0;
-      if (!ok) {
-        return false;
-      }
-    }
-    return true;
   }
 
   /**
