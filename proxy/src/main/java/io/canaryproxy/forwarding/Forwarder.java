@@ -429,7 +429,11 @@ public final class Forwarder {
     HopByHop.strip(head.headers());
     UpgradeFields.assertUpgrade(head.headers(), protocol == null ? upgrade : protocol);
     if (exposeVariant) {
-      head.headers().set(VARIANT_HEADER, e.route.variant.label());
+      head.headers().set(VARIANT_HEADER, e.route.label());
+    }
+    if (e.route.setCookie != null) {
+      // A new anonymous visitor's first request may be a WebSocket handshake: its id goes here.
+      ForwardHeaders.addVisitorCookie(head.headers(), e.route.setCookie);
     }
     e.upstreamHeadersNanos = nowNanos;
     e.status = 101;

@@ -106,6 +106,34 @@ class TunnelIT {
   }
 
   @Test
+  void aNewAnonymousVisitorsHandshakeGetsItsIdCookieAndVariantOn101() throws Exception {
+    backend = TunnelBackend.echoing();
+    String yaml =
+        String.join(
+            "\n",
+            "listen: 127.0.0.1:0",
+            "ioThreads: 1",
+            "admin: { listen: 127.0.0.1:0 }",
+            "backends:",
+            "  stable: { endpoints: [\"" + backend.endpoint() + "\"] }",
+            "  canary: { endpoints: [\"" + backend.endpoint() + "\"] }",
+            "routing:",
+            "  userKey: [{ header: x-user-id }]",
+            "  canaryPercent: 0",
+            "  anonymous: cookie",
+            "  exposeVariantHeader: true");
+    proxy = new RunningProxy(io.canaryproxy.config.ConfigLoader.parse(yaml));
+    try (RawHttp client = new RawHttp(proxy.port())) {
+      RawHttp.Response switched = client.send(UPGRADE).read();
+      assertThat(switched.status()).isEqualTo(101);
+      // The first request of a visitor without a key may be the handshake: the id it was routed
+      // by must reach the browser there, or its next request would get another one.
+      assertThat(switched.header("set-cookie")).matches("^cp_uid=[A-Za-z0-9_-]{22};.*");
+      assertThat(switched.header("x-canary-variant")).isEqualTo("stable");
+    }
+  }
+
+  @Test
   void bytesSentBeforeThe101AreHeldAndBecomeTheFirstTunnelBytes() throws Exception {
     start(TunnelBackend.echoing());
     String early = "GET /smuggled HTTP/1.1\r\nHost: app\r\n\r\n";
