@@ -198,24 +198,8 @@ public final class RolloutController {
     evidence.reset(window.warmingUp(now));
     deadline.restart(now);
     if (saved.isPresent() && saved.get().state() != RolloutState.IDLE) {
-      RolloutStatus s = saved.get();
-      state = s.state();
-      step = Math.max(0, Math.min(s.step(), steps.size() - 1));
-      percent =
-          switch (state) {
-            case ROLLED_BACK -> 0.0;
-            case PROMOTED -> s.canaryPercent();
-            default -> steps.get(step);
-          };
-      consecutiveFailures = state == RolloutState.PROGRESSING ? s.consecutiveFailures() : 0;
-      reason = s.reason();
-      s.verdicts().stream()
-          .skip(Math.max(0, s.verdicts().size() - VERDICTS_KEPT))
-          .forEach(verdicts::add);
-      attempt = Math.max(1, s.attempt());
-      revision = s.revision();
-      startedAt = s.startedAt() == null ? now : Instant.parse(s.startedAt());
-      history.load(s.history());
+      startedAt = now; // unless the stored status says when it started
+      takeStored(saved.get());
     } else {
       state = RolloutState.PROGRESSING;
       step = 0;
@@ -362,11 +346,32 @@ public final class RolloutController {
     if (config == null || state == RolloutState.IDLE || s.state() == RolloutState.IDLE) {
       return;
     }
-    int nextStep = Math.max(0, Math.min(s.step(), steps.size() - 1));
-    boolean moved = s.state() != state || nextStep != step;
+    boolean moved = s.state() != state || storedStep(s) != step;
     boolean fromZero = percent <= 0;
+    // The lifecycle fields follow the leader too, so a restart or a new revision on the leader
+    // shows on every replica and a replica that becomes leader continues the same attempt.
+    takeStored(s);
+    if (moved) {
+      Instant now = clock.instant();
+      window.restart(now, fromZero && percent > 0);
+      evidence.reset(window.warmingUp(now));
+    }
+    sink.setCanaryPercent(percent);
+  }
+
+  /** The step of a stored status, within this config's steps. */
+  private int storedStep(RolloutStatus s) {
+    return Math.max(0, Math.min(s.step(), steps.size() - 1));
+  }
+
+  /**
+   * Takes a stored status (the state file's at start, the leader's when following) as this
+   * controller's: state, step and its share, failure streak, reason, attempt, revision, start time
+   * (when stored), history and the last verdicts. Saves, emits and applies nothing.
+   */
+  private void takeStored(RolloutStatus s) {
     state = s.state();
-    step = nextStep;
+    step = storedStep(s);
     percent =
         switch (state) {
           case ROLLED_BACK -> 0.0;
@@ -375,8 +380,6 @@ public final class RolloutController {
         };
     consecutiveFailures = state == RolloutState.PROGRESSING ? s.consecutiveFailures() : 0;
     reason = s.reason();
-    // The lifecycle fields follow the leader too, so a restart or a new revision on the leader
-    // shows on every replica and a replica that becomes leader continues the same attempt.
     attempt = Math.max(1, s.attempt());
     revision = s.revision();
     if (s.startedAt() != null) {
@@ -387,12 +390,6 @@ public final class RolloutController {
     s.verdicts().stream()
         .skip(Math.max(0, s.verdicts().size() - VERDICTS_KEPT))
         .forEach(verdicts::add);
-    if (moved) {
-      Instant now = clock.instant();
-      window.restart(now, fromZero && percent > 0);
-      evidence.reset(window.warmingUp(now));
-    }
-    sink.setCanaryPercent(percent);
   }
 
   /** Holds the canary at its step. Valid when progressing. */
