@@ -7,6 +7,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.Objects;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
@@ -19,7 +20,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * POSTs each {@link RolloutEvent} as JSON to {@code rollout.webhook}, asynchronously: {@link
- * #onEvent} only queues. Each attempt times out after 2 s; a failed attempt (an I/O error or a
+ * #onEvent} only queues. Events are delivered one at a time, in the order they happened (the next
+ * is sent once the previous was answered or given up on), so a receiver sees a rollback after the
+ * failure that caused it. Each attempt times out after 2 s; a failed attempt (an I/O error or a
  * non-2xx answer) is retried up to 3 times with exponential backoff from 500 ms. When 256 events
  * are already pending, a new one is dropped and logged. Runs on one daemon thread of its own;
  * {@link #close()} stops it.
@@ -39,6 +42,11 @@ public final class WebhookNotifier implements RolloutEventListener, AutoCloseabl
   private final AtomicLong delivered = new AtomicLong();
   private final AtomicLong dropped = new AtomicLong();
   private final AtomicLong failed = new AtomicLong();
+
+  /** Events waiting, the one in flight first; touched only on the executor's thread. */
+  private final ArrayDeque<Queued> queue = new ArrayDeque<>();
+
+  private record Queued(byte[] body, RolloutEvent.Type type) {}
 
   /** A notifier for {@code uri} with the defaults above. */
   public WebhookNotifier(URI uri) {
@@ -89,7 +97,19 @@ public final class WebhookNotifier implements RolloutEventListener, AutoCloseabl
       log.warn("could not serialize the {} rollout event", event.type().tag(), e);
       return;
     }
-    schedule(body, event.type(), 0, Duration.ZERO);
+    Queued q = new Queued(body, event.type());
+    try {
+      executor.execute(
+          () -> {
+            queue.add(q);
+            if (queue.size() == 1) {
+              send(q, 0); // nothing in flight: this one goes now
+            }
+          });
+    } catch (RejectedExecutionException e) {
+      pending.decrementAndGet();
+      log.debug("rollout webhook closed: {} event not sent", q.type().tag());
+    }
   }
 
   /** Events POSTed successfully so far. */
@@ -113,51 +133,68 @@ public final class WebhookNotifier implements RolloutEventListener, AutoCloseabl
     executor.shutdownNow();
   }
 
-  private void schedule(byte[] body, RolloutEvent.Type type, int attempt, Duration delay) {
-    try {
-      executor.schedule(() -> send(body, type, attempt), delay.toMillis(), TimeUnit.MILLISECONDS);
-    } catch (RejectedExecutionException e) {
-      pending.decrementAndGet();
-      log.debug("rollout webhook closed: {} event not sent", type.tag());
+  /** The head of the queue is done (delivered or given up on): the next one goes. */
+  private void next() {
+    queue.poll();
+    pending.decrementAndGet();
+    Queued q = queue.peek();
+    if (q != null) {
+      send(q, 0);
     }
   }
 
-  private void send(byte[] body, RolloutEvent.Type type, int attempt) {
+  private void retryLater(Queued q, int attempt, Duration delay) {
+    try {
+      executor.schedule(() -> send(q, attempt), delay.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (RejectedExecutionException e) {
+      log.debug("rollout webhook closed: {} event not sent", q.type().tag());
+    }
+  }
+
+  private void send(Queued q, int attempt) {
     HttpRequest request =
         HttpRequest.newBuilder(uri)
             .timeout(timeout)
             .header("Content-Type", "application/json")
-            .POST(HttpRequest.BodyPublishers.ofByteArray(body))
+            .POST(HttpRequest.BodyPublishers.ofByteArray(q.body()))
             .build();
     client
         .sendAsync(request, HttpResponse.BodyHandlers.discarding())
         .whenComplete(
             (response, error) -> {
-              if (error == null && response.statusCode() / 100 == 2) {
-                pending.decrementAndGet();
-                delivered.incrementAndGet();
-                return;
-              }
-              String why = error != null ? error.toString() : "status " + response.statusCode();
-              if (attempt < retries) {
-                Duration backoff = firstBackoff.multipliedBy(1L << attempt);
-                log.debug(
-                    "rollout webhook attempt {} for {} failed ({}); retrying in {}",
-                    attempt + 1,
-                    type.tag(),
-                    why,
-                    backoff);
-                schedule(body, type, attempt + 1, backoff);
-              } else {
-                pending.decrementAndGet();
-                failed.incrementAndGet();
-                log.warn(
-                    "rollout webhook to {} gave up on the {} event after {} attempts: {}",
-                    uri.getHost(),
-                    type.tag(),
-                    attempt + 1,
-                    why);
+              try {
+                executor.execute(() -> answered(q, attempt, response, error));
+              } catch (RejectedExecutionException e) {
+                log.debug("rollout webhook closed after sending the {} event", q.type().tag());
               }
             });
+  }
+
+  private void answered(Queued q, int attempt, HttpResponse<Void> response, Throwable error) {
+    if (error == null && response.statusCode() / 100 == 2) {
+      delivered.incrementAndGet();
+      next();
+      return;
+    }
+    String why = error != null ? error.toString() : "status " + response.statusCode();
+    if (attempt < retries) {
+      Duration backoff = firstBackoff.multipliedBy(1L << attempt);
+      log.debug(
+          "rollout webhook attempt {} for {} failed ({}); retrying in {}",
+          attempt + 1,
+          q.type().tag(),
+          why,
+          backoff);
+      retryLater(q, attempt + 1, backoff);
+    } else {
+      failed.incrementAndGet();
+      log.warn(
+          "rollout webhook to {} gave up on the {} event after {} attempts: {}",
+          uri.getHost(),
+          q.type().tag(),
+          attempt + 1,
+          why);
+      next();
+    }
   }
 }

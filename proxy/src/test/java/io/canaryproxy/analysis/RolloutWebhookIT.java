@@ -74,6 +74,33 @@ class RolloutWebhookIT {
   }
 
   @Test
+  void eventsArriveInTheOrderTheyHappenedEvenWhenTheFirstNeedsARetry() throws IOException {
+    // The first attempt of the first event fails and is retried after 300 ms; the second event
+    // must still arrive after it (sent at once, it would have been delivered first).
+    URI uri = startServer(1, null);
+    notifier = new WebhookNotifier(uri, Duration.ofSeconds(2), 3, Duration.ofMillis(300), 256);
+    notifier.onEvent(event(RolloutEvent.Type.VERDICT_FAILED, "first"));
+    notifier.onEvent(event(RolloutEvent.Type.ROLLED_BACK, "second"));
+    await().atMost(Duration.ofSeconds(20)).until(() -> received.size() == 2);
+    assertThat(received.stream().map(e -> e.path("reason").asText()).toList())
+        .containsExactly("first", "second");
+    assertThat(requests.get()).isEqualTo(3);
+  }
+
+  private static RolloutEvent event(RolloutEvent.Type type, String reason) {
+    return new RolloutEvent(
+        type,
+        "2026-12-02T00:00:00Z",
+        RolloutState.PROGRESSING,
+        RolloutState.PROGRESSING,
+        10,
+        0,
+        false,
+        reason,
+        null);
+  }
+
+  @Test
   void rollbackEventsArePostedAndFailedAttemptsRetried() throws IOException {
     URI uri = startServer(1, null);
     notifier = new WebhookNotifier(uri, Duration.ofSeconds(2), 3, Duration.ofMillis(20), 256);
