@@ -382,7 +382,7 @@ public final class CanaryProxy implements AutoCloseable {
    */
   public synchronized void reload(ProxyConfig next) throws InterruptedException {
     List<String> restartOnly = ConfigDiff.restartOnly(live, next);
-    proxy.forwarding().updateBackends(next.backends());
+    proxy.updateBackends(next.backends());
     RoutingTable compiled = RoutingTable.compile(next.routing());
     experiments.arms(compiled.armNames());
     boolean rolloutOwnsPercent = config.rollout() != null;

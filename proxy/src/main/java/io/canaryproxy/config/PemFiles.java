@@ -1,10 +1,15 @@
 package io.canaryproxy.config;
 
 import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.KeyFactory;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.security.PrivateKey;
 import java.security.Signature;
 import java.security.cert.CertificateException;
@@ -132,6 +137,31 @@ public final class PemFiles {
       // a key of another type than the certificate's: a mismatch too
     }
     throw new Invalid("does not match the certificate");
+  }
+
+  /**
+   * One SHA-256 over the content of {@code files} in order (each bounded by {@link
+   * #MAX_PEM_BYTES}), to tell a real change from a repeated file event; {@code null} when one of
+   * them cannot be read right now (say mid-way through a Secret's symlink swap).
+   */
+  public static byte[] contentHash(List<Path> files) {
+    try {
+      MessageDigest digest = MessageDigest.getInstance("SHA-256");
+      for (Path file : files) {
+        if (!Files.isRegularFile(file)) {
+          return null;
+        }
+        try (InputStream in = Files.newInputStream(file)) {
+          digest.update(in.readNBytes(MAX_PEM_BYTES));
+        }
+        digest.update((byte) 0);
+      }
+      return digest.digest();
+    } catch (IOException e) {
+      return null;
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   private static List<String[]> blocks(Path file) throws Invalid {

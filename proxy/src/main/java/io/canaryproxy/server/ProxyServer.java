@@ -1,10 +1,12 @@
 package io.canaryproxy.server;
 
+import io.canaryproxy.config.BackendConfig;
 import io.canaryproxy.config.ProxyConfig;
 import io.canaryproxy.discovery.EndpointDirectory;
 import io.canaryproxy.forwarding.ForwardingContext;
 import io.canaryproxy.forwarding.MirrorTap;
 import io.canaryproxy.pool.Transports;
+import io.canaryproxy.tls.BackendTlsReloader;
 import io.canaryproxy.tls.CertificateWatcher;
 import io.canaryproxy.tls.ServerTls;
 import io.canaryproxy.tls.TlsProvider;
@@ -23,6 +25,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -42,6 +45,7 @@ public final class ProxyServer implements AutoCloseable {
   private final MirrorTap.Factory tapFactory;
   private final ServerTls tls;
   private CertificateWatcher certificateWatcher;
+  private final BackendTlsReloader backendTls = new BackendTlsReloader(CERTIFICATE_POLL);
   private Channel listener;
 
   /**
@@ -112,6 +116,7 @@ public final class ProxyServer implements AutoCloseable {
             .bind(address)
             .sync()
             .channel();
+    backendTls.follow(config.backends().values());
     if (tls != null) {
       certificateWatcher = new CertificateWatcher(tls);
       try {
@@ -128,6 +133,15 @@ public final class ProxyServer implements AutoCloseable {
         tls == null ? "" : ", TLS " + TlsProvider.describe() + ", certificate " + tls.subject(),
         config.proxyProtocol() ? ", PROXY protocol required" : "");
     return this;
+  }
+
+  /**
+   * Switches to a reloaded config's backends ({@link ForwardingContext#updateBackends}) and follows
+   * their TLS files from now on.
+   */
+  public void updateBackends(Map<String, BackendConfig> backends) throws InterruptedException {
+    forwarding.updateBackends(backends);
+    backendTls.follow(backends.values());
   }
 
   /** The bound port (useful when {@code listen} asked for port 0). */
@@ -154,6 +168,7 @@ public final class ProxyServer implements AutoCloseable {
 
   /** Closes the listener and every connection, waiting up to {@code timeout}. */
   public void close(Duration timeout) {
+    backendTls.close();
     if (certificateWatcher != null) {
       certificateWatcher.close();
     }

@@ -9,21 +9,32 @@ import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.util.InsecureTrustManagerFactory;
+import java.nio.file.Path;
 import java.security.cert.X509Certificate;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Stream;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLParameters;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * TLS to a backend ({@code backends.NAME.tls}): one client {@code SslContext} per distinct section,
  * shared by every event loop and by the primary and shadow pools (each keeps its own connections).
  * The server certificate must chain to {@code caFile} (or the JDK's trust store) and match the host
  * name ({@code serverName}, else the endpoint's host), unless {@code insecureSkipVerify}.
+ *
+ * <p>When the section's files change, {@link #reloadChanged()} (driven by {@link
+ * BackendTlsReloader}) rebuilds the context: handshakes of new connections use the new CA or client
+ * certificate, pooled connections keep the session they have, as on the listener side.
  */
 public final class BackendTls {
+  private static final Logger log = LoggerFactory.getLogger(BackendTls.class);
   private static final Map<BackendTlsConfig, BackendTls> BY_CONFIG = new ConcurrentHashMap<>();
 
   private static final ApplicationProtocolConfig ALPN =
@@ -34,11 +45,56 @@ public final class BackendTls {
           ApplicationProtocolNames.HTTP_1_1);
 
   private final BackendTlsConfig config;
-  private final SslContext context;
   private final Map<String, ConnectionTls> byHost = new ConcurrentHashMap<>();
+  private volatile SslContext context;
+  private byte[] contentHash; // guarded by this
 
   private BackendTls(BackendTlsConfig config) {
     this.config = config;
+    this.contentHash = PemFiles.contentHash(files(config));
+    this.context = build(config);
+  }
+
+  /** The PEM files a section reads (CA, client certificate and key), in that order. */
+  public static List<Path> files(BackendTlsConfig config) {
+    return Stream.of(config.caFile(), config.certFile(), config.keyFile())
+        .filter(Objects::nonNull)
+        .map(Path::toAbsolutePath)
+        .toList();
+  }
+
+  /**
+   * Rebuilds the context of every section in use whose files' content changed since it was last
+   * built. A section whose new files cannot be used (say a certificate written before its key)
+   * keeps its context and is tried again on the next call.
+   *
+   * @return false when the files of some changed section could not be used
+   */
+  public static boolean reloadChanged() {
+    boolean allUsed = true;
+    for (BackendTls tls : BY_CONFIG.values()) {
+      allUsed &= tls.reloadIfChanged();
+    }
+    return allUsed;
+  }
+
+  private synchronized boolean reloadIfChanged() {
+    byte[] hash = PemFiles.contentHash(files(config));
+    if (hash == null || Arrays.equals(hash, contentHash)) {
+      return true; // unchanged, or a file missing mid-swap (the next event or poll tries again)
+    }
+    try {
+      context = build(config);
+      contentHash = hash;
+      log.info("backend tls: files reloaded: {}", files(config));
+      return true;
+    } catch (IllegalArgumentException e) {
+      log.warn("backend tls: new files not used, the previous ones stay: {}", e.getMessage());
+      return false;
+    }
+  }
+
+  private static SslContext build(BackendTlsConfig config) {
     try {
       SslContextBuilder b =
           SslContextBuilder.forClient()
@@ -57,7 +113,7 @@ public final class BackendTls {
         List<X509Certificate> chain = PemFiles.certificates(config.certFile());
         b.keyManager(PemFiles.privateKey(config.keyFile()), chain.toArray(new X509Certificate[0]));
       }
-      context = b.build();
+      return b.build();
     } catch (PemFiles.Invalid | SSLException e) {
       throw new IllegalArgumentException("backend tls: " + e.getMessage(), e);
     }
