@@ -215,10 +215,13 @@ public final class Forwarder {
   /**
    * The request asks to switch protocols: kept for a tunnel (its upgrade fields forwarded), or
    * declined as nginx does, by forwarding it without them. {@code h2c} is always declined: the
-   * backend connection is the proxy's, and HTTP/2 to backends is configured, not negotiated.
+   * backend connection is the proxy's, and HTTP/2 to backends is configured, not negotiated. So is
+   * every upgrade once a drain has closed the listener: a tunnel opened then would only be cut at
+   * {@code drain.timeout}, while the backend's refusal (and the {@code Connection: close} every
+   * answer carries while draining) sends the client to reconnect to another replica.
    */
   private void offerUpgrade(RequestHead head, String asked) {
-    if (UpgradeFields.isH2c(asked) || !down.canTunnel()) {
+    if (UpgradeFields.isH2c(asked) || !down.canTunnel() || fc.draining()) {
       head.headers().remove(UpgradeFields.HTTP2_SETTINGS);
       return;
     }

@@ -322,6 +322,36 @@ class TunnelIT {
   }
 
   @Test
+  void anUpgradeAskedWhileDrainingIsDeclinedAndItsConnectionClosed() throws Exception {
+    start(
+        new TunnelBackend(
+            (c, i, head) ->
+                head.toLowerCase(java.util.Locale.ROOT).contains("upgrade: websocket")
+                    ? TunnelBackend.SWITCH
+                    : "HTTP/1.1 426 Upgrade Required\r\nContent-Length: 0\r\n\r\n",
+            true,
+            true));
+    try (RawHttp client = new RawHttp(proxy.port())) {
+      // a keep-alive connection opened before the drain began
+      assertThat(client.send("GET /before HTTP/1.1\r\nHost: app\r\n\r\n").read().status())
+          .isEqualTo(426);
+      proxy.forwarding().setDraining(true);
+      RawHttp.Response r = client.send(UPGRADE).read();
+      assertThat(r.status()).isEqualTo(426);
+      assertThat(r.header("connection")).isEqualToIgnoringCase("close");
+      assertThat(client.closedByPeer()).isTrue();
+    } finally {
+      proxy.forwarding().setDraining(false);
+    }
+    assertThat(proxy.forwarding().openTunnels()).isZero();
+    List<String> heads = backend.conns().stream().flatMap(c -> c.heads().stream()).toList();
+    assertThat(heads).hasSize(2);
+    assertThat(heads.get(1).toLowerCase(java.util.Locale.ROOT))
+        .startsWith("get /chat")
+        .doesNotContain("upgrade");
+  }
+
+  @Test
   void aClientThatStopsReadingStopsTheBackendStreamWithBoundedBuffering() throws Exception {
     start(new TunnelBackend((c, i, head) -> TunnelBackend.SWITCH, false, false));
     long total = 128L << 20;
