@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import io.canaryproxy.testing.RawHttp;
 import io.canaryproxy.testing.StubServer;
+import io.canaryproxy.testing.TunnelBackend;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import java.io.File;
 import java.net.ServerSocket;
@@ -13,6 +14,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.HttpResponse.BodyHandlers;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -33,14 +35,21 @@ class DrainIT {
   private final HttpClient client =
       HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
   private StubServer backend;
+  private TunnelBackend tunnelBackend;
   private Process process;
+  private int port;
 
   @AfterEach
-  void stop() {
+  void stop() throws Exception {
     if (process != null && process.isAlive()) {
       process.destroyForcibly();
     }
-    backend.close();
+    if (backend != null) {
+      backend.close();
+    }
+    if (tunnelBackend != null) {
+      tunnelBackend.close();
+    }
   }
 
   private static int freePort() throws Exception {
@@ -61,16 +70,9 @@ class DrainIT {
     }
   }
 
-  @Test
-  void sigtermDrainsInFlightAndSteadyLoadThenExitsZero() throws Exception {
-    backend =
-        StubServer.start(
-            (ctx, req) ->
-                StubServer.delayed(
-                        req.uri().equals("/slow") ? 2500 : 0,
-                        (c, r) -> StubServer.reply(c, HttpResponseStatus.OK, "ok"))
-                    .respond(ctx, req));
-    int port = freePort();
+  /** Starts the program on free ports in front of {@code endpoint}; returns the admin URL. */
+  private String startProxy(String endpoint) throws Exception {
+    port = freePort();
     int adminPort = freePort();
     Path config = dir.resolve("config.yaml");
     Files.writeString(
@@ -84,7 +86,7 @@ class DrainIT {
           canary: { endpoints: ["%s"] }
         drain: { delay: 1s, timeout: 5s }
         """
-            .formatted(port, adminPort, backend.endpoint(), backend.endpoint()));
+            .formatted(port, adminPort, endpoint, endpoint));
     String java = ProcessHandle.current().info().command().orElse("java");
     process =
         new ProcessBuilder(
@@ -101,6 +103,50 @@ class DrainIT {
             .start();
     String admin = "http://127.0.0.1:" + adminPort;
     await().atMost(Duration.ofSeconds(90)).until(() -> status(admin + "/readyz") == 200);
+    return admin;
+  }
+
+  @Test
+  void sigtermKeepsAnOpenTunnelGoingThroughTheDelayThenClosesItAtTheTimeout() throws Exception {
+    tunnelBackend = TunnelBackend.echoing();
+    String admin = startProxy(tunnelBackend.endpoint());
+    try (RawHttp ws = new RawHttp(port)) {
+      RawHttp.Response switched =
+          ws.send(
+                  "GET /chat HTTP/1.1\r\nHost: app\r\nUpgrade: websocket\r\n"
+                      + "Connection: Upgrade\r\n\r\n")
+              .read();
+      assertThat(switched.status()).isEqualTo(101);
+
+      long signalled = System.nanoTime();
+      process.destroy(); // SIGTERM
+      await().atMost(Duration.ofSeconds(1)).until(() -> status(admin + "/readyz") == 503);
+      // Draining: the tunnel still carries bytes both ways.
+      byte[] ping = "ping-after-sigterm".getBytes(StandardCharsets.US_ASCII);
+      ws.output().write(ping);
+      ws.output().flush();
+      assertThat(ws.input().readNBytes(ping.length)).isEqualTo(ping);
+      // At drain.delay + drain.timeout (1 s + 5 s) the proxy closes it, then exits 0.
+      assertThat(ws.closedByPeer()).isTrue();
+      assertThat(Duration.ofNanos(System.nanoTime() - signalled))
+          .as("the tunnel lasted until the drain timed out")
+          .isGreaterThanOrEqualTo(Duration.ofSeconds(5));
+    }
+    assertThat(process.waitFor(10, TimeUnit.SECONDS)).isTrue();
+    assertThat(process.exitValue()).as(log()).isZero();
+    assertThat(log()).contains("closing requests still in flight and 1 open tunnels");
+  }
+
+  @Test
+  void sigtermDrainsInFlightAndSteadyLoadThenExitsZero() throws Exception {
+    backend =
+        StubServer.start(
+            (ctx, req) ->
+                StubServer.delayed(
+                        req.uri().equals("/slow") ? 2500 : 0,
+                        (c, r) -> StubServer.reply(c, HttpResponseStatus.OK, "ok"))
+                    .respond(ctx, req));
+    String admin = startProxy(backend.endpoint());
 
     CompletableFuture<HttpResponse<String>> slow =
         client.sendAsync(
