@@ -5,6 +5,8 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelPromise;
+import io.netty.channel.DefaultChannelPromise;
+import io.netty.channel.EventLoop;
 import io.netty.handler.ssl.SslHandler;
 import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
@@ -109,7 +111,7 @@ public final class EndpointPool {
 
   private ChannelFuture afterHandshake(ChannelFuture connected) {
     Channel channel = connected.channel();
-    ChannelPromise ready = channel.newPromise();
+    ChannelPromise ready = promise(channel);
     connected.addListener(
         (ChannelFutureListener)
             c -> {
@@ -136,6 +138,10 @@ public final class EndpointPool {
     return ready;
   }
 
+  private ChannelPromise promise(Channel channel) {
+    return new DefaultChannelPromise(channel, (EventLoop) bootstrap.config().group());
+  }
+
   /** The innermost message of a handshake failure: the certificate problem, not its wrappers. */
   private static String reason(Throwable cause) {
     String reason = String.valueOf(cause);
@@ -155,7 +161,10 @@ public final class EndpointPool {
   private ChannelFuture connectResolved() {
     ChannelFuture registered = bootstrap.register();
     Channel channel = registered.channel();
-    ChannelPromise connected = channel.newPromise();
+    // Bound to the pool's loop, not the channel's: when no socket could be made (EMFILE: too many
+    // open files) the channel is a placeholder that never gets a loop, and a promise of its own
+    // could not even be failed, leaving the request waiting forever instead of answering 502.
+    ChannelPromise connected = promise(channel);
     registered.addListener(
         (ChannelFutureListener)
             r -> {
