@@ -82,16 +82,15 @@ public final class Http1BackendAdapter extends ChannelDuplexHandler {
   }
 
   /** As {@link #toNetty} frames a head, on a client's HTTP/1.1 head kept as its bytes. */
-  private static void frame(Http1Head head) {
+  static void frame(Http1Head head) {
     long length = head.bodyLength();
     if (length < 0) {
       head.remove(HttpHeaderNames.CONTENT_LENGTH);
       head.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
     } else {
       head.remove(HttpHeaderNames.TRANSFER_ENCODING);
-      String sent = head.get(HttpHeaderNames.CONTENT_LENGTH);
-      if (sent == null ? length > 0 : !sent.equals(Long.toString(length))) {
-        // Absent, or written otherwise (leading zeros): the value validated, as Netty set it.
+      if (length > 0 && !head.contains(HttpHeaderNames.CONTENT_LENGTH)) {
+        // Present, it is the one value the parser validated: kept as it was sent.
         head.set(HttpHeaderNames.CONTENT_LENGTH, Long.toString(length));
       }
     }

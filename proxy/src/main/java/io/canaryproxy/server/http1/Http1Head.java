@@ -14,6 +14,7 @@ import io.netty.handler.codec.http.HttpMethod;
 import io.netty.util.AsciiString;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
@@ -47,8 +48,12 @@ public final class Http1Head implements RequestHead, Headers {
   private final int count;
   private final boolean[] removed;
   private String[] values;
-  private List<CharSequence> addedNames;
-  private List<CharSequence> addedValues;
+
+  /** Fields the proxy added, as name, value pairs; {@code null} until the first. */
+  private CharSequence[] added;
+
+  private int addedCount;
+  private Fields spare;
   private int removedCount;
 
   private final String method;
@@ -188,10 +193,8 @@ public final class Http1Head implements RequestHead, Headers {
         h.add(string(NS, NE, i), value(i));
       }
     }
-    if (addedNames != null) {
-      for (int k = 0; k < addedNames.size(); k++) {
-        h.add(addedNames.get(k).toString(), addedValues.get(k).toString());
-      }
+    for (int k = 0; k < addedCount; k++) {
+      h.add(added[2 * k].toString(), added[2 * k + 1].toString());
     }
     io.netty.handler.codec.http.HttpVersion v =
         minor == 0
@@ -210,11 +213,9 @@ public final class Http1Head implements RequestHead, Headers {
         return value(i);
       }
     }
-    if (addedNames != null) {
-      for (int k = 0; k < addedNames.size(); k++) {
-        if (AsciiString.contentEqualsIgnoreCase(addedNames.get(k), name)) {
-          return addedValues.get(k).toString();
-        }
+    for (int k = 0; k < addedCount; k++) {
+      if (AsciiString.contentEqualsIgnoreCase(added[2 * k], name)) {
+        return added[2 * k + 1].toString();
       }
     }
     return null;
@@ -228,11 +229,9 @@ public final class Http1Head implements RequestHead, Headers {
         all.add(value(i));
       }
     }
-    if (addedNames != null) {
-      for (int k = 0; k < addedNames.size(); k++) {
-        if (AsciiString.contentEqualsIgnoreCase(addedNames.get(k), name)) {
-          all.add(addedValues.get(k).toString());
-        }
+    for (int k = 0; k < addedCount; k++) {
+      if (AsciiString.contentEqualsIgnoreCase(added[2 * k], name)) {
+        all.add(added[2 * k + 1].toString());
       }
     }
     return all;
@@ -249,11 +248,9 @@ public final class Http1Head implements RequestHead, Headers {
         return true;
       }
     }
-    if (addedNames != null) {
-      for (int k = 0; k < addedNames.size(); k++) {
-        if (AsciiString.contentEqualsIgnoreCase(addedNames.get(k), name)) {
-          return true;
-        }
+    for (int k = 0; k < addedCount; k++) {
+      if (AsciiString.contentEqualsIgnoreCase(added[2 * k], name)) {
+        return true;
       }
     }
     return false;
@@ -267,12 +264,14 @@ public final class Http1Head implements RequestHead, Headers {
 
   @Override
   public void add(CharSequence name, CharSequence value) {
-    if (addedNames == null) {
-      addedNames = new ArrayList<>(4);
-      addedValues = new ArrayList<>(4);
+    if (added == null) {
+      added = new CharSequence[8];
+    } else if (2 * addedCount == added.length) {
+      added = Arrays.copyOf(added, added.length * 2);
     }
-    addedNames.add(name);
-    addedValues.add(value);
+    added[2 * addedCount] = name;
+    added[2 * addedCount + 1] = value;
+    addedCount++;
   }
 
   @Override
@@ -283,24 +282,36 @@ public final class Http1Head implements RequestHead, Headers {
         removedCount++;
       }
     }
-    if (addedNames != null) {
-      for (int k = addedNames.size() - 1; k >= 0; k--) {
-        if (AsciiString.contentEqualsIgnoreCase(addedNames.get(k), name)) {
-          addedNames.remove(k);
-          addedValues.remove(k);
-        }
+    int kept = 0;
+    for (int k = 0; k < addedCount; k++) {
+      if (!AsciiString.contentEqualsIgnoreCase(added[2 * k], name)) {
+        added[2 * kept] = added[2 * k];
+        added[2 * kept + 1] = added[2 * k + 1];
+        kept++;
       }
     }
+    for (int k = kept; k < addedCount; k++) {
+      added[2 * k] = null;
+      added[2 * k + 1] = null;
+    }
+    addedCount = kept;
   }
 
   @Override
   public int size() {
-    return count - removedCount + (addedNames == null ? 0 : addedNames.size());
+    return count - removedCount + addedCount;
   }
 
+  /** One iteration at a time reuses its iterator (the proxy strips hop-by-hop fields each time). */
   @Override
   public Iterator<Map.Entry<CharSequence, CharSequence>> iterator() {
-    return new Fields();
+    Fields f = spare;
+    if (f == null) {
+      return new Fields();
+    }
+    spare = null;
+    f.restart();
+    return f;
   }
 
   // ---- writing ----
@@ -349,15 +360,13 @@ public final class Http1Head implements RequestHead, Headers {
     if (runStart >= 0) {
       out.writeBytes(bytes, runStart, runEnd - runStart);
     }
-    if (addedNames != null) {
-      for (int k = 0; k < addedNames.size(); k++) {
-        ByteBufUtil.writeAscii(out, addedNames.get(k));
-        out.writeByte(':');
-        out.writeByte(' ');
-        ByteBufUtil.writeAscii(out, addedValues.get(k));
-        out.writeByte('\r');
-        out.writeByte('\n');
-      }
+    for (int k = 0; k < addedCount; k++) {
+      ByteBufUtil.writeAscii(out, added[2 * k]);
+      out.writeByte(':');
+      out.writeByte(' ');
+      ByteBufUtil.writeAscii(out, added[2 * k + 1]);
+      out.writeByte('\r');
+      out.writeByte('\n');
     }
     out.writeByte('\r');
     out.writeByte('\n');
@@ -544,6 +553,13 @@ public final class Http1Head implements RequestHead, Headers {
       skipRemoved();
     }
 
+    void restart() {
+      next = 0;
+      nextAdded = 0;
+      addedName = null;
+      skipRemoved();
+    }
+
     private void skipRemoved() {
       while (next < count && removed[next]) {
         next++;
@@ -552,7 +568,11 @@ public final class Http1Head implements RequestHead, Headers {
 
     @Override
     public boolean hasNext() {
-      return next < count || (addedNames != null && nextAdded < addedNames.size());
+      if (next < count || nextAdded < addedCount) {
+        return true;
+      }
+      spare = this; // done: the next iteration may reuse it
+      return false;
     }
 
     @Override
@@ -566,11 +586,11 @@ public final class Http1Head implements RequestHead, Headers {
         skipRemoved();
         return this;
       }
-      if (addedNames == null || nextAdded >= addedNames.size()) {
+      if (nextAdded >= addedCount) {
         throw new NoSuchElementException();
       }
-      addedName = addedNames.get(nextAdded);
-      addedValue = addedValues.get(nextAdded);
+      addedName = added[2 * nextAdded];
+      addedValue = added[2 * nextAdded + 1];
       nextAdded++;
       return this;
     }
