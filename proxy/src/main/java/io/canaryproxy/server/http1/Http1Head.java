@@ -53,7 +53,10 @@ public final class Http1Head implements RequestHead, Headers {
   private CharSequence[] added;
 
   private int addedCount;
-  private Fields spare;
+
+  /** The connection's iterator, lent to one iteration at a time (see {@link #iterator}). */
+  private final Fields shared;
+
   private int removedCount;
 
   private final String method;
@@ -68,7 +71,8 @@ public final class Http1Head implements RequestHead, Headers {
   private final int targetStart;
   private final int targetEnd;
 
-  private Http1Head(Http1RequestHead h, ByteBuf buf, long bodyLength) {
+  private Http1Head(Http1RequestHead h, ByteBuf buf, long bodyLength, Fields shared) {
+    this.shared = shared;
     int base = buf.readerIndex();
     this.bytes = new byte[h.length()];
     buf.getBytes(base, bytes);
@@ -102,7 +106,17 @@ public final class Http1Head implements RequestHead, Headers {
    * the body length the decoder frames the request by: -1 chunked, else the byte count.
    */
   static Http1Head of(Http1RequestHead h, ByteBuf buf, long bodyLength) {
-    return new Http1Head(h, buf, bodyLength);
+    return new Http1Head(h, buf, bodyLength, null);
+  }
+
+  /** As above, iterating with {@code iterator} when it is free (one per connection). */
+  static Http1Head of(Http1RequestHead h, ByteBuf buf, long bodyLength, Fields iterator) {
+    return new Http1Head(h, buf, bodyLength, iterator);
+  }
+
+  /** An iterator for the heads of one connection to share: HopByHop walks every head's fields. */
+  static Fields newIterator() {
+    return new Fields();
   }
 
   /** The common methods as constants: most heads cost no method string. */
@@ -302,16 +316,14 @@ public final class Http1Head implements RequestHead, Headers {
     return count - removedCount + addedCount;
   }
 
-  /** One iteration at a time reuses its iterator (the proxy strips hop-by-hop fields each time). */
+  /**
+   * The connection's shared iterator when no iteration holds it (the proxy strips hop-by-hop fields
+   * from each head, one head at a time), else a new one.
+   */
   @Override
   public Iterator<Map.Entry<CharSequence, CharSequence>> iterator() {
-    Fields f = spare;
-    if (f == null) {
-      return new Fields();
-    }
-    spare = null;
-    f.restart();
-    return f;
+    Fields f = shared != null && !shared.busy ? shared : new Fields();
+    return f.start(this);
   }
 
   // ---- writing ----
@@ -539,58 +551,61 @@ public final class Http1Head implements RequestHead, Headers {
   }
 
   /** The fields kept, then those added; one reused entry (see the class comment). */
-  private final class Fields
+  static final class Fields
       implements Iterator<Map.Entry<CharSequence, CharSequence>>,
           Map.Entry<CharSequence, CharSequence> {
     private final Span name = new Span();
     private final Span value = new Span();
+    private Http1Head h;
     private CharSequence addedName;
     private CharSequence addedValue;
     private int next;
     private int nextAdded;
 
-    Fields() {
-      skipRemoved();
-    }
+    /** Held by an iteration that has not reached its end. */
+    private boolean busy;
 
-    void restart() {
+    Fields start(Http1Head head) {
+      h = head;
+      busy = true;
       next = 0;
       nextAdded = 0;
       addedName = null;
       skipRemoved();
+      return this;
     }
 
     private void skipRemoved() {
-      while (next < count && removed[next]) {
+      while (next < h.count && h.removed[next]) {
         next++;
       }
     }
 
     @Override
     public boolean hasNext() {
-      if (next < count || nextAdded < addedCount) {
+      if (next < h.count || nextAdded < h.addedCount) {
         return true;
       }
-      spare = this; // done: the next iteration may reuse it
+      busy = false; // done: the next iteration may take it
       return false;
     }
 
     @Override
     public Map.Entry<CharSequence, CharSequence> next() {
-      if (next < count) {
+      if (next < h.count) {
         int o = next * SLOTS;
-        name.at(bytes, fields[o + NS], fields[o + NE]);
-        value.at(bytes, fields[o + VS], fields[o + VE]);
+        name.at(h.bytes, h.fields[o + NS], h.fields[o + NE]);
+        value.at(h.bytes, h.fields[o + VS], h.fields[o + VE]);
         addedName = null;
         next++;
         skipRemoved();
         return this;
       }
-      if (nextAdded >= addedCount) {
+      if (nextAdded >= h.addedCount) {
         throw new NoSuchElementException();
       }
-      addedName = added[2 * nextAdded];
-      addedValue = added[2 * nextAdded + 1];
+      addedName = h.added[2 * nextAdded];
+      addedValue = h.added[2 * nextAdded + 1];
       nextAdded++;
       return this;
     }

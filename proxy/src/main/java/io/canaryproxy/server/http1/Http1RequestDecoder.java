@@ -42,6 +42,7 @@ public final class Http1RequestDecoder extends ByteToMessageDecoder implements R
 
   private final RequestHeadParser parser;
   private final ChunkedBodyValidator chunks;
+  private final Http1Head.Fields fieldIterator = Http1Head.newIterator();
   private final long headerTimeoutNanos;
   private final long bodyTimeoutNanos;
   private final Runnable onHeaderTimeout = this::headerTimedOut;
@@ -144,7 +145,7 @@ public final class Http1RequestDecoder extends ByteToMessageDecoder implements R
           case LENGTH -> h.lengthImplied() ? 0 : h.contentLength();
           case NONE -> 0;
         };
-    Http1Head head = Http1Head.of(h, in, bodyLength);
+    Http1Head head = Http1Head.of(h, in, bodyLength, fieldIterator);
     in.skipBytes(h.length());
     endOfHead();
     upgradeRequest = head.upgrade();

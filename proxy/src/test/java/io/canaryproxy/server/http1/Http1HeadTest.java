@@ -100,6 +100,23 @@ class Http1HeadTest {
   }
 
   @Test
+  void headsOfAConnectionShareAnIteratorOnlyWhenItIsFree() {
+    Http1Head.Fields shared = Http1Head.newIterator();
+    Http1Head a = parsed("GET /a HTTP/1.1\r\nHost: a\r\nX-A: 1\r\n\r\n", shared);
+    Http1Head b = parsed("GET /b HTTP/1.1\r\nHost: b\r\nX-B: 2\r\n\r\n", shared);
+    StringBuilder seen = new StringBuilder();
+    for (Map.Entry<CharSequence, CharSequence> ea : a) {
+      seen.append(ea.getKey()).append('=').append(ea.getValue()).append('[');
+      for (Map.Entry<CharSequence, CharSequence> eb : b) {
+        seen.append(eb.getKey()).append('=').append(eb.getValue()).append(';');
+      }
+      seen.append(']');
+    }
+    assertThat(seen).hasToString("Host=a[Host=b;X-B=2;]X-A=1[Host=b;X-B=2;]");
+    assertThat(a.iterator()).isSameAs(shared);
+  }
+
+  @Test
   void http11CloseAndHttp10WithoutKeepAliveEndTheConnection() {
     assertThat(parsed("GET / HTTP/1.1\r\nHost: a\r\nConnection: foo, close\r\n\r\n").keepAlive())
         .isFalse();
@@ -108,6 +125,10 @@ class Http1HeadTest {
   }
 
   private static Http1Head parsed(String raw) {
+    return parsed(raw, null);
+  }
+
+  private static Http1Head parsed(String raw, Http1Head.Fields iterator) {
     ByteBuf src = Unpooled.copiedBuffer(raw, StandardCharsets.ISO_8859_1);
     try {
       RequestHeadParser parser = new RequestHeadParser(LIMITS);
@@ -118,7 +139,7 @@ class Http1HeadTest {
             case LENGTH -> parser.head().contentLength();
             case NONE -> 0;
           };
-      return Http1Head.of(parser.head(), src, length);
+      return Http1Head.of(parser.head(), src, length, iterator);
     } finally {
       src.release();
     }
