@@ -36,6 +36,13 @@ final class ForwardHeaders {
   static void prepareRequest(Headers headers, String clientIp, boolean secure, Set<String> keep) {
     HopByHop.strip(headers, keep);
     String forwardedFor = headers.get(HeaderNames.X_FORWARDED_FOR);
+    if (forwardedFor != null) {
+      // Several fields form one list (RFC 9110 §5.3): all of it is kept, as nginx does.
+      List<String> all = headers.getAll(HeaderNames.X_FORWARDED_FOR);
+      if (all.size() > 1) {
+        forwardedFor = String.join(", ", all);
+      }
+    }
     headers.set(
         HeaderNames.X_FORWARDED_FOR,
         forwardedFor == null ? clientIp : forwardedFor + ", " + clientIp);

@@ -47,6 +47,8 @@ public final class ChunkedBodyValidator {
   private int delimiterSeen;
   private byte firstDelimiterByte;
   private int trailerBytes;
+  private int dataOffset;
+  private int dataLength;
 
   // The trailer field read last; checked when the next line comes, as Netty adds it then.
   private boolean pending;
@@ -91,13 +93,42 @@ public final class ChunkedBodyValidator {
    * rest is the next request). Call again with the next bytes while {@link State#INCOMPLETE}.
    */
   public int feed(ByteBuf in) {
+    return feed(in, false);
+  }
+
+  /**
+   * As {@link #feed}, but stops after the first run of chunk data it reads, which is then {@link
+   * #dataLength()} bytes at {@link #dataOffset()} from the reader index (0 bytes: no data read).
+   * The caller hands such runs on as slices, so a body is de-chunked without being copied.
+   */
+  public int feedPiece(ByteBuf in) {
+    return feed(in, true);
+  }
+
+  /** Where the data run of the last {@link #feedPiece} starts, from the reader index. */
+  public int dataOffset() {
+    return dataOffset;
+  }
+
+  /** How many data bytes the last {@link #feedPiece} read (0: none). */
+  public int dataLength() {
+    return dataLength;
+  }
+
+  private int feed(ByteBuf in, boolean stopAfterData) {
     int start = in.readerIndex();
     int end = in.writerIndex();
     int i = start;
+    dataLength = 0;
     while (i < end && state == State.INCOMPLETE) {
+      if (stopAfterData && dataLength > 0) {
+        break;
+      }
       switch (step) {
         case DATA -> {
           int take = (int) Math.min(remaining, end - i);
+          dataOffset = i - start;
+          dataLength = take;
           i += take;
           remaining -= take;
           dataBytes += take;

@@ -5,7 +5,8 @@ import io.netty.buffer.ByteBuf;
 /**
  * A {@code Host} value is {@code uri-host [ ":" port ]} (RFC 9110 §7.2, RFC 3986 §3.2.2): an IP
  * literal in brackets or registered-name characters, then an optional decimal port; empty is
- * allowed (RFC 9112 §3.2). The same rule as {@code server.RequestLines.isValidHost}, on bytes.
+ * allowed (RFC 9112 §3.2). The same rule as the reference path's {@code
+ * server.RequestLines.isValidHost} (tests), on bytes.
  */
 final class HostValues {
   private HostValues() {}

@@ -177,7 +177,8 @@ public final class Http1RequestHead {
     return kind[i];
   }
 
-  int lineEnd(int i) {
+  /** End of field {@code i}'s line, its CRLF included (where the next line starts). */
+  public int lineEnd(int i) {
     return lineEnd[i];
   }
 }

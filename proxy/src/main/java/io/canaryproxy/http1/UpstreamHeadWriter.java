@@ -113,9 +113,14 @@ public final class UpstreamHeadWriter {
     flush(src, runStart, runEnd, out);
     out.writeBytes(XFF);
     if (firstXff >= 0) {
-      int vs = base + h.valueStart[firstXff];
-      out.writeBytes(src, vs, base + h.valueEnd[firstXff] - vs);
-      out.writeBytes(LIST_SEPARATOR);
+      // Every X-Forwarded-For field is one list (RFC 9110 §5.3), joined as ForwardHeaders does.
+      for (int i = firstXff; i < h.fieldCount; i++) {
+        if (h.kind[i] == FieldKind.X_FORWARDED_FOR && !removed(h, src, base, i, keep, dropField)) {
+          int vs = base + h.valueStart[i];
+          out.writeBytes(src, vs, base + h.valueEnd[i] - vs);
+          out.writeBytes(LIST_SEPARATOR);
+        }
+      }
     }
     out.writeCharSequence(clientIp, StandardCharsets.US_ASCII);
     out.writeBytes(CRLF);

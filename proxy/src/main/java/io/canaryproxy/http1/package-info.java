@@ -7,6 +7,6 @@
  * backend receives from the original bytes with only the proxy's edits. Start with {@code
  * RequestHeadParser}: its rejections are, status for status, those of Netty's decoder plus the
  * request guard in {@code server} (the differential fuzz test {@code RequestHeadDifferentialTest}
- * keeps the two in step). Not yet wired into the live request path.
+ * keeps the two in step). The live client path is {@code server.http1.Http1RequestDecoder}.
  */
 package io.canaryproxy.http1;

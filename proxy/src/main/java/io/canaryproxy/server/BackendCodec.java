@@ -1,7 +1,9 @@
 package io.canaryproxy.server;
 
 import io.canaryproxy.pool.BufferedInput;
+import io.canaryproxy.server.http1.Http1Head;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.CombinedChannelDuplexHandler;
@@ -19,8 +21,10 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.AsciiString;
+import io.netty.util.ReferenceCountUtil;
 import java.util.ArrayDeque;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The HTTP/1.1 codec of a backend connection. Unlike Netty's {@code HttpClientCodec} it turns a
@@ -55,11 +59,34 @@ final class BackendCodec
     return inboundHandler().buffered();
   }
 
-  /** Records each request's method, so that the answer to a HEAD is read without a body. */
+  /**
+   * Records each request's method, so that the answer to a HEAD is read without a body. A client's
+   * HTTP/1.1 head ({@link Http1Head}) is written from its own bytes, and its body is chunked here
+   * when its length is unknown; any other head goes through Netty's encoder.
+   */
   final class Encoder extends HttpRequestEncoder {
+    /** The request being written is an {@link Http1Head}'s: its body is framed below. */
+    private boolean lean;
+
+    private boolean leanChunked;
+
     @Override
     protected void encode(ChannelHandlerContext ctx, Object msg, List<Object> out)
         throws Exception {
+      if (msg instanceof Http1Head head) {
+        methods.add(HttpMethod.valueOf(head.method()));
+        upgradeSent = head.contains(HttpHeaderNames.UPGRADE);
+        ByteBuf bytes = ctx.alloc().buffer(head.sizeHint());
+        head.writeTo(bytes);
+        out.add(bytes);
+        lean = true;
+        leanChunked = head.bodyLength() < 0;
+        return;
+      }
+      if (lean) {
+        encodeLeanBody(ctx, msg, out);
+        return;
+      }
       if (msg instanceof HttpRequest request) {
         methods.add(request.method());
         upgradeSent = request.headers().contains(HttpHeaderNames.UPGRADE);
@@ -69,7 +96,57 @@ final class BackendCodec
 
     @Override
     public boolean acceptOutboundMessage(Object msg) throws Exception {
-      return !switched && super.acceptOutboundMessage(msg);
+      return !switched && (msg instanceof Http1Head || super.acceptOutboundMessage(msg));
+    }
+
+    /** A body piece or the end of an {@link Http1Head}'s request, chunked when it is. */
+    private void encodeLeanBody(ChannelHandlerContext ctx, Object msg, List<Object> out) {
+      if (msg instanceof LastHttpContent last) {
+        lean = false;
+        ByteBuf data = last.content();
+        if (leanChunked) {
+          if (data.isReadable()) {
+            chunk(ctx, data.retain(), out);
+          }
+          ByteBuf end = ctx.alloc().buffer(16);
+          end.writeByte('0').writeByte('\r').writeByte('\n');
+          for (Map.Entry<String, String> t : last.trailingHeaders()) {
+            ByteBufUtil.writeAscii(end, t.getKey());
+            end.writeByte(':').writeByte(' ');
+            ByteBufUtil.writeAscii(end, t.getValue());
+            end.writeByte('\r').writeByte('\n');
+          }
+          end.writeByte('\r').writeByte('\n');
+          out.add(end);
+        } else {
+          out.add(data.isReadable() ? data.retain() : Unpooled.EMPTY_BUFFER);
+        }
+        last.release();
+        return;
+      }
+      if (msg instanceof ByteBuf data) {
+        if (!data.isReadable()) {
+          out.add(data);
+        } else if (leanChunked) {
+          chunk(ctx, data, out);
+        } else {
+          out.add(data);
+        }
+        return;
+      }
+      ReferenceCountUtil.release(msg);
+      throw new IllegalStateException("unexpected message in a request body: " + msg.getClass());
+    }
+
+    private void chunk(ChannelHandlerContext ctx, ByteBuf data, List<Object> out) {
+      ByteBuf size = ctx.alloc().buffer(12);
+      ByteBufUtil.writeAscii(size, Integer.toHexString(data.readableBytes()));
+      size.writeByte('\r').writeByte('\n');
+      out.add(size);
+      out.add(data);
+      ByteBuf crlf = ctx.alloc().buffer(2);
+      crlf.writeByte('\r').writeByte('\n');
+      out.add(crlf);
     }
   }
 

@@ -5,6 +5,7 @@ import io.canaryproxy.config.TimeoutsConfig;
 import io.canaryproxy.forwarding.BackendPipelineFactory;
 import io.canaryproxy.forwarding.ForwardingContext;
 import io.canaryproxy.server.http1.Http1BackendAdapter;
+import io.canaryproxy.server.http1.Http1RequestDecoder;
 import io.canaryproxy.server.http1.Http1ServerHandler;
 import io.canaryproxy.server.http1.ProxyResponseEncoder;
 import io.canaryproxy.server.http2.Http2ClientConnectionHandler;
@@ -67,7 +68,7 @@ public final class ProxyChannelInitializer extends ChannelInitializer<Channel>
     addTlsHandlers(p);
     addTimeoutHandlers(p);
     addProtocolDetection(p);
-    ProxyRequestDecoder decoder = addHttp1Handlers(p);
+    Http1RequestDecoder decoder = addHttp1Handlers(p);
     addProxyHandlers(p, decoder);
   }
 
@@ -82,7 +83,6 @@ public final class ProxyChannelInitializer extends ChannelInitializer<Channel>
   private void replaceWithHttp2(ChannelPipeline p) {
     p.remove("decoder");
     p.remove("encoder");
-    p.remove("guard");
     p.remove("proxy");
     addHttp2Handlers(p);
   }
@@ -136,25 +136,21 @@ public final class ProxyChannelInitializer extends ChannelInitializer<Channel>
         new IdleStateHandler(0, 0, timeouts.clientIdle().toMillis(), TimeUnit.MILLISECONDS));
   }
 
-  private ProxyRequestDecoder addHttp1Handlers(ChannelPipeline p) {
-    HttpDecoderConfig config =
-        new HttpDecoderConfig()
-            .setMaxInitialLineLength(limits.maxRequestLineBytes())
-            .setMaxHeaderSize(limits.maxHeaderBytes())
-            .setMaxChunkSize(MAX_CHUNK_BYTES)
-            .setAllowDuplicateContentLengths(false)
-            .setUseRfc9112TransferEncoding(true);
-    ProxyRequestDecoder decoder =
-        new ProxyRequestDecoder(
-            config, timeouts.requestHeader().toNanos(), timeouts.requestBody().toNanos());
+  /**
+   * The request decoder parses heads in place and refuses, with the README's statuses, what the
+   * proxy does not forward (it is the request guard as well).
+   */
+  private Http1RequestDecoder addHttp1Handlers(ChannelPipeline p) {
+    Http1RequestDecoder decoder =
+        new Http1RequestDecoder(
+            limits, timeouts.requestHeader().toNanos(), timeouts.requestBody().toNanos());
     p.addLast("decoder", decoder);
     p.addLast("encoder", new ProxyResponseEncoder());
-    p.addLast("guard", new RequestGuardHandler(limits));
     return decoder;
   }
 
   /** The adapter steers {@code decoder} around upgrades (it holds bytes until a 101 or not). */
-  private void addProxyHandlers(ChannelPipeline p, ProxyRequestDecoder decoder) {
+  private void addProxyHandlers(ChannelPipeline p, Http1RequestDecoder decoder) {
     p.addLast("proxy", new Http1ServerHandler(forwarding, limits.requestBufferBytes(), decoder));
   }
 

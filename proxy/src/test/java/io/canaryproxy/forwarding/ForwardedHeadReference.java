@@ -22,6 +22,12 @@ import java.util.Set;
 public final class ForwardedHeadReference {
   private ForwardedHeadReference() {}
 
+  /** {@link ForwardHeaders#prepareRequest}, for heads of other representations. */
+  public static void prepareRequest(
+      io.canaryproxy.http.Headers headers, String clientIp, Set<String> keep) {
+    ForwardHeaders.prepareRequest(headers, clientIp, keep);
+  }
+
   /** Edits {@code request} as the forwarder does and returns the encoded head. */
   public static byte[] forwardedHead(
       HttpRequest request,

@@ -35,7 +35,10 @@ public final class Http1BackendAdapter extends ChannelDuplexHandler {
 
   @Override
   public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
-    if (msg instanceof RequestHead head) {
+    if (msg instanceof Http1Head head) {
+      frame(head);
+      ctx.write(head, promise); // the codec writes it from the client's bytes
+    } else if (msg instanceof RequestHead head) {
       ctx.write(toNetty(head), promise);
     } else if (msg instanceof BodyEnd end) {
       ctx.write(
@@ -74,6 +77,21 @@ public final class Http1BackendAdapter extends ChannelDuplexHandler {
       if (content instanceof LastHttpContent last) {
         HttpHeaders trailers = last.trailingHeaders();
         ctx.fireChannelRead(BodyEnd.of(trailers.isEmpty() ? null : new NettyHeaders(trailers)));
+      }
+    }
+  }
+
+  /** As {@link #toNetty} frames a head, on a client's HTTP/1.1 head kept as its bytes. */
+  static void frame(Http1Head head) {
+    long length = head.bodyLength();
+    if (length < 0) {
+      head.remove(HttpHeaderNames.CONTENT_LENGTH);
+      head.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+    } else {
+      head.remove(HttpHeaderNames.TRANSFER_ENCODING);
+      if (length > 0 && !head.contains(HttpHeaderNames.CONTENT_LENGTH)) {
+        // Present, it is the one value the parser validated: kept as it was sent.
+        head.set(HttpHeaderNames.CONTENT_LENGTH, Long.toString(length));
       }
     }
   }

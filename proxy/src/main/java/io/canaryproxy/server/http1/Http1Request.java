@@ -31,6 +31,12 @@ public final class Http1Request implements RequestHead {
     return this;
   }
 
+  /** This view with {@code bodyLength} as the framing read from the original head. */
+  Http1Request withBodyLength(long bodyLength) {
+    this.bodyLength = bodyLength;
+    return this;
+  }
+
   private Http1Request with(HttpRequest request, long bodyLength) {
     this.request = request;
     headers.reset(request.headers());

@@ -13,8 +13,6 @@ import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
-import io.netty.handler.codec.http.HttpMethod;
-import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
@@ -45,11 +43,11 @@ final class Http1ResponseWriter {
     this.encoder = ctx.pipeline().get(ProxyResponseEncoder.class);
   }
 
-  /** Takes the framing of the next response from its {@code request}: keep-alive, version, HEAD. */
-  void begin(HttpRequest request) {
-    clientKeepAlive = HttpUtil.isKeepAlive(request);
-    clientHttp11 = request.protocolVersion().minorVersion() == 1;
-    headRequest = HttpMethod.HEAD.equals(request.method());
+  /** Takes the framing of the next response from its request: keep-alive, version, HEAD. */
+  void begin(boolean keepAlive, boolean http11, boolean head) {
+    clientKeepAlive = keepAlive;
+    clientHttp11 = http11;
+    headRequest = head;
   }
 
   /** True when the client asked to keep its connection open after this exchange. */

@@ -7,18 +7,14 @@ import io.canaryproxy.forwarding.ForwardingContext;
 import io.canaryproxy.forwarding.Tunnel;
 import io.canaryproxy.forwarding.UpstreamFailure;
 import io.canaryproxy.http.BodyEnd;
+import io.canaryproxy.http.HttpVersion;
 import io.canaryproxy.http.ResponseHead;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.handler.codec.http.HttpContent;
-import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
-import io.netty.handler.codec.http.HttpUtil;
-import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
 import java.net.InetAddress;
@@ -42,7 +38,6 @@ public final class Http1ServerHandler extends ChannelInboundHandlerAdapter imple
   private final ForwardingContext fc;
   private final int requestBufferBytes;
   private final PipelineQueue pending = new PipelineQueue(this::tryHandle);
-  private final Http1Request view = new Http1Request();
 
   /** The request decoder, or {@code null} when upgrades cannot be tunnelled (then declined). */
   private final RequestFraming framing;
@@ -139,26 +134,30 @@ public final class Http1ServerHandler extends ChannelInboundHandlerAdapter imple
 
   /** Hands a client message to the forwarder if it takes it now; returns false to have it wait. */
   private boolean tryHandle(Object msg) {
-    if (msg instanceof HttpRequest request) {
+    if (msg instanceof Http1Head head) {
       if (forwarder.busy()) {
         return false;
       }
-      writer.begin(request);
-      if (HttpUtil.is100ContinueExpected(request)) {
+      writer.begin(head.keepAlive(), head.version() == HttpVersion.HTTP_1_1, head.isHead());
+      if (head.expectsContinue()) {
         // Answer the expectation here (as nginx does) and send the body on without it.
-        request.headers().remove(HttpHeaderNames.EXPECT);
         writer.writeContinue();
       }
+      // Never forwarded, as nginx does: in HTTP/1.0 (no 100 Continue there) as well.
+      head.dropExpect();
       forwarder.origin(ctx.channel().attr(ClientOrigin.KEY).get());
-      upgradeInProgress = request.headers().contains(HttpHeaderNames.UPGRADE);
-      forwarder.offerHead(view.reset(request));
+      upgradeInProgress = head.upgrade();
+      forwarder.offerHead(head);
       return true;
     }
-    if (msg instanceof HttpContent content) {
-      // Request trailers are not forwarded, only the body: no backend asked for them (the proxy
-      // sends no TE: trailers upstream), and fields there would bypass the header rules (an
-      // untrusted override header, a forged X-Forwarded-For).
-      return forwarder.offerBody(content.content(), content instanceof LastHttpContent);
+    if (msg instanceof ByteBuf piece) {
+      return forwarder.offerBody(piece, false);
+    }
+    if (msg == Http1RequestDecoder.End.INSTANCE) {
+      // Request trailers are not forwarded, only the body (the decoder checked and dropped them):
+      // no backend asked for them (the proxy sends no TE: trailers upstream), and fields there
+      // would bypass the header rules (an untrusted override header, a forged X-Forwarded-For).
+      return forwarder.offerBody(Unpooled.EMPTY_BUFFER, true);
     }
     if (msg instanceof RejectedRequest rejected) {
       if (forwarder.busy() && forwarder.requestReceived()) {

@@ -1,14 +1,18 @@
 /**
  * The HTTP/1.1 adapters: everything HTTP/1-specific, on both sides of the proxy. On the client
- * side, {@link io.canaryproxy.server.http1.Http1ServerHandler} turns decoded requests into the
- * exchange model for its {@link io.canaryproxy.forwarding.Forwarder} and owns pipelining order
- * ({@code PipelineQueue}), reading, keep-alive and {@code Connection}, {@code 100-continue} and the
- * answers to a {@link io.canaryproxy.server.http1.RejectedRequest}; {@code Http1ResponseWriter}
- * frames responses (chunking a body the backend delimits by closing) and {@link
+ * side, {@link io.canaryproxy.server.http1.Http1RequestDecoder} parses request heads in place
+ * ({@link io.canaryproxy.http1.RequestHeadParser}) into {@link
+ * io.canaryproxy.server.http1.Http1Head}s, the client's bytes with the proxy's edits beside them,
+ * and {@link io.canaryproxy.server.http1.Http1ServerHandler} turns them into the exchange model for
+ * its {@link io.canaryproxy.forwarding.Forwarder} and owns pipelining order ({@code
+ * PipelineQueue}), reading, keep-alive and {@code Connection}, {@code 100-continue} and the answers
+ * to a {@link io.canaryproxy.server.http1.RejectedRequest}; {@code Http1ResponseWriter} frames
+ * responses (chunking a body the backend delimits by closing) and {@link
  * io.canaryproxy.server.http1.ProxyResponseEncoder} writes them. On the backend side, {@link
  * io.canaryproxy.server.http1.Http1BackendAdapter} sits between the codec and the pool and frames
- * requests from the model. {@link io.canaryproxy.server.http1.Http1Request}, {@link
- * io.canaryproxy.server.http1.Http1Response} and {@link io.canaryproxy.server.http1.NettyHeaders}
- * are the model over Netty's messages, without copying them.
+ * requests from the model; the backend codec writes an {@code Http1Head} from its bytes. {@link
+ * io.canaryproxy.server.http1.Http1Request}, {@link io.canaryproxy.server.http1.Http1Response} and
+ * {@link io.canaryproxy.server.http1.NettyHeaders} are the model over Netty's messages, without
+ * copying them.
  */
 package io.canaryproxy.server.http1;

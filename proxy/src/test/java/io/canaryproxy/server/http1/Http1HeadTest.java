@@ -1,0 +1,164 @@
+package io.canaryproxy.server.http1;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.canaryproxy.config.LimitsConfig;
+import io.canaryproxy.forwarding.ForwardedHeadReference;
+import io.canaryproxy.http.HeaderNames;
+import io.canaryproxy.http1.RequestHeadParser;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpRequestDecoder;
+import io.netty.util.ReferenceCountUtil;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * The head the live path forwards ({@link Http1Head} edited through the exchange model, then
+ * written from its bytes) is byte for byte what the old path sent: the same edits on Netty's
+ * decoded request, then Netty's encoder ({@link ForwardedHeadReference}).
+ */
+class Http1HeadTest {
+  private static final LimitsConfig LIMITS = new LimitsConfig(8192, 16384, 100, 1 << 20);
+  private static final Set<String> KEEP = Set.of("x-user-id", "x-canary");
+
+  @ParameterizedTest
+  @ValueSource(
+      strings = {
+        "GET /plain HTTP/1.1\r\nHost: shop.example\r\nAccept: */*\r\nUser-Agent: curl/8\r\n\r\n",
+        "GET /keep HTTP/1.1\r\nHost: a\r\nConnection: keep-alive\r\nKeep-Alive: timeout=5\r\n"
+            + "x-user-id: u-1\r\nCookie: a=b\r\n\r\n",
+        "POST /form HTTP/1.1\r\nHost: a\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\n",
+        "POST /zeros HTTP/1.1\r\nHost: a\r\nContent-Length: 005\r\nX-After: 1\r\n\r\n",
+        "POST /ch HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nX-A: 1\r\n\r\n",
+        "GET /xff HTTP/1.1\r\nHost: a\r\nX-Forwarded-For: 10.0.0.1\r\nX-Forwarded-Proto: https\r\n"
+            + "X-Forwarded-Host: b\r\nAccept: */*\r\n\r\n",
+        "GET /hop HTTP/1.1\r\nHost: a\r\nConnection: x-a, x-user-id, close\r\nx-a: 1\r\n"
+            + "x-user-id: u\r\nProxy-Authorization: p\r\nTE: trailers\r\nUpgrade: h2c\r\n\r\n",
+        "GET /override HTTP/1.1\r\nHost: a\r\nx-canary: canary\r\nX-Canary: stable\r\n\r\n",
+        "POST /expect HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 1\r\n\r\n",
+        "GET /old HTTP/1.0\r\nAccept: */*\r\n\r\n",
+        "GET http://a HTTP/1.1\r\nHost: a\r\n\r\n",
+        "GET http://a?q=1 HTTP/1.1\r\nHost: a\r\n\r\n",
+        "GET /ows HTTP/1.1\r\nHost:a\r\nX-A:  spaced  \r\nX-B:\r\nX-C: \r\n\r\n",
+        "DELETE /m HTTP/1.1\r\nHost: a\r\n\r\n",
+        "PURGE /m HTTP/1.1\r\nHost: a\r\n\r\n"
+      })
+  void writesTheSameBytesAsTheOldPath(String raw) {
+    Http1Head head = parsed(raw);
+    // What the live path does to a head: Http1ServerHandler (Expect), routing (the untrusted
+    // override header), Forwarder (ForwardHeaders), Upstream (a missing Host), the adapter's
+    // framing.
+    head.dropExpect();
+    head.remove("x-canary");
+    ForwardedHeadReference.prepareRequest(head, "192.0.2.7", KEEP);
+    if (!head.contains(HeaderNames.HOST)) {
+      head.set(HeaderNames.HOST, "b:80");
+    }
+    Http1BackendAdapter.frame(head);
+    ByteBuf out = Unpooled.buffer();
+    try {
+      head.writeTo(out);
+      String expected =
+          new String(
+              ForwardedHeadReference.forwardedHead(
+                  nettyDecoded(raw), "192.0.2.7", KEEP, "x-canary", "b:80"),
+              StandardCharsets.ISO_8859_1);
+      assertThat(out.toString(StandardCharsets.ISO_8859_1)).isEqualTo(expected);
+    } finally {
+      out.release();
+    }
+  }
+
+  @Test
+  void readsFieldsAsTheyWereSentAndEditsBesideThem() {
+    Http1Head head =
+        parsed(
+            "GET /r?q HTTP/1.0\r\nHost: a\r\nConnection: Keep-Alive\r\nX-A: 1\r\nx-a:  2 \r\n\r\n");
+    assertThat(head.method()).isEqualTo("GET");
+    assertThat(head.target()).isEqualTo("/r?q");
+    assertThat(head.keepAlive()).isTrue();
+    assertThat(head.get("X-A")).isEqualTo("1");
+    assertThat(head.getAll("x-a")).containsExactly("1", "2");
+    head.set("x-a", "3");
+    head.add("x-b", "4");
+    assertThat(head.getAll("X-A")).containsExactly("3");
+    assertThat(head.size()).isEqualTo(4);
+    StringBuilder fields = new StringBuilder();
+    for (Map.Entry<CharSequence, CharSequence> e : head) {
+      fields.append(e.getKey()).append('=').append(e.getValue()).append(';');
+    }
+    assertThat(fields).hasToString("Host=a;Connection=Keep-Alive;x-a=3;x-b=4;");
+    assertThat(head.copy().headers().getAll("x-a")).containsExactly("3");
+  }
+
+  @Test
+  void headsOfAConnectionShareAnIteratorOnlyWhenItIsFree() {
+    Http1Head.Fields shared = Http1Head.newIterator();
+    Http1Head a = parsed("GET /a HTTP/1.1\r\nHost: a\r\nX-A: 1\r\n\r\n", shared);
+    Http1Head b = parsed("GET /b HTTP/1.1\r\nHost: b\r\nX-B: 2\r\n\r\n", shared);
+    StringBuilder seen = new StringBuilder();
+    for (Map.Entry<CharSequence, CharSequence> ea : a) {
+      seen.append(ea.getKey()).append('=').append(ea.getValue()).append('[');
+      for (Map.Entry<CharSequence, CharSequence> eb : b) {
+        seen.append(eb.getKey()).append('=').append(eb.getValue()).append(';');
+      }
+      seen.append(']');
+    }
+    assertThat(seen).hasToString("Host=a[Host=b;X-B=2;]X-A=1[Host=b;X-B=2;]");
+    assertThat(a.iterator()).isSameAs(shared);
+  }
+
+  @Test
+  void http11CloseAndHttp10WithoutKeepAliveEndTheConnection() {
+    assertThat(parsed("GET / HTTP/1.1\r\nHost: a\r\nConnection: foo, close\r\n\r\n").keepAlive())
+        .isFalse();
+    assertThat(parsed("GET / HTTP/1.0\r\n\r\n").keepAlive()).isFalse();
+    assertThat(parsed("GET / HTTP/1.1\r\nHost: a\r\n\r\n").keepAlive()).isTrue();
+  }
+
+  private static Http1Head parsed(String raw) {
+    return parsed(raw, null);
+  }
+
+  private static Http1Head parsed(String raw, Http1Head.Fields iterator) {
+    ByteBuf src = Unpooled.copiedBuffer(raw, StandardCharsets.ISO_8859_1);
+    try {
+      RequestHeadParser parser = new RequestHeadParser(LIMITS);
+      assertThat(parser.parse(src)).isEqualTo(RequestHeadParser.Result.COMPLETE);
+      long length =
+          switch (parser.head().framing()) {
+            case CHUNKED -> -1;
+            case LENGTH -> parser.head().contentLength();
+            case NONE -> 0;
+          };
+      return Http1Head.of(parser.head(), src, length, iterator);
+    } finally {
+      src.release();
+    }
+  }
+
+  private static HttpRequest nettyDecoded(String raw) {
+    EmbeddedChannel ch =
+        new EmbeddedChannel(
+            new HttpRequestDecoder(
+                new HttpDecoderConfig()
+                    .setAllowDuplicateContentLengths(false)
+                    .setUseRfc9112TransferEncoding(true)));
+    ch.writeInbound(Unpooled.copiedBuffer(raw, StandardCharsets.ISO_8859_1));
+    HttpRequest request = ch.readInbound();
+    Object rest;
+    while ((rest = ch.readInbound()) != null) {
+      ReferenceCountUtil.release(rest);
+    }
+    ch.finishAndReleaseAll();
+    return request;
+  }
+}
