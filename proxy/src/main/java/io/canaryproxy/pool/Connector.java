@@ -98,7 +98,11 @@ public final class Connector {
                       ssl.setHandshakeTimeoutMillis(connectTimeoutMillis);
                       ch.pipeline().addLast("tls", ssl);
                     }
-                    if (mux != null) {
+                    if (mux != null && tls != null) {
+                      // HTTP/2 only once ALPN selected it: the pool assembles the rest after the
+                      // handshake, so a backend that did not is never sent the HTTP/2 preface.
+                      ch.pipeline().addLast("backend", new MultiplexedConnection(pool));
+                    } else if (mux != null) {
                       mux.assembleConnection(ch.pipeline(), new MultiplexedConnection(pool));
                     } else {
                       pipelines.accept(ch.pipeline(), new PooledConnection(pool));

@@ -217,6 +217,11 @@ public final class EndpointPool {
                                       + ")"));
                           channel.close();
                         } else if (h.isSuccess()) {
+                          if (multiplexing != null) {
+                            multiplexing.assembleConnection(
+                                channel.pipeline(),
+                                channel.pipeline().get(MultiplexedConnection.class));
+                          }
                           ready.trySuccess();
                         } else {
                           // The channel was counted as open: its close is counted by onClosed.

@@ -200,13 +200,16 @@ public final class ProxyChannelInitializer extends ChannelInitializer<Channel>
    */
   @Override
   public void assembleConnection(ChannelPipeline p, ChannelHandler last) {
-    p.addLast("h2codec", h2Backends.frameCodec());
-    p.addLast("h2streams", h2Backends.multiplexer());
-    p.addLast(
+    if (p.get("backend") == null) {
+      p.addLast("backend", last);
+    }
+    p.addBefore("backend", "h2codec", h2Backends.frameCodec());
+    p.addBefore("backend", "h2streams", h2Backends.multiplexer());
+    p.addBefore(
+        "backend",
         "backendIdle",
         new IdleStateHandler(timeouts.backendIdle().toMillis(), 0, 0, TimeUnit.MILLISECONDS));
-    p.addLast("h2connection", h2Backends.connectionEvents());
-    p.addLast("backend", last);
+    p.addBefore("backend", "h2connection", h2Backends.connectionEvents());
   }
 
   /** One exchange's stream on an HTTP/2 backend connection: the adapter, then {@code last}. */

@@ -23,13 +23,31 @@ final class Http2BackendConnectionHandler extends ChannelInboundHandlerAdapter {
     this.connectionWindowBytes = connectionWindowBytes;
   }
 
+  private boolean windowOpened;
+
+  @Override
+  public void handlerAdded(ChannelHandlerContext ctx) {
+    // Over TLS the handler is added after the handshake, to a channel already active.
+    if (ctx.channel().isActive()) {
+      openWindow(ctx);
+    }
+  }
+
   @Override
   public void channelActive(ChannelHandlerContext ctx) {
+    openWindow(ctx);
+    ctx.fireChannelActive();
+  }
+
+  private void openWindow(ChannelHandlerContext ctx) {
+    if (windowOpened) {
+      return;
+    }
+    windowOpened = true;
     int increment = connectionWindowBytes - Http2CodecUtil.DEFAULT_WINDOW_SIZE;
     if (increment > 0) {
       ctx.writeAndFlush(new DefaultHttp2WindowUpdateFrame(increment), ctx.voidPromise());
     }
-    ctx.fireChannelActive();
   }
 
   @Override

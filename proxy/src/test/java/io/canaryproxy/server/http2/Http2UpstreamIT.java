@@ -5,19 +5,25 @@ import static org.awaitility.Awaitility.await;
 
 import io.canaryproxy.config.ConfigLoader;
 import io.canaryproxy.testing.RunningProxy;
+import io.canaryproxy.testing.StubServer;
+import io.canaryproxy.testing.TestCertificates;
+import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http2.Http2Headers;
+import io.netty.handler.ssl.SslContextBuilder;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Backends with {@code protocol: h2c} on real sockets: HTTP/1.1 clients served by an HTTP/2 backend
@@ -46,7 +52,10 @@ class Http2UpstreamIT {
   }
 
   private void startProxy(String endpoint, String extraYaml) throws Exception {
-    String backend = "{ endpoints: [\"" + endpoint + "\"], protocol: h2c }";
+    startProxyWith("{ endpoints: [\"" + endpoint + "\"], protocol: h2c }", extraYaml);
+  }
+
+  private void startProxyWith(String backend, String extraYaml) throws Exception {
     String yaml =
         String.join(
             "\n",
@@ -202,6 +211,31 @@ class Http2UpstreamIT {
     assertThat(response).startsWith("HTTP/1.1 502 ");
     await().untilAsserted(() -> assertThat(proxy.done()).hasSize(1));
     assertThat(proxy.done().get(0).failure()).isEqualTo("connect_failed");
+  }
+
+  @Test
+  void anH2BackendWhoseTlsDoesNotSelectH2IsATlsHandshakeFailure(@TempDir Path dir)
+      throws Exception {
+    TestCertificates certs = TestCertificates.create(dir);
+    Path[] leaf = certs.leaf("backend", "http1 only", null);
+    // A TLS server without ALPN: it can only speak HTTP/1.1.
+    StubServer http1 =
+        StubServer.startTls(
+            SslContextBuilder.forServer(leaf[0].toFile(), leaf[1].toFile()).build(),
+            (ctx, req) -> StubServer.reply(ctx, HttpResponseStatus.OK, "http1"));
+    open.add(http1);
+    startProxyWith(
+        "{ endpoints: [\""
+            + http1.endpoint()
+            + "\"], protocol: h2, tls: { caFile: \""
+            + certs.ca()
+            + "\" } }",
+        "");
+    String response = exchange(get("/x", ""));
+    assertThat(response).startsWith("HTTP/1.1 502 ");
+    await().untilAsserted(() -> assertThat(proxy.done()).hasSize(1));
+    assertThat(proxy.done().get(0).failure()).isEqualTo("tls_handshake_failed");
+    assertThat(http1.received()).isEmpty();
   }
 
   @Test
