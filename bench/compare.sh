@@ -6,9 +6,10 @@
 #   SCENARIOS="split" REPEATS=3 bench/compare.sh  # split only
 #
 # Environment (defaults in brackets):
-#   SCENARIOS    space-separated subset of: split mirror stalled openloop tls tlshandshake  [all six]
+#   SCENARIOS    space-separated subset of: split mirror stalled openloop tls tlshandshake h2  [all seven]
 #                tls: TLS terminated by each proxy (same certificate), keep-alive clients: CPU per request;
 #                tlshandshake: the same with Connection: close on every request: handshakes per second
+#                h2: h2load -c 16 -m 16 over h2c through each proxy to an h2c backend: CPU per request, req/s
 #   DURATION     wrk duration per measured run                              [8s]
 #   WARMUP       unrecorded wrk run per target before each scenario         [5s]
 #   REPEATS      measured runs per target, targets alternate within a round [3]
@@ -22,7 +23,7 @@ set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
 ROOT="$(dirname "$HERE")"
 PEERS="$HERE/peers"
-SCENARIOS="${SCENARIOS:-split mirror stalled openloop tls tlshandshake}"
+SCENARIOS="${SCENARIOS:-split mirror stalled openloop tls tlshandshake h2}"
 DURATION="${DURATION:-8s}"
 WARMUP="${WARMUP:-5s}"
 REPEATS="${REPEATS:-3}"
@@ -37,7 +38,8 @@ SIDECAR_ENV="MALLOC_ARENA_MAX=1"
 JVM_ENV="${JVM_ENV-$SIDECAR_ENV}"
 PROXY_JAR="${PROXY_JAR:-$ROOT/proxy/target/canary-proxy.jar}"
 BENCH_JAR="${BENCH_JAR:-$ROOT/bench/target/canary-bench.jar}"
-PORTS="18001 18002 18003 18004 18080 18081 18082 18083 18084 18090 18091 18092 18093 18094 18095"
+PORTS="18001 18002 18003 18004 18005 18006 18080 18081 18082 18083 18084 18085 18086 18090 18091 18092 18093 18094"
+PORTS+=" 18095 18096 18097"
 
 say() { printf '%s\n' "$*" >&2; }
 die() { say "compare.sh: $*"; exit 2; }
@@ -68,7 +70,8 @@ WARM_S=$(seconds_of "$WARMUP")
 for s in $SCENARIOS; do
   case "$s" in
     split | mirror | stalled | openloop | tls | tlshandshake) ;;
-    *) die "SCENARIOS: $s (expected: split mirror stalled openloop tls tlshandshake)" ;;
+    h2) command -v h2load >/dev/null || die "missing h2load: install with  apt-get install -y nghttp2-client" ;;
+    *) die "SCENARIOS: $s (expected: split mirror stalled openloop tls tlshandshake h2)" ;;
   esac
 done
 for port in $PORTS; do
@@ -118,6 +121,17 @@ wait_ready() { # URL NAME PID: up to 20 s, polled every 20 ms
   for ((i = 0; i < 1000; i++)); do
     kill -0 "$pid" 2>/dev/null || { cat "$RUN/$name.log" >&2; die "$name exited during startup (log above)"; }
     if curl -s -f -k -o /dev/null --max-time 1 "$url"; then return 0; fi
+    sleep 0.02
+  done
+  cat "$RUN/$name.log" >&2
+  die "$name not ready at $url after 20 s"
+}
+
+wait_ready_h2() { # URL NAME PID: as wait_ready, over h2c by prior knowledge (the peers' h2 listeners speak no HTTP/1.1)
+  local url="$1" name="$2" pid="$3" i
+  for ((i = 0; i < 1000; i++)); do
+    kill -0 "$pid" 2>/dev/null || { cat "$RUN/$name.log" >&2; die "$name exited during startup (log above)"; }
+    if curl -s -f --http2-prior-knowledge -o /dev/null --max-time 1 "$url"; then return 0; fi
     sleep 0.02
   done
   cat "$RUN/$name.log" >&2
@@ -333,6 +347,62 @@ scenario_tls() {
   stop "$nginx"
 }
 
+# ---- HTTP/2 on both sides: h2load through each proxy to an h2c backend ----
+h2load_run() { # URL SECONDS OUTFILE
+  h2load -c 16 -m 16 -t 1 -D "$2" "$1" >"$3" 2>&1 || true
+}
+
+# One tab-separated line per run in $RUN/h2.tsv: name, round, CPU ms of the proxy, requests succeeded, req/s,
+# mean and max request time (h2load prints no percentiles).
+scenario_h2() {
+  say "== h2: h2load -c 16 -m 16 over h2c to nginx :18085, HAProxy :18086, canary-proxy :18096 (h2c backend :18005)"
+  local t0 nginx haproxy
+  t0=$(now_ms)
+  start nginx-h2 nginx -e "$RUN/nginx-h2.err" -p "$RUN" -c "$(render nginx-h2.conf 18003)"
+  nginx=$STARTED
+  wait_ready_h2 http://127.0.0.1:18085/ nginx-h2 "$nginx"
+  started h2 nginx "$nginx" "$t0"
+  t0=$(now_ms)
+  start haproxy-h2 haproxy -f "$(render haproxy-h2.cfg 18003)"
+  haproxy=$STARTED
+  wait_ready_h2 http://127.0.0.1:18086/ haproxy-h2 "$haproxy"
+  started h2 haproxy "$haproxy" "$t0"
+  start_canary canary-h2.yaml 18096 18097 h2
+  local targets=("nginx http://127.0.0.1:18085/ $nginx" "haproxy http://127.0.0.1:18086/ $haproxy"
+    "canary-proxy http://127.0.0.1:18096/ $CANARY_PID") n=3 r i name url pid c0 c1 out
+  for entry in "${targets[@]}"; do
+    read -r name url pid <<<"$entry"
+    h2load_run "$url" "$WARM_S" "$RUN/h2-warmup-$name.txt"
+  done
+  : >"$RUN/h2.tsv"
+  for ((r = 0; r < REPEATS; r++)); do
+    for ((i = 0; i < n; i++)); do
+      read -r name url pid <<<"${targets[$(((i + r) % n))]}"
+      out="$RUN/h2-$name-$r.txt"
+      c0=$(cpu_ticks "$pid")
+      h2load_run "$url" "$DUR_S" "$out"
+      c1=$(cpu_ticks "$pid")
+      python3 - "$name" "$((r + 1))" "$(((c1 - c0) * 1000 / CLK_TCK))" "$out" >>"$RUN/h2.tsv" <<'PY'
+import re, sys
+name, rnd, cpu_ms, path = sys.argv[1:5]
+text = open(path).read()
+ok = re.search(r"requests: .* (\d+) succeeded", text)
+rps = re.search(r"finished in [^,]+, ([\d.]+) req/s", text)
+req = re.search(r"time for request:\s+(\S+)\s+(\S+)\s+(\S+)", text)
+print("\t".join([name, rnd, cpu_ms, ok.group(1) if ok else "0", rps.group(1) if rps else "0",
+                 req.group(3) if req else "?", req.group(2) if req else "?"]))
+PY
+      say "  $name round $((r + 1)): $(tail -1 "$RUN/h2.tsv")"
+    done
+  done
+  stop "$CANARY_PID"
+  stop "$haproxy"
+  stop "$nginx"
+  say "h2 (name, round, CPU ms, requests, req/s, mean, max; CPU ms per 1000 requests last):"
+  awk -F'\t' '$4 > 0 { printf "  %-13s round %s: %8s req/s  mean %-8s max %-8s  %.1f CPU ms / 1000 req\n", $1, $2, $5, $6, $7, $3 * 1000 / $4 }' \
+    "$RUN/h2.tsv" >&2
+}
+
 # ---- open loop with canary-bench ----
 scenario_openloop() {
   local rate="${RATE:-}"
@@ -377,6 +447,7 @@ for s in $SCENARIOS; do
     openloop) scenario_openloop ;;
     tls) scenario_tls tls 0 ;;
     tlshandshake) scenario_tls tlshandshake 1 ;;
+    h2) scenario_h2 ;;
   esac
 done
 echo

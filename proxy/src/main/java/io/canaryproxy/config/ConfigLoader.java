@@ -273,7 +273,7 @@ public final class ConfigLoader {
     }
     YamlMap backends = YamlMap.open(top.raw("backends"), "backends", top.errors());
     for (Map.Entry<String, JsonNode> e : backends.entries()) {
-      YamlMap pool = backends.map(e.getKey(), "endpoints", "maxConnections", "tls");
+      YamlMap pool = backends.map(e.getKey(), "endpoints", "maxConnections", "tls", "protocol");
       List<HostPort> endpoints = new ArrayList<>();
       if (!pool.has("endpoints")) {
         pool.missing("endpoints", "at least one host:port");
@@ -306,9 +306,32 @@ public final class ConfigLoader {
           pool.declared("tls")
               ? TlsParser.parseBackend(pool.map("tls", TlsParser.BACKEND_KEYS), readFiles)
               : null;
-      out.put(e.getKey(), new BackendConfig(List.copyOf(endpoints), maxConnections, tls));
+      BackendProtocol protocol = backendProtocol(pool, tls);
+      out.put(e.getKey(), new BackendConfig(List.copyOf(endpoints), maxConnections, tls, protocol));
     }
     return Collections.unmodifiableMap(out);
+  }
+
+  /**
+   * {@code backends.NAME.protocol}: {@code h2} needs TLS (ALPN picks HTTP/2 in the handshake), and
+   * {@code h2c} is cleartext HTTP/2, so it cannot be combined with an enabled {@code tls}.
+   */
+  private static BackendProtocol backendProtocol(YamlMap pool, BackendTlsConfig tls) {
+    String text = pool.string("protocol", BackendProtocol.HTTP1.yamlName());
+    BackendProtocol protocol = BackendProtocol.parse(text);
+    boolean tlsOn = tls != null && tls.enabled();
+    if (protocol == null) {
+      pool.invalid("protocol", BackendProtocol.EXPECTED);
+      return BackendProtocol.HTTP1;
+    }
+    if (protocol == BackendProtocol.H2 && !tlsOn) {
+      pool.error(
+          "protocol",
+          "\"h2\" (expected: a tls section on this backend for h2, or h2c for cleartext HTTP/2)");
+    } else if (protocol == BackendProtocol.H2C && tlsOn) {
+      pool.error("protocol", "\"h2c\" (expected: h2 with tls; h2c is cleartext HTTP/2)");
+    }
+    return protocol;
   }
 
   private static TimeoutsConfig timeouts(YamlMap m) {

@@ -1,6 +1,7 @@
 package io.canaryproxy.forwarding;
 
 import io.canaryproxy.config.BackendConfig;
+import io.canaryproxy.config.BackendProtocol;
 import io.canaryproxy.config.TimeoutsConfig;
 import io.canaryproxy.discovery.EndpointDirectory;
 import io.canaryproxy.pool.BackendPool;
@@ -73,7 +74,9 @@ public final class ForwardingContext {
             directory,
             BackendPool.Spread.LEAST_LOADED_OF_TWO,
             this::newConnector,
-            (backend, endpoint) -> BackendTls.forEndpoint(backend.tls(), endpoint.host()));
+            (backend, endpoint) ->
+                BackendTls.forEndpoint(
+                    backend.tls(), endpoint.host(), backend.protocol() == BackendProtocol.H2));
   }
 
   /**
@@ -118,15 +121,18 @@ public final class ForwardingContext {
 
   /** How {@code loop} opens backend connections: its pools are separate from mirroring's. */
   private Connector newConnector(EventLoop loop) {
-    return new Connector(
-        loop,
-        backendChannels != null
-            ? backendChannels
-            : new ReflectiveChannelFactory<>(Transports.clientChannel()),
-        (int) timeouts.connect().toMillis(),
-        pipelines::assemble,
-        listener::onBackendConnection,
-        "backend");
+    Connector connector =
+        new Connector(
+            loop,
+            backendChannels != null
+                ? backendChannels
+                : new ReflectiveChannelFactory<>(Transports.clientChannel()),
+            (int) timeouts.connect().toMillis(),
+            pipelines::assemble,
+            listener::onBackendConnection,
+            "backend");
+    connector.setMultiplexing(pipelines.multiplexing());
+    return connector;
   }
 
   LoopPools pools(EventLoop loop) {

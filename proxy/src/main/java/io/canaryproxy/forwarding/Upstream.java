@@ -11,11 +11,10 @@ import io.canaryproxy.pool.LoopPools;
 import io.canaryproxy.pool.PooledConnection;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelFuture;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ConnectTimeoutException;
 import io.netty.channel.EventLoop;
 import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -148,16 +147,16 @@ final class Upstream implements ConnectionListener {
     } else if (!endpoint.canOpen()) {
       owner.failed(UpstreamFailure.POOL_EXHAUSTED, null);
     } else {
-      endpoint.connect().addListener((ChannelFutureListener) f -> onConnected(e, f));
+      endpoint.open().addListener(f -> onConnected(e, (Future<PooledConnection>) f));
     }
   }
 
-  private void onConnected(Exchange forExchange, ChannelFuture f) {
+  private void onConnected(Exchange forExchange, Future<PooledConnection> f) {
     if (ex != forExchange) {
       // The exchange ended (client gone) while connecting: keep the fresh connection for the next
       // one.
       if (f.isSuccess()) {
-        f.channel().pipeline().get(PooledConnection.class).release();
+        f.getNow().release();
       }
       return;
     }
@@ -171,7 +170,7 @@ final class Upstream implements ConnectionListener {
       owner.failed(type, f.cause());
       return;
     }
-    attach(f.channel().pipeline().get(PooledConnection.class));
+    attach(f.getNow());
     owner.connected();
   }
 
@@ -296,21 +295,23 @@ final class Upstream implements ConnectionListener {
   /**
    * A pooled connection the backend closed just as it was reused is the one failure a client cannot
    * be blamed for and cannot see coming. A bodiless idempotent request that got no response byte is
-   * sent once more, on a new connection (RFC 9110 §9.2.2).
+   * sent once more, on a new connection (RFC 9110 §9.2.2). An HTTP/2 stream the backend refused
+   * unprocessed (RFC 9113 §8.7) is sent once more whatever its method, as long as it has no body.
    */
   private boolean canRetry(PooledConnection dead) {
     return dead != null
-        && dead.reused()
         && !retried
         && sentHead != null
         && owner.mayResend()
-        && isIdempotent(sentHead.method());
+        && (dead.refused() || (dead.reused() && isIdempotent(sentHead.method())));
   }
 
   private void retryOnNewConnection() {
     retried = true;
     log.debug(
-        "[{}] backend {} closed a reused connection; retrying once", logId, endpoint.address());
+        "[{}] backend {} closed a reused connection or refused a stream; retrying once",
+        logId,
+        endpoint.address());
     cancelTimer();
     head = sentHead;
     sentHead = null;
@@ -319,7 +320,7 @@ final class Upstream implements ConnectionListener {
       return;
     }
     Exchange e = ex;
-    endpoint.connect().addListener((ChannelFutureListener) f -> onConnected(e, f));
+    endpoint.open().addListener(f -> onConnected(e, (Future<PooledConnection>) f));
   }
 
   private static boolean isIdempotent(String method) {

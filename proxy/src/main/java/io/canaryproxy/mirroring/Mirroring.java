@@ -1,6 +1,7 @@
 package io.canaryproxy.mirroring;
 
 import io.canaryproxy.config.BackendConfig;
+import io.canaryproxy.config.BackendProtocol;
 import io.canaryproxy.config.MirrorConfig;
 import io.canaryproxy.config.TimeoutsConfig;
 import io.canaryproxy.discovery.EndpointDirectory;
@@ -118,15 +119,21 @@ public final class Mirroring implements MirrorTap.Factory {
             "mirror",
             directory,
             BackendPool.Spread.IN_TURN,
-            loop ->
-                new Connector(
-                    loop,
-                    new ReflectiveChannelFactory<>(Transports.clientChannel()),
-                    connectMillis,
-                    pipelines::assemble,
-                    delta -> {},
-                    "shadow"),
-            (backend, endpoint) -> BackendTls.forEndpoint(backend.tls(), endpoint.host()));
+            loop -> {
+              Connector connector =
+                  new Connector(
+                      loop,
+                      new ReflectiveChannelFactory<>(Transports.clientChannel()),
+                      connectMillis,
+                      pipelines::assemble,
+                      delta -> {},
+                      "shadow");
+              connector.setMultiplexing(pipelines.multiplexing());
+              return connector;
+            },
+            (backend, endpoint) ->
+                BackendTls.forEndpoint(
+                    backend.tls(), endpoint.host(), backend.protocol() == BackendProtocol.H2));
     pools.start(group, mirrored);
   }
 

@@ -10,10 +10,9 @@ import io.canaryproxy.pool.EndpointPool;
 import io.canaryproxy.pool.PooledConnection;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelFuture;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.EventLoop;
 import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.util.ArrayDeque;
 import java.util.concurrent.TimeUnit;
@@ -78,18 +77,18 @@ final class ShadowLeg implements ConnectionListener {
     } else if (!endpoint.canOpen()) {
       end(Outcome.FAILED);
     } else {
-      endpoint.connect().addListener((ChannelFutureListener) this::onConnected);
+      endpoint.open().addListener(f -> onConnected((Future<PooledConnection>) f));
     }
   }
 
-  private void onConnected(ChannelFuture f) {
+  private void onConnected(Future<PooledConnection> f) {
     if (!f.isSuccess()) {
       if (!ended) {
         end(Outcome.FAILED);
       }
       return;
     }
-    PooledConnection c = f.channel().pipeline().get(PooledConnection.class);
+    PooledConnection c = f.getNow();
     if (ended) {
       c.release(); // the copy was given up while connecting: keep the fresh connection for the
       // next one

@@ -53,12 +53,16 @@ public final class BackendPool {
   }
 
   /**
-   * The endpoint pool for {@code address} with limit {@code maxConnections} and the same TLS, or
-   * {@code null}.
+   * The endpoint pool for {@code address} with limit {@code maxConnections}, the same TLS and the
+   * same protocol family, or {@code null}.
    */
-  EndpointPool find(InetSocketAddress address, int maxConnections, ConnectionTls tls) {
+  EndpointPool find(
+      InetSocketAddress address, int maxConnections, ConnectionTls tls, boolean multiplexed) {
     for (EndpointPool e : endpoints) {
-      if (e.address().equals(address) && e.maxConnections() == maxConnections && e.tls() == tls) {
+      if (e.address().equals(address)
+          && e.maxConnections() == maxConnections
+          && e.tls() == tls
+          && e.multiplexed() == multiplexed) {
         return e;
       }
     }

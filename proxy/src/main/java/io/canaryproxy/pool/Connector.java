@@ -25,6 +25,7 @@ public final class Connector {
   private final IntConsumer openConnections;
   private final String role;
   private final int connectTimeoutMillis;
+  private Multiplexing multiplexing;
 
   /**
    * @param channels makes the connection channels (sockets, or embedded channels in a benchmark)
@@ -53,6 +54,14 @@ public final class Connector {
     this.connectTimeoutMillis = connectTimeoutMillis;
   }
 
+  /**
+   * How this connector's HTTP/2 pools open streams; set once, before {@link #newPool(
+   * InetSocketAddress, int, ConnectionTls, boolean)} makes one.
+   */
+  public void setMultiplexing(Multiplexing multiplexing) {
+    this.multiplexing = multiplexing;
+  }
+
   /** A new, empty pool of at most {@code maxConnections} connections to {@code address}. */
   public EndpointPool newPool(InetSocketAddress address, int maxConnections) {
     return newPool(address, maxConnections, null);
@@ -63,7 +72,20 @@ public final class Connector {
    * TLS with {@code tls} first in each pipeline ({@code null}: plain TCP).
    */
   public EndpointPool newPool(InetSocketAddress address, int maxConnections, ConnectionTls tls) {
-    EndpointPool pool = new EndpointPool(address, maxConnections, openConnections, role, tls);
+    return newPool(address, maxConnections, tls, false);
+  }
+
+  /**
+   * As above; with {@code multiplexed} the connections speak HTTP/2 (see {@link #setMultiplexing})
+   * and carry one stream per exchange.
+   */
+  public EndpointPool newPool(
+      InetSocketAddress address, int maxConnections, ConnectionTls tls, boolean multiplexed) {
+    if (multiplexed && multiplexing == null) {
+      throw new IllegalStateException(role + ": no HTTP/2 support for " + address);
+    }
+    Multiplexing mux = multiplexed ? multiplexing : null;
+    EndpointPool pool = new EndpointPool(address, maxConnections, openConnections, role, tls, mux);
     pool.setBootstrap(
         template
             .clone()
@@ -76,7 +98,15 @@ public final class Connector {
                       ssl.setHandshakeTimeoutMillis(connectTimeoutMillis);
                       ch.pipeline().addLast("tls", ssl);
                     }
-                    pipelines.accept(ch.pipeline(), new PooledConnection(pool));
+                    if (mux != null && tls != null) {
+                      // HTTP/2 only once ALPN selected it: the pool assembles the rest after the
+                      // handshake, so a backend that did not is never sent the HTTP/2 preface.
+                      ch.pipeline().addLast("backend", new MultiplexedConnection(pool));
+                    } else if (mux != null) {
+                      mux.assembleConnection(ch.pipeline(), new MultiplexedConnection(pool));
+                    } else {
+                      pipelines.accept(ch.pipeline(), new PooledConnection(pool));
+                    }
                   }
                 }));
     return pool;

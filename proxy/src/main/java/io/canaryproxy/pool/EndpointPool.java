@@ -7,9 +7,14 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelPromise;
 import io.netty.channel.DefaultChannelPromise;
 import io.netty.channel.EventLoop;
+import io.netty.handler.ssl.ApplicationProtocolNames;
 import io.netty.handler.ssl.SslHandler;
+import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.Promise;
 import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.function.IntConsumer;
 import javax.net.ssl.SSLHandshakeException;
 
@@ -18,6 +23,10 @@ import javax.net.ssl.SSLHandshakeException;
  * maxConnections} open or opening. Touched only by that event loop, so it takes no lock. Idle
  * connections are reused most-recently-used first, which keeps the warm ones warm and lets the
  * others reach the idle timeout. Made by a {@link Connector}.
+ *
+ * <p>An HTTP/2 endpoint ({@link Multiplexing}) has no idle connections: {@link #open} opens a
+ * stream on a connection that has room under its peer's stream limit, or on a new connection when
+ * none has (still at most {@code maxConnections}).
  */
 public final class EndpointPool {
   private final InetSocketAddress address;
@@ -27,6 +36,12 @@ public final class EndpointPool {
   private final String role;
   private final ConnectionTls tls;
   private final ArrayDeque<PooledConnection> idle = new ArrayDeque<>();
+
+  /** How streams are opened, or {@code null} for HTTP/1.1 connections. */
+  private final Multiplexing multiplexing;
+
+  /** The HTTP/2 connections, oldest first (empty for HTTP/1.1). */
+  private final List<MultiplexedConnection> multiplexed = new ArrayList<>();
 
   /**
    * set once the endpoint left the configuration or the DNS answer: connections close when their
@@ -46,6 +61,17 @@ public final class EndpointPool {
       IntConsumer openConnections,
       String role,
       ConnectionTls tls) {
+    this(address, maxConnections, openConnections, role, tls, null);
+  }
+
+  EndpointPool(
+      InetSocketAddress address,
+      int maxConnections,
+      IntConsumer openConnections,
+      String role,
+      ConnectionTls tls,
+      Multiplexing multiplexing) {
+    this.multiplexing = multiplexing;
     this.tls = tls;
     this.address = address;
     this.maxConnections = maxConnections;
@@ -60,6 +86,11 @@ public final class EndpointPool {
   /** How this pool's connections speak TLS, or {@code null} for plain TCP. */
   public ConnectionTls tls() {
     return tls;
+  }
+
+  /** True when this endpoint speaks HTTP/2: one stream per exchange, see {@link #open}. */
+  public boolean multiplexed() {
+    return multiplexing != null;
   }
 
   public int maxConnections() {
@@ -86,9 +117,66 @@ public final class EndpointPool {
     return null;
   }
 
-  /** True when another connection may be opened. */
+  /**
+   * True when another connection may be opened; for HTTP/2, when a connection has room for another
+   * stream or another connection may be opened.
+   */
   public boolean canOpen() {
-    return open < maxConnections;
+    return open < maxConnections || roomy() != null;
+  }
+
+  /**
+   * A connection for one exchange: a new HTTP/1.1 connection (see {@link #connect}), or a new
+   * stream on an HTTP/2 connection that has room, opening another connection when none has. The
+   * future fails as {@link #connect} does. Call only when {@link #canOpen}.
+   */
+  public Future<PooledConnection> open() {
+    Promise<PooledConnection> result = bootstrap.config().group().next().newPromise();
+    if (multiplexing == null) {
+      connect()
+          .addListener(
+              (ChannelFutureListener)
+                  f -> {
+                    if (f.isSuccess()) {
+                      result.trySuccess(f.channel().pipeline().get(PooledConnection.class));
+                    } else {
+                      result.tryFailure(f.cause());
+                    }
+                  });
+      return result;
+    }
+    MultiplexedConnection c = roomy();
+    if (c == null) {
+      ChannelFuture f = connect();
+      c = f.channel().pipeline().get(MultiplexedConnection.class);
+      if (c == null) {
+        // Registration failed before the pipeline was assembled.
+        f.addListener(done -> result.tryFailure(done.cause()));
+        return result;
+      }
+      c.connecting(f);
+      multiplexed.add(c);
+      MultiplexedConnection fresh = c;
+      f.addListener(
+          done -> {
+            if (!done.isSuccess()) {
+              multiplexed.remove(fresh);
+            }
+          });
+    }
+    c.openStream(multiplexing, result);
+    return result;
+  }
+
+  /** The oldest HTTP/2 connection with room for another stream, or {@code null}. */
+  private MultiplexedConnection roomy() {
+    for (int i = 0; i < multiplexed.size(); i++) {
+      MultiplexedConnection c = multiplexed.get(i);
+      if (c.hasRoom()) {
+        return c;
+      }
+    }
+    return null;
   }
 
   /**
@@ -123,7 +211,19 @@ public final class EndpointPool {
               ssl.handshakeFuture()
                   .addListener(
                       h -> {
-                        if (h.isSuccess()) {
+                        if (h.isSuccess() && multiplexing != null && !isH2(ssl)) {
+                          ready.tryFailure(
+                              new SSLHandshakeException(
+                                  "the backend did not select h2 by ALPN (selected: "
+                                      + ssl.applicationProtocol()
+                                      + ")"));
+                          channel.close();
+                        } else if (h.isSuccess()) {
+                          if (multiplexing != null) {
+                            multiplexing.assembleConnection(
+                                channel.pipeline(),
+                                channel.pipeline().get(MultiplexedConnection.class));
+                          }
                           ready.trySuccess();
                         } else {
                           // The channel was counted as open: its close is counted by onClosed.
@@ -140,6 +240,10 @@ public final class EndpointPool {
 
   private ChannelPromise promise(Channel channel) {
     return new DefaultChannelPromise(channel, (EventLoop) bootstrap.config().group());
+  }
+
+  private static boolean isH2(SslHandler ssl) {
+    return ApplicationProtocolNames.HTTP_2.equals(ssl.applicationProtocol());
   }
 
   /** The innermost message of a handshake failure: the certificate problem, not its wrappers. */
@@ -204,6 +308,9 @@ public final class EndpointPool {
   public void retire() {
     retired = true;
     closeIdle();
+    for (MultiplexedConnection c : new ArrayList<>(multiplexed)) {
+      c.drain();
+    }
   }
 
   String role() {
@@ -217,6 +324,12 @@ public final class EndpointPool {
   void onClosed(PooledConnection c) {
     open--;
     idle.remove(c);
+    openConnections.accept(-1);
+  }
+
+  void onClosed(MultiplexedConnection c) {
+    open--;
+    multiplexed.remove(c);
     openConnections.accept(-1);
   }
 

@@ -53,6 +53,7 @@ public final class LoopPools {
     for (Map.Entry<String, BackendConfig> e : next.entrySet()) {
       BackendConfig config = e.getValue();
       BackendPool old = byName.get(e.getKey());
+      boolean multiplexed = config.protocol().multiplexed();
       List<EndpointPool> pools = new ArrayList<>();
       Set<InetSocketAddress> seen = new LinkedHashSet<>();
       for (HostPort hp : config.endpoints()) {
@@ -62,11 +63,13 @@ public final class LoopPools {
             continue; // every address of every endpoint once, in endpoint order
           }
           EndpointPool reuse =
-              old == null ? null : old.find(address, config.maxConnections(), endpointTls);
+              old == null
+                  ? null
+                  : old.find(address, config.maxConnections(), endpointTls, multiplexed);
           EndpointPool pool =
               reuse != null
                   ? reuse
-                  : connector.newPool(address, config.maxConnections(), endpointTls);
+                  : connector.newPool(address, config.maxConnections(), endpointTls, multiplexed);
           kept.put(pool, Boolean.TRUE);
           pools.add(pool);
         }

@@ -13,19 +13,49 @@ import org.slf4j.LoggerFactory;
 /**
  * The last handler of a pooled connection's pipeline, and the pooled object itself. While leased it
  * hands every event to its {@link ConnectionListener}; while idle in its {@link EndpointPool} it
- * closes on unexpected input or idleness. Event-loop only.
+ * closes on unexpected input or idleness. On an HTTP/2 backend it is one stream of a {@link
+ * MultiplexedConnection} instead: used for one exchange, then closed. Event-loop only.
  */
 public final class PooledConnection extends ChannelInboundHandlerAdapter {
   private static final Logger log = LoggerFactory.getLogger(PooledConnection.class);
 
   private final EndpointPool pool;
+
+  /** The connection this stream belongs to, or {@code null} for an HTTP/1.1 connection. */
+  private final MultiplexedConnection parent;
+
   private Channel channel;
   private ConnectionListener owner;
   private BufferedInput input;
   private boolean reused;
+  private boolean refused;
+  private boolean active;
 
   PooledConnection(EndpointPool pool) {
+    this(pool, null);
+  }
+
+  PooledConnection(EndpointPool pool, MultiplexedConnection parent) {
     this.pool = pool;
+    this.parent = parent;
+  }
+
+  /**
+   * True when the peer refused this HTTP/2 stream before processing it (RST_STREAM with
+   * REFUSED_STREAM, or a GOAWAY whose last stream id is lower, RFC 9113 §8.7): the request may be
+   * sent again on another connection.
+   */
+  public boolean refused() {
+    return refused;
+  }
+
+  /** Marks this stream as refused by the peer (see {@link #refused()}); set by the adapter. */
+  public void markRefused() {
+    refused = true;
+  }
+
+  boolean wasActive() {
+    return active;
   }
 
   public Channel channel() {
@@ -48,6 +78,12 @@ public final class PooledConnection extends ChannelInboundHandlerAdapter {
    * past its framing), which must never reach the next user.
    */
   public void release() {
+    if (parent != null) {
+      // A stream carries one exchange: once both ends are done, closing it sends nothing.
+      owner = null;
+      channel.close();
+      return;
+    }
     if (input != null && input.hasBufferedInput()) {
       log.debug(
           "[{}] {} {} sent bytes past its response; not reused",
@@ -72,7 +108,10 @@ public final class PooledConnection extends ChannelInboundHandlerAdapter {
   @Override
   public void channelActive(ChannelHandlerContext ctx) {
     channel = ctx.channel();
-    pool.onOpened();
+    active = true;
+    if (parent == null) {
+      pool.onOpened();
+    }
     ctx.fireChannelActive();
   }
 
@@ -108,7 +147,12 @@ public final class PooledConnection extends ChannelInboundHandlerAdapter {
 
   @Override
   public void channelInactive(ChannelHandlerContext ctx) {
-    pool.onClosed(this);
+    if (parent == null) {
+      pool.onClosed(this);
+    } else if (active) {
+      active = false;
+      parent.streamClosed();
+    }
     ConnectionListener o = owner;
     owner = null;
     if (o != null) {

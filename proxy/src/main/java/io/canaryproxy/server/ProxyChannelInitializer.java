@@ -4,10 +4,12 @@ import io.canaryproxy.config.LimitsConfig;
 import io.canaryproxy.config.TimeoutsConfig;
 import io.canaryproxy.forwarding.BackendPipelineFactory;
 import io.canaryproxy.forwarding.ForwardingContext;
+import io.canaryproxy.pool.Multiplexing;
 import io.canaryproxy.server.http1.Http1BackendAdapter;
 import io.canaryproxy.server.http1.Http1RequestDecoder;
 import io.canaryproxy.server.http1.Http1ServerHandler;
 import io.canaryproxy.server.http1.ProxyResponseEncoder;
+import io.canaryproxy.server.http2.Http2Backends;
 import io.canaryproxy.server.http2.Http2ClientConnectionHandler;
 import io.canaryproxy.server.http2.Http2Limits;
 import io.canaryproxy.server.http2.Http2StreamHandler;
@@ -20,8 +22,10 @@ import io.netty.handler.codec.haproxy.HAProxyMessageDecoder;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http2.Http2MultiplexHandler;
 import io.netty.handler.codec.http2.Http2StreamChannel;
+import io.netty.handler.codec.http2.Http2StreamChannelBootstrap;
 import io.netty.handler.ssl.SniHandler;
 import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -29,7 +33,7 @@ import java.util.concurrent.TimeUnit;
  * backend connection. Each step is a named method, so the order of handlers reads top to bottom.
  */
 public final class ProxyChannelInitializer extends ChannelInitializer<Channel>
-    implements BackendPipelineFactory {
+    implements BackendPipelineFactory, Multiplexing {
   /** Largest body piece the decoders emit; bounds memory per read. */
   private static final int MAX_CHUNK_BYTES = 64 * 1024;
 
@@ -42,9 +46,12 @@ public final class ProxyChannelInitializer extends ChannelInitializer<Channel>
   private ServerTls tls;
   private boolean proxyProtocol;
 
+  private final Http2Backends h2Backends;
+
   public ProxyChannelInitializer(LimitsConfig limits, TimeoutsConfig timeouts) {
     this.limits = limits;
     this.timeouts = timeouts;
+    this.h2Backends = new Http2Backends(limits.http2(), MAX_BACKEND_HEADER_BYTES);
   }
 
   /** Sets the forwarder the client pipelines end with; called once, before the listener binds. */
@@ -175,5 +182,45 @@ public final class ProxyChannelInitializer extends ChannelInitializer<Channel>
         "backendIdle",
         new IdleStateHandler(timeouts.backendIdle().toMillis(), 0, 0, TimeUnit.MILLISECONDS));
     p.addLast("backend", last);
+  }
+
+  @Override
+  public Multiplexing multiplexing() {
+    return this;
+  }
+
+  /**
+   * An HTTP/2 backend connection ({@code protocol: h2c | h2}, after TLS): the client frame codec,
+   * the stream multiplexer, idleness as for HTTP/1.1 (a connection without streams closes), and the
+   * connection events the pool's {@code last} handler reads.
+   */
+  @Override
+  public void assembleConnection(ChannelPipeline p, ChannelHandler last) {
+    if (p.get("backend") == null) {
+      p.addLast("backend", last);
+    }
+    p.addBefore("backend", "h2codec", h2Backends.frameCodec());
+    p.addBefore("backend", "h2streams", h2Backends.multiplexer());
+    p.addBefore(
+        "backend",
+        "backendIdle",
+        new IdleStateHandler(timeouts.backendIdle().toMillis(), 0, 0, TimeUnit.MILLISECONDS));
+    p.addBefore("backend", "h2connection", h2Backends.connectionEvents());
+  }
+
+  /** One exchange's stream on an HTTP/2 backend connection: the adapter, then {@code last}. */
+  @Override
+  public Future<Http2StreamChannel> openStream(Channel parent, ChannelHandler last) {
+    ChannelHandler adapter = h2Backends.streamAdapter(parent);
+    return new Http2StreamChannelBootstrap(parent)
+        .handler(
+            new ChannelInitializer<Http2StreamChannel>() {
+              @Override
+              protected void initChannel(Http2StreamChannel ch) {
+                ch.pipeline().addLast("h2", adapter);
+                ch.pipeline().addLast("backend", last);
+              }
+            })
+        .open();
   }
 }

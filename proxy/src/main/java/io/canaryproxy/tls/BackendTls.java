@@ -37,6 +37,9 @@ public final class BackendTls {
   private static final Logger log = LoggerFactory.getLogger(BackendTls.class);
   private static final Map<BackendTlsConfig, BackendTls> BY_CONFIG = new ConcurrentHashMap<>();
 
+  /** The same, for backends with {@code protocol: h2}: their handshakes offer only {@code h2}. */
+  private static final Map<BackendTlsConfig, BackendTls> BY_CONFIG_H2 = new ConcurrentHashMap<>();
+
   private static final ApplicationProtocolConfig ALPN =
       new ApplicationProtocolConfig(
           ApplicationProtocolConfig.Protocol.ALPN,
@@ -44,12 +47,27 @@ public final class BackendTls {
           ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
           ApplicationProtocolNames.HTTP_1_1);
 
+  /**
+   * ALPN for {@code protocol: h2}: only {@code h2} is offered, and a server that selects nothing
+   * fails the connection when it is checked after the handshake (RFC 9113 §3.2).
+   */
+  private static final ApplicationProtocolConfig ALPN_H2 =
+      new ApplicationProtocolConfig(
+          ApplicationProtocolConfig.Protocol.ALPN,
+          ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
+          ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
+          ApplicationProtocolNames.HTTP_2);
+
   private final BackendTlsConfig config;
   private final Map<String, ConnectionTls> byHost = new ConcurrentHashMap<>();
   private volatile SslContext context;
   private byte[] contentHash; // guarded by this
 
   private BackendTls(BackendTlsConfig config) {
+    this(config, ALPN);
+  }
+
+  private BackendTls(BackendTlsConfig config, ApplicationProtocolConfig alpn) {
     this.config = config;
     this.contentHash = PemFiles.contentHash(files(config));
     this.context = build(config);
@@ -99,7 +117,7 @@ public final class BackendTls {
       SslContextBuilder b =
           SslContextBuilder.forClient()
               .sslProvider(TlsProvider.provider())
-              .applicationProtocolConfig(ALPN);
+              .applicationProtocolConfig(alpn);
       if (config.insecureSkipVerify()) {
         b.trustManager(InsecureTrustManagerFactory.INSTANCE).endpointIdentificationAlgorithm(null);
       } else {
@@ -129,6 +147,21 @@ public final class BackendTls {
       return null;
     }
     BackendTls tls = BY_CONFIG.computeIfAbsent(config, BackendTls::new);
+    return tls.byHost.computeIfAbsent(host, tls::connectionTls);
+  }
+
+  /**
+   * As {@link #forEndpoint(BackendTlsConfig, String)}, for a backend speaking HTTP/2 over TLS when
+   * {@code h2}: its handshakes offer {@code h2} by ALPN instead of {@code http/1.1}.
+   */
+  public static ConnectionTls forEndpoint(BackendTlsConfig config, String host, boolean h2) {
+    if (!h2) {
+      return forEndpoint(config, host);
+    }
+    if (config == null || !config.enabled()) {
+      return null;
+    }
+    BackendTls tls = BY_CONFIG_H2.computeIfAbsent(config, c -> new BackendTls(c, ALPN_H2));
     return tls.byHost.computeIfAbsent(host, tls::connectionTls);
   }
 

@@ -161,7 +161,22 @@ class ConfigErrorsTest {
             "backends.stable.maxConnections: 0 (expected: 1..1000000)"),
         arguments(
             "backends: {stable: {endpoints: [\"h:1\"], weight: 3}, canary: {endpoints: [\"h:2\"]}}",
-            "backends.stable.weight: unknown key (expected: one of endpoints, maxConnections, tls)"),
+            "backends.stable.weight: unknown key (expected: one of endpoints, maxConnections, tls,"
+                + " protocol)"),
+        // backends.NAME.protocol
+        arguments(
+            "backends: {stable: {endpoints: [\"h:1\"], protocol: h3}, canary: {endpoints:"
+                + " [\"h:2\"]}}",
+            "backends.stable.protocol: \"h3\" (expected: http1 | h2c | h2)"),
+        arguments(
+            "backends: {stable: {endpoints: [\"h:1\"], protocol: h2}, canary: {endpoints:"
+                + " [\"h:2\"]}}",
+            "backends.stable.protocol: \"h2\" (expected: a tls section on this backend for h2, or"
+                + " h2c for cleartext HTTP/2)"),
+        arguments(
+            "backends: {stable: {endpoints: [\"h:1\"]}, canary: {endpoints: [\"h:2\"], protocol:"
+                + " h2c, tls: {insecureSkipVerify: true}}}",
+            "backends.canary.protocol: \"h2c\" (expected: h2 with tls; h2c is cleartext HTTP/2)"),
         arguments(
             "backends: {stable: {endpoints: [\"h:1\"]}}",
             "routing.canary: \"canary\" (expected: a name under backends: stable)"),

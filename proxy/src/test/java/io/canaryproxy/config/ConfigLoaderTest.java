@@ -169,6 +169,23 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void backendProtocolIsReadAndDefaultsToHttp1() throws ConfigException {
+    ProxyConfig c =
+        ConfigLoader.parse(
+            "backends:\n"
+                + "  stable: {endpoints: [\"127.0.0.1:1\"]}\n"
+                + "  canary: {endpoints: [\"127.0.0.1:2\"], protocol: h2c}\n"
+                + "  grpc: {endpoints: [\"127.0.0.1:3\"], protocol: h2, tls: {}}\n"
+                + "  old: {endpoints: [\"127.0.0.1:4\"], protocol: http1}\n");
+
+    assertThat(c.backends().get("stable").protocol()).isEqualTo(BackendProtocol.HTTP1);
+    assertThat(c.backends().get("canary").protocol()).isEqualTo(BackendProtocol.H2C);
+    assertThat(c.backends().get("grpc").protocol()).isEqualTo(BackendProtocol.H2);
+    assertThat(c.backends().get("grpc").tlsEnabled()).isTrue();
+    assertThat(c.backends().get("old").protocol()).isEqualTo(BackendProtocol.HTTP1);
+  }
+
+  @Test
   void minimalConfigGetsEveryDefault() throws ConfigException {
     ProxyConfig c = ConfigLoader.parse(MINIMAL);
 

@@ -38,16 +38,23 @@ final class Http1ResponseWriter {
   private boolean headRequest;
   private boolean closeAfter;
 
+  /** The client sent {@code TE: trailers}: it takes trailer fields in a chunked response. */
+  private boolean clientTakesTrailers;
+
   Http1ResponseWriter(ChannelHandlerContext ctx) {
     this.ctx = ctx;
     this.encoder = ctx.pipeline().get(ProxyResponseEncoder.class);
   }
 
-  /** Takes the framing of the next response from its request: keep-alive, version, HEAD. */
-  void begin(boolean keepAlive, boolean http11, boolean head) {
+  /**
+   * Takes the framing of the next response from its request: keep-alive, version, HEAD, and whether
+   * the client accepts trailers ({@code TE: trailers}).
+   */
+  void begin(boolean keepAlive, boolean http11, boolean head, boolean takesTrailers) {
     clientKeepAlive = keepAlive;
     clientHttp11 = http11;
     headRequest = head;
+    clientTakesTrailers = takesTrailers;
   }
 
   /** True when the client asked to keep its connection open after this exchange. */
@@ -119,11 +126,13 @@ final class Http1ResponseWriter {
 
   /**
    * Ends the response body with its final {@code piece} ({@code null} when none is left; taken
-   * over) and its trailers (sent when chunked), and flushes.
+   * over) and its trailers, and flushes. Trailers are sent (when chunked) only to a client that
+   * sent {@code TE: trailers} (RFC 9110 §6.5.1, §10.1.4); to any other they are dropped, as an
+   * HTTP/2 backend's (a gRPC server's {@code grpc-status}) would surprise it.
    */
   void writeEnd(ByteBuf piece, BodyEnd end) {
     LastHttpContent last;
-    if (end.trailers() != null) {
+    if (end.trailers() != null && clientTakesTrailers) {
       last =
           new DefaultLastHttpContent(
               piece == null ? Unpooled.EMPTY_BUFFER : piece, NettyHeaders.toNetty(end.trailers()));

@@ -132,13 +132,31 @@ public final class Http1ServerHandler extends ChannelInboundHandlerAdapter imple
     }
   }
 
+  /** True when the request's {@code TE} field lists {@code trailers} (RFC 9110 §10.1.4). */
+  private static boolean takesTrailers(Http1Head head) {
+    for (String te : head.getAll("te")) {
+      for (String part : te.split(",")) {
+        int semi = part.indexOf(';');
+        String coding = (semi < 0 ? part : part.substring(0, semi)).trim();
+        if (coding.equalsIgnoreCase("trailers")) {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
   /** Hands a client message to the forwarder if it takes it now; returns false to have it wait. */
   private boolean tryHandle(Object msg) {
     if (msg instanceof Http1Head head) {
       if (forwarder.busy()) {
         return false;
       }
-      writer.begin(head.keepAlive(), head.version() == HttpVersion.HTTP_1_1, head.isHead());
+      writer.begin(
+          head.keepAlive(),
+          head.version() == HttpVersion.HTTP_1_1,
+          head.isHead(),
+          takesTrailers(head));
       if (head.expectsContinue()) {
         // Answer the expectation here (as nginx does) and send the body on without it.
         writer.writeContinue();

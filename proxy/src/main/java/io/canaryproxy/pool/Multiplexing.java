@@ -1,0 +1,27 @@
+package io.canaryproxy.pool;
+
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelPipeline;
+import io.netty.util.concurrent.Future;
+
+/**
+ * How an HTTP/2 endpoint's connections carry many exchanges at once, supplied by the protocol
+ * adapter so that this package stays free of codec types: it assembles a connection's pipeline
+ * (after TLS) and opens one stream on a connection for each exchange.
+ */
+public interface Multiplexing {
+  /**
+   * Assembles a multiplexed connection's pipeline, ending with {@code last}; the handlers before it
+   * tell {@code last} the peer's stream limit and a GOAWAY as {@link MultiplexedConnection} events.
+   * Over TLS it is called once the handshake selected {@code h2}, on an active channel whose
+   * pipeline already ends with {@code last}: the handlers go before it.
+   */
+  void assembleConnection(ChannelPipeline pipeline, ChannelHandler last);
+
+  /**
+   * Opens a new stream on {@code parent}, whose pipeline ends with {@code last}; the future
+   * completes with the stream's channel.
+   */
+  Future<? extends Channel> openStream(Channel parent, ChannelHandler last);
+}

@@ -1,0 +1,199 @@
+package io.canaryproxy.server.http2;
+
+import io.canaryproxy.http.BodyEnd;
+import io.canaryproxy.http.MalformedMessage;
+import io.canaryproxy.http.RequestHead;
+import io.canaryproxy.http.ResponseHead;
+import io.canaryproxy.pool.PooledConnection;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelDuplexHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelPromise;
+import io.netty.handler.codec.http2.DefaultHttp2DataFrame;
+import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
+import io.netty.handler.codec.http2.Http2Connection;
+import io.netty.handler.codec.http2.Http2DataFrame;
+import io.netty.handler.codec.http2.Http2Error;
+import io.netty.handler.codec.http2.Http2FrameCodec;
+import io.netty.handler.codec.http2.Http2GoAwayFrame;
+import io.netty.handler.codec.http2.Http2HeadersFrame;
+import io.netty.handler.codec.http2.Http2ResetFrame;
+import io.netty.handler.codec.http2.Http2StreamChannel;
+import io.netty.handler.codec.http2.StreamBufferingEncoder;
+import io.netty.util.ReferenceCountUtil;
+
+/**
+ * The HTTP/2 adapter of one backend stream, between the stream channel and the pool: what the
+ * exchange writes ({@link RequestHead}, body {@code ByteBuf}s, {@link BodyEnd}) becomes HEADERS and
+ * DATA frames (trailers as a last HEADERS), and what the backend answers becomes the exchange model
+ * ({@code ResponseHead}, body pieces, one {@code BodyEnd} per message, or a {@link
+ * MalformedMessage}). A stream the backend refused unprocessed is marked so on its {@link
+ * PooledConnection}, so that the request may go to another connection (RFC 9113 §8.7).
+ */
+final class Http2BackendAdapter extends ChannelDuplexHandler {
+  private final boolean tls;
+
+  /** The request head went out with END_STREAM: the BodyEnd that follows has nothing to send. */
+  private boolean requestEnded;
+
+  private boolean finalHead;
+  private boolean responseEnded;
+  private boolean anyResponse;
+
+  Http2BackendAdapter(boolean tls) {
+    this.tls = tls;
+  }
+
+  @Override
+  public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+    if (msg instanceof RequestHead head) {
+      // A request known to have no body ends with its HEADERS: one frame for a GET.
+      requestEnded = head.bodyLength() == 0;
+      ctx.write(
+          new DefaultHttp2HeadersFrame(Http2BackendHeads.request(head, tls), requestEnded),
+          promise);
+    } else if (msg instanceof ByteBuf data) {
+      if (requestEnded) {
+        data.release();
+        promise.setSuccess();
+      } else {
+        ctx.write(new DefaultHttp2DataFrame(data, false), promise);
+      }
+    } else if (msg instanceof BodyEnd end) {
+      if (requestEnded) {
+        promise.setSuccess();
+      } else if (end.trailers() != null) {
+        requestEnded = true;
+        ctx.write(
+            new DefaultHttp2HeadersFrame(Http2Responses.trailers(end.trailers()), true), promise);
+      } else {
+        requestEnded = true;
+        ctx.write(new DefaultHttp2DataFrame(Unpooled.EMPTY_BUFFER, true), promise);
+      }
+    } else {
+      ctx.write(msg, promise);
+    }
+  }
+
+  @Override
+  public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    if (responseEnded) {
+      ReferenceCountUtil.release(msg);
+      return;
+    }
+    if (msg instanceof Http2HeadersFrame headers) {
+      anyResponse = true;
+      onHeaders(ctx, headers);
+    } else if (msg instanceof Http2DataFrame data) {
+      anyResponse = true;
+      onData(ctx, data);
+    } else {
+      ReferenceCountUtil.release(msg);
+    }
+  }
+
+  private void onHeaders(ChannelHandlerContext ctx, Http2HeadersFrame frame) {
+    if (finalHead) {
+      // Trailers (RFC 9113 §8.1): a HEADERS after the final head, which ends the stream.
+      responseEnded = true;
+      ctx.fireChannelRead(BodyEnd.of(Http2BackendHeads.trailers(frame.headers())));
+      return;
+    }
+    ResponseHead head = Http2BackendHeads.response(frame.headers());
+    if (head == null) {
+      responseEnded = true;
+      ctx.fireChannelRead(
+          new MalformedMessage(
+              new IllegalStateException("backend HEADERS without a valid :status")));
+      return;
+    }
+    ctx.fireChannelRead(head);
+    if (head.status() < 200) {
+      ctx.fireChannelRead(BodyEnd.NONE); // an interim response has its own (empty) end
+      return;
+    }
+    finalHead = true;
+    if (frame.isEndStream()) {
+      responseEnded = true;
+      ctx.fireChannelRead(BodyEnd.NONE);
+    }
+  }
+
+  private void onData(ChannelHandlerContext ctx, Http2DataFrame frame) {
+    if (!finalHead) {
+      frame.release();
+      responseEnded = true;
+      ctx.fireChannelRead(
+          new MalformedMessage(new IllegalStateException("backend DATA before a response head")));
+      return;
+    }
+    ByteBuf content = frame.content();
+    if (content.isReadable()) {
+      ctx.fireChannelRead(content);
+    } else {
+      content.release();
+    }
+    if (frame.isEndStream()) {
+      responseEnded = true;
+      ctx.fireChannelRead(BodyEnd.NONE);
+    }
+  }
+
+  @Override
+  public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+    if (evt instanceof Http2ResetFrame reset
+        && reset.errorCode() == Http2Error.REFUSED_STREAM.code()
+        && !anyResponse) {
+      refused(ctx);
+    } else if (evt instanceof Http2GoAwayFrame && !anyResponse) {
+      // Fired on the streams the GOAWAY's last stream id leaves out: never processed.
+      refused(ctx);
+    }
+    ReferenceCountUtil.release(evt);
+  }
+
+  @Override
+  public void channelInactive(ChannelHandlerContext ctx) {
+    if (!anyResponse && !responseEnded && aboveGoAway(ctx)) {
+      refused(ctx);
+    }
+    ctx.fireChannelInactive();
+  }
+
+  @Override
+  public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    // A stream held back under the peer's stream limit and then dropped by its GOAWAY never left.
+    if (!anyResponse && cause instanceof StreamBufferingEncoder.Http2GoAwayException) {
+      refused(ctx);
+    }
+    ctx.fireExceptionCaught(cause);
+  }
+
+  /**
+   * True when the connection got a GOAWAY whose last stream id is below this stream's, or before
+   * this stream got an id: the peer did not process it (RFC 9113 §6.8).
+   */
+  private static boolean aboveGoAway(ChannelHandlerContext ctx) {
+    if (!(ctx.channel() instanceof Http2StreamChannel stream)) {
+      return false;
+    }
+    Http2FrameCodec codec = stream.parent().pipeline().get(Http2FrameCodec.class);
+    if (codec == null) {
+      return false;
+    }
+    Http2Connection connection = codec.connection();
+    if (!connection.goAwayReceived()) {
+      return false;
+    }
+    int id = stream.stream().id();
+    return id < 0 || id > connection.local().lastStreamKnownByPeer();
+  }
+
+  private static void refused(ChannelHandlerContext ctx) {
+    PooledConnection c = ctx.pipeline().get(PooledConnection.class);
+    if (c != null) {
+      c.markRefused();
+    }
+  }
+}

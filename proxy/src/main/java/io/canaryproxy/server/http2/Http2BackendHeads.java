@@ -1,0 +1,169 @@
+package io.canaryproxy.server.http2;
+
+import io.canaryproxy.http.Headers;
+import io.canaryproxy.http.HttpVersion;
+import io.canaryproxy.http.RequestHead;
+import io.canaryproxy.http.ResponseHead;
+import io.canaryproxy.server.http1.NettyHeaders;
+import io.netty.handler.codec.http.DefaultHttpHeaders;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http2.DefaultHttp2Headers;
+import io.netty.handler.codec.http2.Http2Headers;
+import io.netty.util.AsciiString;
+import java.util.Map;
+
+/**
+ * Heads between the exchange model and an HTTP/2 backend: a request head becomes the HEADERS of a
+ * stream (pseudo-header fields from its method, target and {@code Host}; no connection-specific
+ * field, RFC 9113 §8.2.2), and the HEADERS the backend answers become a response head or trailers.
+ */
+final class Http2BackendHeads {
+  private static final AsciiString TE = AsciiString.cached("te");
+  private static final AsciiString TRAILERS = AsciiString.cached("trailers");
+  private static final AsciiString HOST = AsciiString.cached("host");
+  private static final AsciiString CONTENT_LENGTH = AsciiString.cached("content-length");
+  private static final AsciiString HTTPS = AsciiString.cached("https");
+  private static final AsciiString HTTP = AsciiString.cached("http");
+
+  private Http2BackendHeads() {}
+
+  /**
+   * The request HEADERS for {@code head}. {@code te: trailers} is always sent: the proxy takes
+   * trailers from an HTTP/2 backend (and gRPC servers expect it); whether a client gets them is
+   * decided on the client side. {@code content-length} is kept only for a body of known length.
+   */
+  static Http2Headers request(RequestHead head, boolean tls) {
+    Headers in = head.headers();
+    Http2Headers out = new DefaultHttp2Headers(false, in.size() + 5);
+    out.method(head.method());
+    out.scheme(tls ? HTTPS : HTTP);
+    String host = in.get(HOST);
+    if (host != null) {
+      out.authority(host);
+    }
+    out.path(head.method().equals("CONNECT") ? head.target() : pathOf(head.target()));
+    for (Map.Entry<CharSequence, CharSequence> field : in) {
+      AsciiString name = AsciiString.of(field.getKey()).toLowerCase();
+      if (name.isEmpty()
+          || name.charAt(0) == ':'
+          || isConnectionSpecific(name)
+          || name.contentEquals(HOST)
+          || name.contentEquals(CONTENT_LENGTH)) {
+        continue;
+      }
+      out.add(name, field.getValue());
+    }
+    long length = head.bodyLength();
+    if (length >= 0) {
+      out.setLong(CONTENT_LENGTH, length);
+    }
+    out.set(TE, TRAILERS);
+    return out;
+  }
+
+  /** An absolute-form target's path and query (RFC 9113 §8.3.1: {@code :path}); else as is. */
+  private static String pathOf(String target) {
+    if (target.startsWith("/") || target.equals("*")) {
+      return target;
+    }
+    int scheme = target.indexOf("://");
+    if (scheme < 0) {
+      return target;
+    }
+    int slash = target.indexOf('/', scheme + 3);
+    return slash < 0 ? "/" : target.substring(slash);
+  }
+
+  /**
+   * The response head of a backend's HEADERS, or {@code null} when its {@code :status} is missing
+   * or not a final or interim status HTTP/2 allows (101 does not exist there, RFC 9113 §8.6).
+   */
+  static ResponseHead response(Http2Headers h2) {
+    CharSequence status = h2.status();
+    int code = parseStatus(status);
+    if (code < 100 || code == 101) {
+      return null;
+    }
+    return new Response(code, fields(h2));
+  }
+
+  /** The fields of a trailing HEADERS, as the exchange model carries them. */
+  static Headers trailers(Http2Headers h2) {
+    return NettyHeaders.of(fields(h2));
+  }
+
+  private static HttpHeaders fields(Http2Headers h2) {
+    HttpHeaders out = new DefaultHttpHeaders(false);
+    for (Map.Entry<CharSequence, CharSequence> field : h2) {
+      CharSequence name = field.getKey();
+      if (name.length() > 0 && name.charAt(0) != ':') {
+        out.add(name, field.getValue());
+      }
+    }
+    return out;
+  }
+
+  private static int parseStatus(CharSequence s) {
+    if (s == null || s.length() != 3) {
+      return -1;
+    }
+    int code = 0;
+    for (int i = 0; i < 3; i++) {
+      char c = s.charAt(i);
+      if (c < '0' || c > '9') {
+        return -1;
+      }
+      code = code * 10 + (c - '0');
+    }
+    return code <= 599 ? code : -1;
+  }
+
+  private static boolean isConnectionSpecific(AsciiString name) {
+    return name.contentEquals("connection")
+        || name.contentEquals("keep-alive")
+        || name.contentEquals("proxy-connection")
+        || name.contentEquals("transfer-encoding")
+        || name.contentEquals("upgrade")
+        || name.contentEquals("te")
+        || name.contentEquals("trailer")
+        || name.contentEquals("http2-settings");
+  }
+
+  /** A response head an HTTP/2 backend sent; it never closes a connection by itself. */
+  private static final class Response implements ResponseHead {
+    private final int status;
+    private final NettyHeaders headers;
+
+    Response(int status, HttpHeaders fields) {
+      this.status = status;
+      this.headers = NettyHeaders.of(fields);
+    }
+
+    @Override
+    public int status() {
+      return status;
+    }
+
+    @Override
+    public String reason() {
+      // HTTP/2 has no reason phrase (RFC 9113 §8.3.2); an HTTP/1.1 client gets the usual one.
+      return HttpResponseStatus.valueOf(status).reasonPhrase();
+    }
+
+    @Override
+    public HttpVersion version() {
+      return HttpVersion.HTTP_2;
+    }
+
+    @Override
+    public Headers headers() {
+      return headers;
+    }
+
+    @Override
+    public boolean closesConnection() {
+      return false;
+    }
+  }
+}
