@@ -3,6 +3,7 @@ package io.canaryproxy.forwarding;
 import io.canaryproxy.config.BackendConfig;
 import io.canaryproxy.config.TimeoutsConfig;
 import io.canaryproxy.discovery.EndpointDirectory;
+import io.canaryproxy.grpc.GrpcErrorCodes;
 import io.canaryproxy.pool.BackendPool;
 import io.canaryproxy.pool.Connector;
 import io.canaryproxy.pool.LoopPools;
@@ -47,6 +48,7 @@ public final class ForwardingContext {
   private ChannelFactory<? extends Channel> backendChannels;
   private volatile boolean draining;
   private volatile String revisionHeader;
+  private volatile GrpcErrorCodes grpcErrorCodes = GrpcErrorCodes.DEFAULT;
 
   /**
    * @param directory resolves endpoint names and tells when their addresses change
@@ -86,6 +88,18 @@ public final class ForwardingContext {
 
   String revisionHeader() {
     return revisionHeader;
+  }
+
+  /**
+   * Sets which gRPC status codes count as errors of their variant ({@code
+   * metrics.grpc.errorCodes}); default {@link GrpcErrorCodes#DEFAULT}.
+   */
+  public void setGrpcErrorCodes(GrpcErrorCodes codes) {
+    this.grpcErrorCodes = codes;
+  }
+
+  GrpcErrorCodes grpcErrorCodes() {
+    return grpcErrorCodes;
   }
 
   /**
