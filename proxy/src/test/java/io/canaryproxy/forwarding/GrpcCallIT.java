@@ -226,6 +226,32 @@ class GrpcCallIT {
   }
 
   @Test
+  void aMessageOverTheBodyLimitIsResourceExhaustedToTheGrpcClient() throws Exception {
+    backend = StubServer.start((ctx, req) -> GrpcWire.reply(ctx, PONG, 0, null));
+    io.canaryproxy.config.LimitsConfig d = TestConfigs.defaultLimits();
+    ProxyConfig config =
+        TestConfigs.proxy(
+            Map.of("stable", backend.endpoint(), "canary", backend.endpoint()),
+            TestConfigs.routing(0, List.of(), "127.0.0.1/32"),
+            TestConfigs.defaultTimeouts(),
+            new io.canaryproxy.config.LimitsConfig(
+                d.maxRequestLineBytes(), d.maxHeaderBytes(), d.maxHeaders(), 1024));
+    proxy = new RunningProxy(config);
+    channel = GrpcWire.channel(proxy.port());
+
+    StatusRuntimeException e =
+        catchThrowableOfType(
+            StatusRuntimeException.class,
+            () -> GrpcWire.call(channel, new byte[4096], CallOptions.DEFAULT));
+
+    assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
+    assertThat(e.getStatus().getDescription()).contains("limits.maxBodyBytes");
+    assertThat(GrpcWire.call(channel, PING, 30_000))
+        .as("the connection serves the next call")
+        .isEqualTo(PONG);
+  }
+
+  @Test
   void aNonGrpcRequestKeepsItsHttpErrorAnswer() throws Exception {
     int closedPort;
     try (ServerSocket s = new ServerSocket(0)) {
