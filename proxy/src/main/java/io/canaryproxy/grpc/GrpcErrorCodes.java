@@ -1,5 +1,6 @@
 package io.canaryproxy.grpc;
 
+import com.fasterxml.jackson.annotation.JsonValue;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.EnumSet;
@@ -54,7 +55,8 @@ public final class GrpcErrorCodes {
     return status != null && (mask & (1 << status.code())) != 0;
   }
 
-  /** The codes that count, in code order. */
+  /** The codes that count, in code order; how the set is shown in {@code /admin/config}. */
+  @JsonValue
   public List<GrpcStatus> codes() {
     List<GrpcStatus> out = new ArrayList<>();
     for (GrpcStatus s : GrpcStatus.values()) {
