@@ -5,7 +5,6 @@ import io.grpc.ManagedChannel;
 import io.grpc.MethodDescriptor;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.ClientCalls;
-import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
@@ -129,12 +128,5 @@ public final class GrpcWire {
       r.headers().set("grpc-message", text);
     }
     ctx.writeAndFlush(r);
-  }
-
-  /** The bytes of {@code buf} (not released). */
-  static byte[] bytes(ByteBuf buf) {
-    byte[] out = new byte[buf.readableBytes()];
-    buf.getBytes(buf.readerIndex(), out);
-    return out;
   }
 }
