@@ -43,6 +43,7 @@ public final class ServerWiring {
             events,
             tapFactory,
             initializer);
+    forwarding.setGrpcErrorCodes(config.metrics().grpcErrorCodes());
     initializer.setForwarding(forwarding);
     return new ProxyServer(config, initializer, forwarding, tapFactory, directory);
   }

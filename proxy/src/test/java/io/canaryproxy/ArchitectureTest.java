@@ -40,6 +40,7 @@ class ArchitectureTest {
             "io.canaryproxy.routing..",
             "io.canaryproxy.analysis..",
             "io.canaryproxy.net..",
+            "io.canaryproxy.grpc..",
             "io.canaryproxy.coordination..")
         .should()
         .dependOnClassesThat()

@@ -106,7 +106,7 @@ class LatencyEndToEndIT {
     String metrics = get(admin + "/metrics");
     assertThat(metrics)
         .contains(
-            "canary_proxy_requests_total{status_class=\"2xx\",variant=\"canary\"} "
+            "canary_proxy_requests_total{grpc_status=\"none\",status_class=\"2xx\",variant=\"canary\"} "
                 + canaryRequests
                 + ".0");
     assertThat(metrics).doesNotContain("/item/").doesNotContain("user-");

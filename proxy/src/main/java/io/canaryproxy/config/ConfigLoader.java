@@ -156,7 +156,8 @@ public final class ConfigLoader {
                     "highestMicros",
                     "significantDigits",
                     "interval",
-                    "window")),
+                    "window",
+                    "grpc")),
             accessLog(top.map("accessLog", "enabled", "path", "sampleRate", "logUserKey")),
             drain(top.map("drain", "delay", "timeout")),
             dns(top.map("dns", "minTtl", "maxTtl", "family", "servers", "queryTimeout")),
@@ -379,7 +380,8 @@ public final class ConfigLoader {
         highest,
         (int) m.integer("significantDigits", 3, 1, 5),
         m.duration("interval", Duration.ofSeconds(10), true),
-        (int) m.integer("window", 30, 1, 10_000));
+        (int) m.integer("window", 30, 1, 10_000),
+        GrpcParser.errorCodes(m.map("grpc", "errorCodes")));
   }
 
   private static AccessLogConfig accessLog(YamlMap m) {

@@ -1,5 +1,6 @@
 package io.canaryproxy.config;
 
+import io.canaryproxy.grpc.GrpcErrorCodes;
 import java.time.Duration;
 
 /**
@@ -10,6 +11,20 @@ import java.time.Duration;
  * @param significantDigits 1..5; default 3
  * @param interval length of one histogram interval; default 10s
  * @param window intervals kept for the admin API; default 30
+ * @param grpcErrorCodes {@code grpc.errorCodes}: the gRPC status codes that count as an error of
+ *     their variant; default {@link GrpcErrorCodes#DEFAULT}
  */
 public record MetricsConfig(
-    long lowestMicros, long highestMicros, int significantDigits, Duration interval, int window) {}
+    long lowestMicros,
+    long highestMicros,
+    int significantDigits,
+    Duration interval,
+    int window,
+    GrpcErrorCodes grpcErrorCodes) {
+
+  /** The histogram settings, with the default {@link #grpcErrorCodes}. */
+  public MetricsConfig(
+      long lowestMicros, long highestMicros, int significantDigits, Duration interval, int window) {
+    this(lowestMicros, highestMicros, significantDigits, interval, window, GrpcErrorCodes.DEFAULT);
+  }
+}

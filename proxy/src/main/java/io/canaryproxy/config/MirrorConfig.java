@@ -18,6 +18,8 @@ import java.util.Set;
  * @param timeout a shadow request is abandoned after this; default 5s
  * @param hostSuffix appended to the shadow request's Host; default {@code -shadow}, "" turns it off
  * @param compare response comparison settings
+ * @param grpc which gRPC calls are mirrored, among the requests the other settings select; default
+ *     {@link GrpcMirror#UNARY}
  */
 public record MirrorConfig(
     String to,
@@ -29,7 +31,50 @@ public record MirrorConfig(
     int maxInFlight,
     Duration timeout,
     String hostSuffix,
-    CompareConfig compare) {
+    CompareConfig compare,
+    GrpcMirror grpc) {
+
+  /** The section without {@code grpc}: unary gRPC calls are mirrored. */
+  public MirrorConfig(
+      String to,
+      double percent,
+      SampleBy sampleBy,
+      Set<String> from,
+      Set<String> methods,
+      long maxBodyBytes,
+      int maxInFlight,
+      Duration timeout,
+      String hostSuffix,
+      CompareConfig compare) {
+    this(
+        to,
+        percent,
+        sampleBy,
+        from,
+        methods,
+        maxBodyBytes,
+        maxInFlight,
+        timeout,
+        hostSuffix,
+        compare,
+        GrpcMirror.UNARY);
+  }
+
+  /**
+   * Which gRPC calls ({@code content-type: application/grpc}) are mirrored. A call's kind cannot be
+   * told from its request head, so the copy to the shadow is held until the request ends.
+   */
+  public enum GrpcMirror {
+    /**
+     * only calls whose request body ended holding exactly one length-prefixed message (unary and
+     * server-streaming calls); a client- or bidi-streaming call is dropped unsent
+     */
+    UNARY,
+    /** every gRPC call, streamed to the shadow like any request */
+    ALL,
+    /** no gRPC call */
+    NONE
+  }
 
   public enum SampleBy {
     REQUEST,

@@ -22,7 +22,8 @@ final class MirrorParser {
     "maxInFlight",
     "timeout",
     "hostSuffix",
-    "compare"
+    "compare",
+    "grpc"
   };
 
   private MirrorParser() {}
@@ -90,7 +91,8 @@ final class MirrorParser {
                 "maxBodyBytes",
                 "json",
                 "ignoreFields",
-                "stableBaseline")));
+                "stableBaseline")),
+        m.choice("grpc", MirrorConfig.GrpcMirror.UNARY, MirrorConfig.GrpcMirror.class));
   }
 
   private static CompareConfig compare(YamlMap m) {

@@ -1,5 +1,6 @@
 package io.canaryproxy.forwarding;
 
+import io.canaryproxy.grpc.GrpcStatus;
 import io.canaryproxy.routing.RoutingResult;
 import io.canaryproxy.routing.Variant;
 
@@ -49,6 +50,17 @@ public final class Exchange {
    */
   public String revision;
 
+  /**
+   * For a gRPC request ({@code content-type: application/grpc}), the status its call ended with:
+   * the backend's {@code grpc-status} (in the trailers, or in the head of a trailers-only
+   * response), the proxy's own answer, or what a gRPC client makes of what it got (see {@code
+   * GrpcCall}); {@code null} for any other request.
+   */
+  public GrpcStatus grpcStatus;
+
+  /** True when {@link #grpcStatus} is one of the codes configured to count as errors. */
+  public boolean grpcError;
+
   /** The variant label for metrics: where the request was routed. */
   public Variant variant() {
     return route.variant;
@@ -66,8 +78,11 @@ public final class Exchange {
         : upstreamHeadersNanos - upstreamSentNanos;
   }
 
-  /** True for a 5xx answer or an upstream failure: what the canary analysis counts as an error. */
+  /**
+   * True for a 5xx answer, an upstream failure, or a gRPC call that ended with a status counted as
+   * an error ({@code metrics.grpc.errorCodes}): what the canary analysis counts as an error.
+   */
   public boolean isError() {
-    return failure != null || status >= 500;
+    return failure != null || status >= 500 || grpcError;
   }
 }

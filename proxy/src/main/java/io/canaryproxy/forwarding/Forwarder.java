@@ -53,6 +53,7 @@ public final class Forwarder {
   private final Object logId;
   private final RequestHeadView view = new RequestHeadView();
   private final Upstream upstream;
+  private final GrpcCall grpc;
   private final EventLoop loop;
   private final boolean countsConnection;
 
@@ -131,6 +132,7 @@ public final class Forwarder {
     this.upstream =
         new Upstream(
             new UpstreamEvents(), fc.responseTimeoutNanos, loop, fc.pools(loop), down, logId);
+    this.grpc = new GrpcCall(loop);
     this.countsConnection = countsConnection;
     if (countsConnection) {
       fc.listener.onClientConnection(1);
@@ -200,6 +202,7 @@ public final class Forwarder {
     if (asked != null) {
       offerUpgrade(head, asked);
     }
+    grpc.begin(head, e, () -> deadlinePassed(e));
     if (fc.tapFactory != null && upgrade == null) { // a tunnel is never mirrored
       tap = fc.tapFactory.tap(head, e, loop);
       e.mirrored = tap != null;
@@ -208,6 +211,7 @@ public final class Forwarder {
       heldHead = head; // the backend is chosen now, the connection once the body is read
       return true;
     }
+    grpc.beforeSend(head);
     upstream.start(e, head, e.route.backend, tap);
     return true;
   }
@@ -317,6 +321,7 @@ public final class Forwarder {
       Exchange e = ex;
       RequestHead head = heldHead;
       heldHead = null;
+      grpc.beforeSend(head);
       upstream.start(e, head, e.route.backend, tap);
       if (ex == e && upstream.connected()) {
         sendBuffered(); // an idle pooled connection was attached at once
@@ -364,8 +369,9 @@ public final class Forwarder {
         skipInterimEnd = false;
         return;
       }
+      grpc.onEnd(end);
       if (tap != null) {
-        tap.onResponseEnd();
+        tap.onResponseEnd(end);
       }
       down.end(end);
       completeExchange();
@@ -404,6 +410,7 @@ public final class Forwarder {
     responseStarted = true;
     ex.upstreamHeadersNanos = nowNanos;
     ex.status = code;
+    grpc.onHead(head);
     backendCloses = head.closesConnection();
     HopByHop.strip(head.headers());
     String revisionHeader = fc.revisionHeader();
@@ -481,9 +488,16 @@ public final class Forwarder {
       return;
     }
     boolean requestUnread = !requestReceived && requestHasBody;
-    down.error(type, requestUnread);
+    if (grpc.active()) {
+      // A gRPC client reads the status, not the HTTP one: answered trailers-only, HTTP 200.
+      down.head(grpc.answer(type, requestUnread));
+      down.end(BodyEnd.NONE);
+      e.status = 200;
+    } else {
+      down.error(type, requestUnread);
+      e.status = type.status();
+    }
     skipBody = !requestReceived;
-    e.status = type.status();
     e.endNanos = System.nanoTime();
     finish(e);
     down.exchangeDone(requestUnread);
@@ -500,7 +514,15 @@ public final class Forwarder {
     upstream.abandon();
   }
 
+  /** The deadline of the gRPC exchange {@code e} ({@code grpc-timeout}) passed. */
+  private void deadlinePassed(Exchange e) {
+    if (ex == e) {
+      fail(UpstreamFailure.DEADLINE_EXCEEDED, null);
+    }
+  }
+
   private void finish(Exchange e) {
+    grpc.finish(e, fc.grpcErrorCodes());
     releaseBuffered();
     upstream.finish();
     tap = null;

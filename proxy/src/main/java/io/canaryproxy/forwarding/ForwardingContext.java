@@ -4,6 +4,7 @@ import io.canaryproxy.config.BackendConfig;
 import io.canaryproxy.config.BackendProtocol;
 import io.canaryproxy.config.TimeoutsConfig;
 import io.canaryproxy.discovery.EndpointDirectory;
+import io.canaryproxy.grpc.GrpcErrorCodes;
 import io.canaryproxy.pool.BackendPool;
 import io.canaryproxy.pool.Connector;
 import io.canaryproxy.pool.LoopPools;
@@ -48,6 +49,7 @@ public final class ForwardingContext {
   private ChannelFactory<? extends Channel> backendChannels;
   private volatile boolean draining;
   private volatile String revisionHeader;
+  private volatile GrpcErrorCodes grpcErrorCodes = GrpcErrorCodes.DEFAULT;
 
   /**
    * @param directory resolves endpoint names and tells when their addresses change
@@ -89,6 +91,18 @@ public final class ForwardingContext {
 
   String revisionHeader() {
     return revisionHeader;
+  }
+
+  /**
+   * Sets which gRPC status codes count as errors of their variant ({@code
+   * metrics.grpc.errorCodes}); default {@link GrpcErrorCodes#DEFAULT}.
+   */
+  public void setGrpcErrorCodes(GrpcErrorCodes codes) {
+    this.grpcErrorCodes = codes;
+  }
+
+  GrpcErrorCodes grpcErrorCodes() {
+    return grpcErrorCodes;
   }
 
   /**

@@ -29,6 +29,14 @@ public interface MirrorTap {
   /** The primary's response is complete. */
   void onResponseEnd();
 
+  /**
+   * The primary's response is complete, with {@code end} carrying its trailers (a gRPC status); by
+   * default the same as {@link #onResponseEnd()}.
+   */
+  default void onResponseEnd(io.canaryproxy.http.BodyEnd end) {
+    onResponseEnd();
+  }
+
   /** The primary exchange failed or was cut short; release what is held. Called at most once. */
   void onAbort();
 

@@ -24,7 +24,11 @@ public enum UpstreamFailure {
    * the TLS handshake with the backend failed: an expired, not yet valid, untrusted or wrong-host
    * certificate, or no common protocol
    */
-  TLS_HANDSHAKE_FAILED(502, "tls_handshake_failed");
+  TLS_HANDSHAKE_FAILED(502, "tls_handshake_failed"),
+  /**
+   * the deadline a gRPC request set ({@code grpc-timeout}) passed before the response was complete
+   */
+  DEADLINE_EXCEEDED(504, "deadline_exceeded");
 
   private final int status;
   private final String tag;

@@ -36,7 +36,8 @@ public final class AccessLog implements ProxyListener, AutoCloseable {
   static final int DEFAULT_QUEUE_CAPACITY = 8192;
 
   private static final Logger log = LoggerFactory.getLogger(AccessLog.class);
-  private static final Entry POISON = new Entry(0, null, null, null, 0, 0, 0, 0, 0, false, 0, null);
+  private static final Entry POISON =
+      new Entry(0, null, null, null, 0, 0, 0, 0, 0, false, 0, null, null);
 
   private final boolean enabled;
   private final double sampleRate;
@@ -114,7 +115,8 @@ public final class AccessLog implements ProxyListener, AutoCloseable {
             micros(x.upstreamNanos()),
             x.mirrored,
             x.route.bucket,
-            logUserKey ? x.route.userKey : null);
+            logUserKey ? x.route.userKey : null,
+            x.grpcStatus == null ? null : x.grpcStatus.name());
     if (!queue.offer(entry)) {
       dropped.increment();
     }
@@ -189,6 +191,9 @@ public final class AccessLog implements ProxyListener, AutoCloseable {
       if (e.userKey != null) {
         g.writeStringField("userKey", e.userKey);
       }
+      if (e.grpcStatus != null) {
+        g.writeStringField("grpcStatus", e.grpcStatus);
+      }
       g.writeEndObject();
     }
     out.write('\n');
@@ -206,5 +211,6 @@ public final class AccessLog implements ProxyListener, AutoCloseable {
       long upstreamUs,
       boolean mirrored,
       int bucket,
-      String userKey) {}
+      String userKey,
+      String grpcStatus) {}
 }

@@ -3,7 +3,6 @@ package io.canaryproxy.metrics;
 import io.canaryproxy.config.MetricsConfig;
 import io.canaryproxy.forwarding.Exchange;
 import io.canaryproxy.forwarding.ProxyListener;
-import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.util.ArrayList;
@@ -30,12 +29,10 @@ public final class ExperimentMetrics implements ProxyListener {
   /** The most arm names registered over the process's life (twice {@code RoutingConfig}'s cap). */
   public static final int MAX_ARMS = 16;
 
-  private static final String[] STATUS_CLASSES = {"none", "1xx", "2xx", "3xx", "4xx", "5xx"};
-
   /** One arm's meters. */
   private final class Slot {
     final String name;
-    final Counter[] requests = new Counter[STATUS_CLASSES.length];
+    final RequestCounters requests;
     final Timer total;
     final Recorder latency = new Recorder(lowest, highest, digits);
     final LongAdder count = new LongAdder();
@@ -48,14 +45,7 @@ public final class ExperimentMetrics implements ProxyListener {
 
     Slot(String name) {
       this.name = name;
-      for (int s = 0; s < STATUS_CLASSES.length; s++) {
-        requests[s] =
-            Counter.builder(MetricNames.REQUESTS)
-                .description("Requests answered, by variant and status class")
-                .tags(
-                    MetricNames.TAG_VARIANT, name, MetricNames.TAG_STATUS_CLASS, STATUS_CLASSES[s])
-                .register(registry);
-      }
+      requests = new RequestCounters(registry, name);
       total =
           Timer.builder(MetricNames.REQUEST_DURATION)
               .description("First request byte to last response byte")
@@ -118,7 +108,7 @@ public final class ExperimentMetrics implements ProxyListener {
     if (s == null) {
       return;
     }
-    s.requests[MicrometerBinding.statusClass(exchange.status)].increment();
+    s.requests.increment(exchange.status, exchange.grpcStatus);
     long total = exchange.totalNanos();
     if (total >= 0) {
       s.total.record(total, TimeUnit.NANOSECONDS);

@@ -10,7 +10,10 @@ public final class MetricNames {
   /** Every exported meter name starts with this. */
   public static final String PREFIX = "canary.proxy.";
 
-  /** Counter {@code canary_proxy_requests_total{variant,status_class}}. */
+  /**
+   * Counter {@code canary_proxy_requests_total{variant,status_class,grpc_status}}; {@code
+   * grpc_status} is {@code none} for requests that are not gRPC, else a gRPC status name.
+   */
   public static final String REQUESTS = PREFIX + "requests";
 
   /**
@@ -137,6 +140,12 @@ public final class MetricNames {
 
   /** Label: {@code 1xx..5xx}, or {@code none} when no status was sent. */
   public static final String TAG_STATUS_CLASS = "status_class";
+
+  /**
+   * Label key {@code grpc_status}: {@code none}, or one of the 17 gRPC status names ({@code OK},
+   * {@code UNAVAILABLE}, …).
+   */
+  public static final String TAG_GRPC_STATUS = "grpc_status";
 
   /** Label: {@code UpstreamFailure.tag()}. */
   public static final String TAG_TYPE = "type";

@@ -50,12 +50,11 @@ public final class MicrometerBinding implements ProxyListener, AutoCloseable {
     ms(30_000)
   };
 
-  private static final String[] STATUS_CLASSES = {"none", "1xx", "2xx", "3xx", "4xx", "5xx"};
   private static final Variant[] VARIANTS = Variant.values();
   private static final UpstreamFailure[] FAILURES = UpstreamFailure.values();
 
   private final PrometheusMeterRegistry registry;
-  private final Counter[][] requests; // [variant][status class]
+  private final RequestCounters[] requests; // [variant]
   private final Timer[] totalDurations; // [variant]
   private final Timer[] upstreamDurations; // [variant]
   private final Counter[][] failures; // [variant][failure]
@@ -78,23 +77,13 @@ public final class MicrometerBinding implements ProxyListener, AutoCloseable {
     this.registry = registry;
     registry.config().meterFilter(prefixFilter());
     int nv = VARIANTS.length;
-    requests = new Counter[nv][STATUS_CLASSES.length];
+    requests = new RequestCounters[nv];
     failures = new Counter[nv][FAILURES.length];
     totalDurations = new Timer[nv];
     upstreamDurations = new Timer[nv];
     for (Variant v : VARIANTS) {
       int i = v.ordinal();
-      for (int s = 0; s < STATUS_CLASSES.length; s++) {
-        requests[i][s] =
-            Counter.builder(MetricNames.REQUESTS)
-                .description("Requests answered, by variant and status class")
-                .tags(
-                    MetricNames.TAG_VARIANT,
-                    v.label(),
-                    MetricNames.TAG_STATUS_CLASS,
-                    STATUS_CLASSES[s])
-                .register(registry);
-      }
+      requests[i] = new RequestCounters(registry, v.label());
       for (UpstreamFailure f : FAILURES) {
         failures[i][f.ordinal()] =
             Counter.builder(MetricNames.UPSTREAM_FAILURES)
@@ -185,7 +174,7 @@ public final class MicrometerBinding implements ProxyListener, AutoCloseable {
       return; // an experiment arm's request: ExperimentMetrics counts it under the arm's name
     }
     int v = variantIndex(exchange.variant());
-    requests[v][statusClass(exchange.status)].increment();
+    requests[v].increment(exchange.status, exchange.grpcStatus);
     long total = exchange.totalNanos();
     if (total >= 0) {
       totalDurations[v].record(total, TimeUnit.NANOSECONDS);

@@ -42,7 +42,12 @@ public final class MirrorStats {
     /**
      * the primary exchange failed while the copy's body was still being sent, so the copy was cut
      */
-    CANCELLED;
+    CANCELLED,
+    /**
+     * not sent: a gRPC call whose request did not end as exactly one message, under {@code
+     * mirror.grpc: unary}
+     */
+    GRPC_STREAMING;
 
     final String tag = name().toLowerCase(Locale.ROOT);
   }

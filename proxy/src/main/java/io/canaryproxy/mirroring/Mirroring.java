@@ -8,6 +8,8 @@ import io.canaryproxy.discovery.EndpointDirectory;
 import io.canaryproxy.forwarding.BackendPipelineFactory;
 import io.canaryproxy.forwarding.Exchange;
 import io.canaryproxy.forwarding.MirrorTap;
+import io.canaryproxy.grpc.GrpcCalls;
+import io.canaryproxy.http.HeaderNames;
 import io.canaryproxy.http.RequestHead;
 import io.canaryproxy.mirroring.MirrorStats.Outcome;
 import io.canaryproxy.pool.BackendPool;
@@ -150,6 +152,10 @@ public final class Mirroring implements MirrorTap.Factory {
       stats.count(Outcome.BODY_TOO_LARGE);
       return null;
     }
+    boolean grpc = GrpcCalls.isGrpc(request.headers().get(HeaderNames.CONTENT_TYPE));
+    if (grpc && config.grpc() == MirrorConfig.GrpcMirror.NONE) {
+      return null;
+    }
     boolean withBaseline = baselineOn && exchange.route.variant == Variant.STABLE;
     int legs = withBaseline ? 2 : 1;
     if (!acquire(legs)) {
@@ -157,11 +163,19 @@ public final class Mirroring implements MirrorTap.Factory {
       return null;
     }
     MirroredExchange tap =
-        new MirroredExchange(this, exchange.method, exchange.path, legs, withBaseline);
+        new MirroredExchange(
+            this,
+            exchange.method,
+            exchange.path,
+            legs,
+            withBaseline,
+            grpc && config.grpc() == MirrorConfig.GrpcMirror.UNARY);
     ShadowLeg[] all = tap.legs();
-    for (ShadowLeg leg : all) {
-      leg.start(loopPools.lookup(leg.baseline() ? stableBackend : config.to()), loop, timeoutNanos);
+    BackendPool[] targets = new BackendPool[all.length];
+    for (int i = 0; i < all.length; i++) {
+      targets[i] = loopPools.lookup(all[i].baseline() ? stableBackend : config.to());
     }
+    tap.start(targets, loop, timeoutNanos);
     return tap;
   }
 

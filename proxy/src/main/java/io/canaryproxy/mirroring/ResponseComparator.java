@@ -65,6 +65,13 @@ final class ResponseComparator {
     if (!statusMatch) {
       detail.append("status ").append(primary.status()).append(" vs ").append(other.status());
     }
+    // A gRPC call's outcome is its grpc-status: HTTP 200 both sides says nothing.
+    String ga = primary.grpcStatus();
+    String gb = other.grpcStatus();
+    if (ga == null ? gb != null : !ga.equals(gb)) {
+      statusMatch = false;
+      separate(detail).append("grpc-status ").append(ga).append(" vs ").append(gb);
+    }
     boolean headersMatch = true;
     for (int i = 0; i < headerNames.size(); i++) {
       String a = primary.headerValue(i);

@@ -1,6 +1,8 @@
 package io.canaryproxy.mirroring;
 
+import io.canaryproxy.grpc.GrpcCalls;
 import io.canaryproxy.http.HeaderNames;
+import io.canaryproxy.http.Headers;
 import io.canaryproxy.http.ResponseHead;
 import io.netty.buffer.ByteBuf;
 import java.nio.ByteBuffer;
@@ -20,6 +22,7 @@ final class ResponseDigest {
   private final boolean keepJson;
   private final CRC32C crc = new CRC32C();
   private int status;
+  private String grpcStatus;
   private String[] headerValues;
   private long length;
   private boolean tooLarge;
@@ -41,6 +44,7 @@ final class ResponseDigest {
 
   void head(ResponseHead response) {
     status = response.status();
+    grpcStatus = response.headers().get(GrpcCalls.STATUS); // a trailers-only gRPC answer
     headerValues = new String[headerNames.size()];
     for (int i = 0; i < headerValues.length; i++) {
       headerValues[i] = response.headers().get(headerNames.get(i));
@@ -81,8 +85,25 @@ final class ResponseDigest {
     }
   }
 
+  /** The body ended without trailers. */
   void complete() {
+    complete(null);
+  }
+
+  /** The body ended; {@code trailers} (or {@code null}) may carry a gRPC status. */
+  void complete(Headers trailers) {
+    if (trailers != null) {
+      String s = trailers.get(GrpcCalls.STATUS);
+      if (s != null) {
+        grpcStatus = s;
+      }
+    }
     complete = true;
+  }
+
+  /** The {@code grpc-status} of the response (trailers or head), or {@code null}. */
+  String grpcStatus() {
+    return grpcStatus;
   }
 
   boolean isComplete() {

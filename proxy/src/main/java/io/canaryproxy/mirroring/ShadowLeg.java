@@ -152,17 +152,17 @@ final class ShadowLeg implements ConnectionListener {
         if (gotHead && digest != null) {
           digest.content(piece);
         }
-      } else if (msg instanceof BodyEnd && gotHead) {
-        complete();
+      } else if (msg instanceof BodyEnd end && gotHead) {
+        complete(end);
       }
     } finally {
       ReferenceCountUtil.release(msg);
     }
   }
 
-  private void complete() {
+  private void complete(BodyEnd end) {
     if (digest != null) {
-      digest.complete();
+      digest.complete(end.trailers());
     }
     PooledConnection c = connection;
     connection = null;

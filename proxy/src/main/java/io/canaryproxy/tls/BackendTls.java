@@ -59,6 +59,7 @@ public final class BackendTls {
           ApplicationProtocolNames.HTTP_2);
 
   private final BackendTlsConfig config;
+  private final ApplicationProtocolConfig alpn;
   private final Map<String, ConnectionTls> byHost = new ConcurrentHashMap<>();
   private volatile SslContext context;
   private byte[] contentHash; // guarded by this
@@ -69,8 +70,9 @@ public final class BackendTls {
 
   private BackendTls(BackendTlsConfig config, ApplicationProtocolConfig alpn) {
     this.config = config;
+    this.alpn = alpn;
     this.contentHash = PemFiles.contentHash(files(config));
-    this.context = build(config);
+    this.context = build(config, alpn);
   }
 
   /** The PEM files a section reads (CA, client certificate and key), in that order. */
@@ -93,6 +95,9 @@ public final class BackendTls {
     for (BackendTls tls : BY_CONFIG.values()) {
       allUsed &= tls.reloadIfChanged();
     }
+    for (BackendTls tls : BY_CONFIG_H2.values()) {
+      allUsed &= tls.reloadIfChanged();
+    }
     return allUsed;
   }
 
@@ -102,7 +107,7 @@ public final class BackendTls {
       return true; // unchanged, or a file missing mid-swap (the next event or poll tries again)
     }
     try {
-      context = build(config);
+      context = build(config, alpn);
       contentHash = hash;
       log.info("backend tls: files reloaded: {}", files(config));
       return true;
@@ -112,7 +117,7 @@ public final class BackendTls {
     }
   }
 
-  private static SslContext build(BackendTlsConfig config) {
+  private static SslContext build(BackendTlsConfig config, ApplicationProtocolConfig alpn) {
     try {
       SslContextBuilder b =
           SslContextBuilder.forClient()

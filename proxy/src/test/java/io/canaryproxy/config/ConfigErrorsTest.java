@@ -309,6 +309,25 @@ class ConfigErrorsTest {
             "mirror: {to: shadw, percent: 5}",
             "mirror.to: \"shadw\" (expected: a name under backends: stable, canary)"),
         arguments("mirror: {to: canary, percent: 101}", "mirror.percent: 101 (expected: 0..100)"),
+        // gRPC
+        arguments(
+            "mirror: {to: canary, percent: 5, grpc: streaming}",
+            "mirror.grpc: \"streaming\" (expected: unary | all | none)"),
+        arguments(
+            "metrics: {grpc: {errorCodes: [UNAVAILABLE, 17, UNAVAILABEL, 13.5]}}",
+            "metrics.grpc.errorCodes[1]: 17 (expected: a gRPC status name such as UNAVAILABLE, or a"
+                + " code 0..16)\n"
+                + "metrics.grpc.errorCodes[2]: \"UNAVAILABEL\" (expected: a gRPC status name such as"
+                + " UNAVAILABLE, or a code 0..16)\n"
+                + "metrics.grpc.errorCodes[3]: 13.5 (expected: a gRPC status name such as UNAVAILABLE, or"
+                + " a code 0..16)"),
+        arguments(
+            "metrics: {grpc: {errorCodes: UNAVAILABLE}}",
+            "metrics.grpc.errorCodes: \"UNAVAILABLE\" (expected: a list of gRPC status names or"
+                + " codes)"),
+        arguments(
+            "metrics: {grpc: {codes: [14]}}",
+            "metrics.grpc.codes: unknown key (expected: one of errorCodes)"),
         arguments(
             "mirror: {to: canary, percent: 5, from: [stable, shadow]}",
             "mirror.from[1]: \"shadow\" (expected: stable or canary)"),

@@ -186,6 +186,28 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void grpcKeysReadNamesInAnyCaseAndNumbers() throws ConfigException {
+    ProxyConfig c =
+        ConfigLoader.parse(
+            MINIMAL
+                + "metrics: {grpc: {errorCodes: [unavailable, 13, Deadline_Exceeded]}}\n"
+                + "mirror: {to: canary, percent: 5, grpc: all}\n");
+
+    assertThat(c.metrics().grpcErrorCodes().codes())
+        .containsExactly(
+            io.canaryproxy.grpc.GrpcStatus.DEADLINE_EXCEEDED,
+            io.canaryproxy.grpc.GrpcStatus.INTERNAL,
+            io.canaryproxy.grpc.GrpcStatus.UNAVAILABLE);
+    assertThat(c.mirror().grpc()).isEqualTo(MirrorConfig.GrpcMirror.ALL);
+    ProxyConfig none = ConfigLoader.parse(MINIMAL + "metrics: {grpc: {errorCodes: []}}\n");
+    assertThat(none.metrics().grpcErrorCodes().codes()).isEmpty();
+    ProxyConfig defaults = ConfigLoader.parse(MINIMAL + "mirror: {to: canary, percent: 5}\n");
+    assertThat(defaults.mirror().grpc()).isEqualTo(MirrorConfig.GrpcMirror.UNARY);
+    assertThat(defaults.metrics().grpcErrorCodes())
+        .isEqualTo(io.canaryproxy.grpc.GrpcErrorCodes.DEFAULT);
+  }
+
+  @Test
   void minimalConfigGetsEveryDefault() throws ConfigException {
     ProxyConfig c = ConfigLoader.parse(MINIMAL);
 

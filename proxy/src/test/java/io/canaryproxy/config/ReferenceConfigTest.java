@@ -37,6 +37,7 @@ class ReferenceConfigTest {
     Set<String> renamed =
         Set.of(
             "maxErrorIncrease",
+            "grpcErrorCodes", // metrics.grpc.errorCodes
             "errorTolerance",
             "lifecycle",
             "historySize",

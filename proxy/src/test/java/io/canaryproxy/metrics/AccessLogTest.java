@@ -78,7 +78,22 @@ class AccessLogTest {
     assertThat(first.get("mirrored").asBoolean()).isTrue();
     assertThat(first.get("bucket").asInt()).isEqualTo(4321);
     assertThat(first.has("userKey")).isFalse();
+    assertThat(first.has("grpcStatus")).as("not a gRPC call").isFalse();
     assertThat(lines.get(1).get("path").asText()).isEqualTo("/b");
+  }
+
+  @Test
+  void aGrpcCallIsLoggedWithItsStatus() throws Exception {
+    Path file = dir.resolve("grpc.log");
+    AccessLog log = new AccessLog(new AccessLogConfig(true, file, 1.0, false));
+    Exchange call = sample("/pkg.Service/Method");
+    call.grpcStatus = io.canaryproxy.grpc.GrpcStatus.UNAVAILABLE;
+    log.onExchangeComplete(call);
+    log.close();
+
+    assertThat(lines(file))
+        .singleElement()
+        .satisfies(n -> assertThat(n.get("grpcStatus").asText()).isEqualTo("UNAVAILABLE"));
   }
 
   @Test

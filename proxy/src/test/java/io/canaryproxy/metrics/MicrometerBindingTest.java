@@ -73,19 +73,19 @@ class MicrometerBindingTest {
             value(
                 s,
                 "canary_proxy_requests_total",
-                Map.of("status_class", "2xx", "variant", "canary")))
+                Map.of("status_class", "2xx", "variant", "canary", "grpc_status", "none")))
         .isEqualTo(2);
     assertThat(
             value(
                 s,
                 "canary_proxy_requests_total",
-                Map.of("status_class", "5xx", "variant", "stable")))
+                Map.of("status_class", "5xx", "variant", "stable", "grpc_status", "none")))
         .isEqualTo(1);
     assertThat(
             value(
                 s,
                 "canary_proxy_requests_total",
-                Map.of("status_class", "none", "variant", "stable")))
+                Map.of("status_class", "none", "variant", "stable", "grpc_status", "none")))
         .isEqualTo(1);
     // Cumulative fixed buckets: 3 ms and 30 ms are both <= 50 ms, only 3 ms is <= 5 ms.
     String d = "canary_proxy_request_duration_seconds_bucket";
@@ -110,6 +110,51 @@ class MicrometerBindingTest {
             "5.0", "10.0", "30.0", "+Inf");
   }
 
+  @Test
+  void grpcCallsAreCountedByTheStatusTheyEndedWithUnderBoundedLabels() {
+    for (io.canaryproxy.grpc.GrpcStatus g : io.canaryproxy.grpc.GrpcStatus.values()) {
+      Exchange x = exchange(Variant.CANARY, 200, 1_000_000L, 500_000L);
+      x.grpcStatus = g;
+      binding.onExchangeComplete(x);
+    }
+    Exchange unavailable = exchange(Variant.CANARY, 200, 1_000_000L, 500_000L);
+    unavailable.grpcStatus = io.canaryproxy.grpc.GrpcStatus.UNAVAILABLE;
+    binding.onExchangeComplete(unavailable);
+    binding.onExchangeComplete(exchange(Variant.CANARY, 200, 1_000_000L, 500_000L));
+
+    List<Sample> s = scrape();
+
+    String r = "canary_proxy_requests_total";
+    assertThat(
+            value(
+                s,
+                r,
+                Map.of("status_class", "2xx", "variant", "canary", "grpc_status", "UNAVAILABLE")))
+        .isEqualTo(2);
+    assertThat(value(s, r, Map.of("status_class", "2xx", "variant", "canary", "grpc_status", "OK")))
+        .isEqualTo(1);
+    assertThat(
+            value(s, r, Map.of("status_class", "2xx", "variant", "canary", "grpc_status", "none")))
+        .isEqualTo(1);
+    assertThat(
+            s.stream()
+                .filter(x -> x.name().equals(r))
+                .map(x -> x.labels().get("grpc_status"))
+                .collect(Collectors.toSet()))
+        .as("17 status names and none, nothing else")
+        .hasSize(18)
+        .contains("none", "OK", "CANCELLED", "DATA_LOSS", "UNAUTHENTICATED");
+  }
+
+  @Test
+  void aProxyWithoutGrpcTrafficExportsNoGrpcSeries() {
+    binding.onExchangeComplete(exchange(Variant.STABLE, 200, 1_000_000L, 500_000L));
+
+    assertThat(scrape())
+        .filteredOn(x -> x.name().equals("canary_proxy_requests_total"))
+        .allSatisfy(x -> assertThat(x.labels()).containsEntry("grpc_status", "none"));
+  }
+
   @ParameterizedTest
   @CsvSource({
     "CONNECT_FAILED, connect_failed",
@@ -117,7 +162,8 @@ class MicrometerBindingTest {
     "RESPONSE_TIMEOUT, response_timeout",
     "POOL_EXHAUSTED, pool_exhausted",
     "CONNECTION_CLOSED, connection_closed",
-    "BAD_RESPONSE, bad_response"
+    "BAD_RESPONSE, bad_response",
+    "DEADLINE_EXCEEDED, deadline_exceeded"
   })
   void upstreamFailuresAreCountedByTypeTag(UpstreamFailure failure, String tag) {
     Exchange x = exchange(Variant.CANARY, failure.status(), 1_000_000L, 0);

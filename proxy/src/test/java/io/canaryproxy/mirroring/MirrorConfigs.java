@@ -56,6 +56,23 @@ record MirrorConfigs(MirrorConfig config) {
             c.compare()));
   }
 
+  MirrorConfigs grpc(MirrorConfig.GrpcMirror mode) {
+    MirrorConfig c = config;
+    return new MirrorConfigs(
+        new MirrorConfig(
+            c.to(),
+            c.percent(),
+            c.sampleBy(),
+            c.from(),
+            c.methods(),
+            c.maxBodyBytes(),
+            c.maxInFlight(),
+            c.timeout(),
+            c.hostSuffix(),
+            c.compare(),
+            mode));
+  }
+
   MirrorConfigs methods(String... methods) {
     MirrorConfig c = config;
     return new MirrorConfigs(

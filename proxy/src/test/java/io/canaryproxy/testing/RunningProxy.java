@@ -21,7 +21,14 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class RunningProxy implements AutoCloseable {
   /** A completed exchange, copied out of the (reused) event. */
   public record Done(
-      String variant, int status, String failure, long bytesIn, long bytesOut, boolean mirrored) {}
+      String variant,
+      int status,
+      String failure,
+      long bytesIn,
+      long bytesOut,
+      boolean mirrored,
+      String grpcStatus,
+      boolean error) {}
 
   private final ProxyServer server;
   private final Router router;
@@ -55,7 +62,9 @@ public final class RunningProxy implements AutoCloseable {
                             e.failure == null ? null : e.failure.tag(),
                             e.bytesIn,
                             e.bytesOut,
-                            e.mirrored));
+                            e.mirrored,
+                            e.grpcStatus == null ? null : e.grpcStatus.name(),
+                            e.isError()));
                   }
 
                   @Override

@@ -6,6 +6,9 @@ import io.canaryproxy.forwarding.Downstream;
 import io.canaryproxy.forwarding.Forwarder;
 import io.canaryproxy.forwarding.ForwardingContext;
 import io.canaryproxy.forwarding.UpstreamFailure;
+import io.canaryproxy.grpc.GrpcCalls;
+import io.canaryproxy.grpc.GrpcMessage;
+import io.canaryproxy.grpc.GrpcStatus;
 import io.canaryproxy.http.BodyEnd;
 import io.canaryproxy.http.ResponseHead;
 import io.netty.buffer.ByteBuf;
@@ -56,6 +59,9 @@ public final class Http2StreamHandler extends ChannelInboundHandlerAdapter imple
   private boolean reading = true;
   private long contentLength = -1;
   private long received;
+
+  /** True when the request is a gRPC call: a refusal over a limit is then a gRPC status. */
+  private boolean grpc;
 
   /** The response head, written with the first body piece, the end, or the next flush. */
   private Http2Headers pendingHead;
@@ -128,6 +134,7 @@ public final class Http2StreamHandler extends ChannelInboundHandlerAdapter imple
       refuse(r.status(), r.getMessage());
       return;
     }
+    grpc = GrpcCalls.isGrpc(request.headers().get(io.canaryproxy.http.HeaderNames.CONTENT_TYPE));
     if (request.headers().size() > limits.maxHeaders()) {
       refuse(431, "too many header fields");
       return;
@@ -195,7 +202,11 @@ public final class Http2StreamHandler extends ChannelInboundHandlerAdapter imple
     if (forwarder.abort(status)) {
       reset(Http2Error.PROTOCOL_ERROR); // its response already started
     } else {
-      writeError(status, reason, null);
+      if (grpc && (status == 413 || status == 431)) {
+        writeGrpcError(GrpcStatus.RESOURCE_EXHAUSTED, reason);
+      } else {
+        writeError(status, reason, null);
+      }
       if (!requestEnded) {
         reset(Http2Error.NO_ERROR);
       }
@@ -224,6 +235,20 @@ public final class Http2StreamHandler extends ChannelInboundHandlerAdapter imple
     }
     ctx.write(new DefaultHttp2HeadersFrame(headers, false), ctx.voidPromise());
     ctx.writeAndFlush(new DefaultHttp2DataFrame(body, true), ctx.voidPromise());
+  }
+
+  /**
+   * Answers a gRPC call the proxy refused as gRPC does: trailers-only, {@code :status} 200 with
+   * {@code grpc-status} and a percent-encoded {@code grpc-message}.
+   */
+  private void writeGrpcError(GrpcStatus status, String reason) {
+    Http2Headers headers =
+        new DefaultHttp2Headers()
+            .status(AsciiString.of("200"))
+            .set(io.canaryproxy.http.HeaderNames.CONTENT_TYPE, GrpcCalls.CONTENT_TYPE)
+            .set(GrpcCalls.STATUS, Integer.toString(status.code()))
+            .set(GrpcCalls.MESSAGE, GrpcMessage.encode("canary-proxy: " + reason));
+    ctx.writeAndFlush(new DefaultHttp2HeadersFrame(headers, true), ctx.voidPromise());
   }
 
   /** Resets the stream with {@code error}, unless it is already closed. */
