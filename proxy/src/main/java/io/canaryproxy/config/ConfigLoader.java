@@ -148,7 +148,8 @@ public final class ConfigLoader {
                     "maxHeaders",
                     "maxBodyBytes",
                     "requestBufferBytes",
-                    "http2")),
+                    "http2",
+                    "maxClientConnections")),
             metrics(
                 top.map(
                     "metrics",
@@ -156,7 +157,8 @@ public final class ConfigLoader {
                     "highestMicros",
                     "significantDigits",
                     "interval",
-                    "window")),
+                    "window",
+                    "jvmMeters")),
             accessLog(top.map("accessLog", "enabled", "path", "sampleRate", "logUserKey")),
             drain(top.map("drain", "delay", "timeout")),
             dns(top.map("dns", "minTtl", "maxTtl", "family", "servers", "queryTimeout")),
@@ -340,7 +342,13 @@ public final class ConfigLoader {
                 "maxEmptyFrames",
                 "maxSmallContinuationFrames",
                 "streamWindowBytes",
-                "connectionWindowBytes")));
+                "connectionWindowBytes")),
+        (int)
+            m.integer(
+                "maxClientConnections",
+                LimitsConfig.defaultMaxClientConnections(),
+                1,
+                LimitsConfig.MAX_CLIENT_CONNECTIONS));
   }
 
   private static MetricsConfig metrics(YamlMap m) {
@@ -356,7 +364,8 @@ public final class ConfigLoader {
         highest,
         (int) m.integer("significantDigits", 3, 1, 5),
         m.duration("interval", Duration.ofSeconds(10), true),
-        (int) m.integer("window", 30, 1, 10_000));
+        (int) m.integer("window", 30, 1, 10_000),
+        m.bool("jvmMeters", true));
   }
 
   private static AccessLogConfig accessLog(YamlMap m) {

@@ -10,6 +10,20 @@ import java.time.Duration;
  * @param significantDigits 1..5; default 3
  * @param interval length of one histogram interval; default 10s
  * @param window intervals kept for the admin API; default 30
+ * @param jvmMeters export the JVM's memory, GC, thread and class-loading meters ({@code
+ *     canary_proxy_jvm_*}); default true. Off, the JVM's management beans are never touched: about
+ *     1.3 MiB less RSS and 150 classes fewer (README, "Sizing"); Netty's allocator meters stay
  */
 public record MetricsConfig(
-    long lowestMicros, long highestMicros, int significantDigits, Duration interval, int window) {}
+    long lowestMicros,
+    long highestMicros,
+    int significantDigits,
+    Duration interval,
+    int window,
+    boolean jvmMeters) {
+  /** The histogram settings, with the JVM meters on. */
+  public MetricsConfig(
+      long lowestMicros, long highestMicros, int significantDigits, Duration interval, int window) {
+    this(lowestMicros, highestMicros, significantDigits, interval, window, true);
+  }
+}
