@@ -31,7 +31,7 @@ CONNECTIONS="${CONNECTIONS:-64}"
 # the sidecar's JAVA_TOOL_OPTIONS (one event loop, like this comparison), without the image's AppCDS archive
 SIDECAR_FLAGS="-XX:+UseSerialGC -Xmx48m -Xmn4m -Xss256k -XX:MaxDirectMemorySize=16m -XX:MaxMetaspaceSize=32m"
 SIDECAR_FLAGS+=" -XX:ReservedCodeCacheSize=16m -XX:TieredStopAtLevel=1 -XX:-UsePerfData"
-SIDECAR_FLAGS+=" -Dio.netty.allocator.numDirectArenas=1 -Dio.netty.allocator.numHeapArenas=1 -Dio.netty.allocator.maxOrder=7"
+SIDECAR_FLAGS+=" -Dio.netty.allocator.numDirectArenas=1 -Dio.netty.allocator.numHeapArenas=1 -Dio.netty.allocator.maxOrder=7 -Dio.netty.jfr.enabled=false"
 JVM_FLAGS="${JVM_FLAGS:-$SIDECAR_FLAGS}"
 # and the sidecar's environment (its other env entries in config/k8s/sidecar.yaml)
 SIDECAR_ENV="MALLOC_ARENA_MAX=1"

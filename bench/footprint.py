@@ -135,7 +135,10 @@ def one_run(args, run, name, flags, rnd):
         result["threads"] = len(tasks)
         with open(os.path.join(args.out, f"threads-{name}-{rnd}.txt"), "w") as f:
             for t in sorted(tasks, key=int):
-                f.write(open(f"/proc/{proc.pid}/task/{t}/comm").read())
+                try:
+                    f.write(open(f"/proc/{proc.pid}/task/{t}/comm").read())
+                except OSError:  # the thread ended since the listing (the JVM retires compiler threads)
+                    pass
         if args.idle_only:
             result["peakRssKiB"] = status_kb(proc.pid, "VmHWM")
             return result

@@ -45,6 +45,8 @@ import io.canaryproxy.server.ProxyServer;
 import io.canaryproxy.tls.TlsProvider;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.netty.handler.codec.http.HttpMethod;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -121,10 +123,12 @@ public final class CanaryProxy implements AutoCloseable {
               m.highestMicros(),
               m.significantDigits(),
               config.rollout().analysis().interval(),
-              m.window());
+              m.window(),
+              m.jvmMeters());
     }
     this.recorders = new LatencyRecorders(m);
-    this.metrics = new MicrometerBinding();
+    this.metrics =
+        new MicrometerBinding(new PrometheusMeterRegistry(PrometheusConfig.DEFAULT), m.jvmMeters());
     // First of the parts that read files or start threads: a token file that cannot be read
     // fails here, before any thread is started or any port bound.
     this.admin =
@@ -228,6 +232,10 @@ public final class CanaryProxy implements AutoCloseable {
         ServerWiring.proxyServer(
             config, router, new CompositeListener(listeners), mirroring, directory);
     proxy.forwarding().setRevisionHeader(lifecycle.revisionHeader());
+    FunctionCounter.builder(
+            MetricNames.CLIENT_CONNECTIONS_REJECTED, proxy, ProxyServer::rejectedConnections)
+        .description("Client connections closed at once: limits.maxClientConnections were open")
+        .register(metrics.registry());
     addRolloutRoutes();
     admin.route(
         HttpMethod.GET,
@@ -411,7 +419,7 @@ public final class CanaryProxy implements AutoCloseable {
    */
   public CanaryProxy start() throws InterruptedException {
     try {
-      admin.start();
+      admin.start(proxy.group()); // no event loop of its own: one thread and one transport fewer
     } catch (IllegalArgumentException | InterruptedException e) {
       throw e; // a refused address (e.g. off loopback with no token) is a config error
     } catch (Exception e) { // Netty rethrows the bind's IOException unchecked
@@ -530,12 +538,12 @@ public final class CanaryProxy implements AutoCloseable {
     if (coordinator != null) {
       coordinator.close();
     }
-    proxy.close(Duration.ofSeconds(2));
     try {
-      admin.stop();
+      admin.stop(); // first: it runs on the proxy's event loops, which proxy.close ends
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
+    proxy.close(Duration.ofSeconds(2));
     lifecycle.close();
     if (webhook != null) {
       webhook.close();

@@ -178,8 +178,14 @@ class ManifestsTest {
   /** Threads besides the event loops (JVM, GC, compilers, metrics, config watch, reload). */
   static final int THREADS_BESIDES_EVENT_LOOPS = 26;
 
-  /** Peak RSS of the sidecar flags under the sidecar job at 1,000 req/s (README, "Sizing"). */
-  static final long SIDECAR_PEAK_RSS_MIB = 96;
+  /**
+   * Peak RSS of the sidecar flags and config under the sidecar job at 1,000 req/s, with the AppCDS
+   * archive (README, "Sizing": 77.7-77.9 MiB).
+   */
+  static final long SIDECAR_PEAK_RSS_MIB = 78;
+
+  /** The memory request is the measured peak plus this share of it, for what was not measured. */
+  static final long SIDECAR_REQUEST_HEADROOM_PERCENT = 20;
 
   /**
    * Every pool the JVM may commit, each at its cap, fits the memory limit: heap, direct buffers,
@@ -235,7 +241,11 @@ class ManifestsTest {
     assertThat(o.has("-XX:+UseSerialGC")).as("%s -XX:+UseSerialGC", p.name()).isTrue();
     long request = mebibytes(p.proxy().at("/resources/requests/memory").asText());
     long limit = mebibytes(p.proxy().at("/resources/limits/memory").asText());
-    assertThat(request).as(p.name()).isGreaterThanOrEqualTo(SIDECAR_PEAK_RSS_MIB).isLessThan(limit);
+    assertThat(request)
+        .as(p.name())
+        .isGreaterThanOrEqualTo(
+            SIDECAR_PEAK_RSS_MIB * (100 + SIDECAR_REQUEST_HEADROOM_PERCENT) / 100)
+        .isLessThan(limit);
   }
 
   /**

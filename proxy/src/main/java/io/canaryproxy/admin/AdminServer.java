@@ -6,6 +6,7 @@ import io.canaryproxy.config.ConfigFiles;
 import io.canaryproxy.config.HostPort;
 import io.canaryproxy.metrics.LatencyRecorders;
 import io.canaryproxy.metrics.MicrometerBinding;
+import io.canaryproxy.pool.Transports;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
@@ -54,6 +55,7 @@ public final class AdminServer {
   private final AdminConfig.Tokens tokens;
   private final AdminRoutes routes = new AdminRoutes();
   private EventLoopGroup group;
+  private boolean ownGroup;
   private Channel channel;
 
   /**
@@ -137,6 +139,15 @@ public final class AdminServer {
    * admin.listen} when it is not acceptable.
    */
   public synchronized void start() throws InterruptedException {
+    start(null);
+  }
+
+  /**
+   * As {@link #start()}, on {@code loops} when not null: the proxy's event loops, so that the admin
+   * listener adds no thread and no second transport (its requests are small and answered from
+   * memory). With {@code null} it gets one NIO event loop of its own, which {@link #stop} ends.
+   */
+  public synchronized void start(EventLoopGroup loops) throws InterruptedException {
     if (channel != null) {
       throw new IllegalStateException("already started");
     }
@@ -151,12 +162,13 @@ public final class AdminServer {
     routes.access(
         new AdminAccess(
             address.isLoopbackAddress(), config.publicMetrics(), tokens.control(), tokens.read()));
-    group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+    ownGroup = loops == null;
+    group = ownGroup ? new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory()) : loops;
     try {
       channel =
           new ServerBootstrap()
               .group(group)
-              .channel(NioServerSocketChannel.class)
+              .channel(ownGroup ? NioServerSocketChannel.class : Transports.serverChannel())
               .childHandler(
                   new ChannelInitializer<SocketChannel>() {
                     @Override
@@ -168,7 +180,9 @@ public final class AdminServer {
               .sync()
               .channel();
     } catch (RuntimeException | InterruptedException e) {
-      group.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
+      if (ownGroup) {
+        group.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
+      }
       group = null;
       throw e;
     }
@@ -199,15 +213,18 @@ public final class AdminServer {
     return channel == null ? -1 : ((InetSocketAddress) channel.localAddress()).getPort();
   }
 
-  /** Closes the listener and its event loop; waits at most a few seconds. */
+  /**
+   * Closes the listener, and its event loop when it has one of its own; waits at most a few
+   * seconds. On shared loops, open admin connections close when those loops stop.
+   */
   public synchronized void stop() throws InterruptedException {
     if (channel != null) {
-      channel.close().sync();
+      channel.close().await(5, TimeUnit.SECONDS);
       channel = null;
     }
-    if (group != null) {
+    if (group != null && ownGroup) {
       group.shutdownGracefully(0, 2, TimeUnit.SECONDS).await(5, TimeUnit.SECONDS);
-      group = null;
     }
+    group = null;
   }
 }

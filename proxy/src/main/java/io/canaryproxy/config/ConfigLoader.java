@@ -148,7 +148,8 @@ public final class ConfigLoader {
                     "maxHeaders",
                     "maxBodyBytes",
                     "requestBufferBytes",
-                    "http2")),
+                    "http2",
+                    "maxClientConnections")),
             metrics(
                 top.map(
                     "metrics",
@@ -157,7 +158,8 @@ public final class ConfigLoader {
                     "significantDigits",
                     "interval",
                     "window",
-                    "grpc")),
+                    "grpc",
+                    "jvmMeters")),
             accessLog(top.map("accessLog", "enabled", "path", "sampleRate", "logUserKey")),
             drain(top.map("drain", "delay", "timeout")),
             dns(top.map("dns", "minTtl", "maxTtl", "family", "servers", "queryTimeout")),
@@ -364,7 +366,13 @@ public final class ConfigLoader {
                 "maxEmptyFrames",
                 "maxSmallContinuationFrames",
                 "streamWindowBytes",
-                "connectionWindowBytes")));
+                "connectionWindowBytes")),
+        (int)
+            m.integer(
+                "maxClientConnections",
+                LimitsConfig.defaultMaxClientConnections(),
+                1,
+                LimitsConfig.MAX_CLIENT_CONNECTIONS));
   }
 
   private static MetricsConfig metrics(YamlMap m) {
@@ -381,7 +389,8 @@ public final class ConfigLoader {
         (int) m.integer("significantDigits", 3, 1, 5),
         m.duration("interval", Duration.ofSeconds(10), true),
         (int) m.integer("window", 30, 1, 10_000),
-        GrpcParser.errorCodes(m.map("grpc", "errorCodes")));
+        GrpcParser.errorCodes(m.map("grpc", "errorCodes")),
+        m.bool("jvmMeters", true));
   }
 
   private static AccessLogConfig accessLog(YamlMap m) {

@@ -42,6 +42,12 @@ public final class MetricNames {
   /** Gauge {@code canary_proxy_client_connections}: open client connections. */
   public static final String CLIENT_CONNECTIONS = PREFIX + "client.connections";
 
+  /**
+   * Client connections closed at once because {@code limits.maxClientConnections} were open
+   * (counter; {@code canary_proxy_client_connections_rejected_total}).
+   */
+  public static final String CLIENT_CONNECTIONS_REJECTED = PREFIX + "client.connections.rejected";
+
   /** Gauge {@code canary_proxy_backend_connections}: open backend connections. */
   public static final String BACKEND_CONNECTIONS = PREFIX + "backend.connections";
 

@@ -71,7 +71,8 @@ public final class MicrometerBinding implements ProxyListener, AutoCloseable {
    * Binds to {@code registry}, which must have no meters yet (the name prefix filter applies only
    * to later ones).
    *
-   * @param bindJvm also bind JVM memory, GC, thread, class loader and Netty pooled allocator meters
+   * @param bindJvm also bind the JVM's memory, GC, thread and class loader meters (through its
+   *     management beans); the Netty pooled allocator meters are always bound
    */
   public MicrometerBinding(PrometheusMeterRegistry registry, boolean bindJvm) {
     this.registry = registry;
@@ -114,8 +115,10 @@ public final class MicrometerBinding implements ProxyListener, AutoCloseable {
       gcMetrics.bindTo(registry);
       new JvmThreadMetrics().bindTo(registry);
       new ClassLoaderMetrics().bindTo(registry);
-      new NettyAllocatorMetrics(PooledByteBufAllocator.DEFAULT).bindTo(registry);
     }
+    // Netty's allocator meters read the allocator itself, not the JVM's management beans, so
+    // they stay when the JVM meters are off (metrics.jvmMeters: false).
+    new NettyAllocatorMetrics(PooledByteBufAllocator.DEFAULT).bindTo(registry);
   }
 
   private static Duration ms(long millis) {

@@ -47,6 +47,7 @@ public final class ProxyServer implements AutoCloseable {
   private CertificateWatcher certificateWatcher;
   private final BackendTlsReloader backendTls = new BackendTlsReloader(CERTIFICATE_POLL);
   private Channel listener;
+  private final ClientConnectionLimit connectionLimit;
 
   /**
    * The open client connections (a closed one leaves by itself), closed first by {@link #close}.
@@ -76,6 +77,7 @@ public final class ProxyServer implements AutoCloseable {
     this.tls = config.tls() == null ? null : new ServerTls(config.tls());
     initializer.setListenerSecurity(tls, config.proxyProtocol());
     this.group = Transports.newGroup(config.ioThreads(), "canary-io");
+    this.connectionLimit = new ClientConnectionLimit(config.limits().maxClientConnections());
     this.initializer = initializer;
     this.forwarding = forwarding;
     this.tapFactory = tapFactory;
@@ -100,6 +102,7 @@ public final class ProxyServer implements AutoCloseable {
             .option(ChannelOption.SO_BACKLOG, 4096)
             .option(ChannelOption.SO_REUSEADDR, true)
             .option(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
+            .handler(connectionLimit)
             .childOption(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
             .childOption(ChannelOption.TCP_NODELAY, true)
             .childOption(
@@ -157,6 +160,19 @@ public final class ProxyServer implements AutoCloseable {
   /** The forwarder, for draining. */
   public ForwardingContext forwarding() {
     return forwarding;
+  }
+
+  /**
+   * Client connections closed as soon as they were accepted because {@code
+   * limits.maxClientConnections} were open, since start.
+   */
+  public long rejectedConnections() {
+    return connectionLimit.rejected();
+  }
+
+  /** The event loops of the listener and its connections (the admin listener shares them). */
+  public EventLoopGroup group() {
+    return group;
   }
 
   /** Stops accepting new connections; open ones keep being served. */

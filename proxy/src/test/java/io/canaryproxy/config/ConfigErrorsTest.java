@@ -519,6 +519,15 @@ class ConfigErrorsTest {
             "limits: {requestBufferBytes: 1GiB}",
             "limits.requestBufferBytes: \"1GiB\" (expected: 0..16777216 bytes)"),
         arguments(
+            "limits: {maxClientConnections: 0}",
+            "limits.maxClientConnections: 0 (expected: 1..1000000)"),
+        arguments(
+            "limits: {maxClientConnections: lots}",
+            "limits.maxClientConnections: \"lots\" (expected: an integer, 1..1000000)"),
+        arguments(
+            "metrics: {jvmMeters: maybe}",
+            "metrics.jvmMeters: \"maybe\" (expected: true or false)"),
+        arguments(
             "limits: {http2: {maxConcurrentStreams: 0}}",
             "limits.http2.maxConcurrentStreams: 0 (expected: 1..10000)"),
         arguments(

@@ -277,8 +277,9 @@ class ConfigLoaderTest {
                 timeouts: { connect: 500ms, response: 2m, clientIdle: 1h, requestHeader: 3s, backendIdle: 90s,
                             requestBody: 5s, tunnelIdle: 10m }
                 limits: { maxRequestLineBytes: 4KiB, maxHeaderBytes: 32768, maxHeaders: 50, maxBodyBytes: 1GiB,
-                          requestBufferBytes: 8KiB }
-                metrics: { lowestMicros: 10, highestMicros: 1000000, significantDigits: 2, interval: 5s, window: 12 }
+                          requestBufferBytes: 8KiB, maxClientConnections: 2000 }
+                metrics: { lowestMicros: 10, highestMicros: 1000000, significantDigits: 2, interval: 5s, window: 12,
+                           jvmMeters: false }
                 accessLog: { enabled: true, path: /var/log/a.json, sampleRate: 0.25, logUserKey: true }
                 drain: { delay: 0s, timeout: 1m }
                 """);
@@ -325,9 +326,11 @@ class ConfigLoaderTest {
                 Duration.ofSeconds(90),
                 Duration.ofSeconds(5),
                 Duration.ofMinutes(10)));
-    assertThat(c.limits()).isEqualTo(new LimitsConfig(4096, 32768, 50, 1L << 30, 8192));
+    assertThat(c.limits())
+        .isEqualTo(
+            new LimitsConfig(4096, 32768, 50, 1L << 30, 8192, Http2LimitsConfig.defaults(), 2000));
     assertThat(c.metrics())
-        .isEqualTo(new MetricsConfig(10, 1_000_000, 2, Duration.ofSeconds(5), 12));
+        .isEqualTo(new MetricsConfig(10, 1_000_000, 2, Duration.ofSeconds(5), 12, false));
     assertThat(c.accessLog())
         .isEqualTo(new AccessLogConfig(true, Path.of("/var/log/a.json"), 0.25, true));
     assertThat(c.drain()).isEqualTo(new DrainConfig(Duration.ZERO, Duration.ofMinutes(1)));
