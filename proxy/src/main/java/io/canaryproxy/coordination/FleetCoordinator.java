@@ -158,8 +158,14 @@ public final class FleetCoordinator implements AutoCloseable {
     }
     watcher.start();
     if (leaderId == null || fleet.lapsed(leaderId)) {
-      campaign();
+      try {
+        campaign();
+      } catch (IOException e) {
+        // on a loaded host the join can outlast the first lease; the next renewal campaigns again
+        log.info("first campaign failed ({}); trying again at the next renewal", e.getMessage());
+      }
     }
+    contact(); // joined: a failure from now on is measured from here
     long period = Math.max(1, config.leaseTtl().toMillis() / 3);
     scheduler.scheduleWithFixedDelay(this::tick, period, period, TimeUnit.MILLISECONDS);
     log.info(
@@ -364,18 +370,20 @@ public final class FleetCoordinator implements AutoCloseable {
           }
         };
     while (running) {
+      long pause = 50; // the stream ended (a member went away): resume at once elsewhere
       try {
         fleet.watch(listener);
       } catch (IOException | RuntimeException e) {
         if (running) {
-          lost(e);
+          lost(e); // no endpoint answered
         }
+        pause = 500;
       } catch (InterruptedException e) {
         return;
       }
       if (running) {
         try {
-          Thread.sleep(500); // the watch's own thread, not an event loop: back off, then resume
+          Thread.sleep(pause); // the watch's own thread, not an event loop: back off, then resume
         } catch (InterruptedException e) {
           return;
         }

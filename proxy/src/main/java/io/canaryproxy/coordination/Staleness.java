@@ -11,8 +11,12 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Whether this replica is cut off from the fleet store, since when, and the fail-safe that goes
- * with it: with {@code failSafe: stable}, once {@code staleAfter} has passed, every user goes to
- * stable (through the {@link FailSafeSink}) until the store answers again.
+ * with it. A failed call alone does not make the replica stale: the store is out of reach once no
+ * call has succeeded for {@code leaseTtl} (by then this replica's lease, and any leadership it
+ * held, may be gone), so that a member that dies, or the store's own leader election (about a
+ * second for etcd), is ridden out through the other members without a {@code stale} blip. Then,
+ * with {@code failSafe: stable}, once {@code staleAfter} has passed, every user goes to stable
+ * (through the {@link FailSafeSink}) until the store answers again.
  */
 final class Staleness {
   private static final Logger log = LoggerFactory.getLogger(Staleness.class);
@@ -20,6 +24,7 @@ final class Staleness {
   private final CoordinationConfig config;
   private final Clock clock;
   private volatile Instant since;
+  private volatile Instant lastContact;
   private volatile FailSafeSink sink;
 
   Staleness(CoordinationConfig config, Clock clock) {
@@ -45,6 +50,7 @@ final class Staleness {
 
   /** The store answered: not stale any more, and the fail-safe lets go. */
   void contact() {
+    lastContact = clock.instant();
     Instant was = since;
     if (was != null) {
       log.info("fleet store reachable again after {}", Duration.between(was, clock.instant()));
@@ -56,10 +62,15 @@ final class Staleness {
     }
   }
 
-  /** The store did not answer: stale from now, unless already. */
+  /**
+   * The store did not answer: stale from now if nothing answered for {@code leaseTtl} (or ever),
+   * unless already.
+   */
   void lost(Exception e, Supplier<Object> canaryPercent) {
-    if (since == null) {
-      since = clock.instant();
+    Instant now = clock.instant();
+    Instant last = lastContact;
+    if (since == null && (last == null || !now.isBefore(last.plus(config.leaseTtl())))) {
+      since = now;
       log.warn(
           "fleet store unreachable ({}); routing by the last state seen (canary {}%)",
           e.getMessage(), canaryPercent.get());
