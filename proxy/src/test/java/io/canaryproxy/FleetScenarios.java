@@ -8,7 +8,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.canaryproxy.analysis.RolloutEvent;
 import io.canaryproxy.config.ConfigLoader;
 import io.canaryproxy.testing.ClientLoad;
-import io.canaryproxy.testing.EtcdServer;
+import io.canaryproxy.testing.FleetStoreFixture;
 import io.canaryproxy.testing.StubServer;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import java.net.URI;
@@ -30,11 +30,12 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * One rollout per fleet: three {@link CanaryProxy} replicas (in-process, each with its own
- * listeners, event loops, metrics and coordinator) against one real etcd on loopback ports, stub
- * stable and canary backends, client load on every replica. Skipped, with the reason printed, when
- * etcd is not installed.
+ * listeners, event loops, metrics and coordinator) against one fleet store on loopback ports, stub
+ * stable and canary backends, client load on every replica. The same scenarios run on every store:
+ * {@link FleetIT} (a real etcd) and {@link KubernetesFleetIT} (a Kubernetes API server in CRUD
+ * mode).
  */
-class FleetIT {
+abstract class FleetScenarios {
   private static final ObjectMapper MAPPER = new ObjectMapper();
   private static final long STABLE_MILLIS = 5;
 
@@ -49,13 +50,13 @@ class FleetIT {
   /** Every rollout event of every replica, with the replica's index. */
   private final List<Map.Entry<Integer, RolloutEvent>> events = new CopyOnWriteArrayList<>();
 
-  private EtcdServer etcd;
+  private FleetStoreFixture store;
   private StubServer stable;
   private StubServer canary;
 
   @BeforeEach
   void start() throws Exception {
-    etcd = EtcdServer.start(dir, "FleetIT");
+    store = startStore(dir);
     stable =
         StubServer.start(
             StubServer.delayed(
@@ -83,10 +84,13 @@ class FleetIT {
       canary.close();
       stable.close();
     }
-    if (etcd != null) {
-      etcd.close();
+    if (store != null) {
+      store.close();
     }
   }
+
+  /** Starts the store the replicas share, or skips the test (saying why) when it cannot run. */
+  protected abstract FleetStoreFixture startStore(Path dir) throws Exception;
 
   @Test
   void slowCanaryIsRolledBackByTheWholeFleetAndNoReplicaSendsUsersToItAfterwards()
@@ -226,7 +230,7 @@ class FleetIT {
     ClientLoad holding = load(replicas.get(0), 400_000);
     await().atMost(Duration.ofSeconds(20)).until(() -> holding.canaryResponses() > 50);
 
-    etcd.kill();
+    store.kill();
     await()
         .atMost(Duration.ofSeconds(30))
         .pollInterval(Duration.ofMillis(50))
@@ -251,7 +255,7 @@ class FleetIT {
     assertThat(replicas.get(1).router().current().canaryPercent()).isZero();
     assertThat(get(0, "/readyz").statusCode()).isEqualTo(200);
 
-    etcd.restart();
+    store.restart();
     await()
         .atMost(Duration.ofSeconds(30))
         .pollInterval(Duration.ofMillis(50))
@@ -299,7 +303,7 @@ class FleetIT {
     // start() returned, so the listener is open: it routes by the fleet's state already
     assertThat(late.rollout().status().state().jsonName()).isEqualTo("rolledBack");
     assertThat(late.router().current().canaryPercent()).isZero();
-    assertThat(status(2).path("coordination").path("store").asText()).isEqualTo("etcd");
+    assertThat(status(2).path("coordination").path("store").asText()).isEqualTo(store.kind());
   }
 
   // --- fixture
@@ -339,8 +343,7 @@ class FleetIT {
           onFailure: rollback
           stateFile: "%s"
           coordination:
-            { store: etcd, endpoints: ["%s"], prefix: /fleet-it, replicaId: "replica-%d",
-              leaseTtl: 3s%s }
+            { %s, replicaId: "replica-%d", leaseTtl: 3s%s }
         """
             .formatted(
                 stable.endpoint(),
@@ -348,7 +351,7 @@ class FleetIT {
                 steps,
                 stepInterval,
                 dir.resolve("unused-state-" + index + ".json"),
-                etcd.endpoint(),
+                store.coordination(),
                 index,
                 coordinationExtra);
     CanaryProxy proxy = new CanaryProxy(ConfigLoader.parse(yaml));

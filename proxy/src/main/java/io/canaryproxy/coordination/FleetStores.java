@@ -1,14 +1,21 @@
 package io.canaryproxy.coordination;
 
+import io.canaryproxy.config.BackendTlsConfig;
 import io.canaryproxy.config.ConfigException;
 import io.canaryproxy.config.ConfigFiles;
 import io.canaryproxy.config.CoordinationConfig;
 import io.canaryproxy.metrics.MetricNames;
+import io.fabric8.kubernetes.client.Config;
+import io.fabric8.kubernetes.client.ConfigBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLContext;
 
 /** Makes the {@link FleetStore} that {@code rollout.coordination.store} names. */
 final class FleetStores {
@@ -26,10 +33,19 @@ final class FleetStores {
     switch (config.store()) {
       case ETCD:
         return new EtcdFleetStore(
-            new EtcdClient(config.endpoints(), timeout, calls, credentials(config)),
+            new EtcdClient(
+                config.endpoints(), timeout, calls, credentials(config), tls(config.tls())),
             config.prefix(),
             replicaId,
             config.leaseTtl());
+      case KUBERNETES:
+        KubernetesClient client = kubernetes(config, timeout);
+        String namespace = config.namespace();
+        if (namespace == null) {
+          namespace = client.getNamespace() != null ? client.getNamespace() : "default";
+        }
+        return new KubernetesFleetStore(
+            client, namespace, config.name(), replicaId, config.leaseTtl(), clock, calls);
       default:
         throw new IllegalArgumentException(
             "rollout.coordination.store: " + config.store() + " (expected: etcd | kubernetes)");
@@ -48,6 +64,39 @@ final class FleetStores {
         .description("Fleet store calls by outcome")
         .tag(MetricNames.TAG_OUTCOME, outcome)
         .register(registry);
+  }
+
+  /**
+   * A client of the API server: from {@code kubeconfig} when set, else fabric8's auto-configuration
+   * (in a pod: the service account's token, CA and namespace). Each call lasts at most {@code
+   * timeout} and is not retried by the client (the coordinator retries, and marks the store stale).
+   */
+  private static KubernetesClient kubernetes(CoordinationConfig config, Duration timeout) {
+    Config base =
+        config.kubeconfig() != null
+            ? Config.fromKubeconfig(config.kubeconfig().toFile())
+            : Config.autoConfigure(null);
+    int millis = (int) Math.max(1, timeout.toMillis());
+    Config tuned =
+        new ConfigBuilder(base)
+            .withRequestTimeout(millis)
+            .withConnectionTimeout(millis)
+            .withRequestRetryBackoffLimit(0)
+            .withWatchReconnectInterval(500)
+            .build();
+    return new KubernetesClientBuilder().withConfig(tuned).build();
+  }
+
+  /** The TLS context of {@code rollout.coordination.tls}, or {@code null} without it. */
+  private static SSLContext tls(BackendTlsConfig tls) {
+    if (tls == null) {
+      return null;
+    }
+    try {
+      return EtcdTls.context(tls);
+    } catch (IOException e) {
+      throw new IllegalArgumentException(e.getMessage(), e);
+    }
   }
 
   /**
