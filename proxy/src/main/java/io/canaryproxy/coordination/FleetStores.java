@@ -9,6 +9,7 @@ import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.ConfigBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.io.IOException;
@@ -84,7 +85,18 @@ final class FleetStores {
             .withRequestRetryBackoffLimit(0)
             .withWatchReconnectInterval(500)
             .build();
-    return new KubernetesClientBuilder().withConfig(tuned).build();
+    return new KubernetesClientBuilder()
+        .withConfig(tuned)
+        .withKubernetesSerialization(Serialization.SHARED)
+        .build();
+  }
+
+  /**
+   * One serializer for every client of the process (its type registry of the whole Kubernetes model
+   * is large; an in-process fleet, as in {@code demo --fleet} and the tests, would hold one each).
+   */
+  private static final class Serialization {
+    static final KubernetesSerialization SHARED = new KubernetesSerialization();
   }
 
   /** The TLS context of {@code rollout.coordination.tls}, or {@code null} without it. */
