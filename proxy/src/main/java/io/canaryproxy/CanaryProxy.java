@@ -170,7 +170,7 @@ public final class CanaryProxy implements AutoCloseable {
     this.lifecycle = new Lifecycle(config.rollout(), config.routing().canary(), Clock.systemUTC());
     CanaryPercentSink share = percent -> router.update(t -> t.withCanaryPercent(percent));
     if (config.rollout() != null
-        && config.rollout().coordination().store() == CoordinationConfig.Store.ETCD) {
+        && config.rollout().coordination().store() != CoordinationConfig.Store.FILE) {
       coordinator =
           new FleetCoordinator(
               config.rollout().coordination(),
@@ -431,7 +431,9 @@ public final class CanaryProxy implements AutoCloseable {
       } catch (IOException e) {
         throw new java.io.UncheckedIOException(
             "rollout.coordination: cannot join the fleet at "
-                + config.rollout().coordination().endpoints()
+                + (config.rollout().coordination().store() == CoordinationConfig.Store.ETCD
+                    ? config.rollout().coordination().endpoints()
+                    : coordinator.store().describe())
                 + ": "
                 + e.getMessage(),
             e);

@@ -18,6 +18,11 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -25,9 +30,10 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The fleet on a real 3-member etcd cluster (loopback ports, temporary data directories) losing the
- * member it talks to, which is also the raft leader: the replicas move to the other members, stay
- * one fleet with one leader, and an operator call on any replica still reaches all of them.
- * Skipped, with the reason printed, when etcd is not installed.
+ * member it talks to, which is also the raft leader: the replicas move to the other members without
+ * ever reporting {@code coordination: stale} (two members still answer), stay one fleet with one
+ * leader, and an operator call on any replica still reaches all of them. Skipped, with the reason
+ * printed, when etcd is not installed.
  */
 class FleetEtcdClusterIT {
   private static final ObjectMapper MAPPER = new ObjectMapper();
@@ -73,7 +79,17 @@ class FleetEtcdClusterIT {
     for (int i = 0; i < 3; i++) {
       replicas.add(new CanaryProxy(ConfigLoader.parse(config(i))).start());
     }
-    await().atMost(Duration.ofSeconds(20)).until(() -> leaders() == 1);
+    await().atMost(Duration.ofSeconds(20)).until(() -> leaders() == 1 && noneStale());
+    Set<String> staleSeen = ConcurrentHashMap.newKeySet();
+    ScheduledExecutorService watch = Executors.newSingleThreadScheduledExecutor();
+    watch.scheduleAtFixedRate(
+        () ->
+            replicas.stream()
+                .filter(p -> p.coordinator().status().stale())
+                .forEach(p -> staleSeen.add(p.coordinator().replicaId())),
+        0,
+        10,
+        TimeUnit.MILLISECONDS);
 
     first.kill(); // the member they all talk to, and the raft leader
 
@@ -100,6 +116,10 @@ class FleetEtcdClusterIT {
     for (CanaryProxy p : replicas) {
       assertThat(p.router().current().canaryPercent()).isEqualTo(50.0);
     }
+    watch.shutdownNow();
+    assertThat(staleSeen)
+        .as("replicas that reported stale while two of three members answered")
+        .isEmpty();
   }
 
   /** Moves raft leadership to {@code target} unless it has it already, and waits for it. */

@@ -108,7 +108,7 @@ public final class ConfigLoader {
             : null;
     RolloutConfig rollout =
         top.declared("rollout")
-            ? RolloutParser.parse(top.map("rollout", RolloutParser.KEYS))
+            ? RolloutParser.parse(top.map("rollout", RolloutParser.KEYS), readFiles)
             : null;
     if (readFiles && rollout != null) {
       ConfigFiles.secret(

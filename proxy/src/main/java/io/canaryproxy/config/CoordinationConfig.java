@@ -9,7 +9,8 @@ import java.util.List;
  * The {@code rollout.coordination} section: where the replicas of one deployment agree on one
  * rollout (ARCHITECTURE.md decision 8).
  *
- * @param store {@code file} (default: one replica, the state file) or {@code etcd}
+ * @param store {@code file} (default: one replica, the state file), {@code etcd} or {@code
+ *     kubernetes}
  * @param endpoints etcd client URLs ({@code http://host:2379}); required with {@code etcd}
  * @param prefix key prefix; one rollout per prefix; default {@code /canary-proxy/default}
  * @param replicaId this replica's id, or {@code null} for {@code hostname/listen-address}
@@ -23,6 +24,14 @@ import java.util.List;
  *     {@code passwordFile}
  * @param passwordFile the file holding that user's password (read when the replica joins; only the
  *     path is kept here), or {@code null}
+ * @param tls TLS to {@code https://} etcd endpoints (CA, client certificate, server name), or
+ *     {@code null} for the JDK's trust store and no client certificate
+ * @param namespace with {@code kubernetes}: the namespace of the Lease and ConfigMaps, or {@code
+ *     null} for the pod's own (its service account's namespace file)
+ * @param kubeconfig with {@code kubernetes}: a kubeconfig file, or {@code null} for the in-cluster
+ *     service account
+ * @param name with {@code kubernetes}: the Lease's name, which the ConfigMaps' names start with;
+ *     default {@code canary-proxy}
  */
 public record CoordinationConfig(
     Store store,
@@ -33,10 +42,17 @@ public record CoordinationConfig(
     Duration staleAfter,
     FailSafe failSafe,
     String username,
-    Path passwordFile) {
+    Path passwordFile,
+    BackendTlsConfig tls,
+    String namespace,
+    Path kubeconfig,
+    String name) {
 
   /** Default of {@code prefix}. */
   public static final String DEFAULT_PREFIX = "/canary-proxy/default";
+
+  /** Default of {@code name}. */
+  public static final String DEFAULT_NAME = "canary-proxy";
 
   /** The default: a single replica with its state file. */
   public static final CoordinationConfig FILE =
@@ -49,7 +65,11 @@ public record CoordinationConfig(
           Duration.ofSeconds(30),
           FailSafe.HOLD,
           null,
-          null);
+          null,
+          null,
+          null,
+          null,
+          DEFAULT_NAME);
 
   public CoordinationConfig {
     endpoints = List.copyOf(endpoints);
@@ -64,13 +84,27 @@ public record CoordinationConfig(
       Duration leaseTtl,
       Duration staleAfter,
       FailSafe failSafe) {
-    this(store, endpoints, prefix, replicaId, leaseTtl, staleAfter, failSafe, null, null);
+    this(
+        store,
+        endpoints,
+        prefix,
+        replicaId,
+        leaseTtl,
+        staleAfter,
+        failSafe,
+        null,
+        null,
+        null,
+        null,
+        null,
+        DEFAULT_NAME);
   }
 
   /** The store behind the rollout state. */
   public enum Store {
     FILE,
-    ETCD
+    ETCD,
+    KUBERNETES
   }
 
   /** What a replica cut off from the store routes by once {@code staleAfter} has passed. */

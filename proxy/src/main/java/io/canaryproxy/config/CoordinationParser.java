@@ -20,12 +20,29 @@ final class CoordinationParser {
     "staleAfter",
     "failSafe",
     "username",
-    "passwordFile"
+    "passwordFile",
+    "tls",
+    "namespace",
+    "kubeconfig",
+    "name"
   };
+
+  /** {@code rollout.coordination.tls}: as a backend's {@code tls}, always enabled. */
+  static final String[] TLS_KEYS = {
+    "caFile", "certFile", "keyFile", "serverName", "insecureSkipVerify"
+  };
+
+  /** A Kubernetes object name that leaves room for the suffixes the store adds. */
+  private static final String NAME = "[a-z0-9]([-a-z0-9]{0,38}[a-z0-9])?";
+
+  private static final String LABEL = "[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?";
 
   private CoordinationParser() {}
 
-  static CoordinationConfig parse(YamlMap m) {
+  /**
+   * @param readFiles also read the TLS PEM files, so that a bad one is reported by its YAML path
+   */
+  static CoordinationConfig parse(YamlMap m, boolean readFiles) {
     CoordinationConfig def = CoordinationConfig.FILE;
     Store store = m.choice("store", Store.FILE, Store.class);
     List<URI> endpoints = new ArrayList<>();
@@ -82,6 +99,25 @@ final class CoordinationParser {
     } else if (m.has("passwordFile") && !m.has("username")) {
       m.missing("username", "the etcd user whose password passwordFile holds");
     }
+    BackendTlsConfig tls =
+        m.declared("tls") ? TlsParser.parseBackend(m.map("tls", TLS_KEYS), readFiles) : null;
+    if (store == Store.ETCD
+        && tls != null
+        && endpoints.stream().anyMatch(u -> !"https".equals(u.getScheme()))) {
+      m.error("tls", "set (expected: only https:// endpoints with tls)");
+    }
+    String namespace = m.string("namespace", null);
+    if (namespace != null && !namespace.matches(LABEL)) {
+      m.invalid("namespace", "a Kubernetes namespace name ([a-z0-9-], at most 63 chars)");
+    }
+    Path kubeconfig = m.filePath("kubeconfig");
+    String name = m.string("name", def.name());
+    if (!name.matches(NAME)) {
+      m.invalid("name", "a Kubernetes object name ([a-z0-9-], at most 40 chars)");
+      name = def.name();
+    }
+    onlyWith(m, store, Store.ETCD, "etcd", "endpoints", "username", "passwordFile", "tls");
+    onlyWith(m, store, Store.KUBERNETES, "kubernetes", "namespace", "kubeconfig", "name");
     return new CoordinationConfig(
         store,
         endpoints,
@@ -91,7 +127,23 @@ final class CoordinationParser {
         staleAfter,
         m.choice("failSafe", FailSafe.HOLD, FailSafe.class),
         username,
-        passwordFile);
+        passwordFile,
+        tls,
+        namespace,
+        kubeconfig,
+        name);
+  }
+
+  /** Reports each of {@code keys} that is set although the store is not {@code only}. */
+  private static void onlyWith(YamlMap m, Store store, Store only, String name, String... keys) {
+    if (store == only || store == Store.FILE) {
+      return; // a file store ignores both (the reference config shows every key)
+    }
+    for (String key : keys) {
+      if (m.declared(key)) {
+        m.error(key, "set (expected: only with store: " + name + ")");
+      }
+    }
   }
 
   private static Duration bounded(

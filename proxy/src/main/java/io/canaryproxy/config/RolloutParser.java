@@ -36,7 +36,10 @@ final class RolloutParser {
 
   private RolloutParser() {}
 
-  static RolloutConfig parse(YamlMap m) {
+  /**
+   * @param readFiles also read the PEM files that {@code coordination.tls} names
+   */
+  static RolloutConfig parse(YamlMap m, boolean readFiles) {
     URI webhook = null;
     String hook = m.string("webhook", null);
     if (hook != null) {
@@ -77,7 +80,7 @@ final class RolloutParser {
         webhook,
         m.bool("shadowGate", false),
         LifecycleParser.parse(m, analysis, judged.interval()),
-        CoordinationParser.parse(m.map("coordination", CoordinationParser.KEYS)));
+        CoordinationParser.parse(m.map("coordination", CoordinationParser.KEYS), readFiles));
   }
 
   private static List<Double> steps(YamlMap m) {

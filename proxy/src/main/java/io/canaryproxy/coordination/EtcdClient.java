@@ -22,13 +22,15 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
+import javax.net.ssl.SSLContext;
 
 /**
  * A small client for etcd's v3 API through its HTTP/JSON gateway ({@code /v3/kv/range}, {@code
  * /v3/kv/txn}, {@code /v3/lease/*}, {@code /v3/watch}), served by every etcd 3.4+ on its client
  * port. Keys and values travel base64-encoded and 64-bit numbers as strings, as the gateway writes
- * them. Requests go to the first endpoint that answers; a failure moves to the next one. Every call
- * blocks for at most {@code timeout}; an unreachable store throws {@link IOException}.
+ * them. Requests go to the endpoint that answered last; when it fails, the same call tries the next
+ * ones, so the store is unreachable ({@link IOException}) only when no endpoint answers within
+ * {@code timeout}, the most any call blocks.
  */
 final class EtcdClient implements AutoCloseable {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -41,7 +43,7 @@ final class EtcdClient implements AutoCloseable {
   private final HttpClient http;
   private final CallListener calls;
   private final Credentials credentials;
-  private volatile int current;
+  private final AtomicInteger current = new AtomicInteger();
   private volatile String token;
   private final AtomicInteger authentications = new AtomicInteger();
 
@@ -76,6 +78,19 @@ final class EtcdClient implements AutoCloseable {
 
   /** A client that authenticates with {@code credentials} unless {@code null}. */
   EtcdClient(List<URI> endpoints, Duration timeout, CallListener calls, Credentials credentials) {
+    this(endpoints, timeout, calls, credentials, null);
+  }
+
+  /**
+   * A client that authenticates with {@code credentials} unless {@code null}, and speaks TLS to
+   * {@code https://} endpoints with {@code tls} (else the JDK's default context).
+   */
+  EtcdClient(
+      List<URI> endpoints,
+      Duration timeout,
+      CallListener calls,
+      Credentials credentials,
+      SSLContext tls) {
     this.credentials = credentials;
     this.calls = Objects.requireNonNull(calls, "calls");
     if (endpoints.isEmpty()) {
@@ -90,12 +105,15 @@ final class EtcdClient implements AutoCloseable {
               t.setDaemon(true);
               return t;
             });
-    this.http =
+    HttpClient.Builder http =
         HttpClient.newBuilder()
             .version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(timeout)
-            .executor(executor)
-            .build();
+            .executor(executor);
+    if (tls != null) {
+      http.sslContext(tls);
+    }
+    this.http = http.build();
   }
 
   /** The value of {@code key}, or an empty range. */
@@ -189,16 +207,17 @@ final class EtcdClient implements AutoCloseable {
 
   /** The endpoint requests go to now. */
   URI endpoint() {
-    return endpoints.get(current);
+    return endpoints.get(current.get());
   }
 
   /**
    * Watches keys from {@code from} (inclusive) up to {@code to} (exclusive), from revision {@code
-   * start}, handing each batch of events to {@code events} until the stream ends or fails. Blocks
-   * the calling thread: run it on a thread of its own, and {@link InputStream#close()} the stream
-   * handed to {@code opened} to stop it.
+   * start}, handing each batch of events to {@code events} until the stream ends or breaks (a
+   * member that dies takes its streams with it): then it returns, and the caller watches again from
+   * the next revision, on the next endpoint. Blocks the calling thread: run it on a thread of its
+   * own, and {@link InputStream#close()} the stream handed to {@code opened} to stop it.
    *
-   * @throws IOException when the store cannot be reached or the stream breaks
+   * @throws IOException when no endpoint accepts the watch, or etcd cancels it
    */
   void watch(
       String from,
@@ -213,18 +232,27 @@ final class EtcdClient implements AutoCloseable {
         .put("key", b64(from))
         .put("range_end", b64(to))
         .put("start_revision", start);
-    HttpRequest.Builder builder =
-        HttpRequest.newBuilder(endpoint().resolve("/v3/watch"))
-            .POST(HttpRequest.BodyPublishers.ofByteArray(JSON.writeValueAsBytes(create)))
-            .header("content-type", "application/json");
-    authorize(builder);
-    HttpRequest request = builder.build();
-    HttpResponse<InputStream> response;
-    try {
-      response = http.send(request, HttpResponse.BodyHandlers.ofInputStream());
-    } catch (IOException e) {
-      failover();
-      throw e;
+    byte[] body = JSON.writeValueAsBytes(create);
+    HttpResponse<InputStream> response = null;
+    int first = current.get();
+    int watching = first;
+    for (int tried = 0; response == null; tried++) {
+      int at = (first + tried) % endpoints.size();
+      watching = at;
+      try {
+        HttpRequest.Builder builder =
+            HttpRequest.newBuilder(endpoints.get(at).resolve("/v3/watch"))
+                .POST(HttpRequest.BodyPublishers.ofByteArray(body))
+                .header("content-type", "application/json");
+        authorize(builder);
+        response = http.send(builder.build(), HttpResponse.BodyHandlers.ofInputStream());
+        current.set(at);
+      } catch (IOException e) {
+        if (tried + 1 >= endpoints.size()) {
+          failover(at);
+          throw e; // not one endpoint answered
+        }
+      }
     }
     try (InputStream in = response.body();
         BufferedReader reader =
@@ -237,7 +265,7 @@ final class EtcdClient implements AutoCloseable {
       }
       opened.accept(in);
       String line;
-      while ((line = reader.readLine()) != null) {
+      while ((line = readLine(reader)) != null) {
         if (line.isBlank()) {
           continue;
         }
@@ -254,7 +282,16 @@ final class EtcdClient implements AutoCloseable {
         }
       }
     }
-    throw new IOException("etcd watch: the stream ended");
+    failover(watching); // the member ended the stream (going away?): watch again on the next one
+  }
+
+  /** The next line of a watch stream, or {@code null} when the stream ended or broke. */
+  private static String readLine(BufferedReader reader) {
+    try {
+      return reader.readLine();
+    } catch (IOException e) {
+      return null; // a broken stream says nothing of the other members
+    }
   }
 
   @Override
@@ -262,44 +299,64 @@ final class EtcdClient implements AutoCloseable {
     executor.shutdownNow(); // Java 17's HttpClient has no close(); its selector thread ends with it
   }
 
+  /**
+   * One call, on the current endpoint and then, while it fails and {@code timeout} has not passed,
+   * on each of the others once. A call retried on another member after a broken connection may have
+   * been applied already: puts, deletes and renewals repeat harmlessly, a compare-and-set then
+   * reports a conflict (the caller re-reads), and a lease granted twice expires unused.
+   */
   private JsonNode call(String path, ObjectNode body) throws IOException {
     byte[] bytes = JSON.writeValueAsBytes(body);
     long start = System.nanoTime();
+    long deadline = start + timeout.toNanos();
     boolean ok = false;
+    int first = current.get();
     try {
-      HttpResponse<byte[]> response = send(path, bytes, true);
-      if (response.statusCode() == 401 && credentials != null) {
-        token = null; // expired or revoked (etcd's simple tokens live --auth-token-ttl): once more
-        response = send(path, bytes, true);
+      for (int tried = 0; ; tried++) {
+        int at = (first + tried) % endpoints.size();
+        try {
+          JsonNode answer =
+              callOnce(
+                  endpoints.get(at), path, bytes, Duration.ofNanos(deadline - System.nanoTime()));
+          current.set(at);
+          ok = true;
+          return answer;
+        } catch (IOException e) {
+          if (tried + 1 >= endpoints.size() || System.nanoTime() - deadline >= 0) {
+            failover(at);
+            throw e;
+          }
+        }
       }
-      JsonNode answer = JSON.readTree(response.body());
-      if (response.statusCode() != 200) {
-        throw new IOException(
-            "etcd "
-                + path
-                + ": HTTP "
-                + response.statusCode()
-                + " "
-                + answer.path("error").asText());
-      }
-      ok = true;
-      return answer;
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IOException("interrupted while calling etcd " + path, e);
-    } catch (IOException e) {
-      failover();
-      throw e;
     } finally {
       calls.onCall(System.nanoTime() - start, ok);
     }
   }
 
-  private HttpResponse<byte[]> send(String path, byte[] body, boolean authorized)
+  private JsonNode callOnce(URI endpoint, String path, byte[] bytes, Duration within)
+      throws IOException, InterruptedException {
+    HttpResponse<byte[]> response = send(endpoint, path, bytes, true, within);
+    if (response.statusCode() == 401 && credentials != null) {
+      token = null; // expired or revoked (etcd's simple tokens live --auth-token-ttl): once more
+      response = send(endpoint, path, bytes, true, within);
+    }
+    JsonNode answer = JSON.readTree(response.body());
+    if (response.statusCode() != 200) {
+      throw new IOException(
+          "etcd " + path + ": HTTP " + response.statusCode() + " " + answer.path("error").asText());
+    }
+    return answer;
+  }
+
+  private HttpResponse<byte[]> send(
+      URI endpoint, String path, byte[] body, boolean authorized, Duration within)
       throws IOException, InterruptedException {
     HttpRequest.Builder request =
-        HttpRequest.newBuilder(endpoint().resolve(path))
-            .timeout(timeout)
+        HttpRequest.newBuilder(endpoint.resolve(path))
+            .timeout(within.isNegative() || within.isZero() ? Duration.ofMillis(1) : within)
             .POST(HttpRequest.BodyPublishers.ofByteArray(body))
             .header("content-type", "application/json");
     if (authorized) {
@@ -320,7 +377,8 @@ final class EtcdClient implements AutoCloseable {
               JSON.createObjectNode()
                   .put("name", credentials.user())
                   .put("password", credentials.password()));
-      HttpResponse<byte[]> response = send("/v3/auth/authenticate", body, false);
+      HttpResponse<byte[]> response =
+          send(endpoint(), "/v3/auth/authenticate", body, false, timeout);
       JsonNode answer = JSON.readTree(response.body());
       t = answer.path("token").asText("");
       if (response.statusCode() != 200 || t.isEmpty()) {
@@ -338,8 +396,9 @@ final class EtcdClient implements AutoCloseable {
     request.header("authorization", t);
   }
 
-  private void failover() {
-    current = (current + 1) % endpoints.size();
+  /** Moves on from endpoint {@code failed}, unless another call already has. */
+  private void failover(int failed) {
+    current.compareAndSet(failed, (failed + 1) % endpoints.size());
   }
 
   private static ObjectNode putRequest(String key, byte[] value, long lease) {

@@ -2,10 +2,14 @@
  * One rollout per fleet (ARCHITECTURE.md decision 8), in plain Java (no Netty). {@link
  * io.canaryproxy.coordination.RolloutFeed} turns each metrics interval into the judge's input. With
  * {@code rollout.coordination.store: file} that input goes straight to the rollout controller and
- * the state file; with {@code etcd}, {@link io.canaryproxy.coordination.FleetCoordinator} publishes
- * it to etcd, elects a leader that judges the sum of every replica's intervals, keeps the state
- * there ({@code EtcdRolloutStore}, compare-and-set on a revision) and makes every replica follow it
- * through a watch. {@code EtcdClient} speaks etcd's v3 HTTP/JSON gateway (with etcd authentication
- * when {@code username} is set). Start reading at {@code FleetCoordinator}.
+ * the state file; otherwise {@link io.canaryproxy.coordination.FleetCoordinator} publishes it to a
+ * {@code FleetStore}, elects a leader that judges the sum of every replica's intervals ({@code
+ * FleetLedger}), keeps the state there ({@code FleetRolloutStore}, compare-and-set on a revision)
+ * and makes every replica follow it through a watch; {@code Staleness} says when the store is out
+ * of reach and applies the fail-safe. {@code EtcdFleetStore} keeps the fleet in etcd through {@code
+ * EtcdClient} (etcd's v3 HTTP/JSON gateway, with authentication when {@code username} is set and
+ * TLS from {@code EtcdTls}); {@code KubernetesFleetStore} keeps it in a Lease and ConfigMaps
+ * through fabric8's client; {@code FleetStores} picks one. Start reading at {@code
+ * FleetCoordinator}, then {@code FleetStore}.
  */
 package io.canaryproxy.coordination;

@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.stream.Collectors;
+import javax.net.ssl.SSLContext;
 
 /**
  * A single-node etcd (the binary on the PATH, e.g. from the Debian package {@code etcd-server}) on
@@ -32,6 +33,7 @@ public final class LocalEtcd implements AutoCloseable {
   private final int peerPort;
   private String initialCluster;
   private List<String> flags = List.of();
+  private SSLContext tls;
   private Process process;
 
   private LocalEtcd(Path etcd, Path dir, String name, String suffix) throws IOException {
@@ -75,6 +77,20 @@ public final class LocalEtcd implements AutoCloseable {
   }
 
   /**
+   * As {@link #start(Path, Path, List)} for an etcd serving TLS on its client port ({@code flags}
+   * give {@code --cert-file} and {@code --key-file}, maybe {@code --client-cert-auth}): its
+   * endpoint is {@code https://}, and {@code clientTls} is how this class checks that it answers.
+   */
+  public static LocalEtcd startTls(Path etcd, Path dir, List<String> flags, SSLContext clientTls)
+      throws IOException, InterruptedException {
+    LocalEtcd server = new LocalEtcd(etcd, dir, "canary-proxy-local", "");
+    server.flags = List.copyOf(flags);
+    server.tls = clientTls;
+    server.restart();
+    return server;
+  }
+
+  /**
    * Starts a cluster of {@code members} etcd members ({@code m0}, {@code m1}...), each with its
    * data and log ({@code etcd-mN.log}) under {@code dir}, and waits until every one answers healthy
    * (which needs a quorum).
@@ -97,9 +113,9 @@ public final class LocalEtcd implements AutoCloseable {
     return List.copyOf(cluster);
   }
 
-  /** The client URL, {@code http://127.0.0.1:PORT}. */
+  /** The client URL, {@code http://127.0.0.1:PORT} ({@code https://} with TLS). */
   public URI endpoint() {
-    return URI.create("http://127.0.0.1:" + clientPort);
+    return URI.create((tls == null ? "http" : "https") + "://127.0.0.1:" + clientPort);
   }
 
   /** Its log file. */
@@ -151,7 +167,11 @@ public final class LocalEtcd implements AutoCloseable {
   }
 
   private void awaitHealthy() throws IOException, InterruptedException {
-    HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
+    HttpClient.Builder client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1));
+    if (tls != null) {
+      client.sslContext(tls);
+    }
+    HttpClient http = client.build();
     HttpRequest health =
         HttpRequest.newBuilder(endpoint().resolve("/health"))
             .timeout(Duration.ofSeconds(2))

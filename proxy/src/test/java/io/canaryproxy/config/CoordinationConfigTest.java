@@ -62,7 +62,7 @@ class CoordinationConfigTest {
     return Stream.of(
         arguments(
             "{store: zookeeper}",
-            "rollout.coordination.store: \"zookeeper\" (expected: file | etcd)"),
+            "rollout.coordination.store: \"zookeeper\" (expected: file | etcd | kubernetes)"),
         arguments(
             "{store: etcd}",
             "rollout.coordination.endpoints: missing (expected: a list of etcd client URLs with"
@@ -93,7 +93,37 @@ class CoordinationConfigTest {
         arguments(
             "{lease: 10s}",
             "rollout.coordination.lease: unknown key (expected: one of store, endpoints, prefix,"
-                + " replicaId, leaseTtl, staleAfter, failSafe, username, passwordFile)"),
+                + " replicaId, leaseTtl, staleAfter, failSafe, username, passwordFile, tls,"
+                + " namespace, kubeconfig, name)"),
+        arguments(
+            "{store: etcd, endpoints: [\"http://127.0.0.1:2379\"], tls: {caFile: /etc/ca.pem}}",
+            "rollout.coordination.tls: set (expected: only https:// endpoints with tls)"),
+        arguments(
+            "{store: etcd, endpoints: [\"https://127.0.0.1:2379\"], tls: {certFile: /c.pem}}",
+            "rollout.coordination.tls.keyFile: missing (expected: certFile and keyFile together,"
+                + " for a client certificate)"),
+        arguments(
+            "{store: etcd, endpoints: [\"https://127.0.0.1:2379\"], tls: {serverName: \"a b\"}}",
+            "rollout.coordination.tls.serverName: \"a b\" (expected: a host name such as"
+                + " api.internal)"),
+        arguments(
+            "{store: etcd, endpoints: [\"https://127.0.0.1:2379\"], tls: {enabled: true}}",
+            "rollout.coordination.tls.enabled: unknown key (expected: one of caFile, certFile,"
+                + " keyFile, serverName, insecureSkipVerify)"),
+        arguments(
+            "{store: etcd, endpoints: [\"http://127.0.0.1:2379\"], namespace: canary}",
+            "rollout.coordination.namespace: set (expected: only with store: kubernetes)"),
+        arguments(
+            "{store: kubernetes, endpoints: [\"http://127.0.0.1:2379\"]}",
+            "rollout.coordination.endpoints: set (expected: only with store: etcd)"),
+        arguments(
+            "{store: kubernetes, namespace: Canary_NS}",
+            "rollout.coordination.namespace: \"Canary_NS\" (expected: a Kubernetes namespace name"
+                + " ([a-z0-9-], at most 63 chars))"),
+        arguments(
+            "{store: kubernetes, name: -lease}",
+            "rollout.coordination.name: \"-lease\" (expected: a Kubernetes object name ([a-z0-9-],"
+                + " at most 40 chars))"),
         arguments(
             "{store: etcd, endpoints: [\"http://127.0.0.1:2379\"], username: canary}",
             "rollout.coordination.passwordFile: missing (expected: a file holding the etcd"

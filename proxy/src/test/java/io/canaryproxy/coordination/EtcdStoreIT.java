@@ -46,8 +46,8 @@ class EtcdStoreIT {
 
   @Test
   void aWriterThatMissedAChangeIsRefusedUntilItFollowsIt() throws IOException {
-    EtcdRolloutStore a = store("a");
-    EtcdRolloutStore b = store("b");
+    FleetRolloutStore a = store("a");
+    FleetRolloutStore b = store("b");
     assertThat(a.load()).isEmpty();
     assertThat(b.load()).isEmpty();
 
@@ -116,10 +116,9 @@ class EtcdStoreIT {
     assertThat(client.putIfAbsent("/l/ctl/leader", bytes("b"), renewed)).isTrue();
   }
 
-  private EtcdRolloutStore store(String writer) {
-    return new EtcdRolloutStore(
-        client,
-        "/cas/ctl/state",
+  private FleetRolloutStore store(String writer) {
+    return new FleetRolloutStore(
+        new EtcdFleetStore(client, "/cas", writer, Duration.ofSeconds(3)),
         s -> new FleetDocument(s, writer, null, null),
         (revision, status) -> {});
   }

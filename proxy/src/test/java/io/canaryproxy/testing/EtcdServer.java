@@ -15,7 +15,7 @@ import java.util.Optional;
  * the calling test, saying why, when no {@code etcd} is on the PATH. {@link #kill()} and {@link
  * #restart()} keep the ports and the data, as a store outage does.
  */
-public final class EtcdServer implements AutoCloseable {
+public final class EtcdServer implements FleetStoreFixture {
   private final LocalEtcd etcd;
 
   private EtcdServer(LocalEtcd etcd) {
@@ -47,12 +47,24 @@ public final class EtcdServer implements AutoCloseable {
     return etcd.endpoint();
   }
 
+  @Override
+  public String coordination() {
+    return "store: etcd, endpoints: [\"" + endpoint() + "\"], prefix: /fleet-it";
+  }
+
+  @Override
+  public String kind() {
+    return "etcd";
+  }
+
   /** Kills etcd at once (SIGKILL), keeping its data; the port refuses connections until restart. */
+  @Override
   public void kill() throws InterruptedException {
     etcd.kill();
   }
 
   /** Starts etcd on the same ports and data and waits until it answers. */
+  @Override
   public void restart() throws IOException, InterruptedException {
     etcd.restart();
   }

@@ -10,18 +10,17 @@ import java.util.Optional;
 import java.util.function.Function;
 
 /**
- * The rollout state in etcd, under {@code PREFIX/ctl/state}, as a {@link FleetDocument}. Every
- * write is a compare-and-set on the modification revision this replica last saw, so a replica that
- * missed a change (a stale leader after a pause, two operators at once) cannot overwrite it. The
- * revision is guarded by the controller's lock: the controller calls {@link #load()} and {@link
- * #save} under it, and {@link FleetCoordinator} takes it before {@link #follow}.
+ * The rollout state in the fleet store, as a {@link FleetDocument}. Every write is a
+ * compare-and-set on the revision this replica last saw, so a replica that missed a change (a stale
+ * leader after a pause, two operators at once) cannot overwrite it. The revision is guarded by the
+ * controller's lock: the controller calls {@link #load()} and {@link #save} under it, and {@link
+ * FleetCoordinator} takes it before {@link #follow}.
  */
-final class EtcdRolloutStore implements RolloutStore {
+final class FleetRolloutStore implements RolloutStore {
   static final ObjectMapper JSON =
       new ObjectMapper().disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
 
-  private final EtcdClient etcd;
-  private final String key;
+  private final FleetStore store;
   private final Function<RolloutStatus, FleetDocument> document;
   private final Applied saved;
   private volatile long revision;
@@ -32,10 +31,9 @@ final class EtcdRolloutStore implements RolloutStore {
    *     saw of the fleet)
    * @param saved told of every state this replica stored, with its new revision
    */
-  EtcdRolloutStore(
-      EtcdClient etcd, String key, Function<RolloutStatus, FleetDocument> document, Applied saved) {
-    this.etcd = etcd;
-    this.key = key;
+  FleetRolloutStore(
+      FleetStore store, Function<RolloutStatus, FleetDocument> document, Applied saved) {
+    this.store = store;
     this.document = document;
     this.saved = saved;
   }
@@ -62,20 +60,19 @@ final class EtcdRolloutStore implements RolloutStore {
 
   /** Reads the stored document and takes its revision as the one to follow. */
   Optional<FleetDocument> read() throws IOException {
-    EtcdClient.Range r = etcd.get(key);
-    if (r.kvs().isEmpty()) {
+    FleetStore.Versioned v = store.readState();
+    if (v == null) {
       revision = 0;
       return Optional.empty();
     }
-    EtcdClient.Kv kv = r.kvs().get(0);
-    revision = kv.modRevision();
-    return Optional.of(decode(kv.value()));
+    revision = v.revision();
+    return Optional.of(decode(v.value()));
   }
 
   @Override
   public void save(RolloutStatus status) throws IOException {
     lastSaveFailed = true;
-    long next = etcd.putIfRevision(key, JSON.writeValueAsBytes(document.apply(status)), revision);
+    long next = store.compareAndSetState(JSON.writeValueAsBytes(document.apply(status)), revision);
     if (next < 0) {
       throw new ConflictException(
           "rollout state at " + describe() + " changed since revision " + revision + "; not saved");
@@ -108,7 +105,7 @@ final class EtcdRolloutStore implements RolloutStore {
 
   @Override
   public String describe() {
-    return etcd.endpoint() + " key " + key;
+    return store.describe();
   }
 
   static FleetDocument decode(byte[] value) throws IOException {
