@@ -140,7 +140,6 @@ abstract class FleetScenarios {
         .hasSize(1);
 
     int canaryAtRollback = canary.received().size();
-    long[] canaryResponses = loads.stream().mapToLong(ClientLoad::canaryResponses).toArray();
     long[] completed = loads.stream().mapToLong(ClientLoad::completed).toArray();
     await()
         .atMost(Duration.ofSeconds(30))
@@ -154,8 +153,13 @@ abstract class FleetScenarios {
               return true;
             });
     assertThat(canary.received()).hasSize(canaryAtRollback);
-    assertThat(loads.stream().mapToLong(ClientLoad::canaryResponses).toArray())
-        .containsExactly(canaryResponses);
+    // No request sent to a replica after it was seen rolled back was answered by the canary (one
+    // sent before may still be answered after: the canary is slow, that is why it was rolled back).
+    for (int i = 0; i < 3; i++) {
+      assertThat(loads.get(i).lastCanarySentNanos())
+          .as("replica %d: latest request the canary answered was sent before the rollback", i)
+          .isLessThanOrEqualTo(seen[i]);
+    }
   }
 
   @Test
