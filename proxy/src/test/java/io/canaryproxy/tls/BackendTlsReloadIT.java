@@ -58,6 +58,23 @@ class BackendTlsReloadIT {
     Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
   }
 
+  /** A proxy whose stable and canary backends are verified against {@code caFile}. */
+  private RunningProxy proxyTrusting(Path caFile) throws Exception {
+    String tls = "tls: {caFile: \"" + caFile + "\"}";
+    return new RunningProxy(
+        ConfigLoader.parse(
+            """
+            listen: 127.0.0.1:0
+            ioThreads: 1
+            backends:
+              stable: {endpoints: ["127.0.0.1:%d"], %s}
+              canary: {endpoints: ["127.0.0.1:%d"], %s}
+            routing:
+              override: {header: %s, trustedCidrs: [127.0.0.1/32]}
+            """
+                .formatted(stable.port(), tls, canary.port(), tls, OVERRIDE)));
+  }
+
   private static RawHttp.Response get(RawHttp http, String variant) throws Exception {
     return http.send("GET /x HTTP/1.1\r\nHost: app\r\n" + OVERRIDE + ": " + variant + "\r\n\r\n")
         .read(false);
@@ -71,20 +88,7 @@ class BackendTlsReloadIT {
     canary = tlsBackend(newCa.leaf("canary", "canary", null), "canary"); // signed by the new CA
     Path caFile = dir.resolve("ca.pem");
     Files.copy(oldCa.ca(), caFile);
-    String tls = "tls: {caFile: \"" + caFile + "\"}";
-    proxy =
-        new RunningProxy(
-            ConfigLoader.parse(
-                """
-                listen: 127.0.0.1:0
-                ioThreads: 1
-                backends:
-                  stable: {endpoints: ["127.0.0.1:%d"], %s}
-                  canary: {endpoints: ["127.0.0.1:%d"], %s}
-                routing:
-                  override: {header: %s, trustedCidrs: [127.0.0.1/32]}
-                """
-                    .formatted(stable.port(), tls, canary.port(), tls, OVERRIDE)));
+    proxy = proxyTrusting(caFile);
     try (RawHttp http = new RawHttp(proxy.port())) {
       assertThat(get(http, "stable").bodyText()).isEqualTo("stable");
       RawHttp.Response refused = get(http, "canary");
@@ -111,20 +115,7 @@ class BackendTlsReloadIT {
     canary = tlsBackend(other.leaf("canary", "canary", null), "canary");
     Path caFile = dir.resolve("ca.pem");
     Files.copy(ca.ca(), caFile);
-    String tls = "tls: {caFile: \"" + caFile + "\"}";
-    proxy =
-        new RunningProxy(
-            ConfigLoader.parse(
-                """
-                listen: 127.0.0.1:0
-                ioThreads: 1
-                backends:
-                  stable: {endpoints: ["127.0.0.1:%d"], %s}
-                  canary: {endpoints: ["127.0.0.1:%d"], %s}
-                routing:
-                  override: {header: %s, trustedCidrs: [127.0.0.1/32]}
-                """
-                    .formatted(stable.port(), tls, canary.port(), tls, OVERRIDE)));
+    proxy = proxyTrusting(caFile);
     try (RawHttp http = new RawHttp(proxy.port())) {
       replace(caFile, "not a certificate\n".getBytes(StandardCharsets.US_ASCII));
       assertThat(BackendTls.reloadChanged()).as("the unusable file is refused").isFalse();
