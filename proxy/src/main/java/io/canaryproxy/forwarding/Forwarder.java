@@ -207,7 +207,9 @@ public final class Forwarder {
       tap = fc.tapFactory.tap(head, e, loop);
       e.mirrored = tap != null;
     }
-    if (requestHasBody && requestBufferBytes > 0 && !isGrpc(head)) {
+    // A gRPC request is never buffered: its body is a stream of messages that a bidirectional call
+    // answers one by one, so holding the first ones back until the buffer fills would stall it.
+    if (requestHasBody && requestBufferBytes > 0 && !grpc.active()) {
       heldHead = head; // the backend is chosen now, the connection once the body is read
       return true;
     }
@@ -568,15 +570,5 @@ public final class Forwarder {
     public boolean mayResend() {
       return !requestHasBody && !responseStarted;
     }
-  }
-
-  /**
-   * A gRPC request ({@code content-type: application/grpc...}) is never buffered: its body is a
-   * stream of messages that a bidirectional call answers one by one, so holding the first messages
-   * back until the buffer fills would stall the call.
-   */
-  private static boolean isGrpc(RequestHead head) {
-    String type = head.headers().get(HeaderNames.CONTENT_TYPE);
-    return type != null && type.regionMatches(true, 0, "application/grpc", 0, 16);
   }
 }
