@@ -122,6 +122,7 @@ backends:
   stable: {{ endpoints: ["127.0.0.1:{ECHO_PORT}"], maxConnections: 100000 }}
   canary: {{ endpoints: ["127.0.0.1:{ECHO_PORT}"], maxConnections: 100000 }}
 routing: {{ userKey: [ {{ header: x-user-id }} ], canaryPercent: 0 }}
+limits: {{ maxClientConnections: 100000 }}
 """)
     proxy = subprocess.Popen(["java", *args.jvm.split(), "-jar", args.proxy_jar, "run", "--config", config],
                              stdout=open(os.path.join(run, "proxy.log"), "w"), stderr=subprocess.STDOUT)
