@@ -23,8 +23,8 @@ import java.util.NoSuchElementException;
  * the Netty view it replaces).
  *
  * <p>Values become strings only when something reads them, once per field. The iterator hands out
- * one reused entry whose name and value are views over the bytes, valid until the next {@code
- * next()}: whoever keeps them copies them. Event-loop only.
+ * one reused entry whose name is a view over the bytes, valid until the next {@code next()}
+ * (whoever keeps a name copies it), and whose value is that string. Event-loop only.
  */
 public final class Http1BackendResponse implements ResponseHead, Headers {
   private static final int NS = 0;
@@ -33,6 +33,7 @@ public final class Http1BackendResponse implements ResponseHead, Headers {
   private static final int VE = 3;
   private static final int LE = 4;
   private static final int SLOTS = 5;
+  private static final byte[] HTTP11_SP = {'H', 'T', 'T', 'P', '/', '1', '.', '1', ' '};
 
   private byte[] bytes = new byte[512];
   private int[] fields = new int[16 * SLOTS];
@@ -87,8 +88,16 @@ public final class Http1BackendResponse implements ResponseHead, Headers {
     addedCount = 0;
     status = h.status();
     minor = h.minorVersion();
-    reasonStart = h.reasonStart();
-    reasonEnd = h.reasonEnd();
+    int rs = h.reasonStart();
+    int re = h.reasonEnd();
+    while (rs < re && (bytes[rs] == ' ' || bytes[rs] == '\t')) {
+      rs++;
+    }
+    while (re > rs && (bytes[re - 1] == ' ' || bytes[re - 1] == '\t')) {
+      re--;
+    }
+    reasonStart = rs;
+    reasonEnd = re;
     reason = null;
     boolean close = connectionLists(HeaderNames.CLOSE);
     closes = close || (minor == 0 && !connectionLists(HeaderNames.KEEP_ALIVE));
@@ -280,9 +289,93 @@ public final class Http1BackendResponse implements ResponseHead, Headers {
     }
   }
 
-  /** Writes the reason phrase's bytes as received. */
-  void writeReason(ByteBuf out) {
+  /**
+   * Writes {@code HTTP/1.1 NNN reason} CRLF, the reason as received without surrounding whitespace
+   * (what Netty's decoder and encoder made of it on the old path).
+   */
+  void writeStatusLine(ByteBuf out) {
+    out.writeBytes(HTTP11_SP);
+    out.writeByte('0' + status / 100);
+    out.writeByte('0' + status / 10 % 10);
+    out.writeByte('0' + status % 10);
+    out.writeByte(' ');
     out.writeBytes(bytes, reasonStart, reasonEnd - reasonStart);
+    out.writeByte('\r');
+    out.writeByte('\n');
+  }
+
+  /**
+   * A response without a body (1xx, 204, 304, the answer to a HEAD) loses every {@code
+   * Transfer-Encoding} field whose whole value is {@code chunked}; the others, if any, move after
+   * the rest (removed and added again), as Netty's decoder did on the old path.
+   */
+  public void dropChunkedCoding() {
+    boolean any = false;
+    boolean others = false;
+    for (int i = 0; i < count; i++) {
+      if (!removed[i] && nameIs(i, HeaderNames.TRANSFER_ENCODING)) {
+        any = true;
+        int o = i * SLOTS;
+        others |= !equalsIgnoreCase(fields[o + VS], fields[o + VE], "chunked");
+      }
+    }
+    if (!any) {
+      return;
+    }
+    List<String> kept = others ? new ArrayList<>(2) : null;
+    for (int i = 0; i < count; i++) {
+      if (!removed[i] && nameIs(i, HeaderNames.TRANSFER_ENCODING)) {
+        int o = i * SLOTS;
+        if (kept != null && !equalsIgnoreCase(fields[o + VS], fields[o + VE], "chunked")) {
+          kept.add(value(i));
+        }
+        removed[i] = true;
+        removedCount++;
+      }
+    }
+    if (kept != null) {
+      for (String v : kept) {
+        add(HeaderNames.TRANSFER_ENCODING, v);
+      }
+    }
+  }
+
+  private boolean equalsIgnoreCase(int start, int end, String lower) {
+    if (end - start != lower.length()) {
+      return false;
+    }
+    for (int k = 0; k < lower.length(); k++) {
+      if (AsciiString.toLowerCase((char) (bytes[start + k] & 0xff)) != lower.charAt(k)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * True when a field {@code name} still in the head lists {@code token} in its comma-separated
+   * value (any case), as Netty's {@code containsValue(name, token, true)}.
+   */
+  boolean lists(AsciiString name, AsciiString token) {
+    for (int i = 0; i < count; i++) {
+      if (!removed[i] && nameIs(i, name)) {
+        int o = i * SLOTS;
+        if (listsToken(fields[o + VS], fields[o + VE], token)) {
+          return true;
+        }
+      }
+    }
+    for (int k = 0; k < addedCount; k++) {
+      if (AsciiString.contentEqualsIgnoreCase(added[2 * k], name)) {
+        CharSequence v = added[2 * k + 1];
+        for (String part : v.toString().split(",")) {
+          if (token.contentEqualsIgnoreCase(part.trim())) {
+            return true;
+          }
+        }
+      }
+    }
+    return false;
   }
 
   /** The number of bytes the head had: a size hint for writing it. */
@@ -315,7 +408,7 @@ public final class Http1BackendResponse implements ResponseHead, Headers {
   }
 
   @SuppressWarnings("deprecation")
-  private String value(int i) {
+  String value(int i) {
     String v = values[i];
     if (v == null) {
       int o = i * SLOTS;
@@ -332,26 +425,32 @@ public final class Http1BackendResponse implements ResponseHead, Headers {
         continue;
       }
       int o = i * SLOTS;
-      int s = fields[o + VS];
-      int end = fields[o + VE];
-      while (s <= end) {
-        int e = s;
-        while (e < end && bytes[e] != ',') {
-          e++;
-        }
-        int a = s;
-        int b = e;
-        while (a < b && (bytes[a] == ' ' || bytes[a] == '\t')) {
-          a++;
-        }
-        while (b > a && (bytes[b - 1] == ' ' || bytes[b - 1] == '\t')) {
-          b--;
-        }
-        if (b - a == token.length() && regionEqualsIgnoreCase(a, token)) {
-          return true;
-        }
-        s = e + 1;
+      if (listsToken(fields[o + VS], fields[o + VE], token)) {
+        return true;
       }
+    }
+    return false;
+  }
+
+  private boolean listsToken(int start, int end, AsciiString token) {
+    int s = start;
+    while (s <= end) {
+      int e = s;
+      while (e < end && bytes[e] != ',') {
+        e++;
+      }
+      int a = s;
+      int b = e;
+      while (a < b && (bytes[a] == ' ' || bytes[a] == '\t')) {
+        a++;
+      }
+      while (b > a && (bytes[b - 1] == ' ' || bytes[b - 1] == '\t')) {
+        b--;
+      }
+      if (b - a == token.length() && regionEqualsIgnoreCase(a, token)) {
+        return true;
+      }
+      s = e + 1;
     }
     return false;
   }
@@ -406,11 +505,12 @@ public final class Http1BackendResponse implements ResponseHead, Headers {
       implements Iterator<Map.Entry<CharSequence, CharSequence>>,
           Map.Entry<CharSequence, CharSequence> {
     private final Span name = new Span();
-    private final Span value = new Span();
+    private String value;
     private Http1BackendResponse h;
     private CharSequence addedName;
     private CharSequence addedValue;
     private int next;
+    private int valueIndex;
     private int nextAdded;
     private boolean busy;
 
@@ -444,7 +544,8 @@ public final class Http1BackendResponse implements ResponseHead, Headers {
       if (next < h.count) {
         int o = next * SLOTS;
         name.at(h.bytes, h.fields[o + NS], h.fields[o + NE]);
-        value.at(h.bytes, h.fields[o + VS], h.fields[o + VE]);
+        valueIndex = next;
+        value = null;
         addedName = null;
         next++;
         skipRemoved();
@@ -466,7 +567,13 @@ public final class Http1BackendResponse implements ResponseHead, Headers {
 
     @Override
     public CharSequence getValue() {
-      return addedName != null ? addedValue : value;
+      if (addedName != null) {
+        return addedValue;
+      }
+      if (value == null) {
+        value = h.value(valueIndex); // a string (cached per field): values are kept by copiers
+      }
+      return value;
     }
 
     @Override

@@ -107,7 +107,11 @@ public final class Http1ResponseDecoder extends ByteToMessageDecoder {
       return;
     }
     Http1ResponseHead h = parser.head();
-    out.add(view.reset(h, in));
+    view.reset(h, in);
+    if (h.framing() == Http1ResponseHead.Framing.NONE) {
+      view.dropChunkedCoding();
+    }
+    out.add(view);
     in.skipBytes(h.length());
     int status = h.status();
     if (status == 101) {
