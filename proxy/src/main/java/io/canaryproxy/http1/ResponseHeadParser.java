@@ -10,9 +10,9 @@ import io.netty.buffer.ByteBuf;
  * the bytes after any empty lines must start {@code HTTP/1.} (junk fails at once, not at the
  * timeout), the status line is {@code HTTP/1.x NNN [reason]} with a code in 100..599, one valid
  * {@code Content-Length} at most, no {@code Content-Length} beside {@code Transfer-Encoding}, no
- * {@code Transfer-Encoding} in HTTP/1.0, and no {@code 101} (the proxy never asks to switch
- * protocols). Stricter than Netty's response decoder, which repairs them: whitespace before a
- * field's colon and obs-fold are refused (RFC 9112 §5.1, §5.2 allow a proxy to answer 502).
+ * {@code Transfer-Encoding} in HTTP/1.0, and no {@code 101} unless the request asked to upgrade.
+ * Stricter than Netty's response decoder, which repairs them: whitespace before a field's colon and
+ * obs-fold are refused (RFC 9112 §5.1, §5.2 allow a proxy to answer 502).
  *
  * <p>Framing (RFC 9112 §6.3): 1xx, 204, 304 and the answer to a HEAD have no body; then {@code
  * chunked} as the final coding; then {@code Content-Length}; otherwise the body runs until the
@@ -26,6 +26,7 @@ public final class ResponseHeadParser {
   private final Http1ResponseHead head = new Http1ResponseHead();
   private final int[] split = new int[3];
   private boolean rejected;
+  private boolean switchAllowed;
 
   /**
    * @param maxLineBytes longest status line, in bytes, CRLF excluded
@@ -47,6 +48,15 @@ public final class ResponseHeadParser {
    * @param answersHead whether the request was a HEAD (its answer has no body)
    */
   public RequestHeadParser.Result parse(ByteBuf buf, boolean answersHead) {
+    return parse(buf, answersHead, false);
+  }
+
+  /**
+   * As {@link #parse(ByteBuf, boolean)}; {@code switchAllowed} accepts a {@code 101} (the request
+   * asked to upgrade: the connection then carries a tunnel after this head).
+   */
+  public RequestHeadParser.Result parse(ByteBuf buf, boolean answersHead, boolean switchAllowed) {
+    this.switchAllowed = switchAllowed;
     if (rejected) {
       return RequestHeadParser.Result.REJECTED;
     }
@@ -149,7 +159,7 @@ public final class ResponseHeadParser {
         return false;
       }
     }
-    return head.status != 101;
+    return head.status != 101 || switchAllowed;
   }
 
   private boolean frame(ByteBuf buf, int base, boolean answersHead) {

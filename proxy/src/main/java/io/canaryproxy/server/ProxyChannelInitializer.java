@@ -19,7 +19,6 @@ import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.haproxy.HAProxyMessageDecoder;
-import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http2.Http2MultiplexHandler;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.codec.http2.Http2StreamChannelBootstrap;
@@ -34,8 +33,8 @@ import java.util.concurrent.TimeUnit;
  */
 public final class ProxyChannelInitializer extends ChannelInitializer<Channel>
     implements BackendPipelineFactory, Multiplexing {
-  /** Largest body piece the decoders emit; bounds memory per read. */
-  private static final int MAX_CHUNK_BYTES = 64 * 1024;
+  /** Longest status or chunk-size line a backend may send (Netty's decoder default). */
+  private static final int MAX_BACKEND_LINE_BYTES = 4096;
 
   /** Backend response heads may be larger than the client request limits. */
   private static final int MAX_BACKEND_HEADER_BYTES = 64 * 1024;
@@ -163,13 +162,7 @@ public final class ProxyChannelInitializer extends ChannelInitializer<Channel>
 
   @Override
   public void assemble(ChannelPipeline p, ChannelHandler last) {
-    HttpDecoderConfig config =
-        new HttpDecoderConfig()
-            .setMaxHeaderSize(MAX_BACKEND_HEADER_BYTES)
-            .setMaxChunkSize(MAX_CHUNK_BYTES)
-            .setAllowDuplicateContentLengths(false)
-            .setUseRfc9112TransferEncoding(true);
-    p.addLast("codec", new BackendCodec(config));
+    p.addLast("codec", new BackendCodec(MAX_BACKEND_LINE_BYTES, MAX_BACKEND_HEADER_BYTES));
     // Between the codec and the pool: the exchange model in and out (a second upstream protocol is
     // a second adapter here).
     p.addLast("http1", new Http1BackendAdapter());

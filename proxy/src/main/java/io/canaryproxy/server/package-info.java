@@ -6,8 +6,10 @@
  * and backend side) is assembled. The client side decodes requests with {@link
  * io.canaryproxy.server.http1.Http1RequestDecoder} (in place, over the received bytes); the Netty
  * decoder and guard it replaced are kept in the tests as the differential test's reference. On the
- * backend side, {@code BackendCodec} reads responses strictly, never becomes a pass-through, and
- * tells the pool whether bytes arrived past a response's framing, so that they never reach another
- * user.
+ * backend side, {@code BackendCodec} reads responses strictly and in place ({@link
+ * io.canaryproxy.server.http1.Http1ResponseDecoder}; Netty's decoder with the old checks is kept in
+ * the tests as {@code ReferenceResponseDecoder}), becomes a pass-through only after a {@code 101}
+ * to an upgrade, and tells the pool whether bytes arrived past a response's framing, so that they
+ * never reach another user.
  */
 package io.canaryproxy.server;

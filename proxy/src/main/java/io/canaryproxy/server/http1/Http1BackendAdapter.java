@@ -1,38 +1,30 @@
 package io.canaryproxy.server.http1;
 
 import io.canaryproxy.http.BodyEnd;
-import io.canaryproxy.http.MalformedMessage;
 import io.canaryproxy.http.RequestHead;
-import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
-import io.netty.handler.codec.DecoderResult;
 import io.netty.handler.codec.http.DefaultHttpRequest;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
-import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
-import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpRequest;
-import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
-import io.netty.util.ReferenceCountUtil;
 
 /**
  * The HTTP/1.1 adapter of a backend connection, between its codec and the pool: what the exchange
  * writes ({@link RequestHead}, body {@code ByteBuf}s, {@link BodyEnd}) becomes HTTP/1.1 framed by
- * the proxy itself, and what the codec decodes becomes the exchange model ({@code ResponseHead},
- * body pieces, one {@code BodyEnd} per message, or a {@link MalformedMessage}). A second upstream
- * protocol is a second adapter that speaks the same messages.
+ * the proxy itself. What the codec reads already is the exchange model ({@code ResponseHead}, body
+ * pieces, one {@code BodyEnd} per message, or a {@code MalformedMessage}: see {@link
+ * Http1ResponseDecoder}) and passes through. A second upstream protocol is a second adapter that
+ * speaks the same messages.
  */
 public final class Http1BackendAdapter extends ChannelDuplexHandler {
-  private final Http1Response view = new Http1Response();
-
   @Override
   public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
     if (msg instanceof Http1Head head) {
@@ -49,35 +41,6 @@ public final class Http1BackendAdapter extends ChannelDuplexHandler {
           promise);
     } else {
       ctx.write(msg, promise);
-    }
-  }
-
-  @Override
-  public void channelRead(ChannelHandlerContext ctx, Object msg) {
-    if (!(msg instanceof HttpObject object)) {
-      ctx.fireChannelRead(msg);
-      return;
-    }
-    DecoderResult result = object.decoderResult();
-    if (!result.isSuccess()) {
-      ReferenceCountUtil.release(msg);
-      ctx.fireChannelRead(new MalformedMessage(result.cause()));
-      return;
-    }
-    if (msg instanceof HttpResponse response) {
-      ctx.fireChannelRead(view.reset(response));
-    }
-    if (msg instanceof HttpContent content) {
-      ByteBuf data = content.content();
-      if (data.isReadable()) {
-        ctx.fireChannelRead(data);
-      } else {
-        data.release();
-      }
-      if (content instanceof LastHttpContent last) {
-        HttpHeaders trailers = last.trailingHeaders();
-        ctx.fireChannelRead(BodyEnd.of(trailers.isEmpty() ? null : new NettyHeaders(trailers)));
-      }
     }
   }
 

@@ -33,6 +33,8 @@ final class Http1ResponseWriter {
 
   private final ChannelHandlerContext ctx;
   private final ProxyResponseEncoder encoder;
+  private final ProxyResponseEncoder.BackendHead backendHead =
+      new ProxyResponseEncoder.BackendHead();
   private boolean clientKeepAlive;
   private boolean clientHttp11;
   private boolean headRequest;
@@ -77,6 +79,10 @@ final class Http1ResponseWriter {
    * closes the connection after the response.
    */
   void writeHead(ResponseHead head, boolean draining) {
+    if (head instanceof Http1BackendResponse backend) {
+      writeBackendHead(backend, draining);
+      return;
+    }
     HttpResponse response = toNetty(head);
     HttpHeaders headers = response.headers();
     int code = response.status().code();
@@ -100,6 +106,34 @@ final class Http1ResponseWriter {
     response.setProtocolVersion(HttpVersion.HTTP_1_1);
     encoder.nextResponseAnswersHead(headRequest);
     ctx.write(response, ctx.voidPromise());
+  }
+
+  /**
+   * As {@link #writeHead}, for a backend's HTTP/1.1 head kept as its bytes: the same edits, made on
+   * the head, which is then written from its bytes.
+   */
+  private void writeBackendHead(Http1BackendResponse head, boolean draining) {
+    int code = head.status();
+    boolean close = !clientKeepAlive || draining;
+    boolean bodyless = headRequest || code == 204 || code == 304;
+    boolean chunked = head.lists(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+    if (!bodyless && !chunked && !head.contains(HttpHeaderNames.CONTENT_LENGTH)) {
+      if (clientHttp11) {
+        head.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+        chunked = true;
+      } else {
+        close = true;
+      }
+    }
+    if (close) {
+      head.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+    } else if (!clientHttp11) {
+      head.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
+    }
+    closeAfter = close;
+    encoder.nextResponseAnswersHead(headRequest);
+    ctx.write(backendHead.of(head, chunked), ctx.voidPromise());
+    backendHead.clear();
   }
 
   /**

@@ -42,7 +42,8 @@ public final class NettyHeaders implements Headers {
     }
     HttpHeaders out = new DefaultHttpHeaders();
     for (Map.Entry<CharSequence, CharSequence> e : h) {
-      out.add(e.getKey(), e.getValue());
+      // Copied: an adapter's iterator may hand out views it re-points at the next field.
+      out.add(e.getKey().toString(), e.getValue().toString());
     }
     return out;
   }

@@ -1,7 +1,14 @@
 package io.canaryproxy.server.http1;
 
+import io.netty.buffer.ByteBuf;
+import io.netty.handler.codec.http.DefaultHttpHeaders;
+import io.netty.handler.codec.http.DefaultHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseEncoder;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpVersion;
 
 /**
  * Netty's response encoder, told by the forwarder when the response it is about to write answers a
@@ -9,10 +16,47 @@ import io.netty.handler.codec.http.HttpResponseEncoder;
  * no chunk terminator may be written for it. Responses on a connection are written in request
  * order, one at a time, so one flag suffices. Once the connection switched protocols (a {@code 101}
  * was written) it passes every byte on as it is.
+ *
+ * <p>A backend's HTTP/1.1 head ({@link BackendHead}) is written from its own bytes ({@link
+ * Http1BackendResponse}: status line, kept field lines, added fields); the encoder only follows its
+ * status and framing to encode the body, exactly as for a head it serialised itself.
  */
 public final class ProxyResponseEncoder extends HttpResponseEncoder {
   private boolean headResponse;
   private boolean passThrough;
+
+  /** The backend head whose status line was just written: its fields follow. */
+  private Http1BackendResponse writing;
+
+  /**
+   * What the encoder sees of a backend head written from its bytes: its status, and {@code
+   * Transfer-Encoding: chunked} when the body is chunked. One per client connection, reused: the
+   * encoder is done with it when {@code write} returns (writes happen on the connection's loop).
+   */
+  static final class BackendHead extends DefaultHttpResponse {
+    private Http1BackendResponse view;
+
+    BackendHead() {
+      super(HttpVersion.HTTP_1_1, HttpResponseStatus.OK, new DefaultHttpHeaders(false));
+    }
+
+    BackendHead of(Http1BackendResponse head, boolean chunked) {
+      view = head;
+      setStatus(HttpResponseStatus.valueOf(head.status()));
+      HttpHeaders h = headers();
+      h.clear();
+      if (chunked) {
+        h.set(
+            HttpHeaderNames.TRANSFER_ENCODING,
+            io.netty.handler.codec.http.HttpHeaderValues.CHUNKED);
+      }
+      return this;
+    }
+
+    void clear() {
+      view = null;
+    }
+  }
 
   /** Marks whether the next response head written answers a HEAD request. */
   public void nextResponseAnswersHead(boolean head) {
@@ -32,5 +76,47 @@ public final class ProxyResponseEncoder extends HttpResponseEncoder {
   @Override
   protected boolean isContentAlwaysEmpty(HttpResponse msg) {
     return headResponse || super.isContentAlwaysEmpty(msg);
+  }
+
+  @Override
+  protected void encodeInitialLine(ByteBuf buf, HttpResponse response) throws Exception {
+    if (response instanceof BackendHead b) {
+      writing = b.view;
+      writing.writeStatusLine(buf);
+      return;
+    }
+    writing = null;
+    super.encodeInitialLine(buf, response);
+  }
+
+  /** As Netty's, on the backend head's fields when it is one. */
+  @Override
+  protected void sanitizeHeadersBeforeEncode(HttpResponse msg, boolean isAlwaysEmpty) {
+    if (!(msg instanceof BackendHead b)) {
+      super.sanitizeHeadersBeforeEncode(msg, isAlwaysEmpty);
+      return;
+    }
+    if (!isAlwaysEmpty) {
+      return;
+    }
+    int code = b.view.status();
+    if (code < 200 || code == 204) {
+      b.view.remove(HttpHeaderNames.CONTENT_LENGTH);
+      b.view.remove(HttpHeaderNames.TRANSFER_ENCODING);
+    } else if (code == 205) {
+      b.view.remove(HttpHeaderNames.TRANSFER_ENCODING);
+      b.view.set(HttpHeaderNames.CONTENT_LENGTH, "0");
+    }
+  }
+
+  @Override
+  protected void encodeHeaders(HttpHeaders headers, ByteBuf buf) {
+    Http1BackendResponse v = writing;
+    if (v != null) {
+      writing = null;
+      v.writeFields(buf);
+      return;
+    }
+    super.encodeHeaders(headers, buf);
   }
 }

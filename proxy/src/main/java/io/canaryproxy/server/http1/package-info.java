@@ -10,9 +10,15 @@
  * responses (chunking a body the backend delimits by closing) and {@link
  * io.canaryproxy.server.http1.ProxyResponseEncoder} writes them. On the backend side, {@link
  * io.canaryproxy.server.http1.Http1BackendAdapter} sits between the codec and the pool and frames
- * requests from the model; the backend codec writes an {@code Http1Head} from its bytes. {@link
- * io.canaryproxy.server.http1.Http1Request}, {@link io.canaryproxy.server.http1.Http1Response} and
- * {@link io.canaryproxy.server.http1.NettyHeaders} are the model over Netty's messages, without
- * copying them.
+ * requests from the model; the backend codec writes an {@code Http1Head} from its bytes and reads
+ * responses in place ({@link io.canaryproxy.server.http1.Http1ResponseDecoder}, on {@link
+ * io.canaryproxy.http1.ResponseHeadParser}) into {@link
+ * io.canaryproxy.server.http1.Http1BackendResponse}s, which the client side writes from their bytes
+ * ({@code ProxyResponseEncoder}). {@link io.canaryproxy.server.http1.Http1Request}, {@link
+ * io.canaryproxy.server.http1.Http1Response} and {@link io.canaryproxy.server.http1.NettyHeaders}
+ * are the model over Netty's messages, without copying them (heads from HTTP/2 and the proxy's
+ * own). The differential tests: {@code server.Http1ParserDifferentialTest} (requests) and {@code
+ * Http1ResponseDifferentialTest} (backend responses); the byte-for-byte ones: {@code Http1HeadTest}
+ * and {@code Http1BackendHeadTest}.
  */
 package io.canaryproxy.server.http1;
