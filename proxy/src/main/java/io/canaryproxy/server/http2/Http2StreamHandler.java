@@ -193,6 +193,12 @@ public final class Http2StreamHandler extends ChannelInboundHandlerAdapter imple
     if (read != reading) {
       reading = read;
       ctx.channel().config().setAutoRead(read);
+      if (read) {
+        // The stream channel returns the window of what was read when asked to read again, but
+        // leaves that WINDOW_UPDATE unflushed when it stopped in the middle of a read of its own
+        // (see Http2BackendAdapter#read): without this flush the client waits for window forever.
+        ctx.channel().flush();
+      }
     }
   }
 

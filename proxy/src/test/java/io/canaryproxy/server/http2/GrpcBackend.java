@@ -63,8 +63,9 @@ final class GrpcBackend implements AutoCloseable {
       method("Chat", MethodDescriptor.MethodType.BIDI_STREAMING);
 
   /**
-   * Sends {@link #FLOOD_MESSAGES} messages of {@link #FLOOD_MESSAGE_BYTES}, only while the
-   * transport takes more ({@code isReady}), as a well-behaved gRPC server does.
+   * Sends {@link #FLOOD_MESSAGES} messages of {@link #FLOOD_MESSAGE_BYTES} (or, when the request is
+   * {@code COUNT:BYTES}, that many of that size), only while the transport takes more ({@code
+   * isReady}), as a well-behaved gRPC server does.
    */
   static final MethodDescriptor<String, String> FLOOD =
       method("Flood", MethodDescriptor.MethodType.SERVER_STREAMING);
@@ -191,14 +192,17 @@ final class GrpcBackend implements AutoCloseable {
   private void flood(String request, StreamObserver<String> plain) {
     calls.incrementAndGet();
     ServerCallStreamObserver<String> out = (ServerCallStreamObserver<String>) plain;
-    String message = "x".repeat(FLOOD_MESSAGE_BYTES);
+    int colon = request.indexOf(':');
+    int messages = colon < 0 ? FLOOD_MESSAGES : Integer.parseInt(request.substring(0, colon));
+    int bytes = colon < 0 ? FLOOD_MESSAGE_BYTES : Integer.parseInt(request.substring(colon + 1));
+    String message = "x".repeat(bytes);
     out.setOnReadyHandler(
         () -> {
-          while (out.isReady() && floodSent.get() < FLOOD_MESSAGES) {
+          while (out.isReady() && floodSent.get() < messages) {
             out.onNext(message);
             floodSent.incrementAndGet();
           }
-          if (floodSent.get() < FLOOD_MESSAGES) {
+          if (floodSent.get() < messages) {
             floodBlocked.set(true);
           } else if (floodDone.compareAndSet(false, true)) {
             out.onCompleted();
