@@ -39,24 +39,6 @@ final class SlowH2Client implements AutoCloseable {
   private final EventLoopGroup group =
       new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
   private final Channel connection;
-  private Http2StreamChannel stream;
-
-  /** DATA bytes read so far. */
-  final AtomicLong bodyBytes = new AtomicLong();
-
-  /** The response head's {@code :status}, once read. */
-  final AtomicReference<String> status = new AtomicReference<>();
-
-  /** Trailers, once read. */
-  final AtomicReference<Http2Headers> trailers = new AtomicReference<>();
-
-  /** True once the stream ended (END_STREAM read). */
-  final AtomicBoolean ended = new AtomicBoolean();
-
-  /** The error code of the RST_STREAM the proxy sent, if any. */
-  final AtomicReference<Long> reset = new AtomicReference<>();
-
-  final CopyOnWriteArrayList<Http2Headers> heads = new CopyOnWriteArrayList<>();
 
   /**
    * @param windowBytes the stream and connection windows this client grants
@@ -90,21 +72,29 @@ final class SlowH2Client implements AutoCloseable {
   }
 
   /**
-   * Opens the stream and sends {@code headers} (and {@code body}, if not null), reading nothing.
+   * Opens a stream and sends {@code headers}, and {@code body} if not null; {@code endStream} false
+   * leaves the request open after them. Nothing is read.
    */
-  void send(Http2Headers headers, byte[] body) throws InterruptedException {
-    stream =
+  Stream open(Http2Headers headers, byte[] body, boolean endStream) throws InterruptedException {
+    Stream st = new Stream();
+    st.channel =
         new Http2StreamChannelBootstrap(connection)
             .option(ChannelOption.AUTO_READ, false)
-            .handler(new Reader())
+            .handler(st.new Reader())
             .open()
             .sync()
             .getNow();
-    stream.write(new DefaultHttp2HeadersFrame(headers, body == null));
+    st.channel.write(new DefaultHttp2HeadersFrame(headers, body == null && endStream));
     if (body != null) {
-      stream.write(new DefaultHttp2DataFrame(Unpooled.wrappedBuffer(body), true));
+      st.channel.write(new DefaultHttp2DataFrame(Unpooled.wrappedBuffer(body), endStream));
     }
-    stream.flush();
+    st.channel.flush();
+    return st;
+  }
+
+  /** {@link #open} of a whole request. */
+  Stream send(Http2Headers headers, byte[] body) throws InterruptedException {
+    return open(headers, body, true);
   }
 
   /** A GET of {@code path} on {@code authority}. */
@@ -116,55 +106,77 @@ final class SlowH2Client implements AutoCloseable {
         .path(path);
   }
 
-  /** Reads one frame of the stream (one read gives back the window of the frame before it). */
-  void readOne() {
-    stream.eventLoop().execute(stream::read);
-  }
-
-  /** Reads everything from now on. */
-  void readAll() {
-    stream.eventLoop().execute(() -> stream.config().setAutoRead(true));
-  }
-
-  /** True once the stream channel closed (its queued frames are then released). */
-  boolean streamClosed() {
-    return stream != null && !stream.isActive();
-  }
-
   @Override
   public void close() throws InterruptedException {
     connection.close().sync();
     group.shutdownGracefully(0, 1, java.util.concurrent.TimeUnit.SECONDS).sync();
   }
 
-  private final class Reader extends SimpleChannelInboundHandler<Http2StreamFrame> {
-    @Override
-    protected void channelRead0(ChannelHandlerContext ctx, Http2StreamFrame frame) {
-      if (frame instanceof Http2HeadersFrame h) {
-        if (status.get() == null) {
-          status.set(h.headers().status().toString());
-        } else {
-          trailers.set(h.headers());
-        }
-        heads.add(h.headers());
-        if (h.isEndStream()) {
-          ended.set(true);
-        }
-      } else if (frame instanceof Http2DataFrame d) {
-        bodyBytes.addAndGet(d.content().readableBytes());
-        if (d.isEndStream()) {
-          ended.set(true);
-        }
-      }
+  /** One stream of the connection, read only when the test says so. */
+  static final class Stream {
+    private Http2StreamChannel channel;
+
+    /** DATA bytes read so far. */
+    final AtomicLong bodyBytes = new AtomicLong();
+
+    /** The response head's {@code :status}, once read. */
+    final AtomicReference<String> status = new AtomicReference<>();
+
+    /** Trailers, once read. */
+    final AtomicReference<Http2Headers> trailers = new AtomicReference<>();
+
+    /** True once the stream ended (END_STREAM read). */
+    final AtomicBoolean ended = new AtomicBoolean();
+
+    /** The error code of the RST_STREAM the proxy sent, if any. */
+    final AtomicReference<Long> reset = new AtomicReference<>();
+
+    final CopyOnWriteArrayList<Http2Headers> heads = new CopyOnWriteArrayList<>();
+
+    /** Reads one frame of the stream (one read gives back the window of the frame before it). */
+    void readOne() {
+      channel.eventLoop().execute(channel::read);
     }
 
-    @Override
-    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-      // RST_STREAM is not flow-controlled: the multiplexer hands it over as an event, unread.
-      if (evt instanceof Http2ResetFrame r) {
-        reset.set(r.errorCode());
+    /** Reads everything from now on. */
+    void readAll() {
+      channel.eventLoop().execute(() -> channel.config().setAutoRead(true));
+    }
+
+    /** True once the stream channel closed (its queued frames are then released). */
+    boolean closed() {
+      return channel != null && !channel.isActive();
+    }
+
+    private final class Reader extends SimpleChannelInboundHandler<Http2StreamFrame> {
+      @Override
+      protected void channelRead0(ChannelHandlerContext ctx, Http2StreamFrame frame) {
+        if (frame instanceof Http2HeadersFrame h) {
+          if (status.get() == null) {
+            status.set(h.headers().status().toString());
+          } else {
+            trailers.set(h.headers());
+          }
+          heads.add(h.headers());
+          if (h.isEndStream()) {
+            ended.set(true);
+          }
+        } else if (frame instanceof Http2DataFrame d) {
+          bodyBytes.addAndGet(d.content().readableBytes());
+          if (d.isEndStream()) {
+            ended.set(true);
+          }
+        }
       }
-      ctx.fireUserEventTriggered(evt);
+
+      @Override
+      public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        // RST_STREAM is not flow-controlled: the multiplexer hands it over as an event, unread.
+        if (evt instanceof Http2ResetFrame r) {
+          reset.set(r.errorCode());
+        }
+        ctx.fireUserEventTriggered(evt);
+      }
     }
   }
 }

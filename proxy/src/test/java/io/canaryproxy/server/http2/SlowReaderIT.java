@@ -64,10 +64,10 @@ class SlowReaderIT {
     startProxy("{ endpoints: [\"" + http1.endpoint() + "\"] }", "{ response: 1s }");
 
     try (SlowH2Client client = new SlowH2Client(proxy.port(), WINDOW)) {
-      client.send(SlowH2Client.get("/big"), null);
-      client.readOne(); // the head
-      client.readOne(); // one DATA frame
-      await().atMost(Duration.ofSeconds(30)).until(() -> client.bodyBytes.get() > 0);
+      SlowH2Client.Stream stream = client.send(SlowH2Client.get("/big"), null);
+      stream.readOne(); // the head
+      stream.readOne(); // one DATA frame
+      await().atMost(Duration.ofSeconds(30)).until(() -> stream.bodyBytes.get() > 0);
 
       // Stopped: the backend is held by TCP backpressure once the proxy stops reading it. What it
       // got out is in the kernel's socket buffers (the proxy's receive buffer may grow to
@@ -82,13 +82,13 @@ class SlowReaderIT {
       await()
           .during(Duration.ofSeconds(3))
           .atMost(Duration.ofSeconds(30))
-          .until(() -> http1.written.get() < bound && client.reset.get() == null);
+          .until(() -> http1.written.get() < bound && stream.reset.get() == null);
       assertThat(http1.written.get()).isLessThan(total);
 
-      client.readAll();
-      await().atMost(Duration.ofSeconds(120)).untilTrue(client.ended);
-      assertThat(client.status.get()).isEqualTo("200");
-      assertThat(client.bodyBytes.get()).isEqualTo(total);
+      stream.readAll();
+      await().atMost(Duration.ofSeconds(120)).untilTrue(stream.ended);
+      assertThat(stream.status.get()).isEqualTo("200");
+      assertThat(stream.bodyBytes.get()).isEqualTo(total);
     }
     await().untilAsserted(() -> assertThat(proxy.done()).hasSize(1));
     assertThat(proxy.done().get(0).failure()).isNull();
@@ -102,18 +102,18 @@ class SlowReaderIT {
     startProxy("{ endpoints: [\"" + http1.endpoint() + "\"] }", "{ response: 1s, clientIdle: 3s }");
 
     try (SlowH2Client client = new SlowH2Client(proxy.port(), WINDOW)) {
-      client.send(SlowH2Client.get("/big"), null);
-      client.readOne();
+      SlowH2Client.Stream stream = client.send(SlowH2Client.get("/big"), null);
+      stream.readOne();
       await().atMost(Duration.ofSeconds(30)).until(() -> proxy.openBackendConnections() == 1);
       // Never read again: after clientIdle the proxy resets the stream and closes the backend
       // connection.
       await().atMost(Duration.ofSeconds(60)).until(() -> proxy.done().size() == 1);
       await().atMost(Duration.ofSeconds(30)).until(() -> proxy.openBackendConnections() == 0);
       assertThat(http1.written.get()).isLessThan(total);
-      await().atMost(Duration.ofSeconds(30)).until(() -> client.reset.get() != null);
-      client.readAll(); // what was sent before the reset, then the end: nothing left unreleased
-      await().atMost(Duration.ofSeconds(30)).until(client::streamClosed);
-      assertThat(client.ended).isFalse();
+      await().atMost(Duration.ofSeconds(30)).until(() -> stream.reset.get() != null);
+      stream.readAll(); // what was sent before the reset, then the end: nothing left unreleased
+      await().atMost(Duration.ofSeconds(30)).until(stream::closed);
+      assertThat(stream.ended).isFalse();
     }
   }
 
