@@ -70,6 +70,18 @@ final class GrpcBackend implements AutoCloseable {
   static final MethodDescriptor<String, String> FLOOD =
       method("Flood", MethodDescriptor.MethodType.SERVER_STREAMING);
 
+  /**
+   * Takes messages only as the test asks ({@link #sinkRequest}), as a server with manual flow
+   * control does, and answers {@code NAME:COUNT} once the client half-closed.
+   */
+  static final MethodDescriptor<String, String> SINK =
+      method("Sink", MethodDescriptor.MethodType.CLIENT_STREAMING);
+
+  /** Messages the sink took so far. */
+  final AtomicInteger sinkReceived = new AtomicInteger();
+
+  private volatile ServerCallStreamObserver<String> sinkCall;
+
   static final int FLOOD_MESSAGES = 512;
   static final int FLOOD_MESSAGE_BYTES = 16 * 1024;
 
@@ -128,6 +140,7 @@ final class GrpcBackend implements AutoCloseable {
         .addMethod(JOIN, ServerCalls.asyncClientStreamingCall(this::join))
         .addMethod(CHAT, ServerCalls.asyncBidiStreamingCall(this::chat))
         .addMethod(FLOOD, ServerCalls.asyncServerStreamingCall(this::flood))
+        .addMethod(SINK, ServerCalls.asyncClientStreamingCall(this::sink))
         .build();
   }
 
@@ -208,6 +221,38 @@ final class GrpcBackend implements AutoCloseable {
             out.onCompleted();
           }
         });
+  }
+
+  private StreamObserver<String> sink(StreamObserver<String> plain) {
+    calls.incrementAndGet();
+    ServerCallStreamObserver<String> out = (ServerCallStreamObserver<String>) plain;
+    out.disableAutoRequest();
+    sinkCall = out;
+    return new StreamObserver<>() {
+      @Override
+      public void onNext(String value) {
+        sinkReceived.incrementAndGet();
+      }
+
+      @Override
+      public void onError(Throwable t) {}
+
+      @Override
+      public void onCompleted() {
+        out.onNext(name + ":" + sinkReceived.get());
+        out.onCompleted();
+      }
+    };
+  }
+
+  /** Lets the sink take {@code n} more messages; false while no sink call has started. */
+  boolean sinkRequest(int n) {
+    ServerCallStreamObserver<String> call = sinkCall;
+    if (call == null) {
+      return false;
+    }
+    call.request(n);
+    return true;
   }
 
   @Override

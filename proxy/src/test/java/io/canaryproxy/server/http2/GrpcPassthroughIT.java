@@ -253,6 +253,69 @@ class GrpcPassthroughIT {
     assertThat(received.get()).isEqualTo(messages);
   }
 
+  /**
+   * Flow control toward the backend: a server that takes no message stops a client-streaming upload
+   * of 64 KiB messages (the proxy re-opens the client's window only as the backend takes bytes),
+   * and once it takes them all the call completes.
+   */
+  @Test
+  void aServerThatTakesNoMessageStopsTheUploadAndThenGetsEveryMessage() throws Exception {
+    startProxy(h2c(stable), h2c(canary), 0);
+    int messages = 128;
+    String message = "y".repeat(64 * 1024);
+
+    AtomicInteger sent = new AtomicInteger();
+    CompletableFuture<String> answer = new CompletableFuture<>();
+    ClientCall<String, String> call =
+        channel.newCall(
+            GrpcBackend.SINK, CallOptions.DEFAULT.withDeadlineAfter(120, TimeUnit.SECONDS));
+    call.start(
+        new ClientCall.Listener<>() {
+          @Override
+          public void onReady() {
+            while (call.isReady() && sent.get() < messages) {
+              call.sendMessage(message);
+              sent.incrementAndGet();
+            }
+            if (sent.get() == messages && sent.compareAndSet(messages, messages + 1)) {
+              call.halfClose();
+            }
+          }
+
+          @Override
+          public void onMessage(String m) {
+            answer.complete(m);
+          }
+
+          @Override
+          public void onClose(Status status, Metadata trailers) {
+            if (!status.isOk()) {
+              answer.completeExceptionally(status.asRuntimeException());
+            }
+          }
+        },
+        new Metadata());
+    call.request(1);
+
+    // The upload stops: what the client got out is what the windows on the way hold (the server's
+    // and the proxy's 64 KiB stream windows, the proxy's request buffer of a stream), not 8 MiB.
+    await().atMost(Duration.ofSeconds(30)).until(() -> stable.calls.get() == 1);
+    AtomicInteger last = new AtomicInteger(-1);
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .pollInterval(Duration.ofMillis(500))
+        .until(() -> last.getAndSet(sent.get()) == sent.get());
+    long bound = 2L << 20;
+    await()
+        .during(Duration.ofSeconds(1))
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> (long) sent.get() * message.length() < bound && !answer.isDone());
+    assertThat(stable.sinkReceived.get()).isZero();
+
+    assertThat(stable.sinkRequest(Integer.MAX_VALUE)).isTrue();
+    assertThat(answer.get(120, TimeUnit.SECONDS)).isEqualTo("stable:" + messages);
+  }
+
   @Test
   void h2OverTlsReachesAGrpcServerWithTls() throws Exception {
     TestCertificates certs = TestCertificates.create(dir.resolve("pki"));
