@@ -40,6 +40,8 @@ class PrometheusIT {
   private static final Path PROMTOOL = Path.of("/usr/bin/promtool");
   private static final Path DASHBOARD = RepoFiles.file("config/grafana/canary-proxy.json");
   private static final Path RULES = RepoFiles.file("config/prometheus/canary-proxy-rules.yml");
+  private static final Path RULE_TESTS =
+      RepoFiles.file("config/prometheus/canary-proxy-rules.test.yml");
 
   /** What Grafana puts in for {@code $__rate_interval} at a 1 s scrape interval, roughly. */
   private static final String RATE_INTERVAL = "15s";
@@ -89,6 +91,16 @@ class PrometheusIT {
     assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
     assertThat(p.exitValue()).as(output).isZero();
     assertThat(output).contains("SUCCESS");
+
+    // The rules' unit tests (gRPC errors under HTTP 200 count in the error ratio).
+    Process t =
+        new ProcessBuilder(PROMTOOL.toString(), "test", "rules", RULE_TESTS.toString())
+            .redirectErrorStream(true)
+            .start();
+    String tested = new String(t.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(t.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    assertThat(t.exitValue()).as(tested).isZero();
+    assertThat(tested).contains("SUCCESS");
   }
 
   @Test

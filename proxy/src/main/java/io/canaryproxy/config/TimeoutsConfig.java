@@ -6,10 +6,10 @@ import java.time.Duration;
  * The {@code timeouts} section.
  *
  * @param connect backend connect; default 2s (answered 504 when it expires)
- * @param response longest wait for the backend to send anything while a response is due; default
- *     30s (504)
- * @param clientIdle a client connection with no request in progress is closed after this; default
- *     60s
+ * @param response longest wait for the backend to send anything while a response is due and the
+ *     proxy reads it (not while it waits for a slow client); default 30s (504)
+ * @param clientIdle a client connection with no request in progress is closed after this, and a
+ *     client that takes no byte of a response for this long is cut off; default 60s
  * @param requestHeader a started request's headers must arrive within this; default 10s (408)
  * @param backendIdle an idle pooled backend connection is closed after this; default 60s
  * @param requestBody longest pause between two reads of a request body while the proxy is reading

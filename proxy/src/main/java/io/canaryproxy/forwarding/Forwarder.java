@@ -131,7 +131,13 @@ public final class Forwarder {
     this.requestBufferBytes = requestBufferBytes;
     this.upstream =
         new Upstream(
-            new UpstreamEvents(), fc.responseTimeoutNanos, loop, fc.pools(loop), down, logId);
+            new UpstreamEvents(),
+            fc.responseTimeoutNanos,
+            fc.clientStallNanos,
+            loop,
+            fc.pools(loop),
+            down,
+            logId);
     this.grpc = new GrpcCall(loop);
     this.countsConnection = countsConnection;
     if (countsConnection) {
@@ -564,6 +570,16 @@ public final class Forwarder {
     @Override
     public void failed(UpstreamFailure type, Throwable cause) {
       fail(type, cause);
+    }
+
+    @Override
+    public void clientStalled() {
+      Exchange e = ex;
+      log.debug("[{}] the client took no byte of the response for timeouts.clientIdle", logId);
+      e.endNanos = System.nanoTime();
+      abandonUpstream();
+      finish(e);
+      down.abort(); // the client is cut off as if it had left
     }
 
     @Override

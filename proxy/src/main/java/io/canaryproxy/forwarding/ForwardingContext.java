@@ -33,6 +33,13 @@ public final class ForwardingContext {
   final ProxyListener listener;
   final MirrorTap.Factory tapFactory;
   final long responseTimeoutNanos;
+
+  /**
+   * How long a client may take no byte of a response the proxy stopped reading for it ({@code
+   * timeouts.clientIdle}); {@code timeouts.response} does not count meanwhile.
+   */
+  final long clientStallNanos;
+
   private final BackendPipelineFactory pipelines;
 
   /** the backends given to the constructor, until {@link #initPools} hands them to the pools */
@@ -70,6 +77,7 @@ public final class ForwardingContext {
     this.tapFactory = tapFactory;
     this.pipelines = pipelines;
     this.responseTimeoutNanos = timeouts.response().toNanos();
+    this.clientStallNanos = timeouts.clientIdle().toNanos();
     this.pools =
         new PoolSet(
             "backends",

@@ -24,9 +24,12 @@ import org.slf4j.LoggerFactory;
  * The backend leg of one client connection's current exchange: picks an endpoint, leases an idle
  * connection or opens one, streams the request there, sends a bodiless idempotent request once more
  * when a reused connection dies before answering, and fails the exchange when no byte moved for
- * {@code timeouts.response} (one timer per client connection). It speaks the exchange model to the
- * backend channel, whose protocol adapter frames it. Reports to its {@link Events}, never into the
- * forwarder's state; event-loop only.
+ * {@code timeouts.response} while it was reading the backend (one timer per client connection).
+ * While it stopped reading because the client does not take the response (backpressure), that
+ * timeout does not count and starts afresh when reading resumes; a client that takes nothing for
+ * {@code timeouts.clientIdle} meanwhile is cut off instead (as nginx's {@code send_timeout}). It
+ * speaks the exchange model to the backend channel, whose protocol adapter frames it. Reports to
+ * its {@link Events}, never into the forwarder's state; event-loop only.
  */
 final class Upstream implements ConnectionListener {
   private static final Logger log = LoggerFactory.getLogger(Upstream.class);
@@ -51,12 +54,19 @@ final class Upstream implements ConnectionListener {
     /** The backend failed the exchange; {@code cause} may be {@code null}. */
     void failed(UpstreamFailure type, Throwable cause);
 
+    /**
+     * The client took no byte of the response for the client stall timeout while the backend was
+     * not read for it: the exchange ends, the client is cut off.
+     */
+    void clientStalled();
+
     /** True when the request may be sent again: it has no body and no response started. */
     boolean mayResend();
   }
 
   private final Events owner;
   private final long responseTimeoutNanos;
+  private final long clientStallNanos;
   private final Runnable responseTimeoutCheck = this::checkResponseTimeout;
   private final EventLoop loop;
   private final Object logId;
@@ -85,6 +95,11 @@ final class Upstream implements ConnectionListener {
   private ScheduledFuture<?> responseTimer;
   private long lastProgressNanos;
 
+  /** True while the backend is not read because the client does not take the response. */
+  private boolean paused;
+
+  private long pausedSinceNanos;
+
   /**
    * @param client tells whether the client can take bytes (the backend is read only then)
    * @param logId names the client connection in logs
@@ -92,12 +107,14 @@ final class Upstream implements ConnectionListener {
   Upstream(
       Events owner,
       long responseTimeoutNanos,
+      long clientStallNanos,
       EventLoop loop,
       LoopPools pools,
       Downstream client,
       Object logId) {
     this.owner = owner;
     this.responseTimeoutNanos = responseTimeoutNanos;
+    this.clientStallNanos = clientStallNanos;
     this.loop = loop;
     this.pools = pools;
     this.client = client;
@@ -181,6 +198,7 @@ final class Upstream implements ConnectionListener {
     if (c.channel().config().isAutoRead() != clientWritable) {
       c.channel().config().setAutoRead(clientWritable);
     }
+    paused(!clientWritable);
     RequestHead request = head;
     head = null;
     if (!request.headers().contains(HeaderNames.HOST)) {
@@ -252,6 +270,21 @@ final class Upstream implements ConnectionListener {
   void setAutoRead(boolean read) {
     if (backend != null) {
       backend.channel().config().setAutoRead(read);
+      paused(!read);
+    }
+  }
+
+  /** Notes whether the backend is left unread for the client; resuming restarts the timeout. */
+  private void paused(boolean p) {
+    if (p == paused) {
+      return;
+    }
+    paused = p;
+    long now = System.nanoTime();
+    if (p) {
+      pausedSinceNanos = now;
+    } else {
+      lastProgressNanos = now;
     }
   }
 
@@ -338,7 +371,22 @@ final class Upstream implements ConnectionListener {
     if (ex == null || backend == null) {
       return; // between exchanges, or still connecting: attach() arms the timer again
     }
-    long idle = System.nanoTime() - lastProgressNanos;
+    long now = System.nanoTime();
+    if (paused) {
+      // The backend waits for the client, not the reverse: only the client's stall is timed.
+      long stalled = now - pausedSinceNanos;
+      if (stalled >= clientStallNanos) {
+        owner.clientStalled();
+      } else {
+        responseTimer =
+            loop.schedule(
+                responseTimeoutCheck,
+                Math.min(responseTimeoutNanos, clientStallNanos - stalled),
+                TimeUnit.NANOSECONDS);
+      }
+      return;
+    }
+    long idle = now - lastProgressNanos;
     if (idle >= responseTimeoutNanos) {
       owner.failed(UpstreamFailure.RESPONSE_TIMEOUT, null);
     } else {
@@ -393,6 +441,7 @@ final class Upstream implements ConnectionListener {
 
   /** The exchange ended: frees its endpoint slot and forgets its head and tap. */
   void finish() {
+    paused = false;
     if (endpoint != null) {
       endpoint.requestFinished();
       endpoint = null;

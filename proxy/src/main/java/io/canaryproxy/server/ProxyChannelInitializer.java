@@ -106,7 +106,11 @@ public final class ProxyChannelInitializer extends ChannelInitializer<Channel>
             new ChannelInitializer<Http2StreamChannel>() {
               @Override
               protected void initChannel(Http2StreamChannel ch) {
-                ch.pipeline().addLast("stream", new Http2StreamHandler(forwarding, limits));
+                ch.pipeline()
+                    .addLast(
+                        "stream",
+                        new Http2StreamHandler(
+                            forwarding, limits, timeouts.requestBody().toNanos()));
               }
             }));
     p.addLast("h2connection", new Http2ClientConnectionHandler(forwarding, h2));

@@ -76,6 +76,20 @@ final class Http2BackendAdapter extends ChannelDuplexHandler {
     }
   }
 
+  /**
+   * Asks for more of the stream and flushes what the stream channel wrote for it. Netty's stream
+   * channel gives the bytes already read back to the peer (a WINDOW_UPDATE) when asked to read, but
+   * flushes that only when no read of its own is in progress: when the exchange stopped reading
+   * (its client was slow) in the middle of one, the update stayed unflushed, the backend waited for
+   * window and the exchange ended in {@code response_timeout} (a 64 KiB gRPC message through a
+   * client with a 64 KiB window did that). Flushing a stream with nothing written sends nothing.
+   */
+  @Override
+  public void read(ChannelHandlerContext ctx) {
+    ctx.read();
+    ctx.flush();
+  }
+
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
     if (responseEnded) {

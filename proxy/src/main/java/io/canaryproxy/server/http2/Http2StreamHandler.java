@@ -31,6 +31,8 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -66,9 +68,16 @@ public final class Http2StreamHandler extends ChannelInboundHandlerAdapter imple
   /** The response head, written with the first body piece, the end, or the next flush. */
   private Http2Headers pendingHead;
 
-  public Http2StreamHandler(ForwardingContext fc, LimitsConfig limits) {
+  /** {@code timeouts.requestBody}: the longest pause of a request body while the proxy reads it. */
+  private final long bodyTimeoutNanos;
+
+  private long lastBodyNanos;
+  private ScheduledFuture<?> bodyTimer;
+
+  public Http2StreamHandler(ForwardingContext fc, LimitsConfig limits, long bodyTimeoutNanos) {
     this.fc = fc;
     this.limits = limits;
+    this.bodyTimeoutNanos = bodyTimeoutNanos;
   }
 
   @Override
@@ -148,12 +157,47 @@ public final class Http2StreamHandler extends ChannelInboundHandlerAdapter imple
     forwarder.offerHead(request);
     if (frame.isEndStream()) {
       offer(Unpooled.EMPTY_BUFFER, true);
+    } else {
+      lastBodyNanos = System.nanoTime();
+      bodyTimer = ctx.executor().schedule(this::checkBody, bodyTimeoutNanos, TimeUnit.NANOSECONDS);
+    }
+  }
+
+  /**
+   * The body timer fired: a body that paused for {@code timeouts.requestBody} while the proxy was
+   * reading it is refused as HTTP/1.1's is (408, or a reset once the response started) and the
+   * stream reset; other streams are not affected. While the proxy is not reading (the backend
+   * cannot take more), the pause is the proxy's and is not counted.
+   */
+  private void checkBody() {
+    bodyTimer = null;
+    if (done || requestEnded) {
+      return;
+    }
+    long now = System.nanoTime();
+    if (!reading) {
+      lastBodyNanos = now;
+    }
+    long idle = now - lastBodyNanos;
+    if (idle >= bodyTimeoutNanos) {
+      refuse(408, "request body paused longer than timeouts.requestBody");
+    } else {
+      bodyTimer =
+          ctx.executor().schedule(this::checkBody, bodyTimeoutNanos - idle, TimeUnit.NANOSECONDS);
+    }
+  }
+
+  private void cancelBodyTimer() {
+    if (bodyTimer != null) {
+      bodyTimer.cancel(false);
+      bodyTimer = null;
     }
   }
 
   private void onData(Http2DataFrame frame) {
     ByteBuf data = frame.content();
     boolean last = frame.isEndStream();
+    lastBodyNanos = System.nanoTime();
     received += data.readableBytes();
     if (received > limits.maxBodyBytes()) {
       frame.release();
@@ -193,6 +237,13 @@ public final class Http2StreamHandler extends ChannelInboundHandlerAdapter imple
     if (read != reading) {
       reading = read;
       ctx.channel().config().setAutoRead(read);
+      if (read) {
+        lastBodyNanos = System.nanoTime(); // the pause was the proxy's
+        // The stream channel returns the window of what was read when asked to read again, but
+        // leaves that WINDOW_UPDATE unflushed when it stopped in the middle of a read of its own
+        // (see Http2BackendAdapter#read): without this flush the client waits for window forever.
+        ctx.channel().flush();
+      }
     }
   }
 
@@ -367,6 +418,7 @@ public final class Http2StreamHandler extends ChannelInboundHandlerAdapter imple
   @Override
   public void channelInactive(ChannelHandlerContext ctx) {
     done = true;
+    cancelBodyTimer();
     pendingHead = null;
     releaseWaiting();
     if (forwarder != null) {

@@ -63,11 +63,24 @@ final class GrpcBackend implements AutoCloseable {
       method("Chat", MethodDescriptor.MethodType.BIDI_STREAMING);
 
   /**
-   * Sends {@link #FLOOD_MESSAGES} messages of {@link #FLOOD_MESSAGE_BYTES}, only while the
-   * transport takes more ({@code isReady}), as a well-behaved gRPC server does.
+   * Sends {@link #FLOOD_MESSAGES} messages of {@link #FLOOD_MESSAGE_BYTES} (or, when the request is
+   * {@code COUNT:BYTES}, that many of that size), only while the transport takes more ({@code
+   * isReady}), as a well-behaved gRPC server does.
    */
   static final MethodDescriptor<String, String> FLOOD =
       method("Flood", MethodDescriptor.MethodType.SERVER_STREAMING);
+
+  /**
+   * Takes messages only as the test asks ({@link #sinkRequest}), as a server with manual flow
+   * control does, and answers {@code NAME:COUNT} once the client half-closed.
+   */
+  static final MethodDescriptor<String, String> SINK =
+      method("Sink", MethodDescriptor.MethodType.CLIENT_STREAMING);
+
+  /** Messages the sink took so far. */
+  final AtomicInteger sinkReceived = new AtomicInteger();
+
+  private volatile ServerCallStreamObserver<String> sinkCall;
 
   static final int FLOOD_MESSAGES = 512;
   static final int FLOOD_MESSAGE_BYTES = 16 * 1024;
@@ -127,6 +140,7 @@ final class GrpcBackend implements AutoCloseable {
         .addMethod(JOIN, ServerCalls.asyncClientStreamingCall(this::join))
         .addMethod(CHAT, ServerCalls.asyncBidiStreamingCall(this::chat))
         .addMethod(FLOOD, ServerCalls.asyncServerStreamingCall(this::flood))
+        .addMethod(SINK, ServerCalls.asyncClientStreamingCall(this::sink))
         .build();
   }
 
@@ -191,19 +205,54 @@ final class GrpcBackend implements AutoCloseable {
   private void flood(String request, StreamObserver<String> plain) {
     calls.incrementAndGet();
     ServerCallStreamObserver<String> out = (ServerCallStreamObserver<String>) plain;
-    String message = "x".repeat(FLOOD_MESSAGE_BYTES);
+    int colon = request.indexOf(':');
+    int messages = colon < 0 ? FLOOD_MESSAGES : Integer.parseInt(request.substring(0, colon));
+    int bytes = colon < 0 ? FLOOD_MESSAGE_BYTES : Integer.parseInt(request.substring(colon + 1));
+    String message = "x".repeat(bytes);
     out.setOnReadyHandler(
         () -> {
-          while (out.isReady() && floodSent.get() < FLOOD_MESSAGES) {
+          while (out.isReady() && floodSent.get() < messages) {
             out.onNext(message);
             floodSent.incrementAndGet();
           }
-          if (floodSent.get() < FLOOD_MESSAGES) {
+          if (floodSent.get() < messages) {
             floodBlocked.set(true);
           } else if (floodDone.compareAndSet(false, true)) {
             out.onCompleted();
           }
         });
+  }
+
+  private StreamObserver<String> sink(StreamObserver<String> plain) {
+    calls.incrementAndGet();
+    ServerCallStreamObserver<String> out = (ServerCallStreamObserver<String>) plain;
+    out.disableAutoRequest();
+    sinkCall = out;
+    return new StreamObserver<>() {
+      @Override
+      public void onNext(String value) {
+        sinkReceived.incrementAndGet();
+      }
+
+      @Override
+      public void onError(Throwable t) {}
+
+      @Override
+      public void onCompleted() {
+        out.onNext(name + ":" + sinkReceived.get());
+        out.onCompleted();
+      }
+    };
+  }
+
+  /** Lets the sink take {@code n} more messages; false while no sink call has started. */
+  boolean sinkRequest(int n) {
+    ServerCallStreamObserver<String> call = sinkCall;
+    if (call == null) {
+      return false;
+    }
+    call.request(n);
+    return true;
   }
 
   @Override

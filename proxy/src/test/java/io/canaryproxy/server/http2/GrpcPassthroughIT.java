@@ -35,6 +35,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * Real gRPC through the proxy: grpc-java clients (h2c with prior knowledge) call grpc-java servers
@@ -195,8 +197,15 @@ class GrpcPassthroughIT {
     assertThat(canary.calls.get()).isPositive();
   }
 
-  @Test
-  void aSlowReaderStopsTheServerAndThenGetsEveryMessage() throws Exception {
+  /**
+   * 16 KiB messages fit the client's 64 KiB stream window several times; 64 KiB ones (framed, 5
+   * bytes more) are just over it, so each message waits for a WINDOW_UPDATE half-way (they stopped
+   * one message short and ended in {@code response_timeout} once); 1 MiB ones are larger than every
+   * window on the way.
+   */
+  @ParameterizedTest(name = "{0} messages of {1} bytes")
+  @CsvSource({"512, 16384", "128, 65536", "24, 1048576"})
+  void aSlowReaderStopsTheServerAndThenGetsEveryMessage(int messages, int bytes) throws Exception {
     startProxy(h2c(stable), h2c(canary), 0);
 
     AtomicInteger received = new AtomicInteger();
@@ -218,30 +227,93 @@ class GrpcPassthroughIT {
         },
         new Metadata());
     call.request(1);
-    call.sendMessage("go");
+    call.sendMessage(messages + ":" + bytes);
     call.halfClose();
 
     // The client takes one message and then reads nothing: the windows fill up (the client's, the
     // proxy's toward the backend) and the server finds its transport full.
     await().atMost(Duration.ofSeconds(30)).untilTrue(stable.floodBlocked);
-    long bound = 2L << 20; // a quarter of the stream: the windows on the way hold far less
+    // What the server got out before it stopped: what the windows and buffers on the way hold (the
+    // client's 64 KiB stream window, the proxy's toward the backend, a message being written at
+    // each end) is far less than the whole stream (8 MiB, 24 MiB for the large messages).
+    long bound = Math.max(2L << 20, 4L * bytes);
     await()
         .during(Duration.ofSeconds(1))
         .atMost(Duration.ofSeconds(30))
-        .until(
-            () ->
-                !stable.floodDone.get()
-                    && (long) stable.floodSent.get() * GrpcBackend.FLOOD_MESSAGE_BYTES < bound);
+        .until(() -> !stable.floodDone.get() && (long) stable.floodSent.get() * bytes < bound);
     assertThat(received.get()).isEqualTo(1);
 
-    call.request(GrpcBackend.FLOOD_MESSAGES);
+    call.request(messages);
     Status status = closed.get(120, TimeUnit.SECONDS);
     assertThat(status.getCode())
         .as(
             "%s; client received %d, server sent %d",
             status, received.get(), stable.floodSent.get())
         .isEqualTo(Status.Code.OK);
-    assertThat(received.get()).isEqualTo(GrpcBackend.FLOOD_MESSAGES);
+    assertThat(received.get()).isEqualTo(messages);
+  }
+
+  /**
+   * Flow control toward the backend: a server that takes no message stops a client-streaming upload
+   * of 64 KiB messages (the proxy re-opens the client's window only as the backend takes bytes),
+   * and once it takes them all the call completes.
+   */
+  @Test
+  void aServerThatTakesNoMessageStopsTheUploadAndThenGetsEveryMessage() throws Exception {
+    startProxy(h2c(stable), h2c(canary), 0);
+    int messages = 128;
+    String message = "y".repeat(64 * 1024);
+
+    AtomicInteger sent = new AtomicInteger();
+    CompletableFuture<String> answer = new CompletableFuture<>();
+    ClientCall<String, String> call =
+        channel.newCall(
+            GrpcBackend.SINK, CallOptions.DEFAULT.withDeadlineAfter(120, TimeUnit.SECONDS));
+    call.start(
+        new ClientCall.Listener<>() {
+          @Override
+          public void onReady() {
+            while (call.isReady() && sent.get() < messages) {
+              call.sendMessage(message);
+              sent.incrementAndGet();
+            }
+            if (sent.get() == messages && sent.compareAndSet(messages, messages + 1)) {
+              call.halfClose();
+            }
+          }
+
+          @Override
+          public void onMessage(String m) {
+            answer.complete(m);
+          }
+
+          @Override
+          public void onClose(Status status, Metadata trailers) {
+            if (!status.isOk()) {
+              answer.completeExceptionally(status.asRuntimeException());
+            }
+          }
+        },
+        new Metadata());
+    call.request(1);
+
+    // The upload stops: what the client got out is what the windows on the way hold (the server's
+    // and the proxy's 64 KiB stream windows, the proxy's request buffer of a stream), not 8 MiB.
+    await().atMost(Duration.ofSeconds(30)).until(() -> stable.calls.get() == 1);
+    AtomicInteger last = new AtomicInteger(-1);
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .pollInterval(Duration.ofMillis(500))
+        .until(() -> last.getAndSet(sent.get()) == sent.get());
+    long bound = 2L << 20;
+    await()
+        .during(Duration.ofSeconds(1))
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> (long) sent.get() * message.length() < bound && !answer.isDone());
+    assertThat(stable.sinkReceived.get()).isZero();
+
+    assertThat(stable.sinkRequest(Integer.MAX_VALUE)).isTrue();
+    assertThat(answer.get(120, TimeUnit.SECONDS)).isEqualTo("stable:" + messages);
   }
 
   @Test
