@@ -139,6 +139,7 @@ rollout:
             "looks": len(outcomes),
             "pass": outcomes.count("PASS"), "fail": outcomes.count("FAIL"),
             "inconclusive": outcomes.count("INCONCLUSIVE"),
+            "lastReason": (max(seen.values(), key=lambda v: v["at"])["reason"][:600] if seen else None),
             "loadavgAfter": os.getloadavg()[0],
         })
     finally:
