@@ -139,6 +139,12 @@ rollout:
             "looks": len(outcomes),
             "pass": outcomes.count("PASS"), "fail": outcomes.count("FAIL"),
             "inconclusive": outcomes.count("INCONCLUSIVE"),
+            # what the proxy saw: a rate far from --rate means the load generator fell behind (or, with
+            # runs started together, another run took a port between free_port() and its bind)
+            "achievedRate": (round(sum(max(seen.values(), key=lambda v: v["at"])["evidence"][k]
+                                       for k in ("stableRequests", "canaryRequests"))
+                                   / max(time.time() - start, 1), 1) if seen else None),
+            "lastReason": (max(seen.values(), key=lambda v: v["at"])["reason"][:600] if seen else None),
             "loadavgAfter": os.getloadavg()[0],
         })
     finally:

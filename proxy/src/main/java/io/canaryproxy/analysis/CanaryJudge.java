@@ -29,10 +29,11 @@ import org.HdrHistogram.Histogram;
  *       tailTolerance}) against stable's share, and the same ten times further out (p99.9 for p99);
  *       a guard that can only FAIL;
  *   <li>errors: the canary's error rate in excess of stable's by more than the larger of {@code
- *       maxErrorIncrease} and {@code errorTolerance} × stable's rate; a guard (it reports "pass"
- *       once its always-valid upper bound is below the tolerance, but a look does not wait for
- *       that: showing a rate within one point of stable's at 99% takes at least 460 requests, too
- *       many at low traffic);
+ *       maxErrorIncrease} and {@code errorTolerance} × stable's rate; FAILs with confidence, and
+ *       keeps a look from PASSING while the observed excess is above the tolerance (it reports
+ *       "pass" once its always-valid upper bound is below the tolerance, but a look does not wait
+ *       for that: showing a rate within one point of stable's at 99% takes at least 460 requests,
+ *       too many at low traffic);
  *   <li>mirror: the mismatch rate in excess of the stable baseline's (or of 0 without one) by more
  *       than {@code maxMismatchRate}; a guard.
  * </ul>
@@ -42,12 +43,12 @@ import org.HdrHistogram.Histogram;
  * windows ({@link RecentWindows}), so the chance that a canary within all tolerances ever FAILs
  * during a step stays below 1 - {@code confidence} however many looks the step takes. A look FAILs
  * when a check FAILs on at least min(30, {@code minRequests}) requests per side; it PASSES when no
- * check FAILs, both sides have {@code minRequests} requests and the latency check PASSES (an
- * always-valid upper bound below its tolerance, so a canary beyond it reaches a PASS during a step
- * with probability at most 1 - {@code confidence}); else it is INCONCLUSIVE. During warm-up
- * (decided by the caller) the verdict is marked {@link Verdict#warmup()}, and {@link
- * Verdict#ignored()} unless the error or mismatch check failed: a cold canary is slow, not wrong.
- * Thread-safe and stateless apart from its configuration.
+ * check FAILs, both sides have {@code minRequests} requests, the canary's observed error excess is
+ * within its tolerance and the latency check PASSES (an always-valid upper bound below its
+ * tolerance, so a canary beyond it reaches a PASS during a step with probability at most 1 - {@code
+ * confidence}); else it is INCONCLUSIVE. During warm-up (decided by the caller) the verdict is
+ * marked {@link Verdict#warmup()}, and {@link Verdict#ignored()} unless the error or mismatch check
+ * failed: a cold canary is slow, not wrong. Thread-safe and stateless apart from its configuration.
  */
 public final class CanaryJudge {
   /** A FAIL needs at least this many requests per side (or {@code minRequests}, if smaller). */
@@ -331,12 +332,35 @@ public final class CanaryJudge {
               stable.requests(), comparison, canary.requests(), config.minRequests(), numbers);
       return verdict(Outcome.INCONCLUSIVE, comparison, reason, evidence, warmup, false);
     }
+    if (errorsObservedBeyond(canary, stable, errorTolerance)) {
+      String reason =
+          "undecided: errors above stable's by more than the tolerance as observed (a PASS needs"
+              + " them within it): "
+              + numbers;
+      return verdict(Outcome.INCONCLUSIVE, comparison, reason, evidence, warmup, false);
+    }
     if (latency.result() == CheckResult.PASS) {
       return verdict(
           Outcome.PASS, comparison, "within tolerance: " + numbers, evidence, warmup, false);
     }
     return verdict(
         Outcome.INCONCLUSIVE, comparison, "undecided: " + numbers, evidence, warmup, false);
+  }
+
+  /**
+   * Whether the canary's error rate exceeds stable's by more than {@code tolerance} as observed,
+   * which keeps a look from PASSING. A point condition, not a confidence bound: bounding the excess
+   * under 1 point at 99% takes at least 460 canary requests (about 4 minutes at 20 req/s with 10%
+   * on the canary), which would keep a healthy canary from advancing within {@code stepInterval} +
+   * 2 minutes; the always-valid FAIL rolls back what is beyond the tolerance with confidence.
+   */
+  private static boolean errorsObservedBeyond(
+      VariantSample canary, VariantSample stable, double tolerance) {
+    if (canary.requests() == 0) {
+      return false;
+    }
+    double ref = stable.requests() > 0 ? (double) stable.errors() / stable.requests() : 0;
+    return (double) canary.errors() / canary.requests() - ref > tolerance;
   }
 
   /**

@@ -124,6 +124,44 @@ public final class Statistics {
   }
 
   /**
+   * One-sided always-valid p-value from a half-normal mixture (the effect drawn from N(0, τ²)
+   * restricted to the tested direction): Λ₊ = 2Φ(z·√(r/(1+r)))·Λ, Λ from {@link #logMixtureRatio}.
+   * Each likelihood ratio it mixes is a supermartingale under every effect on the other side of 0,
+   * so by Ville's inequality it is valid for the one-sided null however often it is looked at; near
+   * a decision (z ≈ 3) it is about half of {@link #alwaysValidPValue}, as no mixture weight is
+   * spent on the direction that is not tested.
+   */
+  public static double oneSidedAlwaysValidPValue(double z, double r) {
+    if (!(z > 0) || !(r > 0)) {
+      return 1.0;
+    }
+    double log = logMixtureRatio(z, r) + Math.log(2 * normalCdf(z * Math.sqrt(r / (1 + r))));
+    return Math.min(1.0, Math.exp(-log));
+  }
+
+  /**
+   * The z at which {@link #oneSidedAlwaysValidPValue} reaches {@code alpha} for information ratio
+   * {@code r}, found by bisection (absolute error below 1e-9); infinite when {@code r} is not
+   * positive.
+   */
+  public static double oneSidedSequentialThreshold(double alpha, double r) {
+    if (!(r > 0)) {
+      return Double.POSITIVE_INFINITY;
+    }
+    double lo = 0;
+    double hi = sequentialThreshold(alpha, r);
+    for (int i = 0; i < 60; i++) {
+      double mid = (lo + hi) / 2;
+      if (oneSidedAlwaysValidPValue(mid, r) > alpha) {
+        lo = mid;
+      } else {
+        hi = mid;
+      }
+    }
+    return hi;
+  }
+
+  /**
    * The z at which {@link #alwaysValidPValue} reaches {@code alpha} for information ratio {@code
    * r}: sqrt(2(1+r)/r · (ln(1/α) + ln(1+r)/2)). It shrinks slowly as data accumulate; a z above it
    * is a rejection at that look.

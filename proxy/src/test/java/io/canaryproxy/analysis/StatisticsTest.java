@@ -52,4 +52,41 @@ class StatisticsTest {
         .isCloseTo(expected, within(1e-15));
     assertThat(expected).isCloseTo(0.0329, within(5e-4));
   }
+
+  @ParameterizedTest(name = "[{index}] alpha {0}, r {1}")
+  @CsvSource({"0.01, 1", "0.01, 24", "0.005, 200", "0.05, 5"})
+  void oneSidedThresholdInvertsItsPValueAndIsBelowTheTwoSidedOne(double alpha, double r) {
+    double z = Statistics.oneSidedSequentialThreshold(alpha, r);
+    assertThat(Statistics.oneSidedAlwaysValidPValue(z, r)).isCloseTo(alpha, within(alpha * 1e-6));
+    assertThat(z).isLessThan(Statistics.sequentialThreshold(alpha, r));
+    // no mixture weight on the untested side: about half the two-sided p-value near a decision
+    assertThat(Statistics.oneSidedAlwaysValidPValue(z, r) / Statistics.alwaysValidPValue(z, r))
+        .isBetween(0.5, 0.75);
+  }
+
+  /**
+   * Ville's bound for the one-sided mixture: null random walks (mean 0, or worse for the tested
+   * side, mean -0.05) looked at after every one of 400 steps cross α = 0.05 in at most α of paths.
+   */
+  @ParameterizedTest(name = "[{index}] drift {0}")
+  @CsvSource({"0", "-0.05"})
+  void oneSidedAlwaysValidPValueKeepsItsBoundUnderContinuousMonitoring(double drift) {
+    java.util.Random rng = new java.util.Random(7);
+    int paths = 4000;
+    int crossed = 0;
+    double tau = 0.2;
+    for (int path = 0; path < paths; path++) {
+      double sum = 0;
+      for (int n = 1; n <= 400; n++) {
+        sum += drift + rng.nextGaussian();
+        // the mean's variance is 1/n, so z = sum/√n and r = τ²·n
+        if (Statistics.oneSidedAlwaysValidPValue(sum / Math.sqrt(n), tau * tau * n) <= 0.05) {
+          crossed++;
+          break;
+        }
+      }
+    }
+    // 5% of 4,000 is 200 (sd 14); 230 is two sd above the bound
+    assertThat(crossed).isLessThanOrEqualTo(230);
+  }
 }
