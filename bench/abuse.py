@@ -206,8 +206,7 @@ def main():
     os.makedirs(os.path.join(run, "tmp"))
     with open(os.path.join(run, "big"), "wb") as f:  # sparse: no disk used
         f.truncate(1 << 30)
-    backend_conf = fp.render("backend.conf", run, {"18001": str(P["__STABLE__"]), "18002": str(P["__CANARY__"]),
-                                                   "18003": str(P["__SHADOW__"])})
+    backend_conf = fp.render("backend.conf", run, fp.BACKEND_PORTS)
     with open(backend_conf) as f:
         conf = f.read()
     stable = P["__STABLE__"]
