@@ -217,6 +217,8 @@ def main():
     p.add_argument("--flags", required=True, help="canary-proxy JVM flags; env:NAME=VALUE sets an environment variable")
     p.add_argument("--limit-mib", type=int, required=True, help="the container limit the peak is compared with")
     p.add_argument("--scenario", action="append", choices=sorted(SCENARIOS), help="default: all")
+    p.add_argument("--max-client-connections", type=int, help="limits.maxClientConnections for the proxy (default: "
+                                                                "the proxy's, max heap / 16 KiB)")
     p.add_argument("--proxy-jar", default=os.path.join(fp.ROOT, "proxy/target/canary-proxy.jar"))
     p.add_argument("--bench-jar", default=os.path.join(fp.ROOT, "bench/target/canary-bench.jar"))
     args = p.parse_args()
@@ -258,6 +260,9 @@ def main():
                 time.sleep(0.5)
                 extra["127.0.0.1:__SHADOW__"] = f"127.0.0.1:{BLACKHOLE}"
             args.config = fp.render("footprint-sidecar.yaml", run, extra)
+            if args.max_client_connections:
+                with open(args.config, "a") as f:
+                    f.write(f"limits:\n  maxClientConnections: {args.max_client_connections}\n")
             log_path = os.path.join(run, f"proxy-{sc}.log")
             with open(log_path, "w") as log:
                 words = shlex.split(args.flags)
