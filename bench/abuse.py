@@ -6,7 +6,8 @@ reports its VmRSS before, its peak (VmHWM) against --limit-mib, whether it is st
 OutOfMemoryError lines it logged:
 
   idle      5,000 keep-alive client connections, each after one request, held 10 s: RSS, heap (after a full GC)
-            and Netty direct memory per connection
+            and Netty direct memory per connection held (past limits.maxClientConnections, 3,072 with -Xmx48m,
+            the proxy closes new connections at once: counted as closedByLimit)
   backend   500 concurrent requests to a 200 ms backend, then idle: the same figures per pooled backend connection
   inflight  1,000 requests held in flight by a 3 s backend: the same per request (client and backend
             connection included)
@@ -36,7 +37,10 @@ import footprint as fp  # noqa: E402
 P = fp.PORTS
 P.update({k: v + 200 for k, v in P.items()})  # 282xx: may run beside bench/footprint.py (RSS only, then)
 LISTEN, ADMIN = P["__LISTEN__"], P["__ADMIN__"]
-SLOW_BACKEND, BLACKHOLE = 28204, 28205
+SLOW_BACKEND, BLACKHOLE = fp.BASE + 204, fp.BASE + 205
+# backend.conf's ports: stable/canary/shadow as above, its two h2c servers beside them
+BACKEND_PORTS = {"18001": str(P["__STABLE__"]), "18002": str(P["__CANARY__"]), "18003": str(P["__SHADOW__"]),
+                 "18005": str(fp.BASE + 206), "18006": str(fp.BASE + 207)}
 
 
 def metric(name, labels=""):
@@ -44,7 +48,8 @@ def metric(name, labels=""):
         text = r.read().decode()
     total = 0.0
     for line in text.splitlines():
-        if line.startswith(name) and labels in line:
+        # the name exactly: canary_proxy_client_connections is also the start of ..._rejected_total
+        if line.startswith((name + "{", name + " ")) and labels in line:
             total += float(line.rsplit(" ", 1)[1])
     return total
 
@@ -80,25 +85,39 @@ def wait_port(port, proc, limit=30.0):
 
 
 def connect_many(n, request=True):
-    socks = []
+    """N connections, each after one request answered; returns (open ones, how many the proxy closed at once:
+    past limits.maxClientConnections it accepts and closes a connection before reading it)."""
+    socks, closed = [], 0
     for i in range(n):
         s = socket.create_connection(("127.0.0.1", LISTEN), timeout=10)
         if request:
-            s.sendall(f"GET / HTTP/1.1\r\nhost: x\r\nx-user-id: u{i}\r\n\r\n".encode())
             data = b""
-            while b"\r\n\r\n" not in data:
-                data += s.recv(4096)
+            try:
+                s.sendall(f"GET / HTTP/1.1\r\nhost: x\r\nx-user-id: u{i}\r\n\r\n".encode())
+                while b"\r\n\r\n" not in data:
+                    chunk = s.recv(4096)
+                    if not chunk:
+                        break
+                    data += chunk
+            except ConnectionError:
+                pass
+            if b"\r\n\r\n" not in data:
+                s.close()
+                closed += 1
+                continue
         socks.append(s)
-    return socks
+    return socks, closed
 
 
 def scenario_idle(args, proc, out):
     before = footprint(proc.pid)
-    socks = connect_many(5000)
+    socks, closed = connect_many(5000)
     time.sleep(10)
     after = footprint(proc.pid)
-    out.update(connections=len(socks), before=before, after=after, perConnection=per_unit(before, after, 5000),
-               clientConnectionsGauge=metric("canary_proxy_client_connections"))
+    out.update(connections=len(socks), closedByLimit=closed, before=before, after=after,
+               perConnection=per_unit(before, after, max(len(socks), 1)),
+               clientConnectionsGauge=metric("canary_proxy_client_connections"),
+               rejectedTotal=metric("canary_proxy_client_connections_rejected_total"))
     for s in socks:
         s.close()
 
@@ -198,6 +217,8 @@ def main():
     p.add_argument("--flags", required=True, help="canary-proxy JVM flags; env:NAME=VALUE sets an environment variable")
     p.add_argument("--limit-mib", type=int, required=True, help="the container limit the peak is compared with")
     p.add_argument("--scenario", action="append", choices=sorted(SCENARIOS), help="default: all")
+    p.add_argument("--max-client-connections", type=int, help="limits.maxClientConnections for the proxy (default: "
+                                                                "the proxy's, max heap / 16 KiB)")
     p.add_argument("--proxy-jar", default=os.path.join(fp.ROOT, "proxy/target/canary-proxy.jar"))
     p.add_argument("--bench-jar", default=os.path.join(fp.ROOT, "bench/target/canary-bench.jar"))
     args = p.parse_args()
@@ -206,8 +227,7 @@ def main():
     os.makedirs(os.path.join(run, "tmp"))
     with open(os.path.join(run, "big"), "wb") as f:  # sparse: no disk used
         f.truncate(1 << 30)
-    backend_conf = fp.render("backend.conf", run, {"18001": str(P["__STABLE__"]), "18002": str(P["__CANARY__"]),
-                                                   "18003": str(P["__SHADOW__"])})
+    backend_conf = fp.render("backend.conf", run, BACKEND_PORTS)
     with open(backend_conf) as f:
         conf = f.read()
     stable = P["__STABLE__"]
@@ -240,6 +260,9 @@ def main():
                 time.sleep(0.5)
                 extra["127.0.0.1:__SHADOW__"] = f"127.0.0.1:{BLACKHOLE}"
             args.config = fp.render("footprint-sidecar.yaml", run, extra)
+            if args.max_client_connections:
+                with open(args.config, "a") as f:
+                    f.write(f"limits:\n  maxClientConnections: {args.max_client_connections}\n")
             log_path = os.path.join(run, f"proxy-{sc}.log")
             with open(log_path, "w") as log:
                 words = shlex.split(args.flags)

@@ -3,7 +3,7 @@
 
 For each variant (a name and its JVM flags) and each round, variants alternating A B A B:
   1. start the proxy with the sidecar job (bench/peers/footprint-sidecar.yaml: one event loop, 10% mirror,
-     a rollout running) in front of nginx backends (bench/peers/backend.conf, ports moved to 28001-28003);
+     a rollout running) in front of nginx backends (bench/peers/backend.conf, ports moved to 28001-28006, or FOOTPRINT_PORT_BASE+1..+6);
   2. start-up: process start (fork) to the first 200 from /readyz, polled every 5 ms;
   3. idle: VmRSS 3 s after ready (and the thread names, to threads-VARIANT-ROUND.txt);
   4. load: canary-bench --rate RATE for WARMUP (not measured), then for DURATION; during the latter VmRSS sampled
@@ -33,7 +33,13 @@ import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-PORTS = {"__STABLE__": 28001, "__CANARY__": 28002, "__SHADOW__": 28003, "__LISTEN__": 28090, "__ADMIN__": 28091}
+# FOOTPRINT_PORT_BASE moves every port (backends BASE+1..BASE+6, proxy BASE+90, admin BASE+91), so that two runs
+# (or footprint.py and abuse.py) can share a machine
+BASE = int(os.environ.get("FOOTPRINT_PORT_BASE", "28000"))
+PORTS = {"__STABLE__": BASE + 1, "__CANARY__": BASE + 2, "__SHADOW__": BASE + 3, "__LISTEN__": BASE + 90,
+         "__ADMIN__": BASE + 91}
+# backend.conf's ports (compare.sh's) and where they move to
+BACKEND_PORTS = {str(18000 + i): str(BASE + i) for i in range(1, 7)}
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
@@ -227,11 +233,11 @@ def main():
     args.out = args.out or run
     os.makedirs(args.out, exist_ok=True)
     os.makedirs(os.path.join(run, "tmp"), exist_ok=True)
-    backend_conf = render("backend.conf", run, {"18001": "28001", "18002": "28002", "18003": "28003"})
+    backend_conf = render("backend.conf", run, BACKEND_PORTS)
     backend = subprocess.Popen(["nginx", "-e", os.path.join(run, "backend.err"), "-p", run, "-c", backend_conf])
     rows = []
     try:
-        for port in (28001, 28002, 28003):
+        for port in (PORTS["__STABLE__"], PORTS["__CANARY__"], PORTS["__SHADOW__"]):
             wait_ready(f"http://127.0.0.1:{port}/", backend)
         for rnd in range(1, args.rounds + 1):
             order = variants if rnd % 2 else list(reversed(variants))

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # AppCDS training run of the container image (see the Dockerfile). Usage:
 #
-#   docker/cds-train.sh java -XX:ArchiveClassesAtExit=ARCHIVE -jar JAR run --config docker/cds-training.yaml
+#   docker/cds-train.sh java -XX:DumpLoadedClassList=LIST -jar JAR run --config docker/cds-training.yaml
 #
+# (the Dockerfile then dumps a static archive of LIST; -XX:ArchiveClassesAtExit=ARCHIVE works too, for a dynamic one)
 # Starts the demo's backends (`JAR demo --load 0`, in a JVM of its own that writes no archive), runs the given
-# command (the proxy that writes the archive as it exits), waits for its /readyz, sends it 400 requests (users,
+# command (the proxy, which writes the class list or the archive as it exits), waits for its /readyz, sends it 400 requests (users,
 # cookies, a rule, the override header; 10% mirrored) and the admin requests a probe and a scrape make, waits for
-# two analysis intervals, then stops it with SIGTERM (it drains and exits, writing the archive) and stops the demo.
+# two analysis intervals, then stops it with SIGTERM (it drains and exits, writing the list or archive) and stops the demo.
 # Needs only bash and the JRE: requests go through bash's /dev/tcp. Bounded: every wait stops after 40 s; the whole run
 # took 90 s on a busy 2-core machine (load average 16; where that time went was not measured).
 set -euo pipefail

@@ -3,6 +3,7 @@ package io.canaryproxy;
 import io.canaryproxy.config.ConfigException;
 import io.canaryproxy.config.ConfigLoader;
 import io.canaryproxy.config.ProxyConfig;
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -30,7 +31,39 @@ public final class Main implements Callable<Integer> {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   public static void main(String[] args) {
+    // `run --config FILE`, what every container runs, skips picocli: its ~180 classes (and the
+    // reflection over these annotations) cost start-up CPU and RSS in every sidecar (issue 20).
+    // Anything else (help, version, validate, demo, another spelling) goes through picocli.
+    Path config = DirectRun.configOf(args);
+    if (config != null) {
+      int status;
+      try {
+        status = run(config, new PrintWriter(System.err, true));
+      } catch (Exception e) { // as picocli does: the stack trace and status 1
+        e.printStackTrace();
+        status = 1;
+      }
+      System.exit(status);
+    }
     System.exit(new CommandLine(new Main()).execute(args));
+  }
+
+  /** {@code run --config FILE}: runs the proxy until signalled; returns the exit status. */
+  static int run(Path config, PrintWriter err) throws IOException, InterruptedException {
+    ProxyConfig c = load(config, err);
+    if (c == null) {
+      return INVALID_CONFIG;
+    }
+    CanaryProxy proxy = create(c, err);
+    if (proxy == null) {
+      return INVALID_CONFIG;
+    }
+    if (!start(proxy, err, f -> "change " + f.what() + " in " + config)) {
+      return LISTEN_FAILED;
+    }
+    proxy.watchConfig(config);
+    Signals.onHangup(proxy::checkConfig);
+    return runUntilSignalled(proxy, c, () -> {});
   }
 
   @Override
@@ -146,20 +179,7 @@ public final class Main implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-      ProxyConfig c = load(config, spec.commandLine().getErr());
-      if (c == null) {
-        return INVALID_CONFIG;
-      }
-      CanaryProxy proxy = create(c, spec.commandLine().getErr());
-      if (proxy == null) {
-        return INVALID_CONFIG;
-      }
-      if (!start(proxy, spec.commandLine().getErr(), f -> "change " + f.what() + " in " + config)) {
-        return LISTEN_FAILED;
-      }
-      proxy.watchConfig(config);
-      Signals.onHangup(proxy::checkConfig);
-      return runUntilSignalled(proxy, c, () -> {});
+      return Main.run(config, spec.commandLine().getErr());
     }
   }
 

@@ -72,7 +72,7 @@ class DockerfileTest {
   }
 
   /**
-   * The AppCDS archive that the entrypoint maps is written by a training run of the same jar, in
+   * The AppCDS archive that the entrypoint maps is dumped from a training run of the same jar, in
    * the final stage (an archive is only valid for the JVM that wrote it), after the jar is copied
    * (it records the jar's size and time).
    */
@@ -93,11 +93,23 @@ class DockerfileTest {
       if (in.stage() == last && in.keyword().equals("COPY") && in.args().endsWith(" " + jar)) {
         copy = i;
       }
+      // the training run lists the classes it loads; a static dump of that list writes the archive
       if (in.stage() == last
           && in.keyword().equals("RUN")
-          && in.args().contains("-XX:ArchiveClassesAtExit=" + archive + " ")
+          && in.args().contains("-XX:DumpLoadedClassList=")
           && in.args().contains("-jar " + jar + " ")) {
         training = i;
+        String list = in.args().split("-XX:DumpLoadedClassList=", 2)[1].split(" ", 2)[0];
+        assertThat(in.args())
+            .as("the static dump of the training run's class list")
+            .contains(
+                "java -Xshare:dump -XX:SharedClassListFile="
+                    + list
+                    + " -XX:SharedArchiveFile="
+                    + archive
+                    + " -cp "
+                    + jar
+                    + " ");
         assertThat(in.args())
             .as("the build fails without an archive")
             .contains("test -s " + archive);
