@@ -100,7 +100,7 @@ class VerdictTrailTest {
         .asString()
         .isEqualTo(
             "verdict FAIL         worse beyond tolerance (latency, tail, errors): latency 1.99x"
-                + " [1.95, 2.03] (max 1.20x), shift +9.91 ms [+9.56, +10.25] (min 1.00 ms),"
+                + " [1.95, 2.03] (max 1.20x), shift +9.91 ms [+9.56, +10.22] (min 1.00 ms),"
                 + " p=2.5e-231: FAIL; tail 70.00% of canary above 18.9 ms vs 1.00% of stable above"
                 + " its p99 12.6 ms, 48.00% above 20.1 ms vs 0.10% above p99.9 13.4 ms,"
                 + " p=2.0e-196: FAIL; errors 10.00% vs stable 0.00% (max +1.00"
