@@ -52,7 +52,8 @@ final class Http2BackendHeads {
           || name.contentEquals(CONTENT_LENGTH)) {
         continue;
       }
-      out.add(name, field.getValue());
+      // a copy: an HTTP/1.1 head's iterator hands out views that the next field re-points
+      out.add(name, field.getValue().toString());
     }
     long length = head.bodyLength();
     if (length >= 0) {

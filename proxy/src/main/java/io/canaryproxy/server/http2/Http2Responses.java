@@ -39,7 +39,8 @@ final class Http2Responses {
       if (name.isEmpty() || name.charAt(0) == ':' || isConnectionSpecific(name)) {
         continue;
       }
-      out.add(name, field.getValue());
+      // a copy: an HTTP/1.1 head's iterator hands out views that the next field re-points
+      out.add(name, field.getValue().toString());
     }
   }
 
