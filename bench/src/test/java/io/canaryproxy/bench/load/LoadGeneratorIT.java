@@ -54,8 +54,14 @@ class LoadGeneratorIT {
                   null,
                   null)
               .run();
-      assertThat(BenchResult.ms(r.corrected(), 99)).isGreaterThanOrEqualTo(500.0);
-      assertThat(BenchResult.ms(r.uncorrected(), 99)).isLessThan(200.0);
+      double corrected = BenchResult.ms(r.corrected(), 99);
+      assertThat(corrected).isGreaterThanOrEqualTo(500.0);
+      // The 8 requests caught in the stall are 0.3% of the run, so the uncorrected p99 misses it.
+      // Measured against
+      // the corrected p99 rather than a fixed 200 ms, which a starved machine's own delays exceeded
+      // (588 ms seen at
+      // load 16, corrected p99 then being still further out).
+      assertThat(BenchResult.ms(r.uncorrected(), 99)).isLessThan(corrected / 2);
       // The requests queued behind the stall are still sent: the generator does not omit them.
       assertThat(r.requests()).isEqualTo(2400);
     }
@@ -81,6 +87,7 @@ class LoadGeneratorIT {
   void theIntervalLogHoldsEveryRequest() throws Exception {
     Path hlog = dir.resolve("run.hlog");
     try (StubBackend backend = StubBackend.builder().latency(Duration.ofMillis(2)).start()) {
+      long started = System.nanoTime();
       BenchResult r =
           new LoadGenerator(
                   spec(backend)
@@ -91,6 +98,7 @@ class LoadGeneratorIT {
                   null,
                   hlog)
               .run();
+      long elapsedSeconds = Duration.ofNanos(System.nanoTime() - started).toSeconds();
       long total = 0;
       int intervals = 0;
       HistogramLogReader reader = new HistogramLogReader(hlog.toFile());
@@ -103,7 +111,10 @@ class LoadGeneratorIT {
       reader.close();
       assertThat(r.requests()).isEqualTo(600);
       assertThat(total).isEqualTo(r.requests());
-      assertThat(intervals).isBetween(2, 4);
+      // one interval a second: at least the measured 2 s, at most one per second the run really
+      // took (a starved
+      // machine stretches the run; a fixed upper bound of 4 failed at load 16)
+      assertThat(intervals).isBetween(2, (int) elapsedSeconds + 2);
     }
   }
 
