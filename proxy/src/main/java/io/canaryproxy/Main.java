@@ -39,8 +39,8 @@ public final class Main implements Callable<Integer> {
       int status;
       try {
         status = run(config, new PrintWriter(System.err, true));
-      } catch (Exception e) { // as picocli does: the stack trace and status 1
-        e.printStackTrace();
+      } catch (Exception e) { // status 1 as picocli gives; the stack trace in the log
+        org.slf4j.LoggerFactory.getLogger(Main.class).error("run --config {} failed", config, e);
         status = 1;
       }
       System.exit(status);
