@@ -10,9 +10,12 @@ when the rollout left `progressing` and how many looks were PASS / FAIL / INCONC
   python3 bench/judge_live.py --rate 20 --advance --duration 5m                           # healthy, 20 req/s
 
 It stops at a rollback (or, with --advance, at the first step advance), and prints one JSON line. Figures depend on
-the machine's load: quote them with the load average it prints.
+the machine's load: quote them with the load average it prints. Runs take their ports from the kernel before the
+processes bind them, so two runs at once could take each other's ports: a second run waits for the first (a lock
+file in the temporary directory) and says so.
 """
 import argparse
+import fcntl
 import json
 import os
 import socket
@@ -69,6 +72,12 @@ def main():
     p.add_argument("--label", default="")
     args = p.parse_args()
 
+    lock = open(os.path.join(tempfile.gettempdir(), "canary-judge-live.lock"), "w")
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        print("another judge_live.py run holds the lock; waiting for it to end", file=sys.stderr)
+        fcntl.flock(lock, fcntl.LOCK_EX)
     seconds = int(args.duration[:-1]) * (60 if args.duration.endswith("m") else 1)
     ps, pc, listen, admin = free_port(), free_port(), free_port(), free_port()
     work = tempfile.mkdtemp(prefix="judge-live-")
