@@ -34,7 +34,7 @@ import org.junit.jupiter.api.io.TempDir;
  * The shaded jar the build produces ({@code proxy/target/canary-proxy.jar}: the proxy module is
  * packaged before this module's tests in {@code mvnw verify}) started as the image starts it, but
  * on a JDK 25: the code is compiled for 17 and tested on 17, and the image stays on a 17 JRE (on 25
- * the sidecar took 9-16 MiB more RSS; README, "Sizing"), yet a user may run the jar on a newer
+ * the sidecar took 9-16 MiB more RSS idle; README, "Sizing"), yet a user may run the jar on a newer
  * runtime with the sidecar's options. With the sidecar manifest's {@code JAVA_TOOL_OPTIONS} and
  * environment and the Dockerfile's ENTRYPOINT options it must reach {@code /readyz} 200, proxy a
  * request, print no JVM warning (an option 25 no longer takes), and drain and exit 0 on SIGTERM.
