@@ -214,7 +214,8 @@ SCENARIOS = {"idle": scenario_idle, "backend": scenario_backend, "inflight": sce
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--flags", required=True, help="canary-proxy JVM flags; env:NAME=VALUE sets an environment variable")
+    p.add_argument("--flags", required=True, help="canary-proxy JVM flags; env:NAME=VALUE sets an environment variable, "
+                                                      "java:PATH the java binary (default: PATH's)")
     p.add_argument("--limit-mib", type=int, required=True, help="the container limit the peak is compared with")
     p.add_argument("--scenario", action="append", choices=sorted(SCENARIOS), help="default: all")
     p.add_argument("--max-client-connections", type=int, help="limits.maxClientConnections for the proxy (default: "
@@ -267,8 +268,9 @@ def main():
             with open(log_path, "w") as log:
                 words = shlex.split(args.flags)
                 env = dict(os.environ, **dict(w[4:].split("=", 1) for w in words if w.startswith("env:")))
-                jvm = [w for w in words if not w.startswith("env:")]
-                proc = subprocess.Popen(["java", *jvm, "-jar", args.proxy_jar, "run", "--config", args.config],
+                javas = [w[5:] for w in words if w.startswith("java:")]
+                jvm = [w for w in words if not w.startswith(("env:", "java:"))]
+                proc = subprocess.Popen([javas[-1] if javas else "java", *jvm, "-jar", args.proxy_jar, "run", "--config", args.config],
                                         stdout=log, stderr=subprocess.STDOUT, cwd=run, env=env)
                 out = {"scenario": sc, "limitMiB": args.limit_mib}
                 try:

@@ -5,7 +5,7 @@ For each variant (a name and its JVM flags) and each round, variants alternating
   1. start the proxy with the sidecar job (bench/peers/footprint-sidecar.yaml: one event loop, 10% mirror,
      a rollout running) in front of nginx backends (bench/peers/backend.conf, ports moved to 28001-28006, or FOOTPRINT_PORT_BASE+1..+6);
   2. start-up: process start (fork) to the first 200 from /readyz, polled every 5 ms;
-  3. idle: VmRSS 3 s after ready (and the thread names, to threads-VARIANT-ROUND.txt);
+  3. idle: VmRSS 3 s after ready, split into RssAnon and RssFile (and the thread names, to threads-VARIANT-ROUND.txt);
   4. load: canary-bench --rate RATE for WARMUP (not measured), then for DURATION; during the latter VmRSS sampled
      every 250 ms (median and max) and the proxy's user+sys CPU per 1,000 requests;
   5. saturation (unless --no-max): canary-bench --rate max --connections 64 for DURATION: req/s and CPU per 1k;
@@ -15,7 +15,9 @@ For each variant (a name and its JVM flags) and each round, variants alternating
       --variant 'default=' --variant 'sidecar=-Xmx24m -XX:+UseSerialGC'
 
 A flag written env:NAME=VALUE sets an environment variable of the proxy instead (e.g. env:MALLOC_ARENA_MAX=2), and
-config:FILE runs that variant with bench/peers/FILE instead of --config, jar:PATH with that jar instead of --proxy-jar.
+config:FILE runs that variant with bench/peers/FILE instead of --config, jar:PATH with that jar instead of --proxy-jar,
+java:PATH with that java binary instead of the one on PATH (e.g. java:/usr/lib/jvm/temurin-25-jdk-amd64/bin/java: the
+load generator keeps PATH's java).
 Prints one JSON line per run and a table of medians (with min..max) per variant. Needs nginx, java, the two jars.
 """
 import argparse
@@ -124,10 +126,12 @@ def one_run(args, run, name, flags, rnd):
         os.remove(state)
     log = open(os.path.join(run, f"proxy-{name}-{rnd}.log"), "w")
     jars = [w[4:] for w in words if w.startswith("jar:")]
-    words = [w for w in words if not w.startswith(("config:", "jar:"))]
+    javas = [w[5:] for w in words if w.startswith("java:")]
+    words = [w for w in words if not w.startswith(("config:", "jar:", "java:"))]
     env = dict(os.environ, **dict(w[4:].split("=", 1) for w in words if w.startswith("env:")))
     jar = jars[-1] if jars else args.proxy_jar
-    cmd = ["java", *[w for w in words if not w.startswith("env:")], "-jar", jar, "run", "--config", config]
+    java = javas[-1] if javas else "java"
+    cmd = [java, *[w for w in words if not w.startswith("env:")], "-jar", jar, "run", "--config", config]
     t0 = time.monotonic()
     proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, cwd=run, env=env)
     result = {"variant": name, "round": rnd, "flags": flags, "load1": os.getloadavg()[0]}
@@ -137,6 +141,9 @@ def one_run(args, run, name, flags, rnd):
         result["startupCpuMs"] = round(cpu_ticks(proc.pid) * 1000 / CLK_TCK)
         time.sleep(3)
         result["idleRssKiB"] = status_kb(proc.pid, "VmRSS")
+        # anonymous (heap, metaspace, relocated archives, malloc) and file-backed (libjvm, modules, mapped archives)
+        result["idleRssAnonKiB"] = status_kb(proc.pid, "RssAnon")
+        result["idleRssFileKiB"] = status_kb(proc.pid, "RssFile")
         tasks = os.listdir(f"/proc/{proc.pid}/task")
         result["threads"] = len(tasks)
         with open(os.path.join(args.out, f"threads-{name}-{rnd}.txt"), "w") as f:
@@ -167,7 +174,8 @@ def one_run(args, run, name, flags, rnd):
             loadCpuMsPer1k=round((c1 - c0) * 1000 / CLK_TCK / total * 1000, 1) if total else None,
         )
         if args.nmt:
-            nmt = subprocess.run(["jcmd", str(proc.pid), "VM.native_memory", "summary"], capture_output=True,
+            jcmd = os.path.join(os.path.dirname(java), "jcmd") if os.sep in java else "jcmd"  # the same JDK's
+            nmt = subprocess.run([jcmd, str(proc.pid), "VM.native_memory", "summary"], capture_output=True,
                                  text=True, timeout=30).stdout
             with open(os.path.join(args.out, f"nmt-{name}-{rnd}.txt"), "w") as f:
                 f.write(nmt)
@@ -190,7 +198,7 @@ def one_run(args, run, name, flags, rnd):
 
 
 def summarize(rows):
-    keys = ["startupMs", "startupCpuMs", "idleRssKiB", "loadRssMedianKiB", "loadRssMaxKiB", "peakRssKiB", "loadCpuMsPer1k", "maxRate",
+    keys = ["startupMs", "startupCpuMs", "idleRssKiB", "idleRssAnonKiB", "idleRssFileKiB", "loadRssMedianKiB", "loadRssMaxKiB", "peakRssKiB", "loadCpuMsPer1k", "maxRate",
             "maxCpuMsPer1k", "threads"]
     print("\nvariant | " + " | ".join(keys) + " | load1")
     for name in dict.fromkeys(r["variant"] for r in rows):

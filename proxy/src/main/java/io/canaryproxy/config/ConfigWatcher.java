@@ -28,8 +28,8 @@ import org.slf4j.LoggerFactory;
 public final class ConfigWatcher implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(ConfigWatcher.class);
 
-  /** The name of the thread that reads, parses and applies new versions. */
-  public static final String THREAD_NAME = "canary-reload";
+  /** The name of the one thread that watches, reads, parses and applies new versions. */
+  public static final String THREAD_NAME = "canary-config-watch";
 
   private final Path file;
   private final Consumer<ProxyConfig> onValid;
@@ -53,7 +53,7 @@ public final class ConfigWatcher implements AutoCloseable {
     this.file = file.toAbsolutePath();
     this.onValid = onValid;
     this.onInvalid = onInvalid;
-    this.watch = new DirectoryWatch(THREAD_NAME, "canary-config-watch", this::checkNow);
+    this.watch = new DirectoryWatch(THREAD_NAME, this::checkNow);
     this.lastHash = sha256(initialContent);
   }
 

@@ -10,45 +10,49 @@ import java.nio.file.WatchService;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.LinkedHashSet;
-import java.util.concurrent.Executors;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Runs one check on a thread of its own whenever something changes in a set of directories, and
- * every poll interval as a back-up. Files are followed through their <em>directories</em>, not
- * themselves: a Kubernetes ConfigMap or Secret volume updates by swapping a {@code ..data} symlink,
- * and a watch on the file itself sees one delete and then never fires again (kubernetes#112677).
- * The check decides for itself whether anything really changed (the config and certificate watchers
- * compare content hashes), so repeated events only cost repeated checks.
+ * Runs one check on a thread of its own whenever something changes in a set of directories, every
+ * poll interval as a back-up, and whenever {@link #check()} asks. Files are followed through their
+ * <em>directories</em>, not themselves: a Kubernetes ConfigMap or Secret volume updates by swapping
+ * a {@code ..data} symlink, and a watch on the file itself sees one delete and then never fires
+ * again (kubernetes#112677). The check decides for itself whether anything really changed (the
+ * config and certificate watchers compare content hashes), so repeated events only cost repeated
+ * checks.
+ *
+ * <p>One thread does everything: it waits for a directory event with the time left until the next
+ * poll as its timeout, then runs the check (a burst of events is one check). {@link #check()} from
+ * another thread wakes it with an interrupt, sent only while the thread is waiting, never while it
+ * reads files. A sidecar runs one of these for its config (issue 20: one thread fewer).
  */
 public final class DirectoryWatch implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(DirectoryWatch.class);
 
-  private final String watchThreadName;
+  private final String threadName;
   private final Runnable check;
-  private final ScheduledExecutorService executor;
+  private final Object lock = new Object();
   private WatchService watch;
-  private Thread watcher;
+  private Thread thread;
+
+  /** A check was asked for; guarded by {@link #lock}. */
+  private boolean requested;
+
+  /** The thread waits for an event and may be interrupted to wake it; guarded by {@link #lock}. */
+  private boolean waiting;
+
+  private volatile boolean closed;
 
   /**
-   * @param checkThreadName the thread that runs every check
-   * @param watchThreadName the thread that waits for directory events
-   * @param check what to run on a change or a poll; never run concurrently with itself
+   * @param threadName the one thread that waits for directory events and runs every check
+   * @param check what to run on a change, a poll or a {@link #check()}; never run concurrently with
+   *     itself
    */
-  public DirectoryWatch(String checkThreadName, String watchThreadName, Runnable check) {
-    this.watchThreadName = watchThreadName;
+  public DirectoryWatch(String threadName, Runnable check) {
+    this.threadName = threadName;
     this.check = check;
-    this.executor =
-        Executors.newSingleThreadScheduledExecutor(
-            r -> {
-              Thread t = new Thread(r, checkThreadName);
-              t.setDaemon(true);
-              return t;
-            });
   }
 
   /** Starts watching the directories of {@code files} and polling every {@code pollInterval}. */
@@ -63,47 +67,100 @@ public final class DirectoryWatch implements AutoCloseable {
           StandardWatchEventKinds.ENTRY_MODIFY,
           StandardWatchEventKinds.ENTRY_DELETE);
     }
-    watcher = new Thread(this::watchLoop, watchThreadName);
-    watcher.setDaemon(true);
-    watcher.start();
-    long ms = pollInterval.toMillis();
-    executor.scheduleWithFixedDelay(check, ms, ms, TimeUnit.MILLISECONDS);
+    long pollNanos = pollInterval.toNanos();
+    Thread t = new Thread(() -> loop(watch, pollNanos), threadName);
+    t.setDaemon(true);
+    synchronized (lock) {
+      thread = t;
+    }
+    t.start();
   }
 
-  private void watchLoop() {
+  private void loop(WatchService watch, long pollNanos) {
+    long nextPoll = System.nanoTime() + pollNanos;
     try {
-      while (true) {
-        WatchKey key = watch.take();
-        key.pollEvents();
-        key.reset();
-        check();
+      while (!closed) {
+        boolean wait;
+        synchronized (lock) {
+          wait = !requested;
+          waiting = wait;
+        }
+        WatchKey key = null;
+        if (wait) {
+          long left = nextPoll - System.nanoTime();
+          try {
+            key = left > 0 ? watch.poll(left, TimeUnit.NANOSECONDS) : null;
+          } catch (InterruptedException e) {
+            // check() or close() woke us
+          }
+        }
+        synchronized (lock) {
+          waiting = false;
+          Thread.interrupted(); // an interrupt sent after the wait ended must not hit the check
+          requested = false;
+        }
+        if (closed) {
+          return;
+        }
+        while (key != null) { // every event pending now is covered by the one check below
+          key.pollEvents();
+          key.reset();
+          key = watch.poll();
+        }
+        if (System.nanoTime() - nextPoll >= 0) {
+          nextPoll = System.nanoTime() + pollNanos;
+        }
+        runCheck();
       }
-    } catch (InterruptedException | ClosedWatchServiceException e) {
+    } catch (ClosedWatchServiceException e) {
       // closed
     }
   }
 
-  /** Runs the check now, on the check thread. Safe to call from any thread, any time. */
-  public void check() {
+  private void runCheck() {
     try {
-      executor.execute(check);
-    } catch (RejectedExecutionException e) {
-      // closed
+      check.run();
+    } catch (RuntimeException e) { // the next event or poll tries again
+      log.error("{}: check failed", threadName, e);
+    }
+  }
+
+  /**
+   * Runs the check soon on the watch thread (once for any number of calls made while it waits).
+   * Safe to call from any thread, any time; before {@link #start} it runs once the thread starts.
+   */
+  public void check() {
+    synchronized (lock) {
+      requested = true;
+      if (waiting) {
+        thread.interrupt();
+      }
     }
   }
 
   @Override
   public synchronized void close() {
+    closed = true;
+    Thread t;
+    synchronized (lock) {
+      t = thread;
+      if (waiting) {
+        t.interrupt(); // a check under way finishes; closing the watch service wakes a wait too
+      }
+    }
     if (watch != null) {
       try {
         watch.close();
       } catch (IOException e) {
-        log.debug("closing the watch of {}: {}", watchThreadName, e.toString());
+        log.debug("closing the watch of {}: {}", threadName, e.toString());
       }
     }
-    if (watcher != null) {
-      watcher.interrupt();
+    if (t != null && t != Thread.currentThread()) {
+      try {
+        t.join(TimeUnit.SECONDS.toMillis(2));
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
     }
-    executor.shutdownNow();
   }
 }

@@ -39,13 +39,12 @@ public final class CertificateWatcher implements AutoCloseable {
   /**
    * Watches {@code files}, calling {@code reload} (true when the new files were taken) on a change.
    *
-   * @param threadPrefix names the watcher's two threads ({@code -reload}, {@code -watch})
+   * @param threadPrefix names the watcher's thread ({@code PREFIX-watch})
    */
   public CertificateWatcher(List<Path> files, BooleanSupplier reload, String threadPrefix) {
     this.files = List.copyOf(files);
     this.reload = reload;
-    this.watch =
-        new DirectoryWatch(threadPrefix + "-reload", threadPrefix + "-watch", this::checkNow);
+    this.watch = new DirectoryWatch(threadPrefix + "-watch", this::checkNow);
     this.lastHash = PemFiles.contentHash(this.files);
   }
 
