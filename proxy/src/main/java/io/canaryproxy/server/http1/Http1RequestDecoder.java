@@ -42,7 +42,7 @@ public final class Http1RequestDecoder extends ByteToMessageDecoder implements R
 
   private final RequestHeadParser parser;
   private final ChunkedBodyValidator chunks;
-  private final Http1Head.Fields fieldIterator = Http1Head.newIterator();
+  private final HeadFieldIterator fieldIterator = Http1Head.newIterator();
   private final long headerTimeoutNanos;
   private final long bodyTimeoutNanos;
   private final Runnable onHeaderTimeout = this::headerTimedOut;

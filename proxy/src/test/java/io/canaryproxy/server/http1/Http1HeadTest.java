@@ -101,7 +101,7 @@ class Http1HeadTest {
 
   @Test
   void headsOfAConnectionShareAnIteratorOnlyWhenItIsFree() {
-    Http1Head.Fields shared = Http1Head.newIterator();
+    HeadFieldIterator shared = Http1Head.newIterator();
     Http1Head a = parsed("GET /a HTTP/1.1\r\nHost: a\r\nX-A: 1\r\n\r\n", shared);
     Http1Head b = parsed("GET /b HTTP/1.1\r\nHost: b\r\nX-B: 2\r\n\r\n", shared);
     StringBuilder seen = new StringBuilder();
@@ -128,7 +128,7 @@ class Http1HeadTest {
     return parsed(raw, null);
   }
 
-  private static Http1Head parsed(String raw, Http1Head.Fields iterator) {
+  private static Http1Head parsed(String raw, HeadFieldIterator iterator) {
     ByteBuf src = Unpooled.copiedBuffer(raw, StandardCharsets.ISO_8859_1);
     try {
       RequestHeadParser parser = new RequestHeadParser(LIMITS);
