@@ -10,7 +10,7 @@
  * Connector set it), reads arrive as channelRead + channelReadComplete, and the pipelines run on a
  * FastThreadLocalThread, as the proxy's event loops do. Netty 4.2 recycles its pooled-buffer wrappers, slices and
  * write entries only on such threads (Recycler.get hands any other thread a new object each time), so the same
- * pipeline driven from JMH's own thread allocates ~1 KB per request that the proxy never does. JMH's thread hands
+ * pipeline driven from JMH's own thread allocates ~600 B per request that the proxy never does. JMH's thread hands
  * the loop thread a batch of BATCH requests and waits (park/unpark, no allocation): a score is per request.
  *
  * Run (after `./mvnw -B -o package -DskipTests`):

@@ -35,6 +35,7 @@ abstract class HeadFields implements Headers {
   private static final byte[] NO_BYTES = {};
   private static final int[] NO_FIELDS = {};
   private static final boolean[] NO_FLAGS = {};
+  private static final String[] COMMON_VALUES = {"keep-alive", "close", "chunked"};
 
   /** The head's bytes from offset 0 (the array may be longer than the head). */
   byte[] bytes;
@@ -306,7 +307,7 @@ abstract class HeadFields implements Headers {
     return true;
   }
 
-  /** Field {@code i}'s value as a string, made once. */
+  /** Field {@code i}'s value as a string, made once (the commonest values cost none). */
   final String value(int i) {
     if (values == null) {
       values = new String[removed.length];
@@ -314,10 +315,34 @@ abstract class HeadFields implements Headers {
     String v = values[i];
     if (v == null) {
       int o = i * SLOTS;
-      v = text(fields[o + VS], fields[o + VE]);
+      v = common(fields[o + VS], fields[o + VE]);
+      if (v == null) {
+        v = text(fields[o + VS], fields[o + VE]);
+      }
       values[i] = v;
     }
     return v;
+  }
+
+  /**
+   * The constant for a value that most heads carry ({@code keep-alive}, {@code close}), or null.
+   */
+  private String common(int start, int end) {
+    for (String c : COMMON_VALUES) {
+      if (end - start == c.length() && regionIs(start, c)) {
+        return c;
+      }
+    }
+    return null;
+  }
+
+  private boolean regionIs(int start, String s) {
+    for (int k = 0; k < s.length(); k++) {
+      if (bytes[start + k] != s.charAt(k)) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** Field {@code i}'s name as a string (a new one each time). */

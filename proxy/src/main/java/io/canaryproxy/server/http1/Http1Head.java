@@ -2,6 +2,7 @@ package io.canaryproxy.server.http1;
 
 import io.canaryproxy.http.HeaderNames;
 import io.canaryproxy.http.RequestHead;
+import io.canaryproxy.http.RequestTargets;
 import io.canaryproxy.http1.Http1RequestHead;
 import io.netty.buffer.ByteBuf;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
@@ -27,20 +28,29 @@ public final class Http1Head extends HeadFields implements RequestHead {
   private static final byte[] HTTP11_CRLF = " HTTP/1.1\r\n".getBytes(StandardCharsets.US_ASCII);
   private static final AsciiString EXPECT = AsciiString.cached("expect");
 
-  private final int length;
-  private final String method;
-  private final String target;
-  private final long bodyLength;
-  private final boolean keepAlive;
-  private final boolean upgrade;
-  private final boolean expectsContinue;
-  private final int methodStart;
-  private final int methodEnd;
-  private final int targetStart;
-  private final int targetEnd;
+  private int length;
+  private String method;
+  private String target;
+  private long bodyLength;
+  private boolean keepAlive;
+  private boolean upgrade;
+  private boolean expectsContinue;
+  private int methodStart;
+  private int methodEnd;
+  private int targetStart;
+  private int targetEnd;
 
-  private Http1Head(Http1RequestHead h, ByteBuf buf, long bodyLength, HeadFieldIterator shared) {
+  private Http1Head(HeadFieldIterator shared) {
     super(shared, 0, 0);
+  }
+
+  /**
+   * Makes this the head {@code h} found at {@code buf}'s reader index (copied: the buffer may be
+   * reused), with the body length the decoder frames the request by: -1 chunked, else the byte
+   * count. What the previous head held is forgotten: only a head no exchange holds any more is
+   * reset ({@link Http1RequestDecoder#recycle}).
+   */
+  Http1Head reset(Http1RequestHead h, ByteBuf buf, long bodyLength) {
     this.length = h.length();
     int n = h.fieldCount();
     load(buf, length, n);
@@ -52,13 +62,14 @@ public final class Http1Head extends HeadFields implements RequestHead {
     this.method = methodOf(bytes, methodStart, methodEnd);
     this.targetStart = h.targetStart();
     this.targetEnd = h.targetEnd();
-    this.target = text(targetStart, targetEnd);
+    this.target = null; // made when asked for
     this.minor = h.minorVersion();
     this.bodyLength = bodyLength;
     this.expectsContinue = h.expectsContinue();
     this.upgrade = contains(HeaderNames.UPGRADE);
     boolean close = connectionLists(HeaderNames.CLOSE);
     this.keepAlive = !close && (minor == 1 || connectionLists(HeaderNames.KEEP_ALIVE));
+    return this;
   }
 
   /**
@@ -66,13 +77,13 @@ public final class Http1Head extends HeadFields implements RequestHead {
    * the body length the decoder frames the request by: -1 chunked, else the byte count.
    */
   static Http1Head of(Http1RequestHead h, ByteBuf buf, long bodyLength) {
-    return new Http1Head(h, buf, bodyLength, null);
+    return new Http1Head(null).reset(h, buf, bodyLength);
   }
 
   /** As above, iterating with {@code iterator} when it is free (one per connection). */
   static Http1Head of(
       Http1RequestHead h, ByteBuf buf, long bodyLength, HeadFieldIterator iterator) {
-    return new Http1Head(h, buf, bodyLength, iterator);
+    return new Http1Head(iterator).reset(h, buf, bodyLength);
   }
 
   /** An iterator for the heads of one connection to share: HopByHop walks every head's fields. */
@@ -141,7 +152,25 @@ public final class Http1Head extends HeadFields implements RequestHead {
 
   @Override
   public String target() {
-    return target;
+    String t = target;
+    if (t == null) {
+      t = text(targetStart, targetEnd);
+      target = t;
+    }
+    return t;
+  }
+
+  /** As {@link RequestTargets#pathOf}; an origin-form target's path is cut from the bytes. */
+  @Override
+  public String path() {
+    if (bytes[targetStart] != '/') {
+      return RequestTargets.pathOf(target());
+    }
+    int end = targetStart;
+    while (end < targetEnd && bytes[end] != '?' && bytes[end] != '#') {
+      end++;
+    }
+    return end == targetEnd ? target() : text(targetStart, end);
   }
 
   @Override
@@ -165,7 +194,7 @@ public final class Http1Head extends HeadFields implements RequestHead {
         minor == 0
             ? io.netty.handler.codec.http.HttpVersion.HTTP_1_0
             : io.netty.handler.codec.http.HttpVersion.HTTP_1_1;
-    return Http1Request.of(new DefaultHttpRequest(v, HttpMethod.valueOf(method), target, h))
+    return Http1Request.of(new DefaultHttpRequest(v, HttpMethod.valueOf(method), target(), h))
         .withBodyLength(bodyLength);
   }
 
