@@ -57,6 +57,9 @@ public final class Forwarder {
   private final EventLoop loop;
   private final boolean countsConnection;
 
+  /** Runs when a gRPC call's deadline passes; one for every exchange of the connection. */
+  private final Runnable onDeadline = this::deadlinePassed;
+
   /** The exchange in progress, or {@code null} between requests. */
   private Exchange ex;
 
@@ -196,7 +199,7 @@ public final class Forwarder {
     fc.exchangeStarted();
     e.startNanos = System.nanoTime();
     e.method = head.method();
-    e.path = RequestHeadView.pathOf(head.target());
+    e.path = head.path();
     requestReceived = false;
     requestHasBody = head.bodyLength() != 0;
     RoutingTable table = fc.router.current();
@@ -208,7 +211,7 @@ public final class Forwarder {
     if (asked != null) {
       offerUpgrade(head, asked);
     }
-    grpc.begin(head, e, () -> deadlinePassed(e));
+    grpc.begin(head, e, onDeadline);
     if (fc.tapFactory != null && upgrade == null) { // a tunnel is never mirrored
       tap = fc.tapFactory.tap(head, e, loop);
       e.mirrored = tap != null;
@@ -522,9 +525,12 @@ public final class Forwarder {
     upstream.abandon();
   }
 
-  /** The deadline of the gRPC exchange {@code e} ({@code grpc-timeout}) passed. */
-  private void deadlinePassed(Exchange e) {
-    if (ex == e) {
+  /**
+   * The deadline of the gRPC exchange in progress ({@code grpc-timeout}) passed. {@link GrpcCall}
+   * disarms the timer when an exchange ends, so the one that fires is the current exchange's.
+   */
+  private void deadlinePassed() {
+    if (ex != null) {
       fail(UpstreamFailure.DEADLINE_EXCEEDED, null);
     }
   }

@@ -1,6 +1,7 @@
 package io.canaryproxy.forwarding;
 
 import io.canaryproxy.http.RequestHead;
+import io.canaryproxy.http.RequestTargets;
 import io.canaryproxy.routing.RequestView;
 import io.canaryproxy.routing.RoutingResult;
 import io.canaryproxy.routing.RoutingTable;
@@ -67,23 +68,6 @@ final class RequestHeadView implements RequestView {
    * http://host/p?q}) the path part. Allocates only when there is something to cut.
    */
   static String pathOf(String uri) {
-    int start = 0;
-    if (!uri.isEmpty() && uri.charAt(0) != '/') {
-      int scheme = uri.indexOf("://");
-      if (scheme > 0) {
-        int slash = uri.indexOf('/', scheme + 3);
-        if (slash < 0) {
-          return "/";
-        }
-        start = slash;
-      }
-    }
-    int query = uri.indexOf('?', start);
-    int fragment = uri.indexOf('#', start);
-    int end = query < 0 ? uri.length() : query;
-    if (fragment >= 0 && fragment < end) {
-      end = fragment;
-    }
-    return start == 0 && end == uri.length() ? uri : uri.substring(start, end);
+    return RequestTargets.pathOf(uri);
   }
 }

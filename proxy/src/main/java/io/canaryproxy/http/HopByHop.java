@@ -38,11 +38,15 @@ public final class HopByHop {
     // One pass decides whether anything is to be removed; most heads carry no hop-by-hop field but
     // Connection.
     boolean fixed = false;
+    int connections = 0;
     List<String> proxyFields = null;
     for (Map.Entry<CharSequence, CharSequence> field : headers) {
       CharSequence name = field.getKey();
       if (isFixedHopByHop(name)) {
         fixed = true;
+        if (AsciiString.contentEqualsIgnoreCase(name, HeaderNames.CONNECTION)) {
+          connections++;
+        }
       } else if (name.length() > PROXY_PREFIX.length()
           && AsciiString.regionMatches(name, true, 0, PROXY_PREFIX, 0, PROXY_PREFIX.length())) {
         if (proxyFields == null) {
@@ -52,9 +56,14 @@ public final class HopByHop {
       }
     }
     if (fixed) {
-      // Every Connection field counts, not only the first (RFC 9110 §5.3: they form one list).
-      for (String connection : headers.getAll(HeaderNames.CONNECTION)) {
-        removeListed(headers, connection, keep);
+      // Every Connection field counts, not only the first (RFC 9110 §5.3: they form one list); the
+      // usual single one is read without a list.
+      if (connections == 1) {
+        removeListed(headers, headers.get(HeaderNames.CONNECTION), keep);
+      } else if (connections > 1) {
+        for (String connection : headers.getAll(HeaderNames.CONNECTION)) {
+          removeListed(headers, connection, keep);
+        }
       }
       headers.remove(HeaderNames.CONNECTION);
       headers.remove(HeaderNames.KEEP_ALIVE);

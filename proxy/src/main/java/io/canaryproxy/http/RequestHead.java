@@ -12,6 +12,15 @@ public interface RequestHead {
   /** The request target as sent: origin form {@code /p?q}, or absolute form. */
   String target();
 
+  /**
+   * The target's path without the query string (of an absolute-form target, its path part), as
+   * routing and the access log read it ({@link RequestTargets#pathOf}); an adapter may make it
+   * without first making a string of the whole target.
+   */
+  default String path() {
+    return RequestTargets.pathOf(target());
+  }
+
   HttpVersion version();
 
   /** The header fields; changes go to the backend. */

@@ -140,10 +140,9 @@ public final class ProxyChannelInitializer extends ChannelInitializer<Channel>
     }
   }
 
+  /** {@code timeouts.clientIdle}: an all-idle event the adapters close an idle connection on. */
   private void addTimeoutHandlers(ChannelPipeline p) {
-    p.addLast(
-        "clientIdle",
-        new IdleStateHandler(0, 0, timeouts.clientIdle().toMillis(), TimeUnit.MILLISECONDS));
+    p.addLast("clientIdle", new ClientIdleHandler(timeouts.clientIdle().toMillis()));
   }
 
   /**

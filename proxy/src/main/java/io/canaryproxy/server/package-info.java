@@ -10,6 +10,8 @@
  * io.canaryproxy.server.http1.Http1ResponseDecoder}; Netty's decoder with the old checks is kept in
  * the tests as {@code ReferenceResponseDecoder}), becomes a pass-through only after a {@code 101}
  * to an upgrade, and tells the pool whether bytes arrived past a response's framing, so that they
- * never reach another user.
+ * never reach another user. {@code ClientIdleHandler} times {@code timeouts.clientIdle} on client
+ * connections without turning each write's void promise into a real one, as Netty's idle handler
+ * did.
  */
 package io.canaryproxy.server;

@@ -44,6 +44,31 @@ class ForwarderTest {
   }
 
   @Test
+  void theNextRequestOnAKeepAliveConnectionIsForwardedAsItWasSentNotAsTheOneBefore()
+      throws Exception {
+    // The second head is read into the first one's object (one head a connection): nothing of the
+    // first request, its fields or the proxy's edits, may reach the backend with the second.
+    try (ExchangeHarness h = new ExchangeHarness("")) {
+      h.clientSends(
+          "POST /first?long=query-string HTTP/1.1\r\nHost: first.example\r\nX-A: one\r\n"
+              + "Connection: x-b\r\nX-B: hop\r\nX-Forwarded-For: 10.0.0.1\r\n"
+              + "Content-Length: 2\r\n\r\nab");
+      assertThat(h.backendReceived(0)).startsWith("POST /first?long=query-string HTTP/1.1\r\n");
+      h.backendSends(0, OK);
+      assertThat(h.clientReceived()).startsWith("HTTP/1.1 200 OK\r\n");
+
+      h.clientSends("GET /2 HTTP/1.1\r\nHost: b\r\n\r\n");
+      assertThat(h.backendReceived(0))
+          .isEqualTo(
+              "GET /2 HTTP/1.1\r\nHost: b\r\nx-forwarded-for: unknown\r\n"
+                  + "x-forwarded-proto: http\r\nx-forwarded-host: b\r\n\r\n");
+      h.backendSends(0, OK);
+      assertThat(h.clientReceived()).startsWith("HTTP/1.1 200 OK\r\n");
+      assertThat(h.completed).hasSize(2);
+    }
+  }
+
+  @Test
   void pipelinedRequestsAreForwardedOneAtATimeAndAnsweredInOrder() throws Exception {
     try (ExchangeHarness h = new ExchangeHarness("")) {
       h.clientSends(GET + "GET /b HTTP/1.1\r\nHost: shop\r\n\r\n");

@@ -42,7 +42,17 @@ public final class Http1RequestDecoder extends ByteToMessageDecoder implements R
 
   private final RequestHeadParser parser;
   private final ChunkedBodyValidator chunks;
-  private final Http1Head.Fields fieldIterator = Http1Head.newIterator();
+  private final HeadFieldIterator fieldIterator = Http1Head.newIterator();
+
+  /**
+   * The head of an exchange that is over, reset for the next request instead of a new one ({@link
+   * #recycle}); {@code null} when none.
+   */
+  private Http1Head spare;
+
+  /** True while decoding what was held back, on the stack of the exchange that just ended. */
+  private boolean redecoding;
+
   private final long headerTimeoutNanos;
   private final long bodyTimeoutNanos;
   private final Runnable onHeaderTimeout = this::headerTimedOut;
@@ -145,7 +155,13 @@ public final class Http1RequestDecoder extends ByteToMessageDecoder implements R
           case LENGTH -> h.lengthImplied() ? 0 : h.contentLength();
           case NONE -> 0;
         };
-    Http1Head head = Http1Head.of(h, in, bodyLength, fieldIterator);
+    Http1Head head;
+    if (spare != null && !redecoding) {
+      head = spare.reset(h, in, bodyLength);
+      spare = null;
+    } else {
+      head = Http1Head.of(h, in, bodyLength, fieldIterator);
+    }
     in.skipBytes(h.length());
     endOfHead();
     upgradeRequest = head.upgrade();
@@ -254,6 +270,17 @@ public final class Http1RequestDecoder extends ByteToMessageDecoder implements R
     return holding;
   }
 
+  /**
+   * Takes back the head of an exchange that is over (nothing holds it any more), to be reset for a
+   * later request read from the connection: one head a connection instead of one a request. It is
+   * not used for a request decoded while the ended exchange's calls may still be on the stack
+   * ({@link #resume} after a declined upgrade).
+   */
+  @Override
+  public void recycle(Http1Head head) {
+    spare = head;
+  }
+
   @Override
   public void resume() {
     holding = false;
@@ -272,11 +299,14 @@ public final class Http1RequestDecoder extends ByteToMessageDecoder implements R
     if (inRead || ctx == null || !internalBuffer().isReadable()) {
       return;
     }
+    redecoding = true;
     try {
       channelRead(ctx, Unpooled.EMPTY_BUFFER);
       channelReadComplete(ctx);
     } catch (Exception e) {
       ctx.fireExceptionCaught(e);
+    } finally {
+      redecoding = false;
     }
   }
 

@@ -35,6 +35,7 @@ final class Http1ResponseWriter {
   private final ProxyResponseEncoder encoder;
   private final ProxyResponseEncoder.BackendHead backendHead =
       new ProxyResponseEncoder.BackendHead();
+  private final LastPiece lastPiece = new LastPiece();
   private boolean clientKeepAlive;
   private boolean clientHttp11;
   private boolean headRequest;
@@ -171,7 +172,11 @@ final class Http1ResponseWriter {
           new DefaultLastHttpContent(
               piece == null ? Unpooled.EMPTY_BUFFER : piece, NettyHeaders.toNetty(end.trailers()));
     } else if (piece != null) {
-      last = new DefaultLastHttpContent(piece, EmptyHttpHeaders.INSTANCE);
+      // The common end, a last piece and no trailers: one reused message (the encoder is done with
+      // it, and has released the piece, when the write returns).
+      ctx.writeAndFlush(lastPiece.of(piece), ctx.voidPromise());
+      lastPiece.clear();
+      return;
     } else {
       last = LastHttpContent.EMPTY_LAST_CONTENT;
     }

@@ -7,6 +7,7 @@ import io.canaryproxy.forwarding.ForwardingContext;
 import io.canaryproxy.forwarding.Tunnel;
 import io.canaryproxy.forwarding.UpstreamFailure;
 import io.canaryproxy.http.BodyEnd;
+import io.canaryproxy.http.HeaderNames;
 import io.canaryproxy.http.HttpVersion;
 import io.canaryproxy.http.ResponseHead;
 import io.netty.buffer.ByteBuf;
@@ -50,6 +51,9 @@ public final class Http1ServerHandler extends ChannelInboundHandlerAdapter imple
    * holds back what follows (a later pipelined upgrade request's hold is not this exchange's).
    */
   private boolean upgradeInProgress;
+
+  /** The head of the exchange in progress, handed back to the decoder once the exchange is over. */
+  private Http1Head current;
 
   private Http1ResponseWriter writer;
   private Forwarder forwarder;
@@ -134,7 +138,10 @@ public final class Http1ServerHandler extends ChannelInboundHandlerAdapter imple
 
   /** True when the request's {@code TE} field lists {@code trailers} (RFC 9110 §10.1.4). */
   private static boolean takesTrailers(Http1Head head) {
-    for (String te : head.getAll("te")) {
+    if (!head.contains(HeaderNames.TE)) {
+      return false; // most requests: no list to make
+    }
+    for (String te : head.getAll(HeaderNames.TE)) {
       for (String part : te.split(",")) {
         int semi = part.indexOf(';');
         String coding = (semi < 0 ? part : part.substring(0, semi)).trim();
@@ -165,6 +172,7 @@ public final class Http1ServerHandler extends ChannelInboundHandlerAdapter imple
       head.dropExpect();
       forwarder.origin(ctx.channel().attr(ClientOrigin.KEY).get());
       upgradeInProgress = head.upgrade();
+      current = head;
       forwarder.offerHead(head);
       return true;
     }
@@ -300,11 +308,16 @@ public final class Http1ServerHandler extends ChannelInboundHandlerAdapter imple
   /** The one tail of every exchange: close, or take the next request. */
   @Override
   public void exchangeDone(boolean requestUnfinished) {
+    Http1Head done = current;
+    current = null;
     boolean close = writer.closeAfterResponse() || requestUnfinished;
     writer.reset();
     if (close) {
       closeAfterFlush(requestUnfinished);
     } else {
+      if (done != null && framing != null) {
+        framing.recycle(done); // the forwarder and the backend side are done with it
+      }
       if (upgradeInProgress && framing != null && framing.holding()) {
         framing.resume(); // the upgrade was not taken: what followed is the next request
       }

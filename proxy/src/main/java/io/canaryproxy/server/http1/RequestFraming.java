@@ -17,4 +17,10 @@ public interface RequestFraming {
 
   /** The connection switched protocols: pass what was held, and every later byte, on as it is. */
   void passThrough();
+
+  /**
+   * The exchange of {@code head} is over and nothing holds the head any more: the decoder may reuse
+   * it for a later request on this connection.
+   */
+  default void recycle(Http1Head head) {}
 }

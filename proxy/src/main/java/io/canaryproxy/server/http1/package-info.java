@@ -14,11 +14,12 @@
  * responses in place ({@link io.canaryproxy.server.http1.Http1ResponseDecoder}, on {@link
  * io.canaryproxy.http1.ResponseHeadParser}) into {@link
  * io.canaryproxy.server.http1.Http1BackendResponse}s, which the client side writes from their bytes
- * ({@code ProxyResponseEncoder}). {@link io.canaryproxy.server.http1.Http1Request}, {@link
- * io.canaryproxy.server.http1.Http1Response} and {@link io.canaryproxy.server.http1.NettyHeaders}
- * are the model over Netty's messages, without copying them (heads from HTTP/2 and the proxy's
- * own). The differential tests: {@code server.Http1ParserDifferentialTest} (requests) and {@code
- * Http1ResponseDifferentialTest} (backend responses); the byte-for-byte ones: {@code Http1HeadTest}
- * and {@code Http1BackendHeadTest}.
+ * ({@code ProxyResponseEncoder}). Both heads are one model, {@code HeadFields}: the head's bytes,
+ * the offsets of its fields and the proxy's edits beside them, written back by one method. {@link
+ * io.canaryproxy.server.http1.Http1Request}, {@link io.canaryproxy.server.http1.Http1Response} and
+ * {@link io.canaryproxy.server.http1.NettyHeaders} are the model over Netty's messages, without
+ * copying them (heads from HTTP/2 and the proxy's own). The differential tests: {@code
+ * server.Http1ParserDifferentialTest} (requests) and {@code Http1ResponseDifferentialTest} (backend
+ * responses); the byte-for-byte ones: {@code Http1HeadTest} and {@code Http1BackendHeadTest}.
  */
 package io.canaryproxy.server.http1;

@@ -101,7 +101,7 @@ class Http1HeadTest {
 
   @Test
   void headsOfAConnectionShareAnIteratorOnlyWhenItIsFree() {
-    Http1Head.Fields shared = Http1Head.newIterator();
+    HeadFieldIterator shared = Http1Head.newIterator();
     Http1Head a = parsed("GET /a HTTP/1.1\r\nHost: a\r\nX-A: 1\r\n\r\n", shared);
     Http1Head b = parsed("GET /b HTTP/1.1\r\nHost: b\r\nX-B: 2\r\n\r\n", shared);
     StringBuilder seen = new StringBuilder();
@@ -117,6 +117,59 @@ class Http1HeadTest {
   }
 
   @Test
+  void aRecycledHeadCarriesTheNextRequestAndNothingOfTheLastOne() {
+    Http1RequestDecoder decoder = new Http1RequestDecoder(LIMITS, 0, 0);
+    EmbeddedChannel ch = new EmbeddedChannel(decoder);
+    ch.writeInbound(
+        ascii("GET /a?q=1 HTTP/1.1\r\nHost: a\r\nX-A: 1\r\nX-B: 2\r\nTE: trailers\r\n\r\n"));
+    Http1Head a = ch.readInbound();
+    assertThat(a.keepAlive()).isTrue();
+    assertThat((Object) ch.readInbound()).isSameAs(Http1RequestDecoder.End.INSTANCE);
+    a.add("x-added", "v");
+    a.remove("x-a");
+    assertThat(a.get("x-b")).isEqualTo("2");
+    decoder.recycle(a);
+
+    ch.writeInbound(ascii("POST /b HTTP/1.0\r\nHost: b\r\nContent-Length: 0\r\n\r\n"));
+    Http1Head b = ch.readInbound();
+    assertThat(b == a).as("the recycled head carries the next request").isTrue();
+    assertThat(b.method()).isEqualTo("POST");
+    assertThat(b.target()).isEqualTo("/b");
+    assertThat(b.path()).isEqualTo("/b");
+    assertThat(b.keepAlive()).isFalse();
+    assertThat(b.size()).isEqualTo(2);
+    assertThat(b.contains("te")).isFalse();
+    assertThat(b.contains("x-a")).isFalse();
+    assertThat(b.contains("x-added")).isFalse();
+    assertThat(b.get("x-b")).isNull();
+    assertThat(b.get("host")).isEqualTo("b");
+    ByteBuf out = Unpooled.buffer();
+    b.writeTo(out);
+    assertThat(out.toString(StandardCharsets.ISO_8859_1))
+        .isEqualTo("POST /b HTTP/1.1\r\nHost: b\r\nContent-Length: 0\r\n\r\n");
+    out.release();
+    assertThat((Object) ch.readInbound()).isSameAs(Http1RequestDecoder.End.INSTANCE);
+
+    ch.writeInbound(ascii("GET /c HTTP/1.1\r\nHost: c\r\n\r\n"));
+    Http1Head c = ch.readInbound();
+    assertThat(c != b).as("nothing was handed back: a new head").isTrue();
+    assertThat(c.path()).isEqualTo("/c");
+    ch.finishAndReleaseAll();
+  }
+
+  @Test
+  void thePathIsTheTargetWithoutItsQuery() {
+    assertThat(parsed("GET /p?q=1 HTTP/1.1\r\nHost: a\r\n\r\n").path()).isEqualTo("/p");
+    assertThat(parsed("GET /p HTTP/1.1\r\nHost: a\r\n\r\n").path()).isEqualTo("/p");
+    assertThat(parsed("GET http://a/p?q HTTP/1.1\r\nHost: a\r\n\r\n").path()).isEqualTo("/p");
+    assertThat(parsed("GET http://a HTTP/1.1\r\nHost: a\r\n\r\n").path()).isEqualTo("/");
+  }
+
+  private static ByteBuf ascii(String s) {
+    return Unpooled.copiedBuffer(s, StandardCharsets.ISO_8859_1);
+  }
+
+  @Test
   void http11CloseAndHttp10WithoutKeepAliveEndTheConnection() {
     assertThat(parsed("GET / HTTP/1.1\r\nHost: a\r\nConnection: foo, close\r\n\r\n").keepAlive())
         .isFalse();
@@ -128,7 +181,7 @@ class Http1HeadTest {
     return parsed(raw, null);
   }
 
-  private static Http1Head parsed(String raw, Http1Head.Fields iterator) {
+  private static Http1Head parsed(String raw, HeadFieldIterator iterator) {
     ByteBuf src = Unpooled.copiedBuffer(raw, StandardCharsets.ISO_8859_1);
     try {
       RequestHeadParser parser = new RequestHeadParser(LIMITS);
