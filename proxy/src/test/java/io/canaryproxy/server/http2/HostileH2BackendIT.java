@@ -92,14 +92,6 @@ class HostileH2BackendIT {
     return http1("GET " + path + " HTTP/1.1\r\nHost: app.test\r\nConnection: close\r\n\r\n");
   }
 
-  /**
-   * Sends a keep-alive GET and reads until the proxy closes the connection: a response the proxy
-   * ended cleanly would leave it open, and the read would time out instead.
-   */
-  private String getUntilClosed(String path) throws IOException {
-    return http1("GET " + path + " HTTP/1.1\r\nHost: app.test\r\n\r\n");
-  }
-
   private String http1(String request) throws IOException {
     try (Socket s = new Socket("127.0.0.1", proxy.port())) {
       s.setSoTimeout(15_000);
@@ -137,6 +129,56 @@ class HostileH2BackendIT {
         if (f.type() == RST_STREAM || (f.flags() & END_STREAM) != 0) {
           break;
         }
+      }
+    }
+    return frames;
+  }
+
+  /**
+   * An HTTP/1.1 keep-alive GET whose response arrives piece by piece: a permit on {@code step} once
+   * the head is in, and one per {@code pieces} (byte counts of body) received; then everything up
+   * to the close.
+   */
+  private String getStepwise(String path, Semaphore step, int... pieces) throws IOException {
+    try (Socket s = new Socket("127.0.0.1", proxy.port())) {
+      s.setSoTimeout(15_000);
+      s.getOutputStream()
+          .write(
+              ("GET " + path + " HTTP/1.1\r\nHost: app.test\r\n\r\n")
+                  .getBytes(StandardCharsets.ISO_8859_1));
+      InputStream in = s.getInputStream();
+      ByteArrayOutputStream got = new ByteArrayOutputStream();
+      while (!got.toString(StandardCharsets.ISO_8859_1).contains("\r\n\r\n")) {
+        int b = in.read();
+        assertThat(b).as("the head before the end").isNotNegative();
+        got.write(b);
+      }
+      step.release();
+      for (int piece : pieces) {
+        got.writeBytes(in.readNBytes(piece));
+        step.release();
+      }
+      got.writeBytes(in.readAllBytes());
+      return got.toString(StandardCharsets.ISO_8859_1);
+    }
+  }
+
+  /** The same for an HTTP/2 client: a permit after the HEADERS and after each DATA frame. */
+  private List<RawH2Client.Frame> h2GetStepwise(String path, Semaphore step) throws IOException {
+    List<RawH2Client.Frame> frames = new ArrayList<>();
+    try (RawH2Client c = new RawH2Client(proxy.port())) {
+      c.frame(HEADERS, END_HEADERS | END_STREAM, 1, RawH2Client.requestBlock("GET", path));
+      c.flush();
+      RawH2Client.Frame f;
+      while ((f = c.read()) != null) {
+        if (f.stream() != 1) {
+          continue;
+        }
+        frames.add(f);
+        if (f.type() == RST_STREAM || (f.flags() & END_STREAM) != 0) {
+          break;
+        }
+        step.release();
       }
     }
     return frames;
@@ -202,13 +244,18 @@ class HostileH2BackendIT {
 
   // ---- RST_STREAM ----
 
-  private static RawH2Backend.Script resetMidResponse() {
+  /**
+   * A 200 and a piece of body, then (once the client got both: two permits on {@code step}) a
+   * RST_STREAM; later requests are served.
+   */
+  private static RawH2Backend.Script resetMidResponse(Semaphore step) {
     return c -> {
       c.settings();
       RawH2Backend.Request r = c.awaitRequest();
       c.headers(r.stream(), false, ":status", "200", "content-type", "text/plain");
       c.data(r.stream(), false, "partial");
       c.flush();
+      step.acquire(2);
       c.reset(r.stream(), INTERNAL_ERROR);
       c.flush();
       RawH2Backend.serve(c);
@@ -217,9 +264,10 @@ class HostileH2BackendIT {
 
   @Test
   void aStreamResetMidResponseClosesAnHttp11ClientWithoutACleanEnd() throws Exception {
-    startProxy(backend(resetMidResponse()), "");
-    String response = getUntilClosed("/reset");
-    assertThat(response).startsWith("HTTP/1.1 200 OK\r\n").contains("partial");
+    Semaphore step = new Semaphore(0);
+    startProxy(backend(resetMidResponse(step)), "");
+    String response = getStepwise("/reset", step, "7\r\npartial\r\n".length());
+    assertThat(response).startsWith("HTTP/1.1 200 OK\r\n").contains("\r\n7\r\npartial\r\n");
     assertThat(response.toLowerCase()).contains("transfer-encoding: chunked\r\n");
     assertThat(response).doesNotContain("\r\n0\r\n");
     assertFailures("connection_closed");
@@ -229,8 +277,9 @@ class HostileH2BackendIT {
 
   @Test
   void aStreamResetMidResponseIsResetForAnHttp2Client() throws Exception {
-    startProxy(backend(resetMidResponse()), "");
-    List<RawH2Client.Frame> frames = h2Get("/reset");
+    Semaphore step = new Semaphore(0);
+    startProxy(backend(resetMidResponse(step)), "");
+    List<RawH2Client.Frame> frames = h2GetStepwise("/reset", step);
     assertThat(frames.get(0).type()).isEqualTo(HEADERS);
     assertThat(dataOf(frames)).isEqualTo("partial");
     assertCut(frames);
@@ -278,56 +327,6 @@ class HostileH2BackendIT {
         }
       }
     };
-  }
-
-  /**
-   * An HTTP/1.1 keep-alive GET whose response arrives piece by piece: a permit on {@code step} once
-   * the head is in, and one per {@code pieces} (byte counts of body) received; then everything up
-   * to the close.
-   */
-  private String getStepwise(String path, Semaphore step, int... pieces) throws IOException {
-    try (Socket s = new Socket("127.0.0.1", proxy.port())) {
-      s.setSoTimeout(15_000);
-      s.getOutputStream()
-          .write(
-              ("GET " + path + " HTTP/1.1\r\nHost: app.test\r\n\r\n")
-                  .getBytes(StandardCharsets.ISO_8859_1));
-      InputStream in = s.getInputStream();
-      ByteArrayOutputStream got = new ByteArrayOutputStream();
-      while (!got.toString(StandardCharsets.ISO_8859_1).contains("\r\n\r\n")) {
-        int b = in.read();
-        assertThat(b).as("the head before the end").isNotNegative();
-        got.write(b);
-      }
-      step.release();
-      for (int piece : pieces) {
-        got.writeBytes(in.readNBytes(piece));
-        step.release();
-      }
-      got.writeBytes(in.readAllBytes());
-      return got.toString(StandardCharsets.ISO_8859_1);
-    }
-  }
-
-  /** The same for an HTTP/2 client: a permit after the HEADERS and after each DATA frame. */
-  private List<RawH2Client.Frame> h2GetStepwise(String path, Semaphore step) throws IOException {
-    List<RawH2Client.Frame> frames = new ArrayList<>();
-    try (RawH2Client c = new RawH2Client(proxy.port())) {
-      c.frame(HEADERS, END_HEADERS | END_STREAM, 1, RawH2Client.requestBlock("GET", path));
-      c.flush();
-      RawH2Client.Frame f;
-      while ((f = c.read()) != null) {
-        if (f.stream() != 1) {
-          continue;
-        }
-        frames.add(f);
-        if (f.type() == RST_STREAM || (f.flags() & END_STREAM) != 0) {
-          break;
-        }
-        step.release();
-      }
-    }
-    return frames;
   }
 
   static Stream<Arguments> lengthMismatches() {
