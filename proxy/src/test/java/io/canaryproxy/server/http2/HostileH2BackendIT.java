@@ -9,12 +9,9 @@ import static io.canaryproxy.server.http2.RawH2Client.RST_STREAM;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.canaryproxy.config.ConfigLoader;
-import io.canaryproxy.testing.RunningProxy;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -23,7 +20,6 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
-import java.util.function.IntFunction;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -44,80 +40,17 @@ class HostileH2BackendIT {
   private static final long NO_ERROR = 0x0;
   private static final long INTERNAL_ERROR = 0x2;
 
-  private final List<AutoCloseable> open = new ArrayList<>();
-  private RunningProxy proxy;
+  private final H2BackendHarness h = new H2BackendHarness();
 
   @AfterEach
   void stop() throws Exception {
-    if (proxy != null) {
-      proxy.close();
-    }
-    for (AutoCloseable c : open) {
-      c.close();
-    }
-  }
-
-  private RawH2Backend backend(RawH2Backend.Script first) throws IOException {
-    return backendWith(n -> n == 1 ? first : RawH2Backend::serve);
-  }
-
-  private RawH2Backend backendWith(IntFunction<RawH2Backend.Script> scripts) throws IOException {
-    RawH2Backend b = new RawH2Backend(scripts);
-    open.add(b);
-    return b;
-  }
-
-  private void startProxy(RawH2Backend b, String extraYaml) throws Exception {
-    String backend = "{ endpoints: [\"" + b.endpoint() + "\"], protocol: h2c }";
-    String yaml =
-        String.join(
-            "\n",
-            "listen: 127.0.0.1:0",
-            "ioThreads: 1",
-            "admin:",
-            "  listen: 127.0.0.1:0",
-            "backends:",
-            "  stable: " + backend,
-            "  canary: " + backend,
-            "routing:",
-            "  canaryPercent: 0",
-            "  salt: \"h2-salt\"",
-            extraYaml,
-            "");
-    proxy = new RunningProxy(ConfigLoader.parse(yaml));
-  }
-
-  /** Sends a GET asking to close, and returns everything until the close. */
-  private String get(String path) throws IOException {
-    return http1("GET " + path + " HTTP/1.1\r\nHost: app.test\r\nConnection: close\r\n\r\n");
-  }
-
-  private String http1(String request) throws IOException {
-    try (Socket s = new Socket("127.0.0.1", proxy.port())) {
-      s.setSoTimeout(15_000);
-      OutputStream out = s.getOutputStream();
-      out.write(request.getBytes(StandardCharsets.ISO_8859_1));
-      out.flush();
-      InputStream in = s.getInputStream();
-      return new String(in.readAllBytes(), StandardCharsets.ISO_8859_1);
-    }
-  }
-
-  private CompletableFuture<String> getAsync(String path) {
-    return CompletableFuture.supplyAsync(
-        () -> {
-          try {
-            return get(path);
-          } catch (IOException e) {
-            throw new IllegalStateException(e);
-          }
-        });
+    h.close();
   }
 
   /** What an HTTP/2 client got on stream 1 for a GET: every frame on it, up to its end. */
   private List<RawH2Client.Frame> h2Get(String path) throws IOException {
     List<RawH2Client.Frame> frames = new ArrayList<>();
-    try (RawH2Client c = new RawH2Client(proxy.port())) {
+    try (RawH2Client c = new RawH2Client(h.proxy().port())) {
       c.frame(HEADERS, END_HEADERS | END_STREAM, 1, RawH2Client.requestBlock("GET", path));
       c.flush();
       RawH2Client.Frame f;
@@ -140,7 +73,7 @@ class HostileH2BackendIT {
    * to the close.
    */
   private String getStepwise(String path, Semaphore step, int... pieces) throws IOException {
-    try (Socket s = new Socket("127.0.0.1", proxy.port())) {
+    try (Socket s = new Socket("127.0.0.1", h.proxy().port())) {
       s.setSoTimeout(15_000);
       s.getOutputStream()
           .write(
@@ -166,7 +99,7 @@ class HostileH2BackendIT {
   /** The same for an HTTP/2 client: a permit after the HEADERS and after each DATA frame. */
   private List<RawH2Client.Frame> h2GetStepwise(String path, Semaphore step) throws IOException {
     List<RawH2Client.Frame> frames = new ArrayList<>();
-    try (RawH2Client c = new RawH2Client(proxy.port())) {
+    try (RawH2Client c = new RawH2Client(h.proxy().port())) {
       c.frame(HEADERS, END_HEADERS | END_STREAM, 1, RawH2Client.requestBlock("GET", path));
       c.flush();
       RawH2Client.Frame f;
@@ -202,7 +135,7 @@ class HostileH2BackendIT {
   }
 
   private void assertFailures(String... types) {
-    await().untilAsserted(() -> assertThat(proxy.upstreamFailures()).containsExactly(types));
+    await().untilAsserted(() -> assertThat(h.proxy().upstreamFailures()).containsExactly(types));
   }
 
   // ---- GOAWAY ----
@@ -211,7 +144,7 @@ class HostileH2BackendIT {
   void aGoAwayWithStreamsInFlightCompletesThoseBelowItAndRetriesTheOthersOnANewConnection()
       throws Exception {
     RawH2Backend b =
-        backend(
+        h.backend(
             c -> {
               c.settings();
               RawH2Backend.Request x = c.awaitRequest();
@@ -222,9 +155,9 @@ class HostileH2BackendIT {
               c.answer(low.stream(), "c1 " + low.path());
               c.drainUntilClosed();
             });
-    startProxy(b, "");
-    CompletableFuture<String> first = getAsync("/x");
-    CompletableFuture<String> second = getAsync("/y");
+    h.startProxy(b, "");
+    CompletableFuture<String> first = h.getAsync("/x");
+    CompletableFuture<String> second = h.getAsync("/y");
     String one = first.get(30, TimeUnit.SECONDS);
     String two = second.get(30, TimeUnit.SECONDS);
     assertThat(one).startsWith("HTTP/1.1 200 OK\r\n");
@@ -237,9 +170,9 @@ class HostileH2BackendIT {
     // the proxy closes the connection that went away once its last stream ended
     assertThat(b.conn(1).closedByProxy.await(10, TimeUnit.SECONDS)).isTrue();
     // new requests go to the new connection
-    assertThat(get("/z")).startsWith("HTTP/1.1 200 OK\r\n").contains("c2 /z");
+    assertThat(h.get("/z")).startsWith("HTTP/1.1 200 OK\r\n").contains("c2 /z");
     assertThat(b.connections.get()).isEqualTo(2);
-    assertThat(proxy.upstreamFailures()).isEmpty();
+    assertThat(h.proxy().upstreamFailures()).isEmpty();
   }
 
   // ---- RST_STREAM ----
@@ -265,20 +198,20 @@ class HostileH2BackendIT {
   @Test
   void aStreamResetMidResponseClosesAnHttp11ClientWithoutACleanEnd() throws Exception {
     Semaphore step = new Semaphore(0);
-    startProxy(backend(resetMidResponse(step)), "");
+    h.startProxy(h.backend(resetMidResponse(step)), "");
     String response = getStepwise("/reset", step, "7\r\npartial\r\n".length());
     assertThat(response).startsWith("HTTP/1.1 200 OK\r\n").contains("\r\n7\r\npartial\r\n");
     assertThat(response.toLowerCase()).contains("transfer-encoding: chunked\r\n");
     assertThat(response).doesNotContain("\r\n0\r\n");
     assertFailures("connection_closed");
     // the connection survives a reset stream: the next request is served on it
-    assertThat(get("/next")).startsWith("HTTP/1.1 200 OK\r\n").contains("c1 /next");
+    assertThat(h.get("/next")).startsWith("HTTP/1.1 200 OK\r\n").contains("c1 /next");
   }
 
   @Test
   void aStreamResetMidResponseIsResetForAnHttp2Client() throws Exception {
     Semaphore step = new Semaphore(0);
-    startProxy(backend(resetMidResponse(step)), "");
+    h.startProxy(h.backend(resetMidResponse(step)), "");
     List<RawH2Client.Frame> frames = h2GetStepwise("/reset", step);
     assertThat(frames.get(0).type()).isEqualTo(HEADERS);
     assertThat(dataOf(frames)).isEqualTo("partial");
@@ -288,8 +221,8 @@ class HostileH2BackendIT {
 
   @Test
   void aStreamResetBeforeItsHeadIsA502() throws Exception {
-    startProxy(
-        backend(
+    h.startProxy(
+        h.backend(
             c -> {
               c.settings();
               RawH2Backend.Request r = c.awaitRequest();
@@ -298,7 +231,7 @@ class HostileH2BackendIT {
               RawH2Backend.serve(c);
             }),
         "");
-    String response = get("/reset");
+    String response = h.get("/reset");
     assertThat(response)
         .startsWith("HTTP/1.1 502 ")
         .containsIgnoringCase("x-canary-proxy-error: connection_closed\r\n");
@@ -341,7 +274,7 @@ class HostileH2BackendIT {
   void aBodyNotMatchingItsContentLengthIsNeverDeliveredAsComplete(
       String name, int length, String[] pieces) throws Exception {
     Semaphore step = new Semaphore(0);
-    startProxy(backendWith(n -> declaring(step, length, pieces)), "");
+    h.startProxy(h.backendWith(n -> declaring(step, length, pieces)), "");
     // HTTP/1.1: the head with the declared length, then the close before that many bytes
     int[] before = pieces.length > 1 ? new int[] {pieces[0].length()} : new int[0];
     String response = getStepwise("/cl", step, before);
@@ -358,7 +291,7 @@ class HostileH2BackendIT {
   @Test
   void aBodyPastItsContentLengthInALaterFrameIsCutAfterTheDeclaredBytes() throws Exception {
     Semaphore step = new Semaphore(0);
-    startProxy(backendWith(n -> declaring(step, 5, "hello", " world")), "");
+    h.startProxy(h.backendWith(n -> declaring(step, 5, "hello", " world")), "");
     // HTTP/2: the declared five bytes, then RST_STREAM instead of an end
     List<RawH2Client.Frame> frames = h2GetStepwise("/cl", step);
     assertThat(dataOf(frames)).isEqualTo("hello");
@@ -396,8 +329,8 @@ class HostileH2BackendIT {
   @MethodSource("oversizedHeads")
   void aResponseHeadPastTheHeaderListLimitIsABadResponse(String name, String[] fields)
       throws Exception {
-    startProxy(
-        backend(
+    h.startProxy(
+        h.backend(
             c -> {
               c.settings();
               RawH2Backend.Request r = c.awaitRequest();
@@ -407,7 +340,7 @@ class HostileH2BackendIT {
               RawH2Backend.serve(c);
             }),
         "");
-    assertThat(get("/big"))
+    assertThat(h.get("/big"))
         .startsWith("HTTP/1.1 502 ")
         .containsIgnoringCase("x-canary-proxy-error: bad_response\r\n")
         .doesNotContain("never");
@@ -469,16 +402,16 @@ class HostileH2BackendIT {
   @MethodSource("connectionKillers")
   void aBackendBreakingTheConnectionGetsGoAwayAndTheNextRequestANewConnection(
       String name, RawH2Backend.Script script, boolean goAwayReadable) throws Exception {
-    RawH2Backend b = backend(script);
-    startProxy(b, "");
-    assertThat(get("/kill"))
+    RawH2Backend b = h.backend(script);
+    h.startProxy(b, "");
+    assertThat(h.get("/kill"))
         .startsWith("HTTP/1.1 502 ")
         .containsIgnoringCase("x-canary-proxy-error: bad_response\r\n");
     assertThat(b.conn(1).closedByProxy.await(10, TimeUnit.SECONDS)).isTrue();
     if (goAwayReadable) {
       assertThat(b.conn(1).goAwayError).as("GOAWAY with an error sent to the backend").isPositive();
     }
-    assertThat(get("/next")).startsWith("HTTP/1.1 200 OK\r\n").contains("c2 /next");
+    assertThat(h.get("/next")).startsWith("HTTP/1.1 200 OK\r\n").contains("c2 /next");
     assertFailures("bad_response");
   }
 
@@ -500,8 +433,8 @@ class HostileH2BackendIT {
   @ParameterizedTest(name = "{0}")
   @MethodSource("invalidHeads")
   void aResponseHeadHttp2ForbidsIsABadResponse(String name, String[] fields) throws Exception {
-    startProxy(
-        backend(
+    h.startProxy(
+        h.backend(
             c -> {
               c.settings();
               RawH2Backend.Request r = c.awaitRequest();
@@ -511,75 +444,12 @@ class HostileH2BackendIT {
               RawH2Backend.serve(c);
             }),
         "");
-    assertThat(get("/bad"))
+    assertThat(h.get("/bad"))
         .startsWith("HTTP/1.1 502 ")
         .containsIgnoringCase("x-canary-proxy-error: bad_response\r\n")
         .doesNotContain("never");
     assertFailures("bad_response");
     // a stream error: the connection itself goes on serving
-    assertThat(get("/next")).startsWith("HTTP/1.1 200 OK\r\n").contains("c1 /next");
-  }
-
-  // ---- no SETTINGS ----
-
-  @Test
-  void aBackendThatNeverSendsSettingsIsAConnectTimeoutAndItsConnectionIsNotReused()
-      throws Exception {
-    RawH2Backend b = backendWith(n -> RawH2Backend.Conn::drainUntilClosed);
-    startProxy(b, "timeouts: { connect: 300ms, response: 20s }");
-    for (int i = 1; i <= 2; i++) {
-      assertThat(get("/silent" + i))
-          .startsWith("HTTP/1.1 504 ")
-          .containsIgnoringCase("x-canary-proxy-error: connect_timeout\r\n");
-      RawH2Backend.Conn c = b.conn(i);
-      assertThat(c.closedByProxy.await(10, TimeUnit.SECONDS)).isTrue();
-    }
-    // each request tried a connection of its own: the silent one was closed, not reused
-    assertThat(b.connections.get()).isEqualTo(2);
-    assertFailures("connect_timeout", "connect_timeout");
-  }
-
-  @Test
-  void aBackendThatStopsAnsweringAltogetherLosesItsConnectionAfterAResponseTimeout()
-      throws Exception {
-    // SETTINGS, then silence: no answer, no PING acknowledgement
-    RawH2Backend b =
-        backendWith(
-            n ->
-                c -> {
-                  c.settings();
-                  c.drainUntilClosed();
-                });
-    startProxy(b, "timeouts: { connect: 300ms, response: 500ms }");
-    for (int i = 1; i <= 2; i++) {
-      assertThat(get("/dead" + i))
-          .startsWith("HTTP/1.1 504 ")
-          .containsIgnoringCase("x-canary-proxy-error: response_timeout\r\n");
-      // the PING sent when the stream was given up went unanswered: the connection is closed
-      assertThat(b.conn(i).closedByProxy.await(10, TimeUnit.SECONDS)).isTrue();
-    }
-    assertThat(b.connections.get()).isEqualTo(2);
-  }
-
-  @Test
-  void aBackendSlowOnOneStreamButAnsweringPingKeepsItsConnection() throws Exception {
-    // SETTINGS, PINGs acknowledged, requests never answered
-    RawH2Backend b =
-        backendWith(
-            n ->
-                c -> {
-                  c.settings();
-                  while (c.awaitRequest() != null) {
-                    // held
-                  }
-                });
-    startProxy(b, "timeouts: { connect: 300ms, response: 500ms }");
-    for (int i = 1; i <= 2; i++) {
-      assertThat(get("/slow" + i))
-          .startsWith("HTTP/1.1 504 ")
-          .containsIgnoringCase("x-canary-proxy-error: response_timeout\r\n");
-    }
-    assertThat(b.connections.get()).isEqualTo(1);
-    assertThat(b.conn(1).closedByProxy.getCount()).isEqualTo(1);
+    assertThat(h.get("/next")).startsWith("HTTP/1.1 200 OK\r\n").contains("c1 /next");
   }
 }

@@ -6,21 +6,14 @@ import static io.canaryproxy.server.http2.RawH2Client.HEADERS;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.canaryproxy.config.ConfigLoader;
 import io.canaryproxy.testing.RunningProxy;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.http2.DefaultHttp2HeadersDecoder;
 import io.netty.handler.codec.http2.Http2Headers;
 import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.net.Socket;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -35,73 +28,32 @@ import org.junit.jupiter.api.Test;
  * new connection's first SETTINGS.
  */
 class Http2PoolLimitsIT {
-  private final List<AutoCloseable> open = new ArrayList<>();
+  private final H2BackendHarness h = new H2BackendHarness();
   private RunningProxy proxy;
 
   @AfterEach
   void stop() throws Exception {
-    if (proxy != null) {
-      proxy.close();
-    }
-    for (AutoCloseable c : open) {
-      c.close();
-    }
+    h.close();
   }
 
   private void startProxy(String endpoint) throws Exception {
-    String backend = "{ endpoints: [\"" + endpoint + "\"], protocol: h2c, maxConnections: 1 }";
-    String yaml =
-        String.join(
-            "\n",
-            "listen: 127.0.0.1:0",
-            "ioThreads: 1",
-            "admin:",
-            "  listen: 127.0.0.1:0",
-            "backends:",
-            "  stable: " + backend,
-            "  canary: " + backend,
-            "routing:",
-            "  canaryPercent: 0",
-            "  salt: \"h2-salt\"",
-            "");
-    proxy = new RunningProxy(ConfigLoader.parse(yaml));
-  }
-
-  private String get(String path) throws IOException {
-    try (Socket s = new Socket("127.0.0.1", proxy.port())) {
-      s.setSoTimeout(30_000);
-      OutputStream out = s.getOutputStream();
-      out.write(
-          ("GET " + path + " HTTP/1.1\r\nHost: app.test\r\nConnection: close\r\n\r\n")
-              .getBytes(StandardCharsets.ISO_8859_1));
-      out.flush();
-      InputStream in = s.getInputStream();
-      return new String(in.readAllBytes(), StandardCharsets.ISO_8859_1);
-    }
+    proxy = h.startProxy(endpoint, "maxConnections: 1", "");
   }
 
   @Test
   void aRequestFindingEveryAllowedConnectionAtItsStreamLimitIsPoolExhausted() throws Exception {
-    H2Backend one = H2Backend.held(1);
-    open.add(one);
-    startProxy(one.endpoint());
-    CompletableFuture<String> first =
-        CompletableFuture.supplyAsync(
-            () -> {
-              try {
-                return get("/one");
-              } catch (IOException e) {
-                throw new IllegalStateException(e);
-              }
-            });
-    await().untilAsserted(() -> assertThat(one.heldCount.get()).isEqualTo(1));
-    assertThat(get("/two"))
-        .startsWith("HTTP/1.1 503 ")
-        .containsIgnoringCase("x-canary-proxy-error: pool_exhausted\r\n");
-    one.releaseAll();
-    assertThat(first.get(30, TimeUnit.SECONDS)).startsWith("HTTP/1.1 200 OK\r\n");
-    assertThat(one.connections.get()).isEqualTo(1);
-    assertThat(proxy.upstreamFailures()).containsExactly("pool_exhausted");
+    try (H2Backend one = H2Backend.held(1)) {
+      startProxy(one.endpoint());
+      CompletableFuture<String> first = h.getAsync("/one");
+      await().untilAsserted(() -> assertThat(one.heldCount.get()).isEqualTo(1));
+      assertThat(h.get("/two"))
+          .startsWith("HTTP/1.1 503 ")
+          .containsIgnoringCase("x-canary-proxy-error: pool_exhausted\r\n");
+      one.releaseAll();
+      assertThat(first.get(30, TimeUnit.SECONDS)).startsWith("HTTP/1.1 200 OK\r\n");
+      assertThat(one.connections.get()).isEqualTo(1);
+      assertThat(proxy.upstreamFailures()).containsExactly("pool_exhausted");
+    }
   }
 
   /**
@@ -112,7 +64,7 @@ class Http2PoolLimitsIT {
   @Test
   void aStreamLimitLearnedFromTheFirstSettingsExhaustsThePoolAtOnce() throws Exception {
     RawH2Backend b =
-        new RawH2Backend(
+        h.backendWith(
             n ->
                 c -> {
                   c.settings(0x3, 1); // SETTINGS_MAX_CONCURRENT_STREAMS = 1
@@ -121,7 +73,6 @@ class Http2PoolLimitsIT {
                     c.answer(r.stream(), "c" + c.number + " " + r.path());
                   }
                 });
-    open.add(b);
     startProxy(b.endpoint());
     Map<Integer, Http2Headers> heads = new HashMap<>();
     Map<Integer, String> bodies = new HashMap<>();
