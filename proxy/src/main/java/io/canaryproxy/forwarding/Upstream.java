@@ -183,7 +183,9 @@ final class Upstream implements ConnectionListener {
               ? UpstreamFailure.CONNECT_TIMEOUT
               : f.cause() instanceof javax.net.ssl.SSLException
                   ? UpstreamFailure.TLS_HANDSHAKE_FAILED
-                  : UpstreamFailure.CONNECT_FAILED;
+                  : f.cause() instanceof EndpointPool.PoolExhaustedException
+                      ? UpstreamFailure.POOL_EXHAUSTED
+                      : UpstreamFailure.CONNECT_FAILED;
       owner.failed(type, f.cause());
       return;
     }

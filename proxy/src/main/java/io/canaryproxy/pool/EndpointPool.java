@@ -4,6 +4,7 @@ import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelPromise;
 import io.netty.channel.DefaultChannelPromise;
 import io.netty.channel.EventLoop;
@@ -26,9 +27,24 @@ import javax.net.ssl.SSLHandshakeException;
  *
  * <p>An HTTP/2 endpoint ({@link Multiplexing}) has no idle connections: {@link #open} opens a
  * stream on a connection that has room under its peer's stream limit, or on a new connection when
- * none has (still at most {@code maxConnections}).
+ * none has (still at most {@code maxConnections}); a new connection takes streams once its peer's
+ * first SETTINGS arrived (see {@link MultiplexedConnection}).
  */
 public final class EndpointPool {
+  /**
+   * Every HTTP/2 connection the pool may open is full under its peer's {@code
+   * SETTINGS_MAX_CONCURRENT_STREAMS}: the HTTP/2 form of {@code pool_exhausted}, found once a new
+   * connection's SETTINGS showed a lower limit than assumed.
+   */
+  public static final class PoolExhaustedException extends Exception {
+    private static final long serialVersionUID = 1L;
+
+    PoolExhaustedException(InetSocketAddress address) {
+      super(
+          "every HTTP/2 connection to " + address + " is at its stream limit", null, false, false);
+    }
+  }
+
   private final InetSocketAddress address;
   private Bootstrap bootstrap;
   private final int maxConnections;
@@ -145,16 +161,31 @@ public final class EndpointPool {
                   });
       return result;
     }
+    openStream(result, false);
+    return result;
+  }
+
+  /**
+   * Opens a stream for {@code result} on the oldest HTTP/2 connection with room, or on a new one.
+   * {@code again} when a connection that looked roomy turned out full or going away once ready:
+   * then, with no room and no other connection allowed, {@code result} fails with {@link
+   * PoolExhaustedException}.
+   */
+  void openStream(Promise<PooledConnection> result, boolean again) {
     MultiplexedConnection c = roomy();
     if (c == null) {
+      if (open >= maxConnections) {
+        result.tryFailure(new PoolExhaustedException(address));
+        return;
+      }
       ChannelFuture f = connect();
       c = f.channel().pipeline().get(MultiplexedConnection.class);
       if (c == null) {
         // Registration failed before the pipeline was assembled.
         f.addListener(done -> result.tryFailure(done.cause()));
-        return result;
+        return;
       }
-      c.connecting(f);
+      c.connecting(f, promise(f.channel()), prefaceTimeoutMillis());
       multiplexed.add(c);
       MultiplexedConnection fresh = c;
       f.addListener(
@@ -164,8 +195,13 @@ public final class EndpointPool {
             }
           });
     }
-    c.openStream(multiplexing, result);
-    return result;
+    c.openStream(multiplexing, result, again);
+  }
+
+  /** How long a new HTTP/2 connection may take to send its SETTINGS: the connect timeout. */
+  private long prefaceTimeoutMillis() {
+    Object millis = bootstrap.config().options().get(ChannelOption.CONNECT_TIMEOUT_MILLIS);
+    return millis instanceof Integer m ? m : 30_000;
   }
 
   /** The oldest HTTP/2 connection with room for another stream, or {@code null}. */

@@ -13,9 +13,10 @@ import io.netty.util.concurrent.Future;
 public interface Multiplexing {
   /**
    * Assembles a multiplexed connection's pipeline, ending with {@code last}; the handlers before it
-   * tell {@code last} the peer's stream limit and a GOAWAY as {@link MultiplexedConnection} events.
-   * Over TLS it is called once the handshake selected {@code h2}, on an active channel whose
-   * pipeline already ends with {@code last}: the handlers go before it.
+   * tell {@code last} each SETTINGS of the peer (the first makes the connection ready for streams)
+   * and a GOAWAY as {@link MultiplexedConnection} events. Over TLS it is called once the handshake
+   * selected {@code h2}, on an active channel whose pipeline already ends with {@code last}: the
+   * handlers go before it.
    */
   void assembleConnection(ChannelPipeline pipeline, ChannelHandler last);
 

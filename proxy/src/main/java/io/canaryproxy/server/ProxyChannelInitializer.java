@@ -50,7 +50,8 @@ public final class ProxyChannelInitializer extends ChannelInitializer<Channel>
   public ProxyChannelInitializer(LimitsConfig limits, TimeoutsConfig timeouts) {
     this.limits = limits;
     this.timeouts = timeouts;
-    this.h2Backends = new Http2Backends(limits.http2(), MAX_BACKEND_HEADER_BYTES);
+    this.h2Backends =
+        new Http2Backends(limits.http2(), MAX_BACKEND_HEADER_BYTES, timeouts.connect().toMillis());
   }
 
   /** Sets the forwarder the client pipelines end with; called once, before the listener binds. */

@@ -36,6 +36,7 @@ public final class RunningProxy implements AutoCloseable {
   private final AtomicInteger clientConnections = new AtomicInteger();
   private final AtomicInteger backendConnections = new AtomicInteger();
   private final List<String> http2GoAways = new CopyOnWriteArrayList<>();
+  private final List<String> upstreamFailures = new CopyOnWriteArrayList<>();
 
   public RunningProxy(ProxyConfig config) throws InterruptedException {
     this(config, null);
@@ -69,7 +70,9 @@ public final class RunningProxy implements AutoCloseable {
 
                   @Override
                   public void onUpstreamFailure(
-                      String backend, Exchange exchange, UpstreamFailure failure) {}
+                      String backend, Exchange exchange, UpstreamFailure failure) {
+                    upstreamFailures.add(failure.tag());
+                  }
 
                   @Override
                   public void onClientConnection(int delta) {
@@ -110,6 +113,14 @@ public final class RunningProxy implements AutoCloseable {
 
   public List<Done> done() {
     return done;
+  }
+
+  /**
+   * The type of every upstream failure reported to the listener (what feeds {@code
+   * canary_proxy_upstream_failures_total{type}}), in order.
+   */
+  public List<String> upstreamFailures() {
+    return upstreamFailures;
   }
 
   /** The type of every GOAWAY the proxy sent an HTTP/2 client for an abuse, in order. */

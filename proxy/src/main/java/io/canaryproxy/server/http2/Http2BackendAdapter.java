@@ -15,6 +15,7 @@ import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
 import io.netty.handler.codec.http2.Http2Connection;
 import io.netty.handler.codec.http2.Http2DataFrame;
 import io.netty.handler.codec.http2.Http2Error;
+import io.netty.handler.codec.http2.Http2Exception;
 import io.netty.handler.codec.http2.Http2FrameCodec;
 import io.netty.handler.codec.http2.Http2GoAwayFrame;
 import io.netty.handler.codec.http2.Http2HeadersFrame;
@@ -28,11 +29,15 @@ import io.netty.util.ReferenceCountUtil;
  * exchange writes ({@link RequestHead}, body {@code ByteBuf}s, {@link BodyEnd}) becomes HEADERS and
  * DATA frames (trailers as a last HEADERS), and what the backend answers becomes the exchange model
  * ({@code ResponseHead}, body pieces, one {@code BodyEnd} per message, or a {@link
- * MalformedMessage}). A stream the backend refused unprocessed is marked so on its {@link
- * PooledConnection}, so that the request may go to another connection (RFC 9113 §8.7).
+ * MalformedMessage}: a head without a valid {@code :status}, or anything the codec refused on the
+ * stream). A stream the backend refused unprocessed is marked so on its {@link PooledConnection},
+ * so that the request may go to another connection (RFC 9113 §8.7).
  */
 final class Http2BackendAdapter extends ChannelDuplexHandler {
   private final boolean tls;
+
+  /** The connection's events handler, or {@code null} outside a backend connection. */
+  private final Http2BackendConnectionHandler connection;
 
   /** The request head went out with END_STREAM: the BodyEnd that follows has nothing to send. */
   private boolean requestEnded;
@@ -41,8 +46,14 @@ final class Http2BackendAdapter extends ChannelDuplexHandler {
   private boolean responseEnded;
   private boolean anyResponse;
 
-  Http2BackendAdapter(boolean tls) {
+  /**
+   * @param tls true on a TLS connection ({@code :scheme https})
+   * @param connection the handler of the stream's connection (looked up when the stream opens: a
+   *     closed connection's pipeline no longer has it), or {@code null}
+   */
+  Http2BackendAdapter(boolean tls, Http2BackendConnectionHandler connection) {
     this.tls = tls;
+    this.connection = connection;
   }
 
   @Override
@@ -167,10 +178,30 @@ final class Http2BackendAdapter extends ChannelDuplexHandler {
     ReferenceCountUtil.release(evt);
   }
 
+  /**
+   * The exchange gives the stream up: before its response ended, that may be a backend that stopped
+   * answering altogether, which its connection's PING check finds out.
+   */
+  @Override
+  public void close(ChannelHandlerContext ctx, ChannelPromise promise) {
+    if (!responseEnded && connection != null && ctx.channel().isActive()) {
+      connection.checkAlive();
+    }
+    ctx.close(promise);
+  }
+
   @Override
   public void channelInactive(ChannelHandlerContext ctx) {
     if (!anyResponse && !responseEnded && aboveGoAway(ctx)) {
       refused(ctx);
+    } else if (!responseEnded) {
+      Http2Exception error = connection == null ? null : connection.protocolError();
+      if (error != null) {
+        // The backend broke the protocol and the codec ended the connection: a bad response for
+        // every stream it still carried, rather than a lost connection.
+        responseEnded = true;
+        ctx.fireChannelRead(new MalformedMessage(error));
+      }
     }
     ctx.fireChannelInactive();
   }
@@ -181,7 +212,27 @@ final class Http2BackendAdapter extends ChannelDuplexHandler {
     if (!anyResponse && cause instanceof StreamBufferingEncoder.Http2GoAwayException) {
       refused(ctx);
     }
+    if (!responseEnded && isInvalidResponse(cause)) {
+      // The codec refused what the backend sent on this stream and reset it: a response head with
+      // a connection-specific or malformed field, a header list past the limit, a body longer or
+      // shorter than its content-length. That is a bad response, not a lost connection; whatever
+      // of it was forwarded is cut off by the exchange.
+      responseEnded = true;
+      anyResponse = true;
+      ctx.fireChannelRead(new MalformedMessage(cause));
+      return;
+    }
     ctx.fireExceptionCaught(cause);
+  }
+
+  /**
+   * True for the stream errors the codec raises on what the backend sent (RFC 9113 §8.1.1, §8.2): a
+   * {@code PROTOCOL_ERROR} on this stream. Errors of the proxy's own writes fail their promise
+   * instead and do not come here as stream errors.
+   */
+  private static boolean isInvalidResponse(Throwable cause) {
+    return cause instanceof Http2Exception.StreamException e
+        && e.error() == Http2Error.PROTOCOL_ERROR;
   }
 
   /**

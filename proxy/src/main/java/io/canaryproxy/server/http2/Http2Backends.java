@@ -20,8 +20,11 @@ import io.netty.util.ReferenceCountUtil;
  *
  * @param limits the stream and connection windows (as on the listener), in bytes
  * @param maxHeaderListBytes the largest response header list a backend may send
+ * @param pingTimeoutMillis how long a backend may take to answer the PING sent when a stream was
+ *     given up before its end (the connect timeout), in ms; then its connection is closed
  */
-public record Http2Backends(Http2LimitsConfig limits, int maxHeaderListBytes) {
+public record Http2Backends(
+    Http2LimitsConfig limits, int maxHeaderListBytes, long pingTimeoutMillis) {
 
   /** A client frame codec: no server push, bounded windows and header lists. */
   public Http2FrameCodec frameCodec() {
@@ -44,14 +47,16 @@ public record Http2Backends(Http2LimitsConfig limits, int maxHeaderListBytes) {
     return new Http2MultiplexHandler(new RefuseInbound());
   }
 
-  /** The handler telling the pool of the peer's stream limit and GOAWAY. */
+  /** The handler telling the pool of the peer's SETTINGS and GOAWAY, and checking liveness. */
   public ChannelHandler connectionEvents() {
-    return new Http2BackendConnectionHandler(limits.connectionWindowBytes());
+    return new Http2BackendConnectionHandler(limits.connectionWindowBytes(), pingTimeoutMillis);
   }
 
   /** The adapter of a new stream on {@code parent}, which names {@code https} when on TLS. */
   public ChannelHandler streamAdapter(Channel parent) {
-    return new Http2BackendAdapter(parent.pipeline().get(SslHandler.class) != null);
+    return new Http2BackendAdapter(
+        parent.pipeline().get(SslHandler.class) != null,
+        parent.pipeline().get(Http2BackendConnectionHandler.class));
   }
 
   /** Closes a stream the backend opened: with push disabled there should be none. */

@@ -28,9 +28,11 @@ import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * Each HTTP/2 limit abused by raw frames on a real socket: the abusing connection gets GOAWAY (or,
@@ -41,6 +43,12 @@ class Http2AbuseIT {
   private static final long ENHANCE_YOUR_CALM = 0xb;
   private static final long FLOW_CONTROL_ERROR = 0x3;
   private static final long REFUSED_STREAM = 0x7;
+
+  /**
+   * PING and SETTINGS frames a flooding client sends at most: 650 MB, far more than any socket
+   * buffers on the way hold (the kernel autotunes them to a few MiB; 32 MiB at most here).
+   */
+  private static final int FLOOD_FRAMES = 50_000_000;
 
   private StubServer backend;
   private RunningProxy proxy;
@@ -122,32 +130,38 @@ class Http2AbuseIT {
     bystanderIsServed();
   }
 
+  /**
+   * Each PING and SETTINGS asks for an ack the client never reads. The acks fill the proxy's socket
+   * buffer and the client's, then queue in the proxy, up to maxQueuedControlFrames (100 here),
+   * where the connection ends with GOAWAY. How many frames that takes depends on the kernel's
+   * buffers, autotuned to a few MiB (here the client had written ~550,000 frames, 7 MB, when it was
+   * cut), and how long on the machine's load (30 s at load 7 with paranoid leak detection), so the
+   * test floods until the connection is cut rather than for a time. A proxy that stopped reading
+   * without ending the connection would block the flood's write for good, and one that kept reading
+   * without a limit would take the flood to its end: the timeout bounds either failure, it is not a
+   * speed requirement.
+   */
   @Test
+  @Timeout(value = 10, unit = TimeUnit.MINUTES, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
   void pingAndSettingsFloodFromAClientThatDoesNotReadEndsTheConnection() throws Exception {
+    int sent = 0;
+    boolean cut = false;
     try (RawH2Client c = new RawH2Client(proxy.port(), 4096)) {
-      // Each PING and SETTINGS asks for an ack the client never reads; once the socket is full the
-      // acks queue in the proxy, up to maxQueuedControlFrames (100 here). The flood is written from
-      // another thread, whose blocked write ends when the socket is closed.
-      Thread flood =
-          new Thread(
-              () -> {
-                byte[] ping = new byte[8];
-                try {
-                  for (int i = 0; i < 2_000_000 && proxy.http2GoAways().isEmpty(); i++) {
-                    c.frame(i % 2 == 0 ? PING : SETTINGS, 0, 0, i % 2 == 0 ? ping : new byte[0]);
-                  }
-                  c.flush();
-                } catch (java.io.IOException e) {
-                  // the proxy closed the connection (or the test did) while the flood was written
-                }
-              },
-              "h2-flood");
-      flood.start();
-      await()
-          .atMost(Duration.ofSeconds(60))
-          .untilAsserted(
-              () -> assertThat(proxy.http2GoAways()).containsExactly("control_frame_flood"));
+      byte[] ping = new byte[8];
+      byte[] none = new byte[0];
+      try {
+        for (; sent < FLOOD_FRAMES; sent++) {
+          c.frame(sent % 2 == 0 ? PING : SETTINGS, 0, 0, sent % 2 == 0 ? ping : none);
+        }
+        c.flush();
+      } catch (java.io.IOException e) {
+        cut = true; // the proxy closed the connection while the flood was written
+      }
     }
+    assertThat(cut).as("connection cut before %d frames were sent", FLOOD_FRAMES).isTrue();
+    await()
+        .untilAsserted(
+            () -> assertThat(proxy.http2GoAways()).containsExactly("control_frame_flood"));
     bystanderIsServed();
   }
 

@@ -90,6 +90,18 @@ final class RawH2Client implements AutoCloseable {
     return b.toByteArray();
   }
 
+  /**
+   * A header block of exactly {@code fields} (name, value pairs, pseudo-header fields included, in
+   * the order given), as literals: what a hostile peer may send, valid or not.
+   */
+  static byte[] block(String... fields) {
+    ByteArrayOutputStream b = new ByteArrayOutputStream();
+    for (int i = 0; i + 1 < fields.length; i += 2) {
+      literal(b, fields[i], fields[i + 1]);
+    }
+    return b.toByteArray();
+  }
+
   /** A literal header field without indexing, new name (RFC 7541 §6.2.2). */
   private static void literal(ByteArrayOutputStream b, String name, String value) {
     b.write(0);

@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# gRPC unary calls per second and p99 latency, through canary-proxy vs direct, with the same client
+# (issue 15). The server is grpc-java (GrpcBenchServer from the proxy's test classes, h2c, method
+# test.Echo/Unary); the client is h2load (nghttp2-client) sending one length-prefixed gRPC message
+# per call (POST, content-type application/grpc, te: trailers) over h2c, -c CONNS -m STREAMS, one
+# thread; the proxy runs from the same build with one event loop and an h2c backend. Targets are
+# measured in turn, REPEATS rounds each, SECONDS per run; p99 is read from h2load's per-request log.
+# Loopback only; ports from PORT_BASE (default 36100). Needs `./mvnw -pl proxy test-compile` first.
+#
+#   bench/grpc_unary.sh   # env: SECONDS_PER_RUN=10 WARMUP_SECONDS=3 REPEATS=3 CONNS=16 STREAMS=16 PORT_BASE=36100
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SECS=${SECONDS_PER_RUN:-10}
+WARMUP=${WARMUP_SECONDS:-3}
+REPEATS=${REPEATS:-3}
+CONNS=${CONNS:-16}
+STREAMS=${STREAMS:-16}
+PORT_BASE=${PORT_BASE:-36100}
+OUT=${OUT:-$(mktemp -d /tmp/grpc-unary.XXXXXX)}
+command -v h2load >/dev/null || { echo "missing h2load: apt-get install -y nghttp2-client" >&2; exit 1; }
+
+CP_FILE="$OUT/classpath"
+./mvnw -B -o -q -pl proxy org.apache.maven.plugins:maven-dependency-plugin:3.11.0:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile="$CP_FILE" >/dev/null
+CP="proxy/target/test-classes:proxy/target/classes:$(cat "$CP_FILE")"
+
+# The server, on a port of its own choosing (printed first), until its stdin closes.
+mkfifo "$OUT/server.in"
+java -Xmx256m -cp "$CP" io.canaryproxy.server.http2.GrpcBenchServer <"$OUT/server.in" >"$OUT/server.out" 2>"$OUT/server.err" &
+SERVER=$!
+exec 9>"$OUT/server.in"
+for _ in $(seq 100); do [ -s "$OUT/server.out" ] && break; sleep 0.1; done
+BACKEND=$(head -1 "$OUT/server.out")
+
+PROXY_PORT=$PORT_BASE
+cat >"$OUT/proxy.yaml" <<YAML
+listen: 127.0.0.1:$PROXY_PORT
+ioThreads: 1
+admin:
+  listen: 127.0.0.1:$((PORT_BASE + 1))
+backends:
+  stable: { endpoints: ["$BACKEND"], protocol: h2c }
+  canary: { endpoints: ["$BACKEND"], protocol: h2c }
+routing:
+  canaryPercent: 0
+  salt: "grpc-bench"
+YAML
+java -Xmx256m -cp "$CP" io.canaryproxy.Main run --config "$OUT/proxy.yaml" >"$OUT/proxy.log" 2>&1 &
+PROXY=$!
+trap 'exec 9>&-; kill $PROXY 2>/dev/null; wait $SERVER $PROXY 2>/dev/null || true' EXIT
+for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/$PROXY_PORT) 2>/dev/null && break; sleep 0.1; done
+kill -0 $PROXY 2>/dev/null || { echo "the proxy did not start:" >&2; cat "$OUT/proxy.log" >&2; exit 1; }
+
+# One gRPC message: not compressed, length 5, "hello" (the server's marshaller takes raw UTF-8).
+printf '\x00\x00\x00\x00\x05hello' >"$OUT/body.bin"
+
+run() { # NAME URL ROUND
+  local log="$OUT/$1.$3.log"
+  h2load -c "$CONNS" -m "$STREAMS" -t 1 --warm-up-time="$WARMUP" -D "$SECS" -d "$OUT/body.bin" \
+    -H 'content-type: application/grpc' -H 'te: trailers' --log-file="$log" "$2" >"$OUT/$1.$3.out" 2>&1
+  python3 - "$1" "$3" "$OUT/$1.$3.out" "$log" <<'PY'
+import re, sys
+name, rnd, out, log = sys.argv[1:]
+text = open(out).read()
+rps = float(re.search(r"finished in [^,]+, ([\d.]+) req/s", text).group(1))
+ok = int(re.search(r"status codes: (\d+) 2xx", text).group(1))
+total = int(re.search(r"requests: (\d+) total", text).group(1))
+d = sorted(int(l.split()[2]) for l in open(log) if l.strip())
+p = lambda q: d[min(len(d) - 1, int(q * len(d)))] / 1000.0
+print(f"{name:6} round {rnd}: {rps:9.0f} calls/s  p50 {p(0.50):6.2f} ms  p99 {p(0.99):6.2f} ms  2xx {ok}/{total}")
+PY
+}
+
+# A call through the proxy must end with grpc-status 0 (h2load only counts HTTP statuses).
+if command -v curl >/dev/null; then
+  curl -s -v --http2-prior-knowledge --data-binary @"$OUT/body.bin" -H 'content-type: application/grpc' \
+    -H 'te: trailers' -o /dev/null "http://127.0.0.1:$PROXY_PORT/test.Echo/Unary" 2>"$OUT/curl.txt" || true
+  grep -qi '< grpc-status: 0' "$OUT/curl.txt" || { echo "no grpc-status 0 through the proxy" >&2; cat "$OUT/curl.txt" >&2; exit 1; }
+fi
+echo "load before: $(uptime)"
+for r in $(seq "$REPEATS"); do
+  run direct "http://$BACKEND/test.Echo/Unary" "$r"
+  run proxy "http://127.0.0.1:$PROXY_PORT/test.Echo/Unary" "$r"
+done
+echo "load after: $(uptime)"
+echo "files: $OUT"
