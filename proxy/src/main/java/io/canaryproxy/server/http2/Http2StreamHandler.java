@@ -19,6 +19,7 @@ import io.netty.handler.codec.http2.Http2DataFrame;
 import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.codec.http2.Http2HeadersFrame;
 import io.netty.handler.codec.http2.Http2StreamChannel;
+import io.netty.util.AttributeKey;
 import io.netty.util.ReferenceCountUtil;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -37,6 +38,28 @@ import org.slf4j.LoggerFactory;
  */
 public final class Http2StreamHandler extends ChannelInboundHandlerAdapter implements Downstream {
   private static final Logger log = LoggerFactory.getLogger(Http2StreamHandler.class);
+
+  /** The client connection's address, worked out by its first stream and shared by the others. */
+  private static final AttributeKey<Client> CLIENT = AttributeKey.valueOf("canary.h2.client");
+
+  private record Client(InetAddress address, String ip) {
+    static Client of(Channel connection) {
+      if (connection.remoteAddress() instanceof InetSocketAddress remote) {
+        InetAddress address = remote.getAddress();
+        return new Client(
+            address, address == null ? remote.getHostString() : address.getHostAddress());
+      }
+      return new Client(null, "unknown");
+    }
+  }
+
+  /** Names a stream in logs as {@code connection/stream}; the text is made only when logged. */
+  private record LogId(Channel connection, int stream) {
+    @Override
+    public String toString() {
+      return connection.id().asShortText() + "/" + stream;
+    }
+  }
 
   /** A request body piece the forwarder could not take yet. */
   private record Piece(ByteBuf data, boolean last) {}
@@ -76,22 +99,19 @@ public final class Http2StreamHandler extends ChannelInboundHandlerAdapter imple
     this.ctx = ctx;
     this.out = new Http2ResponseFrames(ctx);
     Channel parent = ctx.channel().parent();
-    InetAddress address = null;
-    String ip = "unknown";
-    if (parent.remoteAddress() instanceof InetSocketAddress remote) {
-      address = remote.getAddress();
-      ip = address == null ? remote.getHostString() : address.getHostAddress();
+    Client client = parent.attr(CLIENT).get();
+    if (client == null) {
+      client = Client.of(parent);
+      parent.attr(CLIENT).set(client);
     }
-    String logId =
-        parent.id().asShortText() + "/" + ((Http2StreamChannel) ctx.channel()).stream().id();
     forwarder =
         new Forwarder(
             fc,
             this,
             ctx.channel().eventLoop(),
-            address,
-            ip,
-            logId,
+            client.address(),
+            client.ip(),
+            new LogId(parent, ((Http2StreamChannel) ctx.channel()).stream().id()),
             limits.requestBufferBytes(),
             false);
     ctx.fireChannelActive();
