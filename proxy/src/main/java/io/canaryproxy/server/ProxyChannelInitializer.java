@@ -96,10 +96,13 @@ public final class ProxyChannelInitializer extends ChannelInitializer<Channel>
 
   /**
    * HTTP/2: Netty's frame codec under the limits, and one child channel per stream, each served by
-   * its own {@link Http2StreamHandler} (one exchange per stream).
+   * its own {@link Http2StreamHandler} (one exchange per stream). In front of the codec, the
+   * flushes of all streams are merged into one socket write per event-loop turn ({@link
+   * Http2Limits#flushConsolidation}).
    */
   private void addHttp2Handlers(ChannelPipeline p) {
     Http2Limits h2 = Http2Limits.of(limits);
+    p.addLast("h2flush", Http2Limits.flushConsolidation());
     p.addLast("h2codec", h2.frameCodec());
     p.addLast(
         "h2streams",
@@ -187,15 +190,17 @@ public final class ProxyChannelInitializer extends ChannelInitializer<Channel>
   }
 
   /**
-   * An HTTP/2 backend connection ({@code protocol: h2c | h2}, after TLS): the client frame codec,
-   * the stream multiplexer, idleness as for HTTP/1.1 (a connection without streams closes), and the
-   * connection events the pool's {@code last} handler reads.
+   * An HTTP/2 backend connection ({@code protocol: h2c | h2}, after TLS): the flushes of its
+   * streams merged as on the listener, the client frame codec, the stream multiplexer, idleness as
+   * for HTTP/1.1 (a connection without streams closes), and the connection events the pool's {@code
+   * last} handler reads.
    */
   @Override
   public void assembleConnection(ChannelPipeline p, ChannelHandler last) {
     if (p.get("backend") == null) {
       p.addLast("backend", last);
     }
+    p.addBefore("backend", "h2flush", Http2Limits.flushConsolidation());
     p.addBefore("backend", "h2codec", h2Backends.frameCodec());
     p.addBefore("backend", "h2streams", h2Backends.multiplexer());
     p.addBefore(

@@ -52,8 +52,7 @@ final class Http2BackendHeads {
           || name.contentEquals(CONTENT_LENGTH)) {
         continue;
       }
-      // a copy: an HTTP/1.1 head's iterator hands out views that the next field re-points
-      out.add(name, field.getValue().toString());
+      out.add(name, Http2Responses.stable(field.getValue()));
     }
     long length = head.bodyLength();
     if (length >= 0) {

@@ -5,6 +5,7 @@ import io.canaryproxy.config.LimitsConfig;
 import io.netty.handler.codec.http2.Http2FrameCodec;
 import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
 import io.netty.handler.codec.http2.Http2Settings;
+import io.netty.handler.flush.FlushConsolidationHandler;
 
 /**
  * The HTTP/2 settings and protections of the listener ({@code limits.http2}, and {@code
@@ -45,5 +46,19 @@ public record Http2Limits(Http2LimitsConfig config, int maxHeaderListBytes) {
         .decoderEnforceMaxConsecutiveEmptyDataFrames(config.maxEmptyFrames())
         .decoderEnforceMaxSmallContinuationFrames(config.maxSmallContinuationFrames())
         .build();
+  }
+
+  /**
+   * Merges the flushes of an HTTP/2 connection's streams into one socket write per event-loop turn,
+   * placed between the socket (or TLS) and the frame codec. A stream channel flushes its parent on
+   * every response end, window update and request it sends; when the parent is not reading (a
+   * response arrives from a backend, a request goes to one), each such flush would be a write
+   * system call of its own. A flush is never dropped, only delayed until the current read ends or
+   * the event loop's next task: a WINDOW_UPDATE still leaves (see {@code
+   * Http2BackendAdapter#read}).
+   */
+  public static FlushConsolidationHandler flushConsolidation() {
+    return new FlushConsolidationHandler(
+        FlushConsolidationHandler.DEFAULT_EXPLICIT_FLUSH_AFTER_FLUSHES, true);
   }
 }

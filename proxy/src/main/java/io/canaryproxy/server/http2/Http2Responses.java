@@ -2,6 +2,7 @@ package io.canaryproxy.server.http2;
 
 import io.canaryproxy.http.Headers;
 import io.canaryproxy.http.ResponseHead;
+import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http2.DefaultHttp2Headers;
 import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.util.AsciiString;
@@ -21,7 +22,7 @@ final class Http2Responses {
   /** The HEADERS of a response head (final or interim). */
   static Http2Headers head(ResponseHead head) {
     Http2Headers out = new DefaultHttp2Headers(false, head.headers().size() + 1);
-    out.status(AsciiString.of(Integer.toString(head.status())));
+    out.status(HttpResponseStatus.valueOf(head.status()).codeAsText());
     copy(head.headers(), out);
     return out;
   }
@@ -39,9 +40,17 @@ final class Http2Responses {
       if (name.isEmpty() || name.charAt(0) == ':' || isConnectionSpecific(name)) {
         continue;
       }
-      // a copy: an HTTP/1.1 head's iterator hands out views that the next field re-points
-      out.add(name, field.getValue().toString());
+      out.add(name, stable(field.getValue()));
     }
+  }
+
+  /**
+   * {@code value}, or a copy of it when it may change: an HTTP/1.1 head's iterator hands out views
+   * that the next field re-points, while a {@code String} or an {@code AsciiString} (the fields of
+   * an HTTP/2 backend's head) stays as it is.
+   */
+  static CharSequence stable(CharSequence value) {
+    return value instanceof String || value instanceof AsciiString ? value : value.toString();
   }
 
   private static boolean isConnectionSpecific(AsciiString name) {

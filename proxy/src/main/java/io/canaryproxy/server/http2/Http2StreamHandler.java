@@ -7,7 +7,6 @@ import io.canaryproxy.forwarding.Forwarder;
 import io.canaryproxy.forwarding.ForwardingContext;
 import io.canaryproxy.forwarding.UpstreamFailure;
 import io.canaryproxy.grpc.GrpcCalls;
-import io.canaryproxy.grpc.GrpcMessage;
 import io.canaryproxy.grpc.GrpcStatus;
 import io.canaryproxy.http.BodyEnd;
 import io.canaryproxy.http.ResponseHead;
@@ -16,20 +15,14 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.handler.codec.http2.DefaultHttp2DataFrame;
-import io.netty.handler.codec.http2.DefaultHttp2Headers;
-import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
-import io.netty.handler.codec.http2.DefaultHttp2ResetFrame;
 import io.netty.handler.codec.http2.Http2DataFrame;
 import io.netty.handler.codec.http2.Http2Error;
-import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.handler.codec.http2.Http2HeadersFrame;
 import io.netty.handler.codec.http2.Http2StreamChannel;
-import io.netty.util.AsciiString;
+import io.netty.util.AttributeKey;
 import io.netty.util.ReferenceCountUtil;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -45,7 +38,28 @@ import org.slf4j.LoggerFactory;
  */
 public final class Http2StreamHandler extends ChannelInboundHandlerAdapter implements Downstream {
   private static final Logger log = LoggerFactory.getLogger(Http2StreamHandler.class);
-  private static final AsciiString TEXT_PLAIN = AsciiString.cached("text/plain; charset=utf-8");
+
+  /** The client connection's address, worked out by its first stream and shared by the others. */
+  private static final AttributeKey<Client> CLIENT = AttributeKey.valueOf("canary.h2.client");
+
+  private record Client(InetAddress address, String ip) {
+    static Client of(Channel connection) {
+      if (connection.remoteAddress() instanceof InetSocketAddress remote) {
+        InetAddress address = remote.getAddress();
+        return new Client(
+            address, address == null ? remote.getHostString() : address.getHostAddress());
+      }
+      return new Client(null, "unknown");
+    }
+  }
+
+  /** Names a stream in logs as {@code connection/stream}; the text is made only when logged. */
+  private record LogId(Channel connection, int stream) {
+    @Override
+    public String toString() {
+      return connection.id().asShortText() + "/" + stream;
+    }
+  }
 
   /** A request body piece the forwarder could not take yet. */
   private record Piece(ByteBuf data, boolean last) {}
@@ -65,8 +79,8 @@ public final class Http2StreamHandler extends ChannelInboundHandlerAdapter imple
   /** True when the request is a gRPC call: a refusal over a limit is then a gRPC status. */
   private boolean grpc;
 
-  /** The response head, written with the first body piece, the end, or the next flush. */
-  private Http2Headers pendingHead;
+  /** The response's frames, once the stream is active. */
+  private Http2ResponseFrames out;
 
   /** {@code timeouts.requestBody}: the longest pause of a request body while the proxy reads it. */
   private final long bodyTimeoutNanos;
@@ -83,23 +97,21 @@ public final class Http2StreamHandler extends ChannelInboundHandlerAdapter imple
   @Override
   public void channelActive(ChannelHandlerContext ctx) {
     this.ctx = ctx;
+    this.out = new Http2ResponseFrames(ctx);
     Channel parent = ctx.channel().parent();
-    InetAddress address = null;
-    String ip = "unknown";
-    if (parent.remoteAddress() instanceof InetSocketAddress remote) {
-      address = remote.getAddress();
-      ip = address == null ? remote.getHostString() : address.getHostAddress();
+    Client client = parent.attr(CLIENT).get();
+    if (client == null) {
+      client = Client.of(parent);
+      parent.attr(CLIENT).set(client);
     }
-    String logId =
-        parent.id().asShortText() + "/" + ((Http2StreamChannel) ctx.channel()).stream().id();
     forwarder =
         new Forwarder(
             fc,
             this,
             ctx.channel().eventLoop(),
-            address,
-            ip,
-            logId,
+            client.address(),
+            client.ip(),
+            new LogId(parent, ((Http2StreamChannel) ctx.channel()).stream().id()),
             limits.requestBufferBytes(),
             false);
     ctx.fireChannelActive();
@@ -251,15 +263,16 @@ public final class Http2StreamHandler extends ChannelInboundHandlerAdapter imple
   private void refuse(int status, String reason) {
     log.debug("[{}] h2 request refused: {} {}", ctx.channel(), status, reason);
     if (forwarder.abort(status)) {
-      reset(Http2Error.PROTOCOL_ERROR); // its response already started
+      out.discard();
+      out.reset(Http2Error.PROTOCOL_ERROR); // its response already started
     } else {
       if (grpc && (status == 413 || status == 431)) {
-        writeGrpcError(GrpcStatus.RESOURCE_EXHAUSTED, reason);
+        out.grpcError(GrpcStatus.RESOURCE_EXHAUSTED, reason);
       } else {
-        writeError(status, reason, null);
+        out.error(status, reason, null);
       }
       if (!requestEnded) {
-        reset(Http2Error.NO_ERROR);
+        out.reset(Http2Error.NO_ERROR);
       }
     }
     done = true;
@@ -273,50 +286,6 @@ public final class Http2StreamHandler extends ChannelInboundHandlerAdapter imple
     }
   }
 
-  private void writeError(int status, String reason, String failureTag) {
-    ByteBuf body = ctx.alloc().buffer();
-    body.writeCharSequence(status + " " + reason + "\n", StandardCharsets.UTF_8);
-    Http2Headers headers =
-        new DefaultHttp2Headers()
-            .status(AsciiString.of(Integer.toString(status)))
-            .set(io.canaryproxy.http.HeaderNames.CONTENT_TYPE, TEXT_PLAIN)
-            .setInt(io.canaryproxy.http.HeaderNames.CONTENT_LENGTH, body.readableBytes());
-    if (failureTag != null) {
-      headers.set(Http2Responses.ERROR_HEADER, failureTag);
-    }
-    ctx.write(new DefaultHttp2HeadersFrame(headers, false), ctx.voidPromise());
-    ctx.writeAndFlush(new DefaultHttp2DataFrame(body, true), ctx.voidPromise());
-  }
-
-  /**
-   * Answers a gRPC call the proxy refused as gRPC does: trailers-only, {@code :status} 200 with
-   * {@code grpc-status} and a percent-encoded {@code grpc-message}.
-   */
-  private void writeGrpcError(GrpcStatus status, String reason) {
-    Http2Headers headers =
-        new DefaultHttp2Headers()
-            .status(AsciiString.of("200"))
-            .set(io.canaryproxy.http.HeaderNames.CONTENT_TYPE, GrpcCalls.CONTENT_TYPE)
-            .set(GrpcCalls.STATUS, Integer.toString(status.code()))
-            .set(GrpcCalls.MESSAGE, GrpcMessage.encode("canary-proxy: " + reason));
-    ctx.writeAndFlush(new DefaultHttp2HeadersFrame(headers, true), ctx.voidPromise());
-  }
-
-  /** Resets the stream with {@code error}, unless it is already closed. */
-  private void reset(Http2Error error) {
-    if (ctx.channel().isActive()) {
-      ctx.writeAndFlush(new DefaultHttp2ResetFrame(error));
-    }
-  }
-
-  private void writePendingHead() {
-    if (pendingHead != null) {
-      Http2Headers head = pendingHead;
-      pendingHead = null;
-      ctx.write(new DefaultHttp2HeadersFrame(head, false), ctx.voidPromise());
-    }
-  }
-
   // ---- Downstream: what the forwarder hands the client side ----
 
   @Override
@@ -326,66 +295,45 @@ public final class Http2StreamHandler extends ChannelInboundHandlerAdapter imple
 
   @Override
   public void interim(ResponseHead head) {
-    ctx.writeAndFlush(
-        new DefaultHttp2HeadersFrame(Http2Responses.head(head), false), ctx.voidPromise());
+    out.interim(Http2Responses.head(head));
   }
 
   @Override
   public void head(ResponseHead head) {
-    pendingHead = Http2Responses.head(head);
+    out.head(Http2Responses.head(head));
   }
 
   @Override
   public void body(ByteBuf piece) {
-    writePendingHead();
-    if (piece.isReadable()) {
-      ctx.write(new DefaultHttp2DataFrame(piece, false), ctx.voidPromise());
-    } else {
-      piece.release();
-    }
+    out.body(piece);
   }
 
   @Override
   public void end(BodyEnd end) {
-    if (pendingHead != null && end.trailers() == null) {
-      // A response without a body (HEAD, 204, 304, or empty): one HEADERS frame ends the stream.
-      Http2Headers head = pendingHead;
-      pendingHead = null;
-      ctx.writeAndFlush(new DefaultHttp2HeadersFrame(head, true), ctx.voidPromise());
-      return;
-    }
-    writePendingHead();
-    if (end.trailers() != null) {
-      ctx.writeAndFlush(
-          new DefaultHttp2HeadersFrame(Http2Responses.trailers(end.trailers()), true),
-          ctx.voidPromise());
-    } else {
-      ctx.writeAndFlush(new DefaultHttp2DataFrame(Unpooled.EMPTY_BUFFER, true), ctx.voidPromise());
-    }
+    out.end(end.trailers());
   }
 
   @Override
   public void flush() {
-    writePendingHead();
-    ctx.flush();
+    out.flush();
   }
 
   @Override
   public void error(UpstreamFailure failure, boolean requestUnread) {
-    writeError(failure.status(), "upstream " + failure.tag(), failure.tag());
+    out.error(failure.status(), "upstream " + failure.tag(), failure.tag());
   }
 
   @Override
   public void abort() {
-    pendingHead = null;
-    reset(Http2Error.INTERNAL_ERROR); // never present a truncated body as complete
+    out.discard();
+    out.reset(Http2Error.INTERNAL_ERROR); // never present a truncated body as complete
   }
 
   @Override
   public void exchangeDone(boolean requestUnfinished) {
     if (!requestEnded) {
       // Answered before the client finished its request: tell it to stop sending (§8.1).
-      reset(Http2Error.NO_ERROR);
+      out.reset(Http2Error.NO_ERROR);
     }
     done = true;
     releaseWaiting();
@@ -419,7 +367,9 @@ public final class Http2StreamHandler extends ChannelInboundHandlerAdapter imple
   public void channelInactive(ChannelHandlerContext ctx) {
     done = true;
     cancelBodyTimer();
-    pendingHead = null;
+    if (out != null) {
+      out.discard();
+    }
     releaseWaiting();
     if (forwarder != null) {
       forwarder.clientClosed();
