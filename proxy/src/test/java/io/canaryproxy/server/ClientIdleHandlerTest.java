@@ -24,8 +24,12 @@ class ClientIdleHandlerTest {
   private final List<ChannelPromise> promises = new ArrayList<>();
 
   private EmbeddedChannel channel() {
-    EmbeddedChannel ch =
-        new EmbeddedChannel(
+    // The embedded clock is frozen before the handler's timer is set, so that only advanceTimeBy
+    // moves it (real time passing on a loaded machine would make the 999 ms checks late).
+    EmbeddedChannel ch = new EmbeddedChannel();
+    ch.freezeTime();
+    ch.pipeline()
+        .addLast(
             new ChannelOutboundHandlerAdapter() {
               @Override
               public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
