@@ -5,9 +5,9 @@
 # per call (POST, content-type application/grpc, te: trailers) over h2c, -c CONNS -m STREAMS, one
 # thread; the proxy runs from the same build with one event loop and an h2c backend. Targets are
 # measured in turn, REPEATS rounds each, SECONDS per run; p99 is read from h2load's per-request log.
-# Loopback only; ports from PORT_BASE (default 36100). Needs `./mvnw -pl proxy test-compile` first.
+# Loopback only; ports from PORT_BASE (default 23100, below the kernel's ephemeral range so that no outgoing connection holds it). Needs `./mvnw -pl proxy test-compile` first.
 #
-#   bench/grpc_unary.sh   # env: SECONDS_PER_RUN=10 WARMUP_SECONDS=3 REPEATS=3 CONNS=16 STREAMS=16 PORT_BASE=36100
+#   bench/grpc_unary.sh   # env: SECONDS_PER_RUN=10 WARMUP_SECONDS=3 REPEATS=3 CONNS=16 STREAMS=16 PORT_BASE=23100
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECS=${SECONDS_PER_RUN:-10}
@@ -15,7 +15,7 @@ WARMUP=${WARMUP_SECONDS:-3}
 REPEATS=${REPEATS:-3}
 CONNS=${CONNS:-16}
 STREAMS=${STREAMS:-16}
-PORT_BASE=${PORT_BASE:-36100}
+PORT_BASE=${PORT_BASE:-23100}
 OUT=${OUT:-$(mktemp -d /tmp/grpc-unary.XXXXXX)}
 command -v h2load >/dev/null || { echo "missing h2load: apt-get install -y nghttp2-client" >&2; exit 1; }
 
