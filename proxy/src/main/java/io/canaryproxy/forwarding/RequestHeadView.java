@@ -1,7 +1,6 @@
 package io.canaryproxy.forwarding;
 
 import io.canaryproxy.http.RequestHead;
-import io.canaryproxy.http.RequestTargets;
 import io.canaryproxy.routing.RequestView;
 import io.canaryproxy.routing.RoutingResult;
 import io.canaryproxy.routing.RoutingTable;
@@ -61,13 +60,5 @@ final class RequestHeadView implements RequestView {
   @Override
   public InetAddress remoteAddress() {
     return remote;
-  }
-
-  /**
-   * The path of a request target without the query string; for an absolute-form target ({@code
-   * http://host/p?q}) the path part. Allocates only when there is something to cut.
-   */
-  static String pathOf(String uri) {
-    return RequestTargets.pathOf(uri);
   }
 }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
 import io.canaryproxy.http.HopByHop;
+import io.canaryproxy.http.RequestTargets;
 import io.canaryproxy.server.http1.NettyHeaders;
 import io.canaryproxy.server.http1.ProxyResponseEncoder;
 import io.netty.buffer.ByteBuf;
@@ -48,7 +49,7 @@ class HeaderRulesTest {
     "*, *",
   })
   void pathOfTheRequestTarget(String uri, String path) {
-    assertThat(RequestHeadView.pathOf(uri)).isEqualTo(path);
+    assertThat(RequestTargets.pathOf(uri)).isEqualTo(path);
   }
 
   @Test
