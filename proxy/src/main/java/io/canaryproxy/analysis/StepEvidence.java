@@ -7,7 +7,7 @@ import java.util.List;
 import org.HdrHistogram.Histogram;
 
 /**
- * The evidence of the current step, for {@link RolloutController}: the sum of every interval's
+ * The evidence of the current step, for {@link StepAnalysis}: the sum of every interval's
  * histograms and counts since the step's observation began, or since the warm-up ended (a warm-up
  * keeps its own sum, which is dropped when it ends). The judge looks at the whole sum each
  * interval, so a lucky interval cannot undo what the step has shown; its {@link #recent() recent

@@ -5,11 +5,11 @@ import java.time.Instant;
 import java.util.Objects;
 
 /**
- * The observation window of the current step, for {@link RolloutController}: since when the step
- * has been watched, until when the canary is still warming up ({@code rollout.analysis.warmup}),
- * and when the last decisive (PASS or FAIL) look was. The window only runs once the warm-up is
- * over, so a step is always watched for {@code stepInterval} with counted verdicts. Not
- * thread-safe: the controller guards it.
+ * The observation window of the current step, for {@link StepAnalysis}: since when the step has
+ * been watched, until when the canary is still warming up ({@code rollout.analysis.warmup}), and
+ * when the last decisive (PASS or FAIL) look was. The window only runs once the warm-up is over, so
+ * a step is always watched for {@code stepInterval} with counted verdicts. Not thread-safe: the
+ * controller guards it.
  */
 final class StepWindow {
   private final Duration warmup;
