@@ -7,13 +7,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.canaryproxy.net.Cidr;
-import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Collections;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -97,9 +94,8 @@ public final class ConfigLoader {
     HostPort listen = top.hostPort("listen", new HostPort("127.0.0.1", 8080));
     int ioThreads =
         (int) top.integer("ioThreads", Runtime.getRuntime().availableProcessors(), 1, 1024);
-    AdminConfig admin =
-        admin(top.map("admin", "listen", "tokenFile", "readTokenFile", "publicMetrics"), readFiles);
-    Map<String, BackendConfig> backends = backends(top, readFiles);
+    AdminConfig admin = AdminParser.parse(top.map("admin", AdminParser.KEYS), readFiles);
+    Map<String, BackendConfig> backends = BackendsParser.parse(top, readFiles);
     Set<String> names = backends.keySet();
     RoutingConfig routing = RoutingParser.parse(top.map("routing", RoutingParser.KEYS), names);
     MirrorConfig mirror =
@@ -171,21 +167,6 @@ public final class ConfigLoader {
     return config;
   }
 
-  /**
-   * Reports {@code name} at {@code m.key} unless it names a backend; silent when no backend parsed
-   * at all.
-   */
-  static void checkBackend(YamlMap m, String key, String name, Set<String> backends) {
-    if (!backends.isEmpty() && !backends.contains(name)) {
-      m.error(
-          key,
-          RoutingParser.quote(name)
-              + " (expected: a name under backends: "
-              + String.join(", ", backends)
-              + ")");
-    }
-  }
-
   /** A client certificate can be a user key only where the listener asks for one. */
   private static void checkClientCertKeys(
       RoutingConfig routing, TlsConfig tls, List<String> errors) {
@@ -231,110 +212,6 @@ public final class ConfigLoader {
         + ": "
         + problem.trim()
         + " (expected: a YAML mapping)";
-  }
-
-  private static AdminConfig admin(YamlMap m, boolean readFiles) {
-    HostPort listen = m.hostPort("listen", new HostPort("127.0.0.1", 9901));
-    Path tokenFile = m.filePath("tokenFile");
-    Path readTokenFile = m.filePath("readTokenFile");
-    boolean publicMetrics = m.bool("publicMetrics", false);
-    if (tokenFile == null && !isLoopback(listen.host())) {
-      m.error(
-          "listen",
-          RoutingParser.quote(listen.toString())
-              + " (expected: a loopback address such as 127.0.0.1:9901, or set admin.tokenFile)");
-    }
-    if (readTokenFile != null && tokenFile == null) {
-      m.invalid("readTokenFile", "set only together with admin.tokenFile, the control token");
-    }
-    AdminConfig admin = new AdminConfig(listen, tokenFile, readTokenFile, publicMetrics);
-    if (readFiles) {
-      ConfigFiles.readTokens(admin, m.errors());
-    }
-    return admin;
-  }
-
-  /** Only "localhost" and loopback literals count: other names could resolve anywhere. */
-  private static boolean isLoopback(String host) {
-    if (host.equalsIgnoreCase("localhost")) {
-      return true;
-    }
-    InetAddress a = Cidr.parseLiteral(host);
-    return a != null && a.isLoopbackAddress();
-  }
-
-  private static Map<String, BackendConfig> backends(YamlMap top, boolean readFiles) {
-    Map<String, BackendConfig> out = new LinkedHashMap<>();
-    String expected = "a mapping of pool names to {endpoints: [host:port, ...]}";
-    if (!top.has("backends")) {
-      top.missing("backends", expected);
-      return out;
-    }
-    if (!top.raw("backends").isObject() || top.raw("backends").isEmpty()) {
-      top.invalid("backends", expected);
-      return out;
-    }
-    YamlMap backends = YamlMap.open(top.raw("backends"), "backends", top.errors());
-    for (Map.Entry<String, JsonNode> e : backends.entries()) {
-      YamlMap pool = backends.map(e.getKey(), "endpoints", "maxConnections", "tls", "protocol");
-      List<HostPort> endpoints = new ArrayList<>();
-      if (!pool.has("endpoints")) {
-        pool.missing("endpoints", "at least one host:port");
-      } else if (!pool.raw("endpoints").isArray() || pool.raw("endpoints").isEmpty()) {
-        pool.invalid("endpoints", "a list of at least one host:port");
-      } else {
-        JsonNode list = pool.raw("endpoints");
-        for (int i = 0; i < list.size(); i++) {
-          try {
-            if (!list.get(i).isTextual()) {
-              throw new IllegalArgumentException();
-            }
-            endpoints.add(HostPort.parse(list.get(i).asText()));
-          } catch (IllegalArgumentException ex) {
-            top.errors()
-                .add(
-                    pool.path("endpoints")
-                        + "["
-                        + i
-                        + "]: "
-                        + YamlMap.show(list.get(i))
-                        + " (expected: "
-                        + HostPort.EXPECTED
-                        + ")");
-          }
-        }
-      }
-      int maxConnections = (int) pool.integer("maxConnections", 1024, 1, 1_000_000);
-      BackendTlsConfig tls =
-          pool.declared("tls")
-              ? TlsParser.parseBackend(pool.map("tls", TlsParser.BACKEND_KEYS), readFiles)
-              : null;
-      BackendProtocol protocol = backendProtocol(pool, tls);
-      out.put(e.getKey(), new BackendConfig(List.copyOf(endpoints), maxConnections, tls, protocol));
-    }
-    return Collections.unmodifiableMap(out);
-  }
-
-  /**
-   * {@code backends.NAME.protocol}: {@code h2} needs TLS (ALPN picks HTTP/2 in the handshake), and
-   * {@code h2c} is cleartext HTTP/2, so it cannot be combined with an enabled {@code tls}.
-   */
-  private static BackendProtocol backendProtocol(YamlMap pool, BackendTlsConfig tls) {
-    String text = pool.string("protocol", BackendProtocol.HTTP1.yamlName());
-    BackendProtocol protocol = BackendProtocol.parse(text);
-    boolean tlsOn = tls != null && tls.enabled();
-    if (protocol == null) {
-      pool.invalid("protocol", BackendProtocol.EXPECTED);
-      return BackendProtocol.HTTP1;
-    }
-    if (protocol == BackendProtocol.H2 && !tlsOn) {
-      pool.error(
-          "protocol",
-          "\"h2\" (expected: a tls section on this backend for h2, or h2c for cleartext HTTP/2)");
-    } else if (protocol == BackendProtocol.H2C && tlsOn) {
-      pool.error("protocol", "\"h2c\" (expected: h2 with tls; h2c is cleartext HTTP/2)");
-    }
-    return protocol;
   }
 
   private static TimeoutsConfig timeouts(YamlMap m) {

@@ -31,7 +31,7 @@ final class MirrorParser {
   static MirrorConfig parse(YamlMap m, Set<String> backends) {
     String to = m.requiredString("to", "a backend name");
     if (to != null) {
-      ConfigLoader.checkBackend(m, "to", to, backends);
+      BackendsParser.checkName(m, "to", to, backends);
     }
     double percent = 0;
     if (m.has("percent")) {

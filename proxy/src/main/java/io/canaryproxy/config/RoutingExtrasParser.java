@@ -140,7 +140,7 @@ final class RoutingExtrasParser {
       }
       String backend = arm.requiredString("backend", "a backend name");
       if (backend != null) {
-        ConfigLoader.checkBackend(arm, "backend", backend, backends);
+        BackendsParser.checkName(arm, "backend", backend, backends);
         if (backend.equals(stable) || backend.equals(canary)) {
           arm.invalid("backend", "a backend other than routing.stable and routing.canary");
         }

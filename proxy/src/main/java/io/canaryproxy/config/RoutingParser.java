@@ -39,8 +39,8 @@ final class RoutingParser {
   static RoutingConfig parse(YamlMap m, Set<String> backends) {
     String stable = m.string("stable", "stable");
     String canary = m.string("canary", "canary");
-    ConfigLoader.checkBackend(m, "stable", stable, backends);
-    ConfigLoader.checkBackend(m, "canary", canary, backends);
+    BackendsParser.checkName(m, "stable", stable, backends);
+    BackendsParser.checkName(m, "canary", canary, backends);
     if (stable.equals(canary)) {
       m.error("canary", quote(canary) + " (expected: a backend other than routing.stable)");
     }
@@ -161,7 +161,7 @@ final class RoutingParser {
       }
       String to = rule.requiredString("to", "a backend name");
       if (to != null) {
-        ConfigLoader.checkBackend(rule, "to", to, backends);
+        BackendsParser.checkName(rule, "to", to, backends);
       }
       out.add(new RuleConfig(header, cookie, path, to));
     }
