@@ -5,6 +5,7 @@ import io.canaryproxy.analysis.JudgeInput.MirrorSample;
 import io.canaryproxy.analysis.JudgeInput.VariantSample;
 import java.util.List;
 import org.HdrHistogram.Histogram;
+import org.HdrHistogram.PackedHistogram;
 
 /**
  * The evidence of the current step, for {@link StepAnalysis}: the sum of every interval's
@@ -108,7 +109,9 @@ final class StepEvidence {
   private static Histogram sum(Histogram into, Histogram add) {
     Histogram h = into;
     if (h == null) {
-      h = new Histogram(add.getNumberOfSignificantValueDigits());
+      // Packed: a sum lives as long as its step or recent window (minutes, so it is promoted) and
+      // its memory then follows the populated buckets, not the range up to the largest value.
+      h = new PackedHistogram(add.getNumberOfSignificantValueDigits());
     }
     h.add(add);
     return h;

@@ -135,7 +135,10 @@ record Evidence(String replica, long seq, int step, String at, JudgeInput input)
 
   private static String histogram(Histogram h) {
     ByteBuffer buf = ByteBuffer.allocate(h.getNeededByteBufferCapacity());
-    int n = h.encodeIntoCompressedByteBuffer(buf);
+    // Encoding leaves a buffer the size of the whole counts array in the histogram it encodes; h
+    // may be one of the metrics window's compact interval copies, kept for minutes, so a transient
+    // copy is encoded instead.
+    int n = h.copy().encodeIntoCompressedByteBuffer(buf);
     return Base64.getEncoder().encodeToString(java.util.Arrays.copyOf(buf.array(), n));
   }
 

@@ -12,6 +12,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.LongSupplier;
 import org.HdrHistogram.Histogram;
+import org.HdrHistogram.PackedHistogram;
 import org.HdrHistogram.Recorder;
 
 /**
@@ -140,7 +141,8 @@ public final class LatencyRecorders implements ProxyListener {
   /**
    * Closes the current interval for every variant, appends it to the window (dropping the oldest
    * beyond {@code metrics.window}) and adds it to the cumulative histograms. The returned snapshot
-   * owns copies.
+   * owns copies ({@link PackedHistogram}s: equal in every value to a full {@link Histogram} of the
+   * same range, smaller, slower to read by index).
    */
   public synchronized IntervalSnapshot rollInterval() {
     long end = clockMillis.getAsLong();
@@ -152,11 +154,15 @@ public final class LatencyRecorders implements ProxyListener {
       for (int m = 0; m < MEASURES.length; m++) {
         Histogram interval = recorders[v][m].getIntervalHistogram(recycled[v][m]);
         recycled[v][m] = interval;
-        Histogram copy = newHistogram();
+        cumulative[v][m].add(interval);
+        // The window keeps each copy for window() intervals, long enough to be promoted, so it is
+        // packed: its memory follows the populated buckets (a few hundred bytes to a few KB for an
+        // interval of latencies), where a full one is the whole counts array (136 KiB at the
+        // defaults) and made the old generation fill and be collected in full every few minutes.
+        Histogram copy = new PackedHistogram(lowest, highest, digits);
         copy.add(interval);
         copy.setStartTimeStamp(start);
         copy.setEndTimeStamp(end);
-        cumulative[v][m].add(copy);
         copies[m] = copy;
       }
       long n = requests[v].sumThenReset();

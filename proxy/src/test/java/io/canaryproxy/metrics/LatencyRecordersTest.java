@@ -121,6 +121,111 @@ class LatencyRecordersTest {
   }
 
   @Test
+  void windowEqualsTheRecordedValuesAfterRollingFarBeyondItsLength() throws Exception {
+    int windowSize = 4;
+    LatencyRecorders recorders =
+        new LatencyRecorders(new MetricsConfig(1, HIGHEST, 3, Duration.ofSeconds(10), windowSize));
+    Random random = new Random(7);
+    List<Histogram[]> oracles = new ArrayList<>();
+    IntervalSnapshot firstHandedOut = null;
+    for (int i = 0; i < 25; i++) {
+      Histogram total = new Histogram(1, HIGHEST, 3);
+      Histogram upstream = new Histogram(1, HIGHEST, 3);
+      // Each interval has its own spread (from 1 µs up to 20 s), so that a copy which kept buckets
+      // of an earlier interval would show in some percentile.
+      double spread = 3 + random.nextInt(14);
+      int n = 1 + random.nextInt(3_000);
+      for (int k = 0; k < n; k++) {
+        long t = (long) Math.exp(random.nextDouble() * spread);
+        long u = t / (1 + random.nextInt(4));
+        recorders.record(Variant.CANARY, t, u, false);
+        total.recordValue(t);
+        upstream.recordValue(u);
+      }
+      oracles.add(new Histogram[] {total, upstream});
+      IntervalSnapshot s = recorders.rollInterval();
+      if (i == 0) {
+        firstHandedOut = s;
+      }
+    }
+
+    List<IntervalSnapshot> window = recorders.window();
+    assertThat(window).hasSize(windowSize);
+    for (int j = 0; j < windowSize; j++) {
+      Histogram[] oracle = oracles.get(oracles.size() - windowSize + j);
+      VariantInterval canary = window.get(j).variant(Variant.CANARY);
+      assertSameDistribution(canary.total(), oracle[0]);
+      assertSameDistribution(canary.upstream(), oracle[1]);
+      assertThat(canary.requests()).isEqualTo(oracle[0].getTotalCount());
+    }
+    // A snapshot handed out to a listener (the rollout feed, the judge) long ago still holds its
+    // own interval, though the window dropped it 21 rolls ago.
+    assertSameDistribution(firstHandedOut.variant(Variant.CANARY).total(), oracles.get(0)[0]);
+    assertSameDistribution(firstHandedOut.variant(Variant.CANARY).upstream(), oracles.get(0)[1]);
+    Histogram all = new Histogram(1, HIGHEST, 3);
+    oracles.forEach(o -> all.add(o[0]));
+    assertSameDistribution(recorders.cumulative(Variant.CANARY, Measure.TOTAL), all);
+  }
+
+  /**
+   * Equal counts in every bucket, so equal percentiles, minimum, maximum and mean, and the same
+   * bytes in HdrHistogram's compressed encoding (what {@code /admin/histograms} and the fleet
+   * evidence carry).
+   */
+  private static void assertSameDistribution(Histogram actual, Histogram expected)
+      throws Exception {
+    assertThat(actual).isEqualTo(expected);
+    for (double p : new double[] {0, 50, 90, 99, 99.9, 100}) {
+      assertThat(actual.getValueAtPercentile(p)).isEqualTo(expected.getValueAtPercentile(p));
+    }
+    assertThat(actual.getTotalCount()).isEqualTo(expected.getTotalCount());
+    assertThat(actual.getMaxValue()).isEqualTo(expected.getMaxValue());
+    assertThat(actual.getMinNonZeroValue()).isEqualTo(expected.getMinNonZeroValue());
+    assertThat(actual.getMean()).isEqualTo(expected.getMean());
+    assertThat(compressed(actual.copy())).isEqualTo(compressed(expected));
+  }
+
+  private static byte[] compressed(Histogram h) {
+    java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate(h.getNeededByteBufferCapacity());
+    int n = h.encodeIntoCompressedByteBuffer(buf);
+    return java.util.Arrays.copyOf(buf.array(), n);
+  }
+
+  @Test
+  void theWindowAtTheDefaultsTakesAFractionOfOneFullHistogramPerInterval() {
+    // The defaults: 1 µs .. 60 s, 3 digits, 30 intervals. Each interval: 20,000 requests per
+    // variant and measure, latencies spread over 100 µs .. 200 ms. A full histogram of that range
+    // is a 136 KiB array whatever it holds; the window keeps its intervals for minutes, so they
+    // are promoted and die in the old generation.
+    LatencyRecorders recorders =
+        new LatencyRecorders(new MetricsConfig(1, HIGHEST, 3, Duration.ofSeconds(10), 30));
+    Random random = new Random(11);
+    for (int i = 0; i < 30; i++) {
+      for (int k = 0; k < 20_000; k++) {
+        long t = 100 + (long) Math.exp(random.nextDouble() * Math.log(200_000));
+        for (Variant v : Variant.values()) {
+          recorders.record(v, t, t / 2, false);
+        }
+      }
+      recorders.rollInterval();
+    }
+    long full = new Histogram(1, HIGHEST, 3).getEstimatedFootprintInBytes();
+    long window = 0;
+    int histograms = 0;
+    for (IntervalSnapshot s : recorders.window()) {
+      for (Variant v : Variant.values()) {
+        for (Measure m : Measure.values()) {
+          window += s.variant(v).histogram(m).getEstimatedFootprintInBytes();
+          histograms++;
+        }
+      }
+    }
+
+    assertThat(histograms).isEqualTo(30 * Variant.values().length * Measure.values().length);
+    assertThat(window).isLessThan(histograms * full / 4);
+  }
+
+  @Test
   void exchangesAreRecordedInMicrosAndUnreachedStagesAreSkipped() {
     LatencyRecorders recorders = new LatencyRecorders(CFG);
     Exchange ok = exchange(Variant.CANARY, 200, 30_000_000L, 25_000_000L);
