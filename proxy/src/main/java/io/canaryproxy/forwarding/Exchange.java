@@ -1,12 +1,17 @@
 package io.canaryproxy.forwarding;
 
 import io.canaryproxy.grpc.GrpcStatus;
+import io.canaryproxy.http.RequestHead;
 import io.canaryproxy.routing.RoutingResult;
 import io.canaryproxy.routing.Variant;
 
 /**
  * What is known about one proxied request once it completes: handed to every {@link ProxyListener}.
  * Times are {@link System#nanoTime()} readings; a reading of 0 means the stage was never reached.
+ *
+ * <p>A client connection reuses one exchange for its requests, one after the other ({@link
+ * #reset}): whoever keeps anything of it past {@link ProxyListener#onExchangeComplete} copies it
+ * ({@link #snapshot}).
  */
 public final class Exchange {
   /** Where the request went; owned by this exchange. */
@@ -14,8 +19,14 @@ public final class Exchange {
 
   public String method;
 
-  /** Path without the query string. Never use it as a metric label. */
-  public String path;
+  /** The request, until the exchange ends; read for {@link #path} only. */
+  private RequestHead request;
+
+  /** The path, once made (or set). */
+  private String path;
+
+  /** How many times the object was reset: tells the exchange it serves from those it served. */
+  private long generation;
 
   /** Status sent to the client, or 0 when none was sent. */
   public int status;
@@ -60,6 +71,91 @@ public final class Exchange {
 
   /** True when {@link #grpcStatus} is one of the codes configured to count as errors. */
   public boolean grpcError;
+
+  /**
+   * Path without the query string, made from the request when first asked (most exchanges never
+   * are). Never use it as a metric label.
+   */
+  public String path() {
+    if (path == null && request != null) {
+      path = request.path();
+    }
+    return path;
+  }
+
+  /** Sets the path, overriding the request's. */
+  public void path(String p) {
+    path = p;
+  }
+
+  /**
+   * Starts the exchange of {@code head}: its method and (lazily) its path; the head must stay valid
+   * until the exchange ends.
+   */
+  void request(RequestHead head) {
+    request = head;
+    method = head.method();
+    path = null;
+  }
+
+  /**
+   * Clears every field (and forgets the request, whose head is recycled once the exchange ended)
+   * for the connection's next request.
+   */
+  void reset() {
+    generation++;
+    route.clear();
+    method = null;
+    request = null;
+    path = null;
+    status = 0;
+    bytesIn = 0;
+    bytesOut = 0;
+    startNanos = 0;
+    upstreamSentNanos = 0;
+    upstreamHeadersNanos = 0;
+    endNanos = 0;
+    failure = null;
+    mirrored = false;
+    revision = null;
+    grpcStatus = null;
+    grpcError = false;
+  }
+
+  /** The generation of the exchange this object serves now (see {@link #isCurrent}). */
+  long generation() {
+    return generation;
+  }
+
+  /**
+   * True when {@code current} (the exchange in progress, or {@code null}) is still the one this
+   * object served in generation {@code g}: the connection reuses the object for its next exchange,
+   * so identity alone does not tell an ended exchange from the next one.
+   */
+  boolean isCurrent(Exchange current, long g) {
+    return current == this && generation == g;
+  }
+
+  /** A copy of this exchange as it is now, for a listener that keeps it past the call. */
+  public Exchange snapshot() {
+    Exchange c = new Exchange();
+    route.copyTo(c.route);
+    c.method = method;
+    c.path = path();
+    c.status = status;
+    c.bytesIn = bytesIn;
+    c.bytesOut = bytesOut;
+    c.startNanos = startNanos;
+    c.upstreamSentNanos = upstreamSentNanos;
+    c.upstreamHeadersNanos = upstreamHeadersNanos;
+    c.endNanos = endNanos;
+    c.failure = failure;
+    c.mirrored = mirrored;
+    c.revision = revision;
+    c.grpcStatus = grpcStatus;
+    c.grpcError = grpcError;
+    return c;
+  }
 
   /** The variant label for metrics: where the request was routed. */
   public Variant variant() {

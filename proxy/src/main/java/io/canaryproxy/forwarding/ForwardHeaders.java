@@ -50,10 +50,7 @@ final class ForwardHeaders {
       headers.set(HeaderNames.X_FORWARDED_PROTO, secure ? HTTPS : HTTP);
     }
     if (!headers.contains(HeaderNames.X_FORWARDED_HOST)) {
-      String host = headers.get(HeaderNames.HOST);
-      if (host != null) {
-        headers.set(HeaderNames.X_FORWARDED_HOST, host);
-      }
+      headers.setFromFirst(HeaderNames.HOST, HeaderNames.X_FORWARDED_HOST);
     }
   }
 

@@ -63,6 +63,9 @@ public final class Forwarder {
   /** The exchange in progress, or {@code null} between requests. */
   private Exchange ex;
 
+  /** The connection's one exchange object, reset after each request (see {@link Exchange}). */
+  private final Exchange exchange = new Exchange();
+
   private MirrorTap tap;
 
   /** Body pieces read while no backend connection is taken yet, and their size in bytes. */
@@ -98,23 +101,9 @@ public final class Forwarder {
    * @param logId names the client connection in logs
    * @param requestBufferBytes how much of a request body is read before a backend connection is
    *     taken for it; 0 streams at once
-   */
-  public Forwarder(
-      ForwardingContext fc,
-      Downstream down,
-      EventLoop loop,
-      InetAddress clientAddress,
-      String clientIp,
-      Object logId,
-      int requestBufferBytes) {
-    this(fc, down, loop, clientAddress, clientIp, logId, requestBufferBytes, true);
-  }
-
-  /**
-   * As above; {@code countsConnection} false when this forwarder serves one stream of a multiplexed
-   * connection (HTTP/2) that the adapter counts itself ({@link
-   * ForwardingContext#clientConnection}), so that the client connection gauge counts connections,
-   * not streams.
+   * @param countsConnection false when this forwarder serves one stream of a multiplexed connection
+   *     (HTTP/2) that the adapter counts itself ({@link ForwardingContext#clientConnection}), so
+   *     that the client connection gauge counts connections, not streams
    */
   public Forwarder(
       ForwardingContext fc,
@@ -194,17 +183,16 @@ public final class Forwarder {
     if (ex != null) {
       return false;
     }
-    Exchange e = new Exchange();
+    Exchange e = exchange;
     ex = e;
     fc.exchangeStarted();
     e.startNanos = System.nanoTime();
-    e.method = head.method();
-    e.path = head.path();
+    e.request(head);
     requestReceived = false;
     requestHasBody = head.bodyLength() != 0;
     RoutingTable table = fc.router.current();
     exposeVariant = table.config().exposeVariantHeader();
-    view.route(table, head, e.path, clientAddress, e.route);
+    view.route(table, head, e, clientAddress);
     String asked = UpgradeFields.requested(head.headers());
     ForwardHeaders.prepareRequest(
         head.headers(), clientIp, origin != null && origin.secure(), table.headersRead());
@@ -330,11 +318,12 @@ public final class Forwarder {
     }
     if (last || bufferedBytes >= requestBufferBytes) {
       Exchange e = ex;
+      long g = e.generation();
       RequestHead head = heldHead;
       heldHead = null;
       grpc.beforeSend(head);
       upstream.start(e, head, e.route.backend, tap);
-      if (ex == e && upstream.connected()) {
+      if (e.isCurrent(ex, g) && upstream.connected()) {
         sendBuffered(); // an idle pooled connection was attached at once
       }
     }
@@ -547,6 +536,7 @@ public final class Forwarder {
     upgrade = null;
     fc.exchangeFinished();
     fc.listener.onExchangeComplete(e);
+    e.reset(); // listeners copied what they keep: the connection's next request takes it
   }
 
   /** How the {@link Upstream} reports; kept apart so it cannot reach the fields above. */

@@ -12,7 +12,10 @@ import java.net.InetAddress;
  */
 final class RequestHeadView implements RequestView {
   private RequestHead request;
-  private String path;
+
+  /** The exchange being routed, whose path is made only if a rule reads it. */
+  private Exchange exchange;
+
   private InetAddress remote;
   private ClientOrigin origin;
 
@@ -22,17 +25,18 @@ final class RequestHeadView implements RequestView {
   }
 
   /**
-   * Routes {@code request} by {@code table} into {@code out}, then removes the override header when
-   * the route says so (it came from an untrusted address) and, with {@code routing.propagate},
-   * writes the decision into the request for the backend.
+   * Routes {@code request} by {@code table} into {@code exchange}'s route, then removes the
+   * override header when the route says so (it came from an untrusted address) and, with {@code
+   * routing.propagate}, writes the decision into the request for the backend.
    */
-  void route(
-      RoutingTable table, RequestHead request, String path, InetAddress remote, RoutingResult out) {
+  void route(RoutingTable table, RequestHead request, Exchange exchange, InetAddress remote) {
+    RoutingResult out = exchange.route;
     this.request = request;
-    this.path = path;
+    this.exchange = exchange;
     this.remote = remote;
     table.route(this, out);
     this.request = null;
+    this.exchange = null;
     if (out.stripOverride) {
       request.headers().remove(table.config().override().header());
     }
@@ -54,7 +58,7 @@ final class RequestHeadView implements RequestView {
 
   @Override
   public String path() {
-    return path;
+    return exchange.path();
   }
 
   @Override

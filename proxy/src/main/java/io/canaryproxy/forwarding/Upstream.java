@@ -164,12 +164,14 @@ final class Upstream implements ConnectionListener {
     } else if (!endpoint.canOpen()) {
       owner.failed(UpstreamFailure.POOL_EXHAUSTED, null);
     } else {
-      endpoint.open().addListener(f -> onConnected(e, (Future<PooledConnection>) f));
+      long g = e.generation();
+      endpoint.open().addListener(f -> onConnected(e, g, (Future<PooledConnection>) f));
     }
   }
 
-  private void onConnected(Exchange forExchange, Future<PooledConnection> f) {
-    if (ex != forExchange) {
+  /** A connection opened for exchange {@code e} in its generation {@code g}. */
+  private void onConnected(Exchange e, long g, Future<PooledConnection> f) {
+    if (!e.isCurrent(ex, g)) {
       // The exchange ended (client gone) while connecting: keep the fresh connection for the next
       // one.
       if (f.isSuccess()) {
@@ -355,7 +357,8 @@ final class Upstream implements ConnectionListener {
       return;
     }
     Exchange e = ex;
-    endpoint.open().addListener(f -> onConnected(e, (Future<PooledConnection>) f));
+    long g = e.generation();
+    endpoint.open().addListener(f -> onConnected(e, g, (Future<PooledConnection>) f));
   }
 
   private static boolean isIdempotent(String method) {

@@ -26,6 +26,19 @@ public interface Headers extends Iterable<Map.Entry<CharSequence, CharSequence>>
   /** Removes every value of {@code name}. */
   void remove(CharSequence name);
 
+  /**
+   * Sets {@code to} to the first value of {@code from} and returns true, or returns false when
+   * {@code from} is absent. An adapter may lend the value without making a string of it.
+   */
+  default boolean setFromFirst(CharSequence from, CharSequence to) {
+    String v = get(from);
+    if (v == null) {
+      return false;
+    }
+    set(to, v);
+    return true;
+  }
+
   /** The number of fields (a name with two values counts twice). */
   int size();
 

@@ -23,6 +23,17 @@ public final class HopByHop {
   private static final String KEEP_ALIVE = "keep-alive";
   private static final String CLOSE = "close";
 
+  /** The fixed hop-by-hop fields; {@code strip} notes field {@code i} as bit {@code 1 << i}. */
+  private static final AsciiString[] FIXED = {
+    HeaderNames.CONNECTION,
+    HeaderNames.KEEP_ALIVE,
+    HeaderNames.TE,
+    HeaderNames.TRAILER,
+    HeaderNames.UPGRADE
+  };
+
+  private static final int CONNECTION_BIT = 1;
+
   private HopByHop() {}
 
   /** Strips a response head: only the framing fields are protected. */
@@ -37,14 +48,15 @@ public final class HopByHop {
   public static void strip(Headers headers, Set<String> keep) {
     // One pass decides whether anything is to be removed; most heads carry no hop-by-hop field but
     // Connection.
-    boolean fixed = false;
+    int fixed = 0; // the fixed hop-by-hop fields present: only those are looked for again below
     int connections = 0;
     List<String> proxyFields = null;
     for (Map.Entry<CharSequence, CharSequence> field : headers) {
       CharSequence name = field.getKey();
-      if (isFixedHopByHop(name)) {
-        fixed = true;
-        if (AsciiString.contentEqualsIgnoreCase(name, HeaderNames.CONNECTION)) {
+      int bit = fixedHopByHop(name);
+      if (bit != 0) {
+        fixed |= bit;
+        if (bit == CONNECTION_BIT) {
           connections++;
         }
       } else if (name.length() > PROXY_PREFIX.length()
@@ -55,7 +67,7 @@ public final class HopByHop {
         proxyFields.add(name.toString());
       }
     }
-    if (fixed) {
+    if (fixed != 0) {
       // Every Connection field counts, not only the first (RFC 9110 §5.3: they form one list); the
       // usual single one is read without a list.
       if (connections == 1) {
@@ -65,11 +77,12 @@ public final class HopByHop {
           removeListed(headers, connection, keep);
         }
       }
-      headers.remove(HeaderNames.CONNECTION);
-      headers.remove(HeaderNames.KEEP_ALIVE);
-      headers.remove(HeaderNames.TE);
-      headers.remove(HeaderNames.TRAILER);
-      headers.remove(HeaderNames.UPGRADE);
+      // Connection options only remove fields: one of these absent before is absent still.
+      for (int i = 0; i < FIXED.length; i++) {
+        if ((fixed & (1 << i)) != 0) {
+          headers.remove(FIXED[i]);
+        }
+      }
     }
     if (proxyFields != null) {
       for (String name : proxyFields) {
@@ -78,17 +91,18 @@ public final class HopByHop {
     }
   }
 
-  private static boolean isFixedHopByHop(CharSequence name) {
+  /** The bit of {@code name} in {@link #FIXED}, or 0 when it is not one of them. */
+  private static int fixedHopByHop(CharSequence name) {
     return switch (name.length()) {
-      case 2 -> AsciiString.contentEqualsIgnoreCase(name, HeaderNames.TE);
-      case 7 ->
-          AsciiString.contentEqualsIgnoreCase(name, HeaderNames.TRAILER)
-              || AsciiString.contentEqualsIgnoreCase(name, HeaderNames.UPGRADE);
-      case 10 ->
-          AsciiString.contentEqualsIgnoreCase(name, HeaderNames.CONNECTION)
-              || AsciiString.contentEqualsIgnoreCase(name, HeaderNames.KEEP_ALIVE);
-      default -> false;
+      case 2 -> bitIf(name, 2);
+      case 7 -> bitIf(name, 3) | bitIf(name, 4);
+      case 10 -> bitIf(name, 0) | bitIf(name, 1);
+      default -> 0;
     };
+  }
+
+  private static int bitIf(CharSequence name, int i) {
+    return AsciiString.contentEqualsIgnoreCase(name, FIXED[i]) ? 1 << i : 0;
   }
 
   /**

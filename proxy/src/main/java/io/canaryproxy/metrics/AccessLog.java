@@ -107,7 +107,7 @@ public final class AccessLog implements ProxyListener, AutoCloseable {
             System.currentTimeMillis(),
             v == null ? Variant.OTHER : v,
             x.method,
-            x.path,
+            x.path(),
             x.status,
             x.bytesIn,
             x.bytesOut,

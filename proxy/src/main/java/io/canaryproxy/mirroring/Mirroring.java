@@ -166,7 +166,7 @@ public final class Mirroring implements MirrorTap.Factory {
         new MirroredExchange(
             this,
             exchange.method,
-            exchange.path,
+            exchange.path(),
             legs,
             withBaseline,
             grpc && config.grpc() == MirrorConfig.GrpcMirror.UNARY);

@@ -47,6 +47,7 @@ public final class Connector {
             .channelFactory(channels)
             .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, connectTimeoutMillis)
             .option(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
+            .option(ChannelOption.RCVBUF_ALLOCATOR, Transports.READ_SIZES)
             .option(ChannelOption.TCP_NODELAY, true);
     this.pipelines = pipelines;
     this.openConnections = openConnections;

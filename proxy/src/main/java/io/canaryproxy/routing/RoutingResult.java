@@ -49,6 +49,30 @@ public final class RoutingResult {
    */
   public String arm;
 
+  /** Forgets the last decision, as a new result (the router overwrites every field anyway). */
+  public void clear() {
+    backend = null;
+    variant = null;
+    bucket = 0;
+    userKey = null;
+    reason = null;
+    stripOverride = false;
+    setCookie = null;
+    arm = null;
+  }
+
+  /** Copies this decision into {@code to}. */
+  public void copyTo(RoutingResult to) {
+    to.backend = backend;
+    to.variant = variant;
+    to.bucket = bucket;
+    to.userKey = userKey;
+    to.reason = reason;
+    to.stripOverride = stripOverride;
+    to.setCookie = setCookie;
+    to.arm = arm;
+  }
+
   /**
    * The label that names where the request went: the arm's name, else the variant's label ({@code
    * null} before a request was routed).

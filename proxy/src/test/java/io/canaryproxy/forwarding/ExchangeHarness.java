@@ -61,7 +61,7 @@ final class ExchangeHarness implements AutoCloseable {
         new ProxyListener() {
           @Override
           public void onExchangeComplete(Exchange exchange) {
-            completed.add(exchange);
+            completed.add(exchange.snapshot()); // the forwarder reuses the object
           }
 
           @Override

@@ -9,6 +9,7 @@ import io.netty.channel.embedded.EmbeddedChannel;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.time.Duration;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -38,7 +39,7 @@ class ForwarderTest {
 
       assertThat(h.clientReceived()).startsWith("HTTP/1.1 200 OK\r\n").endsWith("\r\n\r\nhi");
       assertThat(h.completed).singleElement().satisfies(e -> assertThat(e.status).isEqualTo(200));
-      assertThat(h.completed.get(0).path).isEqualTo("/a");
+      assertThat(h.completed.get(0).path()).isEqualTo("/a");
       assertThat(h.client.isOpen()).isTrue();
     }
   }
@@ -65,6 +66,45 @@ class ForwarderTest {
       h.backendSends(0, OK);
       assertThat(h.clientReceived()).startsWith("HTTP/1.1 200 OK\r\n");
       assertThat(h.completed).hasSize(2);
+      // The connection's one exchange object carries nothing of the first into the second.
+      assertThat(h.completed).extracting(e -> e.path()).containsExactly("/first", "/2");
+      assertThat(h.completed).extracting(e -> e.bytesIn).containsExactly(2L, 0L);
+      assertThat(h.completed).extracting(e -> e.bytesOut).containsExactly(2L, 2L);
+    }
+  }
+
+  @Test
+  void aConnectionOpenedForAnExchangeThatEndedIsNotTakenForTheNextRequest() throws Exception {
+    // The next request reuses the ended exchange's object: the late connection must be told apart
+    // from one opened for it, pooled, and never sent the next request's head (a gRPC deadline that
+    // passes while connecting ends an exchange and keeps the client connection open).
+    try (ExchangeHarness h = new ExchangeHarness("")) {
+      h.client.freezeTime();
+      h.holdNextConnect();
+      h.clientSends(
+          "POST /pkg.Svc/Call HTTP/1.1\r\nHost: g\r\ncontent-type: application/grpc\r\n"
+              + "grpc-timeout: 100m\r\nContent-Length: 0\r\n\r\n");
+      h.client.advanceTimeBy(200, TimeUnit.MILLISECONDS);
+      h.client.runScheduledPendingTasks();
+      assertThat(h.clientReceived()).startsWith("HTTP/1.1 200 OK\r\n").contains("grpc-status: 4");
+      assertThat(h.client.isOpen()).isTrue();
+
+      h.clientSends("GET /b HTTP/1.1\r\nHost: shop\r\n\r\n");
+      assertThat(h.backends).hasSize(2);
+      assertThat(h.backendReceived(1)).startsWith("GET /b ");
+      h.completeConnect(); // the first exchange's connection, too late: pooled
+      h.backendSends(1, OK);
+      assertThat(h.clientReceived()).startsWith("HTTP/1.1 200 OK\r\n").endsWith("hi");
+
+      h.clientSends("GET /c HTTP/1.1\r\nHost: shop\r\n\r\n");
+      // The connection that served /b went back to the pool last, and takes /c.
+      assertThat(h.backendReceived(1)).startsWith("GET /c ");
+      h.backendSends(1, OK);
+      assertThat(h.clientReceived()).startsWith("HTTP/1.1 200 OK\r\n");
+      assertThat(h.backendReceived(0)).isEmpty();
+      assertThat(h.completed)
+          .extracting(e -> e.path())
+          .containsExactly("/pkg.Svc/Call", "/b", "/c");
     }
   }
 

@@ -36,7 +36,7 @@ class AccessLogTest {
   private static Exchange sample(String path) {
     Exchange x = exchange(Variant.CANARY, 200, 30_000_000L, 25_000_000L);
     x.method = "GET";
-    x.path = path;
+    x.path(path);
     x.bytesIn = 12;
     x.bytesOut = 3456;
     x.mirrored = true;

@@ -215,7 +215,7 @@ class MicrometerBindingTest {
               random.nextInt(700),
               random.nextInt(1 << 30),
               5);
-      x.path = "/users/" + UUID.randomUUID() + "/orders?id=" + random.nextLong();
+      x.path("/users/" + UUID.randomUUID() + "/orders?id=" + random.nextLong());
       x.method = random.nextBoolean() ? "GET" : "X-" + random.nextInt(1000);
       x.route.userKey = "user-" + random.nextInt();
       x.route.bucket = random.nextInt(10_000);

@@ -40,6 +40,11 @@ public final class Http1Head extends HeadFields implements RequestHead {
   private int targetStart;
   private int targetEnd;
 
+  /** The view {@link #setFromFirst} lends first for each request, or {@code null} until then. */
+  private ReceivedValue view;
+
+  private boolean viewLent;
+
   private Http1Head(HeadFieldIterator shared) {
     super(shared, 0, 0);
   }
@@ -63,6 +68,7 @@ public final class Http1Head extends HeadFields implements RequestHead {
     this.targetStart = h.targetStart();
     this.targetEnd = h.targetEnd();
     this.target = null; // made when asked for
+    this.viewLent = false; // load() forgot the added fields
     this.minor = h.minorVersion();
     this.bodyLength = bodyLength;
     this.expectsContinue = h.expectsContinue();
@@ -178,6 +184,27 @@ public final class Http1Head extends HeadFields implements RequestHead {
     return bodyLength;
   }
 
+  /**
+   * As {@link io.canaryproxy.http.Headers#setFromFirst}, lending the received value as a view of
+   * the head's bytes (its string is made only if something reads it as one): {@code
+   * X-Forwarded-Host} costs no copy of {@code Host}.
+   */
+  @Override
+  public boolean setFromFirst(CharSequence from, CharSequence to) {
+    for (int i = 0; i < count; i++) {
+      if (!removed[i] && nameIs(i, from)) {
+        ReceivedValue v = view != null && !viewLent ? view : new ReceivedValue(this);
+        if (view == null) {
+          view = v;
+        }
+        viewLent |= v == view;
+        set(to, v.of(i));
+        return true;
+      }
+    }
+    return super.setFromFirst(from, to); // only a field the proxy added can hold it
+  }
+
   /** A copy on Netty's types (a mirrored request outlives the connection's buffers). */
   @Override
   public RequestHead copy() {
@@ -262,5 +289,49 @@ public final class Http1Head extends HeadFields implements RequestHead {
   /** Expect is answered (or, in HTTP/1.0, dropped) by the proxy, as nginx does: never forwarded. */
   void dropExpect() {
     remove(EXPECT);
+  }
+
+  /**
+   * Field {@code i}'s value as the head holds it, read from its bytes. Valid as long as the head
+   * holds the request it was lent for, which outlives the field added with it: a head reset for the
+   * next request forgets its added fields first.
+   */
+  static final class ReceivedValue implements CharSequence {
+    private final Http1Head head;
+    private int field;
+
+    ReceivedValue(Http1Head head) {
+      this.head = head;
+    }
+
+    ReceivedValue of(int i) {
+      field = i;
+      return this;
+    }
+
+    private int start() {
+      return head.fields[field * SLOTS + VS];
+    }
+
+    @Override
+    public int length() {
+      return head.fields[field * SLOTS + VE] - start();
+    }
+
+    @Override
+    public char charAt(int index) {
+      return (char) (head.bytes[start() + index] & 0xff);
+    }
+
+    @Override
+    public CharSequence subSequence(int s, int e) {
+      return toString().substring(s, e);
+    }
+
+    /** The value's string, made once per field. */
+    @Override
+    public String toString() {
+      return head.value(field);
+    }
   }
 }

@@ -103,7 +103,8 @@ public final class Http1ServerHandler extends ChannelInboundHandlerAdapter imple
             address,
             ip,
             ctx.channel().id(),
-            requestBufferBytes);
+            requestBufferBytes,
+            true);
     ctx.channel().config().setAutoRead(true);
     ctx.fireChannelActive();
   }
