@@ -12,14 +12,12 @@ import io.canaryproxy.server.http1.ProxyResponseEncoder;
 import io.canaryproxy.server.http2.Http2Backends;
 import io.canaryproxy.server.http2.Http2ClientConnectionHandler;
 import io.canaryproxy.server.http2.Http2Limits;
-import io.canaryproxy.server.http2.Http2StreamHandler;
 import io.canaryproxy.tls.ServerTls;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.haproxy.HAProxyMessageDecoder;
-import io.netty.handler.codec.http2.Http2MultiplexHandler;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.codec.http2.Http2StreamChannelBootstrap;
 import io.netty.handler.ssl.SniHandler;
@@ -95,29 +93,16 @@ public final class ProxyChannelInitializer extends ChannelInitializer<Channel>
   }
 
   /**
-   * HTTP/2: Netty's frame codec under the limits, and one child channel per stream, each served by
-   * its own {@link Http2StreamHandler} (one exchange per stream). In front of the codec, the
-   * flushes of all streams are merged into one socket write per event-loop turn ({@link
-   * Http2Limits#flushConsolidation}).
+   * HTTP/2: one {@link Http2ClientConnectionHandler} for the connection (Netty's connection handler
+   * under the limits), which serves each stream as one exchange without a channel of its own. In
+   * front of it, the flushes of all streams are merged into one socket write per event-loop turn
+   * ({@link Http2Limits#flushConsolidation}).
    */
   private void addHttp2Handlers(ChannelPipeline p) {
-    Http2Limits h2 = Http2Limits.of(limits);
     p.addLast("h2flush", Http2Limits.flushConsolidation());
-    p.addLast("h2codec", h2.frameCodec());
     p.addLast(
-        "h2streams",
-        new Http2MultiplexHandler(
-            new ChannelInitializer<Http2StreamChannel>() {
-              @Override
-              protected void initChannel(Http2StreamChannel ch) {
-                ch.pipeline()
-                    .addLast(
-                        "stream",
-                        new Http2StreamHandler(
-                            forwarding, limits, timeouts.requestBody().toNanos()));
-              }
-            }));
-    p.addLast("h2connection", new Http2ClientConnectionHandler(forwarding, h2));
+        "h2connection",
+        Http2Limits.of(limits).clientHandler(forwarding, limits, timeouts.requestBody().toNanos()));
   }
 
   /** The PROXY header comes first on the wire, before any TLS record. */

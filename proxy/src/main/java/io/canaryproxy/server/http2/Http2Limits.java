@@ -2,16 +2,18 @@ package io.canaryproxy.server.http2;
 
 import io.canaryproxy.config.Http2LimitsConfig;
 import io.canaryproxy.config.LimitsConfig;
-import io.netty.handler.codec.http2.Http2FrameCodec;
-import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
+import io.canaryproxy.forwarding.ForwardingContext;
+import io.netty.handler.codec.http2.AbstractHttp2ConnectionHandlerBuilder;
+import io.netty.handler.codec.http2.Http2ConnectionDecoder;
+import io.netty.handler.codec.http2.Http2ConnectionEncoder;
 import io.netty.handler.codec.http2.Http2Settings;
 import io.netty.handler.flush.FlushConsolidationHandler;
 
 /**
  * The HTTP/2 settings and protections of the listener ({@code limits.http2}, and {@code
- * limits.maxHeaderBytes} as the header list size), and the frame codec that enforces them. Netty's
- * codec does the enforcing; a client past a flood limit gets GOAWAY, which {@link
- * Http2ClientConnectionHandler} counts by {@link Http2Abuse} type.
+ * limits.maxHeaderBytes} as the header list size), and the connection handler that enforces them.
+ * Netty's connection handler does the enforcing; a client past a flood limit gets GOAWAY, which
+ * {@link Http2ClientConnectionHandler} counts by {@link Http2Abuse} type.
  *
  * @param config the {@code limits.http2} section
  * @param maxHeaderListBytes the largest HPACK-decoded header list a client may send (a larger one
@@ -29,32 +31,66 @@ public record Http2Limits(Http2LimitsConfig config, int maxHeaderListBytes) {
     return config.connectionWindowBytes();
   }
 
-  /** A server frame codec enforcing these limits. */
-  public Http2FrameCodec frameCodec() {
-    Http2Settings settings =
-        Http2Settings.defaultSettings()
-            .maxConcurrentStreams(config.maxConcurrentStreams())
-            .headerTableSize(config.headerTableBytes())
-            .maxHeaderListSize(maxHeaderListBytes)
-            .initialWindowSize(config.streamWindowBytes());
-    return Http2FrameCodecBuilder.forServer()
-        .initialSettings(settings)
-        .validateHeaders(true)
-        .decoderEnforceMaxRstFramesPerWindow(
-            config.maxResets(), (int) Math.max(1, config.resetWindow().toSeconds()))
-        .encoderEnforceMaxQueuedControlFrames(config.maxQueuedControlFrames())
-        .decoderEnforceMaxConsecutiveEmptyDataFrames(config.maxEmptyFrames())
-        .decoderEnforceMaxSmallContinuationFrames(config.maxSmallContinuationFrames())
-        .build();
+  /**
+   * The handler of one HTTP/2 client connection, enforcing these limits; its streams are served by
+   * {@code fc} under the request {@code limits}, with {@code bodyTimeoutNanos} ({@code
+   * timeouts.requestBody}) as the longest pause of a request body.
+   */
+  public Http2ClientConnectionHandler clientHandler(
+      ForwardingContext fc, LimitsConfig limits, long bodyTimeoutNanos) {
+    return new ServerBuilder(this, fc, limits, bodyTimeoutNanos).build();
+  }
+
+  /** Netty's builder, for the listener's side of a connection and this project's handler. */
+  private static final class ServerBuilder
+      extends AbstractHttp2ConnectionHandlerBuilder<Http2ClientConnectionHandler, ServerBuilder> {
+    private final ForwardingContext fc;
+    private final LimitsConfig limits;
+    private final int connectionWindowBytes;
+    private final long bodyTimeoutNanos;
+
+    ServerBuilder(
+        Http2Limits h2, ForwardingContext fc, LimitsConfig limits, long bodyTimeoutNanos) {
+      this.fc = fc;
+      this.limits = limits;
+      this.connectionWindowBytes = h2.connectionWindowBytes();
+      this.bodyTimeoutNanos = bodyTimeoutNanos;
+      Http2LimitsConfig config = h2.config();
+      server(true);
+      initialSettings(
+          Http2Settings.defaultSettings()
+              .maxConcurrentStreams(config.maxConcurrentStreams())
+              .headerTableSize(config.headerTableBytes())
+              .maxHeaderListSize(h2.maxHeaderListBytes())
+              .initialWindowSize(config.streamWindowBytes()));
+      validateHeaders(true);
+      decoderEnforceMaxRstFramesPerWindow(
+          config.maxResets(), (int) Math.max(1, config.resetWindow().toSeconds()));
+      encoderEnforceMaxQueuedControlFrames(config.maxQueuedControlFrames());
+      decoderEnforceMaxConsecutiveEmptyDataFrames(config.maxEmptyFrames());
+      decoderEnforceMaxSmallContinuationFrames(config.maxSmallContinuationFrames());
+    }
+
+    @Override
+    protected Http2ClientConnectionHandler build() {
+      return super.build();
+    }
+
+    @Override
+    protected Http2ClientConnectionHandler build(
+        Http2ConnectionDecoder decoder, Http2ConnectionEncoder encoder, Http2Settings settings) {
+      return new Http2ClientConnectionHandler(
+          decoder, encoder, settings, fc, limits, connectionWindowBytes, bodyTimeoutNanos);
+    }
   }
 
   /**
    * Merges the flushes of an HTTP/2 connection's streams into one socket write per event-loop turn,
-   * placed between the socket (or TLS) and the frame codec. A stream channel flushes its parent on
-   * every response end, window update and request it sends; when the parent is not reading (a
-   * response arrives from a backend, a request goes to one), each such flush would be a write
-   * system call of its own. A flush is never dropped, only delayed until the current read ends or
-   * the event loop's next task: a WINDOW_UPDATE still leaves (see {@code
+   * placed between the socket (or TLS) and the HTTP/2 handler. Each stream flushes the connection
+   * on every response end and window update (on a backend connection, every request); when the
+   * connection is not reading (a response arrives from a backend, a request goes to one), each such
+   * flush would be a write system call of its own. A flush is never dropped, only delayed until the
+   * current read ends or the event loop's next task: a WINDOW_UPDATE still leaves (see {@code
    * Http2BackendAdapter#read}).
    */
   public static FlushConsolidationHandler flushConsolidation() {

@@ -5,7 +5,7 @@ import io.canaryproxy.http.HttpVersion;
 import io.canaryproxy.http.RequestHead;
 import io.canaryproxy.http.Tokens;
 import io.canaryproxy.server.http1.NettyHeaders;
-import io.netty.handler.codec.http.DefaultHttpHeaders;
+import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http2.Http2Headers;
@@ -17,11 +17,17 @@ import java.util.Map;
  * fields become method, target and {@code Host} (RFC 9113 §8.3.1), split {@code cookie} fields are
  * joined again (§8.2.3), and everything that an HTTP/1.1 backend would read differently from what
  * the HTTP/2 client meant is refused here: a method or path with bytes a request line cannot carry,
- * a field value with CR, LF or NUL, an invalid {@code content-length}.
+ * a field value with a control character (CR, LF and NUL among them) or with whitespace at either
+ * end, an invalid {@code content-length}. Each field is validated once, here: the fields are kept
+ * in Netty headers that do not validate again.
  */
 public final class Http2Request implements RequestHead {
   private static final AsciiString COOKIE = AsciiString.cached("cookie");
   private static final AsciiString CONTENT_LENGTH = AsciiString.cached("content-length");
+
+  /** Headers without Netty's own checks: {@link #of} did them (names are tokens, values clean). */
+  private static final DefaultHttpHeadersFactory CHECKED =
+      DefaultHttpHeadersFactory.headersFactory().withValidation(false);
 
   private final String method;
   private final String target;
@@ -68,7 +74,7 @@ public final class Http2Request implements RequestHead {
     if (path == null || path.length() == 0 || !isTarget(path)) {
       throw new Refused(400, "missing or invalid :path");
     }
-    HttpHeaders fields = new DefaultHttpHeaders();
+    HttpHeaders fields = CHECKED.newHeaders();
     StringBuilder cookies = null;
     for (Map.Entry<CharSequence, CharSequence> field : h2) {
       CharSequence name = field.getKey();
@@ -137,15 +143,26 @@ public final class Http2Request implements RequestHead {
     return true;
   }
 
-  /** No CR, LF or NUL (RFC 9113 §8.2.1), which would end or split a field line in HTTP/1. */
+  /**
+   * No control character but HTAB (RFC 9110 §5.5), as the HTTP/1.1 parser requires: CR, LF or NUL
+   * would end or split a field line in HTTP/1. No whitespace at either end (RFC 9113 §8.2.1).
+   */
   private static boolean isFieldValue(CharSequence s) {
-    for (int i = 0; i < s.length(); i++) {
+    int n = s.length();
+    if (n > 0 && (isBlank(s.charAt(0)) || isBlank(s.charAt(n - 1)))) {
+      return false;
+    }
+    for (int i = 0; i < n; i++) {
       char c = s.charAt(i);
-      if (c == '\r' || c == '\n' || c == 0) {
+      if (c < 0x20 && c != '\t' || c == 0x7f) {
         return false;
       }
     }
     return true;
+  }
+
+  private static boolean isBlank(char c) {
+    return c == ' ' || c == '\t';
   }
 
   @Override

@@ -7,29 +7,28 @@ import io.canaryproxy.http.HeaderNames;
 import io.canaryproxy.http.Headers;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
-import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.HttpResponseStatus;
-import io.netty.handler.codec.http2.DefaultHttp2DataFrame;
 import io.netty.handler.codec.http2.DefaultHttp2Headers;
-import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
-import io.netty.handler.codec.http2.DefaultHttp2ResetFrame;
 import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.codec.http2.Http2Headers;
+import io.netty.handler.codec.http2.Http2Stream;
 import io.netty.util.AsciiString;
 import java.nio.charset.StandardCharsets;
 
 /**
- * Writes one stream's response as frames, with as few frame writes as the response allows: the head
- * waits for the first body piece, the end or the next flush, and the last body piece waits for the
- * next piece, the end or the next flush, so that the end rides on the last piece's DATA frame
- * instead of a write of its own (an empty DATA with END_STREAM, which Netty's flow controller would
- * merge into the piece before it anyway, after building and queueing it). Nothing waits past {@link
- * #flush}: the stream handler calls it at the end of every backend read burst. Event-loop only.
+ * Writes one stream's response through the connection's encoder, with as few frame writes as the
+ * response allows: the head waits for the first body piece, the end or the next flush, and the last
+ * body piece waits for the next piece, the end or the next flush, so that the end rides on the last
+ * piece's DATA frame instead of a write of its own (an empty DATA with END_STREAM, which Netty's
+ * flow controller would merge into the piece before it anyway, after building and queueing it).
+ * Nothing waits past {@link #flush}: the stream calls it at the end of every backend read burst.
+ * Event-loop only.
  */
 final class Http2ResponseFrames {
   private static final AsciiString TEXT_PLAIN = AsciiString.cached("text/plain; charset=utf-8");
 
-  private final ChannelHandlerContext ctx;
+  private final Http2ClientConnectionHandler conn;
+  private final Http2Stream stream;
 
   /** The response head, written with the first body piece, the end, or the next flush. */
   private Http2Headers pendingHead;
@@ -37,13 +36,15 @@ final class Http2ResponseFrames {
   /** The last body piece, written with END_STREAM at the end, or without at the next flush. */
   private ByteBuf pendingBody;
 
-  Http2ResponseFrames(ChannelHandlerContext ctx) {
-    this.ctx = ctx;
+  Http2ResponseFrames(Http2ClientConnectionHandler conn, Http2Stream stream) {
+    this.conn = conn;
+    this.stream = stream;
   }
 
   /** An interim (1xx) head, sent at once. */
   void interim(Http2Headers head) {
-    ctx.writeAndFlush(new DefaultHttp2HeadersFrame(head, false), ctx.voidPromise());
+    conn.writeHeaders(stream, head, false);
+    conn.flushClient();
   }
 
   void head(Http2Headers head) {
@@ -67,26 +68,27 @@ final class Http2ResponseFrames {
       // A response without a body (HEAD, 204, 304, or empty): one HEADERS frame ends the stream.
       Http2Headers head = pendingHead;
       pendingHead = null;
-      ctx.writeAndFlush(new DefaultHttp2HeadersFrame(head, true), ctx.voidPromise());
+      conn.writeHeaders(stream, head, true);
+      conn.flushClient();
       return;
     }
     writePendingHead();
     if (trailers != null) {
       writePendingBody();
-      ctx.writeAndFlush(
-          new DefaultHttp2HeadersFrame(Http2Responses.trailers(trailers), true), ctx.voidPromise());
+      conn.writeHeaders(stream, Http2Responses.trailers(trailers), true);
     } else {
       ByteBuf last = pendingBody == null ? Unpooled.EMPTY_BUFFER : pendingBody;
       pendingBody = null;
-      ctx.writeAndFlush(new DefaultHttp2DataFrame(last, true), ctx.voidPromise());
+      conn.writeData(stream, last, true);
     }
+    conn.flushClient();
   }
 
   /** Writes what waits and flushes the stream. */
   void flush() {
     writePendingHead();
     writePendingBody();
-    ctx.flush();
+    conn.flushClient();
   }
 
   /** Drops what waits (the response is cut off or the stream closed). */
@@ -100,7 +102,7 @@ final class Http2ResponseFrames {
 
   /** The proxy's own answer: {@code status} with a text body naming {@code reason}. */
   void error(int status, String reason, String failureTag) {
-    ByteBuf body = ctx.alloc().buffer();
+    ByteBuf body = conn.context().alloc().buffer();
     body.writeCharSequence(status + " " + reason + "\n", StandardCharsets.UTF_8);
     Http2Headers headers =
         new DefaultHttp2Headers()
@@ -110,8 +112,9 @@ final class Http2ResponseFrames {
     if (failureTag != null) {
       headers.set(Http2Responses.ERROR_HEADER, failureTag);
     }
-    ctx.write(new DefaultHttp2HeadersFrame(headers, false), ctx.voidPromise());
-    ctx.writeAndFlush(new DefaultHttp2DataFrame(body, true), ctx.voidPromise());
+    conn.writeHeaders(stream, headers, false);
+    conn.writeData(stream, body, true);
+    conn.flushClient();
   }
 
   /**
@@ -125,21 +128,20 @@ final class Http2ResponseFrames {
             .set(HeaderNames.CONTENT_TYPE, GrpcCalls.CONTENT_TYPE)
             .set(GrpcCalls.STATUS, Integer.toString(status.code()))
             .set(GrpcCalls.MESSAGE, GrpcMessage.encode("canary-proxy: " + reason));
-    ctx.writeAndFlush(new DefaultHttp2HeadersFrame(headers, true), ctx.voidPromise());
+    conn.writeHeaders(stream, headers, true);
+    conn.flushClient();
   }
 
   /** Resets the stream with {@code error}, unless it is already closed. */
   void reset(Http2Error error) {
-    if (ctx.channel().isActive()) {
-      ctx.writeAndFlush(new DefaultHttp2ResetFrame(error));
-    }
+    conn.reset(stream, error);
   }
 
   private void writePendingHead() {
     if (pendingHead != null) {
       Http2Headers head = pendingHead;
       pendingHead = null;
-      ctx.write(new DefaultHttp2HeadersFrame(head, false), ctx.voidPromise());
+      conn.writeHeaders(stream, head, false);
     }
   }
 
@@ -147,7 +149,7 @@ final class Http2ResponseFrames {
     if (pendingBody != null) {
       ByteBuf piece = pendingBody;
       pendingBody = null;
-      ctx.write(new DefaultHttp2DataFrame(piece, false), ctx.voidPromise());
+      conn.writeData(stream, piece, false);
     }
   }
 }
