@@ -77,6 +77,9 @@ final class Upstream implements ConnectionListener {
   private Exchange ex;
 
   /** The request head until it is written to a backend. */
+  /** Sends of a request the backend refused unprocessed, after the first. */
+  static final int MAX_UNPROCESSED_RESENDS = 3;
+
   private RequestHead head;
 
   private MirrorTap tap;
@@ -91,7 +94,13 @@ final class Upstream implements ConnectionListener {
   private RequestHead sentHead;
 
   private boolean requestDone;
+
+  /** True once the request was sent again (the mirror has it already; its end was read). */
   private boolean retried;
+
+  /** How many times the request was sent again in this exchange. */
+  private int resends;
+
   private ScheduledFuture<?> responseTimer;
   private long lastProgressNanos;
 
@@ -151,6 +160,7 @@ final class Upstream implements ConnectionListener {
     this.tap = tap;
     requestDone = false;
     retried = false;
+    resends = 0;
     BackendPool pool = pools.lookup(backendName);
     endpoint = pool == null ? null : pool.pick();
     if (endpoint == null) {
@@ -333,22 +343,30 @@ final class Upstream implements ConnectionListener {
    * A pooled connection the backend closed just as it was reused is the one failure a client cannot
    * be blamed for and cannot see coming. A bodiless idempotent request that got no response byte is
    * sent once more, on a new connection (RFC 9110 §9.2.2). An HTTP/2 stream the backend refused
-   * unprocessed (RFC 9113 §8.7) is sent once more whatever its method, as long as it has no body.
+   * unprocessed (RFC 9113 §8.7: above a GOAWAY's last stream id, or REFUSED_STREAM) is sent again
+   * whatever its method, as long as it has no body, up to {@link #MAX_UNPROCESSED_RESENDS} times: a
+   * backend that recycles its connections after so many requests (nginx's {@code
+   * keepalive_requests}) refuses on all of them at about the same moment, so a second refusal is no
+   * sign of a broken backend.
    */
   private boolean canRetry(PooledConnection dead) {
-    return dead != null
-        && !retried
-        && sentHead != null
-        && owner.mayResend()
-        && (dead.refused() || (dead.reused() && isIdempotent(sentHead.method())));
+    if (dead == null || sentHead == null || !owner.mayResend()) {
+      return false;
+    }
+    if (dead.refused()) {
+      return resends < MAX_UNPROCESSED_RESENDS;
+    }
+    return resends == 0 && dead.reused() && isIdempotent(sentHead.method());
   }
 
   private void retryOnNewConnection() {
     retried = true;
+    resends++;
     log.debug(
-        "[{}] backend {} closed a reused connection or refused a stream; retrying once",
+        "[{}] backend {} closed a reused connection or refused a stream; sending again ({})",
         logId,
-        endpoint.address());
+        endpoint.address(),
+        resends);
     cancelTimer();
     head = sentHead;
     sentHead = null;

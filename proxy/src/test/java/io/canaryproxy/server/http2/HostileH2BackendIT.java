@@ -175,6 +175,28 @@ class HostileH2BackendIT {
     assertThat(h.proxy().upstreamFailures()).isEmpty();
   }
 
+  /**
+   * A backend that recycles its connections after so many requests (nginx's keepalive_requests)
+   * refuses on all of them at about the same moment: a stream refused on one connection and again
+   * on the next is still sent until one takes it (it was never processed, RFC 9113 §8.1.4).
+   */
+  @Test
+  void aStreamRefusedByGoAwayOnTwoConnectionsInARowIsSentAgainUntilOneTakesIt() throws Exception {
+    RawH2Backend.Script refuse =
+        c -> {
+          c.settings();
+          c.awaitRequest();
+          c.goAway(0, NO_ERROR); // no stream of this connection was processed
+          c.flush();
+          c.drainUntilClosed();
+        };
+    RawH2Backend b = h.backendWith(n -> n <= 2 ? refuse : RawH2Backend::serve);
+    h.startProxy(b, "");
+    assertThat(h.get("/x")).startsWith("HTTP/1.1 200 OK\r\n").contains("c3 /x");
+    assertThat(b.connections.get()).isEqualTo(3);
+    assertThat(h.proxy().upstreamFailures()).isEmpty();
+  }
+
   // ---- RST_STREAM ----
 
   /**
