@@ -52,6 +52,7 @@ final class Http2BackendStream implements PooledConnection.Stream, ChannelFuture
   private boolean nettyClosed;
   private boolean readInBurst;
   private boolean writing;
+  private boolean drainScheduled;
   private boolean finished;
 
   Http2BackendStream(Http2BackendConnectionHandler conn, PooledConnection pooled) {
@@ -130,11 +131,22 @@ final class Http2BackendStream implements PooledConnection.Stream, ChannelFuture
   @Override
   public void setReading(boolean reading) {
     this.reading = reading;
-    if (!reading || held == null || held.isEmpty()) {
+    if (reading && !drainScheduled && held != null && !held.isEmpty()) {
+      // Handed over from the event loop, not inside the exchange's own call: what it receives
+      // may make it stop reading again, which it must see before it goes on.
+      drainScheduled = true;
+      conn.executeLater(this::drain);
+    }
+  }
+
+  /** Hands over what was held, in order, while the exchange reads. */
+  private void drain() {
+    drainScheduled = false;
+    if (finished) {
       return;
     }
     Object msg;
-    while (this.reading && (msg = held.poll()) != null) {
+    while (reading && (msg = held.poll()) != null) {
       int bytes = msg instanceof ByteBuf b ? b.readableBytes() : 0;
       pooled.streamRead(msg);
       conn.consumed(stream, bytes);
@@ -312,12 +324,13 @@ final class Http2BackendStream implements PooledConnection.Stream, ChannelFuture
     return was;
   }
 
-  /** The connection's read burst ended. */
+  /**
+   * The connection's read burst ended: the exchange flushes what it was handed in it (even when it
+   * stopped reading meanwhile: what it wrote to its client must leave for the client to make room).
+   */
   void readComplete() {
     readInBurst = false;
-    if (!isHolding()) {
-      pooled.streamReadComplete();
-    }
+    pooled.streamReadComplete();
   }
 
   private boolean isHolding() {
