@@ -14,7 +14,6 @@ import io.netty.handler.codec.http2.Http2ConnectionEncoder;
 import io.netty.handler.codec.http2.Http2ConnectionHandler;
 import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.codec.http2.Http2Exception;
-import io.netty.handler.codec.http2.Http2FrameAdapter;
 import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.handler.codec.http2.Http2Settings;
 import io.netty.handler.codec.http2.Http2Stream;
@@ -79,7 +78,7 @@ final class Http2BackendConnectionHandler extends Http2ConnectionHandler {
     this.connectionWindowBytes = connectionWindowBytes;
     this.pingTimeoutMillis = pingTimeoutMillis;
     this.streamKey = connection().newKey();
-    decoder.frameListener(new FrameListener());
+    decoder.frameListener(new Http2BackendFrameListener(this));
     connection().addListener(new StreamEvents());
     connection().remote().flowController().listener(this::writabilityChanged);
   }
@@ -310,8 +309,17 @@ final class Http2BackendConnectionHandler extends Http2ConnectionHandler {
     ctx.close();
   }
 
-  private Http2BackendStream state(Http2Stream stream) {
+  /** The stream state of {@code stream}, or {@code null} when it has none (yet, or any more). */
+  Http2BackendStream state(Http2Stream stream) {
     return stream == null ? null : stream.getProperty(streamKey);
+  }
+
+  /** The backend answered a PING with {@code data}: the liveness check, if it is ours, passed. */
+  void pingAnswered(long data) {
+    if (data == PING_DATA && pingTimer != null) {
+      pingTimer.cancel(false);
+      pingTimer = null;
+    }
   }
 
   private void writabilityChanged(Http2Stream stream) {
@@ -342,78 +350,6 @@ final class Http2BackendConnectionHandler extends Http2ConnectionHandler {
         Http2Connection c = connection();
         boolean aboveGoAway = c.goAwayReceived() && stream.id() > c.local().lastStreamKnownByPeer();
         s.closed(aboveGoAway, protocolError);
-      }
-    }
-  }
-
-  /**
-   * What Netty's decoder reads from the backend: a stream's HEADERS (its response head, or its
-   * trailers) and DATA go to the stream; REFUSED_STREAM marks it unprocessed; SETTINGS and GOAWAY
-   * go to the pool; a PING answer ends the liveness check. Netty answers the rest itself.
-   */
-  private final class FrameListener extends Http2FrameAdapter {
-    @Override
-    public void onHeadersRead(
-        ChannelHandlerContext ctx,
-        int streamId,
-        Http2Headers headers,
-        int streamDependency,
-        short weight,
-        boolean exclusive,
-        int padding,
-        boolean endStream) {
-      onHeadersRead(ctx, streamId, headers, padding, endStream);
-    }
-
-    @Override
-    public void onHeadersRead(
-        ChannelHandlerContext ctx,
-        int streamId,
-        Http2Headers headers,
-        int padding,
-        boolean endStream) {
-      Http2BackendStream s = state(connection().stream(streamId));
-      if (s != null) {
-        s.onHeaders(headers, endStream);
-      }
-    }
-
-    @Override
-    public int onDataRead(
-        ChannelHandlerContext ctx, int streamId, ByteBuf data, int padding, boolean endOfStream) {
-      Http2BackendStream s = state(connection().stream(streamId));
-      if (s == null) {
-        return data.readableBytes() + padding;
-      }
-      return padding + s.onData(data, endOfStream);
-    }
-
-    @Override
-    public void onRstStreamRead(ChannelHandlerContext ctx, int streamId, long errorCode) {
-      Http2BackendStream s = state(connection().stream(streamId));
-      if (s != null && errorCode == Http2Error.REFUSED_STREAM.code()) {
-        s.refusedByReset();
-      }
-    }
-
-    @Override
-    public void onSettingsRead(ChannelHandlerContext ctx, Http2Settings settings) {
-      Long max = settings.maxConcurrentStreams();
-      ctx.fireUserEventTriggered(new MultiplexedConnection.PeerSettings(max == null ? -1 : max));
-    }
-
-    @Override
-    public void onGoAwayRead(
-        ChannelHandlerContext ctx, int lastStreamId, long errorCode, ByteBuf debugData) {
-      // Told before Netty closes the streams the GOAWAY leaves out: their requests go elsewhere.
-      ctx.fireUserEventTriggered(MultiplexedConnection.GoAway.RECEIVED);
-    }
-
-    @Override
-    public void onPingAckRead(ChannelHandlerContext ctx, long data) {
-      if (data == PING_DATA && pingTimer != null) {
-        pingTimer.cancel(false);
-        pingTimer = null;
       }
     }
   }
