@@ -10,7 +10,6 @@ import io.canaryproxy.pool.EndpointPool;
 import io.canaryproxy.pool.LoopPools;
 import io.canaryproxy.pool.PooledConnection;
 import io.netty.buffer.ByteBuf;
-import io.netty.channel.Channel;
 import io.netty.channel.ConnectTimeoutException;
 import io.netty.channel.EventLoop;
 import io.netty.util.ReferenceCountUtil;
@@ -28,8 +27,9 @@ import org.slf4j.LoggerFactory;
  * While it stopped reading because the client does not take the response (backpressure), that
  * timeout does not count and starts afresh when reading resumes; a client that takes nothing for
  * {@code timeouts.clientIdle} meanwhile is cut off instead (as nginx's {@code send_timeout}). It
- * speaks the exchange model to the backend channel, whose protocol adapter frames it. Reports to
- * its {@link Events}, never into the forwarder's state; event-loop only.
+ * speaks the exchange model to the leased {@link PooledConnection} (an HTTP/1.1 connection, or an
+ * HTTP/2 stream on a shared connection), whose protocol adapter frames it. Reports to its {@link
+ * Events}, never into the forwarder's state; event-loop only.
  */
 final class Upstream implements ConnectionListener {
   private static final Logger log = LoggerFactory.getLogger(Upstream.class);
@@ -142,7 +142,7 @@ final class Upstream implements ConnectionListener {
 
   /** True when no backend connection is attached or it can take more bytes. */
   boolean writable() {
-    return backend == null || backend.channel().isWritable();
+    return backend == null || backend.isWritable();
   }
 
   /** The endpoint serving the exchange, for logs: its address, or {@code "?"}. */
@@ -209,9 +209,7 @@ final class Upstream implements ConnectionListener {
     backend = c;
     c.lease(this);
     boolean clientWritable = client.isWritable();
-    if (c.channel().config().isAutoRead() != clientWritable) {
-      c.channel().config().setAutoRead(clientWritable);
-    }
+    c.setAutoRead(clientWritable);
     paused(!clientWritable);
     RequestHead request = head;
     head = null;
@@ -224,12 +222,11 @@ final class Upstream implements ConnectionListener {
     long now = System.nanoTime();
     ex.upstreamSentNanos = now;
     lastProgressNanos = now;
-    // Void promises: a failed write fires exceptionCaught, which closes the connection (as a socket
-    // error does).
-    c.channel().write(request, c.channel().voidPromise());
+    // A failed write closes the connection (as a socket error does), or resets the HTTP/2 stream.
+    c.write(request);
     sentHead = request;
     if (retried && requestDone) {
-      c.channel().writeAndFlush(BodyEnd.NONE, c.channel().voidPromise());
+      c.writeAndFlush(BodyEnd.NONE);
     }
     if (responseTimer == null) {
       // One timer per connection, not per request: it stays armed across exchanges and re-arms
@@ -248,12 +245,12 @@ final class Upstream implements ConnectionListener {
     int n = piece.readableBytes();
     ex.bytesIn += n;
     lastProgressNanos = System.nanoTime();
-    Channel ch = backend.channel();
+    PooledConnection b = backend;
     if (n > 0) {
       if (tap != null) {
         tap.onRequestBody(piece);
       }
-      ch.write(piece, ch.voidPromise());
+      b.write(piece);
     } else {
       piece.release();
     }
@@ -262,28 +259,28 @@ final class Upstream implements ConnectionListener {
         tap.onRequestEnd();
       }
       requestDone = true;
-      ch.writeAndFlush(BodyEnd.NONE, ch.voidPromise());
+      b.writeAndFlush(BodyEnd.NONE);
     }
   }
 
   /** Flushes what was written to the backend, if a connection is attached. */
   void flush() {
     if (backend != null) {
-      backend.channel().flush();
+      backend.flush();
     }
   }
 
   /** Flushes a request body still streaming: a complete request was flushed with its last piece. */
   void flushBody() {
     if (backend != null && !requestDone) {
-      backend.channel().flush();
+      backend.flush();
     }
   }
 
   /** Lets the backend connection be read only while the client can take more bytes. */
   void setAutoRead(boolean read) {
     if (backend != null) {
-      backend.channel().config().setAutoRead(read);
+      backend.setAutoRead(read);
       paused(!read);
     }
   }

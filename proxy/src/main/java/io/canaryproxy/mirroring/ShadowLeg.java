@@ -9,7 +9,6 @@ import io.canaryproxy.pool.ConnectionListener;
 import io.canaryproxy.pool.EndpointPool;
 import io.canaryproxy.pool.PooledConnection;
 import io.netty.buffer.ByteBuf;
-import io.netty.channel.Channel;
 import io.netty.channel.EventLoop;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
@@ -118,8 +117,8 @@ final class ShadowLeg implements ConnectionListener {
   }
 
   private void write(Object msg) {
-    Channel ch = connection.channel();
-    if (!ch.isWritable()) {
+    PooledConnection c = connection;
+    if (!c.isWritable()) {
       // The shadow is not keeping up: drop the copy rather than buffer or slow the primary.
       ReferenceCountUtil.release(msg);
       abandon(Outcome.DROPPED_UNWRITABLE);
@@ -128,7 +127,7 @@ final class ShadowLeg implements ConnectionListener {
     if (msg instanceof BodyEnd) {
       requestSent = true;
     }
-    ch.writeAndFlush(msg, ch.voidPromise());
+    c.writeAndFlush(msg);
   }
 
   @Override

@@ -20,7 +20,8 @@ import org.slf4j.LoggerFactory;
  * streams it carries, how many its peer allows ({@code SETTINGS_MAX_CONCURRENT_STREAMS}, RFC 9113
  * §6.5.2), and whether it still takes new streams. A GOAWAY, or the endpoint leaving the
  * configuration, stops new streams while the ones in flight finish; the connection closes once it
- * carries none. Each stream is a {@link PooledConnection} of its own. Event-loop only.
+ * carries none. Each stream is a {@link PooledConnection} of its own, without a channel: the
+ * protocol adapter's connection handler carries it. Event-loop only.
  *
  * <p>The connection is ready for streams only once the peer's first SETTINGS arrived (its
  * connection preface, RFC 9113 §3.4), within the connect timeout after TCP (and TLS): a backend
@@ -157,20 +158,15 @@ public final class MultiplexedConnection extends ChannelInboundHandlerAdapter {
           }
           admitted++;
           PooledConnection stream = new PooledConnection(pool, this);
-          multiplexing
-              .openStream(channel, stream)
-              .addListener(
-                  s -> {
-                    if (s.isSuccess()) {
-                      result.trySuccess(stream);
-                    } else {
-                      if (!stream.wasActive()) {
-                        admitted--;
-                        unreserve();
-                      }
-                      result.tryFailure(s.cause());
-                    }
-                  });
+          PooledConnection.Stream carrier = multiplexing.openStream(channel, stream);
+          if (carrier == null) {
+            admitted--;
+            unreserve();
+            result.tryFailure(new ClosedChannelException());
+            return;
+          }
+          stream.opened(carrier);
+          result.trySuccess(stream);
         });
   }
 

@@ -3,12 +3,12 @@ package io.canaryproxy.pool;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelPipeline;
-import io.netty.util.concurrent.Future;
 
 /**
  * How an HTTP/2 endpoint's connections carry many exchanges at once, supplied by the protocol
  * adapter so that this package stays free of codec types: it assembles a connection's pipeline
- * (after TLS) and opens one stream on a connection for each exchange.
+ * (after TLS) and opens one stream on a connection for each exchange, a {@link PooledConnection}
+ * without a channel of its own.
  */
 public interface Multiplexing {
   /**
@@ -21,8 +21,9 @@ public interface Multiplexing {
   void assembleConnection(ChannelPipeline pipeline, ChannelHandler last);
 
   /**
-   * Opens a new stream on {@code parent}, whose pipeline ends with {@code last}; the future
-   * completes with the stream's channel.
+   * Opens a new stream on {@code parent} for {@code stream}: returns the carrier that frames the
+   * stream's messages on the connection and reports its response and end to {@code stream}, or
+   * {@code null} when the connection can carry no new stream (it closed).
    */
-  Future<? extends Channel> openStream(Channel parent, ChannelHandler last);
+  PooledConnection.Stream openStream(Channel parent, PooledConnection stream);
 }

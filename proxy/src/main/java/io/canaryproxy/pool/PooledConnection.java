@@ -11,15 +11,46 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The last handler of a pooled connection's pipeline, and the pooled object itself. While leased it
- * hands every event to its {@link ConnectionListener}; while idle in its {@link EndpointPool} it
- * closes on unexpected input or idleness. On an HTTP/2 backend it is one stream of a {@link
- * MultiplexedConnection} instead: used for one exchange, then closed. Event-loop only.
+ * What an exchange leases from an {@link EndpointPool}: the leg it writes its request to ({@link
+ * #write}: {@code RequestHead}, body {@code ByteBuf}s, {@code BodyEnd}), whose answer it hears as
+ * its {@link ConnectionListener}. For HTTP/1.1 it is the last handler of the connection's pipeline:
+ * while leased it hands every event to its listener; while idle in its pool it closes on unexpected
+ * input or idleness. On an HTTP/2 backend it is one stream of a {@link MultiplexedConnection}
+ * instead, carried by the protocol adapter's {@link Stream} on the shared connection (no channel of
+ * its own): used for one exchange, then closed. Event-loop only.
  */
 public final class PooledConnection extends ChannelInboundHandlerAdapter {
   private static final Logger log = LoggerFactory.getLogger(PooledConnection.class);
 
+  /**
+   * One HTTP/2 stream as the protocol adapter carries it on its connection: the exchange's messages
+   * framed onto the stream, the stream's flow control, and giving the stream up.
+   */
+  public interface Stream {
+    /** Writes {@code msg} ({@code RequestHead}, body {@code ByteBuf}, {@code BodyEnd}); owns it. */
+    void write(Object msg);
+
+    /** Sends what was written. */
+    void flush();
+
+    /** True while the stream's and the connection's windows take more request bytes. */
+    boolean isWritable();
+
+    /**
+     * While {@code false}, response bytes are held and not given back to the backend's window, so
+     * that the backend stops sending once the stream's window is used up; {@code true} hands over
+     * what was held.
+     */
+    void setReading(boolean reading);
+
+    /** Gives the stream up: resets it unless both sides ended. */
+    void close();
+  }
+
   private final EndpointPool pool;
+
+  /** The stream's carrier on its connection (HTTP/2), or {@code null} for HTTP/1.1. */
+  private Stream stream;
 
   /** The connection this stream belongs to, or {@code null} for an HTTP/1.1 connection. */
   private final MultiplexedConnection parent;
@@ -54,12 +85,98 @@ public final class PooledConnection extends ChannelInboundHandlerAdapter {
     refused = true;
   }
 
-  boolean wasActive() {
-    return active;
-  }
-
+  /** The HTTP/1.1 connection's channel; {@code null} for an HTTP/2 stream, which has none. */
   public Channel channel() {
     return channel;
+  }
+
+  /** Writes {@code msg} ({@code RequestHead}, body {@code ByteBuf}, {@code BodyEnd}); owns it. */
+  public void write(Object msg) {
+    if (stream != null) {
+      stream.write(msg);
+    } else {
+      channel.write(msg, channel.voidPromise());
+    }
+  }
+
+  /** Writes {@code msg} (see {@link #write}) and sends what was written. */
+  public void writeAndFlush(Object msg) {
+    write(msg);
+    flush();
+  }
+
+  /** Sends what was written. */
+  public void flush() {
+    if (stream != null) {
+      stream.flush();
+    } else {
+      channel.flush();
+    }
+  }
+
+  /** True when the connection (or stream) takes more request bytes now. */
+  public boolean isWritable() {
+    return stream != null ? stream.isWritable() : channel.isWritable();
+  }
+
+  /** Lets the backend's response be read only while {@code read}: backpressure from the client. */
+  public void setAutoRead(boolean read) {
+    if (stream != null) {
+      stream.setReading(read);
+    } else if (channel.config().isAutoRead() != read) {
+      channel.config().setAutoRead(read);
+    }
+  }
+
+  /**
+   * Makes this an HTTP/2 stream carried by {@code s} on its connection, open from now on; called by
+   * the pool once when the stream is opened.
+   */
+  void opened(Stream s) {
+    stream = s;
+    active = true;
+  }
+
+  // ---- what an HTTP/2 stream's carrier reports (event loop) ----
+
+  /** A message of the stream's response; the leaseholder owns it (released when none). */
+  public void streamRead(Object msg) {
+    ConnectionListener o = owner;
+    if (o != null) {
+      o.onRead(msg);
+    } else {
+      ReferenceCountUtil.release(msg);
+    }
+  }
+
+  /** The stream's connection finished a read burst that carried some of this stream. */
+  public void streamReadComplete() {
+    ConnectionListener o = owner;
+    if (o != null) {
+      o.onReadComplete();
+    }
+  }
+
+  /** The stream's writability changed. */
+  public void streamWritabilityChanged() {
+    ConnectionListener o = owner;
+    if (o != null) {
+      o.onWritabilityChanged();
+    }
+  }
+
+  /** The stream closed (or could not be opened); reported once, first to its connection. */
+  public void streamClosed() {
+    if (!active) {
+      return;
+    }
+    active = false;
+    parent.streamClosed();
+    ConnectionListener o = owner;
+    owner = null;
+    if (o != null) {
+      o.onClosed();
+    }
   }
 
   /** True when this connection already served an earlier request. */
@@ -81,7 +198,7 @@ public final class PooledConnection extends ChannelInboundHandlerAdapter {
     if (parent != null) {
       // A stream carries one exchange: once both ends are done, closing it sends nothing.
       owner = null;
-      channel.close();
+      stream.close();
       return;
     }
     if (input != null && input.hasBufferedInput()) {
@@ -102,16 +219,17 @@ public final class PooledConnection extends ChannelInboundHandlerAdapter {
   /** Closes the connection: the exchange on it cannot be completed or continued. */
   public void discard() {
     owner = null;
-    channel.close();
+    if (stream != null) {
+      stream.close();
+    } else {
+      channel.close();
+    }
   }
 
   @Override
   public void channelActive(ChannelHandlerContext ctx) {
     channel = ctx.channel();
-    active = true;
-    if (parent == null) {
-      pool.onOpened();
-    }
+    pool.onOpened();
     ctx.fireChannelActive();
   }
 
@@ -147,12 +265,7 @@ public final class PooledConnection extends ChannelInboundHandlerAdapter {
 
   @Override
   public void channelInactive(ChannelHandlerContext ctx) {
-    if (parent == null) {
-      pool.onClosed(this);
-    } else if (active) {
-      active = false;
-      parent.streamClosed();
-    }
+    pool.onClosed(this);
     ConnectionListener o = owner;
     owner = null;
     if (o != null) {

@@ -5,6 +5,7 @@ import io.canaryproxy.config.TimeoutsConfig;
 import io.canaryproxy.forwarding.BackendPipelineFactory;
 import io.canaryproxy.forwarding.ForwardingContext;
 import io.canaryproxy.pool.Multiplexing;
+import io.canaryproxy.pool.PooledConnection;
 import io.canaryproxy.server.http1.Http1BackendAdapter;
 import io.canaryproxy.server.http1.Http1RequestDecoder;
 import io.canaryproxy.server.http1.Http1ServerHandler;
@@ -18,11 +19,8 @@ import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.haproxy.HAProxyMessageDecoder;
-import io.netty.handler.codec.http2.Http2StreamChannel;
-import io.netty.handler.codec.http2.Http2StreamChannelBootstrap;
 import io.netty.handler.ssl.SniHandler;
 import io.netty.handler.timeout.IdleStateHandler;
-import io.netty.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -176,9 +174,10 @@ public final class ProxyChannelInitializer extends ChannelInitializer<Channel>
 
   /**
    * An HTTP/2 backend connection ({@code protocol: h2c | h2}, after TLS): the flushes of its
-   * streams merged as on the listener, the client frame codec, the stream multiplexer, idleness as
-   * for HTTP/1.1 (a connection without streams closes), and the connection events the pool's {@code
-   * last} handler reads.
+   * streams merged as on the listener, idleness as for HTTP/1.1 (a connection without streams
+   * closes; it sees every read, so it goes before the connection handler, which passes no frame
+   * on), the connection handler that carries every stream, and the pool's {@code last} handler,
+   * which reads the connection's events.
    */
   @Override
   public void assembleConnection(ChannelPipeline p, ChannelHandler last) {
@@ -186,28 +185,16 @@ public final class ProxyChannelInitializer extends ChannelInitializer<Channel>
       p.addLast("backend", last);
     }
     p.addBefore("backend", "h2flush", Http2Limits.flushConsolidation());
-    p.addBefore("backend", "h2codec", h2Backends.frameCodec());
-    p.addBefore("backend", "h2streams", h2Backends.multiplexer());
     p.addBefore(
         "backend",
         "backendIdle",
         new IdleStateHandler(timeouts.backendIdle().toMillis(), 0, 0, TimeUnit.MILLISECONDS));
-    p.addBefore("backend", "h2connection", h2Backends.connectionEvents());
+    p.addBefore("backend", "h2connection", h2Backends.connectionHandler());
   }
 
-  /** One exchange's stream on an HTTP/2 backend connection: the adapter, then {@code last}. */
+  /** One exchange's stream on an HTTP/2 backend connection: no channel, carried by its handler. */
   @Override
-  public Future<Http2StreamChannel> openStream(Channel parent, ChannelHandler last) {
-    ChannelHandler adapter = h2Backends.streamAdapter(parent);
-    return new Http2StreamChannelBootstrap(parent)
-        .handler(
-            new ChannelInitializer<Http2StreamChannel>() {
-              @Override
-              protected void initChannel(Http2StreamChannel ch) {
-                ch.pipeline().addLast("h2", adapter);
-                ch.pipeline().addLast("backend", last);
-              }
-            })
-        .open();
+  public PooledConnection.Stream openStream(Channel parent, PooledConnection stream) {
+    return h2Backends.openStream(parent, stream);
   }
 }

@@ -1,34 +1,46 @@
 package io.canaryproxy.server.http2;
 
 import io.canaryproxy.pool.MultiplexedConnection;
+import io.canaryproxy.pool.PooledConnection;
+import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.handler.codec.http2.DefaultHttp2PingFrame;
-import io.netty.handler.codec.http2.DefaultHttp2WindowUpdateFrame;
+import io.netty.channel.ChannelPromise;
+import io.netty.channel.VoidChannelPromise;
 import io.netty.handler.codec.http2.Http2CodecUtil;
+import io.netty.handler.codec.http2.Http2Connection;
+import io.netty.handler.codec.http2.Http2ConnectionAdapter;
+import io.netty.handler.codec.http2.Http2ConnectionDecoder;
+import io.netty.handler.codec.http2.Http2ConnectionEncoder;
+import io.netty.handler.codec.http2.Http2ConnectionHandler;
+import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.codec.http2.Http2Exception;
-import io.netty.handler.codec.http2.Http2GoAwayFrame;
-import io.netty.handler.codec.http2.Http2PingFrame;
-import io.netty.handler.codec.http2.Http2SettingsFrame;
-import io.netty.util.ReferenceCountUtil;
+import io.netty.handler.codec.http2.Http2Headers;
+import io.netty.handler.codec.http2.Http2Settings;
+import io.netty.handler.codec.http2.Http2Stream;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.util.collection.IntObjectHashMap;
 import io.netty.util.concurrent.ScheduledFuture;
+import java.util.ArrayList;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The connection-level frames of an HTTP/2 backend connection, told to the pool as events it can
- * read without codec types: each SETTINGS (the first is the peer's connection preface, which the
- * pool waits for) with its {@code SETTINGS_MAX_CONCURRENT_STREAMS} as a {@link
- * MultiplexedConnection.PeerSettings}, a GOAWAY as {@link MultiplexedConnection.GoAway}. It also
+ * An HTTP/2 backend connection ({@code backends.NAME.protocol: h2c | h2}): Netty's connection
+ * handler (frames, HPACK, flow control) with no child channel and no frame object. Each exchange's
+ * stream is an {@link Http2BackendStream}, kept as a property of Netty's stream once it exists, fed
+ * by the frame listener and written through the encoder (which holds streams past the peer's limit
+ * back rather than failing them: the pool opens streams before the peer's first SETTINGS says how
+ * many it takes). Tells the pool's {@link MultiplexedConnection} each SETTINGS of the peer (the
+ * first is its connection preface) and a GOAWAY, as events it reads without codec types. Besides:
  * opens the connection's receive window to {@code connectionWindowBytes} at the start, so that one
- * stream whose client reads slowly does not stall the others on the same connection; keeps the
- * protocol error for which the codec ends the connection (a CONTINUATION flood, a header list far
- * past the limit, ...), so that its streams fail as a bad response rather than a lost connection;
- * and, when a stream was given up before its end, checks with a PING that the backend still answers
- * ({@link #checkAlive}).
+ * stream whose client reads slowly does not stall the others; keeps the protocol error for which
+ * the codec ends the connection (a CONTINUATION flood, a header list far past the limit, ...), so
+ * that its streams fail as a bad response rather than a lost connection; and, when a stream was
+ * given up before its end, checks with a PING that the backend still answers ({@link #checkAlive}).
+ * Event-loop only.
  */
-final class Http2BackendConnectionHandler extends ChannelInboundHandlerAdapter {
+final class Http2BackendConnectionHandler extends Http2ConnectionHandler {
   private static final Logger log = LoggerFactory.getLogger(Http2BackendConnectionHandler.class);
 
   /** The opaque data of the proxy's liveness PING ("canary"). */
@@ -36,28 +48,239 @@ final class Http2BackendConnectionHandler extends ChannelInboundHandlerAdapter {
 
   private final int connectionWindowBytes;
   private final long pingTimeoutMillis;
+  private final Http2Connection.PropertyKey streamKey;
+
+  /** Streams whose HEADERS the encoder holds back under the peer's limit, by id. */
+  private final IntObjectHashMap<Http2BackendStream> heldBack = new IntObjectHashMap<>(4);
+
+  /** Streams that received HEADERS or DATA in the current read burst. */
+  private final ArrayList<Http2BackendStream> readThisBurst = new ArrayList<>();
 
   private ChannelHandlerContext ctx;
+  private ChannelPromise voidPromise;
+  private boolean tls;
   private boolean windowOpened;
   private Http2Exception protocolError;
   private ScheduledFuture<?> pingTimer;
 
-  /**
-   * @param connectionWindowBytes the connection's receive window, in bytes
-   * @param pingTimeoutMillis how long the backend may take to answer a liveness PING, in ms (&gt;
-   *     0)
-   */
-  Http2BackendConnectionHandler(int connectionWindowBytes, long pingTimeoutMillis) {
+  /** The stream whose HEADERS are being written, until Netty created (or held back) its stream. */
+  private Http2BackendStream opening;
+
+  private int openingId;
+
+  Http2BackendConnectionHandler(
+      Http2ConnectionDecoder decoder,
+      Http2ConnectionEncoder encoder,
+      Http2Settings settings,
+      int connectionWindowBytes,
+      long pingTimeoutMillis) {
+    super(decoder, encoder, settings);
     this.connectionWindowBytes = connectionWindowBytes;
     this.pingTimeoutMillis = pingTimeoutMillis;
+    this.streamKey = connection().newKey();
+    decoder.frameListener(new Http2BackendFrameListener(this));
+    connection().addListener(new StreamEvents());
+    connection().remote().flowController().listener(this::writabilityChanged);
   }
 
   /**
-   * The connection error the codec found in what the backend sent, for which it ends the connection
-   * (GOAWAY, then close); {@code null} when there was none.
+   * The carrier of a new exchange's stream on this connection, reporting to {@code pooled}; {@code
+   * null} when the connection can take no new stream.
    */
-  Http2Exception protocolError() {
-    return protocolError;
+  PooledConnection.Stream newStream(PooledConnection pooled) {
+    if (ctx == null || !ctx.channel().isActive() || !mayOpenStream()) {
+      return null;
+    }
+    return new Http2BackendStream(this, pooled);
+  }
+
+  @Override
+  public void handlerAdded(ChannelHandlerContext ctx) throws Exception {
+    this.ctx = ctx;
+    this.voidPromise = new VoidChannelPromise(ctx.channel(), false);
+    this.tls = ctx.pipeline().get(SslHandler.class) != null;
+    super.handlerAdded(ctx); // over TLS, added after the handshake: sends the preface now
+    if (ctx.channel().isActive()) {
+      openWindow();
+    }
+  }
+
+  @Override
+  public void channelActive(ChannelHandlerContext ctx) throws Exception {
+    super.channelActive(ctx); // sends the preface (and SETTINGS) first
+    openWindow();
+  }
+
+  private void openWindow() throws Http2Exception {
+    if (windowOpened) {
+      return;
+    }
+    windowOpened = true;
+    int increment = connectionWindowBytes - Http2CodecUtil.DEFAULT_WINDOW_SIZE;
+    if (increment > 0) {
+      Http2Stream connectionStream = connection().connectionStream();
+      connection().local().flowController().incrementWindowSize(connectionStream, increment);
+      flush(ctx);
+    }
+  }
+
+  @Override
+  public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+    if (pingTimer != null) {
+      pingTimer.cancel(false);
+      pingTimer = null;
+    }
+    super.channelInactive(ctx); // closes every stream: each one's exchange hears of it
+  }
+
+  @Override
+  public void channelReadComplete(ChannelHandlerContext ctx) throws Exception {
+    for (int i = 0; i < readThisBurst.size(); i++) {
+      readThisBurst.get(i).readComplete();
+    }
+    readThisBurst.clear();
+    super.channelReadComplete(ctx);
+  }
+
+  @Override
+  protected void onConnectionError(
+      ChannelHandlerContext ctx, boolean outbound, Throwable cause, Http2Exception http2Ex) {
+    if (!outbound && http2Ex != null) {
+      // Kept before the codec answers it (GOAWAY with the error code, then close): the streams
+      // closed then end as a bad response.
+      protocolError = http2Ex;
+    }
+    super.onConnectionError(ctx, outbound, cause, http2Ex);
+  }
+
+  @Override
+  protected void onStreamError(
+      ChannelHandlerContext ctx,
+      boolean outbound,
+      Throwable cause,
+      Http2Exception.StreamException http2Ex) {
+    // A PROTOCOL_ERROR on what the backend sent on a stream (RFC 9113 §8.1.1, §8.2). Errors of
+    // the proxy's own writes are outbound and only reset the stream.
+    if (!outbound && http2Ex.error() == Http2Error.PROTOCOL_ERROR) {
+      Http2BackendStream s = state(connection().stream(http2Ex.streamId()));
+      if (s != null) {
+        s.invalid(http2Ex);
+      }
+    }
+    super.onStreamError(ctx, outbound, cause, http2Ex);
+  }
+
+  // ---- what the streams use ----
+
+  boolean tls() {
+    return tls;
+  }
+
+  /** True while new streams may be opened: no GOAWAY arrived. */
+  boolean mayOpenStream() {
+    return !connection().goAwayReceived();
+  }
+
+  /**
+   * Writes the HEADERS opening {@code s}'s stream; returns its id. The encoder creates Netty's
+   * stream now, or holds it back under the peer's limit until another stream closes.
+   */
+  int openStream(Http2BackendStream s, Http2Headers headers, boolean endStream) {
+    int id = connection().local().incrementAndGetNextStreamId();
+    ChannelPromise promise = ctx.newPromise();
+    opening = s;
+    openingId = id;
+    try {
+      encoder().writeHeaders(ctx, id, headers, 0, endStream, promise);
+    } finally {
+      opening = null;
+    }
+    if (connection().stream(id) == null && !promise.isDone()) {
+      heldBack.put(id, s);
+    }
+    promise.addListener(s);
+    return id;
+  }
+
+  /** Forgets a held-back stream that will not be created. */
+  void forget(int id) {
+    heldBack.remove(id);
+  }
+
+  void writeHeaders(int id, Http2Headers headers, boolean endStream) {
+    encoder().writeHeaders(ctx, id, headers, 0, endStream, promise(endStream));
+  }
+
+  /** Writes {@code data} (ownership passes), as the flow control allows. */
+  void writeData(int id, ByteBuf data, boolean endStream) {
+    encoder().writeData(ctx, id, data, 0, endStream, promise(endStream));
+  }
+
+  /**
+   * Where nothing listens, a void promise that does not report failures to the pipeline (a failed
+   * write fails its stream in Netty's handler already). A write that ends a stream gets a real one:
+   * Netty's handler closes the stream when it completes.
+   */
+  private ChannelPromise promise(boolean endStream) {
+    return endStream ? ctx.newPromise() : voidPromise;
+  }
+
+  /** Writes what waits (the flow controller's queue included) to the socket. */
+  void flushConnection() {
+    flush(ctx);
+  }
+
+  boolean channelWritable() {
+    return ctx.channel().isWritable();
+  }
+
+  /** True while {@code stream}'s window and the connection can take more request bytes. */
+  boolean isWritable(Http2Stream stream) {
+    return connection().remote().flowController().isWritable(stream);
+  }
+
+  /** Returns {@code bytes} of {@code stream}'s response to the backend's windows. */
+  void consumed(Http2Stream stream, int bytes) {
+    if (bytes <= 0 || stream == null) {
+      return;
+    }
+    try {
+      if (connection().local().flowController().consumeBytes(stream, bytes)) {
+        flush(ctx);
+      }
+    } catch (Http2Exception e) {
+      onError(ctx, true, e);
+    }
+  }
+
+  /** Resets the stream {@code id} ({@code stream} once created) with CANCEL, unless closed. */
+  void reset(int id, Http2Stream stream) {
+    if (!ctx.channel().isActive()) {
+      return;
+    }
+    if (stream == null) {
+      // Held back by the encoder: dropped there, nothing was sent.
+      heldBack.remove(id);
+      encoder().writeRstStream(ctx, id, Http2Error.CANCEL.code(), ctx.newPromise());
+      return;
+    }
+    if (stream.state() != Http2Stream.State.CLOSED) {
+      flush(ctx); // what was written before the reset leaves first (a reset drops what waits)
+      resetStream(ctx, id, Http2Error.CANCEL.code(), ctx.newPromise());
+      ctx.flush();
+    }
+  }
+
+  /** Runs {@code task} on the event loop later: not inside the caller's own write. */
+  void executeLater(Runnable task) {
+    ctx.executor().execute(task);
+  }
+
+  /** {@code s} was read in this burst: it hears of the burst's end. */
+  void readIn(Http2BackendStream s) {
+    if (!s.markRead()) {
+      readThisBurst.add(s);
+    }
   }
 
   /**
@@ -71,7 +294,8 @@ final class Http2BackendConnectionHandler extends ChannelInboundHandlerAdapter {
     if (pingTimer != null || ctx == null || !ctx.channel().isActive()) {
       return;
     }
-    ctx.writeAndFlush(new DefaultHttp2PingFrame(PING_DATA), ctx.voidPromise());
+    encoder().writePing(ctx, false, PING_DATA, ctx.newPromise());
+    flush(ctx);
     pingTimer =
         ctx.executor().schedule(this::noPingAnswer, pingTimeoutMillis, TimeUnit.MILLISECONDS);
   }
@@ -85,77 +309,48 @@ final class Http2BackendConnectionHandler extends ChannelInboundHandlerAdapter {
     ctx.close();
   }
 
-  @Override
-  public void handlerAdded(ChannelHandlerContext ctx) {
-    this.ctx = ctx;
-    // Over TLS the handler is added after the handshake, to a channel already active.
-    if (ctx.channel().isActive()) {
-      openWindow(ctx);
-    }
+  /** The stream state of {@code stream}, or {@code null} when it has none (yet, or any more). */
+  Http2BackendStream state(Http2Stream stream) {
+    return stream == null ? null : stream.getProperty(streamKey);
   }
 
-  @Override
-  public void channelActive(ChannelHandlerContext ctx) {
-    openWindow(ctx);
-    ctx.fireChannelActive();
-  }
-
-  @Override
-  public void channelInactive(ChannelHandlerContext ctx) {
-    if (pingTimer != null) {
+  /** The backend answered a PING with {@code data}: the liveness check, if it is ours, passed. */
+  void pingAnswered(long data) {
+    if (data == PING_DATA && pingTimer != null) {
       pingTimer.cancel(false);
       pingTimer = null;
     }
-    ctx.fireChannelInactive();
   }
 
-  private void openWindow(ChannelHandlerContext ctx) {
-    if (windowOpened) {
-      return;
-    }
-    windowOpened = true;
-    int increment = connectionWindowBytes - Http2CodecUtil.DEFAULT_WINDOW_SIZE;
-    if (increment > 0) {
-      ctx.writeAndFlush(new DefaultHttp2WindowUpdateFrame(increment), ctx.voidPromise());
+  private void writabilityChanged(Http2Stream stream) {
+    Http2BackendStream s = state(stream);
+    if (s != null) {
+      s.writabilityChanged();
     }
   }
 
-  @Override
-  public void channelRead(ChannelHandlerContext ctx, Object msg) {
-    if (msg instanceof Http2SettingsFrame settings) {
-      Long max = settings.settings().maxConcurrentStreams();
-      ctx.fireUserEventTriggered(new MultiplexedConnection.PeerSettings(max == null ? -1 : max));
-    } else if (msg instanceof Http2GoAwayFrame) {
-      ctx.fireUserEventTriggered(MultiplexedConnection.GoAway.RECEIVED);
-    } else if (msg instanceof Http2PingFrame ping
-        && ping.ack()
-        && ping.content() == PING_DATA
-        && pingTimer != null) {
-      pingTimer.cancel(false);
-      pingTimer = null;
-    }
-    ReferenceCountUtil.release(msg);
-  }
-
-  @Override
-  public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-    Http2Exception error = connectionError(cause);
-    if (error != null) {
-      // The codec shows a connection error in what the backend sent here (wrapped by its decoder)
-      // before it answers it itself (GOAWAY with the error code, then close): closing first would
-      // send no GOAWAY.
-      protocolError = error;
-      return;
-    }
-    ctx.fireExceptionCaught(cause);
-  }
-
-  private static Http2Exception connectionError(Throwable cause) {
-    for (Throwable t = cause; t != null; t = t.getCause()) {
-      if (t instanceof Http2Exception e) {
-        return e instanceof Http2Exception.StreamException ? null : e;
+  /** Streams created (a held-back one included) and closed. */
+  private final class StreamEvents extends Http2ConnectionAdapter {
+    @Override
+    public void onStreamAdded(Http2Stream stream) {
+      Http2BackendStream s = opening;
+      if (s == null || openingId != stream.id()) {
+        s = heldBack.remove(stream.id());
+      }
+      if (s != null) {
+        stream.setProperty(streamKey, s);
+        s.started(stream);
       }
     }
-    return null;
+
+    @Override
+    public void onStreamClosed(Http2Stream stream) {
+      Http2BackendStream s = stream.removeProperty(streamKey);
+      if (s != null) {
+        Http2Connection c = connection();
+        boolean aboveGoAway = c.goAwayReceived() && stream.id() > c.local().lastStreamKnownByPeer();
+        s.closed(aboveGoAway, protocolError);
+      }
+    }
   }
 }

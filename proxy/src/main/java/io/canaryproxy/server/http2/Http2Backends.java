@@ -1,22 +1,19 @@
 package io.canaryproxy.server.http2;
 
 import io.canaryproxy.config.Http2LimitsConfig;
+import io.canaryproxy.pool.PooledConnection;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
-import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.handler.codec.http2.Http2FrameCodec;
-import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
-import io.netty.handler.codec.http2.Http2MultiplexHandler;
+import io.netty.handler.codec.http2.AbstractHttp2ConnectionHandlerBuilder;
+import io.netty.handler.codec.http2.Http2ConnectionDecoder;
+import io.netty.handler.codec.http2.Http2ConnectionEncoder;
 import io.netty.handler.codec.http2.Http2Settings;
-import io.netty.handler.ssl.SslHandler;
-import io.netty.util.ReferenceCountUtil;
 
 /**
- * The parts of an HTTP/2 backend connection ({@code backends.NAME.protocol: h2c | h2}): a client
- * frame codec that queues streams past the peer's limit rather than failing them, the stream
- * multiplexer, the connection events for the pool, and per stream the {@link Http2BackendAdapter}.
- * The pipeline builder puts them in order; this class only makes them.
+ * The parts of an HTTP/2 backend connection ({@code backends.NAME.protocol: h2c | h2}): its
+ * connection handler ({@link Http2BackendConnectionHandler}: no server push, bounded windows and
+ * header lists, streams past the peer's limit held back rather than failed), and per exchange a
+ * stream on it. The pipeline builder puts the handler in place; this class only makes it.
  *
  * @param limits the stream and connection windows (as on the listener), in bytes
  * @param maxHeaderListBytes the largest response header list a backend may send
@@ -26,46 +23,54 @@ import io.netty.util.ReferenceCountUtil;
 public record Http2Backends(
     Http2LimitsConfig limits, int maxHeaderListBytes, long pingTimeoutMillis) {
 
-  /** A client frame codec: no server push, bounded windows and header lists. */
-  public Http2FrameCodec frameCodec() {
-    Http2Settings settings =
-        Http2Settings.defaultSettings()
-            .pushEnabled(false)
-            .maxHeaderListSize(maxHeaderListBytes)
-            .initialWindowSize(limits.streamWindowBytes());
-    return Http2FrameCodecBuilder.forClient()
-        .initialSettings(settings)
-        .validateHeaders(true)
-        // A stream over SETTINGS_MAX_CONCURRENT_STREAMS waits for a slot instead of failing: the
-        // pool opens streams before the peer's first SETTINGS says how many it takes.
-        .encoderEnforceMaxConcurrentStreams(true)
-        .build();
+  /** The handler of one backend connection. */
+  public ChannelHandler connectionHandler() {
+    return new ClientBuilder(this).build();
   }
 
-  /** The stream multiplexer; a backend may not open streams (push is off), so none are taken. */
-  public Http2MultiplexHandler multiplexer() {
-    return new Http2MultiplexHandler(new RefuseInbound());
+  /**
+   * A new stream on {@code parent} (whose pipeline has a {@link #connectionHandler}) for {@code
+   * pooled}, or {@code null} when the connection takes no new stream (it closed, or got a GOAWAY).
+   */
+  public PooledConnection.Stream openStream(Channel parent, PooledConnection pooled) {
+    Http2BackendConnectionHandler handler =
+        parent.pipeline().get(Http2BackendConnectionHandler.class);
+    return handler == null ? null : handler.newStream(pooled);
   }
 
-  /** The handler telling the pool of the peer's SETTINGS and GOAWAY, and checking liveness. */
-  public ChannelHandler connectionEvents() {
-    return new Http2BackendConnectionHandler(limits.connectionWindowBytes(), pingTimeoutMillis);
-  }
+  /** Netty's builder, for the proxy's side of a backend connection and this project's handler. */
+  private static final class ClientBuilder
+      extends AbstractHttp2ConnectionHandlerBuilder<Http2BackendConnectionHandler, ClientBuilder> {
+    private final Http2Backends backends;
 
-  /** The adapter of a new stream on {@code parent}, which names {@code https} when on TLS. */
-  public ChannelHandler streamAdapter(Channel parent) {
-    return new Http2BackendAdapter(
-        parent.pipeline().get(SslHandler.class) != null,
-        parent.pipeline().get(Http2BackendConnectionHandler.class));
-  }
+    ClientBuilder(Http2Backends backends) {
+      this.backends = backends;
+      server(false);
+      initialSettings(
+          Http2Settings.defaultSettings()
+              .pushEnabled(false)
+              .maxHeaderListSize(backends.maxHeaderListBytes())
+              .initialWindowSize(backends.limits().streamWindowBytes()));
+      validateHeaders(true);
+      // A stream over SETTINGS_MAX_CONCURRENT_STREAMS waits for a slot instead of failing: the
+      // pool opens streams before the peer's first SETTINGS says how many it takes.
+      encoderEnforceMaxConcurrentStreams(true);
+    }
 
-  /** Closes a stream the backend opened: with push disabled there should be none. */
-  @ChannelHandler.Sharable
-  private static final class RefuseInbound extends ChannelInboundHandlerAdapter {
     @Override
-    public void channelRead(ChannelHandlerContext ctx, Object msg) {
-      ReferenceCountUtil.release(msg);
-      ctx.close();
+    protected Http2BackendConnectionHandler build() {
+      return super.build();
+    }
+
+    @Override
+    protected Http2BackendConnectionHandler build(
+        Http2ConnectionDecoder decoder, Http2ConnectionEncoder encoder, Http2Settings settings) {
+      return new Http2BackendConnectionHandler(
+          decoder,
+          encoder,
+          settings,
+          backends.limits().connectionWindowBytes(),
+          backends.pingTimeoutMillis());
     }
   }
 }

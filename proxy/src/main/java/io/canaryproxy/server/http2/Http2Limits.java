@@ -90,8 +90,7 @@ public record Http2Limits(Http2LimitsConfig config, int maxHeaderListBytes) {
    * on every response end and window update (on a backend connection, every request); when the
    * connection is not reading (a response arrives from a backend, a request goes to one), each such
    * flush would be a write system call of its own. A flush is never dropped, only delayed until the
-   * current read ends or the event loop's next task: a WINDOW_UPDATE still leaves (see {@code
-   * Http2BackendAdapter#read}).
+   * current read ends or the event loop's next task: a WINDOW_UPDATE still leaves.
    */
   public static FlushConsolidationHandler flushConsolidation() {
     return new FlushConsolidationHandler(

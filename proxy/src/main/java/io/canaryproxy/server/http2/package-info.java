@@ -6,10 +6,11 @@
  * DATA to an {@code Http2ClientStream}, one exchange per stream, which turns the HEADERS into an
  * {@link io.canaryproxy.server.http2.Http2Request} for its own forwarder and writes the response
  * back through the connection's encoder. {@link io.canaryproxy.server.http2.Http2Limits} holds the
- * settings and protections. The backend side ({@code protocol: h2c | h2}): {@link
- * io.canaryproxy.server.http2.Http2Backends} makes a backend connection's parts, and per stream an
- * {@code Http2BackendAdapter} turns frames into the exchange model, and what the codec refused from
- * the backend into a bad response (tested against raw-frame backends in {@code
- * HostileH2BackendIT}).
+ * settings and protections. The backend side ({@code protocol: h2c | h2}) has the same shape:
+ * {@link io.canaryproxy.server.http2.Http2Backends} makes a backend connection's handler, {@code
+ * Http2BackendConnectionHandler}, whose frame listener hands each stream's response to an {@code
+ * Http2BackendStream} (one exchange's leased stream, no channel), which turns frames into the
+ * exchange model, and what the codec refused from the backend into a bad response (tested against
+ * raw-frame backends in {@code HostileH2BackendIT}).
  */
 package io.canaryproxy.server.http2;
