@@ -43,14 +43,17 @@ final class ForwardHeaders {
         forwardedFor = String.join(", ", all);
       }
     }
-    headers.set(
-        HeaderNames.X_FORWARDED_FOR,
-        forwardedFor == null ? clientIp : forwardedFor + ", " + clientIp);
+    // A field known to be absent is added: set() would scan the fields once more to remove it.
+    if (forwardedFor == null) {
+      headers.add(HeaderNames.X_FORWARDED_FOR, clientIp);
+    } else {
+      headers.set(HeaderNames.X_FORWARDED_FOR, forwardedFor + ", " + clientIp);
+    }
     if (!headers.contains(HeaderNames.X_FORWARDED_PROTO)) {
-      headers.set(HeaderNames.X_FORWARDED_PROTO, secure ? HTTPS : HTTP);
+      headers.add(HeaderNames.X_FORWARDED_PROTO, secure ? HTTPS : HTTP);
     }
     if (!headers.contains(HeaderNames.X_FORWARDED_HOST)) {
-      headers.setFromFirst(HeaderNames.HOST, HeaderNames.X_FORWARDED_HOST);
+      headers.addFromFirst(HeaderNames.HOST, HeaderNames.X_FORWARDED_HOST);
     }
   }
 

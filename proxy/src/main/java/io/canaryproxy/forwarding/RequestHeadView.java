@@ -52,6 +52,11 @@ final class RequestHeadView implements RequestView {
   }
 
   @Override
+  public CharSequence headerValue(String lowerCaseName) {
+    return request.headers().getView(lowerCaseName);
+  }
+
+  @Override
   public String clientCertificate(String field) {
     return origin == null ? null : origin.certificate(field);
   }

@@ -15,6 +15,15 @@ public interface Headers extends Iterable<Map.Entry<CharSequence, CharSequence>>
   /** Every value of {@code name}, in order; empty when absent. */
   List<String> getAll(CharSequence name);
 
+  /**
+   * As {@link #get}, as a character sequence that an adapter may lend as a view of the bytes
+   * received (no string made): valid while this head holds its current message, read it then or
+   * copy it ({@code toString()}).
+   */
+  default CharSequence getView(CharSequence name) {
+    return get(name);
+  }
+
   boolean contains(CharSequence name);
 
   /** Replaces every value of {@code name} with {@code value}. */
@@ -27,15 +36,16 @@ public interface Headers extends Iterable<Map.Entry<CharSequence, CharSequence>>
   void remove(CharSequence name);
 
   /**
-   * Sets {@code to} to the first value of {@code from} and returns true, or returns false when
-   * {@code from} is absent. An adapter may lend the value without making a string of it.
+   * Adds the first value of {@code from} to {@code to} (after any values {@code to} has) and
+   * returns true, or returns false when {@code from} is absent. An adapter may lend the value
+   * without making a string of it.
    */
-  default boolean setFromFirst(CharSequence from, CharSequence to) {
+  default boolean addFromFirst(CharSequence from, CharSequence to) {
     String v = get(from);
     if (v == null) {
       return false;
     }
-    set(to, v);
+    add(to, v);
     return true;
   }
 

@@ -60,6 +60,7 @@ public final class HopByHop {
           connections++;
         }
       } else if (name.length() > PROXY_PREFIX.length()
+          && (name.charAt(0) | 0x20) == 'p'
           && AsciiString.regionMatches(name, true, 0, PROXY_PREFIX, 0, PROXY_PREFIX.length())) {
         if (proxyFields == null) {
           proxyFields = new ArrayList<>(2);
@@ -93,10 +94,16 @@ public final class HopByHop {
 
   /** The bit of {@code name} in {@link #FIXED}, or 0 when it is not one of them. */
   private static int fixedHopByHop(CharSequence name) {
-    return switch (name.length()) {
-      case 2 -> bitIf(name, 2);
-      case 7 -> bitIf(name, 3) | bitIf(name, 4);
-      case 10 -> bitIf(name, 0) | bitIf(name, 1);
+    int len = name.length();
+    if (len != 2 && len != 7 && len != 10) {
+      return 0;
+    }
+    // The length and the first letter single out the one candidate (most names: none).
+    return switch (name.charAt(0) | 0x20) {
+      case 't' -> len == 2 ? bitIf(name, 2) : len == 7 ? bitIf(name, 3) : 0;
+      case 'u' -> len == 7 ? bitIf(name, 4) : 0;
+      case 'c' -> len == 10 ? bitIf(name, 0) : 0;
+      case 'k' -> len == 10 ? bitIf(name, 1) : 0;
       default -> 0;
     };
   }

@@ -83,7 +83,10 @@ final class FieldKind {
 
   /** {@code Proxy-*} fields are hop-by-hop (as HAProxy and nginx treat them). */
   private static byte proxy(ByteBuf buf, int start, int end) {
-    return end - start > 6 && Ascii.startsWithIgnoreCase(buf, start, end, "proxy-")
+    // The first byte decides for nearly every name: no region compare unless it is a P.
+    return end - start > 6
+            && (buf.getByte(start) | 0x20) == 'p'
+            && Ascii.startsWithIgnoreCase(buf, start, end, "proxy-")
         ? PROXY_PREFIXED
         : OTHER;
   }

@@ -115,7 +115,7 @@ public final class AccessLog implements ProxyListener, AutoCloseable {
             micros(x.upstreamNanos()),
             x.mirrored,
             x.route.bucket,
-            logUserKey ? x.route.userKey : null,
+            logUserKey ? x.route.userKey() : null,
             x.grpcStatus == null ? null : x.grpcStatus.name());
     if (!queue.offer(entry)) {
       dropped.increment();

@@ -141,7 +141,7 @@ public final class Mirroring implements MirrorTap.Factory {
 
   @Override
   public MirrorTap tap(RequestHead request, Exchange exchange, EventLoop loop) {
-    if (!sampler.sample(exchange.method, exchange.route.variant, exchange.route.userKey)) {
+    if (!sampler.sample(exchange.method, exchange.route.variant, exchange.route.userKey())) {
       return null;
     }
     LoopPools loopPools = pools == null ? null : pools.forLoop(loop);

@@ -10,6 +10,15 @@ public interface RequestView {
   /** The first value of the header with this lower-case name, or {@code null}. */
   String header(String lowerCaseName);
 
+  /**
+   * As {@link #header}, as a character sequence that may be a view of the bytes received, valid
+   * until the call that routes the request returns (copy it to keep it): a user key is hashed from
+   * it without a string being made.
+   */
+  default CharSequence headerValue(String lowerCaseName) {
+    return header(lowerCaseName);
+  }
+
   /** The request path without the query string, e.g. {@code /a/b}. */
   String path();
 

@@ -26,8 +26,8 @@ public final class RoutingResult {
   /** The user's cohort bucket, 0..9999, or -1 when the request carried no user key. */
   public int bucket;
 
-  /** The user key, or {@code null}. */
-  public String userKey;
+  /** The user key, or {@code null}: a string, or until {@link #userKey()} reads it, a view. */
+  private CharSequence userKey;
 
   public Reason reason;
 
@@ -39,7 +39,7 @@ public final class RoutingResult {
 
   /**
    * With {@code anonymous: cookie}, the {@code Set-Cookie} value that gives a new visitor the id in
-   * {@link #userKey}; {@code null} when the request carried a key.
+   * {@link #userKey()}; {@code null} when the request carried a key.
    */
   public String setCookie;
 
@@ -48,6 +48,28 @@ public final class RoutingResult {
    * Variant#OTHER}), or {@code null}.
    */
   public String arm;
+
+  /**
+   * The user key, or {@code null}. A key the router took as a view of the request's bytes becomes a
+   * string here, once: read it while the request is current (listeners of the exchange do).
+   */
+  public String userKey() {
+    CharSequence k = userKey;
+    if (k == null || k instanceof String) {
+      return (String) k;
+    }
+    String s = k.toString();
+    userKey = s;
+    return s;
+  }
+
+  /**
+   * Sets the user key: a string, or a view of the request's bytes that stays valid while the
+   * request is current (see {@link RequestView#headerValue}).
+   */
+  public void userKey(CharSequence key) {
+    userKey = key;
+  }
 
   /** Forgets the last decision, as a new result (the router overwrites every field anyway). */
   public void clear() {
@@ -66,7 +88,7 @@ public final class RoutingResult {
     to.backend = backend;
     to.variant = variant;
     to.bucket = bucket;
-    to.userKey = userKey;
+    to.userKey = userKey();
     to.reason = reason;
     to.stripOverride = stripOverride;
     to.setCookie = setCookie;

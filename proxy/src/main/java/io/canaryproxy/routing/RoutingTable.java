@@ -215,18 +215,19 @@ public final class RoutingTable {
    * canary/stable is ignored.
    */
   public void route(RequestView request, RoutingResult out) {
-    String key = userKey(request);
+    CharSequence key = userKey(request);
     out.setCookie = null;
     if (key == null && visitorCookie != null) {
       key = visitorCookie.read(request.header(COOKIE));
       if (key == null) {
         // A new visitor: this request is already routed by the id it is given, so the cohort of
         // the cookie is the version the visitor saw first.
-        key = VisitorCookie.newId();
-        out.setCookie = visitorCookie.setCookie(key);
+        String id = VisitorCookie.newId();
+        out.setCookie = visitorCookie.setCookie(id);
+        key = id;
       }
     }
-    out.userKey = key;
+    out.userKey(key);
     out.bucket = key == null ? -1 : hasher.bucket(key);
     out.stripOverride = false;
     out.arm = null;
@@ -315,12 +316,15 @@ public final class RoutingTable {
     return propagateBaggage;
   }
 
-  /** The first non-empty user key among the configured sources, or {@code null}. */
-  private String userKey(RequestView request) {
+  /**
+   * The first non-empty user key among the configured sources, or {@code null}; a header's is a
+   * view of the request's bytes ({@link RequestView#headerValue}).
+   */
+  private CharSequence userKey(RequestView request) {
     String cookies = null;
     boolean cookiesRead = false;
     for (int i = 0; i < keyNames.length; i++) {
-      String value;
+      CharSequence value;
       if (keyKinds[i] == UserKeySource.Kind.COOKIE) {
         if (!cookiesRead) {
           cookies = request.header(COOKIE);
@@ -330,9 +334,9 @@ public final class RoutingTable {
       } else if (keyKinds[i] == UserKeySource.Kind.CLIENT_CERT) {
         value = request.clientCertificate(keyNames[i]);
       } else {
-        value = request.header(keyNames[i]);
+        value = request.headerValue(keyNames[i]);
       }
-      if (value != null && !value.isEmpty()) {
+      if (value != null && value.length() > 0) {
         return value;
       }
     }

@@ -37,8 +37,11 @@ public final class SaltedHasher {
     this.prefixLen = prefix.length;
   }
 
-  /** Equal to {@code Cohorts.bucket(salt, key)}, 0..9999. */
-  public int bucket(String key) {
+  /**
+   * Equal to {@code Cohorts.bucket(salt, key.toString())}, 0..9999: a key given as a view of the
+   * bytes received costs no string when it is ASCII.
+   */
+  public int bucket(CharSequence key) {
     int h1 = prefixHash;
     int tail = prefixTail;
     int tailLen = prefixTailLen;
@@ -46,7 +49,7 @@ public final class SaltedHasher {
     for (int i = 0; i < n; i++) {
       char c = key.charAt(i);
       if (c >= 0x80) {
-        return bucketOfBytes(key.getBytes(StandardCharsets.UTF_8));
+        return bucketOfBytes(key.toString().getBytes(StandardCharsets.UTF_8));
       }
       tail |= c << (8 * tailLen);
       if (++tailLen == 4) {

@@ -7,6 +7,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelPromise;
 import io.netty.channel.CombinedChannelDuplexHandler;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
@@ -99,6 +100,27 @@ final class BackendCodec
         upgradeSent = request.headers().contains(HttpHeaderNames.UPGRADE);
       }
       super.encode(ctx, msg, out);
+    }
+
+    /**
+     * The end of a request written from an {@link Http1Head} with a known length (every GET) adds
+     * no byte: it is taken here instead of travelling to the socket as an empty buffer (a pipeline
+     * pass and an outbound-buffer entry a request).
+     */
+    @Override
+    public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise)
+        throws Exception {
+      if (lean
+          && !leanChunked
+          && msg instanceof LastHttpContent last
+          && !last.content().isReadable()
+          && !inboundHandler().switched()) {
+        lean = false;
+        last.release();
+        promise.trySuccess();
+        return;
+      }
+      super.write(ctx, msg, promise);
     }
 
     @Override

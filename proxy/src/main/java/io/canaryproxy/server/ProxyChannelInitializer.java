@@ -152,18 +152,18 @@ public final class ProxyChannelInitializer extends ChannelInitializer<Channel>
 
   @Override
   public void assemble(ChannelPipeline p, ChannelHandler last) {
+    // Reader idleness is enough here: a connection goes back to the pool only once its request was
+    // fully written and its response fully read, so its last read is its last activity. Unlike
+    // all-idleness, it does not wrap every write's promise with a listener. In front of the codec
+    // (after TLS, if any), it sees each read once rather than each message decoded from it (a head,
+    // a body piece and an end per response).
+    p.addLast(
+        "backendIdle",
+        new IdleStateHandler(timeouts.backendIdle().toMillis(), 0, 0, TimeUnit.MILLISECONDS));
     p.addLast("codec", new BackendCodec(MAX_BACKEND_LINE_BYTES, MAX_BACKEND_HEADER_BYTES));
     // Between the codec and the pool: the exchange model in and out (a second upstream protocol is
     // a second adapter here).
     p.addLast("http1", new Http1BackendAdapter());
-    // Reader idleness is enough here: a connection goes back to the pool only once its request was
-    // fully written and
-    // its response fully read, so its last read is its last activity. Unlike all-idleness, it does
-    // not wrap every
-    // write's promise with a listener.
-    p.addLast(
-        "backendIdle",
-        new IdleStateHandler(timeouts.backendIdle().toMillis(), 0, 0, TimeUnit.MILLISECONDS));
     p.addLast("backend", last);
   }
 

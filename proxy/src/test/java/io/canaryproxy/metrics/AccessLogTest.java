@@ -41,7 +41,7 @@ class AccessLogTest {
     x.bytesOut = 3456;
     x.mirrored = true;
     x.route.bucket = 4321;
-    x.route.userKey = "alice@example.com";
+    x.route.userKey("alice@example.com");
     return x;
   }
 

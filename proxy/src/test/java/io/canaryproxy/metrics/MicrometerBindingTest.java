@@ -217,7 +217,7 @@ class MicrometerBindingTest {
               5);
       x.path("/users/" + UUID.randomUUID() + "/orders?id=" + random.nextLong());
       x.method = random.nextBoolean() ? "GET" : "X-" + random.nextInt(1000);
-      x.route.userKey = "user-" + random.nextInt();
+      x.route.userKey("user-" + random.nextInt());
       x.route.bucket = random.nextInt(10_000);
       bare.onExchangeComplete(x);
       if (i % 10 == 0) {

@@ -22,15 +22,16 @@ class AnonymousVisitorRoutingTest {
     RoutingTable t = table(COOKIE_TABLE);
     for (int i = 0; i < 200; i++) {
       RoutingResult r = route(t, request().header("cookie", "theme=dark"));
-      assertThat(r.userKey).matches("[A-Za-z0-9_-]{22}");
+      assertThat(r.userKey()).matches("[A-Za-z0-9_-]{22}");
       assertThat(r.setCookie)
-          .isEqualTo("cp_uid=" + r.userKey + "; Path=/; Max-Age=31536000; HttpOnly; SameSite=Lax");
+          .isEqualTo(
+              "cp_uid=" + r.userKey() + "; Path=/; Max-Age=31536000; HttpOnly; SameSite=Lax");
       assertThat(r.reason).isEqualTo(Reason.COHORT);
-      assertThat(r.bucket).isEqualTo(Cohorts.bucket("s", r.userKey));
+      assertThat(r.bucket).isEqualTo(Cohorts.bucket("s", r.userKey()));
       // the same id, sent back, lands on the same variant without a new cookie
-      RoutingResult back = route(t, request().header("cookie", "cp_uid=" + r.userKey));
+      RoutingResult back = route(t, request().header("cookie", "cp_uid=" + r.userKey()));
       assertThat(back.variant).isEqualTo(r.variant);
-      assertThat(back.userKey).isEqualTo(r.userKey);
+      assertThat(back.userKey()).isEqualTo(r.userKey());
       assertThat(back.setCookie).isNull();
     }
   }
@@ -42,7 +43,7 @@ class AnonymousVisitorRoutingTest {
     int canary = 0;
     for (int i = 0; i < 2000; i++) {
       RoutingResult r = route(t, request());
-      ids.add(r.userKey);
+      ids.add(r.userKey());
       canary += r.variant == Variant.CANARY ? 1 : 0;
     }
     assertThat(ids).hasSize(2000);
@@ -52,7 +53,7 @@ class AnonymousVisitorRoutingTest {
   @Test
   void aConfiguredUserKeyWinsAndNoCookieIsIssued() {
     RoutingResult r = route(table(COOKIE_TABLE), request().header("x-user-id", "alice"));
-    assertThat(r.userKey).isEqualTo("alice");
+    assertThat(r.userKey()).isEqualTo("alice");
     assertThat(r.setCookie).isNull();
   }
 
@@ -67,14 +68,14 @@ class AnonymousVisitorRoutingTest {
       })
   void anInvalidIdIsReplacedByANewOne(String cookie) {
     RoutingResult r = route(table(COOKIE_TABLE), request().header("cookie", cookie));
-    assertThat(r.setCookie).startsWith("cp_uid=" + r.userKey + ";");
-    assertThat(cookie).doesNotContain(r.userKey);
+    assertThat(r.setCookie).startsWith("cp_uid=" + r.userKey() + ";");
+    assertThat(cookie).doesNotContain(r.userKey());
   }
 
   @Test
   void aForgedButWellFormedIdIsJustAKey() {
     RoutingResult r = route(table(COOKIE_TABLE), request().header("cookie", "cp_uid=chosen-by-me"));
-    assertThat(r.userKey).isEqualTo("chosen-by-me");
+    assertThat(r.userKey()).isEqualTo("chosen-by-me");
     assertThat(r.setCookie).isNull();
     assertThat(r.bucket).isEqualTo(Cohorts.bucket("s", "chosen-by-me"));
   }
@@ -86,14 +87,14 @@ class AnonymousVisitorRoutingTest {
             "{anonymous: cookie, anonymousCookie: {name: vid, maxAge: 0s, secure: true,"
                 + " httpOnly: false, sameSite: none}}");
     RoutingResult r = route(t, request());
-    assertThat(r.setCookie).isEqualTo("vid=" + r.userKey + "; Path=/; Secure; SameSite=None");
-    assertThat(route(t, request().header("cookie", "vid=" + r.userKey)).setCookie).isNull();
+    assertThat(r.setCookie).isEqualTo("vid=" + r.userKey() + "; Path=/; Secure; SameSite=None");
+    assertThat(route(t, request().header("cookie", "vid=" + r.userKey())).setCookie).isNull();
   }
 
   @Test
   void otherAnonymousPoliciesIssueNothing() {
     assertThat(route(table("{anonymous: split, canaryPercent: 50}"), request()).setCookie).isNull();
-    assertThat(route(table("{anonymous: stable}"), request()).userKey).isNull();
+    assertThat(route(table("{anonymous: stable}"), request()).userKey()).isNull();
   }
 
   @Test

@@ -35,7 +35,7 @@ class RoutingTableTest {
     RoutingResult out = new RoutingResult();
     out.backend = "garbage";
     out.bucket = 12345;
-    out.userKey = "garbage";
+    out.userKey("garbage");
     out.stripOverride = true;
     table.route(request, out);
     return out;
@@ -133,7 +133,7 @@ class RoutingTableTest {
     assertThat(out.backend).isEqualTo(backend);
     assertThat(out.variant).isEqualTo(variant);
     assertThat(out.reason).isEqualTo(variant == Variant.CANARY ? Reason.COHORT : Reason.RULE);
-    assertThat(out.userKey).isEqualTo("u1");
+    assertThat(out.userKey()).isEqualTo("u1");
     assertThat(out.bucket).isEqualTo(Cohorts.bucket("", "u1"));
   }
 
@@ -228,8 +228,8 @@ class RoutingTableTest {
     FakeRequest withCert =
         request().header("x-user-id", "header-user").certificate("san", "spiffe://x/alice");
 
-    assertThat(route(t, withCert).userKey).isEqualTo("spiffe://x/alice");
-    assertThat(route(t, request().header("x-user-id", "header-user")).userKey)
+    assertThat(route(t, withCert).userKey()).isEqualTo("spiffe://x/alice");
+    assertThat(route(t, request().header("x-user-id", "header-user")).userKey())
         .isEqualTo("header-user");
     assertThat(t.headersRead()).containsExactly("x-user-id");
   }
@@ -248,13 +248,13 @@ class RoutingTableTest {
             "{canaryPercent: 50, userKey: [{header: X-User-Id}, {cookie: uid}, {header:"
                 + " x-device}]}");
 
-    assertThat(route(t, request().header("x-user-id", "h1").header("cookie", "uid=c1")).userKey)
+    assertThat(route(t, request().header("x-user-id", "h1").header("cookie", "uid=c1")).userKey())
         .isEqualTo("h1");
-    assertThat(route(t, request().header("x-user-id", "").header("cookie", "uid=c1")).userKey)
+    assertThat(route(t, request().header("x-user-id", "").header("cookie", "uid=c1")).userKey())
         .isEqualTo("c1");
-    assertThat(route(t, request().header("cookie", "uid=; a=b").header("x-device", "d1")).userKey)
+    assertThat(route(t, request().header("cookie", "uid=; a=b").header("x-device", "d1")).userKey())
         .isEqualTo("d1");
-    assertThat(route(t, request().header("cookie", "xuid=c1").header("x-device", "d1")).userKey)
+    assertThat(route(t, request().header("cookie", "xuid=c1").header("x-device", "d1")).userKey())
         .isEqualTo("d1");
   }
 
@@ -265,7 +265,7 @@ class RoutingTableTest {
 
     RoutingResult out = route(t, request().header("cookie", "lang=en; uid=\"user-9\""));
 
-    assertThat(out.userKey).isEqualTo("user-9");
+    assertThat(out.userKey()).isEqualTo("user-9");
     assertThat(out.bucket).isEqualTo(Cohorts.bucket("s1", "user-9"));
     assertThat(out.variant).isEqualTo(expected);
     assertThat(out.reason).isEqualTo(Reason.COHORT);
@@ -282,7 +282,7 @@ class RoutingTableTest {
       assertThat(out.backend).isEqualTo("stable");
       assertThat(out.reason).isEqualTo(Reason.ANONYMOUS);
       assertThat(out.bucket).isEqualTo(-1);
-      assertThat(out.userKey).isNull();
+      assertThat(out.userKey()).isNull();
     }
   }
 

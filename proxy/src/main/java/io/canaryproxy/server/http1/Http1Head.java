@@ -40,10 +40,15 @@ public final class Http1Head extends HeadFields implements RequestHead {
   private int targetStart;
   private int targetEnd;
 
-  /** The view {@link #setFromFirst} lends first for each request, or {@code null} until then. */
+  /** The view {@link #addFromFirst} lends first for each request, or {@code null} until then. */
   private ReceivedValue view;
 
   private boolean viewLent;
+
+  /**
+   * The view {@link #getView} lends (one lent at a time: routing reads one key), or {@code null}.
+   */
+  private ReceivedValue getView;
 
   private Http1Head(HeadFieldIterator shared) {
     super(shared, 0, 0);
@@ -185,12 +190,12 @@ public final class Http1Head extends HeadFields implements RequestHead {
   }
 
   /**
-   * As {@link io.canaryproxy.http.Headers#setFromFirst}, lending the received value as a view of
+   * As {@link io.canaryproxy.http.Headers#addFromFirst}, lending the received value as a view of
    * the head's bytes (its string is made only if something reads it as one): {@code
    * X-Forwarded-Host} costs no copy of {@code Host}.
    */
   @Override
-  public boolean setFromFirst(CharSequence from, CharSequence to) {
+  public boolean addFromFirst(CharSequence from, CharSequence to) {
     for (int i = 0; i < count; i++) {
       if (!removed[i] && nameIs(i, from)) {
         ReceivedValue v = view != null && !viewLent ? view : new ReceivedValue(this);
@@ -198,11 +203,29 @@ public final class Http1Head extends HeadFields implements RequestHead {
           view = v;
         }
         viewLent |= v == view;
-        set(to, v.of(i));
+        add(to, v.of(i));
         return true;
       }
     }
-    return super.setFromFirst(from, to); // only a field the proxy added can hold it
+    return super.addFromFirst(from, to); // only a field the proxy added can hold it
+  }
+
+  /**
+   * As {@link io.canaryproxy.http.Headers#getView}: a received value is lent as a view of the
+   * head's bytes, the same view each time (routing hashes the user key from it, then forgets it or
+   * keeps it for the exchange, while this head holds its request).
+   */
+  @Override
+  public CharSequence getView(CharSequence name) {
+    for (int i = 0; i < count; i++) {
+      if (!removed[i] && nameIs(i, name)) {
+        if (getView == null) {
+          getView = new ReceivedValue(this);
+        }
+        return getView.of(i);
+      }
+    }
+    return super.getView(name); // only a field the proxy added can hold it
   }
 
   /** A copy on Netty's types (a mirrored request outlives the connection's buffers). */

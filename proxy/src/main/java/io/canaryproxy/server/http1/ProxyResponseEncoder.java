@@ -44,7 +44,9 @@ public final class ProxyResponseEncoder extends HttpResponseEncoder {
       view = head;
       setStatus(HttpResponseStatus.valueOf(head.status()));
       HttpHeaders h = headers();
-      h.clear();
+      if (!h.isEmpty()) {
+        h.clear(); // clearing an empty map still wipes its whole bucket array
+      }
       if (chunked) {
         h.set(
             HttpHeaderNames.TRANSFER_ENCODING,
