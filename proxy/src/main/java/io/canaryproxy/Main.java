@@ -3,9 +3,11 @@ package io.canaryproxy;
 import io.canaryproxy.config.ConfigException;
 import io.canaryproxy.config.ConfigLoader;
 import io.canaryproxy.config.ProxyConfig;
+import io.netty.util.ResourceLeakDetector;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.function.Function;
@@ -31,6 +33,7 @@ public final class Main implements Callable<Integer> {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   public static void main(String[] args) {
+    LeakDetection.applyDefault();
     // `run --config FILE`, what every container runs, skips picocli: its ~180 classes (and the
     // reflection over these annotations) cost start-up CPU and RSS in every sidecar (issue 20).
     // Anything else (help, version, validate, demo, another spelling) goes through picocli.
@@ -50,6 +53,10 @@ public final class Main implements Callable<Integer> {
 
   /** {@code run --config FILE}: runs the proxy until signalled; returns the exit status. */
   static int run(Path config, PrintWriter err) throws IOException, InterruptedException {
+    org.slf4j.LoggerFactory.getLogger(Main.class)
+        .info(
+            "Netty leak detection: {}",
+            ResourceLeakDetector.getLevel().name().toLowerCase(Locale.ROOT));
     ProxyConfig c = load(config, err);
     if (c == null) {
       return INVALID_CONFIG;

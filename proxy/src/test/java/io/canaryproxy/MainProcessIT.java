@@ -27,8 +27,13 @@ class MainProcessIT {
   @TempDir Path dir;
 
   private Process start(Path classLog, String... args) throws IOException {
+    return start(List.of(), classLog, args);
+  }
+
+  private Process start(List<String> jvmOptions, Path classLog, String... args) throws IOException {
     List<String> cmd = new ArrayList<>();
     cmd.add(ProcessHandle.current().info().command().orElse("java"));
+    cmd.addAll(jvmOptions);
     cmd.add("-Xmx128m");
     cmd.add("-XX:+UseSerialGC");
     cmd.add("-XX:TieredStopAtLevel=1");
@@ -92,6 +97,47 @@ class MainProcessIT {
               });
       String loaded = Files.readString(classLog);
       assertThat(loaded).contains("io.canaryproxy.CanaryProxy ").doesNotContain(" picocli.");
+    } finally {
+      p.destroyForcibly();
+      p.waitFor();
+    }
+  }
+
+  @Test
+  void runTurnsNettysLeakDetectorOffUnlessALevelIsGiven() throws Exception {
+    Path config =
+        Files.writeString(
+            dir.resolve("ok.yaml"),
+            """
+            listen: 127.0.0.1:0
+            admin: { listen: 127.0.0.1:0 }
+            backends:
+              stable: { endpoints: ["127.0.0.1:1"] }
+              canary: { endpoints: ["127.0.0.1:2"] }
+            """);
+
+    assertThat(startupLog(List.of(), config)).contains("Netty leak detection: disabled");
+    assertThat(startupLog(List.of("-Dio.netty.leakDetection.level=paranoid"), config))
+        .contains("Netty leak detection: paranoid");
+    assertThat(startupLog(List.of("-Dio.netty.leakDetectionLevel=simple"), config))
+        .contains("Netty leak detection: simple");
+  }
+
+  /** What the proxy logged until it said which leak detection it runs with; then it is stopped. */
+  private String startupLog(List<String> jvmOptions, Path config) throws Exception {
+    Process p = start(jvmOptions, null, "run", "--config", config.toString());
+    try {
+      String[] log = new String[1];
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .until(
+              () -> {
+                log[0] =
+                    Files.readString(dir.resolve("out.txt"))
+                        + Files.readString(dir.resolve("err.txt"));
+                return log[0].contains("Netty leak detection:") || !p.isAlive();
+              });
+      return log[0];
     } finally {
       p.destroyForcibly();
       p.waitFor();
