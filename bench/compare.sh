@@ -7,6 +7,8 @@
 #
 # Environment (defaults in brackets):
 #   SCENARIOS    space-separated subset of: split mirror stalled openloop tls tlshandshake h2  [all seven]
+#                mirror, stalled: 10% mirrored to the shadow (stalled: one that never answers); canary-proxy-off,
+#                the same build with the mirror off, runs in the same rounds, for the "kept" line (req/s on / off)
 #                tls: TLS terminated by each proxy (same certificate), keep-alive clients: CPU per request;
 #                tlshandshake: the same with Connection: close on every request: handshakes per second
 #                h2: h2load -c 16 -m 16 over h2c through each proxy to an h2c backend: CPU per request, req/s
@@ -198,7 +200,9 @@ start_haproxy() { # SCENARIO
   started "$1" haproxy "$HAPROXY_PID" "$t0"
 }
 
-start_canary() { # CONFIG PORT ADMINPORT SCENARIO [SCHEME] -> CANARY_PID; start-up = process start to /readyz 200
+# start_canary CONFIG PORT ADMINPORT SCENARIO [SCHEME [NAME]] -> CANARY_PID; start-up = process start to /readyz 200,
+# recorded under NAME (default canary-proxy)
+start_canary() {
   local t0
   t0=$(now_ms)
   # shellcheck disable=SC2086 # JVM_FLAGS is a list of flags
@@ -207,7 +211,7 @@ start_canary() { # CONFIG PORT ADMINPORT SCENARIO [SCHEME] -> CANARY_PID; start-
   start "canary-$2" env $JVM_ENV java $JVM_FLAGS -jar "$PROXY_JAR" run --config "$config"
   CANARY_PID=$STARTED
   wait_ready "http://127.0.0.1:$3/readyz" "canary-$2" "$CANARY_PID"
-  started "$4" canary-proxy "$CANARY_PID" "$t0"
+  started "$4" "${6:-canary-proxy}" "$CANARY_PID" "$t0"
   wait_ready "${5:-http}://127.0.0.1:$2/" "canary-$2" "$CANARY_PID"
 }
 
@@ -279,10 +283,13 @@ scenario_split() {
   stop "$NGINX_PID"
 }
 
-# scenario_mirror NAME CONFIG SHADOWPORT
+# scenario_mirror NAME CONFIG SHADOWPORT: nginx and canary-proxy mirroring to the shadow, and the same canary-proxy
+# build with the mirror off (canary-split.yaml, :18090, same backends) as canary-proxy-off, in the same rounds, so
+# that "kept" (req/s with the mirror on / off) is a same-run ratio
 scenario_mirror() {
-  local scenario="$1" config="$2" shadow="$3" blackhole=""
-  say "== $scenario: nginx :18082 and canary-proxy :18092 mirror 10% to the shadow on :$shadow"
+  local scenario="$1" config="$2" shadow="$3" blackhole="" off
+  say "== $scenario: nginx :18082 and canary-proxy :18092 mirror 10% to the shadow on :$shadow;"
+  say "   canary-proxy-off :18090 is the same build with the mirror off"
   if ! java -jar "$PROXY_JAR" validate --config "$PEERS/$config" >"$RUN/validate-$scenario.txt" 2>&1 \
     || ! grep -q mirror "$RUN/validate-$scenario.txt"; then
     say "  SKIPPED: this canary-proxy build does not accept the mirror section:"
@@ -290,11 +297,13 @@ scenario_mirror() {
     return 0
   fi
   if [[ "$shadow" == 18004 ]]; then
-    local hold=$(((WARM_S + DUR_S * REPEATS) * 2 + 60))
+    local hold=$(((WARM_S + DUR_S * REPEATS) * 3 + 60))
     start blackhole python3 "$PEERS/blackhole.py" 18004 "$hold"
     blackhole=$STARTED
   fi
   start_nginx "$shadow" "$scenario"
+  start_canary canary-split.yaml 18090 18091 "$scenario" http canary-proxy-off
+  off=$CANARY_PID
   start_canary "$config" 18092 18093 "$scenario"
   wrk_run http://127.0.0.1:18092/ 2 "$RUN/probe-$scenario.txt"
   if ! mirror_works 18093; then
@@ -304,10 +313,13 @@ scenario_mirror() {
     say "  SKIPPED: canary-proxy validated the mirror section but /admin/stats shows no non-zero mirror counter"
     say "  after 2 s of load (\"mirror\": $mirror), so this build does not mirror yet"
   else
-    measure "$scenario" "nginx http://127.0.0.1:18082/ $NGINX_PID" "canary-proxy http://127.0.0.1:18092/ $CANARY_PID"
+    # the order rotates from round to round, so neither canary-proxy leg always runs first
+    measure "$scenario" "nginx http://127.0.0.1:18082/ $NGINX_PID" "canary-proxy http://127.0.0.1:18092/ $CANARY_PID" \
+      "canary-proxy-off http://127.0.0.1:18090/ $off"
     curl -s --max-time 2 http://127.0.0.1:18093/admin/stats >"$RUN/stats-$scenario.json" || true
   fi
   stop "$CANARY_PID"
+  stop "$off"
   stop "$NGINX_PID"
   [[ -z "$blackhole" ]] || stop "$blackhole"
 }

@@ -21,12 +21,13 @@ def load(path):
     rows = {}
     with open(path) as f:
         for line in f:
-            scenario, target, _round, cpu_ms, rss_kb, fields = line.rstrip("\n").split("\t")
+            scenario, target, rnd, cpu_ms, rss_kb, fields = line.rstrip("\n").split("\t")
             kv = dict(item.split("=") for item in fields.split())
             requests = int(kv["requests"])
             seconds = int(kv["duration_us"]) / 1e6
             rows.setdefault((scenario, target), []).append(
                 {
+                    "round": int(rnd),
                     "rps": requests / seconds if seconds else 0,
                     "p50": int(kv["p50_us"]) / 1000,
                     "p99": int(kv["p99_us"]) / 1000,
@@ -58,6 +59,25 @@ def ratio(a, b):
     return f"{a / b:.2f}" if b else "-"
 
 
+def kept(on, off):
+    """The mirror's cost, round by round: canary-proxy (mirror on) against canary-proxy-off in the same round."""
+    off_by_round = {r["round"]: r for r in off}
+    pairs = [(r, off_by_round[r["round"]]) for r in sorted(on, key=lambda r: r["round"]) if r["round"] in off_by_round]
+    rps = [a["rps"] / b["rps"] for a, b in pairs if b["rps"]]
+    cpu = [b["cpu"] / a["cpu"] for a, b in pairs if a["cpu"] and a["cpu"] == a["cpu"]]
+    if not rps:
+        return None
+
+    def summary(values):
+        return (f"{statistics.median(values):.3f} median, {min(values):.3f}..{max(values):.3f} "
+                f"(rounds: {', '.join(f'{v:.3f}' for v in values)})")
+
+    text = f"req/s on / off {summary(rps)}"
+    if cpu:
+        text += f"; CPU per request off / on {summary(cpu)}"
+    return text
+
+
 def table(results, openloop, startup_path=None):
     rows = load(results)
     startup = load_startup(startup_path)
@@ -86,6 +106,9 @@ def table(results, openloop, startup_path=None):
             print(line)
         print("\nper run (req/s, CPU ms/1k):", "; ".join(
             f"{t}: " + ", ".join(f"{r['rps']:.0f}/{r['cpu']:.1f}" for r in rows[(scenario, t)]) for t in targets))
+        on, off = rows.get((scenario, "canary-proxy")), rows.get((scenario, "canary-proxy-off"))
+        if on and off and kept(on, off):
+            print(f"\nkept with the mirror on (canary-proxy / canary-proxy-off, same build, same round): {kept(on, off)}")
     if openloop and os.path.exists(openloop) and os.path.getsize(openloop):
         runs = {}
         rate = None

@@ -105,6 +105,28 @@ abstract class HeadFields implements Headers {
     addedCount = 0;
   }
 
+  /**
+   * Makes this a copy of {@code from}: its first {@code length} bytes (the head), its fields, the
+   * fields it removed and those it added, each added name and value kept as a string or an {@code
+   * AsciiString} (a value may be a view of {@code from}'s bytes, which are reused for the next
+   * request). Shares no array with {@code from}.
+   */
+  final void copyFrom(HeadFields from, int length) {
+    bytes = Arrays.copyOf(from.bytes, length);
+    count = from.count;
+    fields = Arrays.copyOf(from.fields, count * SLOTS);
+    removed = Arrays.copyOf(from.removed, count);
+    removedCount = from.removedCount;
+    values = null;
+    addedCount = from.addedCount;
+    added = addedCount == 0 ? null : new CharSequence[Math.max(8, 2 * addedCount)];
+    for (int k = 0; k < 2 * addedCount; k++) {
+      CharSequence c = from.added[k];
+      added[k] = c instanceof String || c instanceof AsciiString ? c : c.toString();
+    }
+    minor = from.minor;
+  }
+
   /** Sets field {@code i}'s offsets: name {@code [ns, ne)}, value {@code [vs, ve)}, line end. */
   final void field(int i, int ns, int ne, int vs, int ve, int le) {
     int o = i * SLOTS;

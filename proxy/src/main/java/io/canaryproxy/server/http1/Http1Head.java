@@ -5,10 +5,6 @@ import io.canaryproxy.http.RequestHead;
 import io.canaryproxy.http.RequestTargets;
 import io.canaryproxy.http1.Http1RequestHead;
 import io.netty.buffer.ByteBuf;
-import io.netty.handler.codec.http.DefaultHttpHeaders;
-import io.netty.handler.codec.http.DefaultHttpRequest;
-import io.netty.handler.codec.http.HttpHeaders;
-import io.netty.handler.codec.http.HttpMethod;
 import io.netty.util.AsciiString;
 import java.nio.charset.StandardCharsets;
 
@@ -228,24 +224,26 @@ public final class Http1Head extends HeadFields implements RequestHead {
     return super.getView(name); // only a field the proxy added can hold it
   }
 
-  /** A copy on Netty's types (a mirrored request outlives the connection's buffers). */
+  /**
+   * A copy kept as bytes like this head (a mirrored request outlives the connection's buffers): the
+   * head's bytes, fields and edits, written to a backend as this head would be ({@link #writeTo}).
+   */
   @Override
   public RequestHead copy() {
-    HttpHeaders h = new DefaultHttpHeaders();
-    for (int i = 0; i < count; i++) {
-      if (!removed[i]) {
-        h.add(name(i), value(i));
-      }
-    }
-    for (int k = 0; k < addedCount; k++) {
-      h.add(added[2 * k].toString(), added[2 * k + 1].toString());
-    }
-    io.netty.handler.codec.http.HttpVersion v =
-        minor == 0
-            ? io.netty.handler.codec.http.HttpVersion.HTTP_1_0
-            : io.netty.handler.codec.http.HttpVersion.HTTP_1_1;
-    return Http1Request.of(new DefaultHttpRequest(v, HttpMethod.valueOf(method), target(), h))
-        .withBodyLength(bodyLength);
+    Http1Head c = new Http1Head(null);
+    c.copyFrom(this, length);
+    c.length = length;
+    c.method = method;
+    c.target = target;
+    c.bodyLength = bodyLength;
+    c.keepAlive = keepAlive;
+    c.upgrade = upgrade;
+    c.expectsContinue = expectsContinue;
+    c.methodStart = methodStart;
+    c.methodEnd = methodEnd;
+    c.targetStart = targetStart;
+    c.targetEnd = targetEnd;
+    return c;
   }
 
   // ---- writing ----

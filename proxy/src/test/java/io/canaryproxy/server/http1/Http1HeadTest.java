@@ -157,6 +157,55 @@ class Http1HeadTest {
     ch.finishAndReleaseAll();
   }
 
+  /**
+   * A mirrored copy is taken before the head is sent, then outlives it: the connection's decoder
+   * hands the same head the next request. The copy is written from bytes as the head would have
+   * been (a shadow gets what the primary got), and keeps none of the head's arrays or views
+   * (X-Forwarded-Host is lent from the Host bytes).
+   */
+  @Test
+  void aCopyIsWrittenAsTheHeadWouldBeAndOutlivesTheNextRequest() {
+    Http1RequestDecoder decoder = new Http1RequestDecoder(LIMITS, 0, 0);
+    EmbeddedChannel ch = new EmbeddedChannel(decoder);
+    ch.writeInbound(
+        ascii(
+            "POST /m?q=1 HTTP/1.1\r\nHost: app.example:8080\r\nX-A:  spaced \r\nTE: trailers\r\n"
+                + "x-user-id: u-1\r\nContent-Length: 3\r\n\r\nabc"));
+    Http1Head head = ch.readInbound();
+    head.remove("te");
+    ForwardedHeadReference.prepareRequest(head, "192.0.2.7", KEEP);
+    Http1Head copy = (Http1Head) head.copy();
+    Http1BackendAdapter.frame(head);
+    String primary = written(head);
+    assertThat(primary).contains("x-forwarded-host: app.example:8080\r\n");
+    ReferenceCountUtil.release(ch.readInbound()); // the body
+    assertThat((Object) ch.readInbound()).isSameAs(Http1RequestDecoder.End.INSTANCE);
+    decoder.recycle(head);
+    ch.writeInbound(ascii("GET /other HTTP/1.1\r\nHost: zz\r\nX-B: 2\r\n\r\n"));
+    assertThat((Object) ch.readInbound()).as("the same head, reused").isSameAs(head);
+
+    Http1BackendAdapter.frame(copy);
+    assertThat(written(copy)).isEqualTo(primary);
+    assertThat(copy.method()).isEqualTo("POST");
+    assertThat(copy.path()).isEqualTo("/m");
+    assertThat(copy.bodyLength()).isEqualTo(3);
+    copy.set(HeaderNames.HOST, "app-shadow.example:8080");
+    assertThat(copy.get("host")).isEqualTo("app-shadow.example:8080");
+    assertThat(head.get("host")).isEqualTo("zz");
+    assertThat(head.contains("x-forwarded-host")).isFalse();
+    ch.finishAndReleaseAll();
+  }
+
+  private static String written(Http1Head head) {
+    ByteBuf out = Unpooled.buffer();
+    try {
+      head.writeTo(out);
+      return out.toString(StandardCharsets.ISO_8859_1);
+    } finally {
+      out.release();
+    }
+  }
+
   @Test
   void thePathIsTheTargetWithoutItsQuery() {
     assertThat(parsed("GET /p?q=1 HTTP/1.1\r\nHost: a\r\n\r\n").path()).isEqualTo("/p");
