@@ -6,7 +6,6 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
 import io.netty.channel.VoidChannelPromise;
-import io.netty.handler.codec.http2.Http2CodecUtil;
 import io.netty.handler.codec.http2.Http2Connection;
 import io.netty.handler.codec.http2.Http2ConnectionAdapter;
 import io.netty.handler.codec.http2.Http2ConnectionDecoder;
@@ -116,12 +115,7 @@ final class Http2BackendConnectionHandler extends Http2ConnectionHandler {
       return;
     }
     windowOpened = true;
-    int increment = connectionWindowBytes - Http2CodecUtil.DEFAULT_WINDOW_SIZE;
-    if (increment > 0) {
-      Http2Stream connectionStream = connection().connectionStream();
-      connection().local().flowController().incrementWindowSize(connectionStream, increment);
-      flush(ctx);
-    }
+    Http2Limits.openConnectionWindow(this, ctx, connectionWindowBytes);
   }
 
   @Override

@@ -91,12 +91,7 @@ public final class Http2ClientConnectionHandler extends Http2ConnectionHandler {
       clientIp = "unknown";
     }
     super.channelActive(ctx); // sends the server preface (SETTINGS) first
-    int increment = connectionWindowBytes - Http2CodecUtil.DEFAULT_WINDOW_SIZE;
-    if (increment > 0) {
-      Http2Stream connectionStream = connection().connectionStream();
-      connection().local().flowController().incrementWindowSize(connectionStream, increment);
-      flush(ctx);
-    }
+    Http2Limits.openConnectionWindow(this, ctx, connectionWindowBytes);
   }
 
   @Override

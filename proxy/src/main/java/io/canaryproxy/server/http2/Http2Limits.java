@@ -3,9 +3,14 @@ package io.canaryproxy.server.http2;
 import io.canaryproxy.config.Http2LimitsConfig;
 import io.canaryproxy.config.LimitsConfig;
 import io.canaryproxy.forwarding.ForwardingContext;
+import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http2.AbstractHttp2ConnectionHandlerBuilder;
+import io.netty.handler.codec.http2.Http2CodecUtil;
+import io.netty.handler.codec.http2.Http2Connection;
 import io.netty.handler.codec.http2.Http2ConnectionDecoder;
 import io.netty.handler.codec.http2.Http2ConnectionEncoder;
+import io.netty.handler.codec.http2.Http2ConnectionHandler;
+import io.netty.handler.codec.http2.Http2Exception;
 import io.netty.handler.codec.http2.Http2Settings;
 import io.netty.handler.flush.FlushConsolidationHandler;
 
@@ -95,5 +100,20 @@ public record Http2Limits(Http2LimitsConfig config, int maxHeaderListBytes) {
   public static FlushConsolidationHandler flushConsolidation() {
     return new FlushConsolidationHandler(
         FlushConsolidationHandler.DEFAULT_EXPLICIT_FLUSH_AFTER_FLUSHES, true);
+  }
+
+  /**
+   * Opens a connection's receive window from the protocol's 65,535 bytes to {@code bytes} (one
+   * WINDOW_UPDATE on stream 0), so that one stalled stream does not stall the others; once, after
+   * the preface.
+   */
+  static void openConnectionWindow(
+      Http2ConnectionHandler handler, ChannelHandlerContext ctx, int bytes) throws Http2Exception {
+    int increment = bytes - Http2CodecUtil.DEFAULT_WINDOW_SIZE;
+    if (increment > 0) {
+      Http2Connection c = handler.connection();
+      c.local().flowController().incrementWindowSize(c.connectionStream(), increment);
+      handler.flush(ctx);
+    }
   }
 }
