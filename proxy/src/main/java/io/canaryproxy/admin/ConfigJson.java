@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializerProvider;
 import com.fasterxml.jackson.databind.module.SimpleModule;
 import com.fasterxml.jackson.databind.ser.std.ToStringSerializer;
+import io.canaryproxy.config.Durations;
 import io.canaryproxy.config.HostPort;
 import java.io.IOException;
 import java.net.URI;
@@ -42,14 +43,7 @@ final class ConfigJson {
 
   /** Writes durations as in the YAML: {@code 500ms}, {@code 10s}, {@code 2m}. */
   static String duration(Duration d) {
-    long ms = d.toMillis();
-    if (ms % 60_000 == 0 && ms != 0) {
-      return ms / 60_000 + "m";
-    }
-    if (ms % 1000 == 0 && ms != 0) {
-      return ms / 1000 + "s";
-    }
-    return ms + "ms";
+    return Durations.format(d);
   }
 
   /** The URI without user info, query or fragment. */

@@ -38,6 +38,18 @@ public final class Durations {
     }
   }
 
+  /** Writes {@code d} as the config does: {@code 500ms}, {@code 10s}, {@code 2m}. */
+  public static String format(Duration d) {
+    long ms = d.toMillis();
+    if (ms % 60_000 == 0 && ms != 0) {
+      return ms / 60_000 + "m";
+    }
+    if (ms % 1000 == 0 && ms != 0) {
+      return ms / 1000 + "s";
+    }
+    return ms + "ms";
+  }
+
   private static IllegalArgumentException invalid(String s) {
     return new IllegalArgumentException(
         "\"" + s + "\" (expected: a duration such as 500ms, 10s, 2m or 1h)");

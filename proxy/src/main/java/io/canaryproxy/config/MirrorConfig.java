@@ -20,6 +20,8 @@ import java.util.Set;
  * @param compare response comparison settings
  * @param grpc which gRPC calls are mirrored, among the requests the other settings select; default
  *     {@link GrpcMirror#UNARY}
+ * @param ejection when copies to the shadow stop being sent after it failed in a row; default
+ *     {@link EjectionConfig#DEFAULT}
  */
 public record MirrorConfig(
     String to,
@@ -32,9 +34,38 @@ public record MirrorConfig(
     Duration timeout,
     String hostSuffix,
     CompareConfig compare,
-    GrpcMirror grpc) {
+    GrpcMirror grpc,
+    EjectionConfig ejection) {
 
-  /** The section without {@code grpc}: unary gRPC calls are mirrored. */
+  /** The section without {@code ejection}: the default ejection. */
+  public MirrorConfig(
+      String to,
+      double percent,
+      SampleBy sampleBy,
+      Set<String> from,
+      Set<String> methods,
+      long maxBodyBytes,
+      int maxInFlight,
+      Duration timeout,
+      String hostSuffix,
+      CompareConfig compare,
+      GrpcMirror grpc) {
+    this(
+        to,
+        percent,
+        sampleBy,
+        from,
+        methods,
+        maxBodyBytes,
+        maxInFlight,
+        timeout,
+        hostSuffix,
+        compare,
+        grpc,
+        EjectionConfig.DEFAULT);
+  }
+
+  /** The section without {@code grpc} and {@code ejection}: unary gRPC calls are mirrored. */
   public MirrorConfig(
       String to,
       double percent,
@@ -57,7 +88,45 @@ public record MirrorConfig(
         timeout,
         hostSuffix,
         compare,
-        GrpcMirror.UNARY);
+        GrpcMirror.UNARY,
+        EjectionConfig.DEFAULT);
+  }
+
+  /** This section with {@code ejection} in place of its own. */
+  public MirrorConfig withEjection(EjectionConfig ejection) {
+    return new MirrorConfig(
+        to,
+        percent,
+        sampleBy,
+        from,
+        methods,
+        maxBodyBytes,
+        maxInFlight,
+        timeout,
+        hostSuffix,
+        compare,
+        grpc,
+        ejection);
+  }
+
+  /**
+   * Outlier ejection of the shadow: after {@code consecutiveFailures} copies in a row ended {@code
+   * timeout} or {@code failed}, no copy is sent for {@code baseTime × 2^(ejections so far)}, at
+   * most {@code maxTime}. Any answer from the shadow resets both the count and the time.
+   *
+   * @param consecutiveFailures failed copies in a row that eject the shadow, 0..1000000; 0 turns
+   *     ejection off; default 5
+   * @param baseTime the first ejection's length, &gt; 0; default 10s
+   * @param maxTime the longest ejection, at least {@code baseTime}; default 5m
+   */
+  public record EjectionConfig(int consecutiveFailures, Duration baseTime, Duration maxTime) {
+    /** 5 failures in a row, 10s, at most 5m. */
+    public static final EjectionConfig DEFAULT =
+        new EjectionConfig(5, Duration.ofSeconds(10), Duration.ofMinutes(5));
+
+    /** Never ejects. */
+    public static final EjectionConfig OFF =
+        new EjectionConfig(0, Duration.ofSeconds(10), Duration.ofMinutes(5));
   }
 
   /**

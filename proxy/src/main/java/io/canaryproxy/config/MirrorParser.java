@@ -1,8 +1,10 @@
 package io.canaryproxy.config;
 
 import io.canaryproxy.config.MirrorConfig.CompareConfig;
+import io.canaryproxy.config.MirrorConfig.EjectionConfig;
 import io.canaryproxy.config.MirrorConfig.SampleBy;
 import io.canaryproxy.http.Tokens;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashSet;
@@ -23,7 +25,8 @@ final class MirrorParser {
     "timeout",
     "hostSuffix",
     "compare",
-    "grpc"
+    "grpc",
+    "ejection"
   };
 
   private MirrorParser() {}
@@ -81,7 +84,7 @@ final class MirrorParser {
         Collections.unmodifiableSet(methods),
         m.size("maxBodyBytes", 1 << 20, 0, Long.MAX_VALUE),
         (int) m.integer("maxInFlight", 256, 1, 1_000_000),
-        m.duration("timeout", java.time.Duration.ofSeconds(5), true),
+        m.duration("timeout", Duration.ofSeconds(5), true),
         m.string("hostSuffix", "-shadow"),
         compare(
             m.map(
@@ -92,7 +95,25 @@ final class MirrorParser {
                 "json",
                 "ignoreFields",
                 "stableBaseline")),
-        m.choice("grpc", MirrorConfig.GrpcMirror.UNARY, MirrorConfig.GrpcMirror.class));
+        m.choice("grpc", MirrorConfig.GrpcMirror.UNARY, MirrorConfig.GrpcMirror.class),
+        ejection(m.map("ejection", "consecutiveFailures", "baseTime", "maxTime")));
+  }
+
+  private static EjectionConfig ejection(YamlMap m) {
+    EjectionConfig def = EjectionConfig.DEFAULT;
+    int failures = (int) m.integer("consecutiveFailures", def.consecutiveFailures(), 0, 1_000_000);
+    Duration base = m.duration("baseTime", def.baseTime(), true);
+    Duration max = m.duration("maxTime", def.maxTime(), true);
+    if (max.compareTo(base) < 0) {
+      // Named on the key the user wrote: maxTime when given, else baseTime (past the default max).
+      if (m.has("maxTime")) {
+        m.invalid("maxTime", "at least baseTime, " + Durations.format(base));
+      } else {
+        m.invalid("baseTime", "at most maxTime, " + Durations.format(max));
+      }
+      max = base;
+    }
+    return new EjectionConfig(failures, base, max);
   }
 
   private static CompareConfig compare(YamlMap m) {

@@ -13,6 +13,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.BooleanSupplier;
 
 /**
  * Counters of the mirror, cumulative since start (readers take interval deltas): shadow requests by
@@ -31,6 +32,10 @@ public final class MirrorStats {
     DROPPED_INFLIGHT,
     /** abandoned: the shadow connection could not take more bytes */
     DROPPED_UNWRITABLE,
+    /**
+     * not mirrored: the shadow is ejected ({@code mirror.ejection}) after copies failed in a row
+     */
+    DROPPED_EJECTED,
     /** not mirrored (declared length) or abandoned (body grew) past {@code maxBodyBytes} */
     BODY_TOO_LARGE,
     /** the shadow refused, closed, or answered something unreadable */
@@ -72,10 +77,19 @@ public final class MirrorStats {
   private final Comparisons shadow = new Comparisons();
   private final Comparisons baseline = new Comparisons();
   private final AtomicInteger inFlight;
+  private final BooleanSupplier ejected;
   private final ArrayDeque<MismatchSample> ring = new ArrayDeque<>(RING_SIZE);
 
   MirrorStats(AtomicInteger inFlight) {
+    this(inFlight, () -> false);
+  }
+
+  /**
+   * @param ejected whether the shadow is ejected now ({@code mirror.ejection})
+   */
+  MirrorStats(AtomicInteger inFlight, BooleanSupplier ejected) {
     this.inFlight = inFlight;
+    this.ejected = ejected;
     for (Outcome o : Outcome.values()) {
       outcomes.put(o, new LongAdder());
     }
@@ -170,6 +184,7 @@ public final class MirrorStats {
     }
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("inFlight", inFlight.get());
+    out.put("ejected", ejected.getAsBoolean());
     out.put("requests", requests);
     out.put("comparisons", shadow.snapshot());
     out.put("baseline", baseline.snapshot());

@@ -222,10 +222,13 @@ final class MirroredExchange implements MirrorTap {
     }
   }
 
-  /** Called once per leg when it ends; {@code completed} when the whole answer arrived. */
-  void legEnded(ShadowLeg leg, boolean completed) {
+  /** Called once per leg when it ends, with its outcome. */
+  void legEnded(ShadowLeg leg, Outcome outcome) {
     mirroring.release(1);
-    if (!completed) {
+    if (!leg.baseline()) {
+      mirroring.shadowEnded(outcome, leg.startNanos());
+    }
+    if (outcome != Outcome.COMPLETED) {
       return;
     }
     if (!leg.baseline()) {

@@ -34,6 +34,8 @@ import java.util.function.LongConsumer;
  * fire-and-forget, and compares the answers. {@code maxInFlight} is one process-wide bound, shared
  * by all event loops (an {@link AtomicInteger}); a baseline copy takes a slot of its own. Shadow
  * connections live in pools of their own, one set per event loop, created by {@link #initPools}.
+ * Whether the shadow is ejected ({@code mirror.ejection}) is process-wide too: one {@link
+ * ShadowEjection} that every loop reads without a lock.
  */
 public final class Mirroring implements MirrorTap.Factory {
   final MirrorStats stats;
@@ -48,6 +50,7 @@ public final class Mirroring implements MirrorTap.Factory {
   private final LongConsumer shadowLatencyMicros;
   private final MirrorSampler sampler;
   private final AtomicInteger inFlight = new AtomicInteger();
+  private final ShadowEjection ejection;
   private final long timeoutNanos;
   private final boolean baselineOn;
   private volatile PoolSet pools;
@@ -82,7 +85,8 @@ public final class Mirroring implements MirrorTap.Factory {
     this.shadowLatencyMicros = shadowLatencyMicros;
     String salt = (routingSalt == null ? "" : routingSalt) + ":mirror";
     this.sampler = new MirrorSampler(config, new SaltedHasher(salt)::bucket);
-    this.stats = new MirrorStats(inFlight);
+    this.ejection = new ShadowEjection(config.to(), config.ejection(), System::nanoTime);
+    this.stats = new MirrorStats(inFlight, ejection::isEjected);
     MirrorConfig.CompareConfig cc = config.compare();
     this.compare = cc != null && cc.enabled();
     this.comparator = compare ? new ResponseComparator(cc) : null;
@@ -159,6 +163,10 @@ public final class Mirroring implements MirrorTap.Factory {
     if (grpcNone && isGrpc(request)) {
       return null;
     }
+    if (!ejection.admits()) {
+      stats.count(Outcome.DROPPED_EJECTED);
+      return null;
+    }
     boolean withBaseline = baselineOn && exchange.route.variant == Variant.STABLE;
     int legs = withBaseline ? 2 : 1;
     if (!acquire(legs)) {
@@ -202,6 +210,18 @@ public final class Mirroring implements MirrorTap.Factory {
 
   void release(int n) {
     inFlight.addAndGet(-n);
+  }
+
+  /**
+   * A copy to the shadow (not a baseline copy) ended with {@code outcome}: an answer or a failure
+   * feeds the ejection; a copy given up for another reason says nothing about the shadow.
+   */
+  void shadowEnded(Outcome outcome, long startNanos) {
+    if (outcome == Outcome.COMPLETED) {
+      ejection.answered();
+    } else if (outcome == Outcome.TIMEOUT || outcome == Outcome.FAILED) {
+      ejection.failed(outcome, startNanos);
+    }
   }
 
   void recordLatency(long nanos) {

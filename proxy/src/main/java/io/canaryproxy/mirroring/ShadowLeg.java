@@ -208,6 +208,6 @@ final class ShadowLeg implements ConnectionListener {
       ReferenceCountUtil.release(msg);
     }
     stats.count(outcome);
-    owner.legEnded(this, outcome == Outcome.COMPLETED);
+    owner.legEnded(this, outcome);
   }
 }

@@ -347,6 +347,33 @@ class ConfigErrorsTest {
         arguments(
             "mirror: {to: canary, percent: 5, compare: {ignoreFields: [ts]}}",
             "mirror.compare.ignoreFields[0]: \"ts\" (expected: a JSON path such as $.timestamp)"),
+        // mirror.ejection
+        arguments(
+            "mirror: {to: canary, percent: 5, ejection: 5}",
+            "mirror.ejection: 5 (expected: a mapping with keys consecutiveFailures, baseTime,"
+                + " maxTime)"),
+        arguments(
+            "mirror: {to: canary, percent: 5, ejection: {maxTme: 1m}}",
+            "mirror.ejection.maxTme: unknown key (expected: one of consecutiveFailures, baseTime,"
+                + " maxTime)"),
+        arguments(
+            "mirror: {to: canary, percent: 5, ejection: {consecutiveFailures: -1}}",
+            "mirror.ejection.consecutiveFailures: -1 (expected: 0..1000000)"),
+        arguments(
+            "mirror: {to: canary, percent: 5, ejection: {consecutiveFailures: 2.5}}",
+            "mirror.ejection.consecutiveFailures: 2.5 (expected: an integer, 0..1000000)"),
+        arguments(
+            "mirror: {to: canary, percent: 5, ejection: {baseTime: 0s}}",
+            "mirror.ejection.baseTime: \"0s\" (expected: a duration > 0)"),
+        arguments(
+            "mirror: {to: canary, percent: 5, ejection: {maxTime: 10}}",
+            "mirror.ejection.maxTime: 10 (expected: a duration such as 500ms, 10s, 2m or 1h)"),
+        arguments(
+            "mirror: {to: canary, percent: 5, ejection: {baseTime: 1m, maxTime: 30s}}",
+            "mirror.ejection.maxTime: \"30s\" (expected: at least baseTime, 1m)"),
+        arguments(
+            "mirror: {to: canary, percent: 5, ejection: {baseTime: 10m}}",
+            "mirror.ejection.baseTime: \"10m\" (expected: at most maxTime, 5m)"),
         // rollout
         arguments(
             "rollout: {stepInterval: 1m}",

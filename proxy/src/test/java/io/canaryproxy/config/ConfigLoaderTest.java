@@ -208,6 +208,26 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void mirrorEjectionIsReadWithItsDefaults() throws ConfigException {
+    ProxyConfig defaults = ConfigLoader.parse(MINIMAL + "mirror: {to: canary, percent: 5}\n");
+    assertThat(defaults.mirror().ejection())
+        .isEqualTo(
+            new MirrorConfig.EjectionConfig(5, Duration.ofSeconds(10), Duration.ofMinutes(5)))
+        .isEqualTo(MirrorConfig.EjectionConfig.DEFAULT);
+    ProxyConfig set =
+        ConfigLoader.parse(
+            MINIMAL
+                + "mirror: {to: canary, percent: 5, ejection: {consecutiveFailures: 3, baseTime:"
+                + " 500ms, maxTime: 1h}}\n");
+    assertThat(set.mirror().ejection())
+        .isEqualTo(new MirrorConfig.EjectionConfig(3, Duration.ofMillis(500), Duration.ofHours(1)));
+    ProxyConfig off =
+        ConfigLoader.parse(
+            MINIMAL + "mirror: {to: canary, percent: 5, ejection: {consecutiveFailures: 0}}\n");
+    assertThat(off.mirror().ejection().consecutiveFailures()).isZero();
+  }
+
+  @Test
   void minimalConfigGetsEveryDefault() throws ConfigException {
     ProxyConfig c = ConfigLoader.parse(MINIMAL);
 

@@ -66,6 +66,7 @@ class ReferenceConfigTest {
             RoutingConfig.Arm.class,
             MirrorConfig.class,
             MirrorConfig.CompareConfig.class,
+            MirrorConfig.EjectionConfig.class,
             RolloutConfig.class,
             RolloutConfig.AnalysisConfig.class,
             LifecycleConfig.class,

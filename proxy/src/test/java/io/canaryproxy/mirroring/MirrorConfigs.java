@@ -2,6 +2,7 @@ package io.canaryproxy.mirroring;
 
 import io.canaryproxy.config.MirrorConfig;
 import io.canaryproxy.config.MirrorConfig.CompareConfig;
+import io.canaryproxy.config.MirrorConfig.EjectionConfig;
 import io.canaryproxy.config.MirrorConfig.SampleBy;
 import java.time.Duration;
 import java.util.List;
@@ -37,7 +38,9 @@ record MirrorConfigs(MirrorConfig config) {
             c.maxInFlight(),
             c.timeout(),
             c.hostSuffix(),
-            c.compare()));
+            c.compare(),
+            c.grpc(),
+            c.ejection()));
   }
 
   MirrorConfigs from(String... variants) {
@@ -53,7 +56,9 @@ record MirrorConfigs(MirrorConfig config) {
             c.maxInFlight(),
             c.timeout(),
             c.hostSuffix(),
-            c.compare()));
+            c.compare(),
+            c.grpc(),
+            c.ejection()));
   }
 
   MirrorConfigs grpc(MirrorConfig.GrpcMirror mode) {
@@ -70,7 +75,8 @@ record MirrorConfigs(MirrorConfig config) {
             c.timeout(),
             c.hostSuffix(),
             c.compare(),
-            mode));
+            mode,
+            c.ejection()));
   }
 
   MirrorConfigs methods(String... methods) {
@@ -86,7 +92,9 @@ record MirrorConfigs(MirrorConfig config) {
             c.maxInFlight(),
             c.timeout(),
             c.hostSuffix(),
-            c.compare()));
+            c.compare(),
+            c.grpc(),
+            c.ejection()));
   }
 
   MirrorConfigs limits(long maxBodyBytes, int maxInFlight, Duration timeout) {
@@ -102,7 +110,9 @@ record MirrorConfigs(MirrorConfig config) {
             maxInFlight,
             timeout,
             c.hostSuffix(),
-            c.compare()));
+            c.compare(),
+            c.grpc(),
+            c.ejection()));
   }
 
   MirrorConfigs compare(CompareConfig compare) {
@@ -118,6 +128,18 @@ record MirrorConfigs(MirrorConfig config) {
             c.maxInFlight(),
             c.timeout(),
             c.hostSuffix(),
-            compare));
+            compare,
+            c.grpc(),
+            c.ejection()));
+  }
+
+  MirrorConfigs ejection(int consecutiveFailures, Duration baseTime, Duration maxTime) {
+    return new MirrorConfigs(
+        config.withEjection(new EjectionConfig(consecutiveFailures, baseTime, maxTime)));
+  }
+
+  /** Every copy is sent however often the shadow fails: {@code consecutiveFailures: 0}. */
+  MirrorConfigs noEjection() {
+    return new MirrorConfigs(config.withEjection(EjectionConfig.OFF));
   }
 }

@@ -288,7 +288,8 @@ class MirroringIT {
     try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
       closedPort = s.getLocalPort();
     }
-    start(MirroringIT::ok, "127.0.0.1:" + closedPort, MirrorConfigs.percent(100));
+    // Ejection off: every one of the 200 copies is tried (ShadowEjectionIT covers ejection).
+    start(MirroringIT::ok, "127.0.0.1:" + closedPort, MirrorConfigs.percent(100).noEjection());
     try (RawHttp http = new RawHttp(proxy.port())) {
       for (int i = 0; i < 200; i++) {
         http.send(get("/r", ""));
@@ -307,7 +308,7 @@ class MirroringIT {
     startWithShadow(
         MirroringIT::ok,
         (ctx, req) -> {},
-        MirrorConfigs.percent(100).limits(1 << 20, 32, Duration.ofMillis(500)));
+        MirrorConfigs.percent(100).limits(1 << 20, 32, Duration.ofMillis(500)).noEjection());
     try (RawHttp http = new RawHttp(proxy.port())) {
       for (int i = 0; i < 1_000; i++) {
         http.send(get("/n", ""));
@@ -356,7 +357,8 @@ class MirroringIT {
         "127.0.0.1:" + sink.getLocalPort(),
         MirrorConfigs.percent(100)
             .methods("GET", "POST")
-            .limits(8 << 20, 32, Duration.ofMillis(500)));
+            .limits(8 << 20, 32, Duration.ofMillis(500))
+            .noEjection());
     try (RawHttp http = new RawHttp(proxy.port())) {
       for (int i = 0; i < 1_000; i++) {
         http.send(get("/q", ""));
