@@ -33,9 +33,28 @@ final class Http1ResponseWriter {
 
   private final ChannelHandlerContext ctx;
   private final ProxyResponseEncoder encoder;
-  private final ProxyResponseEncoder.BackendHead backendHead =
-      new ProxyResponseEncoder.BackendHead();
+  private final BackendHead backendHead = new BackendHead();
+  private final BackendHead.Whole whole = new BackendHead.Whole();
   private final LastPiece lastPiece = new LastPiece();
+
+  /**
+   * A backend head framed but not written yet: written with the body's end (one message for a whole
+   * response), before the next piece, or at the next flush. Valid until then: the backend
+   * connection reads its next head only after this response's end.
+   */
+  private Http1BackendResponse heldHead;
+
+  private boolean heldChunked;
+
+  /**
+   * The last body piece, written with the next piece, the end or the next flush: a body's final
+   * piece then goes out with its end (and a held head) as one message.
+   */
+  private ByteBuf heldPiece;
+
+  /** Something was written or held since the last flush. */
+  private boolean unflushed;
+
   private boolean clientKeepAlive;
   private boolean clientHttp11;
   private boolean headRequest;
@@ -107,11 +126,13 @@ final class Http1ResponseWriter {
     response.setProtocolVersion(HttpVersion.HTTP_1_1);
     encoder.nextResponseAnswersHead(headRequest);
     ctx.write(response, ctx.voidPromise());
+    unflushed = true;
   }
 
   /**
    * As {@link #writeHead}, for a backend's HTTP/1.1 head kept as its bytes: the same edits, made on
-   * the head, which is then written from its bytes.
+   * the head, which is then written from its bytes, held until the body's end, its next piece or
+   * the next flush (whichever comes first).
    */
   private void writeBackendHead(Http1BackendResponse head, boolean draining) {
     int code = head.status();
@@ -133,8 +154,52 @@ final class Http1ResponseWriter {
     }
     closeAfter = close;
     encoder.nextResponseAnswersHead(headRequest);
-    ctx.write(backendHead.of(head, chunked), ctx.voidPromise());
-    backendHead.clear();
+    heldHead = head;
+    heldChunked = chunked;
+    unflushed = true;
+  }
+
+  /**
+   * A piece of the response body; takes it over. It is held until the next piece, the end or the
+   * next flush; a held head stays held with it.
+   */
+  void writeBody(ByteBuf piece) {
+    if (heldPiece != null) {
+      writeHeld();
+    }
+    heldPiece = piece;
+    unflushed = true;
+  }
+
+  /** Flushes what was written or held, if anything was since the last flush. */
+  void flush() {
+    if (unflushed) {
+      writeHeld();
+      unflushed = false;
+      ctx.flush();
+    }
+  }
+
+  /** The response is cut off: what is held is never written. */
+  void discard() {
+    heldHead = null;
+    if (heldPiece != null) {
+      heldPiece.release();
+      heldPiece = null;
+    }
+  }
+
+  private void writeHeld() {
+    if (heldHead != null) {
+      ctx.write(backendHead.of(heldHead, heldChunked), ctx.voidPromise());
+      backendHead.clear();
+      heldHead = null;
+    }
+    if (heldPiece != null) {
+      ByteBuf piece = heldPiece;
+      heldPiece = null;
+      ctx.write(piece, ctx.voidPromise());
+    }
   }
 
   /**
@@ -160,17 +225,30 @@ final class Http1ResponseWriter {
   }
 
   /**
-   * Ends the response body with its final {@code piece} ({@code null} when none is left; taken
-   * over) and its trailers, and flushes. Trailers are sent (when chunked) only to a client that
-   * sent {@code TE: trailers} (RFC 9110 §6.5.1, §10.1.4); to any other they are dropped, as an
-   * HTTP/2 backend's (a gRPC server's {@code grpc-status}) would surprise it.
+   * Ends the response body with its trailers, after what is held (a head, the final piece), and
+   * flushes. Trailers are sent (when chunked) only to a client that sent {@code TE: trailers} (RFC
+   * 9110 §6.5.1, §10.1.4); to any other they are dropped, as an HTTP/2 backend's (a gRPC server's
+   * {@code grpc-status}) would surprise it.
    */
-  void writeEnd(ByteBuf piece, BodyEnd end) {
+  void writeEnd(BodyEnd end) {
+    ByteBuf piece = heldPiece;
+    heldPiece = null;
+    unflushed = false;
     LastHttpContent last;
     if (end.trailers() != null && clientTakesTrailers) {
+      writeHeld();
       last =
           new DefaultLastHttpContent(
               piece == null ? Unpooled.EMPTY_BUFFER : piece, NettyHeaders.toNetty(end.trailers()));
+    } else if (heldHead != null) {
+      // A whole response (the common one: a head and a body that came in one read): one message.
+      Http1BackendResponse head = heldHead;
+      heldHead = null;
+      ctx.writeAndFlush(
+          whole.of(head, heldChunked, piece == null ? Unpooled.EMPTY_BUFFER : piece),
+          ctx.voidPromise());
+      whole.clear();
+      return;
     } else if (piece != null) {
       // The common end, a last piece and no trailers: one reused message (the encoder is done with
       // it, and has released the piece, when the write returns).

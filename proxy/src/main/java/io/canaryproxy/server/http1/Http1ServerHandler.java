@@ -61,13 +61,6 @@ public final class Http1ServerHandler extends ChannelInboundHandlerAdapter imple
   private boolean reading = true;
 
   /**
-   * The last response body piece, written with the next piece, the end or the next flush: a body's
-   * final piece then goes out with its end as one message, which costs the client connection one
-   * write (and its idle handler one promise) fewer per response.
-   */
-  private ByteBuf heldPiece;
-
-  /**
    * @param requestBufferBytes how much of a request body is read before a backend connection is
    *     taken for it; 0 streams at once
    */
@@ -258,36 +251,17 @@ public final class Http1ServerHandler extends ChannelInboundHandlerAdapter imple
 
   @Override
   public void body(ByteBuf piece) {
-    writeHeldPiece();
-    heldPiece = piece;
+    writer.writeBody(piece);
   }
 
   @Override
   public void end(BodyEnd end) {
-    ByteBuf last = heldPiece;
-    heldPiece = null;
-    writer.writeEnd(last, end);
+    writer.writeEnd(end);
   }
 
   @Override
   public void flush() {
-    writeHeldPiece();
-    ctx.flush();
-  }
-
-  private void writeHeldPiece() {
-    if (heldPiece != null) {
-      ByteBuf piece = heldPiece;
-      heldPiece = null;
-      ctx.write(piece, ctx.voidPromise());
-    }
-  }
-
-  private void releaseHeldPiece() {
-    if (heldPiece != null) {
-      heldPiece.release();
-      heldPiece = null;
-    }
+    writer.flush();
   }
 
   @Override
@@ -302,7 +276,7 @@ public final class Http1ServerHandler extends ChannelInboundHandlerAdapter imple
 
   @Override
   public void abort() {
-    releaseHeldPiece();
+    writer.discard();
     ctx.close();
   }
 
@@ -387,7 +361,9 @@ public final class Http1ServerHandler extends ChannelInboundHandlerAdapter imple
   @Override
   public void channelInactive(ChannelHandlerContext ctx) {
     pending.close();
-    releaseHeldPiece();
+    if (writer != null) {
+      writer.discard();
+    }
     if (tunnel != null) {
       tunnel.clientClosed();
     }

@@ -1,14 +1,10 @@
 package io.canaryproxy.server.http1;
 
 import io.netty.buffer.ByteBuf;
-import io.netty.handler.codec.http.DefaultHttpHeaders;
-import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseEncoder;
-import io.netty.handler.codec.http.HttpResponseStatus;
-import io.netty.handler.codec.http.HttpVersion;
 
 /**
  * Netty's response encoder, told by the forwarder when the response it is about to write answers a
@@ -19,7 +15,9 @@ import io.netty.handler.codec.http.HttpVersion;
  *
  * <p>A backend's HTTP/1.1 head ({@link BackendHead}) is written from its own bytes ({@link
  * Http1BackendResponse}: status line, kept field lines, added fields); the encoder only follows its
- * status and framing to encode the body, exactly as for a head it serialised itself.
+ * status and framing to encode the body, exactly as for a head it serialised itself. A whole
+ * response ({@link BackendHead.Whole}: head, last piece, end) is one message, whose small body
+ * Netty's encoder puts in the head's buffer.
  */
 public final class ProxyResponseEncoder extends HttpResponseEncoder {
   private boolean headResponse;
@@ -27,38 +25,6 @@ public final class ProxyResponseEncoder extends HttpResponseEncoder {
 
   /** The backend head whose status line was just written: its fields follow. */
   private Http1BackendResponse writing;
-
-  /**
-   * What the encoder sees of a backend head written from its bytes: its status, and {@code
-   * Transfer-Encoding: chunked} when the body is chunked. One per client connection, reused: the
-   * encoder is done with it when {@code write} returns (writes happen on the connection's loop).
-   */
-  static final class BackendHead extends DefaultHttpResponse {
-    private Http1BackendResponse view;
-
-    BackendHead() {
-      super(HttpVersion.HTTP_1_1, HttpResponseStatus.OK, new DefaultHttpHeaders(false));
-    }
-
-    BackendHead of(Http1BackendResponse head, boolean chunked) {
-      view = head;
-      setStatus(HttpResponseStatus.valueOf(head.status()));
-      HttpHeaders h = headers();
-      if (!h.isEmpty()) {
-        h.clear(); // clearing an empty map still wipes its whole bucket array
-      }
-      if (chunked) {
-        h.set(
-            HttpHeaderNames.TRANSFER_ENCODING,
-            io.netty.handler.codec.http.HttpHeaderValues.CHUNKED);
-      }
-      return this;
-    }
-
-    void clear() {
-      view = null;
-    }
-  }
 
   /** Marks whether the next response head written answers a HEAD request. */
   public void nextResponseAnswersHead(boolean head) {
@@ -83,7 +49,7 @@ public final class ProxyResponseEncoder extends HttpResponseEncoder {
   @Override
   protected void encodeInitialLine(ByteBuf buf, HttpResponse response) throws Exception {
     if (response instanceof BackendHead b) {
-      writing = b.view;
+      writing = b.view();
       writing.writeStatusLine(buf);
       return;
     }
@@ -101,13 +67,13 @@ public final class ProxyResponseEncoder extends HttpResponseEncoder {
     if (!isAlwaysEmpty) {
       return;
     }
-    int code = b.view.status();
+    int code = b.view().status();
     if (code < 200 || code == 204) {
-      b.view.remove(HttpHeaderNames.CONTENT_LENGTH);
-      b.view.remove(HttpHeaderNames.TRANSFER_ENCODING);
+      b.view().remove(HttpHeaderNames.CONTENT_LENGTH);
+      b.view().remove(HttpHeaderNames.TRANSFER_ENCODING);
     } else if (code == 205) {
-      b.view.remove(HttpHeaderNames.TRANSFER_ENCODING);
-      b.view.set(HttpHeaderNames.CONTENT_LENGTH, "0");
+      b.view().remove(HttpHeaderNames.TRANSFER_ENCODING);
+      b.view().set(HttpHeaderNames.CONTENT_LENGTH, "0");
     }
   }
 

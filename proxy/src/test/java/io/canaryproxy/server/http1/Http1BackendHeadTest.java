@@ -26,7 +26,9 @@ import org.junit.jupiter.params.provider.MethodSource;
  * its bytes, edited through the exchange model, written from its bytes) is byte for byte what the
  * old path sent: Netty's response decoder with the old checks ({@link ReferenceResponseDecoder}),
  * the same edits on its decoded response, then Netty's encoder. For each head, every client shape
- * (HTTP/1.1 or 1.0, keep-alive or not, a HEAD request), with a body piece and the end after it.
+ * (HTTP/1.1 or 1.0, keep-alive or not, a HEAD request), with a body piece and the end after it:
+ * written as one message (a whole response, as when they arrive in one read) and as the head
+ * flushed before the rest.
  */
 class Http1BackendHeadTest {
   static final String[] HEADS = {
@@ -62,7 +64,8 @@ class Http1BackendHeadTest {
         boolean keepAlive = shape != 2 && shape != 3;
         boolean headRequest = shape == 4;
         boolean draining = shape == 5;
-        all.add(Arguments.of(head, http11, keepAlive, headRequest, draining));
+        all.add(Arguments.of(head, http11, keepAlive, headRequest, draining, false));
+        all.add(Arguments.of(head, http11, keepAlive, headRequest, draining, true));
       }
     }
     return all.stream();
@@ -71,9 +74,14 @@ class Http1BackendHeadTest {
   @ParameterizedTest
   @MethodSource("cases")
   void writesTheSameBytesAsTheOldPath(
-      String raw, boolean http11, boolean keepAlive, boolean headRequest, boolean draining) {
+      String raw,
+      boolean http11,
+      boolean keepAlive,
+      boolean headRequest,
+      boolean draining,
+      boolean flushHead) {
     String expected = oldPath(raw, http11, keepAlive, headRequest, draining);
-    String actual = livePath(raw, http11, keepAlive, headRequest, draining);
+    String actual = livePath(raw, http11, keepAlive, headRequest, draining, flushHead);
     assertThat(actual).isEqualTo(expected);
   }
 
@@ -85,14 +93,20 @@ class Http1BackendHeadTest {
   }
 
   private static String livePath(
-      String raw, boolean http11, boolean keepAlive, boolean headRequest, boolean draining) {
+      String raw,
+      boolean http11,
+      boolean keepAlive,
+      boolean headRequest,
+      boolean draining,
+      boolean flushHead) {
     EmbeddedChannel decoder =
         new EmbeddedChannel(new Http1ResponseDecoder(4096, 65536, requests(headRequest)));
     try {
       decoder.writeInbound(Unpooled.copiedBuffer(raw, StandardCharsets.ISO_8859_1));
       Object msg = decoder.readInbound();
       assertThat(msg).isInstanceOf(Http1BackendResponse.class);
-      return written((Http1BackendResponse) msg, http11, keepAlive, headRequest, draining);
+      return written(
+          (Http1BackendResponse) msg, http11, keepAlive, headRequest, draining, flushHead);
     } finally {
       decoder.finishAndReleaseAll();
     }
@@ -124,7 +138,7 @@ class Http1BackendHeadTest {
       assertThat(msg).isInstanceOf(HttpResponse.class);
       HttpResponse response = (HttpResponse) msg;
       assertThat(response.decoderResult().isSuccess()).isTrue();
-      return written(Http1Response.of(response), http11, keepAlive, headRequest, draining);
+      return written(Http1Response.of(response), http11, keepAlive, headRequest, draining, true);
     } finally {
       ReferenceCountUtil.release(msg);
       for (Object o; (o = decoder.readInbound()) != null; ) {
@@ -134,9 +148,17 @@ class Http1BackendHeadTest {
     }
   }
 
-  /** The bytes a client connection writes for {@code head}, a 3-byte body piece and the end. */
+  /**
+   * The bytes a client connection writes for {@code head}, a 3-byte body piece and the end; {@code
+   * flushHead}: the head is flushed before the piece comes.
+   */
   private static String written(
-      ResponseHead head, boolean http11, boolean keepAlive, boolean headRequest, boolean draining) {
+      ResponseHead head,
+      boolean http11,
+      boolean keepAlive,
+      boolean headRequest,
+      boolean draining,
+      boolean flushHead) {
     EmbeddedChannel client =
         new EmbeddedChannel(new ProxyResponseEncoder(), new ChannelInboundHandlerAdapter());
     try {
@@ -145,11 +167,14 @@ class Http1BackendHeadTest {
       writer.begin(keepAlive, http11, headRequest, false);
       edit(head);
       writer.writeHead(head, draining);
+      if (flushHead) {
+        writer.flush();
+      }
       int code = head.status();
       if (!headRequest && code != 204 && code != 304) {
-        ctx.write(Unpooled.copiedBuffer("abc", StandardCharsets.US_ASCII), ctx.voidPromise());
+        writer.writeBody(Unpooled.copiedBuffer("abc", StandardCharsets.US_ASCII));
       }
-      writer.writeEnd(null, BodyEnd.NONE);
+      writer.writeEnd(BodyEnd.NONE);
       StringBuilder out = new StringBuilder();
       for (ByteBuf b; (b = client.readOutbound()) != null; ) {
         out.append(b.toString(StandardCharsets.ISO_8859_1));
