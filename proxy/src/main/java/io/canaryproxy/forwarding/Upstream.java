@@ -93,6 +93,9 @@ final class Upstream implements ConnectionListener {
    */
   private RequestHead sentHead;
 
+  /** Something was written to {@link #backend} since its last flush. */
+  private boolean unflushed;
+
   private boolean requestDone;
 
   /** True once the request was sent again (the mirror has it already; its end was read). */
@@ -225,8 +228,10 @@ final class Upstream implements ConnectionListener {
     // A failed write closes the connection (as a socket error does), or resets the HTTP/2 stream.
     c.write(request);
     sentHead = request;
+    unflushed = true;
     if (retried && requestDone) {
       c.writeAndFlush(BodyEnd.NONE);
+      unflushed = false;
     }
     if (responseTimer == null) {
       // One timer per connection, not per request: it stays armed across exchanges and re-arms
@@ -251,6 +256,7 @@ final class Upstream implements ConnectionListener {
         tap.onRequestBody(piece);
       }
       b.write(piece);
+      unflushed = true;
     } else {
       piece.release();
     }
@@ -260,20 +266,25 @@ final class Upstream implements ConnectionListener {
       }
       requestDone = true;
       b.writeAndFlush(BodyEnd.NONE);
+      unflushed = false;
     }
   }
 
-  /** Flushes what was written to the backend, if a connection is attached. */
+  /**
+   * Flushes what was written to the backend, if a connection is attached and something was written
+   * since the last flush (a flush that finds nothing still travels the connection's pipeline).
+   */
   void flush() {
-    if (backend != null) {
+    if (backend != null && unflushed) {
+      unflushed = false;
       backend.flush();
     }
   }
 
   /** Flushes a request body still streaming: a complete request was flushed with its last piece. */
   void flushBody() {
-    if (backend != null && !requestDone) {
-      backend.flush();
+    if (!requestDone) {
+      flush();
     }
   }
 

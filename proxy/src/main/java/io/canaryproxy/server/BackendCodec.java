@@ -1,6 +1,7 @@
 package io.canaryproxy.server;
 
 import io.canaryproxy.pool.BufferedInput;
+import io.canaryproxy.server.http1.Http1BackendAdapter;
 import io.canaryproxy.server.http1.Http1Head;
 import io.canaryproxy.server.http1.Http1ResponseDecoder;
 import io.netty.buffer.ByteBuf;
@@ -68,9 +69,10 @@ final class BackendCodec
   }
 
   /**
-   * Records each request's method, so that the answer to a HEAD is read without a body. A client's
-   * HTTP/1.1 head ({@link Http1Head}) is written from its own bytes, and its body is chunked here
-   * when its length is unknown; any other head goes through Netty's encoder.
+   * Records each request's method, so that the answer to a HEAD is read without a body. What the
+   * exchange writes is first framed by {@link Http1BackendAdapter}. A client's HTTP/1.1 head
+   * ({@link Http1Head}) is written from its own bytes, and its body is chunked here when its length
+   * is unknown; any other head goes through Netty's encoder.
    */
   final class Encoder extends HttpRequestEncoder {
     /** The request being written is an {@link Http1Head}'s: its body is framed below. */
@@ -108,8 +110,9 @@ final class BackendCodec
      * pass and an outbound-buffer entry a request).
      */
     @Override
-    public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise)
+    public void write(ChannelHandlerContext ctx, Object message, ChannelPromise promise)
         throws Exception {
+      Object msg = Http1BackendAdapter.toCodec(message);
       if (lean
           && !leanChunked
           && msg instanceof LastHttpContent last

@@ -6,7 +6,6 @@ import io.canaryproxy.forwarding.BackendPipelineFactory;
 import io.canaryproxy.forwarding.ForwardingContext;
 import io.canaryproxy.pool.Multiplexing;
 import io.canaryproxy.pool.PooledConnection;
-import io.canaryproxy.server.http1.Http1BackendAdapter;
 import io.canaryproxy.server.http1.Http1RequestDecoder;
 import io.canaryproxy.server.http1.Http1ServerHandler;
 import io.canaryproxy.server.http1.ProxyResponseEncoder;
@@ -160,10 +159,9 @@ public final class ProxyChannelInitializer extends ChannelInitializer<Channel>
     p.addLast(
         "backendIdle",
         new IdleStateHandler(timeouts.backendIdle().toMillis(), 0, 0, TimeUnit.MILLISECONDS));
+    // The exchange model in and out: the codec reads responses into it and frames what is written
+    // through Http1BackendAdapter (a second upstream protocol is a second codec here).
     p.addLast("codec", new BackendCodec(MAX_BACKEND_LINE_BYTES, MAX_BACKEND_HEADER_BYTES));
-    // Between the codec and the pool: the exchange model in and out (a second upstream protocol is
-    // a second adapter here).
-    p.addLast("http1", new Http1BackendAdapter());
     p.addLast("backend", last);
   }
 

@@ -3,9 +3,6 @@ package io.canaryproxy.server.http1;
 import io.canaryproxy.http.BodyEnd;
 import io.canaryproxy.http.RequestHead;
 import io.netty.buffer.Unpooled;
-import io.netty.channel.ChannelDuplexHandler;
-import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.http.DefaultHttpRequest;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -17,31 +14,34 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 
 /**
- * The HTTP/1.1 adapter of a backend connection, between its codec and the pool: what the exchange
- * writes ({@link RequestHead}, body {@code ByteBuf}s, {@link BodyEnd}) becomes HTTP/1.1 framed by
- * the proxy itself. What the codec reads already is the exchange model ({@code ResponseHead}, body
- * pieces, one {@code BodyEnd} per message, or a {@code MalformedMessage}: see {@link
- * Http1ResponseDecoder}) and passes through. A second upstream protocol is a second adapter that
- * speaks the same messages.
+ * The HTTP/1.1 adapter of a backend connection, applied by its codec to each message it is asked to
+ * write (not a pipeline step of its own: a hop per message fewer): what the exchange writes ({@link
+ * RequestHead}, body {@code ByteBuf}s, {@link BodyEnd}) becomes HTTP/1.1 framed by the proxy
+ * itself. What the codec reads already is the exchange model ({@code ResponseHead}, body pieces,
+ * one {@code BodyEnd} per message, or a {@code MalformedMessage}: see {@link Http1ResponseDecoder})
+ * and goes to the pool as it is. A second upstream protocol is a second adapter that speaks the
+ * same messages.
  */
-public final class Http1BackendAdapter extends ChannelDuplexHandler {
-  @Override
-  public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+public final class Http1BackendAdapter {
+  private Http1BackendAdapter() {}
+
+  /**
+   * What the codec encodes for {@code msg}: a client's HTTP/1.1 head framed in place (the codec
+   * writes it from the client's bytes), another head as a Netty request, an end as Netty's last
+   * content; anything else (a body piece) as it is.
+   */
+  public static Object toCodec(Object msg) {
     if (msg instanceof Http1Head head) {
       frame(head);
-      ctx.write(head, promise); // the codec writes it from the client's bytes
+      return head;
     } else if (msg instanceof RequestHead head) {
-      ctx.write(toNetty(head), promise);
+      return toNetty(head);
     } else if (msg instanceof BodyEnd end) {
-      ctx.write(
-          end.trailers() == null
-              ? LastHttpContent.EMPTY_LAST_CONTENT
-              : new DefaultLastHttpContent(
-                  Unpooled.EMPTY_BUFFER, NettyHeaders.toNetty(end.trailers())),
-          promise);
-    } else {
-      ctx.write(msg, promise);
+      return end.trailers() == null
+          ? LastHttpContent.EMPTY_LAST_CONTENT
+          : new DefaultLastHttpContent(Unpooled.EMPTY_BUFFER, NettyHeaders.toNetty(end.trailers()));
     }
+    return msg;
   }
 
   /** As {@link #toNetty} frames a head, on a client's HTTP/1.1 head kept as its bytes. */

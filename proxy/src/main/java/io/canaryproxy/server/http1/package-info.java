@@ -9,9 +9,9 @@
  * to a {@link io.canaryproxy.server.http1.RejectedRequest}; {@code Http1ResponseWriter} frames
  * responses (chunking a body the backend delimits by closing) and {@link
  * io.canaryproxy.server.http1.ProxyResponseEncoder} writes them. On the backend side, {@link
- * io.canaryproxy.server.http1.Http1BackendAdapter} sits between the codec and the pool and frames
- * requests from the model; the backend codec writes an {@code Http1Head} from its bytes and reads
- * responses in place ({@link io.canaryproxy.server.http1.Http1ResponseDecoder}, on {@link
+ * io.canaryproxy.server.http1.Http1BackendAdapter} frames requests from the model for the backend
+ * codec, which writes an {@code Http1Head} from its bytes and reads responses in place ({@link
+ * io.canaryproxy.server.http1.Http1ResponseDecoder}, on {@link
  * io.canaryproxy.http1.ResponseHeadParser}) into {@link
  * io.canaryproxy.server.http1.Http1BackendResponse}s, which the client side writes from their bytes
  * ({@code ProxyResponseEncoder}). Both heads are one model, {@code HeadFields}: the head's bytes,
