@@ -16,6 +16,15 @@ public interface Headers extends Iterable<Map.Entry<CharSequence, CharSequence>>
   List<String> getAll(CharSequence name);
 
   /**
+   * Removes the hop-by-hop fields as the adapter that read these headers found them (by the rules
+   * of {@link HopByHop#strip(Headers)}, without looking at every field again) and returns true;
+   * returns false, having changed nothing, when it cannot (the generic strip is then made).
+   */
+  default boolean stripHopByHopAsRead() {
+    return false;
+  }
+
+  /**
    * As {@link #get}, as a character sequence that an adapter may lend as a view of the bytes
    * received (no string made): valid while this head holds its current message, read it then or
    * copy it ({@code toString()}).

@@ -38,7 +38,9 @@ public final class HopByHop {
 
   /** Strips a response head: only the framing fields are protected. */
   public static void strip(Headers headers) {
-    strip(headers, Set.of());
+    if (!headers.stripHopByHopAsRead()) {
+      strip(headers, Set.of());
+    }
   }
 
   /**

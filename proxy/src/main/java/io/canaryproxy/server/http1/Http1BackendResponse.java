@@ -2,6 +2,7 @@ package io.canaryproxy.server.http1;
 
 import io.canaryproxy.http.HeaderNames;
 import io.canaryproxy.http.ResponseHead;
+import io.canaryproxy.http1.Http1RequestHead;
 import io.canaryproxy.http1.Http1ResponseHead;
 import io.netty.buffer.ByteBuf;
 import io.netty.util.AsciiString;
@@ -28,6 +29,9 @@ public final class Http1BackendResponse extends HeadFields implements ResponseHe
   private int reasonEnd;
   private String reason;
   private boolean closes;
+
+  /** The parser's hop-by-hop mark of each received field ({@code Http1RequestHead.HOP_*}). */
+  private byte[] hop = new byte[16];
 
   public Http1BackendResponse() {
     super(new HeadFieldIterator(), 512, 16);
@@ -65,7 +69,31 @@ public final class Http1BackendResponse extends HeadFields implements ResponseHe
     reason = null;
     boolean close = connectionLists(HeaderNames.CLOSE);
     closes = close || (minor == 0 && !connectionLists(HeaderNames.KEEP_ALIVE));
+    if (hop.length < n) {
+      hop = new byte[Math.max(n, hop.length * 2)];
+    }
+    for (int i = 0; i < n; i++) {
+      hop[i] = h.hopByHop(i);
+    }
     return this;
+  }
+
+  /**
+   * Leaves out the fields the parser marked hop-by-hop (the rules of {@code HopByHop.strip}, RFC
+   * 9110 §7.6.1) rather than having them found again field by field; only while no field was added,
+   * as the marks know the received fields alone.
+   */
+  @Override
+  public boolean stripHopByHopAsRead() {
+    if (addedCount != 0) {
+      return false;
+    }
+    for (int i = 0; i < count; i++) {
+      if (hop[i] != Http1RequestHead.HOP_KEEP && !removed[i]) {
+        removeField(i);
+      }
+    }
+    return true;
   }
 
   // ---- ResponseHead ----

@@ -54,6 +54,15 @@ class Http1BackendHeadTest {
     "HTTP/1.1 200 OK\r\nX-Canary-Variant: forged\r\nContent-Length: 3\r\n\r\n",
     "HTTP/1.1 500 Internal Server Error\r\ncontent-length: 3\r\nCONNECTION: Close\r\n\r\n",
     "\r\nHTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\n",
+    // hop-by-hop fields, left out from the parser's marks on the live path
+    "HTTP/1.1 200 OK\r\nConnection: close, X-B\r\nX-B: 1\r\nconnection: X-C\r\nx-c: 2\r\n"
+        + "X-D: 3\r\nContent-Length: 3\r\n\r\n",
+    "HTTP/1.1 200 OK\r\nConnection: Content-Length, host, Transfer-Encoding, te\r\nHost: h\r\n"
+        + "Content-Length: 3\r\nTE: trailers\r\n\r\n",
+    "HTTP/1.1 200 OK\r\nProxy-: 1\r\nProxy-Connection: keep-alive\r\nPROXY-X: 2\r\n"
+        + "Keep-Alive: timeout=5\r\nContent-Length: 3\r\n\r\n",
+    "HTTP/1.1 200 OK\r\nConnection: ,, x-e ,\t,\r\nX-E: 1\r\nX-E: 2\r\nx-ee: 3\r\n"
+        + "Transfer-Encoding: chunked\r\n\r\n",
   };
 
   static Stream<Arguments> cases() {
