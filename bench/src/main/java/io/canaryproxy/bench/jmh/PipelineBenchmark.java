@@ -1,7 +1,7 @@
 /*
  * Cost of one proxied request through the whole proxy pipeline, without sockets: the client side is an
  * EmbeddedChannel built by ProxyChannelInitializer (in-place request decoder, encoder, the HTTP/1 adapter and its Forwarder) and the backend connections are
- * EmbeddedChannels built by the same initializer's backend pipeline (BackendCodec, the HTTP/1 adapter, idle handler, pooled
+ * EmbeddedChannels built by the same initializer's backend pipeline (idle handler, BackendCodec with the HTTP/1 adapter, pooled
  * PooledConnection). One operation = request bytes in from the client, request bytes out to the backend, response
  * bytes in from the backend, response bytes out to the client, with the real routing (sticky split on x-user-id) and
  * the real metrics listeners (LatencyRecorders, Micrometer).
