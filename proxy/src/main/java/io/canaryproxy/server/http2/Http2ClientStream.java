@@ -35,8 +35,18 @@ import org.slf4j.LoggerFactory;
 final class Http2ClientStream implements Downstream {
   private static final Logger log = LoggerFactory.getLogger(Http2ClientStream.class);
 
-  /** Names a stream in logs as {@code connection/stream}; the text is made only when logged. */
-  private record LogId(Channel connection, int stream) {
+  /**
+   * Names a stream in logs as {@code connection/stream}; the text is made only when logged. The
+   * stream changes when the state is reused.
+   */
+  private static final class LogId {
+    private final Channel connection;
+    private int stream;
+
+    LogId(Channel connection) {
+      this.connection = connection;
+    }
+
     @Override
     public String toString() {
       return connection.id().asShortText() + "/" + stream;
@@ -47,7 +57,7 @@ final class Http2ClientStream implements Downstream {
   private record Piece(ByteBuf data, int bytes, boolean last) {}
 
   private final Http2ClientConnectionHandler conn;
-  private final Http2Stream stream;
+  private Http2Stream stream;
   private final ChannelHandlerContext ctx;
   private final ForwardingContext fc;
   private final LimitsConfig limits;
@@ -77,20 +87,18 @@ final class Http2ClientStream implements Downstream {
 
   Http2ClientStream(
       Http2ClientConnectionHandler conn,
-      Http2Stream stream,
       ForwardingContext fc,
       LimitsConfig limits,
       long bodyTimeoutNanos,
       InetAddress clientAddress,
       String clientIp) {
     this.conn = conn;
-    this.stream = stream;
     this.ctx = conn.context();
     this.fc = fc;
     this.limits = limits;
     this.bodyTimeoutNanos = bodyTimeoutNanos;
-    this.out = new Http2ResponseFrames(conn, stream);
-    this.logId = new LogId(ctx.channel(), stream.id());
+    this.out = new Http2ResponseFrames(conn);
+    this.logId = new LogId(ctx.channel());
     this.forwarder =
         new Forwarder(
             fc,
@@ -101,6 +109,38 @@ final class Http2ClientStream implements Downstream {
             logId,
             limits.requestBufferBytes(),
             false);
+  }
+
+  /**
+   * Serves {@code s}, whose request head arrived: a new state, or one whose earlier stream closed
+   * and left it {@link #reusable}. Its forwarder (and that forwarder's response timer) goes on from
+   * the earlier stream, as an HTTP/1.1 connection's does from one request to the next.
+   */
+  void start(Http2Stream s) {
+    stream = s;
+    out.start(s);
+    logId.stream = s.id();
+    headReceived = false;
+    requestEnded = false;
+    done = false;
+    closed = false;
+    reading = true;
+    contentLength = -1;
+    received = 0;
+    grpc = false;
+  }
+
+  /**
+   * True once the stream closed with its exchange over and its request read to the end (so the
+   * forwarder skips no body for the next one): the state may serve the connection's next stream.
+   */
+  boolean reusable() {
+    return closed && !forwarder.busy() && forwarder.requestReceived() && waiting.isEmpty();
+  }
+
+  /** The state will serve no other stream: its forwarder's timer is cancelled. */
+  void discard() {
+    forwarder.clientClosed();
   }
 
   // ---- what the client sends (from the frame listener) ----
@@ -189,7 +229,7 @@ final class Http2ClientStream implements Downstream {
     if (last) {
       requestEnded = true;
     }
-    boolean taken = waiting.isEmpty() && forwarder.wantsInput() && forwarder.offerBody(piece, last);
+    boolean taken = waiting.isEmpty() && takes(bytes, last) && forwarder.offerBody(piece, last);
     if (!taken) {
       waiting.add(new Piece(piece, bytes, last));
     }
@@ -197,12 +237,22 @@ final class Http2ClientStream implements Downstream {
     return taken;
   }
 
+  /**
+   * True when a piece of {@code bytes} may be offered now: while the backend takes more bytes, or
+   * at any time for an empty end, which carries no byte (a bodiless request's stream to an HTTP/2
+   * backend ended with its HEADERS and is never writable again): so the exchange sees its request
+   * complete, as an HTTP/1.1 connection's does before its next request.
+   */
+  private boolean takes(int bytes, boolean last) {
+    return bytes == 0 && last || forwarder.wantsInput();
+  }
+
   /** Offers what waits while the forwarder takes it, and returns those bytes to the window. */
   private void drain() {
     int taken = 0;
     Piece p;
     while ((p = waiting.peek()) != null
-        && forwarder.wantsInput()
+        && takes(p.bytes(), p.last())
         && forwarder.offerBody(p.data(), p.last())) {
       waiting.poll();
       taken += p.bytes();
@@ -386,6 +436,8 @@ final class Http2ClientStream implements Downstream {
     cancelBodyTimer();
     out.discard();
     releaseWaiting();
-    forwarder.clientClosed();
+    if (forwarder.busy()) {
+      forwarder.clientClosed(); // the exchange ends unanswered
+    }
   }
 }
