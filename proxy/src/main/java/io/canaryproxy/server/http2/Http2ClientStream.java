@@ -12,13 +12,11 @@ import io.canaryproxy.http.HeaderNames;
 import io.canaryproxy.http.ResponseHead;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
-import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.handler.codec.http2.Http2Stream;
 import java.net.InetAddress;
-import java.util.ArrayDeque;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -35,38 +33,16 @@ import org.slf4j.LoggerFactory;
 final class Http2ClientStream implements Downstream {
   private static final Logger log = LoggerFactory.getLogger(Http2ClientStream.class);
 
-  /**
-   * Names a stream in logs as {@code connection/stream}; the text is made only when logged. The
-   * stream changes when the state is reused.
-   */
-  private static final class LogId {
-    private final Channel connection;
-    private int stream;
-
-    LogId(Channel connection) {
-      this.connection = connection;
-    }
-
-    @Override
-    public String toString() {
-      return connection.id().asShortText() + "/" + stream;
-    }
-  }
-
-  /** A request body piece the forwarder could not take yet, and its size in the window. */
-  private record Piece(ByteBuf data, int bytes, boolean last) {}
-
   private final Http2ClientConnectionHandler conn;
   private Http2Stream stream;
   private final ChannelHandlerContext ctx;
   private final ForwardingContext fc;
   private final LimitsConfig limits;
-  private final LogId logId;
+  private final Http2StreamLogId logId;
   private final Forwarder forwarder;
   private final Http2ResponseFrames out;
-  private final ArrayDeque<Piece> waiting = new ArrayDeque<>(2);
+  private final Http2PendingBody waiting = new Http2PendingBody();
   private final Runnable drainTask = this::drainLater;
-  private boolean headReceived;
   private boolean requestEnded;
   private boolean done;
   private boolean closed;
@@ -98,7 +74,7 @@ final class Http2ClientStream implements Downstream {
     this.limits = limits;
     this.bodyTimeoutNanos = bodyTimeoutNanos;
     this.out = new Http2ResponseFrames(conn);
-    this.logId = new LogId(ctx.channel());
+    this.logId = new Http2StreamLogId(ctx.channel());
     this.forwarder =
         new Forwarder(
             fc,
@@ -119,8 +95,7 @@ final class Http2ClientStream implements Downstream {
   void start(Http2Stream s) {
     stream = s;
     out.start(s);
-    logId.stream = s.id();
-    headReceived = false;
+    logId.stream(s.id());
     requestEnded = false;
     done = false;
     closed = false;
@@ -147,7 +122,6 @@ final class Http2ClientStream implements Downstream {
 
   /** The request's HEADERS; {@code endStream} when it has no body. */
   void onHead(Http2Headers headers, boolean endStream) {
-    headReceived = true;
     Http2Request request;
     try {
       request = Http2Request.of(headers, endStream);
@@ -229,35 +203,20 @@ final class Http2ClientStream implements Downstream {
     if (last) {
       requestEnded = true;
     }
-    boolean taken = waiting.isEmpty() && takes(bytes, last) && forwarder.offerBody(piece, last);
+    boolean taken =
+        waiting.isEmpty()
+            && Http2PendingBody.takes(forwarder, bytes, last)
+            && forwarder.offerBody(piece, last);
     if (!taken) {
-      waiting.add(new Piece(piece, bytes, last));
+      waiting.add(piece, bytes, last);
     }
     updateReading();
     return taken;
   }
 
-  /**
-   * True when a piece of {@code bytes} may be offered now: while the backend takes more bytes, or
-   * at any time for an empty end, which carries no byte (a bodiless request's stream to an HTTP/2
-   * backend ended with its HEADERS and is never writable again): so the exchange sees its request
-   * complete, as an HTTP/1.1 connection's does before its next request.
-   */
-  private boolean takes(int bytes, boolean last) {
-    return bytes == 0 && last || forwarder.wantsInput();
-  }
-
   /** Offers what waits while the forwarder takes it, and returns those bytes to the window. */
   private void drain() {
-    int taken = 0;
-    Piece p;
-    while ((p = waiting.peek()) != null
-        && takes(p.bytes(), p.last())
-        && forwarder.offerBody(p.data(), p.last())) {
-      waiting.poll();
-      taken += p.bytes();
-    }
-    conn.consumed(stream, taken);
+    conn.consumed(stream, waiting.offerTo(forwarder));
   }
 
   /** The deferred drain of {@link #readingChanged}: then a write to the backend is safe. */
@@ -334,12 +293,7 @@ final class Http2ClientStream implements Downstream {
 
   /** Drops the pieces that wait, and returns their bytes to the windows (the stream may go on). */
   private void releaseWaiting() {
-    int bytes = 0;
-    Piece p;
-    while ((p = waiting.poll()) != null) {
-      p.data().release();
-      bytes += p.bytes();
-    }
+    int bytes = waiting.release();
     if (!closed) {
       conn.consumed(stream, bytes);
     }
