@@ -137,37 +137,43 @@ public final class MultiplexedConnection extends ChannelInboundHandlerAdapter {
    */
   void openStream(Multiplexing multiplexing, Promise<PooledConnection> result, boolean again) {
     streams++;
-    ready.addListener(
-        f -> {
-          if (!f.isSuccess()) {
-            unreserve();
-            result.tryFailure(f.cause());
-            return;
-          }
-          boolean going = !channel.isActive() || draining;
-          if (going || admitted >= maxStreams) {
-            unreserve();
-            if (!again) {
-              pool.openStream(result, true);
-            } else if (going) {
-              result.tryFailure(new ClosedChannelException());
-            } else {
-              result.tryFailure(new EndpointPool.PoolExhaustedException(pool.address()));
-            }
-            return;
-          }
-          admitted++;
-          PooledConnection stream = new PooledConnection(pool, this);
-          PooledConnection.Stream carrier = multiplexing.openStream(channel, stream);
-          if (carrier == null) {
-            admitted--;
-            unreserve();
-            result.tryFailure(new ClosedChannelException());
-            return;
-          }
-          stream.opened(carrier);
-          result.trySuccess(stream);
-        });
+    if (ready.isDone()) {
+      admit(multiplexing, result, again); // the usual case: no listener to make
+    } else {
+      ready.addListener(f -> admit(multiplexing, result, again));
+    }
+  }
+
+  /** Opens the reserved stream on the connection, which is ready (or failed to be). */
+  private void admit(Multiplexing multiplexing, Promise<PooledConnection> result, boolean again) {
+    if (!ready.isSuccess()) {
+      unreserve();
+      result.tryFailure(ready.cause());
+      return;
+    }
+    boolean going = !channel.isActive() || draining;
+    if (going || admitted >= maxStreams) {
+      unreserve();
+      if (!again) {
+        pool.openStream(result, true);
+      } else if (going) {
+        result.tryFailure(new ClosedChannelException());
+      } else {
+        result.tryFailure(new EndpointPool.PoolExhaustedException(pool.address()));
+      }
+      return;
+    }
+    admitted++;
+    PooledConnection stream = new PooledConnection(pool, this);
+    PooledConnection.Stream carrier = multiplexing.openStream(channel, stream);
+    if (carrier == null) {
+      admitted--;
+      unreserve();
+      result.tryFailure(new ClosedChannelException());
+      return;
+    }
+    stream.opened(carrier);
+    result.trySuccess(stream);
   }
 
   /** A stream of this connection closed. */

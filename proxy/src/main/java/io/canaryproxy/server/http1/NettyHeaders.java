@@ -3,6 +3,7 @@ package io.canaryproxy.server.http1;
 import io.canaryproxy.http.Headers;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.util.AsciiString;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
@@ -42,10 +43,15 @@ public final class NettyHeaders implements Headers {
     }
     HttpHeaders out = new DefaultHttpHeaders();
     for (Map.Entry<CharSequence, CharSequence> e : h) {
-      // Copied: an adapter's iterator may hand out views it re-points at the next field.
-      out.add(e.getKey().toString(), e.getValue().toString());
+      // Copied: an adapter's iterator may hand out views it re-points at the next field; a String
+      // or an AsciiString (an HTTP/2 peer's decoded field) does not change and is kept.
+      out.add(stable(e.getKey()), stable(e.getValue()));
     }
     return out;
+  }
+
+  private static CharSequence stable(CharSequence s) {
+    return s instanceof String || s instanceof AsciiString ? s : s.toString();
   }
 
   @Override

@@ -4,9 +4,6 @@ import io.canaryproxy.http.Headers;
 import io.canaryproxy.http.HttpVersion;
 import io.canaryproxy.http.RequestHead;
 import io.canaryproxy.http.ResponseHead;
-import io.canaryproxy.server.http1.NettyHeaders;
-import io.netty.handler.codec.http.DefaultHttpHeaders;
-import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http2.DefaultHttp2Headers;
 import io.netty.handler.codec.http2.Http2Headers;
@@ -85,23 +82,15 @@ final class Http2BackendHeads {
     if (code < 100 || code == 101) {
       return null;
     }
-    return new Response(code, fields(h2));
+    return new Response(code, new Http2Fields(h2));
   }
 
-  /** The fields of a trailing HEADERS, as the exchange model carries them. */
+  /**
+   * The fields of a trailing HEADERS, as the exchange model carries them: a view of the decoded
+   * block (no copy), which an HTTP/2 client is then sent as it is.
+   */
   static Headers trailers(Http2Headers h2) {
-    return NettyHeaders.of(fields(h2));
-  }
-
-  private static HttpHeaders fields(Http2Headers h2) {
-    HttpHeaders out = new DefaultHttpHeaders(false);
-    for (Map.Entry<CharSequence, CharSequence> field : h2) {
-      CharSequence name = field.getKey();
-      if (name.length() > 0 && name.charAt(0) != ':') {
-        out.add(name, field.getValue());
-      }
-    }
-    return out;
+    return new Http2Fields(h2);
   }
 
   private static int parseStatus(CharSequence s) {
@@ -130,14 +119,17 @@ final class Http2BackendHeads {
         || name.contentEquals("http2-settings");
   }
 
-  /** A response head an HTTP/2 backend sent; it never closes a connection by itself. */
+  /**
+   * A response head an HTTP/2 backend sent; it never closes a connection by itself. Its fields are
+   * a view of the decoded block, which an HTTP/2 client is then sent as it is.
+   */
   private static final class Response implements ResponseHead {
     private final int status;
-    private final NettyHeaders headers;
+    private final Http2Fields headers;
 
-    Response(int status, HttpHeaders fields) {
+    Response(int status, Http2Fields headers) {
       this.status = status;
-      this.headers = NettyHeaders.of(fields);
+      this.headers = headers;
     }
 
     @Override

@@ -45,7 +45,7 @@ public record Http2Backends(
 
     ClientBuilder(Http2Backends backends) {
       this.backends = backends;
-      server(false);
+      connection(Http2Limits.newConnection(false));
       initialSettings(
           Http2Settings.defaultSettings()
               .pushEnabled(false)

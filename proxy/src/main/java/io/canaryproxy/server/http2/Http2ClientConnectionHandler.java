@@ -22,6 +22,7 @@ import io.netty.handler.timeout.IdleStateEvent;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -47,6 +48,14 @@ public final class Http2ClientConnectionHandler extends Http2ConnectionHandler {
 
   /** Streams that received HEADERS or DATA in the current read burst. */
   private final ArrayList<Http2ClientStream> readThisBurst = new ArrayList<>();
+
+  /**
+   * States of closed streams, kept for the next streams (at most {@link #MAX_SPARE}): a stream's
+   * state (its forwarder and exchange among it) is costlier to make than to reset.
+   */
+  private final ArrayDeque<Http2ClientStream> spare = new ArrayDeque<>();
+
+  static final int MAX_SPARE = 16;
 
   private ChannelHandlerContext ctx;
   private ChannelPromise voidPromise;
@@ -99,6 +108,10 @@ public final class Http2ClientConnectionHandler extends Http2ConnectionHandler {
     try {
       super.channelInactive(ctx); // closes every stream: each one's exchange ends unanswered
     } finally {
+      Http2ClientStream s;
+      while ((s = spare.poll()) != null) {
+        s.discard();
+      }
       if (counted) {
         counted = false;
         fc.clientConnection(-1);
@@ -147,8 +160,11 @@ public final class Http2ClientConnectionHandler extends Http2ConnectionHandler {
 
   /** Starts serving {@code stream}, whose request head arrived. */
   Http2ClientStream open(Http2Stream stream) {
-    Http2ClientStream s =
-        new Http2ClientStream(this, stream, fc, limits, bodyTimeoutNanos, clientAddress, clientIp);
+    Http2ClientStream s = spare.pollLast();
+    if (s == null) {
+      s = new Http2ClientStream(this, fc, limits, bodyTimeoutNanos, clientAddress, clientIp);
+    }
+    s.start(stream);
     stream.setProperty(streamKey, s);
     return s;
   }
@@ -251,6 +267,11 @@ public final class Http2ClientConnectionHandler extends Http2ConnectionHandler {
       Http2ClientStream s = stream.removeProperty(streamKey);
       if (s != null) {
         s.closed();
+        if (s.reusable() && spare.size() < MAX_SPARE && ctx.channel().isActive()) {
+          spare.add(s);
+        } else {
+          s.discard();
+        }
       }
     }
 

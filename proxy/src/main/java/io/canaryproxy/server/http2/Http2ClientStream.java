@@ -12,13 +12,11 @@ import io.canaryproxy.http.HeaderNames;
 import io.canaryproxy.http.ResponseHead;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
-import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.handler.codec.http2.Http2Stream;
 import java.net.InetAddress;
-import java.util.ArrayDeque;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -35,28 +33,16 @@ import org.slf4j.LoggerFactory;
 final class Http2ClientStream implements Downstream {
   private static final Logger log = LoggerFactory.getLogger(Http2ClientStream.class);
 
-  /** Names a stream in logs as {@code connection/stream}; the text is made only when logged. */
-  private record LogId(Channel connection, int stream) {
-    @Override
-    public String toString() {
-      return connection.id().asShortText() + "/" + stream;
-    }
-  }
-
-  /** A request body piece the forwarder could not take yet, and its size in the window. */
-  private record Piece(ByteBuf data, int bytes, boolean last) {}
-
   private final Http2ClientConnectionHandler conn;
-  private final Http2Stream stream;
+  private Http2Stream stream;
   private final ChannelHandlerContext ctx;
   private final ForwardingContext fc;
   private final LimitsConfig limits;
-  private final LogId logId;
+  private final Http2StreamLogId logId;
   private final Forwarder forwarder;
   private final Http2ResponseFrames out;
-  private final ArrayDeque<Piece> waiting = new ArrayDeque<>(2);
+  private final Http2PendingBody waiting = new Http2PendingBody();
   private final Runnable drainTask = this::drainLater;
-  private boolean headReceived;
   private boolean requestEnded;
   private boolean done;
   private boolean closed;
@@ -77,20 +63,18 @@ final class Http2ClientStream implements Downstream {
 
   Http2ClientStream(
       Http2ClientConnectionHandler conn,
-      Http2Stream stream,
       ForwardingContext fc,
       LimitsConfig limits,
       long bodyTimeoutNanos,
       InetAddress clientAddress,
       String clientIp) {
     this.conn = conn;
-    this.stream = stream;
     this.ctx = conn.context();
     this.fc = fc;
     this.limits = limits;
     this.bodyTimeoutNanos = bodyTimeoutNanos;
-    this.out = new Http2ResponseFrames(conn, stream);
-    this.logId = new LogId(ctx.channel(), stream.id());
+    this.out = new Http2ResponseFrames(conn);
+    this.logId = new Http2StreamLogId(ctx.channel());
     this.forwarder =
         new Forwarder(
             fc,
@@ -103,11 +87,41 @@ final class Http2ClientStream implements Downstream {
             false);
   }
 
+  /**
+   * Serves {@code s}, whose request head arrived: a new state, or one whose earlier stream closed
+   * and left it {@link #reusable}. Its forwarder (and that forwarder's response timer) goes on from
+   * the earlier stream, as an HTTP/1.1 connection's does from one request to the next.
+   */
+  void start(Http2Stream s) {
+    stream = s;
+    out.start(s);
+    logId.stream(s.id());
+    requestEnded = false;
+    done = false;
+    closed = false;
+    reading = true;
+    contentLength = -1;
+    received = 0;
+    grpc = false;
+  }
+
+  /**
+   * True once the stream closed with its exchange over and its request read to the end (so the
+   * forwarder skips no body for the next one): the state may serve the connection's next stream.
+   */
+  boolean reusable() {
+    return closed && !forwarder.busy() && forwarder.requestReceived() && waiting.isEmpty();
+  }
+
+  /** The state will serve no other stream: its forwarder's timer is cancelled. */
+  void discard() {
+    forwarder.clientClosed();
+  }
+
   // ---- what the client sends (from the frame listener) ----
 
   /** The request's HEADERS; {@code endStream} when it has no body. */
   void onHead(Http2Headers headers, boolean endStream) {
-    headReceived = true;
     Http2Request request;
     try {
       request = Http2Request.of(headers, endStream);
@@ -189,9 +203,12 @@ final class Http2ClientStream implements Downstream {
     if (last) {
       requestEnded = true;
     }
-    boolean taken = waiting.isEmpty() && forwarder.wantsInput() && forwarder.offerBody(piece, last);
+    boolean taken =
+        waiting.isEmpty()
+            && Http2PendingBody.takes(forwarder, bytes, last)
+            && forwarder.offerBody(piece, last);
     if (!taken) {
-      waiting.add(new Piece(piece, bytes, last));
+      waiting.add(piece, bytes, last);
     }
     updateReading();
     return taken;
@@ -199,15 +216,7 @@ final class Http2ClientStream implements Downstream {
 
   /** Offers what waits while the forwarder takes it, and returns those bytes to the window. */
   private void drain() {
-    int taken = 0;
-    Piece p;
-    while ((p = waiting.peek()) != null
-        && forwarder.wantsInput()
-        && forwarder.offerBody(p.data(), p.last())) {
-      waiting.poll();
-      taken += p.bytes();
-    }
-    conn.consumed(stream, taken);
+    conn.consumed(stream, waiting.offerTo(forwarder));
   }
 
   /** The deferred drain of {@link #readingChanged}: then a write to the backend is safe. */
@@ -284,12 +293,7 @@ final class Http2ClientStream implements Downstream {
 
   /** Drops the pieces that wait, and returns their bytes to the windows (the stream may go on). */
   private void releaseWaiting() {
-    int bytes = 0;
-    Piece p;
-    while ((p = waiting.poll()) != null) {
-      p.data().release();
-      bytes += p.bytes();
-    }
+    int bytes = waiting.release();
     if (!closed) {
       conn.consumed(stream, bytes);
     }
@@ -386,6 +390,8 @@ final class Http2ClientStream implements Downstream {
     cancelBodyTimer();
     out.discard();
     releaseWaiting();
-    forwarder.clientClosed();
+    if (forwarder.busy()) {
+      forwarder.clientClosed(); // the exchange ends unanswered
+    }
   }
 }

@@ -5,6 +5,8 @@ import io.canaryproxy.config.LimitsConfig;
 import io.canaryproxy.forwarding.ForwardingContext;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http2.AbstractHttp2ConnectionHandlerBuilder;
+import io.netty.handler.codec.http2.DefaultHttp2Connection;
+import io.netty.handler.codec.http2.DefaultHttp2RemoteFlowController;
 import io.netty.handler.codec.http2.Http2CodecUtil;
 import io.netty.handler.codec.http2.Http2Connection;
 import io.netty.handler.codec.http2.Http2ConnectionDecoder;
@@ -12,6 +14,7 @@ import io.netty.handler.codec.http2.Http2ConnectionEncoder;
 import io.netty.handler.codec.http2.Http2ConnectionHandler;
 import io.netty.handler.codec.http2.Http2Exception;
 import io.netty.handler.codec.http2.Http2Settings;
+import io.netty.handler.codec.http2.UniformStreamByteDistributor;
 import io.netty.handler.flush.FlushConsolidationHandler;
 
 /**
@@ -61,7 +64,7 @@ public record Http2Limits(Http2LimitsConfig config, int maxHeaderListBytes) {
       this.connectionWindowBytes = h2.connectionWindowBytes();
       this.bodyTimeoutNanos = bodyTimeoutNanos;
       Http2LimitsConfig config = h2.config();
-      server(true);
+      connection(newConnection(true));
       initialSettings(
           Http2Settings.defaultSettings()
               .maxConcurrentStreams(config.maxConcurrentStreams())
@@ -87,6 +90,20 @@ public record Http2Limits(Http2LimitsConfig config, int maxHeaderListBytes) {
       return new Http2ClientConnectionHandler(
           decoder, encoder, settings, fc, limits, connectionWindowBytes, bodyTimeoutNanos);
     }
+  }
+
+  /**
+   * A new connection's state ({@code server} for the listener's side) whose outbound bytes are
+   * shared between the streams that have some to send by {@link UniformStreamByteDistributor}, not
+   * Netty's default weighted-fair tree: the proxy sets no priorities (RFC 9113 §5.3 deprecated
+   * them) and a tree node per stream costs more to keep than its queue.
+   */
+  static Http2Connection newConnection(boolean server) {
+    Http2Connection c = new DefaultHttp2Connection(server);
+    c.remote()
+        .flowController(
+            new DefaultHttp2RemoteFlowController(c, new UniformStreamByteDistributor(c)));
+    return c;
   }
 
   /**

@@ -4,10 +4,7 @@ import io.canaryproxy.http.Headers;
 import io.canaryproxy.http.HttpVersion;
 import io.canaryproxy.http.RequestHead;
 import io.canaryproxy.http.Tokens;
-import io.canaryproxy.server.http1.NettyHeaders;
-import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
-import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http2.DefaultHttp2Headers;
 import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.util.AsciiString;
 import java.util.Map;
@@ -18,28 +15,26 @@ import java.util.Map;
  * joined again (§8.2.3), and everything that an HTTP/1.1 backend would read differently from what
  * the HTTP/2 client meant is refused here: a method or path with bytes a request line cannot carry,
  * a field value with a control character (CR, LF and NUL among them) or with whitespace at either
- * end, an invalid {@code content-length}. Each field is validated once, here: the fields are kept
- * in Netty headers that do not validate again.
+ * end, an invalid {@code content-length}. Each field is validated once, here. The fields are the
+ * block Netty decoded, seen through {@link Http2Fields} (no copy): cookies joined and {@code host}
+ * set in it.
  */
 public final class Http2Request implements RequestHead {
   private static final AsciiString COOKIE = AsciiString.cached("cookie");
   private static final AsciiString CONTENT_LENGTH = AsciiString.cached("content-length");
-
-  /** Headers without Netty's own checks: {@link #of} did them (names are tokens, values clean). */
-  private static final DefaultHttpHeadersFactory CHECKED =
-      DefaultHttpHeadersFactory.headersFactory().withValidation(false);
+  private static final AsciiString HOST = AsciiString.cached("host");
 
   private final String method;
   private final String target;
-  private final HttpHeaders fields;
-  private final NettyHeaders headers;
+  private final Http2Headers block;
+  private final Http2Fields headers;
   private final long bodyLength;
 
-  private Http2Request(String method, String target, HttpHeaders fields, long bodyLength) {
+  private Http2Request(String method, String target, Http2Headers block, long bodyLength) {
     this.method = method;
     this.target = target;
-    this.fields = fields;
-    this.headers = NettyHeaders.of(fields);
+    this.block = block;
+    this.headers = new Http2Fields(block);
     this.bodyLength = bodyLength;
   }
 
@@ -74,8 +69,7 @@ public final class Http2Request implements RequestHead {
     if (path == null || path.length() == 0 || !isTarget(path)) {
       throw new Refused(400, "missing or invalid :path");
     }
-    HttpHeaders fields = CHECKED.newHeaders();
-    StringBuilder cookies = null;
+    int cookies = 0;
     for (Map.Entry<CharSequence, CharSequence> field : h2) {
       CharSequence name = field.getKey();
       CharSequence value = field.getValue();
@@ -86,36 +80,39 @@ public final class Http2Request implements RequestHead {
         throw new Refused(400, "invalid header field");
       }
       if (AsciiString.contentEqualsIgnoreCase(name, COOKIE)) {
-        cookies = cookies == null ? new StringBuilder() : cookies.append("; ");
-        cookies.append(value);
-        continue;
+        cookies++;
       }
-      fields.add(name, value);
     }
-    if (cookies != null) {
-      fields.set(HttpHeaderNames.COOKIE, cookies.toString());
+    if (cookies > 1) {
+      // RFC 9113 §8.2.3: the crumbs are one field again for an HTTP/1.1 backend (and routing).
+      StringBuilder joined = new StringBuilder();
+      for (CharSequence crumb : h2.getAll(COOKIE)) {
+        (joined.length() == 0 ? joined : joined.append("; ")).append(crumb);
+      }
+      h2.remove(COOKIE);
+      h2.add(COOKIE, joined.toString());
     }
     CharSequence authority = h2.authority();
     if (authority != null) {
       if (!isFieldValue(authority) || authority.length() == 0) {
         throw new Refused(400, "invalid :authority");
       }
-      fields.set(HttpHeaderNames.HOST, authority); // RFC 9113 §8.3.1: it replaces Host
+      h2.set(HOST, authority); // RFC 9113 §8.3.1: it replaces Host
     }
-    long length = endStream ? 0 : contentLength(fields);
-    return new Http2Request(method.toString(), path.toString(), fields, length);
+    long length = endStream ? 0 : contentLength(h2);
+    return new Http2Request(method.toString(), path.toString(), h2, length);
   }
 
   /** The {@code content-length} the client sent, or -1 (streamed) when it sent none. */
-  private static long contentLength(HttpHeaders fields) throws Refused {
-    java.util.List<String> values = fields.getAll(CONTENT_LENGTH);
+  private static long contentLength(Http2Headers h2) throws Refused {
+    java.util.List<CharSequence> values = h2.getAll(CONTENT_LENGTH);
     if (values.isEmpty()) {
       return -1;
     }
     if (values.size() > 1) {
       throw new Refused(400, "more than one content-length");
     }
-    String v = values.get(0);
+    CharSequence v = values.get(0);
     if (v.isEmpty() || v.length() > 18) {
       throw new Refused(400, "invalid content-length");
     }
@@ -124,7 +121,7 @@ public final class Http2Request implements RequestHead {
         throw new Refused(400, "invalid content-length");
       }
     }
-    return Long.parseLong(v);
+    return Long.parseLong(v.toString());
   }
 
   /**
@@ -192,6 +189,7 @@ public final class Http2Request implements RequestHead {
 
   @Override
   public RequestHead copy() {
-    return new Http2Request(method, target, fields.copy(), bodyLength);
+    return new Http2Request(
+        method, target, new DefaultHttp2Headers(false, block.size()).add(block), bodyLength);
   }
 }

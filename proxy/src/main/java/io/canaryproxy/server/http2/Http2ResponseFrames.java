@@ -28,7 +28,7 @@ final class Http2ResponseFrames {
   private static final AsciiString TEXT_PLAIN = AsciiString.cached("text/plain; charset=utf-8");
 
   private final Http2ClientConnectionHandler conn;
-  private final Http2Stream stream;
+  private Http2Stream stream;
 
   /** The response head, written with the first body piece, the end, or the next flush. */
   private Http2Headers pendingHead;
@@ -36,9 +36,13 @@ final class Http2ResponseFrames {
   /** The last body piece, written with END_STREAM at the end, or without at the next flush. */
   private ByteBuf pendingBody;
 
-  Http2ResponseFrames(Http2ClientConnectionHandler conn, Http2Stream stream) {
+  Http2ResponseFrames(Http2ClientConnectionHandler conn) {
     this.conn = conn;
-    this.stream = stream;
+  }
+
+  /** Writes the response of {@code s} from now on (the stream's state is reused). */
+  void start(Http2Stream s) {
+    stream = s;
   }
 
   /** An interim (1xx) head, sent at once. */

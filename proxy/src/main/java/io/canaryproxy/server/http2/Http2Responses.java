@@ -19,19 +19,47 @@ final class Http2Responses {
 
   private Http2Responses() {}
 
-  /** The HEADERS of a response head (final or interim). */
+  /**
+   * The HEADERS of a response head (final or interim). The head of an HTTP/2 backend is its own
+   * decoded block ({@link Http2Fields}), with the exchange's changes: sent as it is.
+   */
   static Http2Headers head(ResponseHead head) {
+    AsciiString status = HttpResponseStatus.valueOf(head.status()).codeAsText();
+    if (head.headers() instanceof Http2Fields fields) {
+      Http2Headers out = fields.unwrap();
+      out.status(status); // its own :status, the only pseudo-header field a response carries
+      removeConnectionSpecific(out);
+      return out;
+    }
     Http2Headers out = new DefaultHttp2Headers(false, head.headers().size() + 1);
-    out.status(HttpResponseStatus.valueOf(head.status()).codeAsText());
+    out.status(status);
     copy(head.headers(), out);
     return out;
   }
 
-  /** The HEADERS carrying trailer fields. */
+  /** The HEADERS carrying trailer fields; an HTTP/2 backend's own block is sent as it is. */
   static Http2Headers trailers(Headers trailers) {
+    if (trailers instanceof Http2Fields fields) {
+      Http2Headers out = fields.unwrap();
+      for (Http2Headers.PseudoHeaderName p : Http2Headers.PseudoHeaderName.values()) {
+        out.remove(p.value()); // trailers carry none (RFC 9113 §8.1)
+      }
+      removeConnectionSpecific(out);
+      return out;
+    }
     Http2Headers out = new DefaultHttp2Headers(false, trailers.size());
     copy(trailers, out);
     return out;
+  }
+
+  /**
+   * Removes what {@link #copy} leaves out of a block it does not copy. Netty's decoder already
+   * refused most of these from a backend; the rest the exchange stripped as hop-by-hop.
+   */
+  private static void removeConnectionSpecific(Http2Headers out) {
+    for (AsciiString name : CONNECTION_SPECIFIC) {
+      out.remove(name);
+    }
   }
 
   private static void copy(Headers in, Http2Headers out) {
@@ -53,13 +81,23 @@ final class Http2Responses {
     return value instanceof String || value instanceof AsciiString ? value : value.toString();
   }
 
+  /** The fields HTTP/2 forbids (RFC 9113 §8.2.2), and {@code trailer}, hop-by-hop in HTTP/1.1. */
+  private static final AsciiString[] CONNECTION_SPECIFIC = {
+    AsciiString.cached("connection"),
+    AsciiString.cached("keep-alive"),
+    AsciiString.cached("proxy-connection"),
+    AsciiString.cached("transfer-encoding"),
+    AsciiString.cached("upgrade"),
+    AsciiString.cached("te"),
+    AsciiString.cached("trailer")
+  };
+
   private static boolean isConnectionSpecific(AsciiString name) {
-    return name.contentEquals("connection")
-        || name.contentEquals("keep-alive")
-        || name.contentEquals("proxy-connection")
-        || name.contentEquals("transfer-encoding")
-        || name.contentEquals("upgrade")
-        || name.contentEquals("te")
-        || name.contentEquals("trailer");
+    for (AsciiString n : CONNECTION_SPECIFIC) {
+      if (name.contentEquals(n)) {
+        return true;
+      }
+    }
+    return false;
   }
 }

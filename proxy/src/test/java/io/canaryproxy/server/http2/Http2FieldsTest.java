@@ -1,0 +1,68 @@
+package io.canaryproxy.server.http2;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.netty.handler.codec.http2.DefaultHttp2Headers;
+import io.netty.handler.codec.http2.Http2Headers;
+import io.netty.util.AsciiString;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * The model's view of a decoded HTTP/2 header block: pseudo-header fields hidden, names compared
+ * case-insensitively and added in lower case (the block is sent on to an HTTP/2 peer as it is).
+ */
+class Http2FieldsTest {
+  private static Http2Headers block() {
+    Http2Headers h = new DefaultHttp2Headers();
+    h.status("200");
+    h.add("content-type", "text/plain");
+    h.add("x-app", "a1");
+    h.add("x-app", "a2");
+    return h;
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"x-app", "X-App", "X-APP"})
+  void namesCompareCaseInsensitively(String name) {
+    Http2Fields f = new Http2Fields(block());
+    assertThat(f.get(name)).isEqualTo("a1");
+    assertThat(f.getAll(name)).containsExactly("a1", "a2");
+    assertThat(f.contains(name)).isTrue();
+    f.remove(name);
+    assertThat(f.contains("x-app")).isFalse();
+    assertThat(f.size()).isEqualTo(1);
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"X-Canary-Variant", "x-canary-variant"})
+  void namesAreAddedAndSetInLowerCase(String name) {
+    Http2Headers h = block();
+    Http2Fields f = new Http2Fields(h);
+    f.add(name, "stable");
+    f.set(AsciiString.of("X-Canary-Other"), new StringBuilder("v"));
+    List<String> names = new ArrayList<>();
+    for (Map.Entry<CharSequence, CharSequence> e : h) {
+      names.add(e.getKey().toString());
+    }
+    assertThat(names).contains("x-canary-variant").allMatch(n -> n.equals(n.toLowerCase()));
+    assertThat(h.get("x-canary-other").toString()).isEqualTo("v");
+    assertThat(h.get("x-canary-other")).isNotInstanceOf(StringBuilder.class); // kept, not a view
+  }
+
+  @org.junit.jupiter.api.Test
+  void pseudoHeaderFieldsAreHiddenFromIterationAndSize() {
+    Http2Fields f = new Http2Fields(block());
+    List<String> seen = new ArrayList<>();
+    for (Map.Entry<CharSequence, CharSequence> e : f) {
+      seen.add(e.getKey() + "=" + e.getValue());
+    }
+    assertThat(seen).containsExactly("content-type=text/plain", "x-app=a1", "x-app=a2");
+    assertThat(f.size()).isEqualTo(3);
+    assertThat(f.get(":status")).isEqualTo("200"); // reachable by name, as Netty's own
+    assertThat(new Http2Fields(new DefaultHttp2Headers().status("204")).isEmpty()).isTrue();
+  }
+}
