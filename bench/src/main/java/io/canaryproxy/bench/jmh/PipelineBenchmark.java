@@ -248,9 +248,9 @@ public class PipelineBenchmark {
   /**
    * The thread the pipelines run on: a {@link FastThreadLocalThread}, as the proxy's event loops
    * are. {@link #runAndWait} hands it one job and parks until the job is done; neither side
-   * allocates.
+   * allocates. Http2PipelineBenchmark drives its pipelines on one too.
    */
-  private static final class LoopThread implements Runnable {
+  static final class LoopThread implements Runnable {
     private final FastThreadLocalThread thread = new FastThreadLocalThread(this, "pipeline-loop");
     private volatile Runnable job;
     private volatile Thread caller;
