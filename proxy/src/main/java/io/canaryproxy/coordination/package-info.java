@@ -9,7 +9,8 @@
  * of reach and applies the fail-safe. {@code EtcdFleetStore} keeps the fleet in etcd through {@code
  * EtcdClient} (etcd's v3 HTTP/JSON gateway, with authentication when {@code username} is set and
  * TLS from {@code EtcdTls}); {@code KubernetesFleetStore} keeps it in a Lease and ConfigMaps
- * through fabric8's client; {@code FleetStores} picks one. Start reading at {@code
- * FleetCoordinator}, then {@code FleetStore}.
+ * through fabric8's client ({@code KubernetesApi}; the evidence ConfigMaps in {@code
+ * KubernetesEvidence}); {@code FleetStores} picks one. Start reading at {@code FleetCoordinator},
+ * then {@code FleetStore}.
  */
 package io.canaryproxy.coordination;
