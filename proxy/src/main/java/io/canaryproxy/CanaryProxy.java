@@ -1,6 +1,5 @@
 package io.canaryproxy;
 
-import io.canaryproxy.admin.AdminResponse;
 import io.canaryproxy.admin.AdminServer;
 import io.canaryproxy.admin.EffectiveConfig;
 import io.canaryproxy.admin.EndpointsJson;
@@ -9,20 +8,13 @@ import io.canaryproxy.analysis.CanaryJudge;
 import io.canaryproxy.analysis.CanaryPercentSink;
 import io.canaryproxy.analysis.RolloutController;
 import io.canaryproxy.analysis.RolloutEventListener;
-import io.canaryproxy.analysis.RolloutState;
 import io.canaryproxy.analysis.Verdict;
-import io.canaryproxy.analysis.WebhookNotifier;
 import io.canaryproxy.config.BackendConfig;
 import io.canaryproxy.config.ConfigDiff;
-import io.canaryproxy.config.ConfigException;
-import io.canaryproxy.config.ConfigFiles;
-import io.canaryproxy.config.ConfigWatcher;
-import io.canaryproxy.config.CoordinationConfig;
 import io.canaryproxy.config.MetricsConfig;
 import io.canaryproxy.config.ProxyConfig;
 import io.canaryproxy.coordination.FleetCoordinator;
 import io.canaryproxy.coordination.RolloutFeed;
-import io.canaryproxy.coordination.RolloutView;
 import io.canaryproxy.discovery.EndpointDirectory;
 import io.canaryproxy.forwarding.CompositeListener;
 import io.canaryproxy.forwarding.ProxyListener;
@@ -35,7 +27,6 @@ import io.canaryproxy.metrics.MetricNames;
 import io.canaryproxy.metrics.MetricsScheduler;
 import io.canaryproxy.metrics.MicrometerBinding;
 import io.canaryproxy.metrics.ReloadMeters;
-import io.canaryproxy.metrics.RolloutMeters;
 import io.canaryproxy.metrics.TunnelMeters;
 import io.canaryproxy.mirroring.Mirroring;
 import io.canaryproxy.routing.Router;
@@ -43,27 +34,21 @@ import io.canaryproxy.routing.RoutingTable;
 import io.canaryproxy.routing.Variant;
 import io.canaryproxy.server.ProxyServer;
 import io.canaryproxy.tls.TlsProvider;
-import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.netty.handler.codec.http.HttpMethod;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.UnknownHostException;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
-import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -74,41 +59,30 @@ import org.slf4j.LoggerFactory;
 public final class CanaryProxy implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(CanaryProxy.class);
 
-  /** How often the config file is re-read in case a change event was missed. */
-  private static final Duration RELOAD_POLL = Duration.ofSeconds(2);
-
   private final ProxyConfig config;
   private final Router router;
   private final LatencyRecorders recorders;
   private final ExperimentMetrics experiments;
   private final MicrometerBinding metrics;
   private final AccessLog accessLog;
-  private final WebhookNotifier webhook;
-  private final RolloutController rollout;
+  private final RolloutWiring rollout;
   private final Lifecycle lifecycle;
   private final Mirroring mirroring;
   private final RolloutFeed feed;
-  private volatile String replicaId;
-  private final FleetCoordinator coordinator;
   private final ProxyServer proxy;
   private final AdminServer admin;
   private final MetricsScheduler scheduler;
   private final ScheduledExecutorService executor;
-  private final ReloadMeters reloads;
-  private ConfigWatcher watcher;
-  private volatile ProxyConfig live;
+  private final ConfigReloads reloads;
 
   /** {@code openssl} or {@code jdk} when the listener or a backend uses TLS, else null. */
   private final String tlsProvider;
 
-  private final List<RolloutEventListener> eventListeners = new CopyOnWriteArrayList<>();
-  private final List<Consumer<Verdict>> verdictListeners = new CopyOnWriteArrayList<>();
   private volatile boolean ready;
   private volatile boolean draining;
 
   public CanaryProxy(ProxyConfig config) {
     this.config = config;
-    this.live = config;
     this.tlsProvider = usesTls(config) ? TlsProvider.name() : null;
     // With a rollout, the rollout owns the share: nobody goes to the canary before it starts.
     RoutingTable table = RoutingTable.compile(config.routing());
@@ -134,7 +108,7 @@ public final class CanaryProxy implements AutoCloseable {
     this.admin =
         new AdminServer(
             config.admin(),
-            () -> new EffectiveConfig(live, tlsProvider),
+            this::effectiveConfig,
             metrics,
             recorders,
             () -> ready && !draining,
@@ -152,63 +126,11 @@ public final class CanaryProxy implements AutoCloseable {
       accessLog = null;
     }
 
-    List<RolloutEventListener> rolloutListeners = new ArrayList<>();
-    rolloutListeners.add(
-        event ->
-            Counter.builder(MetricNames.ROLLOUT_EVENTS)
-                .description("Rollout events by type")
-                .tag(MetricNames.TAG_TYPE, event.type().tag())
-                .register(metrics.registry())
-                .increment());
-    if (config.rollout() != null && config.rollout().webhook() != null) {
-      webhook = new WebhookNotifier(config.rollout().webhook());
-      rolloutListeners.add(webhook);
-    } else {
-      webhook = null;
-    }
-    rolloutListeners.add(event -> eventListeners.forEach(l -> l.onEvent(event)));
     this.lifecycle = new Lifecycle(config.rollout(), config.routing().canary(), Clock.systemUTC());
     CanaryPercentSink share = percent -> router.update(t -> t.withCanaryPercent(percent));
-    if (config.rollout() != null
-        && config.rollout().coordination().store() != CoordinationConfig.Store.FILE) {
-      coordinator =
-          new FleetCoordinator(
-              config.rollout().coordination(),
-              replicaId(),
-              config.rollout().analysis().interval(),
-              metrics.registry(),
-              Clock.systemUTC());
-      this.rollout =
-          new RolloutController(
-              config.rollout(),
-              coordinator.sink(share),
-              RolloutEventListener.all(rolloutListeners),
-              Clock.systemUTC(),
-              coordinator.store(),
-              lifecycle.gatekeeper(),
-              lifecycle.metrics());
-    } else {
-      coordinator = null;
-      this.rollout =
-          new RolloutController(
-              config.rollout(),
-              share,
-              RolloutEventListener.all(rolloutListeners),
-              Clock.systemUTC(),
-              lifecycle.gatekeeper(),
-              lifecycle.metrics());
-    }
-    listeners.add(lifecycle.watchRevisions(rollout));
-    FunctionCounter.builder(
-            MetricNames.ROLLOUT_INCONCLUSIVE, rollout, RolloutController::inconclusiveLooks)
-        .description("Rollout judge looks that were inconclusive")
-        .register(metrics.registry());
-
-    RolloutMeters.bindTo(
-        metrics.registry(),
-        () -> router.current().canaryPercent(),
-        () -> rollout.status().state().jsonName(),
-        Arrays.stream(RolloutState.values()).map(RolloutState::jsonName).toList());
+    this.rollout = new RolloutWiring(config, metrics.registry(), lifecycle, share);
+    listeners.add(lifecycle.watchRevisions(rollout.controller()));
+    rollout.bindMeters(metrics.registry(), router);
     if (config.mirror() != null) {
       mirroring =
           new Mirroring(
@@ -226,7 +148,7 @@ public final class CanaryProxy implements AutoCloseable {
         new RolloutFeed(
             mirroring == null ? null : mirroring.stats(),
             mirroring != null && mirroring.baselineOn());
-    this.reloads = new ReloadMeters(metrics.registry());
+    ReloadMeters reloadMeters = new ReloadMeters(metrics.registry());
     EndpointDirectory directory = new EndpointDirectory(config.dns());
     this.proxy =
         ServerWiring.proxyServer(
@@ -236,11 +158,14 @@ public final class CanaryProxy implements AutoCloseable {
             MetricNames.CLIENT_CONNECTIONS_REJECTED, proxy, ProxyServer::rejectedConnections)
         .description("Client connections closed at once: limits.maxClientConnections were open")
         .register(metrics.registry());
-    addRolloutRoutes();
+    this.reloads =
+        new ConfigReloads(
+            config, proxy, router, experiments, reloadMeters, config.rollout() != null);
+    rollout.addRoutes(admin);
     admin.route(
         HttpMethod.GET,
         "/admin/endpoints",
-        EndpointsJson.handler(() -> live.backends(), directory));
+        EndpointsJson.handler(() -> reloads.live().backends(), directory));
     DnsMeters.bindTo(metrics.registry(), directory);
     this.scheduler = new MetricsScheduler(recorders, m.interval());
     scheduler.addListener(snapshot -> experiments.roll());
@@ -252,12 +177,7 @@ public final class CanaryProxy implements AutoCloseable {
             experiments::cumulative,
             new CanaryJudge(ExperimentsJson.analysis(config.rollout()), Clock.systemUTC())));
     if (config.rollout() != null) {
-      scheduler.addListener(
-          snapshot ->
-              (coordinator == null
-                      ? rollout.onInterval(feed.next(snapshot))
-                      : coordinator.onInterval(feed.next(snapshot)))
-                  .ifPresent(this::publish));
+      scheduler.addListener(snapshot -> rollout.onInterval(feed.next(snapshot)));
     }
     this.executor =
         Executors.newSingleThreadScheduledExecutor(
@@ -280,7 +200,7 @@ public final class CanaryProxy implements AutoCloseable {
    * it before {@link #start()} to see the {@code started} event.
    */
   public CanaryProxy addRolloutListener(RolloutEventListener listener) {
-    eventListeners.add(listener);
+    rollout.addEventListener(listener);
     return this;
   }
 
@@ -290,54 +210,18 @@ public final class CanaryProxy implements AutoCloseable {
    * ignored.
    */
   public CanaryProxy addVerdictListener(Consumer<Verdict> listener) {
-    verdictListeners.add(listener);
+    rollout.addVerdictListener(listener);
     return this;
+  }
+
+  /** What {@code /admin/config} shows: the live config. */
+  private EffectiveConfig effectiveConfig() {
+    return new EffectiveConfig(reloads.live(), tlsProvider);
   }
 
   /** The {@code mirror} object of {@code /admin/stats}. */
   private Map<String, Object> mirrorStats() {
     return mirroring == null ? Map.of() : mirroring.stats().snapshot();
-  }
-
-  private void publish(Verdict verdict) {
-    for (Consumer<Verdict> l : verdictListeners) {
-      try {
-        l.accept(verdict);
-      } catch (RuntimeException e) {
-        log.warn("verdict listener {} failed", l, e);
-      }
-    }
-  }
-
-  private void addRolloutRoutes() {
-    admin.route(
-        HttpMethod.GET,
-        "/admin/rollout",
-        request ->
-            AdminResponse.json(
-                200,
-                new RolloutView(
-                    rollout.status(),
-                    coordinator == null ? RolloutView.single(replicaId()) : coordinator.status())));
-    operation("pause", rollout::pause);
-    operation("resume", rollout::resume);
-    operation("promote", rollout::promote);
-    operation("rollback", rollout::rollback);
-    operation("restart", rollout::restart);
-    admin.route(
-        HttpMethod.GET,
-        "/admin/rollout/history",
-        request -> AdminResponse.json(200, rollout.history()));
-  }
-
-  private void operation(String name, Supplier<RolloutController.OperationResult> op) {
-    admin.mutatingRoute(
-        "/admin/rollout/" + name,
-        request -> {
-          RolloutController.OperationResult result =
-              coordinator == null ? op.get() : coordinator.operate(name, op);
-          return AdminResponse.json(result.ok() ? 200 : 409, result);
-        });
   }
 
   /**
@@ -348,36 +232,12 @@ public final class CanaryProxy implements AutoCloseable {
    * the rollout judge.
    */
   public void watchConfig(Path file) throws IOException {
-    byte[] running;
-    try {
-      running = ConfigFiles.readConfig(file);
-    } catch (ConfigException e) {
-      running = new byte[0]; // the watcher reports the problem on its first check
-    }
-    watcher =
-        new ConfigWatcher(
-            file,
-            running,
-            next -> {
-              try {
-                reload(next);
-              } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-              }
-            },
-            errors -> {
-              reloads.failed();
-              errors.forEach(
-                  e -> log.error("config reload rejected, the running config stays: {}", e));
-            });
-    watcher.start(RELOAD_POLL);
+    reloads.watch(file, this::reload);
   }
 
   /** Re-reads the watched config file now (what SIGHUP does). */
   public void checkConfig() {
-    if (watcher != null) {
-      watcher.check();
-    }
+    reloads.check();
   }
 
   /**
@@ -389,23 +249,7 @@ public final class CanaryProxy implements AutoCloseable {
    * which changed ({@link ConfigDiff}); {@code /admin/config} shows what is live.
    */
   public synchronized void reload(ProxyConfig next) throws InterruptedException {
-    List<String> restartOnly = ConfigDiff.restartOnly(live, next);
-    proxy.updateBackends(next.backends());
-    RoutingTable compiled = RoutingTable.compile(next.routing());
-    experiments.arms(compiled.armNames());
-    boolean rolloutOwnsPercent = config.rollout() != null;
-    router.update(
-        current ->
-            rolloutOwnsPercent ? compiled.withCanaryPercent(current.canaryPercent()) : compiled);
-    live = live.withReloaded(next);
-    reloads.succeeded();
-    log.info(
-        "config reloaded: {} backends, canary {}%{}",
-        next.backends().size(),
-        router.current().canaryPercent(),
-        restartOnly.isEmpty()
-            ? ""
-            : "; changed but applied only on restart: " + String.join(", ", restartOnly));
+    reloads.reload(next);
   }
 
   /**
@@ -425,20 +269,7 @@ public final class CanaryProxy implements AutoCloseable {
     } catch (Exception e) { // Netty rethrows the bind's IOException unchecked
       throw new ListenFailure("admin.listen", config.admin().listen(), e);
     }
-    if (coordinator != null) {
-      try {
-        coordinator.start(rollout); // before the listener opens: route by the fleet's state
-      } catch (IOException e) {
-        throw new java.io.UncheckedIOException(
-            "rollout.coordination: cannot join the fleet at "
-                + (config.rollout().coordination().store() == CoordinationConfig.Store.ETCD
-                    ? config.rollout().coordination().endpoints()
-                    : coordinator.store().describe())
-                + ": "
-                + e.getMessage(),
-            e);
-      }
-    }
+    rollout.join(); // before the listener opens: route by the fleet's state
     try {
       proxy.start();
     } catch (InterruptedException e) {
@@ -466,38 +297,12 @@ public final class CanaryProxy implements AutoCloseable {
   }
 
   public RolloutController rollout() {
-    return rollout;
+    return rollout.controller();
   }
 
   /** The fleet coordinator, or {@code null} with {@code rollout.coordination.store: file}. */
   public FleetCoordinator coordinator() {
-    return coordinator;
-  }
-
-  /**
-   * This replica's id: {@code rollout.coordination.replicaId}, else {@code hostname/listen} so that
-   * two replicas on one host differ.
-   */
-  private String replicaId() {
-    String id = replicaId;
-    if (id != null) {
-      return id;
-    }
-    if (config.rollout() != null && config.rollout().coordination().replicaId() != null) {
-      id = config.rollout().coordination().replicaId();
-    } else {
-      String host;
-      try {
-        // asked on first use only: resolving the local name can take a while, and only the
-        // fleet and /admin/rollout need it
-        host = InetAddress.getLocalHost().getHostName();
-      } catch (UnknownHostException e) {
-        host = "localhost";
-      }
-      id = host + "/" + config.listen();
-    }
-    replicaId = id;
-    return id;
+    return rollout.coordinator();
   }
 
   /**
@@ -532,14 +337,10 @@ public final class CanaryProxy implements AutoCloseable {
   @Override
   public void close() {
     ready = false;
-    if (watcher != null) {
-      watcher.close();
-    }
+    reloads.close();
     scheduler.stop();
     executor.shutdownNow();
-    if (coordinator != null) {
-      coordinator.close();
-    }
+    rollout.leaveFleet();
     try {
       admin.stop(); // first: it runs on the proxy's event loops, which proxy.close ends
     } catch (InterruptedException e) {
@@ -547,9 +348,7 @@ public final class CanaryProxy implements AutoCloseable {
     }
     proxy.close(Duration.ofSeconds(2));
     lifecycle.close();
-    if (webhook != null) {
-      webhook.close();
-    }
+    rollout.close();
     if (accessLog != null) {
       accessLog.close();
     }

@@ -28,12 +28,12 @@ import org.HdrHistogram.Histogram;
  *   <li>latency tail: the share of canary requests above stable's {@code percentile} (plus {@code
  *       tailTolerance}) against stable's share, and the same ten times further out (p99.9 for p99);
  *       a guard that can only FAIL;
- *   <li>errors: the canary's error rate in excess of stable's by more than the larger of {@code
- *       maxErrorIncrease} and {@code errorTolerance} × stable's rate; FAILs with confidence, and
- *       keeps a look from PASSING while the observed excess is above the tolerance (it reports
- *       "pass" once its always-valid upper bound is below the tolerance, but a look does not wait
- *       for that: showing a rate within one point of stable's at 99% takes at least 460 requests,
- *       too many at low traffic);
+ *   <li>errors ({@link RateComparison}): the canary's error rate in excess of stable's by more than
+ *       the larger of {@code maxErrorIncrease} and {@code errorTolerance} × stable's rate; FAILs
+ *       with confidence, and keeps a look from PASSING while the observed excess is above the
+ *       tolerance (it reports "pass" once its always-valid upper bound is below the tolerance, but
+ *       a look does not wait for that: showing a rate within one point of stable's at 99% takes at
+ *       least 460 requests, too many at low traffic);
  *   <li>mirror: the mismatch rate in excess of the stable baseline's (or of 0 without one) by more
  *       than {@code maxMismatchRate}; a guard.
  * </ul>
@@ -230,48 +230,13 @@ public final class CanaryJudge {
     TailCheck tail =
         LatencyComparison.tail(
             sh, ch, config.percentile(), 1 + config.tailTolerance(), minShift, failFloor, alpha);
-    double errorTolerance =
-        stable.requests() > 0
-            ? Math.max(
-                config.maxErrorIncrease(),
-                config.errorTolerance() * stable.errors() / stable.requests())
-            : config.maxErrorIncrease();
+    double errorTolerance = RateComparison.errorTolerance(config, stable);
     RateCheck errors =
-        rateCheck(
-            canary.errors(),
-            canary.requests(),
-            stable.errors(),
-            stable.requests(),
-            errorTolerance,
-            failFloor,
-            alpha,
-            true);
-    RateCheck mirrorCheck = null;
-    if (mirror != null) {
-      long refEvents = mirror.baseline() == null ? 0 : mirror.baseline().mismatches();
-      long refTrials = mirror.baseline() == null ? 0 : mirror.baseline().compared();
-      mirrorCheck =
-          mirror.baseline() != null && refTrials == 0
-              ? new RateCheck(
-                  mirror.mismatches(),
-                  mirror.compared(),
-                  0,
-                  0,
-                  rate(mirror.mismatches(), mirror.compared()),
-                  0,
-                  config.maxMismatchRate(),
-                  null,
-                  CheckResult.NO_DATA)
-              : rateCheck(
-                  mirror.mismatches(),
-                  mirror.compared(),
-                  refEvents,
-                  refTrials,
-                  config.maxMismatchRate(),
-                  failFloor,
-                  alpha,
-                  false);
-    }
+        RateComparison.errors(canary, stable, errorTolerance, failFloor, alpha, alphaPass);
+    RateCheck mirrorCheck =
+        mirror == null
+            ? null
+            : RateComparison.mirror(mirror, config.maxMismatchRate(), failFloor, alpha);
 
     Double stableTail = latencyData ? millis(sh.getValueAtPercentile(config.percentile())) : null;
     Double canaryTail = latencyData ? millis(ch.getValueAtPercentile(config.percentile())) : null;
@@ -332,7 +297,7 @@ public final class CanaryJudge {
               stable.requests(), comparison, canary.requests(), config.minRequests(), numbers);
       return verdict(Outcome.INCONCLUSIVE, comparison, reason, evidence, warmup, false);
     }
-    if (errorsObservedBeyond(canary, stable, errorTolerance)) {
+    if (RateComparison.errorsObservedBeyond(canary, stable, errorTolerance)) {
       String reason =
           "undecided: errors above stable's by more than the tolerance as observed (a PASS needs"
               + " them within it): "
@@ -345,72 +310,6 @@ public final class CanaryJudge {
     }
     return verdict(
         Outcome.INCONCLUSIVE, comparison, "undecided: " + numbers, evidence, warmup, false);
-  }
-
-  /**
-   * Whether the canary's error rate exceeds stable's by more than {@code tolerance} as observed,
-   * which keeps a look from PASSING. A point condition, not a confidence bound: bounding the excess
-   * under 1 point at 99% takes at least 460 canary requests (about 4 minutes at 20 req/s with 10%
-   * on the canary), which would keep a healthy canary from advancing within {@code stepInterval} +
-   * 2 minutes; the always-valid FAIL rolls back what is beyond the tolerance with confidence.
-   */
-  private static boolean errorsObservedBeyond(
-      VariantSample canary, VariantSample stable, double tolerance) {
-    if (canary.requests() == 0) {
-      return false;
-    }
-    double ref = stable.requests() > 0 ? (double) stable.errors() / stable.requests() : 0;
-    return (double) canary.errors() / canary.requests() - ref > tolerance;
-  }
-
-  /**
-   * An excess-over-tolerance check. {@code canPass}: whether an upper bound below the tolerance
-   * makes it PASS (the error check) or it only guards (the mirror check).
-   */
-  private RateCheck rateCheck(
-      long events,
-      long trials,
-      long refEvents,
-      long refTrials,
-      double tolerance,
-      long failFloor,
-      double alpha,
-      boolean canPass) {
-    Double rate = rate(events, trials);
-    double refRate = refTrials > 0 ? (double) refEvents / refTrials : 0;
-    if (trials == 0) {
-      return new RateCheck(
-          events,
-          trials,
-          refEvents,
-          refTrials,
-          null,
-          refRate,
-          tolerance,
-          null,
-          CheckResult.NO_DATA);
-    }
-    Statistics.RateExcess x =
-        Statistics.rateExcess(events, trials, refEvents, refTrials, tolerance);
-    double p =
-        x.variance() > 0
-            ? Statistics.alwaysValidPValue(
-                x.z(), LatencyComparison.TAU_RATE * LatencyComparison.TAU_RATE / x.variance())
-            : 1.0;
-    boolean enough = trials >= failFloor && (refTrials == 0 || refTrials >= failFloor);
-    CheckResult result;
-    if (enough && p < alpha) {
-      result = CheckResult.FAIL;
-    } else if (canPass
-        && x.variance() > 0
-        && Statistics.alwaysValidPValue(
-                -x.z(), LatencyComparison.TAU_RATE * LatencyComparison.TAU_RATE / x.variance())
-            < alphaPass) {
-      result = CheckResult.PASS;
-    } else {
-      result = CheckResult.UNDECIDED;
-    }
-    return new RateCheck(events, trials, refEvents, refTrials, rate, refRate, tolerance, p, result);
   }
 
   /**
@@ -438,7 +337,7 @@ public final class CanaryJudge {
   }
 
   private static Double rate(long events, long trials) {
-    return trials > 0 ? (double) events / trials : null;
+    return RateComparison.rate(events, trials);
   }
 
   private static double millis(long micros) {

@@ -35,9 +35,6 @@ final class LatencyComparison {
    */
   static final double TAU_PASS = 0.05;
 
-  /** Mixture scale of the rate tests on errors and mismatches: effects of a few points. */
-  static final double TAU_RATE = 0.03;
-
   /** Mixture scale of the tail test: effects of about one point of share. */
   static final double TAU_TAIL = 0.01;
 

@@ -9,18 +9,12 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
-import java.util.Objects;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import javax.net.ssl.SSLContext;
 
@@ -30,22 +24,15 @@ import javax.net.ssl.SSLContext;
  * port. Keys and values travel base64-encoded and 64-bit numbers as strings, as the gateway writes
  * them. Requests go to the endpoint that answered last; when it fails, the same call tries the next
  * ones, so the store is unreachable ({@link IOException}) only when no endpoint answers within
- * {@code timeout}, the most any call blocks.
+ * {@code timeout}, the most any call blocks ({@link EtcdGateway}: endpoints, authentication, the
+ * HTTP client).
  */
 final class EtcdClient implements AutoCloseable {
-  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final ObjectMapper JSON = EtcdGateway.JSON;
   private static final Base64.Encoder B64 = Base64.getEncoder();
   private static final Base64.Decoder UNB64 = Base64.getDecoder();
 
-  private final List<URI> endpoints;
-  private final Duration timeout;
-  private final ExecutorService executor;
-  private final HttpClient http;
-  private final CallListener calls;
-  private final Credentials credentials;
-  private final AtomicInteger current = new AtomicInteger();
-  private volatile String token;
-  private final AtomicInteger authentications = new AtomicInteger();
+  private final EtcdGateway gateway;
 
   /** Told of every unary call: its duration and whether it succeeded. */
   interface CallListener {
@@ -91,29 +78,7 @@ final class EtcdClient implements AutoCloseable {
       CallListener calls,
       Credentials credentials,
       SSLContext tls) {
-    this.credentials = credentials;
-    this.calls = Objects.requireNonNull(calls, "calls");
-    if (endpoints.isEmpty()) {
-      throw new IllegalArgumentException("endpoints: [] (expected: at least one etcd URL)");
-    }
-    this.endpoints = List.copyOf(endpoints);
-    this.timeout = Objects.requireNonNull(timeout, "timeout");
-    this.executor =
-        Executors.newCachedThreadPool(
-            r -> {
-              Thread t = new Thread(r, "canary-etcd-client");
-              t.setDaemon(true);
-              return t;
-            });
-    HttpClient.Builder http =
-        HttpClient.newBuilder()
-            .version(HttpClient.Version.HTTP_1_1)
-            .connectTimeout(timeout)
-            .executor(executor);
-    if (tls != null) {
-      http.sslContext(tls);
-    }
-    this.http = http.build();
+    this.gateway = new EtcdGateway(endpoints, timeout, calls, credentials, tls);
   }
 
   /** The value of {@code key}, or an empty range. */
@@ -202,12 +167,12 @@ final class EtcdClient implements AutoCloseable {
 
   /** How many times this client has authenticated (0 without credentials). */
   int authentications() {
-    return authentications.get();
+    return gateway.authentications();
   }
 
   /** The endpoint requests go to now. */
   URI endpoint() {
-    return endpoints.get(current.get());
+    return gateway.endpoint();
   }
 
   /**
@@ -233,33 +198,14 @@ final class EtcdClient implements AutoCloseable {
         .put("range_end", b64(to))
         .put("start_revision", start);
     byte[] body = JSON.writeValueAsBytes(create);
-    HttpResponse<InputStream> response = null;
-    int first = current.get();
-    int watching = first;
-    for (int tried = 0; response == null; tried++) {
-      int at = (first + tried) % endpoints.size();
-      watching = at;
-      try {
-        HttpRequest.Builder builder =
-            HttpRequest.newBuilder(endpoints.get(at).resolve("/v3/watch"))
-                .POST(HttpRequest.BodyPublishers.ofByteArray(body))
-                .header("content-type", "application/json");
-        authorize(builder);
-        response = http.send(builder.build(), HttpResponse.BodyHandlers.ofInputStream());
-        current.set(at);
-      } catch (IOException e) {
-        if (tried + 1 >= endpoints.size()) {
-          failover(at);
-          throw e; // not one endpoint answered
-        }
-      }
-    }
+    EtcdGateway.Stream stream = gateway.openStream("/v3/watch", body);
+    HttpResponse<InputStream> response = stream.response();
     try (InputStream in = response.body();
         BufferedReader reader =
             new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
       if (response.statusCode() != 200) {
         if (response.statusCode() == 401) {
-          token = null; // authenticate again on the next try
+          gateway.tokenRejected(); // authenticate again on the next try
         }
         throw new IOException("etcd watch: HTTP " + response.statusCode());
       }
@@ -282,7 +228,9 @@ final class EtcdClient implements AutoCloseable {
         }
       }
     }
-    failover(watching); // the member ended the stream (going away?): watch again on the next one
+    gateway.failover(
+        stream
+            .endpoint()); // the member ended the stream (going away?): watch again on the next one
   }
 
   /** The next line of a watch stream, or {@code null} when the stream ended or broke. */
@@ -296,109 +244,11 @@ final class EtcdClient implements AutoCloseable {
 
   @Override
   public void close() {
-    executor.shutdownNow(); // Java 17's HttpClient has no close(); its selector thread ends with it
+    gateway.close();
   }
 
-  /**
-   * One call, on the current endpoint and then, while it fails and {@code timeout} has not passed,
-   * on each of the others once. A call retried on another member after a broken connection may have
-   * been applied already: puts, deletes and renewals repeat harmlessly, a compare-and-set then
-   * reports a conflict (the caller re-reads), and a lease granted twice expires unused.
-   */
   private JsonNode call(String path, ObjectNode body) throws IOException {
-    byte[] bytes = JSON.writeValueAsBytes(body);
-    long start = System.nanoTime();
-    long deadline = start + timeout.toNanos();
-    boolean ok = false;
-    int first = current.get();
-    try {
-      for (int tried = 0; ; tried++) {
-        int at = (first + tried) % endpoints.size();
-        try {
-          JsonNode answer =
-              callOnce(
-                  endpoints.get(at), path, bytes, Duration.ofNanos(deadline - System.nanoTime()));
-          current.set(at);
-          ok = true;
-          return answer;
-        } catch (IOException e) {
-          if (tried + 1 >= endpoints.size() || System.nanoTime() - deadline >= 0) {
-            failover(at);
-            throw e;
-          }
-        }
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IOException("interrupted while calling etcd " + path, e);
-    } finally {
-      calls.onCall(System.nanoTime() - start, ok);
-    }
-  }
-
-  private JsonNode callOnce(URI endpoint, String path, byte[] bytes, Duration within)
-      throws IOException, InterruptedException {
-    HttpResponse<byte[]> response = send(endpoint, path, bytes, true, within);
-    if (response.statusCode() == 401 && credentials != null) {
-      token = null; // expired or revoked (etcd's simple tokens live --auth-token-ttl): once more
-      response = send(endpoint, path, bytes, true, within);
-    }
-    JsonNode answer = JSON.readTree(response.body());
-    if (response.statusCode() != 200) {
-      throw new IOException(
-          "etcd " + path + ": HTTP " + response.statusCode() + " " + answer.path("error").asText());
-    }
-    return answer;
-  }
-
-  private HttpResponse<byte[]> send(
-      URI endpoint, String path, byte[] body, boolean authorized, Duration within)
-      throws IOException, InterruptedException {
-    HttpRequest.Builder request =
-        HttpRequest.newBuilder(endpoint.resolve(path))
-            .timeout(within.isNegative() || within.isZero() ? Duration.ofMillis(1) : within)
-            .POST(HttpRequest.BodyPublishers.ofByteArray(body))
-            .header("content-type", "application/json");
-    if (authorized) {
-      authorize(request);
-    }
-    return http.send(request.build(), HttpResponse.BodyHandlers.ofByteArray());
-  }
-
-  /** Adds etcd's {@code Authorization} header (a token, no scheme), authenticating first. */
-  private void authorize(HttpRequest.Builder request) throws IOException, InterruptedException {
-    if (credentials == null) {
-      return;
-    }
-    String t = token;
-    if (t == null) {
-      byte[] body =
-          JSON.writeValueAsBytes(
-              JSON.createObjectNode()
-                  .put("name", credentials.user())
-                  .put("password", credentials.password()));
-      HttpResponse<byte[]> response =
-          send(endpoint(), "/v3/auth/authenticate", body, false, timeout);
-      JsonNode answer = JSON.readTree(response.body());
-      t = answer.path("token").asText("");
-      if (response.statusCode() != 200 || t.isEmpty()) {
-        throw new IOException(
-            "etcd authentication as "
-                + credentials.user()
-                + " failed: HTTP "
-                + response.statusCode()
-                + " "
-                + answer.path("error").asText());
-      }
-      token = t;
-      authentications.incrementAndGet();
-    }
-    request.header("authorization", t);
-  }
-
-  /** Moves on from endpoint {@code failed}, unless another call already has. */
-  private void failover(int failed) {
-    current.compareAndSet(failed, (failed + 1) % endpoints.size());
+    return gateway.call(path, body);
   }
 
   private static ObjectNode putRequest(String key, byte[] value, long lease) {

@@ -15,7 +15,6 @@ import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.Optional;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -35,17 +34,15 @@ import org.slf4j.LoggerFactory;
  * sends everyone to stable once {@code staleAfter} has passed; when the store answers again it
  * re-reads the state and carries on.
  *
- * <p>Threads: one scheduler thread (lease, election, fail-safe), one watch thread, and the caller's
- * thread for {@link #onInterval} (the metrics thread) and {@link #operate} (admin).
+ * <p>Threads: one scheduler thread (lease, election, fail-safe), one watch thread ({@link
+ * FleetWatch}), and the caller's thread for {@link #onInterval} (the metrics thread) and {@link
+ * #operate} (admin). {@link AppliedState} keeps which stored revision this replica routes by.
  */
 public final class FleetCoordinator implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(FleetCoordinator.class);
 
   /** Tries of an operator call whose write the store refuses as based on an old state. */
   static final int OPERATION_ATTEMPTS = 5;
-
-  /** Tries of the first call to the store when joining. */
-  static final int JOIN_ATTEMPTS = 3;
 
   private final CoordinationConfig config;
   private final String replicaId;
@@ -54,17 +51,15 @@ public final class FleetCoordinator implements AutoCloseable {
   private final FleetRolloutStore store;
   private final FleetLedger ledger;
   private final ScheduledExecutorService scheduler;
-  private final Thread watcher;
+  private final FleetWatch watcher;
   private final Staleness staleness;
+  private final AppliedState applied;
   private RolloutController controller;
 
   private volatile boolean running = true;
   private volatile boolean leader;
   private volatile String leaderId;
   private long seq;
-  private volatile long appliedRevision;
-  private volatile Instant appliedAt;
-  private String appliedStage = "";
 
   /**
    * A coordinator for the store of {@code config}; nothing is contacted before {@link #start}.
@@ -99,10 +94,11 @@ public final class FleetCoordinator implements AutoCloseable {
     this.clock = clock;
     this.fleet = fleet;
     this.staleness = new Staleness(config, clock);
+    this.applied = new AppliedState(clock);
     this.ledger = new FleetLedger(clock, interval.multipliedBy(3));
     this.store =
         new FleetRolloutStore(
-            fleet, status -> ledger.document(status, replicaId, leader), this::applied);
+            fleet, status -> ledger.document(status, replicaId, leader), applied::note);
     this.scheduler =
         Executors.newSingleThreadScheduledExecutor(
             r -> {
@@ -110,8 +106,7 @@ public final class FleetCoordinator implements AutoCloseable {
               t.setDaemon(true);
               return t;
             });
-    this.watcher = new Thread(this::watchLoop, "canary-coordination-watch");
-    watcher.setDaemon(true);
+    this.watcher = new FleetWatch(fleet, new Follower(), () -> running, this::lost);
     Gauge.builder(MetricNames.COORDINATION_LEADER, this, c -> c.leader ? 1 : 0)
         .description("1 while this replica leads the fleet's rollout")
         .register(registry);
@@ -141,7 +136,7 @@ public final class FleetCoordinator implements AutoCloseable {
    */
   public void start(RolloutController controller) throws IOException {
     this.controller = controller;
-    firstOpen();
+    FleetStores.firstOpen(fleet);
     controller.start(); // load() reads the stored state and save() stores the first one
     if (store.lastSaveFailed()) {
       catchUp(); // another replica stored the first state at the same moment
@@ -152,8 +147,8 @@ public final class FleetCoordinator implements AutoCloseable {
       follow(view.state().revision(), view.state().value());
     }
     synchronized (controller) {
-      if (appliedRevision == 0 && store.revision() > 0) {
-        applied(store.revision(), controller.status()); // adopted from the store by start()
+      if (applied.revision() == 0 && store.revision() > 0) {
+        applied.note(store.revision(), controller.status()); // adopted from the store by start()
       }
     }
     watcher.start();
@@ -173,25 +168,6 @@ public final class FleetCoordinator implements AutoCloseable {
         store.describe(),
         replicaId,
         leader ? "this replica" : leaderId);
-  }
-
-  /**
-   * Opens this replica's session, trying {@value #JOIN_ATTEMPTS} times: the first call of a fresh
-   * JVM (class loading, the HTTP client's first connection) can outlast one call's timeout ({@code
-   * leaseTtl / 3}) on a loaded host, so the join gives the store about {@code leaseTtl}.
-   */
-  private void firstOpen() throws IOException {
-    for (int attempt = 1; ; attempt++) {
-      try {
-        fleet.open();
-        return;
-      } catch (IOException e) {
-        if (attempt == JOIN_ATTEMPTS) {
-          throw e;
-        }
-        log.info("fleet store did not answer ({}); trying again", e.getMessage());
-      }
-    }
   }
 
   /**
@@ -274,8 +250,8 @@ public final class FleetCoordinator implements AutoCloseable {
         staleness.stale(),
         staleness.holdingStable(),
         ledger.lastContributors(),
-        appliedRevision,
-        appliedAt == null ? null : appliedAt.toString());
+        applied.revision(),
+        applied.at() == null ? null : applied.at().toString());
   }
 
   /** This replica's id in the fleet. */
@@ -343,50 +319,28 @@ public final class FleetCoordinator implements AutoCloseable {
         return;
       }
       controller.adopt(doc.status());
-      applied(modRevision, doc.status());
+      applied.note(modRevision, doc.status());
     }
     ledger.followed(doc);
   }
 
-  private void watchLoop() {
-    FleetStore.Listener listener =
-        new FleetStore.Listener() {
-          @Override
-          public void leader(String id) {
-            leaderId = id;
-            if (id == null) {
-              leader = false;
-              scheduler.execute(FleetCoordinator.this::campaignQuietly); // take over at once
-            }
-          }
-
-          @Override
-          public void state(long revision, byte[] value) {
-            try {
-              follow(revision, value);
-            } catch (IOException | RuntimeException e) {
-              log.warn("could not apply a stored rollout state: {}", e.getMessage());
-            }
-          }
-        };
-    while (running) {
-      long pause = 50; // the stream ended (a member went away): resume at once elsewhere
-      try {
-        fleet.watch(listener);
-      } catch (IOException | RuntimeException e) {
-        if (running) {
-          lost(e); // no endpoint answered
-        }
-        pause = 500;
-      } catch (InterruptedException e) {
-        return;
+  /** What the watch sees: a leader change, a stored state to follow. */
+  private final class Follower implements FleetStore.Listener {
+    @Override
+    public void leader(String id) {
+      leaderId = id;
+      if (id == null) {
+        leader = false;
+        scheduler.execute(FleetCoordinator.this::campaignQuietly); // take over at once
       }
-      if (running) {
-        try {
-          Thread.sleep(pause); // the watch's own thread, not an event loop: back off, then resume
-        } catch (InterruptedException e) {
-          return;
-        }
+    }
+
+    @Override
+    public void state(long revision, byte[] value) {
+      try {
+        follow(revision, value);
+      } catch (IOException | RuntimeException e) {
+        log.warn("could not apply a stored rollout state: {}", e.getMessage());
       }
     }
   }
@@ -410,24 +364,6 @@ public final class FleetCoordinator implements AutoCloseable {
     leader = false;
   }
 
-  /**
-   * Notes the state this replica routes by from now on (called under the controller's lock), and
-   * logs it when its state or step moved: one line per change on every replica, with the instant,
-   * so that the replicas' logs show when each one applied it.
-   */
-  private void applied(long revision, RolloutStatus status) {
-    Instant now = clock.instant();
-    appliedRevision = revision;
-    appliedAt = now;
-    String stage = status.state().jsonName() + " " + status.step();
-    if (!stage.equals(appliedStage)) {
-      appliedStage = stage;
-      log.info(
-          "fleet rollout applied: {} at step {}, canary {}% (revision {}, at {})",
-          status.state().jsonName(), status.step(), status.canaryPercent(), revision, now);
-    }
-  }
-
   /** Leaves the fleet: gives up the lease (and with it the leadership) and stops every thread. */
   @Override
   public void close() {
@@ -448,7 +384,6 @@ public final class FleetCoordinator implements AutoCloseable {
     running = false;
     leader = false;
     scheduler.shutdownNow();
-    watcher.interrupt();
-    fleet.stopWatch();
+    watcher.stop();
   }
 }

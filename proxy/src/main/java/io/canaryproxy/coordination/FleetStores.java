@@ -17,10 +17,41 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLContext;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
-/** Makes the {@link FleetStore} that {@code rollout.coordination.store} names. */
+/**
+ * Makes the {@link FleetStore} that {@code rollout.coordination.store} names, and makes its first
+ * contact.
+ */
 final class FleetStores {
+  // the coordinator's logger: the join's lines keep the name they had when it made the first
+  // contact
+  private static final Logger log = LoggerFactory.getLogger(FleetCoordinator.class);
+
+  /** Tries of the first call to the store when joining. */
+  static final int JOIN_ATTEMPTS = 3;
+
   private FleetStores() {}
+
+  /**
+   * Opens this replica's session, trying {@value #JOIN_ATTEMPTS} times: the first call of a fresh
+   * JVM (class loading, the HTTP client's first connection) can outlast one call's timeout ({@code
+   * leaseTtl / 3}) on a loaded host, so the join gives the store about {@code leaseTtl}.
+   */
+  static void firstOpen(FleetStore fleet) throws IOException {
+    for (int attempt = 1; ; attempt++) {
+      try {
+        fleet.open();
+        return;
+      } catch (IOException e) {
+        if (attempt == JOIN_ATTEMPTS) {
+          throw e;
+        }
+        log.info("fleet store did not answer ({}); trying again", e.getMessage());
+      }
+    }
+  }
 
   /**
    * The store of {@code config} for replica {@code replicaId}; nothing is contacted yet. Every call

@@ -6,27 +6,17 @@ import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.fabric8.kubernetes.api.model.coordination.v1.LeaseBuilder;
 import io.fabric8.kubernetes.api.model.coordination.v1.LeaseSpec;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.Watch;
 import io.fabric8.kubernetes.client.Watcher;
 import io.fabric8.kubernetes.client.WatcherException;
-import io.fabric8.kubernetes.client.dsl.base.PatchContext;
-import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
-import java.util.ArrayList;
-import java.util.Base64;
-import java.util.HexFormat;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -43,21 +33,21 @@ import java.util.concurrent.ExecutionException;
  * that a state write never races a renewal. Each replica publishes its evidence into its own
  * ConfigMap {@code NAME-ev-HASH} (labelled with the fleet) by merge patches, which need no read;
  * the leader takes every key and removes them the same way, ignoring intervals older than {@code
- * leaseTtl}.
+ * leaseTtl} ({@link KubernetesEvidence}). Every call goes through {@link KubernetesApi}.
  */
 final class KubernetesFleetStore implements FleetStore {
   static final String FLEET_LABEL = "canary-proxy.io/fleet";
   static final String REPLICA_ANNOTATION = "canary-proxy.io/replica";
 
+  private final KubernetesApi api;
   private final KubernetesClient client;
   private final String namespace;
   private final String lease;
   private final String state;
-  private final String evidence;
+  private final KubernetesEvidence evidence;
   private final String replicaId;
   private final Duration ttl;
   private final Clock clock;
-  private final EtcdClient.CallListener calls;
   private volatile String observedRenew;
   private volatile Instant observedAt;
   private volatile CompletableFuture<Void> watching;
@@ -70,15 +60,15 @@ final class KubernetesFleetStore implements FleetStore {
       Duration ttl,
       Clock clock,
       EtcdClient.CallListener calls) {
+    this.api = new KubernetesApi(client, namespace, calls);
     this.client = client;
     this.namespace = namespace;
     this.lease = name;
     this.state = name + "-state";
-    this.evidence = name + "-ev-" + hash(replicaId);
+    this.evidence = new KubernetesEvidence(api, name, replicaId, ttl, clock);
     this.replicaId = replicaId;
     this.ttl = ttl;
     this.clock = clock;
-    this.calls = calls;
   }
 
   @Override
@@ -145,7 +135,7 @@ final class KubernetesFleetStore implements FleetStore {
       // an update carries the resourceVersion read: a write since then makes it fail with 409
       call(() -> client.configMaps().inNamespace(namespace).resource(current).update());
       return next;
-    } catch (Conflict e) {
+    } catch (KubernetesApi.Conflict e) {
       return -1;
     }
   }
@@ -180,7 +170,7 @@ final class KubernetesFleetStore implements FleetStore {
       try {
         call(() -> client.leases().inNamespace(namespace).resource(mine).create());
         return new Campaign(true, replicaId);
-      } catch (Conflict e) {
+      } catch (KubernetesApi.Conflict e) {
         return new Campaign(false, null); // another replica created it first: the watch says who
       }
     }
@@ -274,67 +264,12 @@ final class KubernetesFleetStore implements FleetStore {
 
   @Override
   public void publish(long seq, byte[] value) throws IOException {
-    String key = String.format("%019d.%d", seq, clock.millis());
-    Map<String, Object> data = Map.of(key, Base64.getEncoder().encodeToString(value));
-    try {
-      patch(evidence, data);
-    } catch (IOException e) {
-      if (!(e.getCause() instanceof KubernetesClientException k) || k.getCode() != 404) {
-        throw e;
-      }
-      ConfigMap created =
-          new ConfigMapBuilder()
-              .withNewMetadata()
-              .withName(evidence)
-              .withNamespace(namespace)
-              .addToLabels(FLEET_LABEL, lease)
-              .addToAnnotations(REPLICA_ANNOTATION, replicaId)
-              .endMetadata()
-              .addToBinaryData(key, (String) data.get(key))
-              .build();
-      try {
-        call(() -> client.configMaps().inNamespace(namespace).resource(created).create());
-      } catch (Conflict c) {
-        patch(evidence, data); // created by this replica's previous try that timed out
-      }
-    }
+    evidence.publish(seq, value);
   }
 
   @Override
   public List<byte[]> takeEvidence() throws IOException {
-    List<ConfigMap> maps =
-        call(
-            () ->
-                client
-                    .configMaps()
-                    .inNamespace(namespace)
-                    .withLabel(FLEET_LABEL, lease)
-                    .list()
-                    .getItems());
-    long oldest = clock.millis() - ttl.toMillis();
-    List<byte[]> out = new ArrayList<>();
-    for (ConfigMap m : maps) {
-      Map<String, String> binary = m.getBinaryData();
-      if (binary == null || binary.isEmpty()) {
-        continue;
-      }
-      Map<String, Object> removed = new LinkedHashMap<>();
-      for (Map.Entry<String, String> e : binary.entrySet()) {
-        if (e.getValue() == null) {
-          continue; // removed (a server that keeps a merge patch's null shows it so)
-        }
-        removed.put(e.getKey(), null);
-        String key = e.getKey();
-        long at = Long.parseLong(key.substring(key.indexOf('.') + 1));
-        if (at >= oldest) { // the TTL the leader enforces: older intervals say nothing of now
-          out.add(Base64.getDecoder().decode(e.getValue()));
-        }
-      }
-      if (!removed.isEmpty()) {
-        patch(m.getMetadata().getName(), removed);
-      }
-    }
-    return out;
+    return evidence.take();
   }
 
   @Override
@@ -349,19 +284,7 @@ final class KubernetesFleetStore implements FleetStore {
   @Override
   public void close() {
     stopWatch();
-    client.close();
-  }
-
-  private void patch(String name, Map<String, Object> binaryData) throws IOException {
-    Map<String, Object> body = Map.of("binaryData", binaryData);
-    String json = FleetRolloutStore.JSON.writeValueAsString(body);
-    call(
-        () ->
-            client
-                .configMaps()
-                .inNamespace(namespace)
-                .withName(name)
-                .patch(PatchContext.of(PatchType.JSON_MERGE), json));
+    api.close();
   }
 
   /** Updates {@code held} on its resourceVersion; false when someone changed it since. */
@@ -369,7 +292,7 @@ final class KubernetesFleetStore implements FleetStore {
     try {
       observe(call(() -> client.leases().inNamespace(namespace).resource(held).update()));
       return true;
-    } catch (Conflict e) {
+    } catch (KubernetesApi.Conflict e) {
       return false;
     }
   }
@@ -407,38 +330,8 @@ final class KubernetesFleetStore implements FleetStore {
     return ZonedDateTime.ofInstant(clock.instant(), ZoneOffset.UTC);
   }
 
-  /**
-   * A call to the API server, timed; a 409 is a {@link Conflict}, any other failure IOException.
-   */
-  private <T> T call(ApiCall<T> c) throws IOException {
-    long start = System.nanoTime();
-    boolean ok = false;
-    try {
-      T t = c.run();
-      ok = true;
-      return t;
-    } catch (KubernetesClientException e) {
-      if (e.getCode() == 409) {
-        ok = true; // the server answered: someone else wrote first
-        throw new Conflict(e);
-      }
-      throw new IOException("kubernetes API: " + e.getMessage(), e);
-    } finally {
-      calls.onCall(System.nanoTime() - start, ok);
-    }
-  }
-
-  private interface ApiCall<T> {
-    T run();
-  }
-
-  /**
-   * The API server refused a write made on an old resourceVersion, or a create of an existing one.
-   */
-  private static final class Conflict extends IOException {
-    Conflict(KubernetesClientException e) {
-      super(e.getMessage(), e);
-    }
+  private <T> T call(KubernetesApi.ApiCall<T> c) throws IOException {
+    return api.call(c);
   }
 
   /** Ends the blocking {@link #watch} when the client gives a watch up. */
@@ -457,17 +350,6 @@ final class KubernetesFleetStore implements FleetStore {
     @Override
     public void onClose() {
       done.complete(null);
-    }
-  }
-
-  /** A replica id as a Kubernetes name part: ids hold '/' and ':'. */
-  private static String hash(String replicaId) {
-    try {
-      byte[] d =
-          MessageDigest.getInstance("SHA-256").digest(replicaId.getBytes(StandardCharsets.UTF_8));
-      return HexFormat.of().formatHex(d, 0, 6);
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
     }
   }
 }

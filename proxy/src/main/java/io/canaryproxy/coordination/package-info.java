@@ -5,11 +5,12 @@
  * the state file; otherwise {@link io.canaryproxy.coordination.FleetCoordinator} publishes it to a
  * {@code FleetStore}, elects a leader that judges the sum of every replica's intervals ({@code
  * FleetLedger}), keeps the state there ({@code FleetRolloutStore}, compare-and-set on a revision)
- * and makes every replica follow it through a watch; {@code Staleness} says when the store is out
- * of reach and applies the fail-safe. {@code EtcdFleetStore} keeps the fleet in etcd through {@code
- * EtcdClient} (etcd's v3 HTTP/JSON gateway, with authentication when {@code username} is set and
- * TLS from {@code EtcdTls}); {@code KubernetesFleetStore} keeps it in a Lease and ConfigMaps
- * through fabric8's client; {@code FleetStores} picks one. Start reading at {@code
- * FleetCoordinator}, then {@code FleetStore}.
+ * and makes every replica follow it through a watch ({@code FleetWatch}); {@code Staleness} says
+ * when the store is out of reach and applies the fail-safe. {@code EtcdFleetStore} keeps the fleet
+ * in etcd through {@code EtcdClient} (etcd's v3 HTTP/JSON gateway; {@code EtcdGateway} picks the
+ * endpoint, authenticates when {@code username} is set, and speaks TLS from {@code EtcdTls});
+ * {@code KubernetesFleetStore} keeps it in a Lease and ConfigMaps through fabric8's client ({@code
+ * KubernetesApi}; the evidence ConfigMaps in {@code KubernetesEvidence}); {@code FleetStores} picks
+ * one. Start reading at {@code FleetCoordinator}, then {@code FleetStore}.
  */
 package io.canaryproxy.coordination;
