@@ -101,6 +101,9 @@ public final class ProxyServer implements AutoCloseable {
             .channel(Transports.serverChannel())
             .option(ChannelOption.SO_BACKLOG, 4096)
             .option(ChannelOption.SO_REUSEADDR, true)
+            // Pooled, not Netty 4.2's default (adaptive): on the split benchmark adaptive left
+            // 110-215 B of garbage per request where pooled leaves almost none (G1: 2% less CPU
+            // but 410 MiB RSS against 130; sidecar flags: 12x the young GCs, 6% more CPU).
             .option(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
             .handler(connectionLimit)
             .childOption(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
