@@ -5,6 +5,7 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
@@ -131,13 +132,27 @@ public final class ConfigFiles {
    * @throws Unreadable saying why, e.g. {@code not a regular file}
    */
   static byte[] read(Path file, int maxBytes) throws Unreadable {
+    return read(file, maxBytes, () -> {});
+  }
+
+  /**
+   * As {@link #read(Path, int)}, running {@code afterCheck} between the regular-file check and the
+   * open (tests swap the file there).
+   */
+  static byte[] read(Path file, int maxBytes, Runnable afterCheck) throws Unreadable {
     try {
-      // Follows symlinks. Opening a FIFO would block until a writer appears, and a device such
-      // as /dev/zero never ends, so anything but a regular file is refused before it is opened.
-      if (!Files.readAttributes(file, BasicFileAttributes.class).isRegularFile()) {
+      // Opening a FIFO would block until a writer appears, and a device such as /dev/zero never
+      // ends, so anything but a regular file is refused before it is opened. The symlinks are
+      // followed once, and the file they led to is what is checked and then opened (never through
+      // a link again): a ConfigMap swaps its ..data link at any time, and a swap between the check
+      // and the open would otherwise open whatever the link points to by then, unchecked.
+      Path real = file.toRealPath();
+      if (!Files.readAttributes(real, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS)
+          .isRegularFile()) {
         throw new Unreadable("not a regular file", false);
       }
-      try (InputStream in = Files.newInputStream(file)) {
+      afterCheck.run();
+      try (InputStream in = Files.newInputStream(real, LinkOption.NOFOLLOW_LINKS)) {
         // The size from stat is not trusted: the file may grow between the check and the read.
         byte[] bytes = in.readNBytes(maxBytes + 1);
         if (bytes.length > maxBytes) {

@@ -7,8 +7,11 @@ import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import io.canaryproxy.testing.SpecialFiles;
 import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -67,6 +70,44 @@ class ConfigFilesTest {
     Path file = SpecialFiles.fifo(dir.resolve("config.yaml"));
 
     assertThat(loadError(file)).isEqualTo(file + ": cannot be read: not a regular file");
+  }
+
+  /**
+   * A ConfigMap volume: {@code config.yaml} links to {@code ..data/config.yaml}, and {@code ..data}
+   * to the current version's directory, swapped at any time. A swap to a version whose file is a
+   * FIFO, made just after the check passed on the old version, must not make the read open (and
+   * block on) the FIFO.
+   */
+  @Test
+  void aSwapToAFifoJustAfterTheCheckDoesNotBlockTheRead() throws Exception {
+    Path v1 = Files.createDirectory(dir.resolve("..v1"));
+    Files.writeString(v1.resolve("config.yaml"), MINIMAL);
+    Path v2 = Files.createDirectory(dir.resolve("..v2"));
+    SpecialFiles.fifo(v2.resolve("config.yaml"));
+    Path data = Files.createSymbolicLink(dir.resolve("..data"), v1.getFileName());
+    Path file =
+        Files.createSymbolicLink(dir.resolve("config.yaml"), Path.of("..data", "config.yaml"));
+    Runnable swapToV2 =
+        () -> {
+          try {
+            Path tmp = Files.createSymbolicLink(dir.resolve("..data_tmp"), v2.getFileName());
+            Files.move(
+                tmp, data, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+          } catch (IOException e) {
+            throw new UncheckedIOException(e);
+          }
+        };
+
+    byte[] content =
+        assertTimeoutPreemptively(
+            PROMPTLY, () -> ConfigFiles.read(file, ConfigFiles.MAX_CONFIG_BYTES, swapToV2));
+
+    assertThat(new String(content, StandardCharsets.UTF_8))
+        .as("the version that was checked")
+        .isEqualTo(MINIMAL);
+    assertThat(loadError(file))
+        .as("the next read sees the swap")
+        .isEqualTo(file + ": cannot be read: not a regular file");
   }
 
   @Test
