@@ -81,6 +81,9 @@ public final class PoolSet {
     if (!byLoop.isEmpty()) {
       throw new IllegalStateException("pools of " + owner + " already started");
     }
+    // Listening from the start: an answer that comes after track() stopped waiting for it (a slow
+    // name server) must still reach every loop, including those whose pools are already made.
+    directory.addListener(this::addressesChanged);
     directory.track(owner, endpointsOf(initial.values()));
     backends = initial;
     Map<EventExecutor, LoopPools> made = new IdentityHashMap<>();
@@ -91,7 +94,9 @@ public final class PoolSet {
       made.put(loop, pools);
     }
     byLoop = made;
-    directory.addListener(this::addressesChanged);
+    // A change heard while the pools were being made found no loop to tell: each loop applies
+    // the current addresses once more (pools whose address did not change are kept).
+    addressesChanged();
   }
 
   /**

@@ -118,6 +118,11 @@ class PoolSetIT {
     List<EventLoop> loops = new ArrayList<>();
     group.forEach(e -> loops.add((EventLoop) e));
     for (EventLoop loop : loops) {
+      // start() waits for the first answer only so long (4 query timeouts); on a loaded machine it
+      // may come later, and the pools take it when it does.
+      await()
+          .atMost(Duration.ofSeconds(10))
+          .until(() -> on(loop, () -> shadow.forLoop(loop).lookup("shadow").pick()) != null);
       EndpointPool first = on(loop, () -> shadow.forLoop(loop).lookup("shadow").pick());
       assertThat(first.address()).isEqualTo(new InetSocketAddress("127.0.0.1", port));
       openIdle(loop, first);
@@ -131,6 +136,63 @@ class PoolSetIT {
     for (EventLoop loop : loops) {
       assertThat(on(loop, () -> shadow.forLoop(loop).lookup("shadow").pick().address()))
           .isEqualTo(new InetSocketAddress("127.0.0.2", port));
+    }
+  }
+
+  @Test
+  void anAnswerThatComesWhileThePoolsAreMadeReachesEveryLoop() throws Exception {
+    InetAddress pod = InetAddress.getByName("127.0.0.1");
+    // The first query waits for the test; every later one answers the same at once (no change).
+    CompletableFuture<Resolution> firstAnswer = new CompletableFuture<>();
+    AtomicInteger queries = new AtomicInteger();
+    AddressResolver slow =
+        new AddressResolver() {
+          @Override
+          public CompletableFuture<Resolution> resolve(String host) {
+            return queries.getAndIncrement() == 0
+                ? firstAnswer
+                : CompletableFuture.completedFuture(new Resolution(List.of(pod), 0));
+          }
+
+          @Override
+          public void close() {}
+        };
+    EndpointDirectory directory = directory(slow);
+    HostPort name = new HostPort("shadow.example.test", 9);
+    AtomicInteger loopsMade = new AtomicInteger();
+    PoolSet shadow =
+        new PoolSet(
+            "mirror",
+            directory,
+            BackendPool.Spread.IN_TURN,
+            loop -> {
+              if (loopsMade.incrementAndGet() == 2) {
+                // start() stopped waiting for the first answer and made the first loop's pools
+                // without an address; the answer comes now, before the second loop's are made.
+                firstAnswer.complete(new Resolution(List.of(pod), 0));
+                assertThat(directory.addresses(name)).isNotEmpty();
+              }
+              return new Connector(
+                  loop,
+                  new ReflectiveChannelFactory<>(Transports.clientChannel()),
+                  2000,
+                  (pipeline, last) -> pipeline.addLast(last),
+                  n -> {},
+                  "mirror");
+            });
+
+    shadow.start(group, Map.of("shadow", new BackendConfig(List.of(name), 4)));
+
+    assertThat(loopsMade).hasValue(2);
+    List<EventLoop> loops = new ArrayList<>();
+    group.forEach(e -> loops.add((EventLoop) e));
+    for (EventLoop loop : loops) {
+      await()
+          .atMost(Duration.ofSeconds(10))
+          .alias("the pools of every loop have the address")
+          .until(() -> on(loop, () -> shadow.forLoop(loop).lookup("shadow").pick()) != null);
+      assertThat(on(loop, () -> shadow.forLoop(loop).lookup("shadow").pick().address()))
+          .isEqualTo(new InetSocketAddress(pod, 9));
     }
   }
 
