@@ -9,8 +9,10 @@ import io.canaryproxy.metrics.MicrometerBinding;
 import io.canaryproxy.pool.Transports;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
@@ -169,6 +171,11 @@ public final class AdminServer {
           new ServerBootstrap()
               .group(group)
               .channel(ownGroup ? NioServerSocketChannel.class : Transports.serverChannel())
+              // The pooled allocator, as the proxy's channels use (see ProxyServer): Netty 4.2's
+              // default would add an adaptive allocator's memory for admin traffic alone, memory
+              // the canary_proxy_netty_allocator_* meters (bound to the pooled one) do not show.
+              .option(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
+              .childOption(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
               .childHandler(
                   new ChannelInitializer<SocketChannel>() {
                     @Override
