@@ -36,10 +36,13 @@ public enum Http2Abuse {
 
   /**
    * The type of a GOAWAY the codec sent with {@code errorCode} and {@code debugText}, or {@code
-   * null} for a graceful one (NO_ERROR).
+   * null} when the client did nothing wrong: a graceful one (NO_ERROR), or INTERNAL_ERROR, which
+   * the codec sends when the proxy's own side failed, e.g. a write to a client that hung up with
+   * data unread ("writevAddresses(..) failed: Broken pipe", at the end of every h2load run).
+   * Counting those as protocol errors would make a client's ordinary hang-up look like an attack.
    */
   static Http2Abuse classify(long errorCode, String debugText) {
-    if (errorCode == Http2Error.NO_ERROR.code()) {
+    if (errorCode == Http2Error.NO_ERROR.code() || errorCode == Http2Error.INTERNAL_ERROR.code()) {
       return null;
     }
     String text = debugText.toLowerCase(Locale.ROOT);

@@ -282,6 +282,8 @@ public final class Http2ClientConnectionHandler extends Http2ConnectionHandler {
       if (type != null) {
         log.debug("[{}] h2 GOAWAY {}: {}", ctx.channel().id(), type.tag(), text);
         fc.http2GoAway(type.tag());
+      } else if (errorCode != Http2Error.NO_ERROR.code() && log.isDebugEnabled()) {
+        log.debug("[{}] h2 GOAWAY {} (not counted): {}", ctx.channel().id(), errorCode, text);
       }
     }
   }
