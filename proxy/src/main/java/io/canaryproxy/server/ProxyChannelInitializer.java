@@ -93,10 +93,12 @@ public final class ProxyChannelInitializer extends ChannelInitializer<Channel>
    * HTTP/2: one {@link Http2ClientConnectionHandler} for the connection (Netty's connection handler
    * under the limits), which serves each stream as one exchange without a channel of its own. In
    * front of it, the flushes of all streams are merged into one socket write per event-loop turn
-   * ({@link Http2Limits#flushConsolidation}).
+   * ({@link Http2Limits#flushConsolidation}), and the small buffers of its frames into one buffer
+   * per flush ({@link Http2Limits#writeBatch}).
    */
   private void addHttp2Handlers(ChannelPipeline p) {
     p.addLast("h2flush", Http2Limits.flushConsolidation());
+    p.addLast("h2batch", Http2Limits.writeBatch());
     p.addLast(
         "h2connection",
         Http2Limits.of(limits).clientHandler(forwarding, limits, timeouts.requestBody().toNanos()));
@@ -174,8 +176,9 @@ public final class ProxyChannelInitializer extends ChannelInitializer<Channel>
    * An HTTP/2 backend connection ({@code protocol: h2c | h2}, after TLS): the flushes of its
    * streams merged as on the listener, idleness as for HTTP/1.1 (a connection without streams
    * closes; it sees every read, so it goes before the connection handler, which passes no frame
-   * on), the connection handler that carries every stream, and the pool's {@code last} handler,
-   * which reads the connection's events.
+   * on), the small buffers of its frames batched ({@link Http2Limits#writeBatch}), the connection
+   * handler that carries every stream, and the pool's {@code last} handler, which reads the
+   * connection's events.
    */
   @Override
   public void assembleConnection(ChannelPipeline p, ChannelHandler last) {
@@ -187,6 +190,7 @@ public final class ProxyChannelInitializer extends ChannelInitializer<Channel>
         "backend",
         "backendIdle",
         new IdleStateHandler(timeouts.backendIdle().toMillis(), 0, 0, TimeUnit.MILLISECONDS));
+    p.addBefore("backend", "h2batch", Http2Limits.writeBatch());
     p.addBefore("backend", "h2connection", h2Backends.connectionHandler());
   }
 

@@ -55,6 +55,8 @@ final class Http2BackendConnectionHandler extends Http2ConnectionHandler {
   /** Streams that received HEADERS or DATA in the current read burst. */
   private final ArrayList<Http2BackendStream> readThisBurst = new ArrayList<>();
 
+  private final Http2FlushOnce flushes = new Http2FlushOnce(this);
+
   private ChannelHandlerContext ctx;
   private ChannelPromise voidPromise;
   private boolean tls;
@@ -98,6 +100,7 @@ final class Http2BackendConnectionHandler extends Http2ConnectionHandler {
     this.ctx = ctx;
     this.voidPromise = new VoidChannelPromise(ctx.channel(), false);
     this.tls = ctx.pipeline().get(SslHandler.class) != null;
+    flushes.context(ctx);
     super.handlerAdded(ctx); // over TLS, added after the handshake: sends the preface now
     if (ctx.channel().isActive()) {
       openWindow();
@@ -219,9 +222,18 @@ final class Http2BackendConnectionHandler extends Http2ConnectionHandler {
     return endStream ? ctx.newPromise() : voidPromise;
   }
 
-  /** Writes what waits (the flow controller's queue included) to the socket. */
+  /**
+   * Writes what waits (the flow controller's queue included) to the socket, in this event-loop
+   * turn: once for all the streams that ask ({@link Http2FlushOnce}).
+   */
   void flushConnection() {
-    flush(ctx);
+    flushes.request();
+  }
+
+  @Override
+  public void flush(ChannelHandlerContext ctx) {
+    flushes.flushed();
+    super.flush(ctx);
   }
 
   boolean channelWritable() {

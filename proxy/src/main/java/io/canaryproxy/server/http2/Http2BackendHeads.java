@@ -32,14 +32,18 @@ final class Http2BackendHeads {
    */
   static Http2Headers request(RequestHead head, boolean tls) {
     Headers in = head.headers();
-    Http2Headers out = new DefaultHttp2Headers(false, in.size() + 5);
-    out.method(head.method());
-    out.scheme(tls ? HTTPS : HTTP);
+    // A new block: each pseudo-header field is added, not set (a set first looks for one to
+    // replace). Netty's block keeps them ahead of the regular fields whatever the order of adds.
+    Http2Headers out = new DefaultHttp2Headers(false);
+    out.add(Http2Headers.PseudoHeaderName.METHOD.value(), head.method());
+    out.add(Http2Headers.PseudoHeaderName.SCHEME.value(), tls ? HTTPS : HTTP);
     String host = in.get(HOST);
     if (host != null) {
-      out.authority(host);
+      out.add(Http2Headers.PseudoHeaderName.AUTHORITY.value(), host);
     }
-    out.path(head.method().equals("CONNECT") ? head.target() : pathOf(head.target()));
+    out.add(
+        Http2Headers.PseudoHeaderName.PATH.value(),
+        head.method().equals("CONNECT") ? head.target() : pathOf(head.target()));
     for (Map.Entry<CharSequence, CharSequence> field : in) {
       AsciiString name = AsciiString.of(field.getKey()).toLowerCase();
       if (name.isEmpty()

@@ -55,6 +55,8 @@ public final class Http2ClientConnectionHandler extends Http2ConnectionHandler {
    */
   private final ArrayDeque<Http2ClientStream> spare = new ArrayDeque<>();
 
+  private final Http2FlushOnce flushes = new Http2FlushOnce(this);
+
   static final int MAX_SPARE = 16;
 
   private ChannelHandlerContext ctx;
@@ -86,7 +88,14 @@ public final class Http2ClientConnectionHandler extends Http2ConnectionHandler {
   public void handlerAdded(ChannelHandlerContext ctx) throws Exception {
     this.ctx = ctx;
     this.voidPromise = new VoidChannelPromise(ctx.channel(), false);
+    flushes.context(ctx);
     super.handlerAdded(ctx);
+  }
+
+  @Override
+  public void flush(ChannelHandlerContext ctx) {
+    flushes.flushed();
+    super.flush(ctx);
   }
 
   @Override
@@ -215,9 +224,12 @@ public final class Http2ClientConnectionHandler extends Http2ConnectionHandler {
     return endStream ? ctx.newPromise() : voidPromise;
   }
 
-  /** Writes what waits (the flow controller's queue included) to the socket. */
+  /**
+   * Writes what waits (the flow controller's queue included) to the socket, in this event-loop
+   * turn: once for all the streams that ask ({@link Http2FlushOnce}).
+   */
   void flushClient() {
-    flush(ctx);
+    flushes.request();
   }
 
   /** Resets {@code stream} with {@code error} (after what was written to it), unless closed. */

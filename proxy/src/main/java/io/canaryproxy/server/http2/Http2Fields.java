@@ -1,6 +1,7 @@
 package io.canaryproxy.server.http2;
 
 import io.canaryproxy.http.Headers;
+import io.netty.handler.codec.http2.DefaultHttp2Headers;
 import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.util.AsciiString;
 import java.util.ArrayList;
@@ -80,11 +81,20 @@ final class Http2Fields implements Headers {
     h2.remove(lower(name));
   }
 
+  /**
+   * The number of regular fields: the block's size less its pseudo-header fields, which Netty's
+   * {@link DefaultHttp2Headers} keeps ahead of the others (so only those are walked there).
+   */
   @Override
   public int size() {
-    int n = 0;
-    for (Map.Entry<CharSequence, CharSequence> ignored : this) {
-      n++;
+    int n = h2.size();
+    boolean pseudoFirst = h2 instanceof DefaultHttp2Headers;
+    for (Map.Entry<CharSequence, CharSequence> field : h2) {
+      if (isPseudo(field.getKey())) {
+        n--;
+      } else if (pseudoFirst) {
+        break;
+      }
     }
     return n;
   }

@@ -27,7 +27,9 @@ final class Http2Responses {
     AsciiString status = HttpResponseStatus.valueOf(head.status()).codeAsText();
     if (head.headers() instanceof Http2Fields fields) {
       Http2Headers out = fields.unwrap();
-      out.status(status); // its own :status, the only pseudo-header field a response carries
+      if (!AsciiString.contentEquals(out.status(), status)) {
+        out.status(status); // its own :status, the only pseudo-header field a response carries
+      }
       removeConnectionSpecific(out);
       return out;
     }
