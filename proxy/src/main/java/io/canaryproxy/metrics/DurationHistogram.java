@@ -2,7 +2,6 @@ package io.canaryproxy.metrics;
 
 import io.micrometer.core.instrument.Clock;
 import io.micrometer.core.instrument.util.TimeUtils;
-import io.netty.util.concurrent.FastThreadLocal;
 import io.prometheus.metrics.model.registry.MultiCollector;
 import io.prometheus.metrics.model.snapshots.ClassicHistogramBuckets;
 import io.prometheus.metrics.model.snapshots.Exemplars;
@@ -20,7 +19,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * One Prometheus histogram of durations with fixed buckets, one series per {@code variant} value,
@@ -33,26 +31,12 @@ import java.util.concurrent.atomic.AtomicInteger;
  * compare-and-set loop over three decaying maxima, an atomic bucket increment and two clock reads.
  * Here each recording thread (an event loop) owns its own cells and writes them with plain stores,
  * so a request pays no atomic instruction and reads no clock (the caller passes the time it already
- * has); a scrape sums the threads' cells. Threads beyond {@link #MAX_STRIPES} share one set of
+ * has); a scrape sums the threads' cells. Threads beyond {@link ThreadStripe#MAX} share one set of
  * cells under a lock.
  */
 final class DurationHistogram implements MultiCollector {
-  /** Threads that get cells of their own; later threads share one set, under its lock. */
-  static final int MAX_STRIPES = 64;
-
   /** Micrometer's ring of decaying maxima ({@code DistributionStatisticConfig.DEFAULT}). */
   private static final int RING = 3;
-
-  private static final int SHARED = MAX_STRIPES;
-  private static final AtomicInteger NEXT_STRIPE = new AtomicInteger();
-  private static final FastThreadLocal<Integer> STRIPE =
-      new FastThreadLocal<>() {
-        @Override
-        protected Integer initialValue() {
-          int s = NEXT_STRIPE.getAndIncrement();
-          return s < MAX_STRIPES ? s : SHARED;
-        }
-      };
 
   private static final VarHandle LONGS = MethodHandles.arrayElementVarHandle(long[].class);
 
@@ -106,11 +90,6 @@ final class DurationHistogram implements MultiCollector {
     this.cellCount = maxCells + 2 * RING + PAD;
   }
 
-  /** The calling thread's cells index, to pass to {@link Series#record}. */
-  static int stripe() {
-    return STRIPE.get();
-  }
-
   /**
    * The series whose {@code variant} label is {@code label}, registered now with zero counts if it
    * is new (then exported from the next scrape on).
@@ -162,11 +141,12 @@ final class DurationHistogram implements MultiCollector {
 
     /**
      * Records {@code nanos} (not negative) at {@code nowNanos} (a reading of the clock's monotonic
-     * time: when the request ended), from the thread whose {@link #stripe()} is {@code stripe}.
+     * time: when the request ended), from the thread whose {@link ThreadStripe#current()} is {@code
+     * stripe}.
      */
     void record(int stripe, long nanos, long nowNanos) {
       long[] c = cells(stripe);
-      if (stripe == SHARED) {
+      if (stripe == ThreadStripe.SHARED) {
         synchronized (c) {
           add(c, nanos, nowNanos);
         }

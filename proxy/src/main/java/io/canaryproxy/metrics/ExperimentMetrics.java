@@ -109,7 +109,7 @@ public final class ExperimentMetrics implements ProxyListener {
     s.requests.increment(exchange.status, exchange.grpcStatus);
     long total = exchange.totalNanos();
     if (total >= 0) {
-      s.total.record(DurationHistogram.stripe(), total, exchange.endNanos);
+      s.total.record(ThreadStripe.current(), total, exchange.endNanos);
       s.latency.recordValue(Math.min(TimeUnit.NANOSECONDS.toMicros(total), highest));
     }
     s.count.increment();

@@ -203,7 +203,7 @@ public final class MicrometerBinding implements ProxyListener, AutoCloseable {
     }
     // The end of the exchange is now: no clock read (one that never ended reads the clock).
     long now = exchange.endNanos != 0 ? exchange.endNanos : clock.monotonicTime();
-    int stripe = DurationHistogram.stripe();
+    int stripe = ThreadStripe.current();
     if (total >= 0) {
       totalDurations[v].record(stripe, total, now);
     }

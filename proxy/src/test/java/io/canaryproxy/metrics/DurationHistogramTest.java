@@ -163,7 +163,7 @@ class DurationHistogramTest {
   @ParameterizedTest
   @ValueSource(ints = {3, 80})
   void countsFromManyThreadsAddUp(int threads) throws Exception {
-    // 80 threads are more than DurationHistogram.MAX_STRIPES: the later ones share cells.
+    // 80 threads are more than ThreadStripe.MAX: the later ones share cells.
     int perThread = 2_000;
     List<Thread> started = new ArrayList<>();
     for (int t = 0; t < threads; t++) {
