@@ -54,7 +54,6 @@ public final class LatencyRecorders implements ProxyListener {
   private final LongAdder[] errors;
 
   // Guarded by "this": touched only when an interval is rolled or read.
-  private final Histogram[][] interval;
   private final Histogram[][] cumulative;
   private final long[] cumulativeRequests;
   private final long[] cumulativeErrors;
@@ -77,7 +76,6 @@ public final class LatencyRecorders implements ProxyListener {
     this.clockMillis = clockMillis;
     int nv = VARIANTS.length;
     int nm = MEASURES.length;
-    interval = new Histogram[nv][nm];
     cumulative = new Histogram[nv][nm];
     requests = new LongAdder[nv];
     errors = new LongAdder[nv];
@@ -85,7 +83,6 @@ public final class LatencyRecorders implements ProxyListener {
       requests[v] = new LongAdder();
       errors[v] = new LongAdder();
       for (int m = 0; m < nm; m++) {
-        interval[v][m] = newHistogram();
         cumulative[v][m] = newHistogram();
       }
     }
@@ -186,20 +183,18 @@ public final class LatencyRecorders implements ProxyListener {
       int v = variant.ordinal();
       Histogram[] copies = new Histogram[MEASURES.length];
       for (int m = 0; m < MEASURES.length; m++) {
-        Histogram interval = this.interval[v][m];
-        interval.reset();
-        for (Stripe s : stripes) {
-          if (s != null) {
-            interval.add(s.intervalHistogram(v, m));
-          }
-        }
-        cumulative[v][m].add(interval);
         // The window keeps each copy for window() intervals, long enough to be promoted, so it is
         // packed: its memory follows the populated buckets (a few hundred bytes to a few KB for an
         // interval of latencies), where a full one is the whole counts array (136 KiB at the
         // defaults) and made the old generation fill and be collected in full every few minutes.
         Histogram copy = new PackedHistogram(lowest, highest, digits);
-        copy.add(interval);
+        for (Stripe s : stripes) {
+          if (s != null) {
+            Histogram interval = s.intervalHistogram(v, m);
+            cumulative[v][m].add(interval);
+            copy.add(interval);
+          }
+        }
         copy.setStartTimeStamp(start);
         copy.setEndTimeStamp(end);
         copies[m] = copy;
