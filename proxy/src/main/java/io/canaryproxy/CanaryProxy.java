@@ -113,7 +113,7 @@ public final class CanaryProxy implements AutoCloseable {
             recorders,
             () -> ready && !draining,
             this::mirrorStats);
-    this.experiments = new ExperimentMetrics(metrics.registry(), m);
+    this.experiments = new ExperimentMetrics(metrics, m);
     experiments.arms(table.armNames());
     List<ProxyListener> listeners =
         new ArrayList<>(

@@ -6,6 +6,8 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.canaryproxy.config.ConfigLoader;
+import io.canaryproxy.metrics.PrometheusText;
+import io.canaryproxy.metrics.PrometheusText.Sample;
 import io.canaryproxy.testing.StubServer;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import java.io.ByteArrayInputStream;
@@ -15,6 +17,9 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse.BodyHandlers;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
 import org.HdrHistogram.EncodableHistogram;
 import org.HdrHistogram.HistogramLogReader;
 import org.junit.jupiter.api.AfterEach;
@@ -110,6 +115,75 @@ class LatencyEndToEndIT {
                 + canaryRequests
                 + ".0");
     assertThat(metrics).doesNotContain("/item/").doesNotContain("user-");
+
+    // The duration histograms, in both exposition formats: every canary request took >= 30 ms.
+    String openMetrics =
+        client
+            .send(
+                HttpRequest.newBuilder(URI.create(admin + "/metrics"))
+                    .header("Accept", "application/openmetrics-text; version=1.0.0")
+                    .build(),
+                BodyHandlers.ofString())
+            .body();
+    assertThat(openMetrics).endsWith("# EOF\n");
+    long stableRequests = 120 - canaryRequests;
+    for (String scrape : List.of(metrics, openMetrics)) {
+      // Only these families' lines: OpenMetrics has comment lines the strict 0.0.4 reader rejects.
+      List<Sample> s =
+          PrometheusText.parseStrict(
+              scrape
+                  .lines()
+                  .filter(l -> l.contains("_duration_seconds"))
+                  .collect(Collectors.joining("\n")));
+      for (String family :
+          List.of(
+              "canary_proxy_request_duration_seconds", "canary_proxy_upstream_duration_seconds")) {
+        assertHistogram(s, family, "canary", canaryRequests, 0.030);
+        assertHistogram(s, family, "stable", stableRequests, 0.0);
+      }
+    }
+  }
+
+  /**
+   * A cumulative histogram of {@code n} durations of at least {@code atLeast} seconds: buckets
+   * never decrease, none below {@code atLeast} counts anything, and {@code +Inf} and {@code _count}
+   * are {@code n}; {@code _sum} and {@code _max} agree.
+   */
+  private static void assertHistogram(
+      List<Sample> s, String family, String variant, long n, double atLeast) {
+    List<Sample> buckets =
+        s.stream()
+            .filter(
+                x ->
+                    x.name().equals(family + "_bucket")
+                        && x.labels().get("variant").equals(variant))
+            .toList();
+    assertThat(buckets).as("%s{variant=%s} buckets", family, variant).hasSize(15);
+    double previous = 0;
+    for (Sample b : buckets) {
+      String le = b.labels().get("le");
+      assertThat(b.value()).as("%s le=%s", family, le).isGreaterThanOrEqualTo(previous);
+      if (!le.equals("+Inf") && Double.parseDouble(le) < atLeast) {
+        assertThat(b.value()).as("%s le=%s", family, le).isZero();
+      }
+      previous = b.value();
+    }
+    assertThat(buckets.get(14).labels()).containsEntry("le", "+Inf");
+    assertThat(buckets.get(14).value()).isEqualTo(n);
+    assertThat(one(s, family + "_count", variant)).isEqualTo(n);
+    double sum = one(s, family + "_sum", variant);
+    double max = one(s, family + "_max", variant);
+    assertThat(sum).isGreaterThanOrEqualTo(n * atLeast);
+    assertThat(max).isGreaterThanOrEqualTo(atLeast).isLessThanOrEqualTo(sum).isPositive();
+  }
+
+  private static double one(List<Sample> s, String name, String variant) {
+    List<Sample> found =
+        s.stream()
+            .filter(x -> x.name().equals(name) && x.labels().equals(Map.of("variant", variant)))
+            .toList();
+    assertThat(found).as("%s{variant=%s}", name, variant).hasSize(1);
+    return found.get(0).value();
   }
 
   private JsonNode stats(String admin) throws Exception {

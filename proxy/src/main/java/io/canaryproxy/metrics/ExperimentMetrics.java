@@ -4,7 +4,6 @@ import io.canaryproxy.config.MetricsConfig;
 import io.canaryproxy.forwarding.Exchange;
 import io.canaryproxy.forwarding.ProxyListener;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.Timer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -33,7 +32,7 @@ public final class ExperimentMetrics implements ProxyListener {
   private final class Slot {
     final String name;
     final RequestCounters requests;
-    final Timer total;
+    final DurationHistogram.Series total;
     final Recorder latency = new Recorder(lowest, highest, digits);
     final LongAdder count = new LongAdder();
     final LongAdder errors = new LongAdder();
@@ -46,13 +45,7 @@ public final class ExperimentMetrics implements ProxyListener {
     Slot(String name) {
       this.name = name;
       requests = new RequestCounters(registry, name);
-      total =
-          Timer.builder(MetricNames.REQUEST_DURATION)
-              .description("First request byte to last response byte")
-              .tags(MetricNames.TAG_VARIANT, name)
-              .serviceLevelObjectives(MicrometerBinding.BUCKETS)
-              .publishPercentileHistogram(false)
-              .register(registry);
+      total = durations.series(name);
     }
   }
 
@@ -60,6 +53,7 @@ public final class ExperimentMetrics implements ProxyListener {
   public record ArmSample(String name, Histogram latencyMicros, long requests, long errors) {}
 
   private final MeterRegistry registry;
+  private final DurationHistogram durations;
   private final long lowest;
   private final long highest;
   private final int digits;
@@ -70,9 +64,13 @@ public final class ExperimentMetrics implements ProxyListener {
   /** The arms of the live routing table, in order. */
   private volatile List<String> live = List.of();
 
-  /** Meters in {@code registry}; histograms with the range and precision of {@code cfg}. */
-  public ExperimentMetrics(MeterRegistry registry, MetricsConfig cfg) {
-    this.registry = registry;
+  /**
+   * Meters in {@code binding}'s registry (the duration series beside the variants' own); histograms
+   * with the range and precision of {@code cfg}.
+   */
+  public ExperimentMetrics(MicrometerBinding binding, MetricsConfig cfg) {
+    this.registry = binding.registry();
+    this.durations = binding.requestDurations();
     this.lowest = cfg.lowestMicros();
     this.highest = cfg.highestMicros();
     this.digits = cfg.significantDigits();
@@ -111,7 +109,7 @@ public final class ExperimentMetrics implements ProxyListener {
     s.requests.increment(exchange.status, exchange.grpcStatus);
     long total = exchange.totalNanos();
     if (total >= 0) {
-      s.total.record(total, TimeUnit.NANOSECONDS);
+      s.total.record(ThreadStripe.current(), total, exchange.endNanos);
       s.latency.recordValue(Math.min(TimeUnit.NANOSECONDS.toMicros(total), highest));
     }
     s.count.increment();

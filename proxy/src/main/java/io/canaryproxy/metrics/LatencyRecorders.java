@@ -5,15 +5,16 @@ import io.canaryproxy.forwarding.Exchange;
 import io.canaryproxy.forwarding.ProxyListener;
 import io.canaryproxy.routing.Variant;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.LongAdder;
 import java.util.function.LongSupplier;
 import org.HdrHistogram.Histogram;
 import org.HdrHistogram.PackedHistogram;
-import org.HdrHistogram.Recorder;
+import org.HdrHistogram.WriterReaderPhaser;
 
 /**
  * HdrHistogram latency per (variant, measure), read in interval snapshots. Event-loop threads
@@ -21,6 +22,14 @@ import org.HdrHistogram.Recorder;
  * thread (see {@link MetricsScheduler}) closes intervals with {@link #rollInterval}, which keeps
  * the last {@code metrics.window} intervals and a cumulative histogram since start. Values are
  * microseconds; values above {@code metrics.highestMicros} are clamped to it.
+ *
+ * <p>Each recording thread (see {@link ThreadStripe}) records into histograms and counters of its
+ * own, created when it first records, and an interval is the sum of the threads' intervals. A
+ * request enters the thread's {@link WriterReaderPhaser} once for both measures and both counters,
+ * as an HdrHistogram {@code SingleWriterRecorder} does for one value: two atomic instructions on a
+ * line no other thread writes, where a multi-writer {@code Recorder} per measure and a {@code
+ * LongAdder} per counter cost about a dozen on lines every event loop writes. The threads beyond
+ * {@link ThreadStripe#MAX} share one stripe and take its lock to record.
  */
 public final class LatencyRecorders implements ProxyListener {
   private static final Variant[] VARIANTS = Variant.values();
@@ -32,13 +41,16 @@ public final class LatencyRecorders implements ProxyListener {
   private final int windowSize;
   private final LongSupplier clockMillis;
 
-  // Indexed [variant.ordinal()][measure.ordinal()]; the arrays never change after construction.
-  private final Recorder[][] recorders;
-  private final LongAdder[] requests;
-  private final LongAdder[] errors;
+  /**
+   * By {@link ThreadStripe}, the recording thread's histograms and counters
+   * [variant.ordinal()][measure.ordinal()] (null until the thread first records); replaced, never
+   * changed in place, under "stripeLock".
+   */
+  private volatile Stripe[] stripes = new Stripe[0];
+
+  private final Object stripeLock = new Object();
 
   // Guarded by "this": touched only when an interval is rolled or read.
-  private final Histogram[][] recycled;
   private final Histogram[][] cumulative;
   private final long[] cumulativeRequests;
   private final long[] cumulativeErrors;
@@ -61,16 +73,9 @@ public final class LatencyRecorders implements ProxyListener {
     this.clockMillis = clockMillis;
     int nv = VARIANTS.length;
     int nm = MEASURES.length;
-    recorders = new Recorder[nv][nm];
-    recycled = new Histogram[nv][nm];
     cumulative = new Histogram[nv][nm];
-    requests = new LongAdder[nv];
-    errors = new LongAdder[nv];
     for (int v = 0; v < nv; v++) {
-      requests[v] = new LongAdder();
-      errors[v] = new LongAdder();
       for (int m = 0; m < nm; m++) {
-        recorders[v][m] = new Recorder(lowest, highest, digits);
         cumulative[v][m] = newHistogram();
       }
     }
@@ -125,16 +130,33 @@ public final class LatencyRecorders implements ProxyListener {
    */
   public void record(Variant v, long totalMicros, long upstreamMicros, boolean error) {
     int vi = (v == null ? Variant.OTHER : v).ordinal();
-    Recorder[] r = recorders[vi];
-    if (totalMicros >= 0) {
-      r[Measure.TOTAL.ordinal()].recordValue(Math.min(totalMicros, highest));
+    int s = ThreadStripe.current();
+    Stripe stripe = stripe(s);
+    if (s == ThreadStripe.SHARED) {
+      synchronized (stripe) {
+        stripe.record(vi, totalMicros, upstreamMicros, error);
+      }
+    } else {
+      stripe.record(vi, totalMicros, upstreamMicros, error);
     }
-    if (upstreamMicros >= 0) {
-      r[Measure.UPSTREAM.ordinal()].recordValue(Math.min(upstreamMicros, highest));
+  }
+
+  private Stripe stripe(int s) {
+    Stripe[] all = stripes;
+    Stripe stripe;
+    if (s < all.length && (stripe = all[s]) != null) {
+      return stripe;
     }
-    requests[vi].increment();
-    if (error) {
-      errors[vi].increment();
+    synchronized (stripeLock) {
+      all = stripes;
+      if (s < all.length && all[s] != null) {
+        return all[s];
+      }
+      stripe = new Stripe();
+      Stripe[] more = Arrays.copyOf(all, Math.max(all.length, s + 1));
+      more[s] = stripe;
+      stripes = more;
+      return stripe;
     }
   }
 
@@ -148,25 +170,36 @@ public final class LatencyRecorders implements ProxyListener {
     long end = clockMillis.getAsLong();
     long start = intervalStartMillis;
     Map<Variant, VariantInterval> byVariant = new EnumMap<>(Variant.class);
+    List<Cells> closed = new ArrayList<>();
+    for (Stripe s : stripes) {
+      if (s != null) {
+        closed.add(s.closeInterval());
+      }
+    }
     for (Variant variant : VARIANTS) {
       int v = variant.ordinal();
       Histogram[] copies = new Histogram[MEASURES.length];
       for (int m = 0; m < MEASURES.length; m++) {
-        Histogram interval = recorders[v][m].getIntervalHistogram(recycled[v][m]);
-        recycled[v][m] = interval;
-        cumulative[v][m].add(interval);
         // The window keeps each copy for window() intervals, long enough to be promoted, so it is
         // packed: its memory follows the populated buckets (a few hundred bytes to a few KB for an
         // interval of latencies), where a full one is the whole counts array (136 KiB at the
         // defaults) and made the old generation fill and be collected in full every few minutes.
         Histogram copy = new PackedHistogram(lowest, highest, digits);
-        copy.add(interval);
+        for (Cells c : closed) {
+          Histogram interval = c.histograms[v][m];
+          cumulative[v][m].add(interval);
+          copy.add(interval);
+        }
         copy.setStartTimeStamp(start);
         copy.setEndTimeStamp(end);
         copies[m] = copy;
       }
-      long n = requests[v].sumThenReset();
-      long e = errors[v].sumThenReset();
+      long n = 0;
+      long e = 0;
+      for (Cells c : closed) {
+        n += c.requests[v];
+        e += c.errors[v];
+      }
       cumulativeRequests[v] += n;
       cumulativeErrors[v] += e;
       byVariant.put(
@@ -218,5 +251,79 @@ public final class LatencyRecorders implements ProxyListener {
 
   private Histogram newHistogram() {
     return new Histogram(lowest, highest, digits);
+  }
+
+  /** One interval's histograms [variant][measure] and counters [variant] of one stripe. */
+  private final class Cells {
+    final Histogram[][] histograms = new Histogram[VARIANTS.length][MEASURES.length];
+    final long[] requests = new long[VARIANTS.length];
+    final long[] errors = new long[VARIANTS.length];
+
+    Cells() {
+      for (Histogram[] byMeasure : histograms) {
+        for (int m = 0; m < byMeasure.length; m++) {
+          byMeasure[m] = newHistogram();
+        }
+      }
+    }
+
+    void reset() {
+      for (Histogram[] byMeasure : histograms) {
+        for (Histogram h : byMeasure) {
+          h.reset();
+        }
+      }
+      Arrays.fill(requests, 0);
+      Arrays.fill(errors, 0);
+    }
+  }
+
+  /**
+   * One thread's cells (or those of the threads beyond {@link ThreadStripe#MAX}, which record under
+   * its lock): the active ones take records, the inactive ones hold the last closed interval.
+   */
+  private final class Stripe {
+    private final WriterReaderPhaser phaser = new WriterReaderPhaser();
+    private volatile Cells active = new Cells();
+    private Cells inactive = new Cells(); // guarded by LatencyRecorders.this
+
+    /** One writer at a time: the stripe's thread, or a thread holding the stripe's lock. */
+    void record(int v, long totalMicros, long upstreamMicros, boolean error) {
+      long phase = phaser.writerCriticalSectionEnter();
+      try {
+        Cells c = active;
+        if (totalMicros >= 0) {
+          c.histograms[v][Measure.TOTAL.ordinal()].recordValue(Math.min(totalMicros, highest));
+        }
+        if (upstreamMicros >= 0) {
+          c.histograms[v][Measure.UPSTREAM.ordinal()].recordValue(
+              Math.min(upstreamMicros, highest));
+        }
+        c.requests[v]++;
+        if (error) {
+          c.errors[v]++;
+        }
+      } finally {
+        phaser.writerCriticalSectionExit(phase);
+      }
+    }
+
+    /**
+     * Swaps in empty cells and returns those that held the interval, once no writer is left in them
+     * (what HdrHistogram's recorders do); they stay valid until the next call.
+     */
+    Cells closeInterval() {
+      inactive.reset();
+      phaser.readerLock();
+      try {
+        Cells closed = active;
+        active = inactive;
+        inactive = closed;
+        phaser.flipPhase();
+        return closed;
+      } finally {
+        phaser.readerUnlock();
+      }
+    }
   }
 }

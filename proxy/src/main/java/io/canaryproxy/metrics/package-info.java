@@ -5,7 +5,9 @@
  * io.canaryproxy.metrics.IntervalSnapshot}s by {@link io.canaryproxy.metrics.MetricsScheduler} for
  * the canary judge and the admin API; {@link io.canaryproxy.metrics.MicrometerBinding} exports
  * pre-created, bounded-label meters whose names all live in {@link
- * io.canaryproxy.metrics.MetricNames}; {@link io.canaryproxy.metrics.AccessLog} writes sampled JSON
- * lines off the event loop. Start reading at {@code LatencyRecorders}.
+ * io.canaryproxy.metrics.MetricNames}, the request duration histograms as {@link
+ * io.canaryproxy.metrics.DurationHistogram}s (per-thread cells, exported as Micrometer timers
+ * were); {@link io.canaryproxy.metrics.AccessLog} writes sampled JSON lines off the event loop.
+ * Start reading at {@code LatencyRecorders}.
  */
 package io.canaryproxy.metrics;
