@@ -49,6 +49,9 @@ abstract class HeadFields implements Headers {
   /** Strings made of values, per field; {@code null} until the first. */
   private String[] values;
 
+  /** Whether {@link #values} holds a string for this head (to be cleared for the next). */
+  private boolean valuesMade;
+
   int count;
   private int removedCount;
 
@@ -100,11 +103,15 @@ abstract class HeadFields implements Headers {
       removed = new boolean[cap];
       values = null;
     } else {
-      Arrays.fill(removed, 0, count, false);
-      if (values != null) {
+      // Most heads had no field removed and no value read as a string: nothing to clear then.
+      if (removedCount > 0) {
+        Arrays.fill(removed, 0, count, false);
+      }
+      if (valuesMade) {
         Arrays.fill(values, 0, count, null);
       }
     }
+    valuesMade = false;
     count = n;
     removedCount = 0;
     nameBits = 0;
@@ -128,6 +135,7 @@ abstract class HeadFields implements Headers {
     removedCount = from.removedCount;
     nameBits = from.nameBits;
     values = null;
+    valuesMade = false;
     addedCount = from.addedCount;
     added = addedCount == 0 ? null : new CharSequence[Math.max(8, 2 * addedCount)];
     for (int k = 0; k < 2 * addedCount; k++) {
@@ -367,6 +375,7 @@ abstract class HeadFields implements Headers {
         v = text(fields[o + VS], fields[o + VE]);
       }
       values[i] = v;
+      valuesMade = true;
     }
     return v;
   }
