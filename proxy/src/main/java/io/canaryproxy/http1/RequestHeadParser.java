@@ -44,7 +44,7 @@ public final class RequestHeadParser {
   private final int maxHeaderBytes;
   private final RequestChecks checks;
   private final Http1RequestHead head = new Http1RequestHead();
-  private final int[] split = new int[3];
+  private final FieldLine line = new FieldLine();
 
   private Phase phase = Phase.SKIP;
   private Rejection rejection;
@@ -68,6 +68,8 @@ public final class RequestHeadParser {
   private int pendLineEnd;
   private boolean pendFolded;
   private boolean pendFoldValid;
+  private boolean pendNameValid;
+  private boolean pendValueValid;
 
   public RequestHeadParser(LimitsConfig limits) {
     this.maxLineBytes = limits.maxRequestLineBytes();
@@ -121,7 +123,8 @@ public final class RequestHeadParser {
     }
     while (true) {
       int ls = base + lineStart;
-      int lf = FieldLines.findLineEnd(buf, ls, limit, maxHeaderBytes - headerSize);
+      // One pass finds the line's end, its colon, and whether its name and value are valid.
+      int lf = line.scan(buf, ls, limit, maxHeaderBytes - headerSize);
       if (lf < 0) {
         return lineProblem(lf, Rejection.HEADERS_TOO_LARGE);
       }
@@ -146,18 +149,21 @@ public final class RequestHeadParser {
       if (pending && !addPending(buf, base)) {
         return Result.REJECTED;
       }
-      if (!FieldLines.split(buf, ls, end, split)) {
+      if (line.splitFails) {
         return reject(Rejection.BAD_FIELD_LINE);
       }
+      int colon = line.colon;
       pending = true;
       pendNameStart = ls - base;
-      pendNameEnd = split[0] - base;
-      pendValueStart = split[1] - base;
-      pendValueEnd = split[2] - base;
+      pendNameEnd = colon - base;
+      pendValueStart = line.valueStart - base;
+      pendValueEnd = line.valueEnd - base;
       pendLineEnd = lineStart;
       pendFolded = false;
       pendFoldValid = true;
-      if (split[0] - ls == 14 && Ascii.equalsIgnoreCase(buf, ls, split[0], "content-length")) {
+      pendNameValid = line.nameValid;
+      pendValueValid = line.valueValid;
+      if (colon - ls == 14 && Ascii.equalsIgnoreCase(buf, ls, colon, "content-length")) {
         lengthFields++;
       }
     }
@@ -328,16 +334,11 @@ public final class RequestHeadParser {
     pending = false;
     int ns = base + pendNameStart;
     int ne = base + pendNameEnd;
-    if (!FieldLines.isValidName(buf, ns, ne)) {
+    if (!pendNameValid) {
       reject(Rejection.BAD_FIELD_NAME);
       return false;
     }
-    boolean valid =
-        pendFolded
-            ? pendFoldValid
-                && FieldLines.isValidValue(buf, base + pendValueStart, base + pendValueEnd)
-            : FieldLines.isValidValue(buf, base + pendValueStart, base + pendValueEnd);
-    if (!valid) {
+    if (!pendValueValid || (pendFolded && !pendFoldValid)) {
       reject(Rejection.BAD_FIELD_VALUE);
       return false;
     }

@@ -24,7 +24,7 @@ public final class ResponseHeadParser {
   private final int maxLineBytes;
   private final int maxHeaderBytes;
   private final Http1ResponseHead head = new Http1ResponseHead();
-  private final int[] split = new int[3];
+  private final FieldLine line = new FieldLine();
   private boolean rejected;
   private boolean switchAllowed;
 
@@ -84,7 +84,7 @@ public final class ResponseHeadParser {
     int headerBytes = 0;
     boolean connection = false;
     while (true) {
-      lf = FieldLines.findLineEnd(buf, lineStart, limit, maxHeaderBytes - headerBytes);
+      lf = line.scan(buf, lineStart, limit, maxHeaderBytes - headerBytes);
       if (lf == FieldLines.INCOMPLETE) {
         return RequestHeadParser.Result.INCOMPLETE;
       }
@@ -101,14 +101,14 @@ public final class ResponseHeadParser {
       if (first == Ascii.SP || first == Ascii.HT) {
         return reject(); // obs-fold
       }
-      if (!FieldLines.split(buf, lineStart, end, split)
-          || !FieldLines.isValidName(buf, lineStart, split[0])
-          || !FieldLines.isValidValue(buf, split[1], split[2])) {
+      if (line.splitFails || !line.nameValid || !line.valueValid) {
         return reject();
       }
-      byte kind = FieldKind.of(buf, lineStart, split[0]);
+      int colon = line.colon;
+      byte kind = FieldKind.of(buf, lineStart, colon);
       connection |= kind == FieldKind.CONNECTION;
-      head.addField(lineStart - base, split[0] - base, split[1] - base, split[2] - base, kind);
+      head.addField(
+          lineStart - base, colon - base, line.valueStart - base, line.valueEnd - base, kind);
       lineStart = lf + 1;
     }
     if (!frame(buf, base, answersHead)) {

@@ -129,6 +129,17 @@ class Http1ParserDifferentialTest {
         + "3;a=\"q\\\"x\";b\r\nabc\r\n0\r\nX-T: 1\r\n  fold\r\nY: 2\r\n\r\n",
     "GET /a HTTP/1.0\r\n\r\nGET /b HTTP/1.0\r\nConnection: close\r\n\r\n",
     "get  /m\tHTTP/1.1\r\nHost: x\r\n\r\n",
+    // What the one-pass field-line scan decides (FieldLine): whitespace other than SP/HT before a
+    // value, control bytes and DEL at a value's start, inside it and at its end, 8-bit bytes, a
+    // bare CR, names that are empty or not tokens, a line without a colon, a folded value.
+    "GET /v HTTP/1.1\r\nHost: x\r\nX-A:\u000bv\r\nX-B: \u000cw\r\n\r\n",
+    "GET /v HTTP/1.1\r\nHost: x\r\nX-A: \u0001v\r\nX-B: w\u0000\r\nX-C: \u007f\r\n\r\n",
+    "GET /v HTTP/1.1\r\nHost: x\r\nX-A: v\u007f \r\nX-B: \u00ff\u0085 \t\r\nX-C:\t\r\n\r\n",
+    "GET /v HTTP/1.1\r\nHost: x\r\nX-A: a\rb\r\nX-B:\r\r\nX-C: \r \r\n\r\n",
+    "GET /v HTTP/1.1\r\nHost: x\r\nX A: v\r\n: empty\r\nX\u00e9: v\r\nX-B : v\r\n\r\n",
+    "GET /v HTTP/1.1\r\nHost: x\r\nno colon here\r\nX-A: v:w::\r\n\r\n",
+    "GET /v HTTP/1.1\r\nHost: x\r\nX-A: \r\n\tfold\u0001\r\nX-B: v\r\n fold2\r\n\r\n",
+    "GET /v HTTP/1.1\r\nHost: x\r\nX-A: \u001cv\r\nX-B:\u001f\r\n\r\n",
   };
 
   @FuzzTest

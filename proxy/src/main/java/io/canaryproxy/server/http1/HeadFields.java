@@ -49,8 +49,19 @@ abstract class HeadFields implements Headers {
   /** Strings made of values, per field; {@code null} until the first. */
   private String[] values;
 
+  /** Whether {@link #values} holds a string for this head (to be cleared for the next). */
+  private boolean valuesMade;
+
   int count;
   private int removedCount;
+
+  /**
+   * A bit for each received field's name, from its length and first letter ({@link #nameBit}): a
+   * name whose bit is clear was not received, and a lookup skips the fields without reading them
+   * (most lookups are for names a head does not carry: {@code X-Forwarded-*}, {@code Upgrade},
+   * {@code TE}, {@code Expect}, {@code Transfer-Encoding}...). Removing a field leaves its bit.
+   */
+  private long nameBits;
 
   /** Fields the proxy added, as name, value pairs; {@code null} until the first. */
   CharSequence[] added;
@@ -92,13 +103,18 @@ abstract class HeadFields implements Headers {
       removed = new boolean[cap];
       values = null;
     } else {
-      Arrays.fill(removed, 0, count, false);
-      if (values != null) {
+      // Most heads had no field removed and no value read as a string: nothing to clear then.
+      if (removedCount > 0) {
+        Arrays.fill(removed, 0, count, false);
+      }
+      if (valuesMade) {
         Arrays.fill(values, 0, count, null);
       }
     }
+    valuesMade = false;
     count = n;
     removedCount = 0;
+    nameBits = 0;
     if (added != null) {
       Arrays.fill(added, 0, 2 * addedCount, null);
     }
@@ -117,7 +133,9 @@ abstract class HeadFields implements Headers {
     fields = Arrays.copyOf(from.fields, count * SLOTS);
     removed = Arrays.copyOf(from.removed, count);
     removedCount = from.removedCount;
+    nameBits = from.nameBits;
     values = null;
+    valuesMade = false;
     addedCount = from.addedCount;
     added = addedCount == 0 ? null : new CharSequence[Math.max(8, 2 * addedCount)];
     for (int k = 0; k < 2 * addedCount; k++) {
@@ -135,6 +153,21 @@ abstract class HeadFields implements Headers {
     fields[o + VS] = vs;
     fields[o + VE] = ve;
     fields[o + LE] = le;
+    nameBits |= nameBit(ne - ns, ne > ns ? bytes[ns] : 0);
+  }
+
+  /** The bit of a name of {@code length} characters starting with {@code first} (any case). */
+  private static long nameBit(int length, int first) {
+    return 1L << ((length * 5 + (first | 0x20)) & 63);
+  }
+
+  /**
+   * The number of received fields to look through for {@code name}: all of them, or none when no
+   * received name has its bit ({@link #nameBits}).
+   */
+  final int received(CharSequence name) {
+    int len = name.length();
+    return (nameBits & nameBit(len, len > 0 ? name.charAt(0) : 0)) != 0 ? count : 0;
   }
 
   /** HTTP/1.0 or HTTP/1.1, as the head was sent. */
@@ -151,7 +184,7 @@ abstract class HeadFields implements Headers {
 
   @Override
   public String get(CharSequence name) {
-    for (int i = 0; i < count; i++) {
+    for (int i = 0, n = received(name); i < n; i++) {
       if (!removed[i] && nameIs(i, name)) {
         return value(i);
       }
@@ -167,7 +200,7 @@ abstract class HeadFields implements Headers {
   @Override
   public List<String> getAll(CharSequence name) {
     List<String> all = new ArrayList<>(2);
-    for (int i = 0; i < count; i++) {
+    for (int i = 0, n = received(name); i < n; i++) {
       if (!removed[i] && nameIs(i, name)) {
         all.add(value(i));
       }
@@ -182,7 +215,7 @@ abstract class HeadFields implements Headers {
 
   @Override
   public boolean contains(CharSequence name) {
-    for (int i = 0; i < count; i++) {
+    for (int i = 0, n = received(name); i < n; i++) {
       if (!removed[i] && nameIs(i, name)) {
         return true;
       }
@@ -215,7 +248,7 @@ abstract class HeadFields implements Headers {
 
   @Override
   public void remove(CharSequence name) {
-    for (int i = 0; i < count; i++) {
+    for (int i = 0, n = received(name); i < n; i++) {
       if (!removed[i] && nameIs(i, name)) {
         removeField(i);
       }
@@ -342,6 +375,7 @@ abstract class HeadFields implements Headers {
         v = text(fields[o + VS], fields[o + VE]);
       }
       values[i] = v;
+      valuesMade = true;
     }
     return v;
   }
@@ -381,7 +415,7 @@ abstract class HeadFields implements Headers {
 
   /** True when a {@code Connection} field lists {@code token} (comma-separated, any case). */
   final boolean connectionLists(AsciiString token) {
-    for (int i = 0; i < count; i++) {
+    for (int i = 0, n = received(HeaderNames.CONNECTION); i < n; i++) {
       if (!nameIs(i, HeaderNames.CONNECTION)) {
         continue;
       }

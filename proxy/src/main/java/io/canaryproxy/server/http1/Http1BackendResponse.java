@@ -143,7 +143,7 @@ public final class Http1BackendResponse extends HeadFields implements ResponseHe
   public void dropChunkedCoding() {
     boolean any = false;
     boolean others = false;
-    for (int i = 0; i < count; i++) {
+    for (int i = 0, n = received(HeaderNames.TRANSFER_ENCODING); i < n; i++) {
       if (!removed[i] && nameIs(i, HeaderNames.TRANSFER_ENCODING)) {
         any = true;
         int o = i * SLOTS;
@@ -154,7 +154,7 @@ public final class Http1BackendResponse extends HeadFields implements ResponseHe
       return;
     }
     List<String> kept = others ? new ArrayList<>(2) : null;
-    for (int i = 0; i < count; i++) {
+    for (int i = 0, n = received(HeaderNames.TRANSFER_ENCODING); i < n; i++) {
       if (!removed[i] && nameIs(i, HeaderNames.TRANSFER_ENCODING)) {
         int o = i * SLOTS;
         if (kept != null && !equalsIgnoreCase(fields[o + VS], fields[o + VE], "chunked")) {
@@ -187,7 +187,7 @@ public final class Http1BackendResponse extends HeadFields implements ResponseHe
    * value (any case), as Netty's {@code containsValue(name, token, true)}.
    */
   boolean lists(AsciiString name, AsciiString token) {
-    for (int i = 0; i < count; i++) {
+    for (int i = 0, n = received(name); i < n; i++) {
       if (!removed[i] && nameIs(i, name)) {
         int o = i * SLOTS;
         if (listsToken(fields[o + VS], fields[o + VE], token)) {

@@ -192,7 +192,7 @@ public final class Http1Head extends HeadFields implements RequestHead {
    */
   @Override
   public boolean addFromFirst(CharSequence from, CharSequence to) {
-    for (int i = 0; i < count; i++) {
+    for (int i = 0, n = received(from); i < n; i++) {
       if (!removed[i] && nameIs(i, from)) {
         ReceivedValue v = view != null && !viewLent ? view : new ReceivedValue(this);
         if (view == null) {
@@ -213,7 +213,7 @@ public final class Http1Head extends HeadFields implements RequestHead {
    */
   @Override
   public CharSequence getView(CharSequence name) {
-    for (int i = 0; i < count; i++) {
+    for (int i = 0, n = received(name); i < n; i++) {
       if (!removed[i] && nameIs(i, name)) {
         if (getView == null) {
           getView = new ReceivedValue(this);

@@ -14,6 +14,8 @@ import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpRequestDecoder;
 import io.netty.util.ReferenceCountUtil;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
@@ -97,6 +99,59 @@ class Http1HeadTest {
     }
     assertThat(fields).hasToString("Host=a;Connection=Keep-Alive;x-a=3;x-b=4;");
     assertThat(head.copy().headers().getAll("x-a")).containsExactly("3");
+  }
+
+  @Test
+  void lookupsFindEveryReceivedNameInAnyCaseAndNoOther() {
+    // Names that share a length or a first letter with others, and lookups for names not sent:
+    // the lookups skip what was not received (HeadFields.received) and must still agree with a
+    // walk over the fields.
+    String[] sent = {"Host", "hXYZ", "X-A", "x-b", "Xa", "Te", "Accept", "A", "Upgrade-X", "~1"};
+    StringBuilder raw = new StringBuilder("GET / HTTP/1.1\r\n");
+    for (int i = 0; i < sent.length; i++) {
+      raw.append(sent[i]).append(": v").append(i).append("\r\n");
+    }
+    Http1Head head = parsed(raw.append("\r\n").toString());
+    String[] asked = {
+      "host",
+      "HOST",
+      "hxyz",
+      "x-a",
+      "X-B",
+      "xa",
+      "te",
+      "TE",
+      "accept",
+      "a",
+      "upgrade-x",
+      "~1",
+      "x-c",
+      "ho",
+      "hosts",
+      "upgrade",
+      "expect",
+      "x-forwarded-for",
+      "connection",
+      "b",
+      "",
+      "\u00e9"
+    };
+    for (String name : asked) {
+      List<String> walked = new ArrayList<>();
+      for (Map.Entry<CharSequence, CharSequence> e : head) {
+        if (e.getKey().toString().equalsIgnoreCase(name)) {
+          walked.add(e.getValue().toString());
+        }
+      }
+      assertThat(head.getAll(name)).as(name).isEqualTo(walked);
+      assertThat(head.contains(name)).as(name).isEqualTo(!walked.isEmpty());
+      assertThat(head.get(name)).as(name).isEqualTo(walked.isEmpty() ? null : walked.get(0));
+    }
+    head.remove("HOST");
+    assertThat(head.contains("host")).isFalse();
+    head.add("Host", "again");
+    assertThat(head.get("hOsT")).isEqualTo("again");
+    assertThat(head.copy().headers().getAll("x-A")).containsExactly("v2");
   }
 
   @Test

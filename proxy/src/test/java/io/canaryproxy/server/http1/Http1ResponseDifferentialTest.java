@@ -66,6 +66,13 @@ class Http1ResponseDifferentialTest {
     "hello\r\n",
     "\r\nHTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nx",
     "HTTP/1.1 200\r\nX-A:  spaced \r\nX-B:\r\nContent-Length: +1\r\n\r\nx",
+    // What the one-pass field-line scan decides (FieldLine): other whitespace before a value,
+    // control bytes, DEL and 8-bit bytes in values, a bare CR, names that are not tokens.
+    "HTTP/1.1 200 OK\r\nX-A:\u000bv\r\nContent-Length: 2\r\n\r\nok",
+    "HTTP/1.1 200 OK\r\nX-A: \u0001v\r\nX-B: w\u007f\r\nContent-Length: 2\r\n\r\nok",
+    "HTTP/1.1 200 OK\r\nX-A: \u00ff\u0085 \t\r\nX-B:\t\r\nContent-Length: 2\r\n\r\nok",
+    "HTTP/1.1 200 OK\r\nX-A: a\rb\r\nContent-Length: 2\r\n\r\nok",
+    "HTTP/1.1 200 OK\r\nX A: v\r\n: e\r\nno colon\r\nContent-Length: 2\r\n\r\nok",
     "HTTP/1.1 404 Not Found\r\nConnection: close\r\nSet-Cookie: a=1\r\nSet-Cookie: b=2\r\n"
         + "Content-Length: 0\r\n\r\n",
     "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n10\r\n0123456789abcdef\r\n0\r\n\r\n",
