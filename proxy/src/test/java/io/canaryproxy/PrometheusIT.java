@@ -57,10 +57,14 @@ class PrometheusIT {
   @AfterEach
   void stop() throws Exception {
     if (prometheus != null) {
+      // Prometheus flushes its TSDB on SIGTERM, which can take longer than 10 s on a loaded
+      // machine; JUnit deletes
+      // the temporary directory right after this method, so it must not be writing there any more.
       prometheus.destroy();
-      if (!prometheus.waitFor(10, TimeUnit.SECONDS)) {
-        prometheus.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+      if (!prometheus.waitFor(30, TimeUnit.SECONDS)) {
+        prometheus.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
       }
+      assertThat(prometheus.isAlive()).as("prometheus still running after SIGKILL").isFalse();
     }
     if (live != null) {
       live.close();
