@@ -17,7 +17,9 @@ import io.netty.handler.codec.http.HttpResponseEncoder;
  * <p>A backend's HTTP/1.1 head ({@link BackendHead}) is written from its own bytes ({@link
  * Http1BackendResponse}: status line, kept field lines, added fields); the encoder only follows its
  * status and framing to encode the body, exactly as for a head it serialised itself. A whole
- * response ({@link BackendHead.Whole}: head, last piece, end) is one message, whose small body
+ * response with a body of known length is written by {@link #writeWhole} without Netty's encoder
+ * (the head and a small body in one reused buffer); another whole response ({@link
+ * BackendHead.Whole}: head, last piece, end: chunked, or bodiless) is one message, whose small body
  * Netty's encoder puts in the head's buffer.
  */
 public final class ProxyResponseEncoder extends HttpResponseEncoder {
