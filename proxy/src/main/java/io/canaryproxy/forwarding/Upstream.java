@@ -249,9 +249,10 @@ final class Upstream implements ConnectionListener {
   void forward(ByteBuf piece, boolean last) {
     int n = piece.readableBytes();
     ex.bytesIn += n;
-    lastProgressNanos = System.nanoTime();
     PooledConnection b = backend;
     if (n > 0) {
+      // An empty piece (the end of a request without a body) moves no byte: no clock read for it.
+      lastProgressNanos = System.nanoTime();
       if (tap != null) {
         tap.onRequestBody(piece);
       }
@@ -316,6 +317,12 @@ final class Upstream implements ConnectionListener {
   public void onRead(Object msg) {
     if (ex == null) {
       ReferenceCountUtil.release(msg);
+      return;
+    }
+    if (msg instanceof BodyEnd) {
+      // An end follows the head or body piece that just moved the clock forward, and either ends
+      // the exchange or (after an interim head) waits for the final head: no clock read for it.
+      owner.response(msg, lastProgressNanos);
       return;
     }
     long now = System.nanoTime();

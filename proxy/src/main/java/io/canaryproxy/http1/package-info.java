@@ -11,6 +11,7 @@
  * request guard in {@code server} (the differential fuzz test {@code
  * server.Http1ParserDifferentialTest} keeps the two in step). The live paths are {@code
  * server.http1.Http1RequestDecoder} (clients) and {@code server.http1.Http1ResponseDecoder}
- * (backends).
+ * (backends); both hand the parsers a {@link io.canaryproxy.http1.HeadCopy} of the received bytes
+ * (read byte by byte for less than the pooled buffer costs).
  */
 package io.canaryproxy.http1;

@@ -4,6 +4,7 @@ import io.canaryproxy.pool.BufferedInput;
 import io.canaryproxy.server.http1.Http1BackendAdapter;
 import io.canaryproxy.server.http1.Http1Head;
 import io.canaryproxy.server.http1.Http1ResponseDecoder;
+import io.canaryproxy.server.http1.LoopBuffer;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
@@ -84,13 +85,7 @@ final class BackendCodec
     protected void encode(ChannelHandlerContext ctx, Object msg, List<Object> out)
         throws Exception {
       if (msg instanceof Http1Head head) {
-        methods.add(HttpMethod.valueOf(head.method()));
-        upgradeSent = head.contains(HttpHeaderNames.UPGRADE);
-        ByteBuf bytes = ctx.alloc().buffer(head.sizeHint());
-        head.writeTo(bytes);
-        out.add(bytes);
-        lean = true;
-        leanChunked = head.bodyLength() < 0;
+        out.add(encodeHead(ctx, head));
         return;
       }
       if (lean) {
@@ -105,6 +100,25 @@ final class BackendCodec
     }
 
     /**
+     * The bytes of a client's HTTP/1.1 head, framed and written from its own bytes into the loop's
+     * reused buffer ({@link LoopBuffer}).
+     */
+    private ByteBuf encodeHead(ChannelHandlerContext ctx, Http1Head head) {
+      methods.add(HttpMethod.valueOf(head.method()));
+      upgradeSent = head.contains(HttpHeaderNames.UPGRADE);
+      ByteBuf bytes = LoopBuffer.forRequestHead(ctx.alloc(), head.sizeHint());
+      try {
+        head.writeTo(bytes);
+      } catch (RuntimeException e) {
+        bytes.release();
+        throw e;
+      }
+      lean = true;
+      leanChunked = head.bodyLength() < 0;
+      return bytes;
+    }
+
+    /**
      * The end of a request written from an {@link Http1Head} with a known length (every GET) adds
      * no byte: it is taken here instead of travelling to the socket as an empty buffer (a pipeline
      * pass and an outbound-buffer entry a request).
@@ -113,6 +127,11 @@ final class BackendCodec
     public void write(ChannelHandlerContext ctx, Object message, ChannelPromise promise)
         throws Exception {
       Object msg = Http1BackendAdapter.toCodec(message);
+      if (msg instanceof Http1Head head && !inboundHandler().switched()) {
+        // Written as the encoder below would pass it on, without its trip through the out list.
+        ctx.write(encodeHead(ctx, head), promise);
+        return;
+      }
       if (lean
           && !leanChunked
           && msg instanceof LastHttpContent last

@@ -2,6 +2,7 @@ package io.canaryproxy.server.http1;
 
 import io.canaryproxy.config.LimitsConfig;
 import io.canaryproxy.http1.ChunkedBodyValidator;
+import io.canaryproxy.http1.HeadCopy;
 import io.canaryproxy.http1.Http1RequestHead;
 import io.canaryproxy.http1.Rejection;
 import io.canaryproxy.http1.RequestHeadParser;
@@ -139,7 +140,12 @@ public final class Http1RequestDecoder extends ByteToMessageDecoder implements R
   /** Parses a head; returns false when more bytes are needed. */
   private boolean head(ByteBuf in, List<Object> out) {
     headStarted = true;
-    RequestHeadParser.Result r = parser.parse(in);
+    int from = in.readerIndex();
+    ByteBuf bytes = HeadCopy.of(in); // cheaper to read byte by byte
+    RequestHeadParser.Result r = parser.parse(bytes);
+    if (bytes != in) {
+      in.readerIndex(from + bytes.readerIndex()); // the empty lines the parser skipped
+    }
     if (r == RequestHeadParser.Result.INCOMPLETE) {
       return false;
     }

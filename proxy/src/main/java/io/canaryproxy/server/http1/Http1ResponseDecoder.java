@@ -3,6 +3,7 @@ package io.canaryproxy.server.http1;
 import io.canaryproxy.http.BodyEnd;
 import io.canaryproxy.http.MalformedMessage;
 import io.canaryproxy.http1.ChunkedResponseReader;
+import io.canaryproxy.http1.HeadCopy;
 import io.canaryproxy.http1.Http1ResponseHead;
 import io.canaryproxy.http1.RequestHeadParser;
 import io.canaryproxy.http1.ResponseHeadParser;
@@ -36,6 +37,7 @@ public final class Http1ResponseDecoder extends ByteToMessageDecoder {
   private final ResponseHeadParser parser;
   private final ChunkedResponseReader chunks;
   private final Http1BackendResponse view = new Http1BackendResponse();
+
   private final Requests requests;
   private int state = HEAD;
   private long remaining;
@@ -98,7 +100,12 @@ public final class Http1ResponseDecoder extends ByteToMessageDecoder {
 
   private void head(ByteBuf in, List<Object> out) {
     boolean upgrade = requests.oldestUpgrades();
-    RequestHeadParser.Result result = parser.parse(in, requests.oldestIsHead(), upgrade);
+    int from = in.readerIndex();
+    ByteBuf bytes = HeadCopy.of(in); // cheaper to read byte by byte
+    RequestHeadParser.Result result = parser.parse(bytes, requests.oldestIsHead(), upgrade);
+    if (bytes != in) {
+      in.readerIndex(from + bytes.readerIndex()); // the empty lines the parser skipped
+    }
     if (result == RequestHeadParser.Result.INCOMPLETE) {
       return;
     }

@@ -244,6 +244,11 @@ final class Http1ResponseWriter {
       // A whole response (the common one: a head and a body that came in one read): one message.
       Http1BackendResponse head = heldHead;
       heldHead = null;
+      if (encoder.writesWhole(head.status(), heldChunked)) {
+        encoder.writeWhole(head, piece == null ? Unpooled.EMPTY_BUFFER : piece);
+        ctx.flush();
+        return;
+      }
       ctx.writeAndFlush(
           whole.of(head, heldChunked, piece == null ? Unpooled.EMPTY_BUFFER : piece),
           ctx.voidPromise());

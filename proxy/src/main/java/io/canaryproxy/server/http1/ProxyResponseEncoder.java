@@ -1,6 +1,7 @@
 package io.canaryproxy.server.http1;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpResponse;
@@ -16,12 +17,20 @@ import io.netty.handler.codec.http.HttpResponseEncoder;
  * <p>A backend's HTTP/1.1 head ({@link BackendHead}) is written from its own bytes ({@link
  * Http1BackendResponse}: status line, kept field lines, added fields); the encoder only follows its
  * status and framing to encode the body, exactly as for a head it serialised itself. A whole
- * response ({@link BackendHead.Whole}: head, last piece, end) is one message, whose small body
+ * response with a body of known length is written by {@link #writeWhole} without Netty's encoder
+ * (the head and a small body in one reused buffer); another whole response ({@link
+ * BackendHead.Whole}: head, last piece, end: chunked, or bodiless) is one message, whose small body
  * Netty's encoder puts in the head's buffer.
  */
 public final class ProxyResponseEncoder extends HttpResponseEncoder {
+  /**
+   * A whole response's body up to this many bytes shares the head's buffer; a longer one follows.
+   */
+  private static final int EMBED_BODY_BYTES = 1024;
+
   private boolean headResponse;
   private boolean passThrough;
+  private ChannelHandlerContext ctx;
 
   /** The backend head whose status line was just written: its fields follow. */
   private Http1BackendResponse writing;
@@ -34,6 +43,64 @@ public final class ProxyResponseEncoder extends HttpResponseEncoder {
   /** The connection became a tunnel: from now on, writes are bytes that need no encoding. */
   public void passThrough() {
     this.passThrough = true;
+  }
+
+  @Override
+  public void handlerAdded(ChannelHandlerContext ctx) throws Exception {
+    this.ctx = ctx;
+    super.handlerAdded(ctx);
+  }
+
+  /**
+   * True when a backend's whole response with this status and framing is written by {@link
+   * #writeWhole}: not chunked, and with a body (not the answer to a HEAD, nor 1xx, 204, 205, 304:
+   * those the encoder below frames and sanitizes).
+   */
+  boolean writesWhole(int status, boolean chunked) {
+    return !chunked
+        && !headResponse
+        && !passThrough
+        && status >= 200
+        && status != 204
+        && status != 205
+        && status != 304;
+  }
+
+  /**
+   * Writes a backend's whole response as the encoder below would (the status line, the head's
+   * fields, the blank line, the body after them) without building a Netty message for it: a body of
+   * up to {@link #EMBED_BODY_BYTES} is copied after the head, a longer one follows it. The head
+   * goes to the loop's reused buffer ({@link LoopBuffer}). Takes over {@code piece}. Only when
+   * {@link #writesWhole} said so.
+   */
+  void writeWhole(Http1BackendResponse head, ByteBuf piece) {
+    int n = piece.readableBytes();
+    boolean embed = n <= EMBED_BODY_BYTES;
+    ByteBuf buf;
+    try {
+      buf = LoopBuffer.forResponse(ctx.alloc(), head.sizeHint() + (embed ? n : 0));
+      try {
+        head.writeStatusLine(buf);
+        head.writeFields(buf);
+        buf.writeByte('\r').writeByte('\n');
+        if (embed) {
+          buf.writeBytes(piece, piece.readerIndex(), n);
+        }
+      } catch (RuntimeException e) {
+        buf.release();
+        throw e;
+      }
+    } catch (RuntimeException e) {
+      piece.release();
+      throw e;
+    }
+    if (embed) {
+      piece.release();
+      ctx.write(buf, ctx.voidPromise());
+    } else {
+      ctx.write(buf, ctx.voidPromise());
+      ctx.write(piece, ctx.voidPromise());
+    }
   }
 
   @Override

@@ -17,6 +17,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -119,6 +120,62 @@ class Http1BackendHeadTest {
     } finally {
       decoder.finishAndReleaseAll();
     }
+  }
+
+  /**
+   * Whole responses are written into the event loop's reused buffer ({@link LoopBuffer}) only once
+   * the connection sent the last one: a response that this connection or another one on the same
+   * loop has not sent yet keeps its bytes when the loop writes the next.
+   */
+  @Test
+  void aResponseNotSentYetKeepsItsBytesWhenTheLoopWritesTheNext() {
+    EmbeddedChannel a =
+        new EmbeddedChannel(new ProxyResponseEncoder(), new ChannelInboundHandlerAdapter());
+    EmbeddedChannel b =
+        new EmbeddedChannel(new ProxyResponseEncoder(), new ChannelInboundHandlerAdapter());
+    Http1ResponseWriter wa = new Http1ResponseWriter(a.pipeline().lastContext());
+    Http1ResponseWriter wb = new Http1ResponseWriter(b.pipeline().lastContext());
+    String first = "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\naaa";
+    String second = "HTTP/1.1 201 Created\r\nContent-Length: 4\r\nX-B: 2\r\n\r\nbbbb";
+    String third = "HTTP/1.1 202 Accepted\r\nContent-Length: 2\r\n\r\ncc";
+    // Each is flushed, and held unread by its channel as a socket that did not take it yet.
+    writeWhole(wa, first);
+    writeWhole(wb, second);
+    writeWhole(wa, third);
+    assertThat(outbound(a)).isEqualTo(first + third);
+    assertThat(outbound(b)).isEqualTo(second);
+    // Sent (released by the channel): the loop's buffer is written again, with the right bytes.
+    writeWhole(wb, third);
+    assertThat(outbound(b)).isEqualTo(third);
+    assertThat(a.finishAndReleaseAll()).isFalse();
+    assertThat(b.finishAndReleaseAll()).isFalse();
+  }
+
+  /** Decodes {@code raw} (a whole response) and writes it as the live path does. */
+  private static void writeWhole(Http1ResponseWriter writer, String raw) {
+    EmbeddedChannel decoder =
+        new EmbeddedChannel(new Http1ResponseDecoder(4096, 65536, requests(false)));
+    try {
+      decoder.writeInbound(Unpooled.copiedBuffer(raw, StandardCharsets.ISO_8859_1));
+      Http1BackendResponse head = decoder.readInbound();
+      ByteBuf piece = decoder.readInbound();
+      assertThat((Object) decoder.readInbound()).isSameAs(BodyEnd.NONE);
+      writer.begin(true, true, false, false);
+      writer.writeHead(head, false);
+      writer.writeBody(piece);
+      writer.writeEnd(BodyEnd.NONE);
+    } finally {
+      decoder.finishAndReleaseAll();
+    }
+  }
+
+  private static String outbound(EmbeddedChannel ch) {
+    StringBuilder out = new StringBuilder();
+    for (ByteBuf b; (b = ch.readOutbound()) != null; ) {
+      out.append(b.toString(StandardCharsets.ISO_8859_1));
+      b.release();
+    }
+    return out.toString();
   }
 
   static Http1ResponseDecoder.Requests requests(boolean head) {

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.canaryproxy.config.LimitsConfig;
 import io.canaryproxy.forwarding.ForwardedHeadReference;
 import io.canaryproxy.http.HeaderNames;
+import io.canaryproxy.http1.HeadCopy;
 import io.canaryproxy.http1.RequestHeadParser;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -210,6 +211,43 @@ class Http1HeadTest {
     assertThat(c != b).as("nothing was handed back: a new head").isTrue();
     assertThat(c.path()).isEqualTo("/c");
     ch.finishAndReleaseAll();
+  }
+
+  /**
+   * The parser reads a heap copy of the received bytes (up to {@code HeadCopy.MAX_BYTES}) and the
+   * decoder moves the receive buffer by what the parser skipped: a head that arrives in pieces
+   * after empty lines, and a pipelined burst larger than the copy (parsed in place, then copied as
+   * it shrinks), each come out as the requests that were sent, every byte accounted for.
+   */
+  @Test
+  void headsAreTheSameWhetherParsedFromACopyOrInPlace() {
+    EmbeddedChannel ch = new EmbeddedChannel(new Http1RequestDecoder(LIMITS, 0, 0));
+    for (String piece :
+        new String[] {"\r\n\r", "\nGE", "T /frag HTTP/1.1\r\nHo", "st: a\r\n", "\r\n"}) {
+      ch.writeInbound(ascii(piece));
+    }
+    Http1Head head = ch.readInbound();
+    assertThat(head.target()).isEqualTo("/frag");
+    assertThat(head.get("host")).isEqualTo("a");
+    assertThat(written(head)).isEqualTo("GET /frag HTTP/1.1\r\nHost: a\r\n\r\n");
+    assertThat((Object) ch.readInbound()).isSameAs(Http1RequestDecoder.End.INSTANCE);
+
+    StringBuilder burst = new StringBuilder();
+    int n = 100;
+    for (int i = 0; i < n; i++) {
+      burst.append(i % 7 == 0 ? "\r\n" : "").append("GET /p").append(i).append(" HTTP/1.1\r\n");
+      burst.append("Host: h\r\nX-Pad: ").append("x".repeat(i)).append("\r\n\r\n");
+    }
+    assertThat(burst.length()).isGreaterThan(2 * HeadCopy.MAX_BYTES);
+    ch.writeInbound(ascii(burst.toString()));
+    for (int i = 0; i < n; i++) {
+      Http1Head h = ch.readInbound();
+      assertThat(h.target()).isEqualTo("/p" + i);
+      assertThat(h.get("x-pad")).isEqualTo("x".repeat(i));
+      assertThat((Object) ch.readInbound()).isSameAs(Http1RequestDecoder.End.INSTANCE);
+    }
+    assertThat((Object) ch.readInbound()).isNull();
+    assertThat(ch.finishAndReleaseAll()).isFalse();
   }
 
   /**
