@@ -13,7 +13,8 @@
 #                tlshandshake: the same with Connection: close on every request: handshakes per second
 #                h2: h2load -c 16 -m 16 over h2c through each proxy to an h2c backend: CPU per request, req/s
 #   DURATION     wrk duration per measured run                              [8s]
-#   WARMUP       unrecorded wrk run per target before each scenario         [5s]
+#   WARMUP       unrecorded wrk runs per target before each scenario, in total [5s]
+#   WARMUP_CYCLES  how many runs WARMUP is split into (each at least 1 s)     [5]
 #   REPEATS      measured runs per target, targets alternate within a round [3]
 #   CONNECTIONS  wrk / canary-bench connections                              [64]
 #   JVM_FLAGS    canary-proxy JVM flags                   [the sidecar's, from config/k8s/sidecar.yaml]
@@ -28,6 +29,7 @@ PEERS="$HERE/peers"
 SCENARIOS="${SCENARIOS:-split mirror stalled openloop tls tlshandshake h2}"
 DURATION="${DURATION:-8s}"
 WARMUP="${WARMUP:-5s}"
+WARMUP_CYCLES="${WARMUP_CYCLES:-5}"
 REPEATS="${REPEATS:-3}"
 CONNECTIONS="${CONNECTIONS:-64}"
 # the sidecar's JAVA_TOOL_OPTIONS (one event loop, like this comparison), without the image's AppCDS archive
@@ -66,6 +68,7 @@ for jar in "$PROXY_JAR" "$BENCH_JAR"; do
   [[ -f "$jar" ]] || die "missing $jar: build it with  mvn -B -o install -DskipTests  (from $ROOT)"
 done
 [[ "$REPEATS" =~ ^[1-9][0-9]?$ ]] || die "REPEATS: $REPEATS (expected: 1..99)"
+[[ "$WARMUP_CYCLES" =~ ^[1-9][0-9]?$ ]] || die "WARMUP_CYCLES: $WARMUP_CYCLES (expected: 1..99)"
 DUR_S=$(seconds_of "$DURATION")
 WARM_S=$(seconds_of "$WARMUP")
 ((DUR_S >= 1 && DUR_S <= 120)) || die "DURATION: $DURATION (expected: 1s..2m)"
@@ -220,6 +223,24 @@ wrk_run() { # URL SECONDS OUTFILE
   wrk -t1 -c"$CONNECTIONS" -d"$2s" --timeout 2s --latency -s "$PEERS/users.lua" "$1" >"$3" 2>&1 || true
 }
 
+# warm_up RUNNER URL OUTFILE: the WARMUP seconds as up to WARMUP_CYCLES shorter runs (at least 1 s each), so that
+# the connections are opened and closed several times, as every measured run opens and closes its own. One long run
+# closes its connections only at its end: a JIT that compiled the hot path without the close and open paths throws
+# that code away then (deoptimization) and the first measured run starts in slower code (canary-proxy: p99.9 up to
+# 5x). Same for every target; the total stays WARMUP.
+warm_up() {
+  local runner="$1" url="$2" out="$3" cycles=$WARMUP_CYCLES c secs
+  ((cycles > WARM_S)) && cycles=$WARM_S
+  ((cycles < 1)) && cycles=1
+  : >"$out"
+  for ((c = 0; c < cycles; c++)); do
+    secs=$((WARM_S / cycles + (c < WARM_S % cycles ? 1 : 0)))
+    "$runner" "$url" "$secs" "$out.part"
+    cat "$out.part" >>"$out"
+  done
+  rm -f "$out.part"
+}
+
 # measure SCENARIO "name url pid" ...: a warm-up per target, then REPEATS rounds with a rotating order
 measure() {
   local scenario="$1"
@@ -227,8 +248,8 @@ measure() {
   local targets=("$@") n=$# r i name url pid t0 t1 line
   for entry in "${targets[@]}"; do
     read -r name url pid <<<"$entry"
-    say "  warm-up $name ($WARMUP)"
-    wrk_run "$url" "$WARM_S" "$RUN/warmup-$scenario-$name.txt"
+    say "  warm-up $name ($WARMUP in up to $WARMUP_CYCLES runs)"
+    warm_up wrk_run "$url" "$RUN/warmup-$scenario-$name.txt"
   done
   for ((r = 0; r < REPEATS; r++)); do
     for ((i = 0; i < n; i++)); do
@@ -384,7 +405,7 @@ scenario_h2() {
     "canary-proxy http://127.0.0.1:18096/ $CANARY_PID") n=3 r i name url pid c0 c1 out
   for entry in "${targets[@]}"; do
     read -r name url pid <<<"$entry"
-    h2load_run "$url" "$WARM_S" "$RUN/h2-warmup-$name.txt"
+    warm_up h2load_run "$url" "$RUN/h2-warmup-$name.txt"
   done
   : >"$RUN/h2.tsv"
   for ((r = 0; r < REPEATS; r++)); do
@@ -429,7 +450,7 @@ scenario_openloop() {
     "canary-proxy http://127.0.0.1:18090/") n=4 r i name url json
   for entry in "${targets[@]}"; do # warms canary-proxy's JIT; the others do not need it but keep the order fair
     read -r name url <<<"$entry"
-    wrk_run "$url" "$WARM_S" "$RUN/warmup-openloop-$name.txt"
+    warm_up wrk_run "$url" "$RUN/warmup-openloop-$name.txt"
   done
   for ((r = 0; r < REPEATS; r++)); do
     for ((i = 0; i < n; i++)); do
@@ -448,7 +469,7 @@ scenario_openloop() {
 }
 
 say "compare.sh: loopback only; nginx 1 worker, HAProxy 1 thread, canary-proxy ioThreads 1"
-say "  wrk -t1 -c$CONNECTIONS -d$DURATION --latency -s users.lua; warm-up $WARMUP per target; REPEATS=$REPEATS"
+say "  wrk -t1 -c$CONNECTIONS -d$DURATION --latency -s users.lua; warm-up $WARMUP per target (up to $WARMUP_CYCLES runs); REPEATS=$REPEATS"
 say "  canary-proxy JVM flags: $JVM_FLAGS ($(java -version 2>&1 | head -1))"
 start_backends
 for s in $SCENARIOS; do
