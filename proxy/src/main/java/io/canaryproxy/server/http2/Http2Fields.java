@@ -61,6 +61,20 @@ final class Http2Fields implements Headers {
     return out;
   }
 
+  /**
+   * As the interface's, without a {@code String} of the value: the decoded value itself is added
+   * under {@code to} (it does not change).
+   */
+  @Override
+  public boolean addFromFirst(CharSequence from, CharSequence to) {
+    CharSequence v = h2.get(lower(from));
+    if (v == null) {
+      return false;
+    }
+    h2.add(lower(to), Http2Responses.stable(v));
+    return true;
+  }
+
   @Override
   public boolean contains(CharSequence name) {
     return h2.contains(lower(name));

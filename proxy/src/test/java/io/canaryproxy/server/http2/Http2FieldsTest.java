@@ -65,4 +65,16 @@ class Http2FieldsTest {
     assertThat(f.get(":status")).isEqualTo("200"); // reachable by name, as Netty's own
     assertThat(new Http2Fields(new DefaultHttp2Headers().status("204")).isEmpty()).isTrue();
   }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"x-app", "X-App"})
+  void addFromFirstCopiesTheFirstValueUnderTheLowerCaseName(String from) {
+    Http2Headers h = block();
+    Http2Fields f = new Http2Fields(h);
+    assertThat(f.addFromFirst(from, "X-Copy")).isTrue();
+    assertThat(h.getAll("x-copy")).hasSize(1);
+    assertThat(h.get("x-copy").toString()).isEqualTo("a1");
+    assertThat(f.addFromFirst("x-absent", "x-none")).isFalse();
+    assertThat(f.contains("x-none")).isFalse();
+  }
 }
