@@ -77,4 +77,16 @@ class Http2FieldsTest {
     assertThat(f.addFromFirst("x-absent", "x-none")).isFalse();
     assertThat(f.contains("x-none")).isFalse();
   }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"x-app", "X-App", "X-APP"})
+  void asciiNamesWithAnOffsetInTheirBytesCompareCaseInsensitivelyToo(String name) {
+    byte[] bytes = ("AB" + name + "CD").getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    AsciiString view = new AsciiString(bytes, 2, name.length(), false);
+    Http2Fields f = new Http2Fields(block());
+    assertThat(f.get(view)).isEqualTo("a1");
+    f.add(view, "a3");
+    assertThat(f.getAll("x-app")).containsExactly("a1", "a2", "a3");
+    assertThat(Http2Fields.lower(view).toString()).isEqualTo("x-app");
+  }
 }
