@@ -37,30 +37,48 @@ final class Http2BackendHeads {
     Http2Headers out = new DefaultHttp2Headers(false);
     out.add(Http2Headers.PseudoHeaderName.METHOD.value(), head.method());
     out.add(Http2Headers.PseudoHeaderName.SCHEME.value(), tls ? HTTPS : HTTP);
-    String host = in.get(HOST);
+    CharSequence host = in.getView(HOST);
     if (host != null) {
-      out.add(Http2Headers.PseudoHeaderName.AUTHORITY.value(), host);
+      out.add(Http2Headers.PseudoHeaderName.AUTHORITY.value(), Http2Responses.stable(host));
     }
     out.add(
         Http2Headers.PseudoHeaderName.PATH.value(),
         head.method().equals("CONNECT") ? head.target() : pathOf(head.target()));
-    for (Map.Entry<CharSequence, CharSequence> field : in) {
-      AsciiString name = AsciiString.of(field.getKey()).toLowerCase();
-      if (name.isEmpty()
-          || name.charAt(0) == ':'
-          || isConnectionSpecific(name)
-          || name.contentEquals(HOST)
-          || name.contentEquals(CONTENT_LENGTH)) {
-        continue;
+    if (in instanceof Http2Fields fields) {
+      // An HTTP/2 client's block: walked as it is (no view over it), its pseudo-header fields
+      // skipped here; its values do not change.
+      for (Map.Entry<CharSequence, CharSequence> field : fields.unwrap()) {
+        addRegular(out, field.getKey(), field.getValue());
       }
-      out.add(name, Http2Responses.stable(field.getValue()));
+    } else {
+      for (Map.Entry<CharSequence, CharSequence> field : in) {
+        addRegular(out, field.getKey(), Http2Responses.stable(field.getValue()));
+      }
     }
+    // Both were left out above: added, not set (a set would look for one to replace first).
     long length = head.bodyLength();
     if (length >= 0) {
-      out.setLong(CONTENT_LENGTH, length);
+      out.addLong(CONTENT_LENGTH, length);
     }
-    out.set(TE, TRAILERS);
+    out.add(TE, TRAILERS);
     return out;
+  }
+
+  /**
+   * Adds the field {@code name: value} of a request head to {@code out}, its name in lower case,
+   * unless it is a pseudo-header field, a connection-specific one, {@code host} (sent as {@code
+   * :authority}) or {@code content-length} (set from the body's length).
+   */
+  private static void addRegular(Http2Headers out, CharSequence field, CharSequence value) {
+    AsciiString name = AsciiString.of(field).toLowerCase();
+    if (name.isEmpty()
+        || name.charAt(0) == ':'
+        || isConnectionSpecific(name)
+        || name.contentEquals(HOST)
+        || name.contentEquals(CONTENT_LENGTH)) {
+      return;
+    }
+    out.add(name, value);
   }
 
   /** An absolute-form target's path and query (RFC 9113 §8.3.1: {@code :path}); else as is. */
@@ -113,14 +131,16 @@ final class Http2BackendHeads {
   }
 
   private static boolean isConnectionSpecific(AsciiString name) {
-    return name.contentEquals("connection")
-        || name.contentEquals("keep-alive")
-        || name.contentEquals("proxy-connection")
-        || name.contentEquals("transfer-encoding")
-        || name.contentEquals("upgrade")
-        || name.contentEquals("te")
-        || name.contentEquals("trailer")
-        || name.contentEquals("http2-settings");
+    // The length singles out the candidates (most names: none).
+    return switch (name.length()) {
+      case 2 -> name.contentEquals("te");
+      case 7 -> name.contentEquals("upgrade") || name.contentEquals("trailer");
+      case 10 -> name.contentEquals("connection") || name.contentEquals("keep-alive");
+      case 14 -> name.contentEquals("http2-settings");
+      case 16 -> name.contentEquals("proxy-connection");
+      case 17 -> name.contentEquals("transfer-encoding");
+      default -> false;
+    };
   }
 
   /**

@@ -129,7 +129,7 @@ final class Http2ClientStream implements Downstream {
       refuse(r.status(), r.getMessage());
       return;
     }
-    grpc = GrpcCalls.isGrpc(request.headers().get(HeaderNames.CONTENT_TYPE));
+    grpc = GrpcCalls.isGrpc(request.headers().getView(HeaderNames.CONTENT_TYPE));
     if (request.headers().size() > limits.maxHeaders()) {
       refuse(431, "too many header fields");
       return;

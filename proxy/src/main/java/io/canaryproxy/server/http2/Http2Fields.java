@@ -31,6 +31,17 @@ final class Http2Fields implements Headers {
 
   /** {@code name} in lower case: itself when it has no upper-case letter (no copy made). */
   static CharSequence lower(CharSequence name) {
+    if (name instanceof AsciiString a) {
+      // The usual case (the model's name constants, decoded names): its bytes, without a call
+      // per character.
+      byte[] bytes = a.array();
+      for (int i = a.arrayOffset(), end = i + a.length(); i < end; i++) {
+        if (bytes[i] >= 'A' && bytes[i] <= 'Z') {
+          return a.toLowerCase();
+        }
+      }
+      return a;
+    }
     for (int i = 0; i < name.length(); i++) {
       char c = name.charAt(i);
       if (c >= 'A' && c <= 'Z') {
@@ -59,6 +70,20 @@ final class Http2Fields implements Headers {
       out.add(v.toString());
     }
     return out;
+  }
+
+  /**
+   * As the interface's, without a {@code String} of the value: the decoded value itself is added
+   * under {@code to} (it does not change).
+   */
+  @Override
+  public boolean addFromFirst(CharSequence from, CharSequence to) {
+    CharSequence v = h2.get(lower(from));
+    if (v == null) {
+      return false;
+    }
+    h2.add(lower(to), Http2Responses.stable(v));
+    return true;
   }
 
   @Override

@@ -100,7 +100,18 @@ public final class Http2Request implements RequestHead {
       h2.set(HOST, authority); // RFC 9113 §8.3.1: it replaces Host
     }
     long length = endStream ? 0 : contentLength(h2);
-    return new Http2Request(method.toString(), path.toString(), h2, length);
+    return new Http2Request(methodName(method), path.toString(), h2, length);
+  }
+
+  /** {@code method} as a {@code String}: the usual ones as constants, without a copy. */
+  private static String methodName(CharSequence method) {
+    if (AsciiString.contentEquals(method, "GET")) {
+      return "GET";
+    }
+    if (AsciiString.contentEquals(method, "POST")) {
+      return "POST";
+    }
+    return method.toString();
   }
 
   /** The {@code content-length} the client sent, or -1 (streamed) when it sent none. */

@@ -112,18 +112,29 @@ final class Http2WriteBatchHandler extends ChannelOutboundHandlerAdapter {
       return;
     }
     batch = null;
-    ChannelPromise promise;
-    if (promiseCount == 0 && !reportFailure) {
-      promise = quietVoid;
-    } else {
-      // A promise of its own, even for one write: a kept promise that was cancelled meanwhile
-      // would make the pipeline drop the whole batch.
-      promise = ctx.newPromise();
-      promise.addListener(
-          new Completion(ctx, Arrays.copyOf(promises, promiseCount), reportFailure));
-    }
+    ChannelPromise promise = batchPromise(ctx);
     clearPromises();
     ctx.write(b, promise);
+  }
+
+  /**
+   * The promise of the batch's write: nothing to complete, a void one (the channel's own when a
+   * write came with it, as it reports a failure the same way); one write's promise, that promise
+   * itself once it can no longer be cancelled; else a promise of its own, whose completion
+   * completes the writes' promises (a kept promise cancelled meanwhile would make the pipeline drop
+   * the whole batch, the other writes' bytes with it).
+   */
+  private ChannelPromise batchPromise(ChannelHandlerContext ctx) {
+    if (promiseCount == 0) {
+      return reportFailure ? ctx.channel().voidPromise() : quietVoid;
+    }
+    ChannelPromise only = promises[0];
+    if (promiseCount == 1 && !reportFailure && !only.isDone() && only.setUncancellable()) {
+      return only;
+    }
+    ChannelPromise promise = ctx.newPromise();
+    promise.addListener(new Completion(ctx, Arrays.copyOf(promises, promiseCount), reportFailure));
+    return promise;
   }
 
   private void clearPromises() {

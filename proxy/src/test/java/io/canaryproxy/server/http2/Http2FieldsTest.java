@@ -65,4 +65,28 @@ class Http2FieldsTest {
     assertThat(f.get(":status")).isEqualTo("200"); // reachable by name, as Netty's own
     assertThat(new Http2Fields(new DefaultHttp2Headers().status("204")).isEmpty()).isTrue();
   }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"x-app", "X-App"})
+  void addFromFirstCopiesTheFirstValueUnderTheLowerCaseName(String from) {
+    Http2Headers h = block();
+    Http2Fields f = new Http2Fields(h);
+    assertThat(f.addFromFirst(from, "X-Copy")).isTrue();
+    assertThat(h.getAll("x-copy")).hasSize(1);
+    assertThat(h.get("x-copy").toString()).isEqualTo("a1");
+    assertThat(f.addFromFirst("x-absent", "x-none")).isFalse();
+    assertThat(f.contains("x-none")).isFalse();
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"x-app", "X-App", "X-APP"})
+  void asciiNamesWithAnOffsetInTheirBytesCompareCaseInsensitivelyToo(String name) {
+    byte[] bytes = ("AB" + name + "CD").getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    AsciiString view = new AsciiString(bytes, 2, name.length(), false);
+    Http2Fields f = new Http2Fields(block());
+    assertThat(f.get(view)).isEqualTo("a1");
+    f.add(view, "a3");
+    assertThat(f.getAll("x-app")).containsExactly("a1", "a2", "a3");
+    assertThat(Http2Fields.lower(view).toString()).isEqualTo("x-app");
+  }
 }

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.netty.handler.codec.http2.DefaultHttp2Headers;
 import io.netty.handler.codec.http2.Http2Headers;
+import io.netty.util.AsciiString;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -67,5 +68,17 @@ class Http2RequestTest {
     assertThatThrownBy(() -> Http2Request.of(h, true))
         .isInstanceOfSatisfying(
             Http2Request.Refused.class, r -> assertThat(r.status()).isEqualTo(400));
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"GET", "POST", "PATCH", "get"})
+  void theMethodIsForwardedAsSent(String method) throws Exception {
+    Http2Headers h =
+        new DefaultHttp2Headers(false)
+            .method(AsciiString.of(method))
+            .scheme("http")
+            .path("/")
+            .authority("example.test");
+    assertThat(Http2Request.of(h, true).method()).isEqualTo(method);
   }
 }

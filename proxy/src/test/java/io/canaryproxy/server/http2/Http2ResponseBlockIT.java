@@ -31,6 +31,7 @@ import org.junit.jupiter.api.Test;
 class Http2ResponseBlockIT {
   private RawH2Backend backend;
   private RunningProxy proxy;
+  private final List<Http2Headers> requests = new java.util.concurrent.CopyOnWriteArrayList<>();
 
   @BeforeEach
   void start() throws Exception {
@@ -41,6 +42,7 @@ class Http2ResponseBlockIT {
                   c.settings();
                   RawH2Backend.Request r;
                   while ((r = c.awaitRequest()) != null) {
+                    requests.add(r.headers());
                     c.headers(
                         r.stream(),
                         false,
@@ -152,6 +154,45 @@ class Http2ResponseBlockIT {
           .contains("\r\nx-canary-variant: stable\r\n")
           .doesNotContain("\r\ntrailer:")
           .doesNotContain("x-t:");
+    }
+  }
+
+  @Test
+  void anHttp2ClientsRequestReachesAnHttp2BackendWithItsFieldsAndTheForwardingOnes()
+      throws Exception {
+    try (RawH2Client c = new RawH2Client(proxy.port())) {
+      for (int stream = 1; stream <= 3; stream += 2) {
+        c.frame(
+            HEADERS,
+            END_HEADERS | END_STREAM,
+            stream,
+            RawH2Client.requestBlock(
+                "GET", "/q?a=" + stream, "x-a", "one", "user-agent", "raw", "te", "trailers"));
+        c.flush();
+        RawH2Client.Frame f;
+        boolean ended = false;
+        while (!ended && (f = c.read()) != null) {
+          ended = f.stream() == stream && (f.flags() & END_STREAM) != 0;
+        }
+      }
+    }
+    assertThat(requests).hasSize(2);
+    for (int i = 0; i < 2; i++) {
+      Http2Headers r = requests.get(i);
+      assertThat(r.method().toString()).isEqualTo("GET");
+      assertThat(r.scheme().toString()).isEqualTo("http");
+      assertThat(r.path().toString()).isEqualTo("/q?a=" + (2 * i + 1));
+      assertThat(r.authority().toString()).isEqualTo("127.0.0.1");
+      assertThat(fields(r))
+          .contains(
+              "x-a: one",
+              "user-agent: raw",
+              "x-forwarded-for: 127.0.0.1",
+              "x-forwarded-proto: http",
+              "x-forwarded-host: 127.0.0.1",
+              "content-length: 0")
+          .endsWith("te: trailers") // once: the client's own te is not passed on
+          .noneMatch(f -> f.startsWith("host:"));
     }
   }
 }

@@ -9,6 +9,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOutboundHandlerAdapter;
 import io.netty.channel.ChannelPromise;
+import io.netty.channel.VoidChannelPromise;
 import io.netty.channel.embedded.EmbeddedChannel;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -130,6 +131,94 @@ class Http2WriteBatchHandlerTest {
 
     assertThat(a.isSuccess()).isFalse();
     assertThat(a.cause()).isNotNull();
+    assertThat(ch.finishAndReleaseAll()).isFalse();
+  }
+
+  /** A sink that fails every write with {@code cause}, after the batching handler. */
+  private static EmbeddedChannel failingChannel(IOException cause, List<Throwable> reported) {
+    return new EmbeddedChannel(
+        new ChannelOutboundHandlerAdapter() {
+          @Override
+          public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+            ByteBufUtil.ensureAccessible((ByteBuf) msg).release();
+            promise.setFailure(cause);
+          }
+        },
+        new Http2WriteBatchHandler(),
+        new ChannelInboundHandlerAdapter() {
+          @Override
+          public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            reported.add(cause);
+          }
+        });
+  }
+
+  @Test
+  void aBatchOfOneWriteCompletesThatWritesPromiseOnlyOnceWritten() {
+    List<ChannelPromise> seen = new ArrayList<>();
+    EmbeddedChannel ch =
+        new EmbeddedChannel(
+            new ChannelOutboundHandlerAdapter() {
+              @Override
+              public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+                seen.add(promise);
+                ctx.write(msg, promise);
+              }
+            },
+            new Http2WriteBatchHandler());
+    ChannelPromise a = ch.newPromise();
+    ch.write(text("only"), a);
+    assertThat(a.isDone()).isFalse();
+
+    ch.flush();
+
+    assertThat(written(ch)).containsExactly("only");
+    assertThat(a.isSuccess()).isTrue();
+    assertThat(seen).containsExactly(a); // passed on as it is: no promise or listener of its own
+    assertThat(ch.finishAndReleaseAll()).isFalse();
+  }
+
+  @Test
+  void aCancelledPromiseDoesNotDropTheOtherWritesOfItsBatch() {
+    EmbeddedChannel ch = new EmbeddedChannel(new Http2WriteBatchHandler());
+    ChannelPromise a = ch.newPromise();
+    ch.write(text("cancelled|"), a);
+    ch.write(text("kept"), new VoidChannelPromise(ch, false));
+    assertThat(a.cancel(false)).isTrue();
+
+    ch.flush();
+
+    assertThat(written(ch)).containsExactly("cancelled|kept");
+    assertThat(ch.finishAndReleaseAll()).isFalse();
+  }
+
+  @Test
+  void aFailedBatchOfOneWriteFailsItsPromiseAndReportsNothing() {
+    List<Throwable> reported = new ArrayList<>();
+    IOException broken = new IOException("broken pipe");
+    EmbeddedChannel ch = failingChannel(broken, reported);
+    ChannelPromise a = ch.newPromise();
+    ch.write(text("x"), a);
+    ch.flush();
+
+    assertThat(a.cause()).isSameAs(broken);
+    assertThat(reported).isEmpty();
+    assertThat(ch.finishAndReleaseAll()).isFalse();
+  }
+
+  @Test
+  void aFailedBatchOfVoidWritesIsReportedOnceAndQuietOnesAreNot() {
+    List<Throwable> reported = new ArrayList<>();
+    IOException broken = new IOException("broken pipe");
+    EmbeddedChannel ch = failingChannel(broken, reported);
+    ch.write(text("x"), ch.voidPromise());
+    ch.write(text("y"), ch.voidPromise());
+    ch.flush();
+    assertThat(reported).containsExactly(broken);
+
+    ch.write(text("z"), new VoidChannelPromise(ch, false));
+    ch.flush();
+    assertThat(reported).containsExactly(broken);
     assertThat(ch.finishAndReleaseAll()).isFalse();
   }
 }
