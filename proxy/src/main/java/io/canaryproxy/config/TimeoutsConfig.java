@@ -8,10 +8,12 @@ import java.time.Duration;
  * @param connect backend connect; default 2s (answered 504 when it expires)
  * @param response longest wait for the backend to send anything while a response is due and the
  *     proxy reads it (not while it waits for a slow client); default 30s (504)
- * @param clientIdle a client connection with no request in progress is closed after this, and a
+ * @param clientIdle a client connection with no request in progress is closed after this (checked
+ *     eight times per timeout: between this and an eighth more after its last read or write), and a
  *     client that takes no byte of a response for this long is cut off; default 60s
  * @param requestHeader a started request's headers must arrive within this; default 10s (408)
- * @param backendIdle an idle pooled backend connection is closed after this; default 60s
+ * @param backendIdle an idle pooled backend connection is closed after this (between this and an
+ *     eighth more after its last read); default 60s
  * @param requestBody longest pause between two reads of a request body while the proxy is reading
  *     it; default 30s (408 and close)
  * @param tunnelIdle a WebSocket (or other {@code Upgrade}) tunnel with no byte in either direction

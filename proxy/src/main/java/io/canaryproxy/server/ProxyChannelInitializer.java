@@ -128,9 +128,12 @@ public final class ProxyChannelInitializer extends ChannelInitializer<Channel>
     }
   }
 
-  /** {@code timeouts.clientIdle}: an all-idle event the adapters close an idle connection on. */
+  /**
+   * {@code timeouts.clientIdle}: an all-idle event the adapters close an idle connection on
+   * (checked a few times per timeout, no clock read per request: {@link IdleTimeoutHandler}).
+   */
   private void addTimeoutHandlers(ChannelPipeline p) {
-    p.addLast("clientIdle", new ClientIdleHandler(timeouts.clientIdle().toMillis()));
+    p.addLast("clientIdle", IdleTimeoutHandler.client(timeouts.clientIdle().toMillis()));
   }
 
   /**
@@ -154,13 +157,10 @@ public final class ProxyChannelInitializer extends ChannelInitializer<Channel>
   @Override
   public void assemble(ChannelPipeline p, ChannelHandler last) {
     // Reader idleness is enough here: a connection goes back to the pool only once its request was
-    // fully written and its response fully read, so its last read is its last activity. Unlike
-    // all-idleness, it does not wrap every write's promise with a listener. In front of the codec
-    // (after TLS, if any), it sees each read once rather than each message decoded from it (a head,
-    // a body piece and an end per response).
-    p.addLast(
-        "backendIdle",
-        new IdleStateHandler(timeouts.backendIdle().toMillis(), 0, 0, TimeUnit.MILLISECONDS));
+    // fully written and its response fully read, so its last read is its last activity. In front
+    // of the codec (after TLS, if any), it sees each read once rather than each message decoded
+    // from it (a head, a body piece and an end per response), and it reads no clock for it.
+    p.addLast("backendIdle", IdleTimeoutHandler.backend(timeouts.backendIdle().toMillis()));
     // The exchange model in and out: the codec reads responses into it and frames what is written
     // through Http1BackendAdapter (a second upstream protocol is a second codec here).
     p.addLast("codec", new BackendCodec(MAX_BACKEND_LINE_BYTES, MAX_BACKEND_HEADER_BYTES));
