@@ -93,10 +93,12 @@ public final class ProxyChannelInitializer extends ChannelInitializer<Channel>
    * HTTP/2: one {@link Http2ClientConnectionHandler} for the connection (Netty's connection handler
    * under the limits), which serves each stream as one exchange without a channel of its own. In
    * front of it, the flushes of all streams are merged into one socket write per event-loop turn
-   * ({@link Http2Limits#flushConsolidation}), and the small buffers of its frames into one buffer
-   * per flush ({@link Http2Limits#writeBatch}).
+   * ({@link Http2Limits#flushConsolidation}), and the small buffers of its frames (heap buffers:
+   * {@link Http2Limits#useFrameAllocator}) into one buffer per flush ({@link
+   * Http2Limits#writeBatch}).
    */
   private void addHttp2Handlers(ChannelPipeline p) {
+    Http2Limits.useFrameAllocator(p.channel());
     p.addLast("h2flush", Http2Limits.flushConsolidation());
     p.addLast("h2batch", Http2Limits.writeBatch());
     p.addLast(
@@ -185,6 +187,7 @@ public final class ProxyChannelInitializer extends ChannelInitializer<Channel>
     if (p.get("backend") == null) {
       p.addLast("backend", last);
     }
+    Http2Limits.useFrameAllocator(p.channel());
     p.addBefore("backend", "h2flush", Http2Limits.flushConsolidation());
     p.addBefore(
         "backend",

@@ -3,6 +3,8 @@ package io.canaryproxy.server.http2;
 import io.canaryproxy.config.Http2LimitsConfig;
 import io.canaryproxy.config.LimitsConfig;
 import io.canaryproxy.forwarding.ForwardingContext;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http2.AbstractHttp2ConnectionHandlerBuilder;
@@ -127,6 +129,18 @@ public record Http2Limits(Http2LimitsConfig config, int maxHeaderListBytes) {
    */
   public static ChannelHandler writeBatch() {
     return new Http2WriteBatchHandler();
+  }
+
+  /**
+   * Makes {@code channel}'s small {@code buffer(...)} allocations heap buffers ({@link
+   * Http2FrameAllocator}): Netty's frame writer takes two per frame, which the write batch copies
+   * and releases at once. Reads, the batch and larger buffers stay pooled. Once per connection.
+   */
+  public static void useFrameAllocator(Channel channel) {
+    ByteBufAllocator current = channel.config().getAllocator();
+    if (!(current instanceof Http2FrameAllocator)) {
+      channel.config().setAllocator(new Http2FrameAllocator(current));
+    }
   }
 
   /**

@@ -29,6 +29,17 @@ import org.junit.jupiter.api.Test;
  * frames both ways, and to an HTTP/1.1 client as well.
  */
 class Http2ResponseBlockIT {
+  /** 3,000 bytes that Huffman coding does not shrink below 1 KiB: varied letters and digits. */
+  private static final String BIG_VALUE = big();
+
+  private static String big() {
+    StringBuilder b = new StringBuilder();
+    for (int i = 0; b.length() < 3000; i++) {
+      b.append(Integer.toString(i * 7919, 36)).append('-');
+    }
+    return b.substring(0, 3000);
+  }
+
   private RawH2Backend backend;
   private RunningProxy proxy;
   private final List<Http2Headers> requests = new java.util.concurrent.CopyOnWriteArrayList<>();
@@ -43,19 +54,24 @@ class Http2ResponseBlockIT {
                   RawH2Backend.Request r;
                   while ((r = c.awaitRequest()) != null) {
                     requests.add(r.headers());
-                    c.headers(
-                        r.stream(),
-                        false,
-                        ":status",
-                        "200",
-                        "content-type",
-                        "text/plain",
-                        "trailer",
-                        "x-t",
-                        "x-app",
-                        "a1",
-                        "x-app",
-                        "a2");
+                    if (r.path().equals("/big")) {
+                      // A head whose block is larger than the frame buffers kept on the heap.
+                      c.headers(r.stream(), false, ":status", "200", "x-big", BIG_VALUE);
+                    } else {
+                      c.headers(
+                          r.stream(),
+                          false,
+                          ":status",
+                          "200",
+                          "content-type",
+                          "text/plain",
+                          "trailer",
+                          "x-t",
+                          "x-app",
+                          "a1",
+                          "x-app",
+                          "a2");
+                    }
                     c.data(r.stream(), false, "body " + r.path());
                     c.headers(r.stream(), true, "x-t", "1", "te", "trailers");
                     c.flush();
@@ -194,5 +210,47 @@ class Http2ResponseBlockIT {
           .endsWith("te: trailers") // once: the client's own te is not passed on
           .noneMatch(f -> f.startsWith("host:"));
     }
+  }
+
+  /**
+   * Header blocks over 1 KiB both ways (the proxy's frame writer makes them on the heap, and the
+   * transport copies such a buffer before the socket takes it): the backend gets the client's big
+   * field, and the client the backend's, byte for byte, with the stream's body after them.
+   */
+  @Test
+  void headerBlocksLargerThanOneKilobyteCrossIntactBothWays() throws Exception {
+    assertThat(BIG_VALUE).hasSize(3000);
+    List<Http2Headers> blocks = new ArrayList<>();
+    ByteArrayOutputStream body = new ByteArrayOutputStream();
+    try (RawH2Client c = new RawH2Client(proxy.port())) {
+      DefaultHttp2HeadersDecoder decoder = new DefaultHttp2HeadersDecoder(false);
+      c.frame(
+          HEADERS,
+          END_HEADERS | END_STREAM,
+          1,
+          RawH2Client.requestBlock("GET", "/big", "x-big-request", BIG_VALUE));
+      c.flush();
+      RawH2Client.Frame f;
+      boolean ended = false;
+      while (!ended && (f = c.read()) != null) {
+        if (f.type() == HEADERS) {
+          ByteBuf block = Unpooled.wrappedBuffer(f.payload());
+          try {
+            blocks.add(decoder.decodeHeaders(f.stream(), block));
+          } finally {
+            block.release();
+          }
+        } else if (f.type() == DATA) {
+          body.writeBytes(f.payload());
+        }
+        ended = f.stream() == 1 && (f.flags() & END_STREAM) != 0;
+      }
+    }
+    assertThat(requests).hasSize(1);
+    assertThat(requests.get(0).get("x-big-request").toString()).isEqualTo(BIG_VALUE);
+    assertThat(blocks).hasSize(2);
+    assertThat(blocks.get(0).status().toString()).isEqualTo("200");
+    assertThat(blocks.get(0).get("x-big").toString()).isEqualTo(BIG_VALUE);
+    assertThat(body.toString(StandardCharsets.US_ASCII)).isEqualTo("body /big");
   }
 }
