@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.canaryproxy.http.BodyEnd;
 import io.canaryproxy.http.Headers;
 import io.canaryproxy.http.MalformedMessage;
+import io.canaryproxy.http1.HeadCopy;
 import io.canaryproxy.server.ReferenceResponseDecoder;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -19,6 +20,7 @@ import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -136,6 +138,77 @@ class Http1ResponseDifferentialTest {
     assertThat(cases).isEqualTo(120 * SEEDS.length);
   }
 
+  /**
+   * Response heads whose size straddles the parser's heap copy ({@code HeadCopy.MAX_BYTES}: a
+   * receive buffer up to that size is parsed on a copy, a larger one in place), read in two pieces
+   * cut at the awkward points (around the copy's size, inside a CRLF or a field name, around a
+   * colon, at the head's end): read as the reference reads them whole, whichever side of the copy's
+   * size each read leaves the head. The status line is as long as the line limit in one of them.
+   */
+  @Test
+  void headsAroundTheCopySizeReadAlikeInTwoPieces() {
+    int copy = HeadCopy.MAX_BYTES;
+    int cases = 0;
+    for (int total = copy - 1; total <= copy + 1; total++) {
+      List<byte[]> inputs =
+          List.of(
+              padded(total, "", "HTTP/1.1 200 OK\r\n", "Content-Length: 2\r\n", "ok"),
+              padded(total, "", "HTTP/1.1 200 OK\r\n", "Content-Length: 2\r\n", "ok" + EVIL),
+              padded(total, "\r\n\r\n", "HTTP/1.1 200 OK\r\n", "Content-Length: 2\r\n", "ok"),
+              padded(total, "", "HTTP/1.1 200 OK\r\n", " folded\r\nContent-Length: 2\r\n", "ok"),
+              padded(total, "", "HTTP/1.1 200 OK\r\n", "X-B: v\nContent-Length: 2\r\n", "ok"),
+              padded(
+                  total, "", "HTTP/1.1 200 OK\r\n", "X-B: v\u0000w\r\nContent-Length: 2\r\n", "ok"),
+              padded(total, "", "HTTP/1.1 200 OK\r\n", "X-B : v\r\nContent-Length: 2\r\n", "ok"),
+              padded(
+                  total,
+                  "",
+                  "HTTP/1.1 103 Early Hints\r\n",
+                  "Link: </a>\r\n",
+                  "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"),
+              longStatusLine(total));
+      for (byte[] input : inputs) {
+        for (int p = 1; p < input.length; p++) {
+          boolean delimiter =
+              isDelimiter(input[p - 1]) || isDelimiter(input[p]) || input[p - 1] == '\n';
+          if (p <= 4 || Math.abs(p - copy) <= 3 || Math.abs(p - total) <= 3 || delimiter) {
+            List<byte[]> pieces =
+                List.of(
+                    Arrays.copyOfRange(input, 0, p), Arrays.copyOfRange(input, p, input.length));
+            compare(input, pieces, false);
+            compare(input, pieces, true);
+            cases++;
+          }
+        }
+      }
+    }
+    assertThat(cases).isGreaterThan(300);
+  }
+
+  private static boolean isDelimiter(byte b) {
+    return b == '\r' || b == '\n' || b == ':' || b == ' ' || b == 0;
+  }
+
+  /**
+   * {@code before}, {@code statusLine}, an X-Pad field padded so that the head is {@code total}
+   * bytes counting {@code before}, then {@code fields}, the blank line and {@code after}.
+   */
+  private static byte[] padded(
+      int total, String before, String statusLine, String fields, String after) {
+    String start = before + statusLine + "X-Pad: ";
+    String end = "\r\n" + fields + "\r\n";
+    String s = start + "p".repeat(total - start.length() - end.length()) + end + after;
+    return s.getBytes(StandardCharsets.ISO_8859_1);
+  }
+
+  /** A head of {@code total} bytes that is mostly its status line's reason phrase. */
+  private static byte[] longStatusLine(int total) {
+    String end = "\r\nContent-Length: 2\r\n\r\n";
+    String start = "HTTP/1.1 200 ";
+    String s = start + "R".repeat(total - start.length() - end.length()) + end + "ok";
+    return s.getBytes(StandardCharsets.ISO_8859_1);
+  }
+
   private static byte[] mutate(byte[] in, Random random) {
     if (in.length == 0) {
       return new byte[] {INTERESTING[random.nextInt(INTERESTING.length)]};
@@ -189,9 +262,18 @@ class Http1ResponseDifferentialTest {
   }
 
   private static void compare(byte[] input, boolean answersHead) {
+    compare(input, List.of(input), answersHead);
+  }
+
+  /**
+   * As above, the in-place decoder reading {@code input} in {@code pieces} (the reference: whole).
+   */
+  private static void compare(byte[] input, List<byte[]> pieces, boolean answersHead) {
     List<String> expected = reference(input, answersHead);
-    List<String> actual = inPlace(input, answersHead);
-    String shown = new String(input, StandardCharsets.ISO_8859_1);
+    List<String> actual = inPlace(pieces, answersHead);
+    String shown =
+        new String(input, StandardCharsets.ISO_8859_1)
+            + (pieces.size() > 1 ? " read in pieces of " + sizes(pieces) : "");
     for (int i = 0; i < Math.max(expected.size(), actual.size()); i++) {
       String r = i < expected.size() ? expected.get(i) : null;
       String m = i < actual.size() ? actual.get(i) : null;
@@ -260,7 +342,15 @@ class Http1ResponseDifferentialTest {
     return normalise(events);
   }
 
-  private static List<String> inPlace(byte[] input, boolean answersHead) {
+  private static List<Integer> sizes(List<byte[]> pieces) {
+    List<Integer> sizes = new ArrayList<>();
+    for (byte[] p : pieces) {
+      sizes.add(p.length);
+    }
+    return sizes;
+  }
+
+  private static List<String> inPlace(List<byte[]> pieces, boolean answersHead) {
     List<String> events = new ArrayList<>();
     // The head view is re-pointed at the next head: each event is read as it is handed on.
     EmbeddedChannel ch =
@@ -282,7 +372,9 @@ class Http1ResponseDifferentialTest {
               }
             });
     try {
-      ch.writeInbound(Unpooled.wrappedBuffer(input));
+      for (byte[] piece : pieces) {
+        ch.writeInbound(Unpooled.wrappedBuffer(piece));
+      }
       ch.finish();
     } finally {
       ch.finishAndReleaseAll();
