@@ -76,7 +76,7 @@ final class Http1ResponseWriter {
     clientKeepAlive = keepAlive;
     clientHttp11 = http11;
     headRequest = head;
-    clientTakesTrailers = takesTrailers;
+    clientTakesTrailers = takesTrailers && http11; // trailers need chunked framing: HTTP/1.1
   }
 
   /** True when the client asked to keep its connection open after this exchange. */
@@ -108,6 +108,10 @@ final class Http1ResponseWriter {
     int code = response.status().code();
     boolean close = !clientKeepAlive || draining;
     boolean bodyless = headRequest || code == 204 || code == 304;
+    if (!clientHttp11 && HttpUtil.isTransferEncodingChunked(response)) {
+      headers.remove(HttpHeaderNames.TRANSFER_ENCODING); // none to HTTP/1.0: as writeBackendHead
+      close = true;
+    }
     if (!bodyless
         && !headers.contains(HttpHeaderNames.CONTENT_LENGTH)
         && !HttpUtil.isTransferEncodingChunked(response)) {
@@ -139,6 +143,15 @@ final class Http1ResponseWriter {
     boolean close = !clientKeepAlive || draining;
     boolean bodyless = headRequest || code == 204 || code == 304;
     boolean chunked = head.lists(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+    if (chunked && !clientHttp11) {
+      // No Transfer-Encoding to an HTTP/1.0 client (RFC 9112 §6.1): it would take the chunk sizes
+      // for body bytes. The body goes as decoded, delimited by the close, as nginx does. A
+      // field with other codings before chunked stays (it cannot be undone here), and so does the
+      // chunked framing with it.
+      head.dropChunkedCoding();
+      chunked = head.lists(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+      close |= !chunked;
+    }
     if (!bodyless && !chunked && !head.contains(HttpHeaderNames.CONTENT_LENGTH)) {
       if (clientHttp11) {
         head.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
