@@ -48,13 +48,20 @@ public final class HeadCopy extends UnpooledHeapByteBuf {
     return this;
   }
 
+  /**
+   * No bounds check in production: past the writer index the array still holds an earlier head
+   * parsed on this thread (another connection's bytes), so a parser must never read there. The
+   * assertion (on in the tests) makes a parser that does fail instead of reading them.
+   */
   @Override
   public byte getByte(int index) {
+    assert index >= 0 && index < writerIndex() : index + " past the copy's " + writerIndex();
     return bytes[index];
   }
 
   @Override
   public short getUnsignedByte(int index) {
+    assert index >= 0 && index < writerIndex() : index + " past the copy's " + writerIndex();
     return (short) (bytes[index] & 0xff);
   }
 }

@@ -19,8 +19,6 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.haproxy.HAProxyMessageDecoder;
 import io.netty.handler.ssl.SniHandler;
-import io.netty.handler.timeout.IdleStateHandler;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The only place where pipelines are assembled: the client side of the proxy listener, and each
@@ -190,9 +188,7 @@ public final class ProxyChannelInitializer extends ChannelInitializer<Channel>
     Http2Limits.useFrameAllocator(p.channel());
     p.addBefore("backend", "h2flush", Http2Limits.flushConsolidation());
     p.addBefore(
-        "backend",
-        "backendIdle",
-        new IdleStateHandler(timeouts.backendIdle().toMillis(), 0, 0, TimeUnit.MILLISECONDS));
+        "backend", "backendIdle", IdleTimeoutHandler.backend(timeouts.backendIdle().toMillis()));
     p.addBefore("backend", "h2batch", Http2Limits.writeBatch());
     p.addBefore("backend", "h2connection", h2Backends.connectionHandler());
   }
