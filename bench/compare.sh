@@ -15,6 +15,9 @@
 #   DURATION     wrk duration per measured run                              [8s]
 #   WARMUP       unrecorded wrk runs per target before each scenario, in total [5s]
 #   WARMUP_CYCLES  how many runs WARMUP is split into (each at least 1 s)     [5]
+#   SETTLE       after its WARMUP, canary-proxy is warmed up further (2 s runs, 1 s idle between) until its JVM
+#                has run this many seconds, so that measuring starts after the JIT's first-minute events [90s]
+#                (0: no settling; see COMPARE.md, "Reading the table")
 #   REPEATS      measured runs per target, targets alternate within a round [3]
 #   CONNECTIONS  wrk / canary-bench connections                              [64]
 #   JVM_FLAGS    canary-proxy JVM flags                   [the sidecar's, from config/k8s/sidecar.yaml]
@@ -30,6 +33,7 @@ SCENARIOS="${SCENARIOS:-split mirror stalled openloop tls tlshandshake h2}"
 DURATION="${DURATION:-8s}"
 WARMUP="${WARMUP:-5s}"
 WARMUP_CYCLES="${WARMUP_CYCLES:-5}"
+SETTLE="${SETTLE:-90s}"
 REPEATS="${REPEATS:-3}"
 CONNECTIONS="${CONNECTIONS:-64}"
 # the sidecar's JAVA_TOOL_OPTIONS (one event loop, like this comparison), without the image's AppCDS archive
@@ -71,6 +75,8 @@ done
 [[ "$WARMUP_CYCLES" =~ ^[1-9][0-9]?$ ]] || die "WARMUP_CYCLES: $WARMUP_CYCLES (expected: 1..99)"
 DUR_S=$(seconds_of "$DURATION")
 WARM_S=$(seconds_of "$WARMUP")
+SETTLE_S=$(seconds_of "$SETTLE")
+((SETTLE_S <= 600)) || die "SETTLE: $SETTLE (expected: 0s..10m)"
 ((DUR_S >= 1 && DUR_S <= 120)) || die "DURATION: $DURATION (expected: 1s..2m)"
 for s in $SCENARIOS; do
   case "$s" in
@@ -241,6 +247,25 @@ warm_up() {
   rm -f "$out.part"
 }
 
+# settle RUNNER URL OUTFILE PID: more warm-up runs of 2 s, 1 s idle after each, until process PID has run SETTLE
+# seconds. For canary-proxy only: in a JVM's first minute or so, events that happen for the first time (the first
+# metrics interval roll and 60 s histogram rotation, the first idle timers falling due while the loop is busy, the
+# loop going idle and busy again) hit uncommon traps in compiled code; HotSpot throws the hot path away and
+# recompiles it, on the cores the measurement shares, and a round with that in it has a longer tail. A proxy that
+# has run for a minute has been through all of them. nginx and HAProxy have no JIT: they are not settled.
+settle() {
+  local runner="$1" url="$2" out="$3" pid="$4" up
+  ((SETTLE_S > 0)) && say "  settle canary-proxy ($url) until its JVM has run $SETTLE"
+  while :; do
+    up=$(ps -o etimes= -p "$pid" 2>/dev/null | tr -d ' ')
+    [[ -n "$up" ]] && ((up < SETTLE_S)) || break
+    "$runner" "$url" 2 "$out.part"
+    cat "$out.part" >>"$out"
+    sleep 1
+  done
+  rm -f "$out.part"
+}
+
 # measure SCENARIO "name url pid" ...: a warm-up per target, then REPEATS rounds with a rotating order
 measure() {
   local scenario="$1"
@@ -250,6 +275,11 @@ measure() {
     read -r name url pid <<<"$entry"
     say "  warm-up $name ($WARMUP in up to $WARMUP_CYCLES runs)"
     warm_up wrk_run "$url" "$RUN/warmup-$scenario-$name.txt"
+  done
+  for entry in "${targets[@]}"; do
+    read -r name url pid <<<"$entry"
+    [[ "$name" == canary-proxy* ]] || continue
+    settle wrk_run "$url" "$RUN/warmup-$scenario-$name.txt" "$pid"
   done
   for ((r = 0; r < REPEATS; r++)); do
     for ((i = 0; i < n; i++)); do
@@ -318,7 +348,7 @@ scenario_mirror() {
     return 0
   fi
   if [[ "$shadow" == 18004 ]]; then
-    local hold=$(((WARM_S + DUR_S * REPEATS) * 3 + 60))
+    local hold=$(((WARM_S + DUR_S * REPEATS) * 3 + SETTLE_S + 60))
     start blackhole python3 "$PEERS/blackhole.py" 18004 "$hold"
     blackhole=$STARTED
   fi
@@ -407,6 +437,7 @@ scenario_h2() {
     read -r name url pid <<<"$entry"
     warm_up h2load_run "$url" "$RUN/h2-warmup-$name.txt"
   done
+  settle h2load_run http://127.0.0.1:18096/ "$RUN/h2-warmup-canary-proxy.txt" "$CANARY_PID"
   : >"$RUN/h2.tsv"
   for ((r = 0; r < REPEATS; r++)); do
     for ((i = 0; i < n; i++)); do
@@ -452,6 +483,7 @@ scenario_openloop() {
     read -r name url <<<"$entry"
     warm_up wrk_run "$url" "$RUN/warmup-openloop-$name.txt"
   done
+  settle wrk_run http://127.0.0.1:18090/ "$RUN/warmup-openloop-canary-proxy.txt" "$CANARY_PID"
   for ((r = 0; r < REPEATS; r++)); do
     for ((i = 0; i < n; i++)); do
       read -r name url <<<"${targets[$(((i + r) % n))]}"
@@ -469,7 +501,7 @@ scenario_openloop() {
 }
 
 say "compare.sh: loopback only; nginx 1 worker, HAProxy 1 thread, canary-proxy ioThreads 1"
-say "  wrk -t1 -c$CONNECTIONS -d$DURATION --latency -s users.lua; warm-up $WARMUP per target (up to $WARMUP_CYCLES runs); REPEATS=$REPEATS"
+say "  wrk -t1 -c$CONNECTIONS -d$DURATION --latency -s users.lua; warm-up $WARMUP per target (up to $WARMUP_CYCLES runs), canary-proxy settled to $SETTLE of uptime; REPEATS=$REPEATS"
 say "  canary-proxy JVM flags: $JVM_FLAGS ($(java -version 2>&1 | head -1))"
 start_backends
 for s in $SCENARIOS; do
