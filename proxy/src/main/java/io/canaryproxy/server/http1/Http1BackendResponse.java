@@ -170,6 +170,24 @@ public final class Http1BackendResponse extends HeadFields implements ResponseHe
     }
   }
 
+  /**
+   * True when the head has a {@code Transfer-Encoding} field and every one it still has is exactly
+   * {@code chunked}: a framing the proxy can take off entirely (it decodes the chunks).
+   */
+  boolean codingIsOnlyChunked() {
+    boolean any = false;
+    for (int i = 0, n = received(HeaderNames.TRANSFER_ENCODING); i < n; i++) {
+      if (!removed[i] && nameIs(i, HeaderNames.TRANSFER_ENCODING)) {
+        int o = i * SLOTS;
+        if (!equalsIgnoreCase(fields[o + VS], fields[o + VE], "chunked")) {
+          return false;
+        }
+        any = true;
+      }
+    }
+    return any;
+  }
+
   private boolean equalsIgnoreCase(int start, int end, String lower) {
     if (end - start != lower.length()) {
       return false;

@@ -20,6 +20,7 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.AsciiString;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 
 /**
  * Writes one client connection's responses as HTTP/1.1: frames each response head for this client
@@ -108,7 +109,7 @@ final class Http1ResponseWriter {
     int code = response.status().code();
     boolean close = !clientKeepAlive || draining;
     boolean bodyless = headRequest || code == 204 || code == 304;
-    if (!clientHttp11 && HttpUtil.isTransferEncodingChunked(response)) {
+    if (!clientHttp11 && onlyChunked(headers)) {
       headers.remove(HttpHeaderNames.TRANSFER_ENCODING); // none to HTTP/1.0: as writeBackendHead
       close = true;
     }
@@ -133,6 +134,17 @@ final class Http1ResponseWriter {
     unflushed = true;
   }
 
+  /** True when {@code headers} have a Transfer-Encoding and every value is exactly chunked. */
+  private static boolean onlyChunked(HttpHeaders headers) {
+    List<String> codings = headers.getAll(HttpHeaderNames.TRANSFER_ENCODING);
+    for (String coding : codings) {
+      if (!coding.trim().equalsIgnoreCase("chunked")) {
+        return false;
+      }
+    }
+    return !codings.isEmpty();
+  }
+
   /**
    * As {@link #writeHead}, for a backend's HTTP/1.1 head kept as its bytes: the same edits, made on
    * the head, which is then written from its bytes, held until the body's end, its next piece or
@@ -143,14 +155,13 @@ final class Http1ResponseWriter {
     boolean close = !clientKeepAlive || draining;
     boolean bodyless = headRequest || code == 204 || code == 304;
     boolean chunked = head.lists(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
-    if (chunked && !clientHttp11) {
+    if (chunked && !clientHttp11 && head.codingIsOnlyChunked()) {
       // No Transfer-Encoding to an HTTP/1.0 client (RFC 9112 §6.1): it would take the chunk sizes
-      // for body bytes. The body goes as decoded, delimited by the close, as nginx does. A
-      // field with other codings before chunked stays (it cannot be undone here), and so does the
-      // chunked framing with it.
+      // for body bytes. The body goes as decoded, delimited by the close, as nginx does. Other
+      // codings before chunked (gzip, chunked) cannot be undone here: that framing stays.
       head.dropChunkedCoding();
-      chunked = head.lists(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
-      close |= !chunked;
+      chunked = false;
+      close = true;
     }
     if (!bodyless && !chunked && !head.contains(HttpHeaderNames.CONTENT_LENGTH)) {
       if (clientHttp11) {
