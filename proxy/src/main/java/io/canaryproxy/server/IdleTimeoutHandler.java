@@ -11,10 +11,10 @@ import java.util.concurrent.TimeUnit;
  * An idle timeout without a clock read per request. On a client connection, {@code
  * timeouts.clientIdle}: reads and writes count, and the event is an all-idle {@link IdleStateEvent}
  * (as Netty's {@code IdleStateHandler(0, 0, t)} fired), on which the adapters close the connection
- * if no exchange is in progress. On an HTTP/1.1 backend connection, {@code timeouts.backendIdle}:
- * reads count (a connection goes back to the pool only once its response was read, so its last read
- * is its last activity), and the event is a reader-idle one, on which a pooled connection that
- * nobody leases closes.
+ * if no exchange is in progress. On a backend connection, {@code timeouts.backendIdle}: reads count
+ * (an HTTP/1.1 connection goes back to the pool only once its response was read, so its last read
+ * is its last activity), and the event is a reader-idle one, on which a pooled HTTP/1.1 connection
+ * that nobody leases closes, and an HTTP/2 one that carries no stream.
  *
  * <p>Activity only sets a flag. A timer that runs {@value #CHECKS_PER_TIMEOUT} times per timeout
  * reads the clock, notes when it last found the flag set, and fires once that is a whole timeout

@@ -11,8 +11,8 @@
  * the tests as {@code ReferenceResponseDecoder}), becomes a pass-through only after a {@code 101}
  * to an upgrade, and tells the pool whether bytes arrived past a response's framing, so that they
  * never reach another user. {@code IdleTimeoutHandler} times {@code timeouts.clientIdle} on client
- * connections and {@code timeouts.backendIdle} on HTTP/1.1 backend connections with a flag per read
- * or write and a few timer checks per timeout: no clock read per request, and no void promise
- * turned into a real one, as Netty's idle handler did.
+ * connections and {@code timeouts.backendIdle} on backend connections with a flag per read or write
+ * and a few timer checks per timeout: no clock read per request, and no void promise turned into a
+ * real one, as Netty's idle handler did.
  */
 package io.canaryproxy.server;
