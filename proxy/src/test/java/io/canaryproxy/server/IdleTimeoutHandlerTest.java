@@ -144,4 +144,25 @@ class IdleTimeoutHandlerTest {
     assertThat(events).isEmpty();
     assertThat(ch.finishAndReleaseAll()).isFalse();
   }
+
+  /**
+   * A proxy under connection churn (each closed connection had one periodic timer) keeps no timer
+   * of a closed or removed handler in its event loop's queue: the loop's queue stays the size of
+   * its open connections.
+   */
+  @Test
+  void aClosedConnectionOrARemovedHandlerLeavesNoTimerInTheLoop() {
+    EmbeddedChannel ch = client();
+    assertThat(ch.runScheduledPendingTasks()).as("the open connection's timer").isPositive();
+    ch.close();
+    assertThat(ch.runScheduledPendingTasks()).as("nothing left scheduled").isEqualTo(-1);
+    assertThat(ch.finishAndReleaseAll()).isFalse();
+
+    EmbeddedChannel removed = channel(IdleTimeoutHandler.backend(1000));
+    assertThat(removed.runScheduledPendingTasks()).isPositive();
+    removed.pipeline().remove(IdleTimeoutHandler.class);
+    assertThat(removed.runScheduledPendingTasks()).isEqualTo(-1);
+    assertThat(removed.isOpen()).isTrue();
+    assertThat(removed.finishAndReleaseAll()).isFalse();
+  }
 }
