@@ -5,6 +5,7 @@ import io.canaryproxy.pool.PooledConnection;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
 import io.netty.handler.codec.http2.AbstractHttp2ConnectionHandlerBuilder;
+import io.netty.handler.codec.http2.Http2CodecUtil;
 import io.netty.handler.codec.http2.Http2ConnectionDecoder;
 import io.netty.handler.codec.http2.Http2ConnectionEncoder;
 import io.netty.handler.codec.http2.Http2Settings;
@@ -38,23 +39,32 @@ public record Http2Backends(
     return handler == null ? null : handler.newStream(pooled);
   }
 
-  /** Netty's builder, for the proxy's side of a backend connection and this project's handler. */
+  /**
+   * Netty's builder, for the proxy's side of a backend connection and this project's handler, with
+   * the project's codec ({@link Http2Codec}).
+   */
   private static final class ClientBuilder
       extends AbstractHttp2ConnectionHandlerBuilder<Http2BackendConnectionHandler, ClientBuilder> {
     private final Http2Backends backends;
 
     ClientBuilder(Http2Backends backends) {
       this.backends = backends;
-      connection(Http2Limits.newConnection(false));
       initialSettings(
           Http2Settings.defaultSettings()
               .pushEnabled(false)
               .maxHeaderListSize(backends.maxHeaderListBytes())
               .initialWindowSize(backends.limits().streamWindowBytes()));
-      validateHeaders(true);
-      // A stream over SETTINGS_MAX_CONCURRENT_STREAMS waits for a slot instead of failing: the
-      // pool opens streams before the peer's first SETTINGS says how many it takes.
-      encoderEnforceMaxConcurrentStreams(true);
+      // A stream over SETTINGS_MAX_CONCURRENT_STREAMS waits for a slot instead of failing (held
+      // by the codec): the pool opens streams before the peer's first SETTINGS says how many it
+      // takes. The builder's defaults apply to the decoder, as before the codec was the project's.
+      Http2Codec codec =
+          Http2Codec.of(
+              Http2Limits.newConnection(false),
+              backends.maxHeaderListBytes(),
+              Http2Codec.BACKEND_SMALL_CONTINUATION_FRAMES,
+              Http2CodecUtil.DEFAULT_MAX_QUEUED_CONTROL_FRAMES,
+              true);
+      codec(codec.decoder(), codec.encoder());
     }
 
     @Override

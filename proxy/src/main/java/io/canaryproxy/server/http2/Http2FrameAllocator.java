@@ -12,12 +12,13 @@ import io.netty.util.internal.PlatformDependent;
  * The allocator of an HTTP/2 connection's channel: a small {@code buffer(...)} (at most {@link
  * #MAX_HEAP_BYTES} to start with) is an unpooled heap buffer, everything else comes from the pooled
  * allocator it wraps ({@code ioBuffer} for socket reads and the write batch, {@code directBuffer},
- * larger buffers). Netty's frame writer takes two such small buffers for every frame (the 9-byte
- * frame header, and the HPACK block of a HEADERS frame), which {@link Http2WriteBatchHandler}
- * copies into its batch and releases at once: from the pool, each cost a thread-cache round trip on
- * allocation and release (about 6% of the proxy's CPU under h2load); from the heap, a short-lived
- * array. A heap buffer that does reach the socket (a header block over 1 KiB) is copied to a direct
- * one by the transport, as any heap buffer is. Leak detection applies to both kinds.
+ * larger buffers). The frame writer takes one or two such small buffers for every frame (a whole
+ * HEADERS or small DATA frame in {@link Http2FrameWriterLean}; the 9-byte frame header and a
+ * payload in Netty's writer), which {@link Http2WriteBatchHandler} copies into its batch and
+ * releases at once: from the pool, each cost a thread-cache round trip on allocation and release
+ * (about 6% of the proxy's CPU under h2load); from the heap, a short-lived array. A heap buffer
+ * that does reach the socket (a HEADERS frame over 1 KiB) is copied to a direct one by the
+ * transport, as any heap buffer is. Leak detection applies to both kinds.
  */
 final class Http2FrameAllocator extends AbstractByteBufAllocator {
   /** The largest initial capacity of a {@code buffer(...)} made on the heap, in bytes. */

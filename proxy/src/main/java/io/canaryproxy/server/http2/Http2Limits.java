@@ -52,7 +52,10 @@ public record Http2Limits(Http2LimitsConfig config, int maxHeaderListBytes) {
     return new ServerBuilder(this, fc, limits, bodyTimeoutNanos).build();
   }
 
-  /** Netty's builder, for the listener's side of a connection and this project's handler. */
+  /**
+   * Netty's builder, for the listener's side of a connection and this project's handler, with the
+   * project's codec ({@link Http2Codec}).
+   */
   private static final class ServerBuilder
       extends AbstractHttp2ConnectionHandlerBuilder<Http2ClientConnectionHandler, ServerBuilder> {
     private final ForwardingContext fc;
@@ -67,19 +70,25 @@ public record Http2Limits(Http2LimitsConfig config, int maxHeaderListBytes) {
       this.connectionWindowBytes = h2.connectionWindowBytes();
       this.bodyTimeoutNanos = bodyTimeoutNanos;
       Http2LimitsConfig config = h2.config();
-      connection(newConnection(true));
       initialSettings(
           Http2Settings.defaultSettings()
               .maxConcurrentStreams(config.maxConcurrentStreams())
               .headerTableSize(config.headerTableBytes())
               .maxHeaderListSize(h2.maxHeaderListBytes())
               .initialWindowSize(config.streamWindowBytes()));
-      validateHeaders(true);
       decoderEnforceMaxRstFramesPerWindow(
           config.maxResets(), (int) Math.max(1, config.resetWindow().toSeconds()));
-      encoderEnforceMaxQueuedControlFrames(config.maxQueuedControlFrames());
       decoderEnforceMaxConsecutiveEmptyDataFrames(config.maxEmptyFrames());
-      decoderEnforceMaxSmallContinuationFrames(config.maxSmallContinuationFrames());
+      // The codec last: the builder takes no decoder limit once it has one. The header list size,
+      // CONTINUATION and control-frame limits are the codec's own (Http2Codec).
+      Http2Codec codec =
+          Http2Codec.of(
+              newConnection(true),
+              h2.maxHeaderListBytes(),
+              config.maxSmallContinuationFrames(),
+              config.maxQueuedControlFrames(),
+              false);
+      codec(codec.decoder(), codec.encoder());
     }
 
     @Override
@@ -133,8 +142,9 @@ public record Http2Limits(Http2LimitsConfig config, int maxHeaderListBytes) {
 
   /**
    * Makes {@code channel}'s small {@code buffer(...)} allocations heap buffers ({@link
-   * Http2FrameAllocator}): Netty's frame writer takes two per frame, which the write batch copies
-   * and releases at once. Reads, the batch and larger buffers stay pooled. Once per connection.
+   * Http2FrameAllocator}): the frame writer takes one or two per frame, which the write batch
+   * copies and releases at once. Reads, the batch and larger buffers stay pooled. Once per
+   * connection.
    */
   public static void useFrameAllocator(Channel channel) {
     ByteBufAllocator current = channel.config().getAllocator();

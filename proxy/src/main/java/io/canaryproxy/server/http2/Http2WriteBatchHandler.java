@@ -11,15 +11,16 @@ import java.nio.channels.ClosedChannelException;
 import java.util.Arrays;
 
 /**
- * Copies the small buffers an HTTP/2 connection handler writes (Netty's frame writer makes two per
- * frame: a frame header of 9 bytes and the payload or header block) into one batch buffer, written
- * on as one message at the next flush, when the batch is full, or before a larger buffer (which
- * passes as it is, in order). Each write used to be an entry of the socket's outbound buffer and an
- * iovec of the next write system call, and its small pooled buffer stayed allocated until the
- * socket took it: with hundreds of streams per read burst, that many buffers outlived the thread's
- * allocation cache. Copied here, a buffer is released at once. Bytes, their order and the flush
- * points are unchanged; each write's promise completes when its batch's write does, as before.
- * Placed between the connection handler and the socket (or TLS). Event-loop only.
+ * Copies the small buffers an HTTP/2 connection handler writes (a whole HEADERS or small DATA frame
+ * from {@link Http2FrameWriterLean}; a frame header of 9 bytes and the payload from Netty's writer,
+ * which writes the other frames) into one batch buffer, written on as one message at the next
+ * flush, when the batch is full, or before a larger buffer (which passes as it is, in order). Each
+ * write used to be an entry of the socket's outbound buffer and an iovec of the next write system
+ * call, and its small pooled buffer stayed allocated until the socket took it: with hundreds of
+ * streams per read burst, that many buffers outlived the thread's allocation cache. Copied here, a
+ * buffer is released at once. Bytes, their order and the flush points are unchanged; each write's
+ * promise completes when its batch's write does, as before. Placed between the connection handler
+ * and the socket (or TLS). Event-loop only.
  */
 final class Http2WriteBatchHandler extends ChannelOutboundHandlerAdapter {
   /** A buffer of at most this many bytes is copied into the batch; a larger one passes. */

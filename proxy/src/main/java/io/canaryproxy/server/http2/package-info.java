@@ -7,7 +7,9 @@
  * forwarder among it, serves the connection's next stream), which turns the HEADERS into an {@link
  * io.canaryproxy.server.http2.Http2Request} (a view of the decoded block, {@code Http2Fields}) for
  * its forwarder and writes the response back through the connection's encoder. {@link
- * io.canaryproxy.server.http2.Http2Limits} holds the settings and protections. The backend side
+ * io.canaryproxy.server.http2.Http2Limits} holds the settings and protections. Both sides' handlers
+ * take their decoder and encoder from {@code Http2Codec}, whose frame writer ({@code
+ * Http2FrameWriterLean}) writes a HEADERS or small DATA frame as one buffer. The backend side
  * ({@code protocol: h2c | h2}) has the same shape: {@link
  * io.canaryproxy.server.http2.Http2Backends} makes a backend connection's handler, {@code
  * Http2BackendConnectionHandler}, whose frame listener hands each stream's response to an {@code
