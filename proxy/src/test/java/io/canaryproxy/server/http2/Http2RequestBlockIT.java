@@ -25,7 +25,8 @@ import org.junit.jupiter.api.Test;
 /**
  * An HTTP/2 client's request head reaches an HTTP/2 backend as the client's own block, turned into
  * the backend's request where it lies: on raw frames both ways, the request the backend reads when
- * it is sent again (a stream refused unprocessed), and the shadow's copy of a mirrored one.
+ * it is sent again (a stream refused unprocessed), the shadow's copy of a mirrored one; and an
+ * interim response head on its way back.
  */
 class Http2RequestBlockIT {
   /** RFC 9113 §7: the stream was not processed, the request may be sent again. */
@@ -251,5 +252,33 @@ class Http2RequestBlockIT {
             "x-canary-mirror: 1",
             "content-length: 0",
             "te: trailers");
+  }
+
+  @Test
+  void anInterimHeadReachesTheClientWithoutHopByHopFields() throws Exception {
+    startProxy("", false);
+    List<Http2Headers> answer;
+    try (RawH2Client c = new RawH2Client(proxy.port())) {
+      answer =
+          get(
+              c,
+              ":method",
+              "GET",
+              ":scheme",
+              "http",
+              ":path",
+              "/early",
+              ":authority",
+              "app.test",
+              "te",
+              "trailers");
+    }
+    assertThat(answer).hasSize(3);
+    assertThat(answer.get(0).status().toString()).isEqualTo("103");
+    assertThat(regular(answer.get(0))).containsExactly("link: </a.css>; rel=preload");
+    assertThat(answer.get(1).status().toString()).isEqualTo("200");
+    assertThat(regular(answer.get(1))).contains("x-app: a1").noneMatch(f -> f.startsWith("te:"));
+    assertThat(regular(answer.get(1))).noneMatch(f -> f.startsWith("trailer:"));
+    assertThat(regular(answer.get(2))).containsExactly("x-t: 1");
   }
 }
