@@ -14,7 +14,10 @@ public interface Downstream {
   /** True while the client connection can take more bytes. */
   boolean isWritable();
 
-  /** An interim (1xx, not 100 or 101) response head; the adapter may drop it. */
+  /**
+   * An interim (1xx, not 100 or 101) response head, hop-by-hop fields already removed; the adapter
+   * may drop it.
+   */
   void interim(ResponseHead head);
 
   /** The final response head, hop-by-hop fields already removed. */

@@ -107,6 +107,14 @@ final class Upstream implements ConnectionListener {
   private ScheduledFuture<?> responseTimer;
   private long lastProgressNanos;
 
+  /**
+   * The clock reading taken for a response message in the backend's current read burst, or 0: body
+   * pieces later in the same burst share it (they move only {@link #lastProgressNanos}, for the
+   * response timeout), so a head and its body read together cost one reading. Cleared when the
+   * burst ends ({@link #onReadComplete}), and at each exchange's start and end.
+   */
+  private long burstNanos;
+
   /** True while the backend is not read because the client does not take the response. */
   private boolean paused;
 
@@ -216,6 +224,7 @@ final class Upstream implements ConnectionListener {
     paused(!clientWritable);
     RequestHead request = head;
     head = null;
+    burstNanos = 0;
     if (!request.headers().contains(HeaderNames.HOST)) {
       request.headers().set(HeaderNames.HOST, ForwardHeaders.hostOf(endpoint.address()));
     }
@@ -303,6 +312,7 @@ final class Upstream implements ConnectionListener {
       return;
     }
     paused = p;
+    burstNanos = 0; // the next piece reads the clock afresh: progress never goes back
     long now = System.nanoTime();
     if (p) {
       pausedSinceNanos = now;
@@ -325,13 +335,22 @@ final class Upstream implements ConnectionListener {
       owner.response(msg, lastProgressNanos);
       return;
     }
-    long now = System.nanoTime();
+    long now;
+    if (burstNanos != 0 && msg instanceof ByteBuf) {
+      // A body piece after a message of the same read burst (its head, most often): the reading
+      // taken for that one, in this event-loop turn, stands for this one's progress too.
+      now = burstNanos;
+    } else {
+      now = System.nanoTime();
+      burstNanos = now;
+    }
     lastProgressNanos = now;
     owner.response(msg, now);
   }
 
   @Override
   public void onReadComplete() {
+    burstNanos = 0;
     owner.readComplete();
   }
 
@@ -480,6 +499,7 @@ final class Upstream implements ConnectionListener {
   /** The exchange ended: frees its endpoint slot and forgets its head and tap. */
   void finish() {
     paused = false;
+    burstNanos = 0;
     if (endpoint != null) {
       endpoint.requestFinished();
       endpoint = null;

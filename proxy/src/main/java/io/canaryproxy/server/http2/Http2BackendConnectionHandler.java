@@ -192,10 +192,15 @@ final class Http2BackendConnectionHandler extends Http2ConnectionHandler {
     } finally {
       opening = null;
     }
-    if (connection().stream(id) == null && !promise.isDone()) {
-      heldBack.put(id, s);
+    if (connection().stream(id) == null) {
+      // Held back (or failed at once): the outcome of the HEADERS is the stream's to hear. A
+      // stream created at once (the usual case) has nothing to learn from it: a failed write
+      // resets it in Netty's handler, and its closing tells it (Http2BackendStream.closed).
+      if (!promise.isDone()) {
+        heldBack.put(id, s);
+      }
+      promise.addListener(s);
     }
-    promise.addListener(s);
     return id;
   }
 

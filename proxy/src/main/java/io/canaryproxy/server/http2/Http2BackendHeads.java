@@ -28,10 +28,23 @@ final class Http2BackendHeads {
   /**
    * The request HEADERS for {@code head}. {@code te: trailers} is always sent: the proxy takes
    * trailers from an HTTP/2 backend (and gRPC servers expect it); whether a client gets them is
-   * decided on the client side. {@code content-length} is kept only for a body of known length.
+   * decided on the client side. {@code content-length} is kept only for a body of known length. An
+   * HTTP/2 client's block becomes these HEADERS where it lies ({@link #asRequest}); other heads are
+   * copied into a new block.
    */
   static Http2Headers request(RequestHead head, boolean tls) {
     Headers in = head.headers();
+    // An HTTP/2 client's block, sent as it is when it can be (Netty's own block keeps a pseudo-
+    // header field set in it ahead of the regular ones).
+    if (in instanceof Http2Fields fields
+        && fields.hostIsAuthority()
+        && fields.unwrap() instanceof DefaultHttp2Headers block
+        && !head.method().equals("CONNECT")) {
+      int found = regularFields(block);
+      if (found != UNFIT) {
+        return asRequest(block, found == CONTENT_LENGTH_FOUND, head.bodyLength(), tls);
+      }
+    }
     // A new block: each pseudo-header field is added, not set (a set first looks for one to
     // replace). Netty's block keeps them ahead of the regular fields whatever the order of adds.
     Http2Headers out = new DefaultHttp2Headers(false);
@@ -62,6 +75,69 @@ final class Http2BackendHeads {
     }
     out.add(TE, TRAILERS);
     return out;
+  }
+
+  /** What {@link #regularFields} found: nothing to leave out, a content-length, or unfit. */
+  private static final int NOTHING_FOUND = 0;
+
+  private static final int CONTENT_LENGTH_FOUND = 1;
+  private static final int UNFIT = 2;
+
+  /**
+   * Whether an HTTP/2 client's block (its view, {@link Http2Fields#request}, keeps no {@code host}
+   * field of its own) can be sent as it is, after {@link #asRequest}: {@link #UNFIT} when it holds
+   * a field that the copy in {@link #request} leaves out (a pseudo-header field other than the four
+   * a request carries, a connection-specific field, {@code host}, or a {@code te} the exchange
+   * left: then it is copied), else whether it holds a {@code content-length}. Its names are lower
+   * case: Netty's decoder refuses others (RFC 9113 §8.2.1) and the exchange's changes go through
+   * the view, which lower-cases them.
+   */
+  private static int regularFields(Http2Headers block) {
+    int found = NOTHING_FOUND;
+    for (Map.Entry<CharSequence, CharSequence> field : block) {
+      CharSequence name = field.getKey();
+      int n = name.length();
+      if (n > 0 && name.charAt(0) == ':') {
+        if (!isRequestPseudoHeader(name)) {
+          return UNFIT; // a :protocol (RFC 8441) the decoder lets through: the copy leaves it out
+        }
+        continue;
+      }
+      if (n == 4 && AsciiString.contentEquals(name, HOST)) {
+        return UNFIT;
+      }
+      if (n == 14 && AsciiString.contentEquals(name, CONTENT_LENGTH)) {
+        found = CONTENT_LENGTH_FOUND;
+      } else if (isConnectionSpecific(name)) {
+        return UNFIT;
+      }
+    }
+    return found;
+  }
+
+  /**
+   * Turns an HTTP/2 client's block into the request HEADERS in place, as {@link #request} would
+   * copy it: its {@code :method}, {@code :path} and {@code :authority} (its host) are the head's
+   * already; {@code :scheme} is the backend's, {@code content-length} the body's known length, and
+   * {@code te: trailers} comes last. The exchange does not change the head once it was sent (a
+   * mirror took its own copy before), and sent again (a resend), it is copied: its {@code te} makes
+   * it {@link #UNFIT} to be sent as it is.
+   */
+  private static Http2Headers asRequest(
+      Http2Headers block, boolean hasContentLength, long length, boolean tls) {
+    AsciiString scheme = tls ? HTTPS : HTTP;
+    CharSequence sent = block.scheme();
+    if (sent == null || !AsciiString.contentEquals(sent, scheme)) {
+      block.scheme(scheme);
+    }
+    if (hasContentLength) {
+      block.remove(CONTENT_LENGTH);
+    }
+    if (length >= 0) {
+      block.addLong(CONTENT_LENGTH, length);
+    }
+    block.add(TE, TRAILERS);
+    return block;
   }
 
   /**
@@ -130,15 +206,29 @@ final class Http2BackendHeads {
     return code <= 599 ? code : -1;
   }
 
-  private static boolean isConnectionSpecific(AsciiString name) {
+  /** {@code :method}, {@code :scheme}, {@code :authority} or {@code :path} (RFC 9113 §8.3.1). */
+  private static boolean isRequestPseudoHeader(CharSequence name) {
+    return switch (name.length()) {
+      case 5 -> AsciiString.contentEquals(name, ":path");
+      case 7 ->
+          AsciiString.contentEquals(name, ":method") || AsciiString.contentEquals(name, ":scheme");
+      case 10 -> AsciiString.contentEquals(name, ":authority");
+      default -> false;
+    };
+  }
+
+  private static boolean isConnectionSpecific(CharSequence name) {
     // The length singles out the candidates (most names: none).
     return switch (name.length()) {
-      case 2 -> name.contentEquals("te");
-      case 7 -> name.contentEquals("upgrade") || name.contentEquals("trailer");
-      case 10 -> name.contentEquals("connection") || name.contentEquals("keep-alive");
-      case 14 -> name.contentEquals("http2-settings");
-      case 16 -> name.contentEquals("proxy-connection");
-      case 17 -> name.contentEquals("transfer-encoding");
+      case 2 -> AsciiString.contentEquals(name, "te");
+      case 7 ->
+          AsciiString.contentEquals(name, "upgrade") || AsciiString.contentEquals(name, "trailer");
+      case 10 ->
+          AsciiString.contentEquals(name, "connection")
+              || AsciiString.contentEquals(name, "keep-alive");
+      case 14 -> AsciiString.contentEquals(name, "http2-settings");
+      case 16 -> AsciiString.contentEquals(name, "proxy-connection");
+      case 17 -> AsciiString.contentEquals(name, "transfer-encoding");
       default -> false;
     };
   }

@@ -189,7 +189,10 @@ final class Http2BackendStream implements PooledConnection.Stream, ChannelFuture
     pooled.streamWritabilityChanged();
   }
 
-  /** The outcome of the request HEADERS. */
+  /**
+   * The outcome of the request HEADERS, heard only by a stream that Netty did not create at once
+   * (held back under the peer's limit, or failed).
+   */
   @Override
   public void operationComplete(ChannelFuture f) {
     if (f.isSuccess() || stream != null || finished) {

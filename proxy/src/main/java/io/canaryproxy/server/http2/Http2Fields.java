@@ -4,6 +4,7 @@ import io.canaryproxy.http.Headers;
 import io.netty.handler.codec.http2.DefaultHttp2Headers;
 import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.util.AsciiString;
+import java.util.AbstractMap;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -15,13 +16,49 @@ import java.util.NoSuchElementException;
  * regular fields, the pseudo-header fields hidden. Names are looked up and added in lower case
  * (HTTP/2 field names are lower case, RFC 9113 §8.2.1), so that they compare case-insensitively as
  * the model requires. The block can then be written to an HTTP/2 peer as it is ({@link #unwrap}),
- * with the changes made through this view. Event-loop only.
+ * with the changes made through this view. In a request's view ({@link #request}) the {@code
+ * :authority} pseudo-header field is the request's {@code host} field. Event-loop only.
  */
 final class Http2Fields implements Headers {
+  private static final AsciiString HOST = AsciiString.cached("host");
+  private static final AsciiString AUTHORITY = Http2Headers.PseudoHeaderName.AUTHORITY.value();
+
   private final Http2Headers h2;
 
+  /** True in a request's view, where {@code :authority} is read and written as {@code host}. */
+  private final boolean hostIsAuthority;
+
   Http2Fields(Http2Headers h2) {
+    this(h2, false);
+  }
+
+  private Http2Fields(Http2Headers h2, boolean hostIsAuthority) {
     this.h2 = h2;
+    this.hostIsAuthority = hostIsAuthority;
+  }
+
+  /**
+   * The view of a request block that carries {@code :authority} and no {@code host} field: {@code
+   * :authority} stands for {@code host} (RFC 9113 §8.3.1: it replaces Host), in lookups, changes,
+   * {@link #size} and iteration (where it comes first, named {@code host}). So the authority is not
+   * copied into a {@code host} field of the block, nor back into {@code :authority} for an HTTP/2
+   * backend. A {@code host} value added while {@code :authority} is present becomes a {@code host}
+   * field after it (as a second Host field would be).
+   */
+  static Http2Fields request(Http2Headers h2) {
+    return new Http2Fields(h2, true);
+  }
+
+  /** True for a request's view ({@link #request}). */
+  boolean hostIsAuthority() {
+    return hostIsAuthority;
+  }
+
+  /** True when {@code lowerCaseName} is {@code host} in a request's view. */
+  private boolean isHost(CharSequence lowerCaseName) {
+    return hostIsAuthority
+        && lowerCaseName.length() == 4
+        && AsciiString.contentEquals(lowerCaseName, HOST);
   }
 
   /** The header block behind this view, pseudo-header fields included. */
@@ -53,19 +90,29 @@ final class Http2Fields implements Headers {
 
   @Override
   public String get(CharSequence name) {
-    CharSequence v = h2.get(lower(name));
+    CharSequence v = getView(name);
     return v == null ? null : v.toString();
   }
 
   @Override
   public CharSequence getView(CharSequence name) {
-    return h2.get(lower(name)); // the decoded value itself: it does not change
+    CharSequence n = lower(name);
+    if (isHost(n)) {
+      CharSequence authority = h2.get(AUTHORITY);
+      return authority != null ? authority : h2.get(HOST);
+    }
+    return h2.get(n); // the decoded value itself: it does not change
   }
 
   @Override
   public List<String> getAll(CharSequence name) {
-    List<CharSequence> values = h2.getAll(lower(name));
-    List<String> out = new ArrayList<>(values.size());
+    CharSequence n = lower(name);
+    List<CharSequence> values = h2.getAll(n);
+    CharSequence authority = isHost(n) ? h2.get(AUTHORITY) : null;
+    List<String> out = new ArrayList<>(values.size() + 1);
+    if (authority != null) {
+      out.add(authority.toString());
+    }
     for (CharSequence v : values) {
       out.add(v.toString());
     }
@@ -78,45 +125,68 @@ final class Http2Fields implements Headers {
    */
   @Override
   public boolean addFromFirst(CharSequence from, CharSequence to) {
-    CharSequence v = h2.get(lower(from));
+    CharSequence v = getView(from);
     if (v == null) {
       return false;
     }
-    h2.add(lower(to), Http2Responses.stable(v));
+    add(to, v);
     return true;
   }
 
   @Override
   public boolean contains(CharSequence name) {
-    return h2.contains(lower(name));
+    CharSequence n = lower(name);
+    if (isHost(n)) {
+      return h2.contains(AUTHORITY) || h2.contains(HOST);
+    }
+    return h2.contains(n);
   }
 
   @Override
   public void set(CharSequence name, CharSequence value) {
-    h2.set(lower(name), Http2Responses.stable(value));
+    CharSequence n = lower(name);
+    if (isHost(n)) {
+      h2.remove(HOST);
+      h2.set(AUTHORITY, Http2Responses.stable(value));
+      return;
+    }
+    h2.set(n, Http2Responses.stable(value));
   }
 
   @Override
   public void add(CharSequence name, CharSequence value) {
-    h2.add(lower(name), Http2Responses.stable(value));
+    CharSequence n = lower(name);
+    if (isHost(n) && !h2.contains(AUTHORITY)) {
+      h2.set(AUTHORITY, Http2Responses.stable(value));
+      return;
+    }
+    h2.add(n, Http2Responses.stable(value));
   }
 
   @Override
   public void remove(CharSequence name) {
-    h2.remove(lower(name));
+    CharSequence n = lower(name);
+    if (isHost(n)) {
+      h2.remove(AUTHORITY);
+    }
+    h2.remove(n);
   }
 
   /**
-   * The number of regular fields: the block's size less its pseudo-header fields, which Netty's
-   * {@link DefaultHttp2Headers} keeps ahead of the others (so only those are walked there).
+   * The number of regular fields (with {@code :authority} in a request's view): the block's size
+   * less its pseudo-header fields, which Netty's {@link DefaultHttp2Headers} keeps ahead of the
+   * others (so only those are walked there).
    */
   @Override
   public int size() {
     int n = h2.size();
     boolean pseudoFirst = h2 instanceof DefaultHttp2Headers;
     for (Map.Entry<CharSequence, CharSequence> field : h2) {
-      if (isPseudo(field.getKey())) {
-        n--;
+      CharSequence name = field.getKey();
+      if (isPseudo(name)) {
+        if (!(hostIsAuthority && AsciiString.contentEquals(name, AUTHORITY))) {
+          n--;
+        }
       } else if (pseudoFirst) {
         break;
       }
@@ -126,20 +196,25 @@ final class Http2Fields implements Headers {
 
   @Override
   public Iterator<Map.Entry<CharSequence, CharSequence>> iterator() {
-    return new Regular(h2.iterator());
+    return new Regular(h2.iterator(), hostIsAuthority);
   }
 
   private static boolean isPseudo(CharSequence name) {
     return name.length() > 0 && name.charAt(0) == ':';
   }
 
-  /** The fields of a block without its pseudo-header fields. */
+  /**
+   * The fields of a block without its pseudo-header fields; with {@code hostIsAuthority}, {@code
+   * :authority} is one of them, named {@code host}.
+   */
   private static final class Regular implements Iterator<Map.Entry<CharSequence, CharSequence>> {
     private final Iterator<Map.Entry<CharSequence, CharSequence>> all;
+    private final boolean hostIsAuthority;
     private Map.Entry<CharSequence, CharSequence> next;
 
-    Regular(Iterator<Map.Entry<CharSequence, CharSequence>> all) {
+    Regular(Iterator<Map.Entry<CharSequence, CharSequence>> all, boolean hostIsAuthority) {
       this.all = all;
+      this.hostIsAuthority = hostIsAuthority;
       advance();
     }
 
@@ -147,8 +222,13 @@ final class Http2Fields implements Headers {
       next = null;
       while (all.hasNext()) {
         Map.Entry<CharSequence, CharSequence> e = all.next();
-        if (!isPseudo(e.getKey())) {
+        CharSequence name = e.getKey();
+        if (!isPseudo(name)) {
           next = e;
+          return;
+        }
+        if (hostIsAuthority && AsciiString.contentEquals(name, AUTHORITY)) {
+          next = new AbstractMap.SimpleImmutableEntry<>(HOST, e.getValue());
           return;
         }
       }

@@ -16,8 +16,9 @@ import java.util.Map;
  * the HTTP/2 client meant is refused here: a method or path with bytes a request line cannot carry,
  * a field value with a control character (CR, LF and NUL among them) or with whitespace at either
  * end, an invalid {@code content-length}. Each field is validated once, here. The fields are the
- * block Netty decoded, seen through {@link Http2Fields} (no copy): cookies joined and {@code host}
- * set in it.
+ * block Netty decoded, seen through {@link Http2Fields} (no copy), cookies joined in it: its {@code
+ * :authority}, when present, is the request's {@code host} ({@link Http2Fields#request}), and a
+ * {@code host} field sent beside it is removed.
  */
 public final class Http2Request implements RequestHead {
   private static final AsciiString COOKIE = AsciiString.cached("cookie");
@@ -30,11 +31,12 @@ public final class Http2Request implements RequestHead {
   private final Http2Fields headers;
   private final long bodyLength;
 
-  private Http2Request(String method, String target, Http2Headers block, long bodyLength) {
+  private Http2Request(
+      String method, String target, Http2Headers block, boolean hostIsAuthority, long bodyLength) {
     this.method = method;
     this.target = target;
     this.block = block;
-    this.headers = new Http2Fields(block);
+    this.headers = hostIsAuthority ? Http2Fields.request(block) : new Http2Fields(block);
     this.bodyLength = bodyLength;
   }
 
@@ -70,6 +72,7 @@ public final class Http2Request implements RequestHead {
       throw new Refused(400, "missing or invalid :path");
     }
     int cookies = 0;
+    boolean host = false;
     for (Map.Entry<CharSequence, CharSequence> field : h2) {
       CharSequence name = field.getKey();
       CharSequence value = field.getValue();
@@ -81,6 +84,8 @@ public final class Http2Request implements RequestHead {
       }
       if (AsciiString.contentEqualsIgnoreCase(name, COOKIE)) {
         cookies++;
+      } else if (name.length() == 4 && AsciiString.contentEquals(name, HOST)) {
+        host = true;
       }
     }
     if (cookies > 1) {
@@ -97,10 +102,12 @@ public final class Http2Request implements RequestHead {
       if (!isFieldValue(authority) || authority.length() == 0) {
         throw new Refused(400, "invalid :authority");
       }
-      h2.set(HOST, authority); // RFC 9113 §8.3.1: it replaces Host
+      if (host) {
+        h2.remove(HOST); // RFC 9113 §8.3.1: :authority replaces Host
+      }
     }
     long length = endStream ? 0 : contentLength(h2);
-    return new Http2Request(methodName(method), path.toString(), h2, length);
+    return new Http2Request(methodName(method), path.toString(), h2, authority != null, length);
   }
 
   /** {@code method} as a {@code String}: the usual ones as constants, without a copy. */
@@ -201,6 +208,10 @@ public final class Http2Request implements RequestHead {
   @Override
   public RequestHead copy() {
     return new Http2Request(
-        method, target, new DefaultHttp2Headers(false, block.size()).add(block), bodyLength);
+        method,
+        target,
+        new DefaultHttp2Headers(false, block.size()).add(block),
+        headers.hostIsAuthority(),
+        bodyLength);
   }
 }

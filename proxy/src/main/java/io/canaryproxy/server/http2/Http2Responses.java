@@ -20,8 +20,13 @@ final class Http2Responses {
   private Http2Responses() {}
 
   /**
-   * The HEADERS of a response head (final or interim). The head of an HTTP/2 backend is its own
-   * decoded block ({@link Http2Fields}), with the exchange's changes: sent as it is.
+   * The HEADERS of a response head (final or interim), which the exchange handed over with its
+   * hop-by-hop fields removed ({@code Downstream}). The head of an HTTP/2 backend is its own
+   * decoded block ({@link Http2Fields}), with the exchange's changes: sent as it is. It holds none
+   * of the connection-specific fields: Netty's decoder refuses a backend's {@code connection},
+   * {@code keep-alive}, {@code proxy-connection}, {@code transfer-encoding}, {@code upgrade} and a
+   * {@code te} other than {@code trailers} (RFC 9113 §8.2.2), and the exchange removed {@code te}
+   * and {@code trailer} as hop-by-hop; so they are not looked for again.
    */
   static Http2Headers head(ResponseHead head) {
     AsciiString status = HttpResponseStatus.valueOf(head.status()).codeAsText();
@@ -30,7 +35,6 @@ final class Http2Responses {
       if (!AsciiString.contentEquals(out.status(), status)) {
         out.status(status); // its own :status, the only pseudo-header field a response carries
       }
-      removeConnectionSpecific(out);
       return out;
     }
     Http2Headers out = new DefaultHttp2Headers(false, head.headers().size() + 1);
@@ -55,8 +59,9 @@ final class Http2Responses {
   }
 
   /**
-   * Removes what {@link #copy} leaves out of a block it does not copy. Netty's decoder already
-   * refused most of these from a backend; the rest the exchange stripped as hop-by-hop.
+   * Removes what {@link #copy} leaves out of a block it does not copy: trailers are not stripped as
+   * hop-by-hop by the exchange, and Netty's decoder lets {@code te: trailers} and {@code trailer}
+   * through.
    */
   private static void removeConnectionSpecific(Http2Headers out) {
     for (AsciiString name : CONNECTION_SPECIFIC) {

@@ -89,4 +89,58 @@ class Http2FieldsTest {
     assertThat(f.getAll("x-app")).containsExactly("a1", "a2", "a3");
     assertThat(Http2Fields.lower(view).toString()).isEqualTo("x-app");
   }
+
+  /** A request block as Netty decodes it (names and values validated), with its authority. */
+  private static Http2Headers requestBlock() {
+    return new DefaultHttp2Headers()
+        .method("GET")
+        .scheme("http")
+        .path("/p")
+        .authority("app.test")
+        .add("x-app", "a1");
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"host", "Host", "HOST"})
+  void aRequestsAuthorityIsItsHostField(String host) {
+    Http2Headers h = requestBlock();
+    Http2Fields f = Http2Fields.request(h);
+    assertThat(f.get(host)).isEqualTo("app.test");
+    assertThat(f.getView(host).toString()).isEqualTo("app.test");
+    assertThat(f.getAll(host)).containsExactly("app.test");
+    assertThat(f.contains(host)).isTrue();
+    assertThat(f.size()).isEqualTo(2);
+    List<String> seen = new ArrayList<>();
+    for (Map.Entry<CharSequence, CharSequence> e : f) {
+      seen.add(e.getKey() + "=" + e.getValue());
+    }
+    assertThat(seen).containsExactly("host=app.test", "x-app=a1");
+    assertThat(f.addFromFirst(host, "x-forwarded-host")).isTrue();
+    assertThat(h.get("x-forwarded-host").toString()).isEqualTo("app.test");
+
+    f.set(host, "other.test");
+    assertThat(h.authority().toString()).isEqualTo("other.test");
+    assertThat(h.contains("host")).isFalse();
+    f.remove(host);
+    assertThat(h.authority()).isNull();
+    assertThat(f.contains(host)).isFalse();
+    assertThat(f.get(host)).isNull();
+    assertThat(f.size()).isEqualTo(2); // x-app, x-forwarded-host
+    f.add(host, "third.test"); // none left: it is the authority again
+    assertThat(h.authority().toString()).isEqualTo("third.test");
+    assertThat(h.contains("host")).isFalse();
+    f.add(host, "fourth.test"); // a second Host value: a field after the authority
+    assertThat(f.getAll(host)).containsExactly("third.test", "fourth.test");
+    assertThat(f.size()).isEqualTo(4);
+  }
+
+  @org.junit.jupiter.api.Test
+  void aResponsesViewHasNoHostButItsOwnField() {
+    Http2Headers h = block().add("host", "backend.test");
+    Http2Fields f = new Http2Fields(h);
+    assertThat(f.get("host")).isEqualTo("backend.test");
+    f.set("host", "x");
+    assertThat(h.authority()).isNull();
+    assertThat(h.get("host").toString()).isEqualTo("x");
+  }
 }
