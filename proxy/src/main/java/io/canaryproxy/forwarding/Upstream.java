@@ -185,8 +185,22 @@ final class Upstream implements ConnectionListener {
     } else if (!endpoint.canOpen()) {
       owner.failed(UpstreamFailure.POOL_EXHAUSTED, null);
     } else {
-      long g = e.generation();
-      endpoint.open().addListener(f -> onConnected(e, g, (Future<PooledConnection>) f));
+      open(e);
+    }
+  }
+
+  /**
+   * Opens a connection for {@code e}. A stream on an HTTP/2 connection that is ready is usually
+   * there at once: then it is attached now, as the listener would have been called now (the
+   * endpoint's loop is this one), without the listener and its notification per request.
+   */
+  private void open(Exchange e) {
+    long g = e.generation();
+    Future<PooledConnection> opened = endpoint.open();
+    if (opened.isDone()) {
+      onConnected(e, g, opened);
+    } else {
+      opened.addListener(f -> onConnected(e, g, (Future<PooledConnection>) f));
     }
   }
 
@@ -408,9 +422,7 @@ final class Upstream implements ConnectionListener {
       owner.failed(UpstreamFailure.POOL_EXHAUSTED, null);
       return;
     }
-    Exchange e = ex;
-    long g = e.generation();
-    endpoint.open().addListener(f -> onConnected(e, g, (Future<PooledConnection>) f));
+    open(ex);
   }
 
   private static boolean isIdempotent(String method) {
